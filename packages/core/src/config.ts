@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import type { z } from "zod";
+import { ConfigError } from "./errors.js";
+
+/**
+ * Config is read variable by variable from the environment. Each variable has a zod schema and an
+ * example that is shown when it is missing or wrong. A secret variable `X` may instead be given as
+ * `X_FILE` (a path, as container secrets are mounted); its value never appears in an error.
+ */
+export interface VarSpec<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  /** An example value, shown in errors: `POOLKEEPER_NETWORK=hoodi`. */
+  example: string;
+  description?: string;
+  /** Secret values can come from `NAME_FILE` and are never echoed. */
+  secret?: boolean;
+  /** Used when neither NAME nor NAME_FILE is set (a string, parsed by the schema like env input). */
+  default?: string;
+}
+
+export type ConfigSpec = Record<string, VarSpec>;
+export type ConfigOf<S extends ConfigSpec> = { [K in keyof S]: z.output<S[K]["schema"]> };
+
+export type Env = Record<string, string | undefined>;
+
+function readSecretFile(name: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+  } catch (e) {
+    throw new ConfigError(
+      `${name}_FILE: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+}
+
+/** Validate every variable; on failure throw one ConfigError listing each bad variable. */
+export function loadConfig<S extends ConfigSpec>(spec: S, env: Env): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, v] of Object.entries(spec)) {
+    let raw = env[name];
+    const file = env[`${name}_FILE`];
+    try {
+      if (v.secret && file !== undefined && file !== "") {
+        if (raw !== undefined && raw !== "") {
+          problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+          continue;
+        }
+        raw = readSecretFile(name, file);
+      }
+    } catch (e) {
+      problems.push((e as Error).message);
+      continue;
+    }
+    if (raw === undefined || raw === "") raw = v.default;
+    const parsed = v.schema.safeParse(raw);
+    if (parsed.success) {
+      out[name] = parsed.data;
+    } else {
+      const reason =
+        raw === undefined
+          ? "is required"
+          : v.secret
+            ? "is invalid"
+            : `"${raw}" is invalid: ${parsed.error.issues[0]?.message ?? "bad value"}`;
+      const hint = v.secret ? `(set ${name} or ${name}_FILE)` : `(example: ${name}=${v.example})`;
+      problems.push(`${name}: ${reason} ${hint}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`, {
+      variables: problems.map((p) => p.split(":")[0]),
+    });
+  }
+  return out as ConfigOf<S>;
+}

@@ -1,0 +1,6 @@
+export * from "./config.js";
+export * from "./errors.js";
+export * from "./hex.js";
+export * from "./logger.js";
+export * from "./networks.js";
+export * from "./units.js";
