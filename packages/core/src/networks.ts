@@ -77,7 +77,7 @@ const PRESETS: Record<string, NetworkJson> = {
   },
 };
 
-export const NETWORK_NAMES = Object.keys(PRESETS);
+export const NETWORK_NAMES: readonly string[] = Object.freeze(Object.keys(PRESETS));
 
 function fromJson(j: NetworkJson, source: string): Network {
   const where = (f: string) => `${source}: ${f}`;

@@ -1,0 +1,31 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * `poolkeeper`: one command, many subcommands. Each subcommand group lives in its own file under
+ * commands/ and exports `register(program)`. This file only wires them and turns errors into one
+ * clear line and a non-zero exit code.
+ */
+import { Command, CommanderError } from "commander";
+import { run } from "./run.js";
+
+const program = new Command();
+program
+  .name("poolkeeper")
+  .description("Off-chain side of an Ethereum liquid-staking pool: keys, registry, watcher, oracle")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
+
+// Subcommand groups: one line each.
+const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [() => import("./commands/keys.js")];
+
+await run(async () => {
+  for (const load of groups) (await load()).register(program);
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    throw e;
+  }
+});
