@@ -1,0 +1,6 @@
+export * from "./concentration.js";
+export * from "./deposit-data.js";
+export * from "./errors.js";
+export * from "./min-first.js";
+export * from "./registry.js";
+export * from "./types.js";

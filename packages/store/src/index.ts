@@ -1,0 +1,3 @@
+export * from "./migrate.js";
+export * from "./store.js";
+export * from "./testing.js";
