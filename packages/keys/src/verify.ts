@@ -1,0 +1,445 @@
+import {
+  verify as blstVerify,
+  PublicKey,
+  Signature,
+  type SignatureSet,
+  verifyMultipleAggregateSignatures,
+} from "@chainsafe/blst";
+import { bytesEqual, isPoolkeeperError, type Network, toChecksumAddress, toHex } from "@poolkeeper/core";
+import {
+  checkDepositAmount,
+  launchpadAcceptsCliVersion,
+  MIN_LAUNCHPAD_DEPOSIT_CLI_VERSION,
+} from "./deposit.js";
+import { computeDepositDomain, computeSigningRoot, isInfinityEncoding } from "./signing.js";
+import { DepositData, DepositMessage } from "./ssz.js";
+import {
+  MAX_EFFECTIVE_BALANCE_ELECTRA_GWEI,
+  MIN_ACTIVATION_BALANCE_GWEI,
+  type ParsedWithdrawalCredentials,
+  parseWithdrawalCredentials,
+} from "./withdrawal-credentials.js";
+
+/**
+ * Verification of a deposit_data.json as the staking launchpad does it, and stricter: every
+ * field present, typed and of the right length; amount in range for the credentials; fork
+ * version and network name of the expected network; pubkey a G1 point in the subgroup (not
+ * infinity); signature a G2 point in the subgroup that verifies over the deposit signing root;
+ * both roots recomputed; no duplicate pubkeys; optionally the expected withdrawal credentials or
+ * execution address. One failure per problem, naming the entry, the field and the reason.
+ *
+ * Signatures are checked in batches (blst's multi-signature verification with random scalars):
+ * about 3x cheaper per entry than one by one. Only a batch that fails is re-checked entry by
+ * entry, to name the entries at fault.
+ */
+
+export interface VerifiedDeposit {
+  /** Position of the entry in the input array. */
+  index: number;
+  pubkey: Uint8Array;
+  withdrawalCredentials: Uint8Array;
+  amountGwei: bigint;
+  signature: Uint8Array;
+  depositMessageRoot: Uint8Array;
+  depositDataRoot: Uint8Array;
+  forkVersion: Uint8Array;
+  networkName: string;
+  depositCliVersion: string;
+}
+
+/** `index` is the entry's position, or -1 for a problem with the whole file. */
+export interface DepositFailure {
+  index: number;
+  field: string;
+  reason: string;
+}
+
+export interface VerifyDepositDataResult {
+  /** Entries that passed every check, in input order. */
+  entries: VerifiedDeposit[];
+  failures: DepositFailure[];
+  passed: number;
+  /** Number of entries with at least one failure. */
+  failed: number;
+}
+
+export interface VerifyDepositDataOptions {
+  network: Network;
+  /** Every entry must carry exactly these 32 bytes of withdrawal credentials. */
+  expectedWithdrawalCredentials?: Uint8Array;
+  /** Every entry must have 0x01 or 0x02 credentials paying this 20-byte execution address. */
+  expectedWithdrawalAddress?: Uint8Array;
+  /** Entries per signature batch (default 256). */
+  batchSize?: number;
+}
+
+export const DEFAULT_VERIFY_BATCH_SIZE = 256;
+
+/** "entry 3: signature: does not verify ..." (or "file: ..." for file-level problems). */
+export function formatDepositFailure(f: DepositFailure): string {
+  return f.index < 0 ? `${f.field}: ${f.reason}` : `entry ${f.index}: ${f.field}: ${f.reason}`;
+}
+
+/** Verify synchronously. Blocks the event loop for ~0.5 ms per entry: prefer the async form in servers. */
+export function verifyDepositData(input: unknown, opts: VerifyDepositDataOptions): VerifyDepositDataResult {
+  const run = new Verification(input, opts);
+  while (run.step()) {
+    // one batch per step
+  }
+  return run.result();
+}
+
+/** Same checks; yields to the event loop between batches so that a server stays responsive. */
+export async function verifyDepositDataAsync(
+  input: unknown,
+  opts: VerifyDepositDataOptions,
+): Promise<VerifyDepositDataResult> {
+  const run = new Verification(input, opts);
+  while (run.step()) await new Promise<void>((resolve) => setImmediate(resolve));
+  return run.result();
+}
+
+const HEX_FIELDS = {
+  pubkey: 48,
+  withdrawal_credentials: 32,
+  signature: 96,
+  deposit_message_root: 32,
+  deposit_data_root: 32,
+  fork_version: 4,
+} as const;
+type HexField = keyof typeof HEX_FIELDS;
+
+const HEX_RE = /^[0-9a-fA-F]*$/;
+const INFINITY_PK = "is the point at infinity, which is not a valid public key";
+
+/** An entry whose signature still has to be checked. */
+interface Candidate {
+  deposit: VerifiedDeposit;
+  pk: PublicKey;
+  sig: Signature;
+  signingRoot: Uint8Array;
+}
+
+function quote(v: string): string {
+  return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+}
+
+class Verification {
+  private readonly entries: VerifiedDeposit[] = [];
+  private readonly failures: DepositFailure[] = [];
+  private readonly failedIndices = new Set<number>();
+  private readonly seen = new Map<string, number>();
+  private readonly items: readonly unknown[];
+  private readonly batchSize: number;
+  private readonly domain: Uint8Array;
+  private readonly forkHex: string;
+  private next = 0;
+
+  constructor(
+    input: unknown,
+    private readonly opts: VerifyDepositDataOptions,
+  ) {
+    this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_VERIFY_BATCH_SIZE));
+    this.domain = computeDepositDomain(opts.network.genesisForkVersion);
+    this.forkHex = toHex(opts.network.genesisForkVersion);
+    if (!Array.isArray(input)) {
+      this.fileFailure("must be a JSON array of deposit data entries");
+      this.items = [];
+    } else if (input.length === 0) {
+      this.fileFailure("contains no deposit data entries");
+      this.items = [];
+    } else {
+      this.items = input;
+    }
+  }
+
+  /** Check the next batch; false when there is nothing left. */
+  step(): boolean {
+    if (this.next >= this.items.length) return false;
+    const end = Math.min(this.items.length, this.next + this.batchSize);
+    const candidates: Candidate[] = [];
+    for (let i = this.next; i < end; i++) {
+      const c = this.checkEntry(this.items[i], i);
+      if (c !== undefined) candidates.push(c);
+    }
+    this.next = end;
+    this.verifySignatures(candidates);
+    return this.next < this.items.length;
+  }
+
+  result(): VerifyDepositDataResult {
+    this.entries.sort((a, b) => a.index - b.index);
+    return {
+      entries: this.entries,
+      failures: this.failures,
+      passed: this.entries.length,
+      failed: this.failedIndices.size,
+    };
+  }
+
+  private fileFailure(reason: string): void {
+    this.failures.push({ index: -1, field: "file", reason });
+  }
+
+  private fail(index: number, field: string, reason: string): void {
+    this.failures.push({ index, field, reason });
+    this.failedIndices.add(index);
+  }
+
+  private hex(entry: Record<string, unknown>, field: HexField, index: number): Uint8Array | undefined {
+    const v = entry[field];
+    const bytes = HEX_FIELDS[field];
+    if (v === undefined || v === null) return void this.fail(index, field, "is missing");
+    if (typeof v !== "string") return void this.fail(index, field, `must be a hex string of ${bytes} bytes`);
+    if (v.startsWith("0x") || v.startsWith("0X")) {
+      return void this.fail(index, field, "must be hex without the 0x prefix");
+    }
+    if (!HEX_RE.test(v)) return void this.fail(index, field, "is not hexadecimal");
+    if (v.length !== bytes * 2) {
+      return void this.fail(
+        index,
+        field,
+        `must be ${bytes} bytes (${bytes * 2} hex digits), got ${v.length}`,
+      );
+    }
+    return Uint8Array.from(Buffer.from(v, "hex"));
+  }
+
+  private string(entry: Record<string, unknown>, field: string, index: number): string | undefined {
+    const v = entry[field];
+    if (v === undefined || v === null) return void this.fail(index, field, "is missing");
+    if (typeof v !== "string") return void this.fail(index, field, "must be a string");
+    return v;
+  }
+
+  private checkEntry(raw: unknown, index: number): Candidate | undefined {
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      this.fail(index, "entry", "must be a JSON object");
+      return undefined;
+    }
+    const e = raw as Record<string, unknown>;
+    const { network } = this.opts;
+
+    const pubkey = this.hex(e, "pubkey", index);
+    const wc = this.hex(e, "withdrawal_credentials", index);
+    const signature = this.hex(e, "signature", index);
+    const messageRoot = this.hex(e, "deposit_message_root", index);
+    const dataRoot = this.hex(e, "deposit_data_root", index);
+    const forkVersion = this.hex(e, "fork_version", index);
+    const networkName = this.string(e, "network_name", index);
+    const cliVersion = this.string(e, "deposit_cli_version", index);
+
+    let amount: bigint | undefined;
+    const rawAmount = e.amount;
+    if (rawAmount === undefined || rawAmount === null) this.fail(index, "amount", "is missing");
+    else if (typeof rawAmount !== "number" || !Number.isSafeInteger(rawAmount) || rawAmount < 0) {
+      this.fail(index, "amount", "must be a whole number of gwei (a JSON number)");
+    } else amount = BigInt(rawAmount);
+
+    if (forkVersion !== undefined && toHex(forkVersion) !== this.forkHex) {
+      this.fail(
+        index,
+        "fork_version",
+        `${toHex(forkVersion)} is not the genesis fork version of ${network.name} (${this.forkHex})`,
+      );
+    }
+    if (networkName !== undefined && networkName !== network.name) {
+      this.fail(index, "network_name", `${quote(networkName)} does not match the network ${network.name}`);
+    }
+    if (cliVersion !== undefined && !launchpadAcceptsCliVersion(cliVersion)) {
+      this.fail(
+        index,
+        "deposit_cli_version",
+        `${quote(cliVersion)} is not a version of at least ${MIN_LAUNCHPAD_DEPOSIT_CLI_VERSION} (the staking launchpad rejects it)`,
+      );
+    }
+
+    let credentials: ParsedWithdrawalCredentials | undefined;
+    if (wc !== undefined) {
+      try {
+        credentials = parseWithdrawalCredentials(wc);
+      } catch (err) {
+        this.fail(index, "withdrawal_credentials", reasonOf(err));
+      }
+      this.checkExpectedCredentials(wc, credentials, index);
+    }
+
+    if (amount !== undefined) {
+      if (credentials !== undefined) {
+        try {
+          checkDepositAmount(amount, credentials.type);
+        } catch (err) {
+          this.fail(index, "amount", reasonOf(err));
+        }
+      } else if (amount < MIN_ACTIVATION_BALANCE_GWEI || amount > MAX_EFFECTIVE_BALANCE_ELECTRA_GWEI) {
+        this.fail(index, "amount", `${amount} gwei is out of range (32 to 2048 ETH)`);
+      }
+    }
+
+    let pk: PublicKey | undefined;
+    if (pubkey !== undefined) {
+      const key = toHex(pubkey);
+      const first = this.seen.get(key);
+      if (first !== undefined) this.fail(index, "pubkey", `duplicate of entry ${first}`);
+      else this.seen.set(key, index);
+      if (isInfinityEncoding(pubkey)) this.fail(index, "pubkey", INFINITY_PK);
+      else {
+        try {
+          // Decompression checks the point is on the curve; the subgroup check is left to the
+          // batch (pksValidate) and, if the batch fails, to keyValidate() entry by entry.
+          pk = PublicKey.fromBytes(pubkey, false);
+        } catch {
+          this.fail(index, "pubkey", "is not a valid BLS public key (not a compressed point of G1)");
+        }
+      }
+    }
+
+    let sig: Signature | undefined;
+    if (signature !== undefined) {
+      if (isInfinityEncoding(signature)) {
+        this.fail(index, "signature", "is the point at infinity, which is not a valid signature");
+      } else {
+        try {
+          sig = Signature.fromBytes(signature, false);
+        } catch {
+          this.fail(index, "signature", "is not a valid BLS signature (not a compressed point of G2)");
+        }
+      }
+    }
+
+    let computedMessageRoot: Uint8Array | undefined;
+    let computedDataRoot: Uint8Array | undefined;
+    if (pubkey !== undefined && wc !== undefined && amount !== undefined) {
+      computedMessageRoot = DepositMessage.hashTreeRoot({ pubkey, withdrawalCredentials: wc, amount });
+      if (messageRoot !== undefined && !bytesEqual(messageRoot, computedMessageRoot)) {
+        this.fail(
+          index,
+          "deposit_message_root",
+          `does not match the entry's pubkey, withdrawal_credentials and amount (recomputed ${toHex(computedMessageRoot)})`,
+        );
+      }
+      if (signature !== undefined) {
+        computedDataRoot = DepositData.hashTreeRoot({ pubkey, withdrawalCredentials: wc, amount, signature });
+        if (dataRoot !== undefined && !bytesEqual(dataRoot, computedDataRoot)) {
+          this.fail(
+            index,
+            "deposit_data_root",
+            `does not match the entry's deposit data (recomputed ${toHex(computedDataRoot)})`,
+          );
+        }
+      }
+    }
+
+    if (
+      pk === undefined ||
+      sig === undefined ||
+      computedMessageRoot === undefined ||
+      computedDataRoot === undefined ||
+      pubkey === undefined ||
+      wc === undefined ||
+      amount === undefined ||
+      signature === undefined
+    ) {
+      return undefined;
+    }
+    return {
+      deposit: {
+        index,
+        pubkey,
+        withdrawalCredentials: wc,
+        amountGwei: amount,
+        signature,
+        depositMessageRoot: computedMessageRoot,
+        depositDataRoot: computedDataRoot,
+        forkVersion: forkVersion ?? this.opts.network.genesisForkVersion,
+        networkName: networkName ?? "",
+        depositCliVersion: cliVersion ?? "",
+      },
+      pk,
+      sig,
+      // Signed over the network's deposit domain, whatever fork_version the entry claims.
+      signingRoot: computeSigningRoot(computedMessageRoot, this.domain),
+    };
+  }
+
+  private checkExpectedCredentials(
+    wc: Uint8Array,
+    credentials: ParsedWithdrawalCredentials | undefined,
+    index: number,
+  ): void {
+    const { expectedWithdrawalCredentials: expected, expectedWithdrawalAddress: address } = this.opts;
+    if (expected !== undefined && !bytesEqual(wc, expected)) {
+      this.fail(index, "withdrawal_credentials", `${toHex(wc)} is not the expected ${toHex(expected)}`);
+    }
+    if (address !== undefined) {
+      const pays =
+        credentials !== undefined && credentials.type !== 0 && bytesEqual(credentials.address, address);
+      if (!pays) {
+        this.fail(
+          index,
+          "withdrawal_credentials",
+          `do not pay the expected withdrawal address ${toChecksumAddress(address)} (0x01 or 0x02 credentials)`,
+        );
+      }
+    }
+  }
+
+  private verifySignatures(all: Candidate[]): void {
+    // Entries that already failed a check are verified alone: a likely-bad signature must not
+    // send a whole batch down the one-by-one path.
+    const candidates: Candidate[] = [];
+    for (const c of all) {
+      if (this.failedIndices.has(c.deposit.index)) this.verifyOne(c);
+      else candidates.push(c);
+    }
+    if (candidates.length === 0) return;
+    const sets: SignatureSet[] = candidates.map((c) => ({ msg: c.signingRoot, pk: c.pk, sig: c.sig }));
+    let batchOk = false;
+    try {
+      // pksValidate and sigsGroupcheck: infinity and subgroup checks inside the batch.
+      batchOk = verifyMultipleAggregateSignatures(sets, true, true);
+    } catch {
+      batchOk = false;
+    }
+    if (batchOk) {
+      for (const c of candidates) this.accept(c);
+      return;
+    }
+    for (const c of candidates) {
+      if (this.verifyOne(c)) this.accept(c);
+    }
+  }
+
+  private verifyOne(c: Candidate): boolean {
+    const i = c.deposit.index;
+    try {
+      c.pk.keyValidate();
+    } catch {
+      this.fail(i, "pubkey", "is not a valid BLS public key (not in the G1 subgroup)");
+      return false;
+    }
+    try {
+      c.sig.sigValidate(true);
+    } catch {
+      this.fail(i, "signature", "is not a valid BLS signature (not in the G2 subgroup)");
+      return false;
+    }
+    let ok = false;
+    try {
+      ok = blstVerify(c.signingRoot, c.pk, c.sig, false, false);
+    } catch {
+      ok = false;
+    }
+    if (!ok) this.fail(i, "signature", "does not verify for this pubkey and deposit message");
+    return ok;
+  }
+
+  private accept(c: Candidate): void {
+    if (!this.failedIndices.has(c.deposit.index)) this.entries.push(c.deposit);
+  }
+}
+
+function reasonOf(err: unknown): string {
+  if (isPoolkeeperError(err) && typeof err.details?.reason === "string") return err.details.reason;
+  return err instanceof Error ? err.message : String(err);
+}
