@@ -1,0 +1,89 @@
+/**
+ * Latency of the operator and review routes under load: autocannon on loopback against the real
+ * admin-api process over PostgreSQL, with /health/live (no auth, no database) as the floor that
+ * fastify itself sets on this machine. Bounded: each route runs DURATION seconds.
+ *
+ *   node --import tsx bench/registry/api-routes.ts [operators=200] [keysPerOperator=100] [seconds=5]
+ */
+import { createRequire } from "node:module";
+import {
+  createBenchDatabase,
+  insertToken,
+  psql,
+  type RunningServer,
+  seedKeys,
+  seedOperators,
+  startServer,
+} from "./api-support.js";
+
+interface AutocannonResult {
+  latency: { p50: number; p99: number; average: number; max: number };
+  requests: { average: number; total: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  headers?: Record<string, string>;
+}) => Promise<AutocannonResult>;
+
+const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
+
+const OPERATORS = Number(process.argv[2] ?? 200);
+const KEYS_PER_OPERATOR = Number(process.argv[3] ?? 100);
+const DURATION = Number(process.argv[4] ?? 5);
+const CONNECTIONS = 10;
+
+function seedStates(url: string): void {
+  // Half of the keys vetted, a quarter of all keys deposited in one batch: a review with figures.
+  psql(
+    url,
+    `BEGIN;
+     SELECT set_config('poolkeeper.actor', 'bench-seed', true);
+     UPDATE keys SET state = 'vetted' WHERE id % 2 = 0;
+     INSERT INTO deposit_batches (key_count, actor)
+       SELECT count(*), 'bench-seed' FROM keys WHERE id % 4 = 0;
+     UPDATE keys k SET state = 'deposited', deposit_batch_id = (SELECT max(id) FROM deposit_batches), deposit_position = s.pos
+       FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1)::int AS pos FROM keys WHERE id % 4 = 0) s
+       WHERE k.id = s.id;
+     COMMIT;`,
+  );
+}
+
+async function run(server: RunningServer, name: string, path: string, token?: string): Promise<void> {
+  const r = await autocannon({
+    url: `${server.url}${path}`,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    ...(token !== undefined ? { headers: { authorization: `Bearer ${token}` } } : {}),
+  });
+  console.log(
+    `${name.padEnd(28)} p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(4)} ms  ${Math.round(r.requests.average).toString().padStart(6)} req/s  (${r.requests.total} requests, non-2xx ${r.non2xx}, errors ${r.errors})`,
+  );
+  if (r.non2xx > 0 || r.errors > 0)
+    throw new Error(`${name}: ${r.non2xx} non-2xx responses, ${r.errors} errors`);
+}
+
+const db = createBenchDatabase();
+let server: RunningServer | undefined;
+try {
+  server = await startServer(db.url);
+  seedOperators(db.url, OPERATORS, KEYS_PER_OPERATOR);
+  seedKeys(db.url, OPERATORS * KEYS_PER_OPERATOR, OPERATORS);
+  seedStates(db.url);
+  const admin = insertToken(db.url, "admin");
+  const dao = insertToken(db.url, "dao");
+  console.log(
+    `${OPERATORS} operators, ${OPERATORS * KEYS_PER_OPERATOR} keys; ${CONNECTIONS} connections, ${DURATION} s per route, loopback`,
+  );
+  await run(server, "GET /health/live (floor)", "/health/live");
+  await run(server, "GET /v1/operators", "/v1/operators", admin);
+  await run(server, "GET /v1/operators/{id}", `/v1/operators/${Math.ceil(OPERATORS / 2)}`, admin);
+  await run(server, "GET /v1/review", "/v1/review", dao);
+} finally {
+  await server?.stop();
+  db.drop();
+}

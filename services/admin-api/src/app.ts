@@ -1,0 +1,165 @@
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import type { Logger } from "@poolkeeper/core";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { makeAuthenticate, type TokenVerifier } from "./auth.js";
+import { errorHandler, notFoundHandler } from "./errors.js";
+import { type ApiMetrics, createMetrics, type MetricsSources } from "./metrics.js";
+import { ErrorBody } from "./schemas.js";
+
+export type App = FastifyInstance<
+  import("node:http").Server,
+  import("node:http").IncomingMessage,
+  import("node:http").ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface AdminApiConfig {
+  /** Requests per client IP per window, on every route. */
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  /** Body limit of every route but the key upload. */
+  bodyLimitBytes: number;
+  /** Body limit of POST /v1/operators/{id}/keys (10,000 deposit_data entries ≈ 7 MB). */
+  uploadBodyLimitBytes: number;
+  /** Largest number of entries in one key upload. */
+  maxUploadKeys: number;
+  /** Largest page of GET /v1/keys when a limit is given; without one everything streams. */
+  maxPageSize: number;
+  /** Largest deposit batch. */
+  maxBatchSize: number;
+}
+
+export const DEFAULT_API_CONFIG: AdminApiConfig = {
+  rateLimitMax: 600,
+  rateLimitWindowMs: 60_000,
+  bodyLimitBytes: 256 * 1024,
+  uploadBodyLimitBytes: 16 * 1024 * 1024,
+  maxUploadKeys: 10_000,
+  maxPageSize: 10_000,
+  maxBatchSize: 10_000,
+};
+
+export interface AppContext {
+  config: AdminApiConfig;
+  metrics: ApiMetrics;
+}
+
+export interface BaseDeps {
+  logger: Logger;
+  config?: Partial<AdminApiConfig>;
+  tokens: TokenVerifier;
+  metricsSources: MetricsSources;
+  /** Readiness: throws (or returns a reason) when the database is not reachable or not migrated. */
+  ready(): Promise<{ ok: true } | { ok: false; reason: string }>;
+}
+
+/** The fastify instance with logging, errors, auth, limits, metrics and OpenAPI; no routes yet. */
+export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppContext }> {
+  const config: AdminApiConfig = { ...DEFAULT_API_CONFIG, ...deps.config };
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: config.bodyLimitBytes,
+    disableRequestLogging: false,
+    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: false } },
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  const metrics = createMetrics(deps.metricsSources);
+  const ctx: AppContext = { config, metrics };
+
+  app.decorateRequest("principal", null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addSchema(ErrorBody);
+
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitMax,
+    timeWindow: config.rateLimitWindowMs,
+    errorResponseBuilder: (_req, context) => ({
+      statusCode: 429,
+      code: "ERR_RATE_LIMITED",
+      message: `rate limit exceeded, retry in ${context.after}`,
+      details: { limit: context.max },
+    }),
+  });
+
+  // Authentication runs per route after the rate limit's hook (both added on route creation, in
+  // this order), so a flood of bad tokens is limited before it reaches the database.
+  const authenticate = makeAuthenticate(deps.tokens);
+  app.addHook("onRoute", (route) => {
+    const existing = route.onRequest;
+    route.onRequest =
+      existing === undefined
+        ? [authenticate]
+        : [...(Array.isArray(existing) ? existing : [existing]), authenticate];
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.requestDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "poolkeeper admin API",
+        description:
+          "Operators, keys, vetting, limits, MinFirst allocation and the DAO review of a liquid-staking pool.",
+        version: "0.1.0",
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } },
+      },
+      security: [{ bearerAuth: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", { schema: { hide: true }, config: { access: { roles: "public" } } }, async () =>
+    app.swagger(),
+  );
+
+  app.get(
+    "/health/live",
+    {
+      schema: {
+        tags: ["health"],
+        security: [],
+        response: { 200: { type: "object", properties: { status: { type: "string" } } } },
+      },
+      config: { access: { roles: "public" } },
+    },
+    async () => ({ status: "ok" }),
+  );
+  app.get(
+    "/health/ready",
+    { schema: { tags: ["health"], security: [] }, config: { access: { roles: "public" } } },
+    async (_request, reply) => {
+      let r: { ok: true } | { ok: false; reason: string };
+      try {
+        r = await deps.ready();
+      } catch (e) {
+        r = { ok: false, reason: `database unreachable (${(e as Error).name})` };
+      }
+      if (r.ok) return { status: "ready" };
+      return reply.status(503).send({ code: "ERR_UNAVAILABLE", message: r.reason, details: {} });
+    },
+  );
+  app.get(
+    "/metrics",
+    { schema: { tags: ["health"], security: [], hide: false }, config: { access: { roles: "public" } } },
+    async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    },
+  );
+  return { app, ctx };
+}

@@ -1,0 +1,41 @@
+import type { Logger } from "@poolkeeper/core";
+import { pendingMigrations, type Store } from "@poolkeeper/store";
+import { type AdminApiConfig, type App, buildBase } from "./app.js";
+import type { RegistryPort } from "./port.js";
+import { allocationRoutes } from "./routes/allocation.js";
+import { keyRoutes } from "./routes/keys.js";
+import { operatorRoutes } from "./routes/operators.js";
+import { reviewRoutes } from "./routes/review.js";
+import { storeTokenVerifier } from "./token-verifier.js";
+
+export interface AdminApiDeps {
+  store: Store;
+  /** The registry as the API sees it: `registryPort(registry, store)` over @poolkeeper/registry. */
+  registry: RegistryPort;
+  logger: Logger;
+  config?: Partial<AdminApiConfig>;
+}
+
+/** Readiness: the database answers and every migration is applied. */
+export async function storeReady(store: Store): Promise<{ ok: true } | { ok: false; reason: string }> {
+  await store.query("SELECT 1");
+  const pending = await pendingMigrations(store);
+  if (pending.length > 0) return { ok: false, reason: `migrations pending: ${pending.join(", ")}` };
+  return { ok: true };
+}
+
+/** The whole admin API, not listening: call `listen` yourself, or use `app.inject()` in tests. */
+export async function buildApp(deps: AdminApiDeps): Promise<App> {
+  const { app, ctx } = await buildBase({
+    logger: deps.logger,
+    ...(deps.config !== undefined ? { config: deps.config } : {}),
+    tokens: storeTokenVerifier(deps.store),
+    metricsSources: deps.registry,
+    ready: () => storeReady(deps.store),
+  });
+  operatorRoutes(app, deps.registry, ctx);
+  keyRoutes(app, deps.registry, ctx);
+  allocationRoutes(app, deps.registry, ctx);
+  reviewRoutes(app, deps.registry, ctx);
+  return app;
+}

@@ -1,0 +1,192 @@
+import { isPoolkeeperError, PoolkeeperError } from "@poolkeeper/core";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+
+/**
+ * The admin API's one place where errors become HTTP responses. Every error body is
+ * `{code, message, details}`; messages of our own errors are written for users and never hold
+ * secrets, anything unexpected is logged and answered with a generic 500.
+ */
+
+export class UnauthorizedError extends PoolkeeperError {
+  constructor(message: string) {
+    super("ERR_UNAUTHORIZED", message);
+    this.name = "UnauthorizedError";
+  }
+}
+
+export class ForbiddenError extends PoolkeeperError {
+  constructor(message: string) {
+    super("ERR_FORBIDDEN", message);
+    this.name = "ForbiddenError";
+  }
+}
+
+export class NotFoundError extends PoolkeeperError {
+  constructor(what: string, id: string) {
+    super("ERR_NOT_FOUND", `${what} ${id} not found`, { [what]: id });
+    this.name = "NotFoundError";
+  }
+}
+
+/** Exact codes first; then suffix rules so that new module codes land somewhere sensible. */
+const STATUS_BY_CODE: Record<string, number> = {
+  ERR_VALIDATION: 400,
+  ERR_CONFIG: 400,
+  ERR_BAD_REQUEST: 400,
+  ERR_UNAUTHORIZED: 401,
+  ERR_FORBIDDEN: 403,
+  ERR_NOT_FOUND: 404,
+  ERR_CONFLICT: 409,
+  ERR_DUPLICATE: 409,
+  ERR_INVALID_STATE: 409,
+  ERR_INVALID_STATE_TRANSITION: 409,
+  ERR_LIMIT_BELOW_DEPOSITED: 409,
+  ERR_NO_CAPACITY: 409,
+  ERR_NOT_IMPLEMENTED: 501,
+  ERR_DATABASE_UNAVAILABLE: 503,
+  ERR_UNPROCESSABLE: 422,
+  ERR_UPLOAD_REJECTED: 422,
+  ERR_INVALID_DEPOSIT_DATA: 422,
+  ERR_RATE_LIMITED: 429,
+  ERR_PAYLOAD_TOO_LARGE: 413,
+  ERR_UNAVAILABLE: 503,
+  ERR_DATABASE: 503,
+};
+
+export function statusForCode(code: string): number {
+  const exact = STATUS_BY_CODE[code];
+  if (exact !== undefined) return exact;
+  if (code.endsWith("_NOT_FOUND") || code.startsWith("ERR_UNKNOWN_")) return 404;
+  if (
+    code.endsWith("_CONFLICT") ||
+    code.endsWith("_EXISTS") ||
+    code.endsWith("_DUPLICATE") ||
+    code.includes("_ALREADY_") ||
+    code.endsWith("_STATE") ||
+    code.endsWith("_TRANSITION")
+  )
+    return 409;
+  if (code.endsWith("_REJECTED") || code.startsWith("ERR_INVALID_") || code.endsWith("_LIMIT")) return 422;
+  if (code.endsWith("_UNAVAILABLE") || code.endsWith("_TIMEOUT")) return 503;
+  if (code.endsWith("_FORBIDDEN") || code.endsWith("_DENIED")) return 403;
+  if (code.endsWith("_VALIDATION") || code.endsWith("_BAD_REQUEST")) return 400;
+  return 400;
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+interface AjvIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** "body/keys/3/pubkey": the part of the request and the field a schema issue is about. */
+export function fieldOfIssue(context: string | undefined, issue: AjvIssue): string {
+  const path = (issue.instancePath ?? "").replace(/^\//, "").replace(/\//g, ".");
+  const missing =
+    issue.keyword === "required" && typeof issue.params?.missingProperty === "string"
+      ? issue.params.missingProperty
+      : issue.keyword === "additionalProperties" && typeof issue.params?.additionalProperty === "string"
+        ? issue.params.additionalProperty
+        : undefined;
+  const parts = [context ?? "body", path, missing].filter((p) => p !== undefined && p !== "");
+  return parts.join(".");
+}
+
+function schemaErrorBody(error: FastifyError): ErrorBody {
+  const issues = (error.validation ?? []) as AjvIssue[];
+  const fields = issues.map((i) => ({
+    field: fieldOfIssue(error.validationContext, i),
+    reason: i.keyword === "required" ? "is required" : (i.message ?? "is invalid"),
+  }));
+  const first = fields[0] ?? { field: error.validationContext ?? "body", reason: "is invalid" };
+  return {
+    code: "ERR_VALIDATION",
+    message: `${first.field}: ${first.reason}`,
+    details: { field: first.field, reason: first.reason, issues: fields },
+  };
+}
+
+/** Fastify's own errors (body too large, bad JSON, unsupported media type...) by their code. */
+function fastifyErrorBody(error: FastifyError): { status: number; body: ErrorBody } | undefined {
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return {
+        status: 413,
+        body: { code: "ERR_PAYLOAD_TOO_LARGE", message: "request body is too large", details: {} },
+      };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return {
+        status: 415,
+        body: {
+          code: "ERR_UNSUPPORTED_MEDIA_TYPE",
+          message: "send a JSON body (application/json)",
+          details: {},
+        },
+      };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return {
+        status: 400,
+        body: { code: "ERR_VALIDATION", message: "body: is empty", details: { field: "body" } },
+      };
+    default:
+      break;
+  }
+  if (error.statusCode === 400 && /JSON/i.test(error.message)) {
+    return {
+      status: 400,
+      body: { code: "ERR_VALIDATION", message: "body: is not valid JSON", details: { field: "body" } },
+    };
+  }
+  if (error.statusCode === 429) {
+    return { status: 429, body: { code: "ERR_RATE_LIMITED", message: error.message, details: {} } };
+  }
+  return undefined;
+}
+
+/** The one error handler. */
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error.validation !== undefined) {
+    void reply.status(400).send(schemaErrorBody(error));
+    return;
+  }
+  if (isPoolkeeperError(error)) {
+    const status = statusForCode(error.code);
+    if (status >= 500) request.log.error({ code: error.code, msg: error.message }, "request failed");
+    void reply
+      .status(status)
+      .send({ code: error.code, message: error.message, details: error.details ?? {} });
+    return;
+  }
+  const known = fastifyErrorBody(error);
+  if (known !== undefined) {
+    void reply.status(known.status).send(known.body);
+    return;
+  }
+  if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+    void reply
+      .status(error.statusCode)
+      .send({ code: "ERR_BAD_REQUEST", message: error.message, details: {} });
+    return;
+  }
+  // Unexpected: log the name and message (never the request body), answer without internals.
+  request.log.error(
+    { err: { name: error.name, message: error.message, stack: error.stack } },
+    "unexpected error",
+  );
+  void reply.status(500).send({ code: "ERR_INTERNAL", message: "internal error", details: {} });
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.status(404).send({
+    code: "ERR_NOT_FOUND",
+    message: `no route ${request.method} ${request.url.split("?")[0] ?? ""}`,
+    details: {},
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * What the HTTP layer needs from the registry and the store, in the API's own wire shapes (ids
+ * as numbers, hex with 0x, dates as ISO strings). `registry-adapter.ts` implements it over
+ * @poolkeeper/registry; routes only see this interface, so a route never reaches for SQL.
+ */
+
+export const KEY_STATES = [
+  "submitted",
+  "vetted",
+  "deposited",
+  "active",
+  "exiting",
+  "exited",
+  "slashed",
+  "removed",
+] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
+export interface TargetLimitView {
+  limit: number;
+  mode: "soft" | "hard";
+}
+
+export interface OperatorView {
+  id: number;
+  name: string;
+  rewardAddress: string;
+  active: boolean;
+  vettedLimit: number;
+  targetLimit: TargetLimitView | null;
+  keys: Record<string, number>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CreateOperatorInput {
+  name: string;
+  rewardAddress: string;
+  active?: boolean;
+  vettedLimit?: number;
+  targetLimit?: TargetLimitView | null;
+}
+
+export interface UpdateOperatorInput {
+  name?: string;
+  rewardAddress?: string;
+  active?: boolean;
+  vettedLimit?: number;
+  targetLimit?: TargetLimitView | null;
+}
+
+export interface KeyView {
+  /** The key's id: upload order across the registry (and the cursor of the keys list). */
+  id: number;
+  key: string;
+  depositSignature: string;
+  operatorId: number;
+  state: string;
+  used: boolean;
+}
+
+export interface KeyEventView {
+  from: string | null;
+  to: string;
+  actor: string;
+  reason: string | null;
+  at: string;
+}
+
+export interface KeyDetailView extends KeyView {
+  withdrawalCredentials: string;
+  depositDataRoot: string;
+  history: KeyEventView[];
+}
+
+export interface KeyFilter {
+  operatorId?: number;
+  state?: string;
+  /** meta.nextCursor of a previous page (the last key id seen). */
+  cursor?: string;
+  limit?: number;
+}
+
+export interface UploadResult {
+  operatorId: number;
+  count: number;
+  firstKeyId: number;
+  lastKeyId: number;
+}
+
+export interface LimitProposal {
+  operatorId: number;
+  vettedLimit?: number;
+  targetLimit?: TargetLimitView | null;
+  active?: boolean;
+}
+
+export interface Actor {
+  actor: string;
+  reason?: string;
+}
+
+/** Any JSON value the registry returns for the review, simulation, batches and audit. */
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export interface RegistryPort {
+  listOperators(): Promise<OperatorView[]>;
+  getOperator(id: number): Promise<OperatorView>;
+  createOperator(input: CreateOperatorInput, by: Actor): Promise<OperatorView>;
+  updateOperator(id: number, patch: UpdateOperatorInput, by: Actor): Promise<OperatorView>;
+  uploadKeys(operatorId: number, entries: unknown[], by: Actor): Promise<UploadResult>;
+  removeKey(operatorId: number, pubkey: string, by: Actor): Promise<void>;
+  vetKeys(operatorId: number, by: Actor): Promise<{ vetted: number }>;
+  /** Keys in a stable order; `nextCursor` is known once the iterator is done. */
+  streamKeys(filter: KeyFilter): { keys: AsyncIterable<KeyView>; nextCursor(): string | null };
+  getKey(pubkey: string): Promise<KeyDetailView>;
+  simulate(proposals: LimitProposal[], count: number): Promise<Json>;
+  allocate(count: number, by: Actor): Promise<{ batch: Json; keyCount: number }>;
+  listBatches(limit: number, before?: string): Promise<Json[]>;
+  review(): Promise<Json>;
+  audit(limit: number, before?: string): Promise<Json[]>;
+  keysByState(): Promise<Record<string, number>>;
+  operatorCounts(): Promise<{ active: number; inactive: number }>;
+}

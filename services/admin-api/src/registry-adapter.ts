@@ -1,0 +1,178 @@
+import { type Logger, type Network, toHex0x } from "@poolkeeper/core";
+import {
+  createRegistry,
+  type KeyRecord,
+  type KeyState,
+  type OperatorWithCounts,
+  type Registry,
+} from "@poolkeeper/registry";
+import type { Store } from "@poolkeeper/store";
+import type { Json, KeyDetailView, KeyView, OperatorView, RegistryPort } from "./port.js";
+
+/**
+ * The API's view of @poolkeeper/registry: registry objects become wire shapes (0x hex, ISO
+ * dates, bigint as decimal strings). No rule of the registry is re-implemented here.
+ */
+
+/** Any registry value as JSON: Uint8Array → 0x hex, Date → ISO string, bigint → decimal string. */
+export function toWire(v: unknown): Json {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "string" || typeof v === "boolean") return v;
+  if (typeof v === "number") return Number.isFinite(v) ? v : null;
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return toHex0x(v);
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(toWire);
+  if (typeof v === "object") {
+    const out: { [k: string]: Json } = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toWire(x);
+    return out;
+  }
+  return null;
+}
+
+export function operatorView(o: OperatorWithCounts): OperatorView {
+  return {
+    id: o.id,
+    name: o.name,
+    rewardAddress: o.rewardAddress,
+    active: o.active,
+    vettedLimit: o.vettedLimit,
+    targetLimit: o.targetLimit === null ? null : { limit: o.targetLimit.limit, mode: o.targetLimit.mode },
+    keys: { ...o.keys },
+    createdAt: o.createdAt.toISOString(),
+    updatedAt: o.updatedAt.toISOString(),
+  };
+}
+
+const USED_STATES = new Set<KeyState>(["deposited", "active", "exiting", "exited", "slashed"]);
+
+export function keyView(k: KeyRecord): KeyView {
+  return {
+    id: k.id,
+    key: toHex0x(k.depositData.pubkey),
+    depositSignature: toHex0x(k.depositData.signature),
+    operatorId: k.operatorId,
+    state: k.state,
+    used: USED_STATES.has(k.state),
+  };
+}
+
+export function portFromRegistry(registry: Registry): RegistryPort {
+  return {
+    async listOperators() {
+      return (await registry.listOperators()).map(operatorView);
+    },
+    async getOperator(id) {
+      return operatorView(await registry.getOperator(id));
+    },
+    async createOperator(input, by) {
+      return operatorView(await registry.createOperator(input, by.actor, by.reason));
+    },
+    async updateOperator(id, patch, by) {
+      return operatorView(await registry.updateOperator(id, patch, by.actor, by.reason));
+    },
+    async uploadKeys(operatorId, entries, by) {
+      const r = await registry.uploadKeys(operatorId, entries, by.actor);
+      return { operatorId: r.operatorId, count: r.count, firstKeyId: r.firstKeyId, lastKeyId: r.lastKeyId };
+    },
+    async removeKey(operatorId, pubkey, by) {
+      await registry.removeKey(operatorId, pubkey, by.actor, by.reason);
+    },
+    async vetKeys(operatorId, by) {
+      return registry.vetKeys(operatorId, by.actor, by.reason);
+    },
+    streamKeys(filter) {
+      let last: number | null = null;
+      let seen = 0;
+      const limit = filter.limit;
+      const source = registry.streamKeys({
+        ...(filter.operatorId !== undefined ? { operatorId: filter.operatorId } : {}),
+        ...(filter.state !== undefined ? { state: filter.state as KeyState } : {}),
+        ...(filter.cursor !== undefined ? { cursor: Number(filter.cursor) } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+      async function* keys(): AsyncGenerator<KeyView> {
+        for await (const k of source) {
+          last = k.id;
+          seen++;
+          yield keyView(k);
+        }
+      }
+      return {
+        keys: keys(),
+        // A full page may have more after it; a short page (or no limit) is the end.
+        nextCursor: () => (limit !== undefined && seen === limit && last !== null ? String(last) : null),
+      };
+    },
+    async getKey(pubkey) {
+      const k = await registry.getKey(pubkey);
+      const detail: KeyDetailView = {
+        ...keyView(k),
+        withdrawalCredentials: toHex0x(k.depositData.withdrawalCredentials),
+        depositDataRoot: toHex0x(k.depositData.depositDataRoot),
+        history: k.history.map((e) => ({
+          from: e.fromState,
+          to: e.toState,
+          actor: e.actor,
+          reason: e.reason,
+          at: e.at.toISOString(),
+        })),
+      };
+      return detail;
+    },
+    async simulate(proposals, count) {
+      return toWire(await registry.simulateAllocation({ count, proposedLimits: proposals }));
+    },
+    async allocate(count, by) {
+      const batch = await registry.allocate(count, by.actor);
+      return { batch: toWire(batch), keyCount: batch.keyCount };
+    },
+    async listBatches(limit, before) {
+      const list = await registry.listDepositBatches({
+        limit,
+        ...(before !== undefined ? { cursor: Number(before) } : {}),
+      });
+      return list.map(toWire);
+    },
+    async review() {
+      return toWire(await registry.review());
+    },
+    async audit(limit, before) {
+      return (await registry.listAudit({ limit, ...(before !== undefined ? { cursor: before } : {}) })).map(
+        toWire,
+      );
+    },
+    async keysByState() {
+      const counts: Record<string, number> = {};
+      for (const o of await registry.listOperators()) {
+        for (const [state, n] of Object.entries(o.keys)) {
+          if (state === "total") continue;
+          counts[state] = (counts[state] ?? 0) + n;
+        }
+      }
+      return counts;
+    },
+    async operatorCounts() {
+      const ops = await registry.listOperators();
+      const active = ops.filter((o) => o.active).length;
+      return { active, inactive: ops.length - active };
+    },
+  };
+}
+
+export interface RegistryPortOpts {
+  store: Store;
+  network: Network;
+  withdrawalCredentials: Uint8Array;
+  logger?: Logger;
+}
+
+/** Build the registry over `store` for the pool's network and credentials, as the API's port. */
+export async function registryPort(opts: RegistryPortOpts): Promise<RegistryPort> {
+  const registry = createRegistry(
+    { store: opts.store, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) },
+    { network: opts.network, withdrawalCredentials: opts.withdrawalCredentials },
+  );
+  return portFromRegistry(registry);
+}

@@ -1,0 +1,93 @@
+import { Type } from "typebox";
+import type { App, AppContext } from "../app.js";
+import { actorOf, principalOf } from "../auth.js";
+import type { RegistryPort } from "../port.js";
+import { envelope, errorResponses, Limit } from "../schemas.js";
+import { TargetLimit } from "./operators.js";
+
+const Proposal = Type.Object(
+  {
+    operatorId: Type.Integer({ minimum: 0 }),
+    vettedLimit: Type.Optional(Limit),
+    targetLimit: Type.Optional(Type.Union([TargetLimit, Type.Null()])),
+    active: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppContext): void {
+  app.post(
+    "/v1/allocation/simulate",
+    {
+      schema: {
+        tags: ["allocation"],
+        summary: "Dry run: allocate `count` deposits under proposed limits; nothing changes",
+        description: "Returns per-operator figures and the pool's concentration before and after.",
+        body: Type.Object(
+          {
+            count: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+            limits: Type.Optional(Type.Array(Proposal, { maxItems: 10_000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: envelope(Type.Unknown()), ...errorResponses(404, 422) },
+      },
+      config: { access: { roles: ["admin", "dao"] } },
+    },
+    async (request) => {
+      const r = await registry.simulate(request.body.limits ?? [], request.body.count);
+      return { data: r, meta: {} };
+    },
+  );
+
+  app.post(
+    "/v1/deposits/batches",
+    {
+      schema: {
+        tags: ["deposits"],
+        summary: "Allocate the next `count` deposits (MinFirst) and mark their keys deposited",
+        description:
+          "One transaction under a pool-wide lock: concurrent calls never receive the same key. Fewer depositable keys than `count`: 409 ERR_NO_CAPACITY and nothing changes.",
+        body: Type.Object(
+          { count: Type.Integer({ minimum: 1, maximum: ctx.config.maxBatchSize }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: envelope(Type.Unknown()), ...errorResponses(409, 422) },
+      },
+      config: { access: { roles: ["admin"] } },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const { batch, keyCount } = await registry.allocate(request.body.count, { actor: actorOf(p) });
+      ctx.metrics.allocationBatches.inc();
+      ctx.metrics.allocatedKeys.inc(keyCount);
+      return reply.status(201).send({ data: batch, meta: { count: keyCount } });
+    },
+  );
+
+  app.get(
+    "/v1/deposits/batches",
+    {
+      schema: {
+        tags: ["deposits"],
+        summary: "Deposit batches, newest first",
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.String({ pattern: "^[1-9][0-9]{0,3}$", description: "At most 1000" })),
+            before: Type.Optional(
+              Type.String({ pattern: "^[0-9]{1,9}$", description: "Batches older than this id" }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: envelope(Type.Array(Type.Unknown())), ...errorResponses() },
+      },
+      config: { access: { roles: ["admin", "dao"] } },
+    },
+    async (request) => {
+      const limit = Math.min(Number(request.query.limit ?? 100), 1000);
+      const data = await registry.listBatches(limit, request.query.before);
+      return { data, meta: { count: data.length } };
+    },
+  );
+}

@@ -1,0 +1,239 @@
+import { Readable } from "node:stream";
+import { Type } from "typebox";
+import type { App, AppContext } from "../app.js";
+import { actorOf, assertOperatorScope, principalOf } from "../auth.js";
+import { KEY_STATES, type KeyFilter, type KeyView, type RegistryPort } from "../port.js";
+import { envelope, errorResponses, OperatorIdParam, Pubkey } from "../schemas.js";
+
+const HexField = (maxLength: number, description: string) => Type.String({ maxLength, description });
+
+/**
+ * One deposit_data.json entry. The schema checks types and bounds only; the registry checks the
+ * content of every entry (hex, lengths, signatures, credentials, fork, amount, duplicates) and
+ * answers 422 with a reason per entry, so one upload reports every bad entry at once.
+ */
+export const DepositDataEntry = Type.Object(
+  {
+    pubkey: HexField(98, "BLS public key, 48 bytes hex"),
+    withdrawal_credentials: HexField(66, "32 bytes hex: must equal the pool's credentials"),
+    amount: Type.Integer({ minimum: 0, description: "gwei: 32000000000" }),
+    signature: HexField(194, "BLS signature, 96 bytes hex"),
+    deposit_message_root: HexField(66, "32 bytes hex"),
+    deposit_data_root: HexField(66, "32 bytes hex"),
+    fork_version: HexField(10, "4 bytes hex: the pool network's GENESIS_FORK_VERSION"),
+    network_name: Type.Optional(Type.String({ maxLength: 64 })),
+    deposit_cli_version: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { $id: "DepositDataEntry" },
+);
+
+export const Key = Type.Object(
+  {
+    id: Type.Integer({ description: "Key id: upload order across the registry (the list's cursor)" }),
+    key: Type.String({ description: "BLS public key, 0x-prefixed" }),
+    depositSignature: Type.String(),
+    operatorId: Type.Integer(),
+    state: Type.String(),
+    used: Type.Boolean({ description: "Deposited (or later)" }),
+  },
+  { $id: "Key" },
+);
+
+const KeyEvent = Type.Object({
+  from: Type.Union([Type.String(), Type.Null()]),
+  to: Type.String(),
+  actor: Type.String(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  at: Type.String({ format: "date-time" }),
+});
+
+const KeyDetail = Type.Object({
+  id: Type.Integer(),
+  key: Type.String(),
+  depositSignature: Type.String(),
+  operatorId: Type.Integer(),
+  state: Type.String(),
+  used: Type.Boolean(),
+  withdrawalCredentials: Type.String(),
+  depositDataRoot: Type.String(),
+  history: Type.Array(KeyEvent),
+});
+
+const KeysQuery = Type.Object(
+  {
+    operator: Type.Optional(Type.String({ pattern: "^[0-9]{1,18}$", description: "Operator id" })),
+    state: Type.Optional(Type.Union(KEY_STATES.map((s) => Type.Literal(s)))),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 200, description: "meta.nextCursor of the previous page" }),
+    ),
+    limit: Type.Optional(
+      Type.String({ pattern: "^[1-9][0-9]{0,8}$", description: "Page size; without it every key streams" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Reason = Type.String({ minLength: 1, maxLength: 500 });
+
+/** Bytes of JSON gathered before a chunk is written: large enough for throughput, small in memory. */
+const CHUNK_BYTES = 64 * 1024;
+
+/** The keys list as one JSON document `{data: [...], meta}` written incrementally. */
+async function* keysJson(keys: AsyncIterable<KeyView>, meta: () => Record<string, unknown>) {
+  let buf = '{"data":[';
+  let count = 0;
+  for await (const k of keys) {
+    buf += (count === 0 ? "" : ",") + JSON.stringify(k);
+    count++;
+    if (buf.length >= CHUNK_BYTES) {
+      yield buf;
+      buf = "";
+    }
+  }
+  yield `${buf}],"meta":${JSON.stringify({ count, ...meta() })}}`;
+}
+
+export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): void {
+  app.post(
+    "/v1/operators/:id/keys",
+    {
+      bodyLimit: ctx.config.uploadBodyLimitBytes,
+      schema: {
+        tags: ["keys"],
+        summary: "Upload deposit data (the deposit_data.json array): all or nothing",
+        description:
+          "Every entry is validated before anything is stored (launchpad checks with batch BLS verification, the pool's withdrawal credentials and network, 32 ETH, no duplicates here or in the registry). Any failure: 422 with `details.failures` listing each bad entry and its reasons.",
+        params: OperatorIdParam,
+        body: Type.Array(DepositDataEntry, { minItems: 1, maxItems: ctx.config.maxUploadKeys }),
+        response: {
+          201: envelope(
+            Type.Object({
+              operatorId: Type.Integer(),
+              count: Type.Integer(),
+              firstKeyId: Type.Integer(),
+              lastKeyId: Type.Integer(),
+            }),
+          ),
+          ...errorResponses(404, 409, 413, 422),
+        },
+      },
+      config: { access: { roles: ["admin", "operator"], operatorParam: "id" } },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const result = await registry.uploadKeys(Number(request.params.id), request.body, {
+        actor: actorOf(p),
+      });
+      return reply.status(201).send({ data: result, meta: {} });
+    },
+  );
+
+  app.delete(
+    "/v1/operators/:id/keys/:pubkey",
+    {
+      schema: {
+        tags: ["keys"],
+        summary: "Remove a key that was never deposited",
+        params: Type.Object({ id: OperatorIdParam.properties.id, pubkey: Pubkey }),
+        querystring: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false }),
+        response: { 204: Type.Null(), ...errorResponses(404, 409) },
+      },
+      config: { access: { roles: ["admin", "operator"], operatorParam: "id" } },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const reason = request.query.reason;
+      await registry.removeKey(Number(request.params.id), request.params.pubkey, {
+        actor: actorOf(p),
+        ...(reason ? { reason } : {}),
+      });
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    "/v1/operators/:id/keys/vet",
+    {
+      schema: {
+        tags: ["keys"],
+        summary: "Vet submitted keys in upload order, up to the operator's vetted limit",
+        params: OperatorIdParam,
+        body: Type.Optional(Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false })),
+        response: { 200: envelope(Type.Object({ vetted: Type.Integer() })), ...errorResponses(404, 409) },
+      },
+      config: { access: { roles: ["admin", "dao"] } },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const reason = request.body?.reason;
+      const r = await registry.vetKeys(Number(request.params.id), {
+        actor: actorOf(p),
+        ...(reason ? { reason } : {}),
+      });
+      return { data: r, meta: {} };
+    },
+  );
+
+  app.get(
+    "/v1/keys",
+    {
+      schema: {
+        tags: ["keys"],
+        summary: "List keys, streamed",
+        description:
+          "Streams `{data: Key[], meta: {count, nextCursor}}` as it reads the database, in constant memory. Without `limit` every matching key is returned; with it, one page and `meta.nextCursor` for the next. An operator token sees its own keys only.",
+        querystring: KeysQuery,
+        response: { 200: envelope(Type.Array(Key)), ...errorResponses() },
+      },
+      config: { access: { roles: ["admin", "dao", "operator"] } },
+    },
+    async (request, reply) => {
+      const p = principalOf(request);
+      const q = request.query;
+      let operatorId = q.operator === undefined ? undefined : Number(q.operator);
+      if (p.role === "operator") {
+        if (operatorId !== undefined) assertOperatorScope(p, String(operatorId));
+        operatorId = Number(p.operatorId);
+      }
+      const limit = q.limit === undefined ? undefined : Math.min(Number(q.limit), ctx.config.maxPageSize);
+      const filter: KeyFilter = {
+        ...(operatorId !== undefined ? { operatorId } : {}),
+        ...(q.state !== undefined ? { state: q.state } : {}),
+        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      };
+      const { keys, nextCursor } = registry.streamKeys(filter);
+      const stream = Readable.from(
+        keysJson(keys, () => ({ nextCursor: nextCursor() })),
+        {
+          objectMode: false,
+          highWaterMark: CHUNK_BYTES,
+        },
+      );
+      stream.on("error", (e) =>
+        request.log.error({ err: { name: e.name, message: e.message } }, "keys stream failed"),
+      );
+      // A stream is written as it is read (fastify does not serialise streams); the schema above documents it.
+      return reply.type("application/json; charset=utf-8").send(stream as never);
+    },
+  );
+
+  app.get(
+    "/v1/keys/:pubkey",
+    {
+      schema: {
+        tags: ["keys"],
+        summary: "One key with its state history",
+        params: Type.Object({ pubkey: Pubkey }),
+        response: { 200: envelope(KeyDetail), ...errorResponses(404) },
+      },
+      config: { access: { roles: ["admin", "dao", "operator"] } },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      const key = await registry.getKey(request.params.pubkey);
+      assertOperatorScope(p, String(key.operatorId));
+      return { data: key, meta: {} };
+    },
+  );
+}

@@ -1,0 +1,47 @@
+import { Type } from "typebox";
+import type { App, AppContext } from "../app.js";
+import type { RegistryPort } from "../port.js";
+import { envelope, errorResponses } from "../schemas.js";
+
+export function reviewRoutes(app: App, registry: RegistryPort, _ctx: AppContext): void {
+  app.get(
+    "/v1/review",
+    {
+      schema: {
+        tags: ["review"],
+        summary: "The DAO review: per-operator figures and the pool's concentration",
+        description:
+          "Per operator: vetted, deposited, active, exited, share of the pool's active validators, capacity left, target. Pool-wide: top-1 and top-5 share, Herfindahl-Hirschman index, Nakamoto coefficient at 1/3.",
+        response: { 200: envelope(Type.Unknown()), ...errorResponses() },
+      },
+      config: { access: { roles: ["admin", "dao"] } },
+    },
+    async () => ({ data: await registry.review(), meta: {} }),
+  );
+
+  app.get(
+    "/v1/audit",
+    {
+      schema: {
+        tags: ["review"],
+        summary: "The audit log (limit changes, vetting decisions...), newest first",
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.String({ pattern: "^[1-9][0-9]{0,3}$", description: "At most 1000" })),
+            before: Type.Optional(
+              Type.String({ pattern: "^[0-9]{1,18}$", description: "Entries older than this id" }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: envelope(Type.Array(Type.Unknown())), ...errorResponses() },
+      },
+      config: { access: { roles: ["admin", "dao"] } },
+    },
+    async (request) => {
+      const limit = Math.min(Number(request.query.limit ?? 100), 1000);
+      const data = await registry.audit(limit, request.query.before);
+      return { data, meta: { count: data.length } };
+    },
+  );
+}

@@ -1,0 +1,89 @@
+import { Writable } from "node:stream";
+import { createLogger } from "@poolkeeper/core";
+import { createApiToken, createTestStore, type StoreKind, type TestStore } from "@poolkeeper/store";
+import type { AdminApiConfig, App } from "../src/index.js";
+import { buildApp } from "../src/index.js";
+import { registryPort } from "../src/registry-adapter.js";
+import { POOL_WC, TEST_NETWORK } from "./deposit-fixtures.js";
+
+/** Everything the logger wrote, as text: tests assert secrets never appear in it. */
+export class CapturedLogs {
+  readonly chunks: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer | string, _enc, cb) => {
+      this.chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  text(): string {
+    return this.chunks.join("");
+  }
+}
+
+export interface Harness {
+  kind: StoreKind;
+  store: TestStore;
+  app: App;
+  logs: CapturedLogs;
+  /** Bearer tokens by role; operator tokens are made with `operatorToken(id)`. */
+  admin: string;
+  dao: string;
+  operatorToken(operatorId: number, label?: string): Promise<string>;
+  /** Every token created, so that tests can grep logs and responses for them. */
+  secrets: string[];
+  close(): Promise<void>;
+}
+
+export async function createHarness(kind: StoreKind, config: Partial<AdminApiConfig> = {}): Promise<Harness> {
+  const logs = new CapturedLogs();
+  const logger = createLogger({ name: "admin-api-test", level: "debug", destination: logs.stream });
+  const store = await createTestStore(kind);
+  const registry = await registryPort({
+    store,
+    network: TEST_NETWORK,
+    withdrawalCredentials: POOL_WC,
+    logger,
+  });
+  const app = await buildApp({ store, registry, logger, config: { rateLimitMax: 1_000_000, ...config } });
+  await app.ready();
+  const secrets: string[] = [];
+  const make = async (role: string, operatorId?: number, label?: string) => {
+    const { token } = await createApiToken(store, {
+      role,
+      ...(operatorId !== undefined ? { operatorId } : {}),
+      label: label ?? `${role} test token`,
+    });
+    secrets.push(token);
+    return token;
+  };
+  return {
+    kind,
+    store,
+    app,
+    logs,
+    admin: await make("admin"),
+    dao: await make("dao"),
+    operatorToken: (id, label) => make("operator", id, label),
+    secrets,
+    async close() {
+      await app.close();
+      await store.dispose();
+    },
+  };
+}
+
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
+
+let opSeq = 0;
+/** A unique operator body for POST /v1/operators. */
+export function operatorBody(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  opSeq++;
+  const addr = `0x${(opSeq + 0x1000).toString(16).padStart(40, "0")}`;
+  return {
+    name: `op-${process.pid}-${opSeq}-${Math.random().toString(36).slice(2, 8)}`,
+    rewardAddress: addr,
+    ...extra,
+  };
+}
