@@ -1,0 +1,835 @@
+/**
+ * One epoch's duties for a set of pool validators, and what became of each, from finalized data:
+ * - attester duties from the epoch's committees (the API's committees of a state, or computed from
+ *   the SSZ state when the node cannot answer for a past epoch), results from the attestations in
+ *   the canonical blocks of the inclusion window (epoch E and E+1), plus the rewards endpoint;
+ * - proposer duties (API or computed, always checked against the canonical blocks' proposers),
+ *   missed or orphaned;
+ * - sync-committee participation from each block's sync aggregate;
+ * - balances, status, slashings and exits.
+ * The network's own aggregate over every active validator is computed from the same data.
+ */
+import type { ApiClient } from "@lodestar/api";
+import { toHex0x } from "@poolkeeper/core";
+import { z } from "zod";
+import { BeaconError, BeaconErrorCode, invalidResponse } from "./errors.js";
+import {
+  type BeaconNodePool,
+  NOT_FOUND,
+  NodeCallError,
+  type NotFound,
+  valueOrNotFound,
+} from "./node-pool.js";
+import {
+  computeEpochCommittees,
+  computeEpochProposers,
+  type ShufflingParams,
+  stateCanShuffle,
+} from "./shuffling.js";
+import { getBalances, getValidators, type ValidatorStatus } from "./validators.js";
+
+export interface AttestationRewards {
+  source: bigint;
+  target: bigint;
+  head: bigint;
+  inactivity: bigint;
+}
+
+export interface AttestationDuty {
+  validatorIndex: number;
+  slot: number;
+  committeeIndex: number;
+  included: boolean;
+  inclusionSlot: number | null;
+  inclusionDelay: number | null;
+  /** Delay counted from the first block after the duty slot (missed slots are not the attester's fault). */
+  optimalDelay: number | null;
+  sourceCorrect: boolean;
+  targetCorrect: boolean;
+  headCorrect: boolean;
+  rewards: AttestationRewards | null;
+}
+
+export type ProposalStatus = "proposed" | "missed" | "orphaned";
+
+export interface ProposalDuty {
+  validatorIndex: number;
+  slot: number;
+  status: ProposalStatus;
+  blockRoot: string | null;
+}
+
+export interface SyncDuty {
+  validatorIndex: number;
+  /** Slots of the epoch with a canonical block (each one a sync duty). */
+  assigned: number;
+  included: number;
+}
+
+export interface ValidatorEpochState {
+  validatorIndex: number;
+  status: ValidatorStatus | null;
+  slashed: boolean | null;
+  exitEpoch: number | null;
+  balanceStart: bigint | null;
+  balanceEnd: bigint | null;
+}
+
+export interface ChainEvent {
+  kind: "proposer_slashing" | "attester_slashing" | "voluntary_exit";
+  validatorIndex: number;
+  slot: number;
+}
+
+export interface DutyAggregate {
+  attAssigned: number;
+  attIncluded: number;
+  /** Sum over included attestations of (source + target + head) / 3. */
+  attCorrectnessSum: number;
+  /** Sum over included attestations of 1 / optimalDelay. */
+  attDelayScoreSum: number;
+  /** Sum over included attestations of correctness / optimalDelay (Rated's per-attestation score). */
+  attEffectivenessSum: number;
+  proposalsAssigned: number;
+  proposalsMade: number;
+  syncAssigned: number;
+  syncIncluded: number;
+}
+
+export interface EpochDuties {
+  epoch: number;
+  attestations: AttestationDuty[];
+  proposals: ProposalDuty[];
+  sync: SyncDuty[];
+  validators: ValidatorEpochState[];
+  events: ChainEvent[];
+  /** The whole network in the same epoch, for comparison. */
+  network: DutyAggregate;
+  sources: { committees: "api" | "state"; proposers: "api" | "state" };
+}
+
+export interface EpochDutiesOptions {
+  /** Pool validator indices. */
+  validators: readonly number[];
+  /**
+   * Require every block and state used to be finalized (default true). Only a replay of recordings
+   * taken before finality may turn this off; the watcher never does.
+   */
+  requireFinalized?: boolean;
+  rewards?: boolean;
+  balances?: boolean;
+  /** Parallel block requests (default 8). */
+  concurrency?: number;
+}
+
+export function emptyAggregate(): DutyAggregate {
+  return {
+    attAssigned: 0,
+    attIncluded: 0,
+    attCorrectnessSum: 0,
+    attDelayScoreSum: 0,
+    attEffectivenessSum: 0,
+    proposalsAssigned: 0,
+    proposalsMade: 0,
+    syncAssigned: 0,
+    syncIncluded: 0,
+  };
+}
+
+interface BlockInfo {
+  slot: number;
+  root: string;
+  parentRoot: string;
+  proposerIndex: number;
+  // biome-ignore lint/suspicious/noExplicitAny: fork-dependent block body, read field by field below
+  body: any;
+}
+
+interface StateView {
+  epoch: number;
+  fork: string;
+  randaoMixes: Uint8Array[];
+  activeIndices(epoch: number): Uint32Array;
+  effectiveBalance(index: number): number;
+  pubkeyIndex(): Map<string, number>;
+  currentSyncCommittee: Uint8Array[];
+  nextSyncCommittee: Uint8Array[];
+}
+
+const SignedDecimal = z
+  .string()
+  .regex(/^-?\d+(\.\d+)?$/, "not a decimal number")
+  .transform((s) => BigInt(s.split(".")[0] as string));
+const RewardsJson = z.object({
+  data: z.object({
+    total_rewards: z.array(
+      z.object({
+        validator_index: z.string().regex(/^\d+$/),
+        head: SignedDecimal,
+        target: SignedDecimal,
+        source: SignedDecimal,
+        inactivity: SignedDecimal.optional(),
+      }),
+    ),
+  }),
+});
+
+async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(xs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, xs.length) }, async () => {
+      while (next < xs.length) {
+        const i = next++;
+        out[i] = await fn(xs[i] as T);
+      }
+    }),
+  );
+  return out;
+}
+
+export class EpochDutiesReader {
+  private readonly S: number;
+  private readonly shuffling: ShufflingParams;
+
+  constructor(private readonly pool: BeaconNodePool) {
+    const p = pool.lodestar.params;
+    this.S = pool.spec.slotsPerEpoch;
+    this.shuffling = {
+      slotsPerEpoch: p.SLOTS_PER_EPOCH,
+      shuffleRoundCount: p.SHUFFLE_ROUND_COUNT,
+      targetCommitteeSize: p.TARGET_COMMITTEE_SIZE,
+      maxCommitteesPerSlot: p.MAX_COMMITTEES_PER_SLOT,
+      epochsPerHistoricalVector: p.EPOCHS_PER_HISTORICAL_VECTOR,
+      minSeedLookahead: p.MIN_SEED_LOOKAHEAD,
+    };
+  }
+
+  /** The canonical block at `slot`, or null for an empty slot (every eligible node agrees). */
+  async block(
+    slot: number,
+    requireFinalized: boolean,
+    minFinalizedEpoch: number | undefined,
+  ): Promise<BlockInfo | null> {
+    return this.pool.request(
+      `block ${slot}`,
+      async (api) => {
+        const v = await api.beacon.getBlockV2({ blockId: slot });
+        const signed = valueOrNotFound(v);
+        if (signed === NOT_FOUND) return NOT_FOUND;
+        const meta = v.meta();
+        const msg = signed.message;
+        if (msg.slot !== slot) throw invalidResponse(`block ${slot}`, `answer is for slot ${msg.slot}`);
+        if (requireFinalized && meta.finalized !== true)
+          throw invalidResponse(`block ${slot}`, "not finalized on this node");
+        // the root comes from the header route, checked against the header's own hash tree root and
+        // the block's fields (the body root is not recomputed: list limits of a preset may differ
+        // between client versions)
+        const hres = await api.beacon.getBlockHeader({ blockId: slot });
+        const h = valueOrNotFound(hres);
+        if (h === NOT_FOUND) throw invalidResponse(`header ${slot}`, "block exists but header does not");
+        const hm = h.header.message;
+        if (!h.canonical) throw invalidResponse(`header ${slot}`, "not canonical");
+        if (
+          hm.slot !== slot ||
+          hm.proposerIndex !== msg.proposerIndex ||
+          toHex0x(hm.parentRoot) !== toHex0x(msg.parentRoot)
+        ) {
+          throw invalidResponse(`header ${slot}`, "does not match the block");
+        }
+        const root = toHex0x(this.pool.lodestar.types.ssz.phase0.BeaconBlockHeader.hashTreeRoot(hm));
+        if (root !== toHex0x(h.root))
+          throw invalidResponse(`header ${slot}`, "root is not the header's hash tree root");
+        return {
+          slot,
+          root,
+          parentRoot: toHex0x(msg.parentRoot),
+          proposerIndex: msg.proposerIndex,
+          body: msg.body,
+        };
+      },
+      { minFinalizedEpoch },
+    );
+  }
+
+  private async loadState(stateId: string, minFinalizedEpoch: number | undefined): Promise<StateView | null> {
+    const S = this.S;
+    return this.pool.request(
+      `state ${stateId}`,
+      async (api: ApiClient) => {
+        const res = await api.debug.getStateV2({ stateId }, { responseWireFormat: "ssz" });
+        if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
+        const st = valueOrNotFound(res);
+        if (st === NOT_FOUND) return NOT_FOUND;
+        const fork = res.meta().version;
+        // biome-ignore lint/suspicious/noExplicitAny: fork union of BeaconState, read field by field
+        const s = st as any;
+        const validators = s.validators as Array<{
+          pubkey: Uint8Array;
+          effectiveBalance: number;
+          activationEpoch: number;
+          exitEpoch: number;
+        }>;
+        if (!Array.isArray(validators) || !Array.isArray(s.randaoMixes))
+          throw invalidResponse("state", "not a beacon state");
+        let pkMap: Map<string, number> | undefined;
+        const view: StateView = {
+          epoch: Math.floor(s.slot / S),
+          fork,
+          randaoMixes: s.randaoMixes,
+          activeIndices(epoch: number): Uint32Array {
+            const out: number[] = [];
+            for (let i = 0; i < validators.length; i++) {
+              const v = validators[i];
+              if (v !== undefined && v.activationEpoch <= epoch && epoch < v.exitEpoch) out.push(i);
+            }
+            return Uint32Array.from(out);
+          },
+          effectiveBalance: (i: number) => validators[i]?.effectiveBalance ?? 0,
+          pubkeyIndex(): Map<string, number> {
+            if (pkMap === undefined) pkMap = new Map(validators.map((v, i) => [toHex0x(v.pubkey), i]));
+            return pkMap;
+          },
+          currentSyncCommittee: s.currentSyncCommittee?.pubkeys ?? [],
+          nextSyncCommittee: s.nextSyncCommittee?.pubkeys ?? [],
+        };
+        return view;
+      },
+      { minFinalizedEpoch },
+    );
+  }
+
+  /** A state able to reproduce the shuffling of `epoch`: the epoch's first slot, else "finalized". */
+  private async stateFor(epoch: number, minFinalizedEpoch: number | undefined): Promise<StateView> {
+    for (const id of [String(epoch * this.S), "finalized"]) {
+      const st = await this.loadState(id, minFinalizedEpoch);
+      if (st !== null && stateCanShuffle(st.epoch, epoch, this.shuffling)) return st;
+    }
+    throw new BeaconError(
+      BeaconErrorCode.unavailable,
+      `epoch ${epoch}: no node has a state to compute its duties from`,
+      {
+        epoch,
+      },
+    );
+  }
+
+  private async committeesFromApi(
+    epoch: number,
+    minFinalizedEpoch: number | undefined,
+  ): Promise<{ cps: number; committees: Uint32Array[] } | null> {
+    const S = this.S;
+    try {
+      return await this.pool.request(
+        `committees of epoch ${epoch}`,
+        async (api) => {
+          const res = await api.beacon.getEpochCommittees({ stateId: String(epoch * S), epoch });
+          if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
+          const list = valueOrNotFound(res);
+          if (list === NOT_FOUND) return NOT_FOUND;
+          return validateCommittees(list, epoch, S);
+        },
+        { minFinalizedEpoch },
+      );
+    } catch (e) {
+      if (e instanceof BeaconError && e.code === BeaconErrorCode.unavailable) return null;
+      throw e;
+    }
+  }
+
+  private async proposersFromApi(epoch: number): Promise<number[] | null> {
+    const S = this.S;
+    try {
+      return await this.pool.request(`proposer duties of epoch ${epoch}`, async (api) => {
+        const res = await api.validator.getProposerDuties({ epoch });
+        if (!res.ok && res.status < 500) return NOT_FOUND;
+        const duties = valueOrNotFound(res);
+        if (duties === NOT_FOUND) return NOT_FOUND;
+        const out = new Array<number>(S).fill(-1);
+        for (const d of duties) {
+          const k = d.slot - epoch * S;
+          if (k < 0 || k >= S || out[k] !== -1)
+            throw invalidResponse("proposer duties", `unexpected slot ${d.slot}`);
+          out[k] = d.validatorIndex;
+        }
+        if (out.includes(-1)) throw invalidResponse("proposer duties", "a slot of the epoch has no proposer");
+        return out;
+      });
+    } catch (e) {
+      if (e instanceof BeaconError && e.code === BeaconErrorCode.unavailable) return null;
+      throw e;
+    }
+  }
+
+  /** Proposer per slot of `epoch`; checked against every canonical block present. */
+  async proposers(
+    epoch: number,
+    blocks: Map<number, BlockInfo>,
+    minFinalizedEpoch: number | undefined,
+    stateCache: { state?: StateView },
+  ): Promise<{ proposers: number[]; source: "api" | "state" }> {
+    const check = (list: number[]): boolean =>
+      list.every((v, k) => {
+        const b = blocks.get(epoch * this.S + k);
+        return b === undefined || b.proposerIndex === v;
+      });
+    const fromApi = await this.proposersFromApi(epoch);
+    if (fromApi !== null && check(fromApi)) return { proposers: fromApi, source: "api" };
+    stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
+    const st = stateCache.state;
+    const p = this.pool.lodestar.params;
+    const computed = computeEpochProposers(
+      epoch,
+      st.activeIndices(epoch),
+      st.effectiveBalance,
+      st.randaoMixes,
+      this.shuffling,
+      {
+        electra:
+          st.fork !== "phase0" &&
+          st.fork !== "altair" &&
+          st.fork !== "bellatrix" &&
+          st.fork !== "capella" &&
+          st.fork !== "deneb",
+        maxEffectiveBalance: p.MAX_EFFECTIVE_BALANCE,
+        maxEffectiveBalanceElectra: p.MAX_EFFECTIVE_BALANCE_ELECTRA,
+      },
+    );
+    if (!check(computed)) {
+      throw invalidResponse(
+        `proposers of epoch ${epoch}`,
+        "computed proposers disagree with the canonical blocks (state too far from the epoch?)",
+      );
+    }
+    return { proposers: computed, source: "state" };
+  }
+
+  /** Proposal duties of `epoch` only (blocks of that epoch), for the pool's validators. */
+  async proposalDuties(
+    epoch: number,
+    validators: readonly number[],
+    opts: { requireFinalized?: boolean; concurrency?: number } = {},
+  ): Promise<ProposalDuty[]> {
+    const requireFinalized = opts.requireFinalized ?? true;
+    const minFinalizedEpoch = requireFinalized ? epoch + 1 : undefined;
+    const slots = Array.from({ length: this.S }, (_, k) => epoch * this.S + k);
+    const fetched = await mapLimit(slots, opts.concurrency ?? 8, (s) =>
+      this.block(s, requireFinalized, minFinalizedEpoch),
+    );
+    const blocks = new Map<number, BlockInfo>();
+    for (const b of fetched) if (b !== null) blocks.set(b.slot, b);
+    const { proposers } = await this.proposers(epoch, blocks, minFinalizedEpoch, {});
+    return this.toProposals(epoch, proposers, blocks, new Set(validators), emptyAggregate());
+  }
+
+  private async toProposals(
+    epoch: number,
+    proposers: number[],
+    blocks: Map<number, BlockInfo>,
+    pool: Set<number>,
+    network: DutyAggregate,
+  ): Promise<ProposalDuty[]> {
+    const proposals: ProposalDuty[] = [];
+    for (let k = 0; k < this.S; k++) {
+      const slot = epoch * this.S + k;
+      const v = proposers[k] as number;
+      const b = blocks.get(slot);
+      network.proposalsAssigned++;
+      if (b !== undefined) network.proposalsMade++;
+      if (!pool.has(v)) continue;
+      let status: ProposalStatus = b === undefined ? "missed" : "proposed";
+      if (b === undefined && (await this.orphaned(slot, v))) status = "orphaned";
+      proposals.push({ validatorIndex: v, slot, status, blockRoot: b?.root ?? null });
+    }
+    return proposals;
+  }
+
+  /** Everything about `epoch` for `opts.validators`. */
+  async epochDuties(epoch: number, opts: EpochDutiesOptions): Promise<EpochDuties> {
+    const S = this.S;
+    const requireFinalized = opts.requireFinalized ?? true;
+    // the inclusion window of epoch E ends with the last slot of E+1: E+2 must be finalized
+    const minFinalizedEpoch = requireFinalized ? epoch + 2 : undefined;
+    const first = epoch * S;
+    const slots = Array.from({ length: 2 * S }, (_, k) => first + k);
+    const fetched = await mapLimit(slots, opts.concurrency ?? 8, (s) =>
+      this.block(s, requireFinalized, minFinalizedEpoch),
+    );
+    const blocks = new Map<number, BlockInfo>();
+    for (const b of fetched) if (b !== null) blocks.set(b.slot, b);
+    const present = [...blocks.values()].sort((a, b) => a.slot - b.slot);
+    for (let i = 1; i < present.length; i++) {
+      const a = present[i - 1] as BlockInfo;
+      const b = present[i] as BlockInfo;
+      if (b.parentRoot !== a.root) {
+        throw invalidResponse(
+          `blocks of epoch ${epoch}`,
+          `block ${b.slot} does not descend from block ${a.slot}`,
+        );
+      }
+    }
+    const firstBlock = present[0];
+    if (firstBlock === undefined) throw invalidResponse(`blocks of epoch ${epoch}`, "no block in two epochs");
+    const rootAt = (slot: number): string => {
+      let r = firstBlock.parentRoot;
+      for (const b of present) {
+        if (b.slot > slot) break;
+        r = b.root;
+      }
+      return r;
+    };
+    const nextBlockSlotAfter = (slot: number): number | null => {
+      for (const b of present) if (b.slot > slot) return b.slot;
+      return null;
+    };
+
+    // committees
+    const stateCache: { state?: StateView } = {};
+    let committeesSource: "api" | "state" = "api";
+    let cm = await this.committeesFromApi(epoch, minFinalizedEpoch);
+    if (cm === null) {
+      stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
+      const c = computeEpochCommittees(
+        epoch,
+        stateCache.state.activeIndices(epoch),
+        stateCache.state.randaoMixes,
+        this.shuffling,
+      );
+      cm = { cps: c.committeesPerSlot, committees: c.committees };
+      committeesSource = "state";
+    }
+    const { cps, committees } = cm;
+
+    // duty position of every active validator
+    let maxIndex = 0;
+    for (const c of committees) for (const v of c) if (v > maxIndex) maxIndex = v;
+    const n = maxIndex + 1;
+    const dutySlot = new Int32Array(n).fill(-1);
+    const dutyCommittee = new Int32Array(n).fill(-1);
+    committees.forEach((c, k) => {
+      const slot = first + Math.floor(k / cps);
+      for (const v of c) {
+        if (dutySlot[v] !== -1)
+          throw invalidResponse(`committees of epoch ${epoch}`, `validator ${v} in two committees`);
+        dutySlot[v] = slot;
+        dutyCommittee[v] = k % cps;
+      }
+    });
+    const inclSlot = new Int32Array(n).fill(-1);
+    const flags = new Uint8Array(n); // 1 target correct, 2 head correct
+    const targetRoot = rootAt(first);
+
+    const events: ChainEvent[] = [];
+    for (const b of present) {
+      const atts = (b.body.attestations ?? []) as Array<{
+        aggregationBits: { get(i: number): boolean; bitLen: number };
+        committeeBits?: { getTrueBitIndexes(): number[] };
+        data: {
+          slot: number;
+          index: number;
+          beaconBlockRoot: Uint8Array;
+          target: { epoch: number; root: Uint8Array };
+        };
+      }>;
+      for (const a of atts) {
+        const d = a.data;
+        if (d.slot < first || d.slot >= first + S || d.slot >= b.slot) continue;
+        const slotK = d.slot - first;
+        const committeeIdx = a.committeeBits !== undefined ? a.committeeBits.getTrueBitIndexes() : [d.index];
+        let offset = 0;
+        const tgtOk = d.target.epoch === epoch && toHex0x(d.target.root) === targetRoot;
+        const headOk = toHex0x(d.beaconBlockRoot) === rootAt(d.slot);
+        for (const ci of committeeIdx) {
+          const committee = committees[slotK * cps + ci];
+          if (committee === undefined)
+            throw invalidResponse(`block ${b.slot}`, `attestation for unknown committee ${ci}`);
+          for (let i = 0; i < committee.length; i++) {
+            if (!a.aggregationBits.get(offset + i)) continue;
+            const v = committee[i] as number;
+            if (inclSlot[v] === -1) {
+              inclSlot[v] = b.slot;
+              flags[v] = (tgtOk ? 1 : 0) | (headOk ? 2 : 0);
+            }
+          }
+          offset += committee.length;
+        }
+      }
+      if (b.slot < first + S) {
+        for (const ps of b.body.proposerSlashings ?? []) {
+          events.push({
+            kind: "proposer_slashing",
+            validatorIndex: ps.signedHeader1.message.proposerIndex,
+            slot: b.slot,
+          });
+        }
+        for (const as of b.body.attesterSlashings ?? []) {
+          const one = new Set<number>(as.attestation1.attestingIndices);
+          for (const v of as.attestation2.attestingIndices as number[]) {
+            if (one.has(v)) events.push({ kind: "attester_slashing", validatorIndex: v, slot: b.slot });
+          }
+        }
+        for (const ex of b.body.voluntaryExits ?? []) {
+          events.push({ kind: "voluntary_exit", validatorIndex: ex.message.validatorIndex, slot: b.slot });
+        }
+      }
+    }
+
+    // network aggregate over every validator with a duty
+    const network = emptyAggregate();
+    const scoreOf = (v: number): { corr: number; opt: number } => {
+      const s = inclSlot[v] as number;
+      const ds = dutySlot[v] as number;
+      const corr = (1 + (flags[v]! & 1) + ((flags[v]! >> 1) & 1)) / 3;
+      const opt = s - (nextBlockSlotAfter(ds) ?? s) + 1;
+      return { corr, opt };
+    };
+    // optimal delay per duty slot (cheap lookup)
+    const nextAfter = new Map<number, number>();
+    for (let k = 0; k < S; k++) nextAfter.set(first + k, nextBlockSlotAfter(first + k) ?? first + k + 1);
+    for (let v = 0; v < n; v++) {
+      if (dutySlot[v] === -1) continue;
+      network.attAssigned++;
+      const s = inclSlot[v] as number;
+      if (s === -1) continue;
+      network.attIncluded++;
+      const corr = (1 + (flags[v]! & 1) + ((flags[v]! >> 1) & 1)) / 3;
+      const opt = s - (nextAfter.get(dutySlot[v] as number) as number) + 1;
+      network.attCorrectnessSum += corr;
+      network.attDelayScoreSum += 1 / opt;
+      network.attEffectivenessSum += corr / opt;
+    }
+
+    // proposers
+    const { proposers, source: proposersSource } = await this.proposers(
+      epoch,
+      blocks,
+      minFinalizedEpoch,
+      stateCache,
+    );
+    const pool = new Set(opts.validators);
+    const proposals = await this.toProposals(epoch, proposers, blocks, pool, network);
+
+    // sync committee
+    const syncCommittee = await this.syncCommittee(epoch, minFinalizedEpoch, stateCache);
+    const syncAssigned = new Map<number, number>();
+    const syncIncluded = new Map<number, number>();
+    for (const b of present) {
+      if (b.slot >= first + S) break;
+      const bits = b.body.syncAggregate?.syncCommitteeBits as { get(i: number): boolean } | undefined;
+      if (bits === undefined) continue;
+      syncCommittee.forEach((v, pos) => {
+        network.syncAssigned++;
+        const ok = bits.get(pos);
+        if (ok) network.syncIncluded++;
+        if (pool.has(v)) {
+          syncAssigned.set(v, (syncAssigned.get(v) ?? 0) + 1);
+          if (ok) syncIncluded.set(v, (syncIncluded.get(v) ?? 0) + 1);
+        }
+      });
+    }
+    const sync: SyncDuty[] = [...syncAssigned.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([v, assigned]) => ({ validatorIndex: v, assigned, included: syncIncluded.get(v) ?? 0 }));
+
+    // pool attestations (+ rewards)
+    const rewards =
+      opts.rewards === false
+        ? null
+        : await this.attestationRewards(epoch, opts.validators, minFinalizedEpoch);
+    const attestations: AttestationDuty[] = [];
+    for (const v of opts.validators) {
+      if (v >= n || dutySlot[v] === -1) continue;
+      const s = inclSlot[v] as number;
+      const included = s !== -1;
+      const sc = included ? scoreOf(v) : null;
+      attestations.push({
+        validatorIndex: v,
+        slot: dutySlot[v] as number,
+        committeeIndex: dutyCommittee[v] as number,
+        included,
+        inclusionSlot: included ? s : null,
+        inclusionDelay: included ? s - (dutySlot[v] as number) : null,
+        optimalDelay: sc?.opt ?? null,
+        sourceCorrect: included,
+        targetCorrect: included && (flags[v]! & 1) === 1,
+        headCorrect: included && (flags[v]! & 2) === 2,
+        rewards: rewards?.get(v) ?? null,
+      });
+    }
+
+    const validators =
+      opts.balances === false ? [] : await this.validatorStates(epoch, opts.validators, minFinalizedEpoch);
+    const poolEvents = events.filter((e) => pool.has(e.validatorIndex));
+    return {
+      epoch,
+      attestations,
+      proposals,
+      sync,
+      validators,
+      events: poolEvents,
+      network,
+      sources: { committees: committeesSource, proposers: proposersSource },
+    };
+  }
+
+  private async orphaned(slot: number, proposer: number): Promise<boolean> {
+    try {
+      const headers = await this.pool.request(`headers at ${slot}`, async (api) => {
+        const res = await api.beacon.getBlockHeaders({ slot });
+        if (!res.ok && res.status < 500) return NOT_FOUND;
+        return valueOrNotFound(res);
+      });
+      return (headers ?? []).some(
+        (h) => !h.canonical && h.header.message.slot === slot && h.header.message.proposerIndex === proposer,
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  private async syncCommittee(
+    epoch: number,
+    minFinalizedEpoch: number | undefined,
+    stateCache: { state?: StateView },
+  ): Promise<number[]> {
+    const S = this.S;
+    let fromApi: number[] | null = null;
+    try {
+      fromApi = await this.pool.request(
+        `sync committee of epoch ${epoch}`,
+        async (api): Promise<number[] | NotFound> => {
+          const res = await api.beacon.getEpochSyncCommittees({ stateId: String(epoch * S), epoch });
+          if (!res.ok && res.status < 500) return NOT_FOUND;
+          const v = valueOrNotFound(res);
+          if (v === NOT_FOUND) return NOT_FOUND;
+          if (v.validators.length !== this.pool.lodestar.params.SYNC_COMMITTEE_SIZE) {
+            throw invalidResponse("sync committee", `${v.validators.length} members`);
+          }
+          return v.validators;
+        },
+        { minFinalizedEpoch },
+      );
+    } catch (e) {
+      if (!(e instanceof BeaconError && e.code === BeaconErrorCode.unavailable)) throw e;
+    }
+    if (fromApi !== null) return fromApi;
+    stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
+    const st = stateCache.state;
+    const period = (e: number) => Math.floor(e / this.pool.spec.epochsPerSyncCommitteePeriod);
+    const pks =
+      period(epoch) === period(st.epoch)
+        ? st.currentSyncCommittee
+        : period(epoch) === period(st.epoch) + 1
+          ? st.nextSyncCommittee
+          : null;
+    if (pks === null)
+      throw invalidResponse(
+        "sync committee",
+        `state of epoch ${st.epoch} cannot give epoch ${epoch}'s committee`,
+      );
+    const map = st.pubkeyIndex();
+    return pks.map((pk) => {
+      const i = map.get(toHex0x(pk));
+      if (i === undefined) throw invalidResponse("sync committee", "member pubkey not in the registry");
+      return i;
+    });
+  }
+
+  /** Signed reward values read from the raw JSON (the 1.48 client decodes negatives as unsigned). */
+  async attestationRewards(
+    epoch: number,
+    indices: readonly number[],
+    minFinalizedEpoch: number | undefined,
+  ): Promise<Map<number, AttestationRewards> | null> {
+    const out = new Map<number, AttestationRewards>();
+    for (let i = 0; i < indices.length; i += 50_000) {
+      const chunk = indices.slice(i, i + 50_000).map(String);
+      const asked = new Set(chunk);
+      let r: z.infer<typeof RewardsJson> | null;
+      try {
+        r = await this.pool.requestJson(
+          `attestation rewards of epoch ${epoch}`,
+          `eth/v1/beacon/rewards/attestations/${epoch}`,
+          RewardsJson,
+          {
+            method: "POST",
+            body: chunk,
+            minFinalizedEpoch,
+          },
+        );
+      } catch (e) {
+        if (e instanceof BeaconError && e.code === BeaconErrorCode.unavailable) return null;
+        throw e;
+      }
+      if (r === null) return null;
+      for (const t of r.data.total_rewards) {
+        if (!asked.has(t.validator_index))
+          throw invalidResponse("attestation rewards", `validator ${t.validator_index} was not asked for`);
+        out.set(Number(t.validator_index), {
+          source: t.source,
+          target: t.target,
+          head: t.head,
+          inactivity: t.inactivity ?? 0n,
+        });
+      }
+    }
+    return out;
+  }
+
+  private async validatorStates(
+    epoch: number,
+    indices: readonly number[],
+    minFinalizedEpoch: number | undefined,
+  ): Promise<ValidatorEpochState[]> {
+    const S = this.S;
+    const start = await getBalances(this.pool, indices, { stateId: epoch * S, minFinalizedEpoch }).catch(
+      () => null,
+    );
+    let end: Awaited<ReturnType<typeof getValidators>> | null = null;
+    try {
+      end = await getValidators(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch });
+    } catch (e) {
+      if (!(e instanceof BeaconError && e.code === BeaconErrorCode.unavailable)) throw e;
+    }
+    const endBy = new Map((end ?? []).map((v) => [v.index, v]));
+    return indices.map((v) => {
+      const e = endBy.get(v);
+      return {
+        validatorIndex: v,
+        status: e?.status ?? null,
+        slashed: e?.slashed ?? null,
+        exitEpoch: e?.exitEpoch ?? null,
+        balanceStart: start?.get(v) ?? null,
+        balanceEnd: e?.balance ?? null,
+      };
+    });
+  }
+}
+
+function validateCommittees(
+  list: Array<{ index: number; slot: number; validators: ArrayLike<number> }>,
+  epoch: number,
+  S: number,
+): { cps: number; committees: Uint32Array[] } {
+  const first = epoch * S;
+  const perSlot = new Map<number, number>();
+  for (const c of list) {
+    if (c.slot < first || c.slot >= first + S)
+      throw invalidResponse("committees", `slot ${c.slot} outside epoch ${epoch}`);
+    perSlot.set(c.slot, Math.max(perSlot.get(c.slot) ?? 0, c.index + 1));
+  }
+  const cps = perSlot.get(first) ?? 0;
+  if (
+    cps === 0 ||
+    perSlot.size !== S ||
+    [...perSlot.values()].some((x) => x !== cps) ||
+    list.length !== cps * S
+  ) {
+    throw invalidResponse("committees", `epoch ${epoch} is not ${S} slots × same committee count`);
+  }
+  const committees = new Array<Uint32Array>(cps * S);
+  for (const c of list) committees[(c.slot - first) * cps + c.index] = Uint32Array.from(c.validators);
+  return { cps, committees };
+}
+
+export { NodeCallError };
