@@ -69,18 +69,22 @@ export interface VerifyDepositDataOptions {
   expectedWithdrawalCredentials?: Uint8Array;
   /** Every entry must have 0x01 or 0x02 credentials paying this 20-byte execution address. */
   expectedWithdrawalAddress?: Uint8Array;
-  /** Entries per signature batch (default 256). */
+  /** Entries per signature batch (default 256; 64 for the async form, to keep event-loop stalls short). */
   batchSize?: number;
 }
 
 export const DEFAULT_VERIFY_BATCH_SIZE = 256;
+export const DEFAULT_ASYNC_VERIFY_BATCH_SIZE = 64;
 
 /** "entry 3: signature: does not verify ..." (or "file: ..." for file-level problems). */
 export function formatDepositFailure(f: DepositFailure): string {
   return f.index < 0 ? `${f.field}: ${f.reason}` : `entry ${f.index}: ${f.field}: ${f.reason}`;
 }
 
-/** Verify synchronously. Blocks the event loop for ~0.5 ms per entry: prefer the async form in servers. */
+/**
+ * Verify synchronously. Blocks the event loop for the whole input (~0.3–0.5 ms per entry on this
+ * machine): servers should use verifyDepositDataAsync.
+ */
 export function verifyDepositData(input: unknown, opts: VerifyDepositDataOptions): VerifyDepositDataResult {
   const run = new Verification(input, opts);
   while (run.step()) {
@@ -94,7 +98,7 @@ export async function verifyDepositDataAsync(
   input: unknown,
   opts: VerifyDepositDataOptions,
 ): Promise<VerifyDepositDataResult> {
-  const run = new Verification(input, opts);
+  const run = new Verification(input, { batchSize: DEFAULT_ASYNC_VERIFY_BATCH_SIZE, ...opts });
   while (run.step()) await new Promise<void>((resolve) => setImmediate(resolve));
   return run.result();
 }
@@ -169,6 +173,8 @@ class Verification {
 
   result(): VerifyDepositDataResult {
     this.entries.sort((a, b) => a.index - b.index);
+    // Signature failures are found after the field checks of their batch: list by entry (stable).
+    this.failures.sort((a, b) => a.index - b.index);
     return {
       entries: this.entries,
       failures: this.failures,
