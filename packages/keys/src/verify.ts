@@ -5,7 +5,14 @@ import {
   type SignatureSet,
   verifyMultipleAggregateSignatures,
 } from "@chainsafe/blst";
-import { bytesEqual, isPoolkeeperError, type Network, toChecksumAddress, toHex } from "@poolkeeper/core";
+import {
+  bytesEqual,
+  isPoolkeeperError,
+  type Network,
+  toChecksumAddress,
+  toHex,
+  ValidationError,
+} from "@poolkeeper/core";
 import {
   checkDepositAmount,
   launchpadAcceptsCliVersion,
@@ -144,6 +151,13 @@ class Verification {
     private readonly opts: VerifyDepositDataOptions,
   ) {
     this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_VERIFY_BATCH_SIZE));
+    const { expectedWithdrawalCredentials: wc, expectedWithdrawalAddress: address } = opts;
+    if (wc !== undefined && (!(wc instanceof Uint8Array) || wc.length !== 32)) {
+      throw new ValidationError("expectedWithdrawalCredentials", "must be 32 bytes");
+    }
+    if (address !== undefined && (!(address instanceof Uint8Array) || address.length !== 20)) {
+      throw new ValidationError("expectedWithdrawalAddress", "must be a 20-byte execution address");
+    }
     this.domain = computeDepositDomain(opts.network.genesisForkVersion);
     this.forkHex = toHex(opts.network.genesisForkVersion);
     if (!Array.isArray(input)) {

@@ -53,6 +53,33 @@ describe("signVoluntaryExit", () => {
     ).toThrow(/^epoch: must be between 0 and 2\^64-1$/);
   });
 
+  it("no error message carries the secret key", () => {
+    const attempts = [
+      () => signVoluntaryExit({ secretKey: sk, validatorIndex: "x", epoch: 1, network: hoodi }),
+      () => signVoluntaryExit({ secretKey: sk, validatorIndex: 1, epoch: -1, network: hoodi }),
+      () => signVoluntaryExit({ secretKey: sk.subarray(1), validatorIndex: 1, epoch: 1, network: hoodi }),
+      () =>
+        signVoluntaryExit({
+          secretKey: new Uint8Array(32).fill(0xff),
+          validatorIndex: 1,
+          epoch: 1,
+          network: hoodi,
+        }),
+    ];
+    for (const attempt of attempts) {
+      let message = "";
+      try {
+        attempt();
+      } catch (e) {
+        message = `${(e as Error).message} ${JSON.stringify(e)}`;
+      }
+      expect(message).not.toBe("");
+      expect(message).not.toContain(SECRET);
+      expect(message).not.toContain(SECRET.slice(4, 20));
+      expect(message).not.toContain("ffffffff");
+    }
+  });
+
   it("parses the Beacon API JSON strictly, never echoing the signature", () => {
     const signed = signVoluntaryExit({ secretKey: sk, validatorIndex: 1, epoch: 2, network: hoodi });
     expect(parseSignedVoluntaryExit(signed).validatorIndex).toBe(1n);

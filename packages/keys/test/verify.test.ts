@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromHex, GWEI_PER_ETH, loadNetwork, parseAddress, toHex } from "@poolkeeper/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   bls,
@@ -205,6 +206,55 @@ describe("verifyDepositData names each tampered field", () => {
     const r = verifyDepositData([], { network: hoodi });
     expect(r.failures.map(formatDepositFailure)).toEqual(["file: contains no deposit data entries"]);
     expect(r.passed).toBe(0);
+  });
+});
+
+describe("no single-character change of a valid entry passes", () => {
+  const [e0, e1] = readRef(HOODI_0X01) as [DepositDataJson, DepositDataJson];
+  const fields = [
+    "pubkey",
+    "withdrawal_credentials",
+    "signature",
+    "deposit_message_root",
+    "deposit_data_root",
+    "fork_version",
+  ] as const;
+
+  it("for every hex field and position (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...fields),
+        fc.nat(),
+        fc.constantFrom(..."0123456789abcdef"),
+        (field, pos, ch) => {
+          const value = e1[field];
+          const i = pos % value.length;
+          fc.pre(value[i] !== ch);
+          const mutated = { ...e1, [field]: value.slice(0, i) + ch + value.slice(i + 1) };
+          const r = verifyDepositData([e0, mutated], { network: hoodi });
+          expect(r.passed).toBe(1);
+          expect(r.failed).toBe(1);
+          expect(r.failures.every((f) => f.index === 1)).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("for the amount, one gwei up or down", () => {
+    for (const amount of [e1.amount - 1, e1.amount + 1]) {
+      const r = verifyDepositData([{ ...e1, amount }], { network: hoodi });
+      expect(r.failed).toBe(1);
+    }
+  });
+
+  it("rejects malformed expectations up front", () => {
+    expect(() =>
+      verifyDepositData([e0], { network: hoodi, expectedWithdrawalAddress: new Uint8Array(32) }),
+    ).toThrow(/^expectedWithdrawalAddress: /);
+    expect(() =>
+      verifyDepositData([e0], { network: hoodi, expectedWithdrawalCredentials: new Uint8Array(20) }),
+    ).toThrow(/^expectedWithdrawalCredentials: /);
   });
 });
 
