@@ -125,6 +125,7 @@ export class BeaconNodePool {
     private readonly nodes: NodeState[],
     private readonly opts: Required<Omit<BeaconPoolOptions, "urls" | "preset">>,
     private readonly deps: BeaconPoolDeps,
+    private readonly scrub: (msg: string) => string,
   ) {}
 
   /** Connects to the nodes, reads spec and genesis from the first that answers, checks the preset. */
@@ -147,6 +148,7 @@ export class BeaconNodePool {
     };
     const lodestar = await loadLodestar(opts.preset);
     // spec and genesis: raw JSON, validated, from the first node that answers
+    const scrub = scrubber(opts.urls);
     let spec: ChainSpec | undefined;
     let specJson: Record<string, unknown> | undefined;
     const errors: string[] = [];
@@ -174,8 +176,11 @@ export class BeaconNodePool {
           break;
         } catch (e) {
           if (e instanceof BeaconError && e.code === BeaconErrorCode.preset) throw e;
-          errors.push(`${safeUrl(u)}: ${describe(e)}`);
-          deps.logger?.warn({ url: safeUrl(u), err: describe(e) }, "beacon node did not answer spec/genesis");
+          errors.push(`${safeUrl(u)}: ${scrub(describe(e))}`);
+          deps.logger?.warn(
+            { url: safeUrl(u), err: scrub(describe(e)) },
+            "beacon node did not answer spec/genesis",
+          );
         }
       }
     }
@@ -211,7 +216,7 @@ export class BeaconNodePool {
         checkedAt: 0,
       },
     }));
-    return new BeaconNodePool(lodestar, config, spec, nodes, o, deps);
+    return new BeaconNodePool(lodestar, config, spec, nodes, o, deps, scrub);
   }
 
   get urls(): string[] {
@@ -261,7 +266,7 @@ export class BeaconNodePool {
   private markFailure(n: NodeState, e: unknown): void {
     n.health.reachable = false;
     n.health.consecutiveFailures++;
-    const msg = describe(e);
+    const msg = this.scrub(describe(e));
     this.deps.logger?.warn({ url: n.url, err: msg }, "beacon node request failed");
     this.deps.onNodeError?.(n.url, msg);
   }
@@ -294,8 +299,8 @@ export class BeaconNodePool {
 
   /**
    * Run `fn` against the best node; on failure fail over, then retry the list with backoff.
-   * `fn` returns NOT_FOUND when the node does not have the data: the other nodes are asked, and only
-   * when every eligible node says so does `request` return null. With `minFinalizedEpoch`, only nodes
+   * `fn` returns NOT_FOUND when the node does not have the data: the other nodes are asked, and
+   * `request` returns null only when every node that answered said so (none had it). With `minFinalizedEpoch`, only nodes
    * whose finalized epoch is at least that are asked (a lagging node's "not found" is never trusted).
    */
   async request<T>(
@@ -321,6 +326,8 @@ export class BeaconNodePool {
       }
       let notFound = 0;
       for (const n of candidates) {
+        // once a node said "not found", ask only the others known to be reachable
+        if (notFound > 0 && !n.health.reachable) continue;
         try {
           const v = await fn(n.api, { url: n.url, baseUrl: n.baseUrl });
           n.health.consecutiveFailures = 0;
@@ -331,12 +338,12 @@ export class BeaconNodePool {
           }
           return v;
         } catch (e) {
-          failures.push(`${n.url}: ${describe(e)}`);
+          failures.push(`${n.url}: ${this.scrub(describe(e))}`);
           this.markFailure(n, e);
         }
       }
-      if (notFound > 0 && notFound === candidates.length) return null;
-      if (notFound > 0 && failures.length === 0) return null;
+      // every node that answered said "not found" (nodes that failed gave no information)
+      if (notFound > 0) return null;
     }
     throw new BeaconError(
       BeaconErrorCode.unavailable,
@@ -355,10 +362,12 @@ export class BeaconNodePool {
     return this.request(
       what,
       async (_api, node) => {
-        const res = await fetch(new URL(path.replace(/^\//, ""), withSlash(node.baseUrl)), {
+        const { url, headers } = splitCredentials(node.baseUrl);
+        const res = await fetch(new URL(path.replace(/^\//, ""), withSlash(url)), {
           method: init.method ?? "GET",
           headers: {
             accept: "application/json",
+            ...headers,
             ...(init.body === undefined ? {} : { "content-type": "application/json" }),
           },
           body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -379,13 +388,45 @@ export class BeaconNodePool {
   }
 }
 
+/** A URL without its user:password, and the Authorization header that carries them instead. */
+export function splitCredentials(url: string): { url: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  if (u.username === "" && u.password === "") return { url, headers: {} };
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString(
+    "base64",
+  );
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), headers: { authorization: `Basic ${basic}` } };
+}
+
+/** Remove every configured URL's credentials from a message (library errors echo whole URLs). */
+function scrubber(urls: readonly string[]): (msg: string) => string {
+  const secrets: string[] = [];
+  for (const raw of urls) {
+    try {
+      const u = new URL(raw);
+      if (u.password !== "") secrets.push(u.password, decodeURIComponent(u.password));
+      if (u.username !== "") secrets.push(`${u.username}:`, `${u.username}@`);
+    } catch {
+      /* validated earlier */
+    }
+  }
+  return (msg) => {
+    let out = msg;
+    for (const s of secrets) if (s.length > 0) out = out.split(s).join("[redacted]");
+    return out;
+  };
+}
+
 function withSlash(u: string): string {
   return u.endsWith("/") ? u : `${u}/`;
 }
 
 async function fetchJson(baseUrl: string, path: string, timeoutMs: number): Promise<unknown> {
-  const res = await fetch(new URL(path.replace(/^\//, ""), withSlash(baseUrl)), {
-    headers: { accept: "application/json" },
+  const { url, headers } = splitCredentials(baseUrl);
+  const res = await fetch(new URL(path.replace(/^\//, ""), withSlash(url)), {
+    headers: { accept: "application/json", ...headers },
     signal: AbortSignal.timeout(timeoutMs),
   });
   if (!res.ok) throw new NodeCallError(`HTTP ${res.status}`, res.status);
