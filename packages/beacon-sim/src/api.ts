@@ -1,0 +1,590 @@
+/**
+ * The Beacon API methods of one sim node, in the shape @lodestar/api's server routes expect
+ * (async methods returning {data, meta}). A node sees the shared chain up to its own head (a node
+ * stuck behind serves an older head and finality).
+ */
+import { routes } from "@lodestar/api";
+import type { BeaconApiMethods } from "@lodestar/api/beacon/server";
+import { ApiError } from "@lodestar/api/server";
+import { chainConfigToJson, specValuesToJson } from "@lodestar/config";
+import { ACTIVE_PRESET, activePreset, ForkName, SYNC_COMMITTEE_SUBNET_COUNT } from "@lodestar/params";
+import type { phase0, rewards } from "@lodestar/types";
+import { isPoolkeeperError } from "@poolkeeper/core";
+import type { SimChain, ValidatorStatus } from "./chain.js";
+import { serializeState } from "./ssz-state.js";
+
+export const SIM_VERSION = "beacon-sim/v0.1.0";
+
+/** What a node's faults change in the API's answers (the HTTP-level faults live in server.ts). */
+export interface NodeView {
+  readonly chain: SimChain;
+  /** The node's head: the chain head, or less when the node is stuck. */
+  headSlot(): number;
+  isSyncing(): boolean;
+}
+
+type StatusFilter = ValidatorStatus | "active" | "pending" | "exited" | "withdrawal";
+
+const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString("hex")}`;
+const fromHex = (s: string) => new Uint8Array(Buffer.from(s.replace(/^0x/, ""), "hex"));
+
+function statusMatches(status: ValidatorStatus, filters: Set<string>): boolean {
+  if (filters.size === 0) return true;
+  if (filters.has(status)) return true;
+  const general = status.split("_")[0] ?? "";
+  return filters.has(general);
+}
+
+export interface ResolvedState {
+  slot: number;
+  epoch: number;
+  finalized: boolean;
+}
+
+export class NodeApi {
+  constructor(readonly view: NodeView) {}
+
+  get chain(): SimChain {
+    return this.view.chain;
+  }
+
+  finalizedEpochInView(): number {
+    const c = this.chain;
+    return c.finalityAt(c.epochOf(this.view.headSlot()))?.finalized.epoch ?? 0;
+  }
+
+  isFinalizedSlot(slot: number): boolean {
+    return slot <= this.chain.startSlot(this.finalizedEpochInView());
+  }
+
+  resolveState(stateId: string | number): ResolvedState {
+    const c = this.chain;
+    const head = this.view.headSlot();
+    let slot: number | undefined;
+    const id = String(stateId);
+    if (id === "head") slot = head;
+    else if (id === "genesis") slot = 0;
+    else if (id === "finalized") slot = c.startSlot(this.finalizedEpochInView());
+    else if (id === "justified")
+      slot = c.startSlot(c.finalityAt(c.epochOf(head))?.currentJustified.epoch ?? 0);
+    else if (/^\d+$/.test(id)) {
+      slot = Number(id);
+      if (slot > head) throw new ApiError(404, `No state found for id '${id}'`);
+    } else if (/^0x[0-9a-fA-F]{64}$/.test(id)) {
+      slot = c.slotOfStateRoot(fromHex(id));
+      if (slot === undefined || slot > head) throw new ApiError(404, `No state found for id '${id}'`);
+    } else throw new ApiError(400, `Invalid state id '${id}'`);
+    const epoch = c.epochOf(slot);
+    if (c.snapshot(epoch) === undefined)
+      throw new ApiError(
+        404,
+        `No state found for id '${id}' (pruned: oldest kept epoch is ${c.oldestSnapshotEpoch()})`,
+      );
+    return { slot, epoch, finalized: this.isFinalizedSlot(slot) };
+  }
+
+  resolveBlock(blockId: string | number): ReturnType<SimChain["blockAt"]> & object {
+    const c = this.chain;
+    const head = this.view.headSlot();
+    const id = String(blockId);
+    let b: ReturnType<SimChain["blockAt"]>;
+    if (id === "head") b = c.blockByRoot(c.blockRootAtOrBefore(head));
+    else if (id === "genesis") b = c.blockAt(0);
+    else if (id === "finalized")
+      b = c.blockByRoot(c.finalityAt(c.epochOf(head))?.finalized.root ?? new Uint8Array(32)) ?? c.blockAt(0);
+    else if (id === "justified")
+      b =
+        c.blockByRoot(c.finalityAt(c.epochOf(head))?.currentJustified.root ?? new Uint8Array(32)) ??
+        c.blockAt(0);
+    else if (/^\d+$/.test(id)) b = Number(id) <= head ? c.blockAt(Number(id)) : undefined;
+    else if (/^0x[0-9a-fA-F]{64}$/.test(id)) {
+      b = c.blockByRoot(fromHex(id));
+      if (b !== undefined && b.slot > head) b = undefined;
+    } else throw new ApiError(400, `Invalid block id '${id}'`);
+    if (b === undefined) throw new ApiError(404, `No block found for id '${id}'`);
+    return b;
+  }
+
+  /** Validator indices for ids (indices or 0x pubkeys); unknown ids are skipped, as the spec says. */
+  resolveIds(ids: Array<string | number> | undefined, count: number): number[] | undefined {
+    if (ids === undefined || ids.length === 0) return undefined;
+    const out: number[] = [];
+    for (const raw of ids) {
+      const id = String(raw);
+      if (/^\d+$/.test(id)) {
+        const i = Number(id);
+        if (i < count) out.push(i);
+      } else if (/^0x[0-9a-fA-F]{96}$/.test(id)) {
+        const i = this.chain.indexOfPubkey(fromHex(id));
+        if (i >= 0 && i < count) out.push(i);
+      } else throw new ApiError(400, `Invalid validator id '${id}'`);
+    }
+    return out;
+  }
+
+  validatorResponse(i: number, epoch: number): routes.beacon.ValidatorResponse {
+    const c = this.chain;
+    return {
+      index: i,
+      balance: c.balanceAt(i, epoch),
+      status: c.statusAt(i, epoch),
+      validator: { ...c.validatorAt(i, epoch) },
+    } as routes.beacon.ValidatorResponse;
+  }
+
+  /** Indices of the validators of a state matching ids and statuses, in request order / index order. */
+  selectValidators(
+    epoch: number,
+    ids: Array<string | number> | undefined,
+    statuses: StatusFilter[] | undefined,
+  ): number[] {
+    const count = this.chain.countAt(epoch);
+    const idx = this.resolveIds(ids, count);
+    const filters = new Set<string>(statuses ?? []);
+    const out: number[] = [];
+    if (idx !== undefined) {
+      for (const i of idx) if (statusMatches(this.chain.statusAt(i, epoch), filters)) out.push(i);
+    } else if (filters.size === 0) {
+      for (let i = 0; i < count; i++) out.push(i);
+    } else {
+      for (let i = 0; i < count; i++) if (statusMatches(this.chain.statusAt(i, epoch), filters)) out.push(i);
+    }
+    return out;
+  }
+
+  private dependentRoot(slot: number): string {
+    return hex(this.chain.blockRootAtOrBefore(Math.max(0, slot)));
+  }
+
+  private checkDutyEpoch(epoch: number, lookahead: number): void {
+    const c = this.chain;
+    const cur = c.epochOf(this.view.headSlot());
+    if (epoch > cur + lookahead)
+      throw new ApiError(400, `Requested epoch ${epoch} is after the next epoch ${cur + lookahead}`);
+    if (c.snapshot(Math.min(epoch, cur)) === undefined) throw new ApiError(404, `Epoch ${epoch} is pruned`);
+  }
+
+  private specJson(): Record<string, string> {
+    const c = this.chain;
+    const spec = {
+      ...chainConfigToJson(c.config),
+      ...specValuesToJson(activePreset as unknown as Record<string, number>),
+    } as Record<string, string>;
+    spec.PRESET_BASE = ACTIVE_PRESET;
+    spec.CONFIG_NAME = "beacon-sim";
+    spec.SLOTS_PER_EPOCH = String(c.slotsPerEpoch);
+    spec.SECONDS_PER_SLOT = String(c.secondsPerSlot);
+    return spec;
+  }
+
+  methods(): BeaconApiMethods {
+    const c = this.chain;
+    const view = this.view;
+    const stateMeta = (s: ResolvedState) => ({ executionOptimistic: false, finalized: s.finalized });
+
+    const beacon: Partial<BeaconApiMethods["beacon"]> = {
+      getGenesis: async () => ({
+        data: {
+          genesisTime: c.genesisTime,
+          genesisValidatorsRoot: c.genesisValidatorsRoot,
+          genesisForkVersion: c.genesisForkVersion,
+        },
+      }),
+      getStateRoot: async ({ stateId }) => {
+        const s = this.resolveState(stateId);
+        return { data: { root: c.stateRootAt(s.slot) }, meta: stateMeta(s) };
+      },
+      getStateFork: async ({ stateId }) => {
+        const s = this.resolveState(stateId);
+        return {
+          data: { previousVersion: c.capellaForkVersion, currentVersion: c.denebForkVersion, epoch: 0 },
+          meta: stateMeta(s),
+        };
+      },
+      getStateFinalityCheckpoints: async ({ stateId }) => {
+        const s = this.resolveState(stateId);
+        const f = c.finalityAt(s.epoch);
+        if (f === undefined) throw new ApiError(404, `No state found for id '${stateId}'`);
+        return {
+          data: {
+            previousJustified: f.previousJustified,
+            currentJustified: f.currentJustified,
+            finalized: f.finalized,
+          },
+          meta: stateMeta(s),
+        };
+      },
+      getStateValidator: async ({ stateId, validatorId }) => {
+        const s = this.resolveState(stateId);
+        const idx = this.resolveIds([validatorId], c.countAt(s.epoch));
+        const i = idx?.[0];
+        if (i === undefined) throw new ApiError(404, "Validator not found");
+        return { data: this.validatorResponse(i, s.epoch), meta: stateMeta(s) };
+      },
+      getStateValidators: async ({ stateId, validatorIds, statuses }) => {
+        const s = this.resolveState(stateId);
+        const sel = this.selectValidators(s.epoch, validatorIds, statuses);
+        return { data: sel.map((i) => this.validatorResponse(i, s.epoch)), meta: stateMeta(s) };
+      },
+      postStateValidators: async ({ stateId, validatorIds, statuses }) => {
+        const s = this.resolveState(stateId);
+        const sel = this.selectValidators(s.epoch, validatorIds, statuses);
+        return { data: sel.map((i) => this.validatorResponse(i, s.epoch)), meta: stateMeta(s) };
+      },
+      getStateValidatorBalances: async ({ stateId, validatorIds }) => {
+        const s = this.resolveState(stateId);
+        const sel = this.selectValidators(s.epoch, validatorIds, undefined);
+        return { data: sel.map((i) => ({ index: i, balance: c.balanceAt(i, s.epoch) })), meta: stateMeta(s) };
+      },
+      postStateValidatorBalances: async ({ stateId, validatorIds }) => {
+        const s = this.resolveState(stateId);
+        const sel = this.selectValidators(s.epoch, validatorIds, undefined);
+        return { data: sel.map((i) => ({ index: i, balance: c.balanceAt(i, s.epoch) })), meta: stateMeta(s) };
+      },
+      getEpochCommittees: async ({ stateId, epoch, index, slot }) => {
+        const s = this.resolveState(stateId);
+        const e = epoch ?? (slot !== undefined ? c.epochOf(slot) : s.epoch);
+        if (e > s.epoch + 1)
+          throw new ApiError(400, `Epoch ${e} is too far ahead of the state's epoch ${s.epoch}`);
+        if (slot !== undefined && c.epochOf(slot) !== e)
+          throw new ApiError(400, `Slot ${slot} is not in epoch ${e}`);
+        const cps = c.committeesPerSlot(e);
+        if (index !== undefined && index >= cps)
+          throw new ApiError(400, `Committee index ${index} out of range (${cps} per slot)`);
+        const data: routes.beacon.EpochCommitteeResponse[] = [];
+        for (let sl = c.startSlot(e); sl < c.startSlot(e + 1); sl++) {
+          if (slot !== undefined && sl !== slot) continue;
+          for (let ci = 0; ci < cps; ci++) {
+            if (index !== undefined && ci !== index) continue;
+            data.push({ index: ci, slot: sl, validators: Array.from(c.committee(sl, ci)) });
+          }
+        }
+        return { data, meta: stateMeta(s) };
+      },
+      getEpochSyncCommittees: async ({ stateId, epoch }) => {
+        const s = this.resolveState(stateId);
+        const e = epoch ?? s.epoch;
+        if (c.syncPeriodOf(e) > c.syncPeriodOf(s.epoch) + 1)
+          throw new ApiError(400, `Epoch ${e} is too far ahead of the state's sync period`);
+        const validators = Array.from(c.syncCommittee(c.syncPeriodOf(e)));
+        const size = validators.length / SYNC_COMMITTEE_SUBNET_COUNT;
+        const validatorAggregates: number[][] = [];
+        for (let k = 0; k < SYNC_COMMITTEE_SUBNET_COUNT; k++)
+          validatorAggregates.push(validators.slice(k * size, (k + 1) * size));
+        return { data: { validators, validatorAggregates }, meta: stateMeta(s) };
+      },
+      getBlockHeader: async ({ blockId }) => {
+        const b = this.resolveBlock(blockId);
+        return {
+          data: this.headerResponse(b),
+          meta: { executionOptimistic: false, finalized: this.isFinalizedSlot(b.slot) },
+        };
+      },
+      getBlockHeaders: async ({ slot, parentRoot }) => {
+        const head = view.headSlot();
+        let out: NonNullable<ReturnType<SimChain["blockAt"]>>[] = [];
+        if (parentRoot !== undefined) {
+          const parent = c.blockByRoot(fromHex(parentRoot));
+          if (parent !== undefined) {
+            for (let sl = parent.slot + 1; sl <= head; sl++) {
+              const b = c.blockAt(sl);
+              if (b !== undefined) {
+                out.push(b);
+                break;
+              }
+            }
+          }
+          if (slot !== undefined) out = out.filter((b) => b.slot === slot);
+        } else {
+          const b =
+            slot !== undefined
+              ? slot <= head
+                ? c.blockAt(slot)
+                : undefined
+              : c.blockByRoot(c.blockRootAtOrBefore(head));
+          if (b !== undefined) out.push(b);
+        }
+        return {
+          data: out.map((b) => this.headerResponse(b)),
+          meta: { executionOptimistic: false, finalized: out.every((b) => this.isFinalizedSlot(b.slot)) },
+        };
+      },
+      getBlockRoot: async ({ blockId }) => {
+        const b = this.resolveBlock(blockId);
+        return {
+          data: { root: b.root },
+          meta: { executionOptimistic: false, finalized: this.isFinalizedSlot(b.slot) },
+        };
+      },
+      getBlockV2: async ({ blockId }) => {
+        const b = this.resolveBlock(blockId);
+        return {
+          data: { message: b.message, signature: b.signature },
+          meta: {
+            version: ForkName.deneb,
+            executionOptimistic: false,
+            finalized: this.isFinalizedSlot(b.slot),
+          },
+        };
+      },
+      getBlockAttestationsV2: async ({ blockId }) => {
+        const b = this.resolveBlock(blockId);
+        return {
+          data: b.message.body.attestations,
+          meta: {
+            version: ForkName.deneb,
+            executionOptimistic: false,
+            finalized: this.isFinalizedSlot(b.slot),
+          },
+        };
+      },
+      getAttestationsRewards: async ({ epoch, validatorIds }) => {
+        const head = view.headSlot();
+        if (c.epochOf(head) < epoch + 2)
+          throw new ApiError(404, `Rewards of epoch ${epoch} are not known before epoch ${epoch + 2}`);
+        const ctx = c.attestationRewardContext(epoch);
+        if (ctx === undefined) throw new ApiError(404, `Epoch ${epoch} is pruned`);
+        const count = c.countAt(epoch + 1);
+        const idx = this.resolveIds(validatorIds, count) ?? Array.from({ length: count }, (_, i) => i);
+        const idealRewards: rewards.AttestationsRewards["idealRewards"] = [];
+        for (let eth = 0; eth <= 32; eth++) {
+          const r = ctx.ideal(eth);
+          idealRewards.push({ ...r, inclusionDelay: 0, inactivity: 0, effectiveBalance: eth * 1e9 });
+        }
+        const totalRewards: rewards.AttestationsRewards["totalRewards"] = [];
+        for (const i of idx) {
+          const d = ctx.deltas(i);
+          if (d === undefined) continue;
+          totalRewards.push({
+            validatorIndex: i,
+            head: d.head,
+            target: d.target,
+            source: d.source,
+            inclusionDelay: 0,
+            inactivity: d.inactivity,
+          });
+        }
+        return {
+          data: { idealRewards, totalRewards },
+          meta: { executionOptimistic: false, finalized: this.isFinalizedSlot(c.startSlot(epoch + 1)) },
+        };
+      },
+      getSyncCommitteeRewards: async ({ blockId, validatorIds }) => {
+        const b = this.resolveBlock(blockId);
+        const rewards = c.syncRewardsOfBlock(b.slot) ?? [];
+        const want = this.resolveIds(validatorIds, c.n);
+        const set = want === undefined ? undefined : new Set(want);
+        return {
+          data: rewards.filter((r) => set === undefined || set.has(r.validatorIndex)),
+          meta: { executionOptimistic: false, finalized: this.isFinalizedSlot(b.slot) },
+        };
+      },
+      submitPoolVoluntaryExit: async ({ signedVoluntaryExit }) => {
+        try {
+          c.submitVoluntaryExit(signedVoluntaryExit);
+        } catch (e) {
+          if (isPoolkeeperError(e)) throw new ApiError(400, e.message);
+          throw e;
+        }
+      },
+      getPoolVoluntaryExits: async () => ({ data: c.pendingPoolExits() as phase0.SignedVoluntaryExit[] }),
+    };
+
+    const node: Partial<BeaconApiMethods["node"]> = {
+      getNodeVersion: async () => ({ data: { version: SIM_VERSION } }),
+      getSyncingStatus: async () => {
+        const head = view.headSlot();
+        const syncing = view.isSyncing();
+        return {
+          data: {
+            headSlot: head,
+            syncDistance: c.headSlot - head,
+            isSyncing: syncing,
+            isOptimistic: false,
+            elOffline: false,
+          },
+        };
+      },
+      getHealth: async ({ syncingStatus }) => {
+        if (view.isSyncing()) return { status: (syncingStatus ?? 206) as 206 };
+        return { status: 200 };
+      },
+      getPeerCount: async () => ({
+        data: { disconnected: 0, connecting: 0, connected: 1, disconnecting: 0 },
+      }),
+    };
+
+    const config: Partial<BeaconApiMethods["config"]> = {
+      getSpec: async () => ({ data: this.specJson() }),
+      getDepositContract: async () => ({
+        data: { chainId: c.config.DEPOSIT_CHAIN_ID, address: c.config.DEPOSIT_CONTRACT_ADDRESS },
+      }),
+      getForkSchedule: async () => ({
+        data: [
+          { previousVersion: c.genesisForkVersion, currentVersion: c.genesisForkVersion, epoch: 0 },
+          { previousVersion: c.genesisForkVersion, currentVersion: c.config.ALTAIR_FORK_VERSION, epoch: 0 },
+          {
+            previousVersion: c.config.ALTAIR_FORK_VERSION,
+            currentVersion: c.config.BELLATRIX_FORK_VERSION,
+            epoch: 0,
+          },
+          {
+            previousVersion: c.config.BELLATRIX_FORK_VERSION,
+            currentVersion: c.capellaForkVersion,
+            epoch: 0,
+          },
+          { previousVersion: c.capellaForkVersion, currentVersion: c.denebForkVersion, epoch: 0 },
+        ],
+      }),
+    };
+
+    const debug: Partial<BeaconApiMethods["debug"]> = {
+      getStateV2: async ({ stateId }) => {
+        const s = this.resolveState(stateId);
+        const bytes = serializeState(c, s.slot);
+        return {
+          data: bytes,
+          meta: { version: ForkName.deneb, executionOptimistic: false, finalized: s.finalized },
+        };
+      },
+    };
+
+    const validator: Partial<BeaconApiMethods["validator"]> = {
+      getProposerDuties: async ({ epoch }) => this.proposerDuties(epoch),
+      getProposerDutiesV2: async ({ epoch }) => this.proposerDuties(epoch),
+      getAttesterDuties: async ({ epoch, indices }) => {
+        this.checkDutyEpoch(epoch, 1);
+        const positions = c.committeePositions(epoch);
+        const cps = c.committeesPerSlot(epoch);
+        const data: routes.validator.AttesterDuty[] = [];
+        for (const i of indices) {
+          const p = positions(i);
+          if (p === undefined) continue;
+          data.push({
+            pubkey: c.pubkeyOf(i),
+            validatorIndex: i,
+            committeeIndex: p.committeeIndex,
+            committeeLength: p.committeeLength,
+            committeesAtSlot: cps,
+            validatorCommitteeIndex: p.position,
+            slot: p.slot,
+          });
+        }
+        return {
+          data,
+          meta: { executionOptimistic: false, dependentRoot: this.dependentRoot(c.startSlot(epoch - 1) - 1) },
+        };
+      },
+      getSyncCommitteeDuties: async ({ epoch, indices }) => {
+        const cur = c.epochOf(view.headSlot());
+        if (c.syncPeriodOf(epoch) > c.syncPeriodOf(cur) + 1)
+          throw new ApiError(400, `Epoch ${epoch} is beyond the next sync committee period`);
+        const members = c.syncCommittee(c.syncPeriodOf(epoch));
+        const want = new Set(indices);
+        const byIndex = new Map<number, number[]>();
+        members.forEach((v, k) => {
+          if (!want.has(v)) return;
+          const list = byIndex.get(v) ?? [];
+          list.push(k);
+          byIndex.set(v, list);
+        });
+        const data = indices
+          .filter((i) => byIndex.has(i))
+          .map((i) => ({
+            pubkey: c.pubkeyOf(i),
+            validatorIndex: i,
+            validatorSyncCommitteeIndices: byIndex.get(i) ?? [],
+          }));
+        return { data, meta: { executionOptimistic: false } };
+      },
+      getLiveness: async ({ epoch, indices }) => {
+        const cur = c.epochOf(view.headSlot());
+        if (epoch > cur) throw new ApiError(400, `Epoch ${epoch} is in the future (current ${cur})`);
+        if (c.participationFlags(epoch) === undefined) throw new ApiError(400, `Epoch ${epoch} is pruned`);
+        return { data: indices.map((i) => ({ index: i, isLive: c.isLive(i, epoch) })) };
+      },
+    };
+
+    const events: Partial<BeaconApiMethods["events"]> = {
+      eventstream: async ({ topics, signal, onEvent }) => {
+        const wanted = new Set<string>(topics);
+        const listeners: Array<[string, (m: { slot?: number; epoch?: number }) => void]> = [];
+        for (const t of [
+          routes.events.EventType.head,
+          routes.events.EventType.block,
+          routes.events.EventType.finalizedCheckpoint,
+        ] as const) {
+          if (!wanted.has(t)) continue;
+          const fn = (m: { slot?: number; epoch?: number }) => {
+            if (m.slot !== undefined && m.slot > view.headSlot()) return;
+            if (m.epoch !== undefined && c.startSlot(m.epoch) > view.headSlot()) return;
+            onEvent({ type: t, message: m } as unknown as routes.events.BeaconEvent);
+          };
+          c.on(t, fn);
+          listeners.push([t, fn]);
+        }
+        signal.addEventListener("abort", () => {
+          for (const [t, fn] of listeners) c.off(t, fn);
+        });
+      },
+    };
+
+    return {
+      beacon: notImplemented(beacon),
+      node: notImplemented(node),
+      config: notImplemented(config),
+      debug: notImplemented(debug),
+      validator: notImplemented(validator),
+      events: notImplemented(events),
+      lightclient: notImplemented({}),
+      lodestar: notImplemented({}),
+      proof: notImplemented({}),
+    } as unknown as BeaconApiMethods;
+  }
+
+  private proposerDuties(epoch: number) {
+    const c = this.chain;
+    this.checkDutyEpoch(epoch, 1);
+    const data: routes.validator.ProposerDuty[] = [];
+    for (let sl = c.startSlot(epoch); sl < c.startSlot(epoch + 1); sl++) {
+      const v = c.proposerAt(sl);
+      if (v < 0) continue;
+      data.push({ slot: sl, validatorIndex: v, pubkey: c.pubkeyOf(v) });
+    }
+    return {
+      data,
+      meta: { executionOptimistic: false, dependentRoot: this.dependentRoot(c.startSlot(epoch) - 1) },
+    };
+  }
+
+  headerResponse(b: NonNullable<ReturnType<SimChain["blockAt"]>>): routes.beacon.BlockHeaderResponse {
+    const m = b.message;
+    return {
+      root: b.root,
+      canonical: true,
+      header: {
+        message: {
+          slot: m.slot,
+          proposerIndex: m.proposerIndex,
+          parentRoot: m.parentRoot,
+          stateRoot: m.stateRoot,
+          bodyRoot: b.bodyRoot,
+        },
+        signature: b.signature,
+      },
+    };
+  }
+}
+
+/** Every method not implemented answers 501 (instead of a TypeError → 500). */
+function notImplemented<T extends object>(impl: T): T {
+  return new Proxy(impl, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (v !== undefined || typeof prop !== "string") return v;
+      return async () => {
+        throw new ApiError(501, `${prop} is not implemented by beacon-sim`);
+      };
+    },
+  });
+}

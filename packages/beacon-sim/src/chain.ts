@@ -1,0 +1,1602 @@
+/**
+ * The synthetic beacon chain: a registry in typed arrays (no object per validator), blocks with
+ * attestations built from per-validator behaviour, epoch processing with simplified Altair+
+ * rewards, finality, exits, slashings, deposits and withdrawals. Deterministic for a given seed
+ * and scenario. Fork: deneb from genesis.
+ *
+ * State model: balances and the registry change at epoch boundaries (plus per-block proposer,
+ * sync and withdrawal amounts, which are taken from the live balances and so appear in the next
+ * epoch's snapshot). The state at any slot of epoch e is the snapshot taken at the start of e.
+ */
+import { EventEmitter } from "node:events";
+import { verify as blsVerify, PublicKey, SecretKey, Signature } from "@chainsafe/blst";
+import { BitArray } from "@chainsafe/ssz";
+import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from "@lodestar/config";
+import {
+  ACTIVE_PRESET,
+  BASE_REWARD_FACTOR,
+  DOMAIN_VOLUNTARY_EXIT,
+  EFFECTIVE_BALANCE_INCREMENT,
+  EPOCHS_PER_SLASHINGS_VECTOR,
+  EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
+  INACTIVITY_PENALTY_QUOTIENT_BELLATRIX,
+  MAX_ATTESTATIONS,
+  MAX_COMMITTEES_PER_SLOT,
+  MAX_EFFECTIVE_BALANCE,
+  MAX_SEED_LOOKAHEAD,
+  MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
+  MAX_WITHDRAWALS_PER_PAYLOAD,
+  MIN_EPOCHS_TO_INACTIVITY_PENALTY,
+  MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX,
+  SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH,
+  SYNC_COMMITTEE_SIZE,
+  TARGET_COMMITTEE_SIZE,
+  WHISTLEBLOWER_REWARD_QUOTIENT,
+} from "@lodestar/params";
+import { type deneb, type phase0, ssz } from "@lodestar/types";
+import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
+import { derivePubkeys, secretKeyOf } from "./keys.js";
+import { hashOf, Rng } from "./rng.js";
+import {
+  type BehaviourKind,
+  type ParsedScenario,
+  parseScenario,
+  selectorRanges,
+  type ValidatorSelector,
+} from "./scenario.js";
+
+export const FAR = 0xffffffff;
+const GWEI = 1e9;
+const WEIGHT_DENOMINATOR = 64;
+const PROPOSER_WEIGHT = 8;
+const SYNC_REWARD_WEIGHT = 2;
+/** Source, target, head weights (Altair). */
+const FLAG_WEIGHTS = [14, 26, 14] as const;
+export const FLAG_SOURCE = 1;
+export const FLAG_TARGET = 2;
+export const FLAG_HEAD = 4;
+
+const BEHAVIOUR_CODE: Record<BehaviourKind, number> = {
+  online: 0,
+  offline: 1,
+  late: 2,
+  "wrong-head": 3,
+  "wrong-target": 4,
+  "no-proposals": 5,
+};
+
+export type ValidatorStatus =
+  | "pending_initialized"
+  | "pending_queued"
+  | "active_ongoing"
+  | "active_exiting"
+  | "active_slashed"
+  | "exited_unslashed"
+  | "exited_slashed"
+  | "withdrawal_possible"
+  | "withdrawal_done";
+
+export interface Checkpoint {
+  epoch: number;
+  root: Uint8Array;
+}
+export interface FinalityState {
+  previousJustified: Checkpoint;
+  currentJustified: Checkpoint;
+  finalized: Checkpoint;
+  /** justification_bits, bit 0 = current epoch. */
+  bits: [boolean, boolean, boolean, boolean];
+}
+
+export interface StoredBlock {
+  slot: number;
+  root: Uint8Array;
+  message: deneb.BeaconBlock;
+  signature: Uint8Array;
+  bodyRoot: Uint8Array;
+  /** Sync committee members (positions) that took part, with the per-member reward. */
+  syncParticipantReward: number;
+}
+
+export interface Snapshot {
+  n: number;
+  balances: Float64Array;
+  /** Effective balance in whole ETH. */
+  effective: Uint8Array;
+  finality: FinalityState;
+  totalActiveIncrements: number;
+}
+
+interface EpochShuffling {
+  epoch: number;
+  active: Uint32Array;
+  /** Active indices in shuffled order. */
+  shuffled: Uint32Array;
+  committeesPerSlot: number;
+  proposers: Int32Array;
+}
+
+interface PendingAttestation {
+  includeFrom: number;
+  slot: number;
+  members: Uint32Array;
+  att: phase0.Attestation;
+  headOk: boolean;
+  targetOk: boolean;
+}
+
+interface PendingOp {
+  kind: "exit" | "attester-slashing" | "proposer-slashing";
+  validator: number;
+  /** For exits: the signed exit to include. */
+  exit?: phase0.SignedVoluntaryExit;
+}
+
+export interface ChainOptions {
+  /** Number of genesis validators (default: pubkeys.length, or 64). */
+  validators?: number;
+  /** Genesis pubkeys (48 bytes each); generated (interop, then derived) when absent. */
+  pubkeys?: Uint8Array[];
+  /** Withdrawal credentials for all genesis validators (default: 0x00 BLS credentials). */
+  withdrawalCredentials?: Uint8Array;
+  seed?: string;
+  slotsPerEpoch?: number;
+  secondsPerSlot?: number;
+  /** Unix seconds. Default: now for a wall clock, 1_700_000_000 for a manual one. */
+  genesisTime?: number;
+  scenario?: ParsedScenario | Record<string, unknown>;
+  /** Epoch snapshots kept (balances of older states are gone, like a pruned node). */
+  stateRetentionEpochs?: number;
+}
+
+export interface AttestationDeltas {
+  head: number;
+  target: number;
+  source: number;
+  inactivity: number;
+}
+
+const ZERO_ROOT = new Uint8Array(32);
+
+function isqrt(n: number): number {
+  return Math.floor(Math.sqrt(n));
+}
+
+/** Grow-by-doubling typed array helper. */
+function grow<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(
+  a: T,
+  need: number,
+  fill?: number,
+): T {
+  if (a.length >= need) return a;
+  let cap = Math.max(16, a.length);
+  while (cap < need) cap *= 2;
+  const C = a.constructor as new (n: number) => T;
+  const b = new C(cap);
+  b.set(a);
+  if (fill !== undefined) b.fill(fill, a.length);
+  return b;
+}
+
+export class SimChain extends EventEmitter {
+  readonly config: ChainForkConfig;
+  readonly seed: string;
+  readonly slotsPerEpoch: number;
+  readonly secondsPerSlot: number;
+  readonly genesisTime: number;
+  readonly genesisForkVersion: Uint8Array;
+  readonly capellaForkVersion: Uint8Array;
+  readonly denebForkVersion: Uint8Array;
+  genesisValidatorsRoot: Uint8Array = ZERO_ROOT;
+  readonly stateRetentionEpochs: number;
+  readonly signature: Uint8Array;
+
+  // Registry (index = validator index), capacity grows by doubling.
+  n = 0;
+  pubkeys = new Uint8Array(0);
+  withdrawalCredentials = new Uint8Array(0);
+  /** Epoch from which the validator is in the state. */
+  addedEpoch = new Uint32Array(0);
+  eligibilityEpoch = new Uint32Array(0);
+  activationEpoch = new Uint32Array(0);
+  activationSetAt = new Uint32Array(0);
+  exitEpoch = new Uint32Array(0);
+  withdrawableEpoch = new Uint32Array(0);
+  /** Epoch from which exit/withdrawable epochs are visible. */
+  exitSetAt = new Uint32Array(0);
+  /** Epoch from which the validator shows as slashed (FAR: never). */
+  slashedAt = new Uint32Array(0);
+  balances = new Float64Array(0);
+  effective = new Uint8Array(0);
+  inactivityScores = new Uint32Array(0);
+  private keyNumbers = new Int32Array(0);
+  private nextKeyNumber = 0;
+  private pubkeyTable = new Int32Array(0);
+
+  headSlot = 0;
+  private readonly blocks = new Map<number, StoredBlock>();
+  private readonly blocksByRoot = new Map<string, StoredBlock>();
+  /** Root of the latest block at or before each slot. */
+  private readonly rootAtSlot: Uint8Array[] = [];
+  private readonly stateRootBySlot: Uint8Array[] = [];
+  private readonly slotByStateRoot = new Map<string, number>();
+  private readonly snapshots = new Map<number, Snapshot>();
+  private readonly flags = new Map<number, Uint8Array>();
+  private readonly inclusionDelay = new Map<number, Uint8Array>();
+  private readonly proposedIn = new Map<number, Set<number>>();
+  private readonly inactivityPenalties = new Map<number, Float64Array>();
+  private readonly leakAt = new Map<number, boolean>();
+  private readonly shufflings = new Map<number, EpochShuffling>();
+  private readonly inversePositions = new Map<number, Int32Array>();
+  private readonly syncCommittees = new Map<number, Uint32Array>();
+  private readonly behaviourCache = new Map<number, { code: Uint8Array; delay: Uint8Array }>();
+  private pending: PendingAttestation[] = [];
+  private readonly pendingOps: PendingOp[] = [];
+  private readonly poolExits: phase0.SignedVoluntaryExit[] = [];
+  private readonly exitChurn = new Map<number, number>();
+  private exitQueueEpoch = 0;
+  private finality: FinalityState;
+  private finalityStalled = false;
+  private readonly forcedMissedSlots = new Set<number>();
+  private scenario: ParsedScenario;
+  private withdrawalIndex = 0;
+  private nextWithdrawalValidator = 0;
+  private lastPayloadHash: Uint8Array;
+  private blockNumber = 0;
+  private activationPointer = 0;
+  private totalActiveIncrements = 0;
+
+  constructor(opts: ChainOptions = {}) {
+    super();
+    this.setMaxListeners(0);
+    this.scenario = parseScenario(opts.scenario ?? {});
+    const sc = this.scenario;
+    if (sc.preset !== undefined && sc.preset !== ACTIVE_PRESET) {
+      throw new ValidationError(
+        "scenario.preset",
+        `is ${sc.preset} but this process runs the ${ACTIVE_PRESET} preset (set LODESTAR_PRESET before any @lodestar import)`,
+      );
+    }
+    this.seed = opts.seed ?? sc.seed ?? "beacon-sim";
+    this.slotsPerEpoch = opts.slotsPerEpoch ?? sc.slotsPerEpoch ?? PRESET_SLOTS_PER_EPOCH;
+    this.secondsPerSlot = opts.secondsPerSlot ?? sc.secondsPerSlot ?? (ACTIVE_PRESET === "minimal" ? 6 : 12);
+    this.genesisTime = opts.genesisTime ?? sc.genesisTime ?? 1_700_000_000;
+    this.stateRetentionEpochs = opts.stateRetentionEpochs ?? 4096;
+    if (!Number.isInteger(this.slotsPerEpoch) || this.slotsPerEpoch < 1)
+      throw new ValidationError("slotsPerEpoch", "must be a positive integer");
+    if (!(this.secondsPerSlot > 0)) throw new ValidationError("secondsPerSlot", "must be positive");
+
+    this.config = createChainForkConfig({
+      ...defaultChainConfig,
+      SECONDS_PER_SLOT: this.secondsPerSlot,
+      ALTAIR_FORK_EPOCH: 0,
+      BELLATRIX_FORK_EPOCH: 0,
+      CAPELLA_FORK_EPOCH: 0,
+      DENEB_FORK_EPOCH: 0,
+      ELECTRA_FORK_EPOCH: Number.POSITIVE_INFINITY,
+      FULU_FORK_EPOCH: Number.POSITIVE_INFINITY,
+      GLOAS_FORK_EPOCH: Number.POSITIVE_INFINITY,
+    });
+    this.genesisForkVersion = this.config.GENESIS_FORK_VERSION;
+    this.capellaForkVersion = this.config.CAPELLA_FORK_VERSION;
+    this.denebForkVersion = this.config.DENEB_FORK_VERSION;
+    this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
+    this.lastPayloadHash = hashOf(this.seed, "payload", -1);
+
+    // Genesis registry.
+    const givenPubkeys = opts.pubkeys ?? sc.pubkeys?.map((h) => Buffer.from(h.slice(2), "hex"));
+    const count = opts.validators ?? sc.validators ?? givenPubkeys?.length ?? 64;
+    if (!Number.isInteger(count) || count < 1)
+      throw new ValidationError("validators", "must be a positive integer");
+    if (givenPubkeys !== undefined && givenPubkeys.length !== count) {
+      throw new ValidationError("pubkeys", `has ${givenPubkeys.length} keys but validators is ${count}`);
+    }
+    const wc =
+      opts.withdrawalCredentials ??
+      (sc.withdrawalCredentials !== undefined
+        ? Buffer.from(sc.withdrawalCredentials.slice(2), "hex")
+        : undefined);
+    this.appendValidators(count, givenPubkeys, wc, 0, true);
+
+    this.finality = {
+      previousJustified: { epoch: 0, root: ZERO_ROOT },
+      currentJustified: { epoch: 0, root: ZERO_ROOT },
+      finalized: { epoch: 0, root: ZERO_ROOT },
+      bits: [false, false, false, false],
+    };
+    this.computeGenesisValidatorsRoot();
+    this.totalActiveIncrements = this.computeTotalActiveIncrements(0);
+
+    // Genesis block (slot 0, empty body).
+    const genesisBlock = this.buildBlockMessage(
+      0,
+      0,
+      ZERO_ROOT,
+      [],
+      [],
+      [],
+      [],
+      [],
+      new BitArray(new Uint8Array(SYNC_COMMITTEE_SIZE / 8), SYNC_COMMITTEE_SIZE),
+    );
+    this.storeBlock(genesisBlock, 0);
+    this.rootAtSlot[0] = this.blockAt(0)?.root ?? ZERO_ROOT;
+    this.stateRootBySlot[0] = genesisBlock.stateRoot;
+    this.slotByStateRoot.set(Buffer.from(genesisBlock.stateRoot).toString("hex"), 0);
+    this.takeSnapshot(0);
+    for (const s of this.scenario.missedSlots) this.forcedMissedSlots.add(s);
+    for (const ex of this.scenario.exits) this.checkIndex(ex.validator, "scenario.exits.validator");
+    for (const sl of this.scenario.slashings) this.checkIndex(sl.validator, "scenario.slashings.validator");
+  }
+
+  // ---------------------------------------------------------------- registry
+
+  private checkIndex(i: number, field: string): void {
+    if (!Number.isInteger(i) || i < 0) throw new ValidationError(field, "must be a validator index");
+  }
+
+  private appendValidators(
+    count: number,
+    pubkeys: Uint8Array[] | undefined,
+    wc: Uint8Array | undefined,
+    addedEpoch: number,
+    genesis: boolean,
+  ): number[] {
+    const start = this.n;
+    const end = start + count;
+    this.pubkeys = grow(this.pubkeys, end * 48);
+    this.withdrawalCredentials = grow(this.withdrawalCredentials, end * 32);
+    this.addedEpoch = grow(this.addedEpoch, end);
+    this.eligibilityEpoch = grow(this.eligibilityEpoch, end);
+    this.activationEpoch = grow(this.activationEpoch, end);
+    this.activationSetAt = grow(this.activationSetAt, end);
+    this.exitEpoch = grow(this.exitEpoch, end);
+    this.withdrawableEpoch = grow(this.withdrawableEpoch, end);
+    this.exitSetAt = grow(this.exitSetAt, end);
+    this.slashedAt = grow(this.slashedAt, end);
+    this.balances = grow(this.balances, end);
+    this.effective = grow(this.effective, end);
+    this.inactivityScores = grow(this.inactivityScores, end);
+    this.keyNumbers = grow(this.keyNumbers, end);
+    if (pubkeys !== undefined) {
+      if (pubkeys.length !== count) throw new ValidationError("pubkeys", "count mismatch");
+      for (let k = 0; k < count; k++) {
+        const pk = pubkeys[k];
+        if (pk === undefined || pk.length !== 48)
+          throw new ValidationError(`pubkeys[${k}]`, "must be 48 bytes");
+        this.pubkeys.set(pk, (start + k) * 48);
+        this.keyNumbers[start + k] = -1;
+      }
+    } else {
+      derivePubkeys(this.nextKeyNumber, count, this.pubkeys, start * 48);
+      for (let k = 0; k < count; k++) this.keyNumbers[start + k] = this.nextKeyNumber + k;
+      this.nextKeyNumber += count;
+    }
+    for (let i = start; i < end; i++) {
+      if (wc !== undefined) this.withdrawalCredentials.set(wc, i * 32);
+      else {
+        const h = hashOf(this.pubkeys.subarray(i * 48, i * 48 + 48));
+        h[0] = 0;
+        this.withdrawalCredentials.set(h, i * 32);
+      }
+      this.addedEpoch[i] = addedEpoch;
+      this.eligibilityEpoch[i] = genesis ? 0 : addedEpoch;
+      this.activationEpoch[i] = genesis ? 0 : FAR;
+      this.activationSetAt[i] = genesis ? 0 : FAR;
+      this.exitEpoch[i] = FAR;
+      this.withdrawableEpoch[i] = FAR;
+      this.exitSetAt[i] = FAR;
+      this.slashedAt[i] = FAR;
+      this.balances[i] = 32 * GWEI;
+      this.effective[i] = 32;
+      this.inactivityScores[i] = 0;
+    }
+    this.n = end;
+    this.indexPubkeys(start, end);
+    if (genesis) this.activationPointer = end;
+    this.behaviourCache.clear();
+    return Array.from({ length: count }, (_, k) => start + k);
+  }
+
+  /** Open-addressing table: pubkey → index, keyed by the first 4 bytes (no string per key). */
+  private indexPubkeys(start: number, end: number): void {
+    if (this.pubkeyTable.length < end * 2) {
+      let size = 1024;
+      while (size < end * 2) size *= 2;
+      this.pubkeyTable = new Int32Array(size).fill(-1);
+      start = 0;
+    }
+    const mask = this.pubkeyTable.length - 1;
+    const dv = new DataView(this.pubkeys.buffer, this.pubkeys.byteOffset);
+    for (let i = start; i < end; i++) {
+      let h = (dv.getUint32(i * 48 + 1, true) ^ dv.getUint32(i * 48 + 20, true)) & mask;
+      while (this.pubkeyTable[h] !== -1) h = (h + 1) & mask;
+      this.pubkeyTable[h] = i;
+    }
+  }
+
+  /** Index of a 48-byte pubkey in the registry, or -1. */
+  indexOfPubkey(pk: Uint8Array): number {
+    if (pk.length !== 48 || this.pubkeyTable.length === 0) return -1;
+    const mask = this.pubkeyTable.length - 1;
+    const dv = new DataView(pk.buffer, pk.byteOffset, 48);
+    let h = (dv.getUint32(1, true) ^ dv.getUint32(20, true)) & mask;
+    for (;;) {
+      const i = this.pubkeyTable[h] ?? -1;
+      if (i === -1) return -1;
+      if (Buffer.compare(this.pubkeys.subarray(i * 48, i * 48 + 48), pk) === 0) return i;
+      h = (h + 1) & mask;
+    }
+  }
+
+  pubkeyOf(i: number): Uint8Array {
+    return this.pubkeys.subarray(i * 48, i * 48 + 48);
+  }
+
+  withdrawalCredentialsOf(i: number): Uint8Array {
+    return this.withdrawalCredentials.subarray(i * 32, i * 32 + 32);
+  }
+
+  /** The secret key of a generated validator (undefined for given pubkeys). For tests only. */
+  secretKeyOfValidator(i: number): Uint8Array | undefined {
+    const k = this.keyNumbers[i];
+    return k === undefined || k < 0 || i >= this.n ? undefined : secretKeyOf(k);
+  }
+
+  /**
+   * Deposits: new validators appear in the state from the next epoch, become eligible then, and
+   * activate once that epoch is finalized (plus the usual 1 + MAX_SEED_LOOKAHEAD epochs, churn-limited).
+   */
+  addValidators(pubkeys: Uint8Array[] | number, withdrawalCredentials?: Uint8Array): number[] {
+    if (withdrawalCredentials !== undefined && withdrawalCredentials.length !== 32)
+      throw new ValidationError("withdrawalCredentials", "must be 32 bytes");
+    const epoch = this.epochOf(this.headSlot) + 1;
+    if (typeof pubkeys === "number")
+      return this.appendValidators(pubkeys, undefined, withdrawalCredentials, epoch, false);
+    for (const [k, pk] of pubkeys.entries()) {
+      if (pk.length !== 48) throw new ValidationError(`pubkeys[${k}]`, "must be 48 bytes");
+      if (this.indexOfPubkey(pk) !== -1)
+        throw new ValidationError(`pubkeys[${k}]`, "is already in the registry");
+    }
+    return this.appendValidators(pubkeys.length, pubkeys, withdrawalCredentials, epoch, false);
+  }
+
+  // ---------------------------------------------------------------- time
+
+  epochOf(slot: number): number {
+    return Math.floor(slot / this.slotsPerEpoch);
+  }
+  startSlot(epoch: number): number {
+    return epoch * this.slotsPerEpoch;
+  }
+  /** The slot of the wall clock (for a wall-clock driver). */
+  wallClockSlot(nowMs = Date.now()): number {
+    return Math.max(0, Math.floor((nowMs / 1000 - this.genesisTime) / this.secondsPerSlot));
+  }
+
+  advanceTo(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0)
+      throw new ValidationError("slot", "must be a non-negative integer");
+    while (this.headSlot < slot) this.produceSlot(this.headSlot + 1);
+  }
+  advanceEpochs(n: number): void {
+    this.advanceTo(this.startSlot(this.epochOf(this.headSlot) + n));
+  }
+
+  // ---------------------------------------------------------------- scripting
+
+  /** Appends a behaviour rule at runtime (later rules override earlier ones). */
+  setBehaviour(
+    validators: ValidatorSelector,
+    behaviour: BehaviourKind,
+    opts: { from?: number; to?: number; delay?: number } = {},
+  ): void {
+    const rule = parseScenario({
+      behaviours: [
+        {
+          validators,
+          behaviour,
+          from: opts.from ?? this.epochOf(this.headSlot),
+          to: opts.to,
+          delay: opts.delay,
+        },
+      ],
+    }).behaviours[0];
+    if (rule === undefined) throw new ValidationError("behaviour", "invalid");
+    this.scenario.behaviours.push(rule);
+    this.behaviourCache.clear();
+  }
+  scheduleExit(validator: number, epoch: number): void {
+    this.checkIndex(validator, "validator");
+    this.scenario.exits.push({ validator, epoch });
+  }
+  scheduleSlashing(validator: number, epoch: number, kind: "attester" | "proposer" = "attester"): void {
+    this.checkIndex(validator, "validator");
+    this.scenario.slashings.push({ validator, epoch, kind });
+  }
+  missSlot(slot: number): void {
+    this.forcedMissedSlots.add(slot);
+  }
+  /** Finality (and justification) stop advancing while stalled. */
+  stallFinality(stalled: boolean): void {
+    this.finalityStalled = stalled;
+  }
+
+  behaviourAt(epoch: number): { code: Uint8Array; delay: Uint8Array } {
+    const hit = this.behaviourCache.get(epoch);
+    if (hit !== undefined && hit.code.length >= this.n) return hit;
+    const code = new Uint8Array(this.n);
+    const delay = new Uint8Array(this.n).fill(1);
+    for (const r of this.scenario.behaviours) {
+      if (epoch < r.from || (r.to !== undefined && epoch >= r.to)) continue;
+      const c = BEHAVIOUR_CODE[r.behaviour];
+      for (const [a, b] of selectorRanges(r.validators)) {
+        const lo = Math.max(0, a);
+        const hi = Math.min(this.n - 1, b);
+        if (hi < lo) continue;
+        code.fill(c, lo, hi + 1);
+        delay.fill(r.behaviour === "late" ? (r.delay ?? 2) : 1, lo, hi + 1);
+      }
+    }
+    const v = { code, delay };
+    this.behaviourCache.set(epoch, v);
+    if (this.behaviourCache.size > 8) {
+      const first = this.behaviourCache.keys().next().value;
+      if (first !== undefined) this.behaviourCache.delete(first);
+    }
+    return v;
+  }
+
+  // ---------------------------------------------------------------- committees and duties
+
+  isActiveAt(i: number, epoch: number): boolean {
+    return (this.activationEpoch[i] ?? FAR) <= epoch && epoch < (this.exitEpoch[i] ?? FAR);
+  }
+
+  /** Number of validators in the state of `epoch`. */
+  countAt(epoch: number): number {
+    const snap = this.snapshots.get(epoch);
+    if (snap !== undefined) return snap.n;
+    let n = this.n;
+    while (n > 0 && (this.addedEpoch[n - 1] ?? 0) > epoch) n--;
+    return n;
+  }
+
+  shuffling(epoch: number): EpochShuffling {
+    const hit = this.shufflings.get(epoch);
+    if (hit !== undefined) return hit;
+    const n = this.countAt(epoch);
+    let count = 0;
+    for (let i = 0; i < n; i++) if (this.isActiveAt(i, epoch)) count++;
+    const active = new Uint32Array(count);
+    count = 0;
+    for (let i = 0; i < n; i++) if (this.isActiveAt(i, epoch)) active[count++] = i;
+    const shuffled = active.slice();
+    const rng = new Rng(hashOf(this.seed, "shuffle", epoch));
+    for (let k = shuffled.length - 1; k > 0; k--) {
+      const j = rng.below(k + 1);
+      const t = shuffled[k] ?? 0;
+      shuffled[k] = shuffled[j] ?? 0;
+      shuffled[j] = t;
+    }
+    const committeesPerSlot = Math.max(
+      1,
+      Math.min(MAX_COMMITTEES_PER_SLOT, Math.floor(count / this.slotsPerEpoch / TARGET_COMMITTEE_SIZE)),
+    );
+    const proposers = new Int32Array(this.slotsPerEpoch).fill(-1);
+    const prng = new Rng(hashOf(this.seed, "proposers", epoch));
+    for (let k = 0; k < this.slotsPerEpoch; k++) {
+      if (epoch === 0 && k === 0) continue;
+      if (count > 0) proposers[k] = active[prng.below(count)] ?? -1;
+    }
+    const sh: EpochShuffling = { epoch, active, shuffled, committeesPerSlot, proposers };
+    this.shufflings.set(epoch, sh);
+    if (this.shufflings.size > 16) {
+      const first = this.shufflings.keys().next().value;
+      if (first !== undefined) this.shufflings.delete(first);
+    }
+    return sh;
+  }
+
+  committeesPerSlot(epoch: number): number {
+    return this.shuffling(epoch).committeesPerSlot;
+  }
+
+  /** Members of committee `index` at `slot`, in committee order. */
+  committee(slot: number, index: number): Uint32Array {
+    const epoch = this.epochOf(slot);
+    const sh = this.shuffling(epoch);
+    const total = this.slotsPerEpoch * sh.committeesPerSlot;
+    const k = (slot % this.slotsPerEpoch) * sh.committeesPerSlot + index;
+    const n = sh.shuffled.length;
+    return sh.shuffled.subarray(Math.floor((n * k) / total), Math.floor((n * (k + 1)) / total));
+  }
+
+  /** For attester duties: where validator i sits in the committees of `epoch`. */
+  committeePositions(
+    epoch: number,
+  ): (
+    i: number,
+  ) => { slot: number; committeeIndex: number; committeeLength: number; position: number } | undefined {
+    const sh = this.shuffling(epoch);
+    let inv = this.inversePositions.get(epoch);
+    if (inv === undefined) {
+      inv = new Int32Array(this.n).fill(-1);
+      for (let k = 0; k < sh.shuffled.length; k++) inv[sh.shuffled[k] ?? 0] = k;
+      this.inversePositions.set(epoch, inv);
+      if (this.inversePositions.size > 4) {
+        const first = this.inversePositions.keys().next().value;
+        if (first !== undefined) this.inversePositions.delete(first);
+      }
+    }
+    const table = inv;
+    const n = sh.shuffled.length;
+    const total = this.slotsPerEpoch * sh.committeesPerSlot;
+    const start = (j: number) => Math.floor((n * j) / total);
+    return (i: number) => {
+      const k = table[i] ?? -1;
+      if (k < 0) return undefined;
+      let j = Math.min(total - 1, Math.floor((k * total) / n));
+      while (j + 1 < total && start(j + 1) <= k) j++;
+      while (j > 0 && start(j) > k) j--;
+      return {
+        slot: this.startSlot(epoch) + Math.floor(j / sh.committeesPerSlot),
+        committeeIndex: j % sh.committeesPerSlot,
+        committeeLength: start(j + 1) - start(j),
+        position: k - start(j),
+      };
+    };
+  }
+
+  /** Node faults listed in the scenario file. */
+  scenarioFaults(): ParsedScenario["faults"] {
+    return this.scenario.faults;
+  }
+
+  pendingPoolExits(): readonly phase0.SignedVoluntaryExit[] {
+    return this.poolExits;
+  }
+
+  proposerAt(slot: number): number {
+    return this.shuffling(this.epochOf(slot)).proposers[slot % this.slotsPerEpoch] ?? -1;
+  }
+
+  syncPeriodOf(epoch: number): number {
+    return Math.floor(epoch / EPOCHS_PER_SYNC_COMMITTEE_PERIOD);
+  }
+
+  /** SYNC_COMMITTEE_SIZE members (with repetition when there are few validators). */
+  syncCommittee(period: number): Uint32Array {
+    const hit = this.syncCommittees.get(period);
+    if (hit !== undefined) return hit;
+    const sh = this.shuffling(period * EPOCHS_PER_SYNC_COMMITTEE_PERIOD);
+    const rng = new Rng(hashOf(this.seed, "sync", period));
+    const out = new Uint32Array(SYNC_COMMITTEE_SIZE);
+    const pool = sh.active;
+    if (pool.length >= SYNC_COMMITTEE_SIZE) {
+      // Distinct members: partial Fisher-Yates over a copy.
+      const copy = pool.slice();
+      for (let k = 0; k < SYNC_COMMITTEE_SIZE; k++) {
+        const j = k + rng.below(copy.length - k);
+        const t = copy[k] ?? 0;
+        copy[k] = copy[j] ?? 0;
+        copy[j] = t;
+        out[k] = copy[k] ?? 0;
+      }
+    } else {
+      for (let k = 0; k < SYNC_COMMITTEE_SIZE; k++) out[k] = pool[rng.below(pool.length)] ?? 0;
+    }
+    this.syncCommittees.set(period, out);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- lookups
+
+  blockAt(slot: number): StoredBlock | undefined {
+    return this.blocks.get(slot);
+  }
+  blockByRoot(root: Uint8Array): StoredBlock | undefined {
+    return this.blocksByRoot.get(Buffer.from(root).toString("hex"));
+  }
+  /** Root of the latest block at or before `slot` (slot ≤ head). */
+  blockRootAtOrBefore(slot: number): Uint8Array {
+    return this.rootAtSlot[Math.min(slot, this.headSlot)] ?? ZERO_ROOT;
+  }
+  stateRootAt(slot: number): Uint8Array {
+    return this.stateRootBySlot[slot] ?? ZERO_ROOT;
+  }
+  slotOfStateRoot(root: Uint8Array): number | undefined {
+    return this.slotByStateRoot.get(Buffer.from(root).toString("hex"));
+  }
+  snapshot(epoch: number): Snapshot | undefined {
+    return this.snapshots.get(epoch);
+  }
+  /** Finality as seen by the state of `epoch`. */
+  finalityAt(epoch: number): FinalityState | undefined {
+    return this.snapshots.get(epoch)?.finality;
+  }
+  participationFlags(epoch: number): Uint8Array | undefined {
+    return this.flags.get(epoch);
+  }
+  inclusionDelays(epoch: number): Uint8Array | undefined {
+    return this.inclusionDelay.get(epoch);
+  }
+  currentFinality(): FinalityState {
+    return this.finality;
+  }
+  /** Oldest epoch whose snapshot is still kept. */
+  oldestSnapshotEpoch(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const e of this.snapshots.keys()) if (e < min) min = e;
+    return min;
+  }
+
+  isLive(i: number, epoch: number): boolean {
+    const f = this.flags.get(epoch);
+    if (f !== undefined && (f[i] ?? 0) !== 0) return true;
+    return this.proposedIn.get(epoch)?.has(i) ?? false;
+  }
+
+  /** Registry fields as visible in the state of `epoch`. */
+  validatorAt(
+    i: number,
+    epoch: number,
+  ): {
+    pubkey: Uint8Array;
+    withdrawalCredentials: Uint8Array;
+    effectiveBalance: number;
+    slashed: boolean;
+    activationEligibilityEpoch: number;
+    activationEpoch: number;
+    exitEpoch: number;
+    withdrawableEpoch: number;
+  } {
+    const snap = this.snapshots.get(epoch);
+    const inf = (v: number) => (v === FAR ? Number.POSITIVE_INFINITY : v);
+    const vis = (setAt: number | undefined, v: number | undefined) =>
+      (setAt ?? FAR) <= epoch ? inf(v ?? FAR) : Number.POSITIVE_INFINITY;
+    const elig = this.eligibilityEpoch[i] ?? FAR;
+    return {
+      pubkey: this.pubkeyOf(i),
+      withdrawalCredentials: this.withdrawalCredentialsOf(i),
+      effectiveBalance: (snap?.effective[i] ?? this.effective[i] ?? 0) * GWEI,
+      slashed: (this.slashedAt[i] ?? FAR) <= epoch,
+      activationEligibilityEpoch: elig <= epoch ? elig : Number.POSITIVE_INFINITY,
+      activationEpoch: vis(this.activationSetAt[i], this.activationEpoch[i]),
+      exitEpoch: vis(this.exitSetAt[i], this.exitEpoch[i]),
+      withdrawableEpoch: vis(this.exitSetAt[i], this.withdrawableEpoch[i]),
+    };
+  }
+
+  balanceAt(i: number, epoch: number): number {
+    const snap = this.snapshots.get(epoch);
+    if (snap === undefined)
+      throw new PoolkeeperError("STATE_NOT_AVAILABLE", `state of epoch ${epoch} is not available`);
+    return snap.balances[i] ?? 0;
+  }
+
+  statusAt(i: number, epoch: number): ValidatorStatus {
+    const v = this.validatorAt(i, epoch);
+    const balance = this.snapshots.get(epoch)?.balances[i] ?? 0;
+    if (v.activationEligibilityEpoch === Number.POSITIVE_INFINITY) return "pending_initialized";
+    if (v.activationEpoch > epoch) return "pending_queued";
+    if (epoch < v.exitEpoch) {
+      if (v.exitEpoch === Number.POSITIVE_INFINITY) return "active_ongoing";
+      return v.slashed ? "active_slashed" : "active_exiting";
+    }
+    if (epoch < v.withdrawableEpoch) return v.slashed ? "exited_slashed" : "exited_unslashed";
+    return balance > 0 ? "withdrawal_possible" : "withdrawal_done";
+  }
+
+  // ---------------------------------------------------------------- rewards
+
+  private computeTotalActiveIncrements(epoch: number): number {
+    let t = 0;
+    const n = this.n;
+    for (let i = 0; i < n; i++) if (this.isActiveAt(i, epoch)) t += this.effective[i] ?? 0;
+    return Math.max(1, t);
+  }
+
+  baseRewardPerIncrement(totalActiveIncrements: number): number {
+    return Math.floor(
+      (EFFECTIVE_BALANCE_INCREMENT * BASE_REWARD_FACTOR) /
+        isqrt(totalActiveIncrements * EFFECTIVE_BALANCE_INCREMENT),
+    );
+  }
+
+  /**
+   * Attestation rewards of `epoch` (flags of that epoch, effective balances of the state of
+   * epoch + 1, as applied at the transition into epoch + 2). Undefined until then.
+   */
+  attestationRewardContext(epoch: number):
+    | {
+        deltas: (i: number) => AttestationDeltas | undefined;
+        ideal: (effectiveEth: number) => { head: number; target: number; source: number };
+      }
+    | undefined {
+    const flags = this.flags.get(epoch);
+    const snap = this.snapshots.get(epoch + 1);
+    if (flags === undefined || snap === undefined || this.epochOf(this.headSlot) < epoch + 2)
+      return undefined;
+    const eff = snap.effective;
+    const activeInc = snap.totalActiveIncrements;
+    const brpi = this.baseRewardPerIncrement(activeInc);
+    const leak = this.leakAt.get(epoch) ?? false;
+    const part = [0, 0, 0];
+    const n = Math.min(flags.length, snap.n);
+    for (let i = 0; i < n; i++) {
+      if (!this.isActiveAt(i, epoch) || (this.slashedAt[i] ?? FAR) <= epoch + 1) continue;
+      const f = flags[i] ?? 0;
+      const e = eff[i] ?? 0;
+      if (f & FLAG_SOURCE) part[0] = (part[0] ?? 0) + e;
+      if (f & FLAG_TARGET) part[1] = (part[1] ?? 0) + e;
+      if (f & FLAG_HEAD) part[2] = (part[2] ?? 0) + e;
+    }
+    const inact = this.inactivityPenalties.get(epoch);
+    const flagReward = (effEth: number, k: number) =>
+      leak
+        ? 0
+        : Math.floor(
+            (effEth * brpi * (FLAG_WEIGHTS[k] ?? 0) * (part[k] ?? 0)) / (activeInc * WEIGHT_DENOMINATOR),
+          );
+    const flagPenalty = (effEth: number, k: number) =>
+      -Math.floor((effEth * brpi * (FLAG_WEIGHTS[k] ?? 0)) / WEIGHT_DENOMINATOR);
+    return {
+      deltas: (i: number) => {
+        if (i >= n) return undefined;
+        const eligible =
+          this.isActiveAt(i, epoch) ||
+          ((this.slashedAt[i] ?? FAR) <= epoch + 1 && epoch + 1 < (this.withdrawableEpoch[i] ?? FAR));
+        if (!eligible) return { head: 0, target: 0, source: 0, inactivity: 0 };
+        const slashed = (this.slashedAt[i] ?? FAR) <= epoch + 1;
+        const f = slashed ? 0 : (flags[i] ?? 0);
+        const e = eff[i] ?? 0;
+        return {
+          source: f & FLAG_SOURCE ? flagReward(e, 0) : flagPenalty(e, 0),
+          target: f & FLAG_TARGET ? flagReward(e, 1) : flagPenalty(e, 1),
+          head: f & FLAG_HEAD ? flagReward(e, 2) : 0,
+          inactivity: -(inact?.[i] ?? 0),
+        };
+      },
+      ideal: (effEth: number) => ({
+        source: flagReward(effEth, 0),
+        target: flagReward(effEth, 1),
+        head: flagReward(effEth, 2),
+      }),
+    };
+  }
+
+  /** Sync committee rewards of the block at `slot`: per member position, the signed amount. */
+  syncRewardsOfBlock(slot: number): Array<{ validatorIndex: number; reward: number }> | undefined {
+    const b = this.blocks.get(slot);
+    if (b === undefined || slot === 0) return undefined;
+    const members = this.syncCommittee(this.syncPeriodOf(this.epochOf(slot)));
+    const bits = b.message.body.syncAggregate.syncCommitteeBits;
+    const byIndex = new Map<number, number>();
+    for (let k = 0; k < members.length; k++) {
+      const v = members[k] ?? 0;
+      const r = bits.get(k) ? b.syncParticipantReward : -b.syncParticipantReward;
+      byIndex.set(v, (byIndex.get(v) ?? 0) + r);
+    }
+    return [...byIndex.entries()].map(([validatorIndex, reward]) => ({ validatorIndex, reward }));
+  }
+
+  // ---------------------------------------------------------------- exits
+
+  private churnLimit(): number {
+    const active = this.shuffling(this.epochOf(this.headSlot)).active.length;
+    return Math.max(
+      this.config.MIN_PER_EPOCH_CHURN_LIMIT,
+      Math.floor(active / this.config.CHURN_LIMIT_QUOTIENT),
+    );
+  }
+
+  private initiateExit(i: number, epoch: number): void {
+    if ((this.exitEpoch[i] ?? FAR) !== FAR) return;
+    let exit = Math.max(epoch + 1 + MAX_SEED_LOOKAHEAD, this.exitQueueEpoch);
+    if ((this.exitChurn.get(exit) ?? 0) >= this.churnLimit()) exit++;
+    this.exitQueueEpoch = exit;
+    this.exitChurn.set(exit, (this.exitChurn.get(exit) ?? 0) + 1);
+    this.exitEpoch[i] = exit;
+    this.withdrawableEpoch[i] = exit + this.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY;
+    this.exitSetAt[i] = epoch + 1;
+  }
+
+  private slash(i: number, epoch: number, whistleblower: number): void {
+    if ((this.slashedAt[i] ?? FAR) !== FAR) return;
+    this.initiateExit(i, epoch);
+    this.slashedAt[i] = epoch + 1;
+    this.withdrawableEpoch[i] = Math.max(this.withdrawableEpoch[i] ?? 0, epoch + EPOCHS_PER_SLASHINGS_VECTOR);
+    const eff = (this.effective[i] ?? 0) * GWEI;
+    this.balances[i] = Math.max(
+      0,
+      (this.balances[i] ?? 0) - Math.floor(eff / MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX),
+    );
+    this.balances[whistleblower] =
+      (this.balances[whistleblower] ?? 0) + Math.floor(eff / WHISTLEBLOWER_REWARD_QUOTIENT);
+  }
+
+  /** Domain for voluntary exits (EIP-7044: capella fork version from deneb on). */
+  voluntaryExitDomain(): Uint8Array {
+    const forkDataRoot = ssz.phase0.ForkData.hashTreeRoot({
+      currentVersion: this.capellaForkVersion,
+      genesisValidatorsRoot: this.genesisValidatorsRoot,
+    });
+    const d = new Uint8Array(32);
+    d.set(DOMAIN_VOLUNTARY_EXIT, 0);
+    d.set(forkDataRoot.subarray(0, 28), 4);
+    return d;
+  }
+
+  voluntaryExitSigningRoot(exit: phase0.VoluntaryExit): Uint8Array {
+    return ssz.phase0.SigningData.hashTreeRoot({
+      objectRoot: ssz.phase0.VoluntaryExit.hashTreeRoot(exit),
+      domain: this.voluntaryExitDomain(),
+    });
+  }
+
+  /** Validates a signed voluntary exit against the head state and queues it for the next block. */
+  submitVoluntaryExit(signed: phase0.SignedVoluntaryExit): void {
+    const { validatorIndex: i, epoch } = signed.message;
+    const cur = this.epochOf(this.headSlot);
+    if (i >= this.countAt(cur))
+      throw new PoolkeeperError("ERR_UNKNOWN_VALIDATOR", `validator ${i} is not in the state`);
+    if (!this.isActiveAt(i, cur)) throw new PoolkeeperError("ERR_NOT_ACTIVE", `validator ${i} is not active`);
+    if ((this.exitEpoch[i] ?? FAR) !== FAR || this.poolExits.some((e) => e.message.validatorIndex === i)) {
+      throw new PoolkeeperError("ERR_ALREADY_EXITING", `validator ${i} has already initiated an exit`);
+    }
+    if (epoch > cur)
+      throw new PoolkeeperError("ERR_FUTURE_EPOCH", `exit epoch ${epoch} is after the current epoch ${cur}`);
+    let ok = false;
+    try {
+      ok = blsVerify(
+        this.voluntaryExitSigningRoot(signed.message),
+        PublicKey.fromBytes(this.pubkeyOf(i), true),
+        Signature.fromBytes(signed.signature, true),
+        true,
+        true,
+      );
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      throw new PoolkeeperError(
+        "ERR_INVALID_SIGNATURE",
+        `invalid voluntary exit signature for validator ${i}`,
+      );
+    this.poolExits.push(signed);
+  }
+
+  // ---------------------------------------------------------------- production
+
+  private storeBlock(
+    b: { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array },
+    syncParticipantReward: number,
+  ): StoredBlock {
+    const stored: StoredBlock = {
+      slot: b.message.slot,
+      root: b.root,
+      message: b.message,
+      signature: this.signature,
+      bodyRoot: b.bodyRoot,
+      syncParticipantReward,
+    };
+    this.blocks.set(stored.slot, stored);
+    this.blocksByRoot.set(Buffer.from(stored.root).toString("hex"), stored);
+    return stored;
+  }
+
+  private buildBlockMessage(
+    slot: number,
+    proposer: number,
+    parentRoot: Uint8Array,
+    attestations: phase0.Attestation[],
+    exits: phase0.SignedVoluntaryExit[],
+    proposerSlashings: phase0.ProposerSlashing[],
+    attesterSlashings: phase0.AttesterSlashing[],
+    withdrawals: deneb.ExecutionPayload["withdrawals"],
+    syncBits: BitArray,
+  ): { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
+    const blockHash = hashOf(this.seed, "payload", slot);
+    const stateRoot = hashOf(this.seed, "state", slot);
+    const payload: deneb.ExecutionPayload = {
+      parentHash: slot === 0 ? ZERO_ROOT : this.lastPayloadHash,
+      feeRecipient: new Uint8Array(20),
+      stateRoot: hashOf(this.seed, "el-state", slot),
+      receiptsRoot: hashOf(this.seed, "receipts", slot),
+      logsBloom: new Uint8Array(256),
+      prevRandao: hashOf(this.seed, "randao", this.epochOf(slot)),
+      blockNumber: slot === 0 ? 0 : this.blockNumber + 1,
+      gasLimit: 30_000_000,
+      gasUsed: slot === 0 ? 0 : 15_000_000,
+      timestamp: this.genesisTime + slot * this.secondsPerSlot,
+      extraData: new Uint8Array(0),
+      baseFeePerGas: 7n,
+      blockHash: slot === 0 ? ZERO_ROOT : blockHash,
+      transactions: [],
+      withdrawals,
+      blobGasUsed: 0n,
+      excessBlobGas: 0n,
+    };
+    const body: deneb.BeaconBlockBody = {
+      randaoReveal: this.signature,
+      eth1Data: {
+        depositRoot: hashOf(this.seed, "deposit-root"),
+        depositCount: BigInt(this.n),
+        blockHash: hashOf(this.seed, "eth1"),
+      },
+      graffiti: Buffer.from("beacon-sim".padEnd(32, "\0")),
+      proposerSlashings,
+      attesterSlashings,
+      attestations,
+      deposits: [],
+      voluntaryExits: exits,
+      syncAggregate: { syncCommitteeBits: syncBits, syncCommitteeSignature: this.signature },
+      executionPayload: payload,
+      blsToExecutionChanges: [],
+      blobKzgCommitments: [],
+    };
+    const message: deneb.BeaconBlock = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
+    const bodyRoot = ssz.deneb.BeaconBlockBody.hashTreeRoot(body);
+    const root = ssz.phase0.BeaconBlockHeader.hashTreeRoot({
+      slot,
+      proposerIndex: proposer,
+      parentRoot,
+      stateRoot,
+      bodyRoot,
+    });
+    if (slot !== 0) {
+      this.lastPayloadHash = blockHash;
+      this.blockNumber++;
+    }
+    return { message, root, bodyRoot, stateRoot };
+  }
+
+  private ensureFlags(epoch: number): Uint8Array {
+    let f = this.flags.get(epoch);
+    if (f === undefined || f.length < this.n) {
+      const nf = new Uint8Array(Math.max(this.n, 16));
+      if (f !== undefined) nf.set(f);
+      f = nf;
+      this.flags.set(epoch, f);
+      const d = new Uint8Array(f.length);
+      const old = this.inclusionDelay.get(epoch);
+      if (old !== undefined) d.set(old);
+      this.inclusionDelay.set(epoch, d);
+    }
+    return f;
+  }
+
+  private produceSlot(slot: number): void {
+    const epoch = this.epochOf(slot);
+    const isEpochStart = slot % this.slotsPerEpoch === 0;
+    if (isEpochStart) this.processEpoch(epoch);
+    const prevFinalizedEpoch = this.finality.finalized.epoch;
+
+    // Scripted operations of this epoch, included in its first block.
+    if (isEpochStart) {
+      for (const ex of this.scenario.exits)
+        if (ex.epoch === epoch && ex.validator < this.n)
+          this.pendingOps.push({ kind: "exit", validator: ex.validator });
+      for (const sl of this.scenario.slashings)
+        if (sl.epoch === epoch && sl.validator < this.n)
+          this.pendingOps.push({
+            kind: sl.kind === "proposer" ? "proposer-slashing" : "attester-slashing",
+            validator: sl.validator,
+          });
+      for (const d of this.scenario.deposits) {
+        if (d.epoch !== epoch) continue;
+        const wc =
+          d.withdrawalCredentials !== undefined
+            ? Buffer.from(d.withdrawalCredentials.slice(2), "hex")
+            : undefined;
+        if (d.pubkeys !== undefined)
+          this.addValidators(
+            d.pubkeys.map((h) => Buffer.from(h.slice(2), "hex")),
+            wc,
+          );
+        else this.addValidators(d.count ?? 0, wc);
+      }
+    }
+
+    const behaviour = this.behaviourAt(epoch);
+    const proposer = this.proposerAt(slot);
+    const proposes =
+      proposer >= 0 &&
+      !this.forcedMissedSlots.has(slot) &&
+      (this.slashedAt[proposer] ?? FAR) === FAR &&
+      behaviour.code[proposer] !== BEHAVIOUR_CODE.offline &&
+      behaviour.code[proposer] !== BEHAVIOUR_CODE["no-proposals"];
+
+    this.stateRootBySlot[slot] = hashOf(this.seed, "state", slot);
+    this.slotByStateRoot.set(Buffer.from(this.stateRootBySlot[slot] ?? ZERO_ROOT).toString("hex"), slot);
+    const flagsCur = this.ensureFlags(epoch);
+    if (epoch > 0) this.ensureFlags(epoch - 1);
+    let produced: StoredBlock | undefined;
+    if (proposes) produced = this.produceBlock(slot, proposer, epoch);
+    this.rootAtSlot[slot] = produced?.root ?? this.rootAtSlot[slot - 1] ?? ZERO_ROOT;
+    this.headSlot = slot;
+    void flagsCur;
+
+    // Attestations of this slot (to the head after this slot's block, if any).
+    this.createAttestations(slot, epoch, behaviour);
+
+    if (produced !== undefined) {
+      const root = `0x${Buffer.from(produced.root).toString("hex")}`;
+      this.emit("block", { slot, block: root, executionOptimistic: false });
+      const depPrev = this.blockRootAtOrBefore(Math.max(0, this.startSlot(epoch - 1) - 1));
+      const depCur = this.blockRootAtOrBefore(Math.max(0, this.startSlot(epoch) - 1));
+      this.emit("head", {
+        slot,
+        block: root,
+        state: `0x${Buffer.from(produced.message.stateRoot).toString("hex")}`,
+        epochTransition: isEpochStart,
+        previousDutyDependentRoot: `0x${Buffer.from(depPrev).toString("hex")}`,
+        currentDutyDependentRoot: `0x${Buffer.from(depCur).toString("hex")}`,
+        executionOptimistic: false,
+      });
+    }
+    if (isEpochStart && this.finality.finalized.epoch !== prevFinalizedEpoch) {
+      this.emitFinalized();
+    }
+    this.emit("slot", slot);
+  }
+
+  private emitFinalized(): void {
+    const fin = this.finality.finalized;
+    this.emit("finalized_checkpoint", {
+      block: `0x${Buffer.from(fin.root).toString("hex")}`,
+      state: `0x${Buffer.from(this.stateRootAt(this.startSlot(fin.epoch))).toString("hex")}`,
+      epoch: fin.epoch,
+      executionOptimistic: false,
+    });
+  }
+
+  private produceBlock(slot: number, proposer: number, epoch: number): StoredBlock {
+    const parentRoot = this.rootAtSlot[slot - 1] ?? ZERO_ROOT;
+    const totalInc = this.totalActiveIncrements;
+    const brpi = this.baseRewardPerIncrement(totalInc);
+
+    // Attestations: oldest first, within the inclusion window (deneb: previous and current epoch).
+    const included: phase0.Attestation[] = [];
+    const keep: PendingAttestation[] = [];
+    let proposerNumerator = 0;
+    const sqrtSpe = Math.max(1, isqrt(this.slotsPerEpoch));
+    for (const p of this.pending) {
+      const attEpoch = this.epochOf(p.slot);
+      if (attEpoch + 1 < epoch) continue; // expired: missed
+      if (p.includeFrom > slot || included.length >= MAX_ATTESTATIONS) {
+        keep.push(p);
+        continue;
+      }
+      included.push(p.att);
+      const delay = slot - p.slot;
+      const f = this.ensureFlags(attEpoch);
+      const d = this.inclusionDelay.get(attEpoch);
+      for (const v of p.members) {
+        let add = 0;
+        if (delay <= sqrtSpe) add |= FLAG_SOURCE;
+        if (p.targetOk) add |= FLAG_TARGET;
+        if (p.headOk && p.targetOk && delay === 1) add |= FLAG_HEAD;
+        const newly = add & ~(f[v] ?? 0);
+        if (newly === 0) continue;
+        if ((f[v] ?? 0) === 0 && d !== undefined) d[v] = Math.min(255, delay);
+        f[v] = (f[v] ?? 0) | newly;
+        const base = (this.effective[v] ?? 0) * brpi;
+        if (newly & FLAG_SOURCE) proposerNumerator += base * (FLAG_WEIGHTS[0] ?? 0);
+        if (newly & FLAG_TARGET) proposerNumerator += base * (FLAG_WEIGHTS[1] ?? 0);
+        if (newly & FLAG_HEAD) proposerNumerator += base * (FLAG_WEIGHTS[2] ?? 0);
+      }
+    }
+    this.pending = keep;
+    let proposerReward = Math.floor(
+      proposerNumerator / (((WEIGHT_DENOMINATOR - PROPOSER_WEIGHT) * WEIGHT_DENOMINATOR) / PROPOSER_WEIGHT),
+    );
+
+    // Exits and slashings.
+    const exits: phase0.SignedVoluntaryExit[] = [];
+    const proposerSlashings: phase0.ProposerSlashing[] = [];
+    const attesterSlashings: phase0.AttesterSlashing[] = [];
+    for (const op of this.pendingOps.splice(0)) {
+      const v = op.validator;
+      if (op.kind === "exit") {
+        if ((this.exitEpoch[v] ?? FAR) !== FAR || !this.isActiveAt(v, epoch)) continue;
+        const message = { epoch, validatorIndex: v };
+        const sk = this.secretKeyOfValidator(v);
+        const signature =
+          sk !== undefined
+            ? SecretKey.fromBytes(sk).sign(this.voluntaryExitSigningRoot(message)).toBytes()
+            : this.signature;
+        exits.push({ message, signature });
+        this.initiateExit(v, epoch);
+      } else {
+        if ((this.slashedAt[v] ?? FAR) !== FAR) continue;
+        if (op.kind === "proposer-slashing") proposerSlashings.push(this.fakeProposerSlashing(v, slot));
+        else attesterSlashings.push(this.fakeAttesterSlashing(v, slot));
+        this.slash(v, epoch, proposer);
+      }
+    }
+    for (const ex of this.poolExits.splice(0)) {
+      const v = ex.message.validatorIndex;
+      if ((this.exitEpoch[v] ?? FAR) !== FAR) continue;
+      exits.push(ex);
+      this.initiateExit(v, epoch);
+    }
+
+    // Withdrawals sweep (capella).
+    const withdrawals: deneb.ExecutionPayload["withdrawals"] = [];
+    if (this.n > 0) {
+      const bound = Math.min(this.n, MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP);
+      let idx = this.nextWithdrawalValidator % this.n;
+      for (let k = 0; k < bound && withdrawals.length < MAX_WITHDRAWALS_PER_PAYLOAD; k++) {
+        const wcPrefix = this.withdrawalCredentials[idx * 32] ?? 0;
+        const bal = this.balances[idx] ?? 0;
+        if (wcPrefix === 1 && bal > 0) {
+          const address = this.withdrawalCredentials.slice(idx * 32 + 12, idx * 32 + 32);
+          let amount = 0;
+          if ((this.withdrawableEpoch[idx] ?? FAR) <= epoch) amount = bal;
+          else if ((this.effective[idx] ?? 0) * GWEI === MAX_EFFECTIVE_BALANCE && bal > MAX_EFFECTIVE_BALANCE)
+            amount = bal - MAX_EFFECTIVE_BALANCE;
+          if (amount > 0) {
+            withdrawals.push({
+              index: this.withdrawalIndex++,
+              validatorIndex: idx,
+              address,
+              amount: BigInt(amount),
+            });
+            this.balances[idx] = bal - amount;
+          }
+        }
+        idx = (idx + 1) % this.n;
+      }
+      const last = withdrawals[withdrawals.length - 1];
+      this.nextWithdrawalValidator =
+        withdrawals.length === MAX_WITHDRAWALS_PER_PAYLOAD && last !== undefined
+          ? (last.validatorIndex + 1) % this.n
+          : (this.nextWithdrawalValidator + bound) % this.n;
+    }
+
+    // Sync aggregate: members that are online this epoch sign the parent.
+    const members = this.syncCommittee(this.syncPeriodOf(epoch));
+    const bits = BitArray.fromBitLen(SYNC_COMMITTEE_SIZE);
+    const behaviour = this.behaviourAt(epoch);
+    const maxParticipantRewards = Math.floor(
+      (totalInc * brpi * SYNC_REWARD_WEIGHT) / WEIGHT_DENOMINATOR / this.slotsPerEpoch,
+    );
+    const participantReward = Math.floor(maxParticipantRewards / SYNC_COMMITTEE_SIZE);
+    const perParticipantProposer = Math.floor(
+      (participantReward * PROPOSER_WEIGHT) / (WEIGHT_DENOMINATOR - PROPOSER_WEIGHT),
+    );
+    for (let k = 0; k < members.length; k++) {
+      const v = members[k] ?? 0;
+      const on =
+        behaviour.code[v] !== BEHAVIOUR_CODE.offline &&
+        (this.slashedAt[v] ?? FAR) === FAR &&
+        this.isActiveAt(v, epoch);
+      if (on) {
+        bits.set(k, true);
+        this.balances[v] = (this.balances[v] ?? 0) + participantReward;
+        proposerReward += perParticipantProposer;
+      } else {
+        this.balances[v] = Math.max(0, (this.balances[v] ?? 0) - participantReward);
+      }
+    }
+    this.balances[proposer] = (this.balances[proposer] ?? 0) + proposerReward;
+
+    const built = this.buildBlockMessage(
+      slot,
+      proposer,
+      parentRoot,
+      included,
+      exits,
+      proposerSlashings,
+      attesterSlashings,
+      withdrawals,
+      bits,
+    );
+    let set = this.proposedIn.get(epoch);
+    if (set === undefined) {
+      set = new Set();
+      this.proposedIn.set(epoch, set);
+    }
+    set.add(proposer);
+    return this.storeBlock(built, participantReward);
+  }
+
+  private attestationData(
+    slot: number,
+    index: number,
+    headRoot: Uint8Array,
+    targetRoot: Uint8Array,
+  ): phase0.AttestationData {
+    const epoch = this.epochOf(slot);
+    const src = this.finality.currentJustified;
+    return {
+      slot,
+      index,
+      beaconBlockRoot: headRoot,
+      source: { epoch: src.epoch, root: src.root },
+      target: { epoch, root: targetRoot },
+    };
+  }
+
+  private createAttestations(
+    slot: number,
+    epoch: number,
+    behaviour: { code: Uint8Array; delay: Uint8Array },
+  ): void {
+    if (slot === 0) return;
+    const cps = this.committeesPerSlot(epoch);
+    const headRoot = this.rootAtSlot[slot] ?? ZERO_ROOT;
+    const targetRoot = this.blockRootAtOrBefore(this.startSlot(epoch));
+    const wrongHead = hashOf(this.seed, "wrong-head", slot);
+    const wrongTarget = hashOf(this.seed, "wrong-target", epoch);
+    for (let c = 0; c < cps; c++) {
+      const members = this.committee(slot, c);
+      // Group members by (delay, variant).
+      const groups = new Map<string, number[]>();
+      for (let k = 0; k < members.length; k++) {
+        const v = members[k] ?? 0;
+        const code = behaviour.code[v] ?? 0;
+        if (code === BEHAVIOUR_CODE.offline || (this.slashedAt[v] ?? FAR) !== FAR) continue;
+        const variant =
+          code === BEHAVIOUR_CODE["wrong-head"] ? "h" : code === BEHAVIOUR_CODE["wrong-target"] ? "t" : "ok";
+        const key = `${behaviour.delay[v] ?? 1}:${variant}`;
+        let g = groups.get(key);
+        if (g === undefined) {
+          g = [];
+          groups.set(key, g);
+        }
+        g.push(k);
+      }
+      for (const [key, positions] of groups) {
+        const [delayStr, variant] = key.split(":");
+        const delay = Number(delayStr);
+        const bits = BitArray.fromBitLen(members.length);
+        const ms = new Uint32Array(positions.length);
+        positions.forEach((p, j) => {
+          bits.set(p, true);
+          ms[j] = members[p] ?? 0;
+        });
+        const headOk = variant === "ok";
+        const targetOk = variant !== "t";
+        const data = this.attestationData(
+          slot,
+          c,
+          headOk ? headRoot : wrongHead,
+          targetOk ? targetRoot : wrongTarget,
+        );
+        this.pending.push({
+          includeFrom: slot + delay,
+          slot,
+          members: ms,
+          att: { aggregationBits: bits, data, signature: this.signature },
+          headOk,
+          targetOk,
+        });
+      }
+    }
+  }
+
+  private fakeProposerSlashing(v: number, slot: number): phase0.ProposerSlashing {
+    const header = (k: number): phase0.ProposerSlashing["signedHeader1"] => ({
+      message: {
+        slot: BigInt(Math.max(0, slot - 1)),
+        proposerIndex: v,
+        parentRoot: ZERO_ROOT,
+        stateRoot: ZERO_ROOT,
+        bodyRoot: hashOf(this.seed, "double-proposal", v, k),
+      },
+      signature: this.signature,
+    });
+    return { signedHeader1: header(1), signedHeader2: header(2) };
+  }
+
+  private fakeAttesterSlashing(v: number, slot: number): phase0.AttesterSlashing {
+    const epoch = this.epochOf(slot);
+    const att = (k: number): phase0.AttesterSlashing["attestation1"] => ({
+      attestingIndices: [v],
+      data: {
+        slot: BigInt(Math.max(0, slot - 1)),
+        index: 0n,
+        beaconBlockRoot: hashOf(this.seed, "double-vote", v, k),
+        source: { epoch: BigInt(Math.max(0, epoch - 1)), root: ZERO_ROOT },
+        target: { epoch: BigInt(epoch), root: ZERO_ROOT },
+      },
+      signature: this.signature,
+    });
+    return { attestation1: att(1), attestation2: att(2) };
+  }
+
+  // ---------------------------------------------------------------- epoch processing
+
+  private stalledAt(epoch: number): boolean {
+    if (this.finalityStalled) return true;
+    return this.scenario.finality.some((f) => epoch >= f.from && (f.to === undefined || epoch < f.to));
+  }
+
+  /** Runs at the first slot of `epoch`: processes the end of epoch - 1. */
+  private processEpoch(epoch: number): void {
+    const cur = epoch - 1;
+    const prev = epoch - 2;
+    const n = this.n;
+    const totalInc = this.totalActiveIncrements;
+
+    // Justification and finalization (spec algorithm over target participation).
+    if (cur > 1 && !this.stalledAt(epoch)) {
+      const targetInc = (e: number) => {
+        const f = this.flags.get(e);
+        if (f === undefined) return 0;
+        let t = 0;
+        for (let i = 0; i < n; i++)
+          if (
+            ((f[i] ?? 0) & FLAG_TARGET) !== 0 &&
+            this.isActiveAt(i, e) &&
+            (this.slashedAt[i] ?? FAR) === FAR
+          )
+            t += this.effective[i] ?? 0;
+        return t;
+      };
+      const fin = this.finality;
+      const oldPrev = fin.previousJustified;
+      const oldCur = fin.currentJustified;
+      fin.previousJustified = fin.currentJustified;
+      fin.bits = [false, fin.bits[0], fin.bits[1], fin.bits[2]];
+      if (targetInc(prev) * 3 >= totalInc * 2) {
+        fin.currentJustified = { epoch: prev, root: this.blockRootAtOrBefore(this.startSlot(prev)) };
+        fin.bits[1] = true;
+      }
+      if (targetInc(cur) * 3 >= totalInc * 2) {
+        fin.currentJustified = { epoch: cur, root: this.blockRootAtOrBefore(this.startSlot(cur)) };
+        fin.bits[0] = true;
+      }
+      const b = fin.bits;
+      if (b[1] && b[2] && b[3] && oldPrev.epoch + 3 === cur) fin.finalized = oldPrev;
+      if (b[1] && b[2] && oldPrev.epoch + 2 === cur) fin.finalized = oldPrev;
+      if (b[0] && b[1] && b[2] && oldCur.epoch + 2 === cur) fin.finalized = oldCur;
+      if (b[0] && b[1] && oldCur.epoch + 1 === cur) fin.finalized = oldCur;
+    }
+
+    // Inactivity scores and rewards for the previous epoch.
+    if (prev >= 0) {
+      const leak = prev - this.finality.finalized.epoch > MIN_EPOCHS_TO_INACTIVITY_PENALTY;
+      this.leakAt.set(prev, leak);
+      const f = this.flags.get(prev) ?? new Uint8Array(n);
+      let penalties: Float64Array | undefined;
+      for (let i = 0; i < n; i++) {
+        const eligible =
+          this.isActiveAt(i, prev) ||
+          ((this.slashedAt[i] ?? FAR) <= epoch && epoch < (this.withdrawableEpoch[i] ?? FAR));
+        if (!eligible) continue;
+        const hitTarget = ((f[i] ?? 0) & FLAG_TARGET) !== 0 && (this.slashedAt[i] ?? FAR) > epoch - 1;
+        let s = this.inactivityScores[i] ?? 0;
+        if (hitTarget) s -= Math.min(1, s);
+        else s += this.config.INACTIVITY_SCORE_BIAS;
+        if (!leak) s -= Math.min(this.config.INACTIVITY_SCORE_RECOVERY_RATE, s);
+        this.inactivityScores[i] = s;
+        if (!hitTarget && s > 0) {
+          const p = Math.floor(
+            ((this.effective[i] ?? 0) * GWEI * s) /
+              (this.config.INACTIVITY_SCORE_BIAS * INACTIVITY_PENALTY_QUOTIENT_BELLATRIX),
+          );
+          if (p > 0) {
+            penalties ??= new Float64Array(n);
+            penalties[i] = p;
+          }
+        }
+      }
+      if (penalties !== undefined) this.inactivityPenalties.set(prev, penalties);
+      const ctx = this.attestationRewardContextForProcessing(prev);
+      if (ctx !== undefined) {
+        for (let i = 0; i < n; i++) {
+          const d = ctx(i);
+          if (d === undefined) continue;
+          const delta = d.head + d.target + d.source + d.inactivity;
+          if (delta !== 0) this.balances[i] = Math.max(0, (this.balances[i] ?? 0) + delta);
+        }
+      }
+    }
+
+    // Registry: eligibility is set when added; activations once finalized, churn-limited; ejections.
+    const finalizedEpoch = this.finality.finalized.epoch;
+    const activeCount = this.shuffling(Math.max(0, cur)).active.length;
+    const churn = Math.min(
+      this.config.MAX_PER_EPOCH_ACTIVATION_CHURN_LIMIT,
+      Math.max(
+        this.config.MIN_PER_EPOCH_CHURN_LIMIT,
+        Math.floor(activeCount / this.config.CHURN_LIMIT_QUOTIENT),
+      ),
+    );
+    let activated = 0;
+    while (this.activationPointer < n && activated < churn) {
+      const i = this.activationPointer;
+      const elig = this.eligibilityEpoch[i] ?? FAR;
+      if (elig > finalizedEpoch || (this.addedEpoch[i] ?? FAR) > epoch) break;
+      this.activationEpoch[i] = epoch + MAX_SEED_LOOKAHEAD;
+      this.activationSetAt[i] = epoch;
+      this.activationPointer++;
+      activated++;
+    }
+    for (let i = 0; i < n; i++) {
+      if (
+        (this.effective[i] ?? 0) * GWEI <= this.config.EJECTION_BALANCE &&
+        this.isActiveAt(i, Math.max(0, cur)) &&
+        (this.exitEpoch[i] ?? FAR) === FAR
+      )
+        this.initiateExit(i, Math.max(0, cur));
+    }
+
+    // Effective balance updates with hysteresis.
+    const down = EFFECTIVE_BALANCE_INCREMENT / 4;
+    const up = (EFFECTIVE_BALANCE_INCREMENT * 5) / 4;
+    for (let i = 0; i < n; i++) {
+      const bal = this.balances[i] ?? 0;
+      const eff = (this.effective[i] ?? 0) * GWEI;
+      if (bal + down < eff || eff + up < bal)
+        this.effective[i] = Math.min(MAX_EFFECTIVE_BALANCE, bal - (bal % EFFECTIVE_BALANCE_INCREMENT)) / GWEI;
+    }
+    this.totalActiveIncrements = this.computeTotalActiveIncrements(epoch);
+    this.takeSnapshot(epoch);
+  }
+
+  /** Same formula as attestationRewardContext, with the live effective balances (before this transition's update). */
+  private attestationRewardContextForProcessing(
+    epoch: number,
+  ): ((i: number) => AttestationDeltas | undefined) | undefined {
+    const flags = this.flags.get(epoch);
+    if (flags === undefined) return undefined;
+    const snap = this.snapshots.get(epoch + 1);
+    if (snap === undefined) return undefined;
+    // The snapshot of epoch + 1 holds the effective balances in force now (updated only after this).
+    const head = this.headSlot;
+    this.headSlot = Math.max(head, this.startSlot(epoch + 2));
+    const ctx = this.attestationRewardContext(epoch);
+    this.headSlot = head;
+    return ctx?.deltas;
+  }
+
+  private takeSnapshot(epoch: number): void {
+    const n = this.n;
+    this.snapshots.set(epoch, {
+      n,
+      balances: this.balances.slice(0, n),
+      effective: this.effective.slice(0, n),
+      finality: {
+        previousJustified: { ...this.finality.previousJustified },
+        currentJustified: { ...this.finality.currentJustified },
+        finalized: { ...this.finality.finalized },
+        bits: [...this.finality.bits],
+      },
+      totalActiveIncrements: this.totalActiveIncrements,
+    });
+    const drop = epoch - this.stateRetentionEpochs;
+    if (drop > 0) {
+      this.snapshots.delete(drop);
+      this.flags.delete(drop - 1);
+      this.inclusionDelay.delete(drop - 1);
+      this.inactivityPenalties.delete(drop - 1);
+      this.proposedIn.delete(drop - 1);
+    }
+  }
+
+  private computeGenesisValidatorsRoot(): void {
+    if (this.n <= 100_000) {
+      const validators = [];
+      for (let i = 0; i < this.n; i++)
+        validators.push({
+          ...this.validatorAt(i, 0),
+          pubkey: this.pubkeyOf(i).slice(),
+          withdrawalCredentials: this.withdrawalCredentialsOf(i).slice(),
+        });
+      this.genesisValidatorsRoot = ssz.phase0.Validators.hashTreeRoot(validators);
+    } else {
+      // Large registries: a deterministic stand-in (documented); clients read it from /genesis.
+      this.genesisValidatorsRoot = hashOf(
+        this.seed,
+        "genesis-validators-root",
+        this.n,
+        this.pubkeys.subarray(0, 48 * 1024),
+      );
+    }
+  }
+}

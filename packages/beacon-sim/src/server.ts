@@ -1,0 +1,207 @@
+/**
+ * One sim node: fastify 5 + @lodestar/api's own route definitions (`registerRoutes`), so paths,
+ * JSON/SSZ encodings, meta headers and error shapes are those real clients speak. Faults are
+ * switched at runtime per node. Large validator lists are streamed as JSON (never one string).
+ */
+import { Readable } from "node:stream";
+import { HttpHeader } from "@lodestar/api";
+import { registerRoutes } from "@lodestar/api/beacon/server";
+import { addSszContentTypeParser } from "@lodestar/api/server";
+import { ValidationError } from "@poolkeeper/core";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { NodeApi, type NodeView } from "./api.js";
+import type { SimChain } from "./chain.js";
+import { type FaultSpec, parseFault } from "./scenario.js";
+
+/** Above this many entries, validator and balance lists are streamed. */
+export const STREAM_THRESHOLD = 20_000;
+
+const NAMESPACES = ["beacon", "config", "debug", "events", "node", "validator"] as const;
+
+export class SimNode implements NodeView {
+  readonly chain: SimChain;
+  private faults: FaultSpec[] = [];
+  private stuckAt: number | undefined;
+
+  constructor(chain: SimChain, faults: FaultSpec[] = []) {
+    this.chain = chain;
+    for (const f of faults) this.addFault(f);
+  }
+
+  headSlot(): number {
+    return this.stuckAt === undefined ? this.chain.headSlot : Math.min(this.stuckAt, this.chain.headSlot);
+  }
+  isSyncing(): boolean {
+    return this.faults.some((f) => f.kind === "syncing");
+  }
+
+  /** Adds a fault: error (5xx), timeout (never answers), slow (delayMs), syncing, stuck (head frozen at atSlot or now). */
+  addFault(input: FaultSpec | Record<string, unknown>): void {
+    const f = parseFault(input);
+    if (f.kind === "stuck") this.stuckAt = f.atSlot ?? this.chain.headSlot;
+    this.faults.push(f);
+  }
+  /** Removes all faults (or those of one kind). */
+  clearFaults(kind?: FaultSpec["kind"]): void {
+    this.faults = kind === undefined ? [] : this.faults.filter((f) => f.kind !== kind);
+    if (!this.faults.some((f) => f.kind === "stuck")) this.stuckAt = undefined;
+  }
+  activeFaults(): readonly FaultSpec[] {
+    return this.faults;
+  }
+}
+
+export interface BuildAppOptions {
+  /** Log requests (pino options for fastify); off by default. */
+  logger?: boolean;
+}
+
+export async function buildApp(
+  node: SimNode,
+  opts: BuildAppOptions = {},
+): Promise<{ app: FastifyInstance; api: NodeApi; hung: Set<() => void> }> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 512 * 1024 * 1024,
+    forceCloseConnections: true,
+    // Lodestar's query parsing: repeated and comma-separated arrays (?id=1,2&id=3).
+    routerOptions: { querystringParser: (str: string) => parseQuery(str) },
+  });
+  addSszContentTypeParser(app);
+  const api = new NodeApi(node);
+  const hung = new Set<() => void>();
+
+  app.addHook("onRequest", async (req, reply) => {
+    for (const f of node.activeFaults()) {
+      if (f.pathContains !== undefined && !req.url.includes(f.pathContains)) continue;
+      if (f.kind === "error") {
+        const status = f.status ?? 503;
+        return reply
+          .code(status)
+          .send({ statusCode: status, error: "Service Unavailable", message: "beacon-sim: injected fault" });
+      }
+      if (f.kind === "timeout") {
+        await new Promise<void>((resolve) => {
+          hung.add(resolve);
+        });
+      }
+      if (f.kind === "slow") await new Promise((r) => setTimeout(r, f.delayMs ?? 1000));
+      if (f.kind === "syncing" && req.url.startsWith("/eth/v1/validator/duties")) {
+        return reply
+          .code(503)
+          .send({ statusCode: 503, error: "Service Unavailable", message: "Node is syncing" });
+      }
+    }
+    return undefined;
+  });
+
+  app.addHook("preHandler", async (req, reply) => streamLargeLists(api, req, reply));
+
+  registerRoutes(app, node.chain.config, api.methods(), [...NAMESPACES]);
+  return { app, api, hung };
+}
+
+function parseQuery(str: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(str)) {
+    const prev = out[k];
+    const parts = v.split(",").filter((p) => p !== "");
+    if (prev === undefined) out[k] = parts.length > 1 ? parts : v;
+    else out[k] = [...(Array.isArray(prev) ? prev : [prev]), ...parts];
+  }
+  return out;
+}
+
+function asList(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (Array.isArray(v)) return v.map(String);
+  return String(v)
+    .split(",")
+    .filter((s) => s !== "");
+}
+
+/**
+ * GET/POST .../validators and .../validator_balances with more than STREAM_THRESHOLD entries:
+ * the same JSON Lodestar's route would write, produced in chunks. Smaller answers go through the
+ * Lodestar handler unchanged.
+ */
+async function streamLargeLists(
+  api: NodeApi,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  const m = /^\/eth\/v1\/beacon\/states\/([^/]+)\/(validators|validator_balances)(\?.*)?$/.exec(req.url);
+  if (m === null) return undefined;
+  const accept = req.headers.accept;
+  if (accept !== undefined && !accept.includes("json") && !accept.includes("*/*")) return undefined;
+  const stateId = decodeURIComponent(m[1] ?? "");
+  const balancesOnly = m[2] === "validator_balances";
+  let ids: string[] | undefined;
+  let statuses: string[] | undefined;
+  const q = (req.query ?? {}) as Record<string, unknown>;
+  if (req.method === "GET") {
+    ids = asList(q.id);
+    statuses = asList(q.status);
+  } else if (req.method === "POST") {
+    const body = req.body as unknown;
+    if (balancesOnly) ids = Array.isArray(body) ? body.map(String) : undefined;
+    else if (body !== null && typeof body === "object") {
+      const b = body as { ids?: unknown; statuses?: unknown };
+      ids = asList(b.ids);
+      statuses = asList(b.statuses);
+    }
+  } else return undefined;
+  let state: ReturnType<NodeApi["resolveState"]>;
+  let sel: number[];
+  try {
+    state = api.resolveState(stateId);
+    sel = api.selectValidators(state.epoch, ids, statuses as Parameters<NodeApi["selectValidators"]>[2]);
+  } catch {
+    return undefined; // let the Lodestar handler produce the error response
+  }
+  if (sel.length <= STREAM_THRESHOLD) return undefined;
+  const chain = api.chain;
+  const epoch = state.epoch;
+  const finalized = state.finalized;
+  function* chunks(): Generator<string> {
+    yield '{"data":[';
+    const CHUNK = 2000;
+    for (let k = 0; k < sel.length; k += CHUNK) {
+      const parts: string[] = [];
+      for (let j = k; j < Math.min(sel.length, k + CHUNK); j++) {
+        const i = sel[j] ?? 0;
+        parts.push(
+          balancesOnly
+            ? `{"index":"${i}","balance":"${chain.balanceAt(i, epoch)}"}`
+            : validatorJson(chain, i, epoch),
+        );
+      }
+      yield (k === 0 ? "" : ",") + parts.join(",");
+    }
+    yield `],"execution_optimistic":false,"finalized":${finalized}}`;
+  }
+  void reply.header(HttpHeader.ContentType, "application/json");
+  void reply.header("Eth-Execution-Optimistic", "false");
+  void reply.header("Eth-Consensus-Finalized", String(finalized));
+  return reply.send(Readable.from(chunks()));
+}
+
+const FAR_STR = "18446744073709551615";
+function epochStr(e: number): string {
+  return e === Number.POSITIVE_INFINITY ? FAR_STR : String(e);
+}
+
+export function validatorJson(chain: SimChain, i: number, epoch: number): string {
+  const v = chain.validatorAt(i, epoch);
+  return (
+    `{"index":"${i}","balance":"${chain.balanceAt(i, epoch)}","status":"${chain.statusAt(i, epoch)}","validator":{` +
+    `"pubkey":"0x${Buffer.from(v.pubkey).toString("hex")}","withdrawal_credentials":"0x${Buffer.from(v.withdrawalCredentials).toString("hex")}",` +
+    `"effective_balance":"${v.effectiveBalance}","slashed":${v.slashed},"activation_eligibility_epoch":"${epochStr(v.activationEligibilityEpoch)}",` +
+    `"activation_epoch":"${epochStr(v.activationEpoch)}","exit_epoch":"${epochStr(v.exitEpoch)}","withdrawable_epoch":"${epochStr(v.withdrawableEpoch)}"}}`
+  );
+}
+
+export function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ValidationError("port", "must be an integer in 0..65535");
+}
