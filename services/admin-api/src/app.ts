@@ -63,12 +63,16 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.bodyLimitBytes,
-    disableRequestLogging: false,
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: false } },
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
-  const metrics = createMetrics(deps.metricsSources);
+  const metrics = createMetrics(deps.metricsSources, (e) =>
+    deps.logger.warn(
+      { err: { name: (e as Error).name, message: (e as Error).message } },
+      "metrics source failed",
+    ),
+  );
   const ctx: AppContext = { config, metrics };
 
   app.decorateRequest("principal", null);

@@ -18,8 +18,26 @@ export interface MetricsSources {
   operatorCounts(): Promise<{ active: number; inactive: number }>;
 }
 
-export function createMetrics(sources: MetricsSources): ApiMetrics {
+/**
+ * `onSourceError` is told when a gauge cannot be read (database down): the scrape still answers,
+ * with the request metrics and without that gauge, and poolkeeper_api_scrape_errors_total counts it.
+ */
+export function createMetrics(sources: MetricsSources, onSourceError?: (e: unknown) => void): ApiMetrics {
   const registry = new Registry();
+  const scrapeErrors = new Counter({
+    name: "poolkeeper_api_scrape_errors_total",
+    help: "Gauges that could not be read from the database during a scrape",
+    registers: [registry],
+  });
+  const guarded = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (e) {
+      scrapeErrors.inc();
+      onSourceError?.(e);
+      return undefined;
+    }
+  };
   const requestDuration = new Histogram({
     name: "poolkeeper_api_request_duration_seconds",
     help: "Admin API request latency by method, route and status code",
@@ -43,8 +61,9 @@ export function createMetrics(sources: MetricsSources): ApiMetrics {
     labelNames: ["state"] as const,
     registers: [registry],
     async collect() {
-      const counts = await sources.keysByState();
+      const counts = await guarded(() => sources.keysByState());
       this.reset();
+      if (counts === undefined) return;
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   });
@@ -54,7 +73,9 @@ export function createMetrics(sources: MetricsSources): ApiMetrics {
     labelNames: ["active"] as const,
     registers: [registry],
     async collect() {
-      const c = await sources.operatorCounts();
+      const c = await guarded(() => sources.operatorCounts());
+      this.reset();
+      if (c === undefined) return;
       this.set({ active: "true" }, c.active);
       this.set({ active: "false" }, c.inactive);
     },

@@ -45,6 +45,8 @@ export function operatorView(o: OperatorWithCounts): OperatorView {
   };
 }
 
+const STREAM_PAGE_SIZE = 5000;
+
 const USED_STATES = new Set<KeyState>(["deposited", "active", "exiting", "exited", "slashed"]);
 
 export function keyView(k: KeyRecord): KeyView {
@@ -91,6 +93,8 @@ export function portFromRegistry(registry: Registry): RegistryPort {
         ...(filter.state !== undefined ? { state: filter.state as KeyState } : {}),
         ...(filter.cursor !== undefined ? { cursor: Number(filter.cursor) } : {}),
         ...(limit !== undefined ? { limit } : {}),
+        // Larger pages than the registry's default: fewer round trips for a full stream.
+        pageSize: Math.min(limit ?? STREAM_PAGE_SIZE, STREAM_PAGE_SIZE),
       });
       async function* keys(): AsyncGenerator<KeyView> {
         for await (const k of source) {
