@@ -4,3 +4,4 @@ export * from "./errors.js";
 export * from "./min-first.js";
 export * from "./registry.js";
 export * from "./types.js";
+export * from "./validate.js";

@@ -1,0 +1,86 @@
+import { fromHex, parseAddress, ValidationError } from "@poolkeeper/core";
+import { KEY_STATES, type KeyState, type TargetLimit } from "./types.js";
+
+/** Largest count the database stores (integer columns). */
+export const MAX_COUNT = 2_147_483_647;
+
+export function checkActor(actor: unknown): string {
+  if (typeof actor !== "string" || actor.length === 0 || actor.length > 200) {
+    throw new ValidationError(
+      "actor",
+      "must be a string of 1 to 200 characters naming who acts (example: token:3)",
+    );
+  }
+  return actor;
+}
+
+export function checkReason(reason: unknown, field = "reason"): string | null {
+  if (reason === undefined || reason === null || reason === "") return null;
+  if (typeof reason !== "string" || reason.length > 1000) {
+    throw new ValidationError(field, "must be a string of at most 1000 characters");
+  }
+  return reason;
+}
+
+export function checkName(name: unknown): string {
+  if (typeof name !== "string")
+    throw new ValidationError("name", "must be a string (example: Staking Facilities)");
+  const n = name.trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (n.length === 0 || n.length > 200 || /[\u0000-\u001f\u007f]/.test(n)) {
+    throw new ValidationError("name", "must be 1 to 200 printable characters");
+  }
+  return n;
+}
+
+export function checkRewardAddress(value: unknown): Uint8Array {
+  return parseAddress(value as string, "rewardAddress");
+}
+
+export function checkCount(value: unknown, field: string, min = 0, max = MAX_COUNT): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ValidationError(
+      field,
+      `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export function checkId(value: unknown, field: string): number {
+  return checkCount(value, field, 1);
+}
+
+export function checkTargetLimit(value: unknown): TargetLimit | null {
+  if (value === null) return null;
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ValidationError("targetLimit", 'must be null or {"limit": <count>, "mode": "soft" | "hard"}');
+  }
+  const v = value as { limit?: unknown; mode?: unknown };
+  const limit = checkCount(v.limit, "targetLimit.limit");
+  if (v.mode !== "soft" && v.mode !== "hard") {
+    throw new ValidationError("targetLimit.mode", `must be "soft" or "hard", got ${JSON.stringify(v.mode)}`);
+  }
+  return { limit, mode: v.mode };
+}
+
+export function checkBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== "boolean") throw new ValidationError(field, "must be true or false");
+  return value;
+}
+
+export function checkPubkey(value: unknown, field = "pubkey"): Uint8Array {
+  if (value instanceof Uint8Array) {
+    if (value.length !== 48) throw new ValidationError(field, `must be 48 bytes, got ${value.length}`);
+    return value;
+  }
+  if (typeof value !== "string") throw new ValidationError(field, "must be a 48-byte hex string");
+  return fromHex(value, field, 48);
+}
+
+export function checkKeyState(value: unknown, field = "state"): KeyState {
+  if (typeof value !== "string" || !(KEY_STATES as readonly string[]).includes(value)) {
+    throw new ValidationError(field, `must be one of ${KEY_STATES.join(", ")}, got ${JSON.stringify(value)}`);
+  }
+  return value as KeyState;
+}

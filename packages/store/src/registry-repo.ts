@@ -1,0 +1,597 @@
+import type { Queryable } from "./store.js";
+
+/**
+ * The registry's SQL: operators, keys, deposit batches, key history and the audit log. Plain
+ * functions over a Queryable, so they run inside `store.transaction` as well as outside.
+ * Bytes are Uint8Array both ways (passed to SQL as hex text, which reads the same on pg and PGlite).
+ */
+
+export type KeyStateName =
+  | "submitted"
+  | "vetted"
+  | "deposited"
+  | "active"
+  | "exiting"
+  | "exited"
+  | "slashed"
+  | "removed";
+
+export interface OperatorRow {
+  id: number;
+  name: string;
+  rewardAddress: Uint8Array;
+  active: boolean;
+  vettedLimit: number;
+  targetLimit: number | null;
+  targetLimitMode: "soft" | "hard" | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DepositDataRow {
+  pubkey: Uint8Array;
+  withdrawalCredentials: Uint8Array;
+  amountGwei: bigint;
+  signature: Uint8Array;
+  depositMessageRoot: Uint8Array;
+  depositDataRoot: Uint8Array;
+  forkVersion: Uint8Array;
+  networkName: string;
+  depositCliVersion: string;
+}
+
+export interface KeyRow {
+  id: number;
+  operatorId: number;
+  state: KeyStateName;
+  depositData: DepositDataRow;
+  depositBatchId: number | null;
+  depositPosition: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface KeyEventRow {
+  id: bigint;
+  keyId: number;
+  fromState: KeyStateName | null;
+  toState: KeyStateName;
+  actor: string;
+  reason: string | null;
+  at: Date;
+}
+
+export interface AuditRow {
+  id: bigint;
+  actor: string;
+  action: string;
+  target: string | null;
+  reason: string | null;
+  before: unknown;
+  after: unknown;
+  at: Date;
+}
+
+export interface DepositBatchRow {
+  id: number;
+  keyCount: number;
+  actor: string;
+  createdAt: Date;
+}
+
+/** Counts of an operator's keys by state. */
+export type KeyStateCounts = Record<KeyStateName, number>;
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+const bytes = (v: Uint8Array): Uint8Array => (Buffer.isBuffer(v) ? new Uint8Array(v) : v);
+
+/** PostgreSQL error code, if `e` is a database error (pg and PGlite both set `code`). */
+export function sqlErrorCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** A unique-constraint violation (optionally of one named constraint). */
+export function isUniqueViolation(e: unknown, constraint?: string): boolean {
+  if (sqlErrorCode(e) !== "23505") return false;
+  if (constraint === undefined) return true;
+  const c = (e as { constraint?: unknown }).constraint;
+  return c === constraint || (e instanceof Error && e.message.includes(constraint));
+}
+
+/** An exception raised by one of the schema's own triggers (RAISE EXCEPTION, SQLSTATE P0001). */
+export function isRuleViolation(e: unknown): boolean {
+  return sqlErrorCode(e) === "P0001";
+}
+
+/**
+ * Who and why for every key change in this transaction: the key triggers write them into
+ * key_events. Must run inside store.transaction (the settings are transaction-local).
+ */
+export async function setChangeContext(db: Queryable, actor: string, reason: string | null): Promise<void> {
+  await db.query(
+    "SELECT set_config('poolkeeper.actor', $1, true), set_config('poolkeeper.reason', $2, true)",
+    [actor, reason ?? ""],
+  );
+}
+
+// ------------------------------------------------------------------ operators
+
+interface OperatorDbRow {
+  id: number;
+  name: string;
+  reward_address: Uint8Array;
+  active: boolean;
+  vetted_limit: number;
+  target_limit: number | null;
+  target_limit_mode: "soft" | "hard" | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const OPERATOR_COLS =
+  "id, name, reward_address, active, vetted_limit, target_limit, target_limit_mode, created_at, updated_at";
+
+function operatorFromRow(r: OperatorDbRow): OperatorRow {
+  return {
+    id: r.id,
+    name: r.name,
+    rewardAddress: bytes(r.reward_address),
+    active: r.active,
+    vettedLimit: r.vetted_limit,
+    targetLimit: r.target_limit,
+    targetLimitMode: r.target_limit_mode,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface OperatorFields {
+  name: string;
+  rewardAddress: Uint8Array;
+  active: boolean;
+  vettedLimit: number;
+  targetLimit: number | null;
+  targetLimitMode: "soft" | "hard" | null;
+}
+
+export async function insertOperator(db: Queryable, f: OperatorFields): Promise<OperatorRow> {
+  const r = await db.query<OperatorDbRow>(
+    `INSERT INTO operators (name, reward_address, active, vetted_limit, target_limit, target_limit_mode)
+     VALUES ($1, decode($2, 'hex'), $3, $4, $5, $6) RETURNING ${OPERATOR_COLS}`,
+    [f.name, hex(f.rewardAddress), f.active, f.vettedLimit, f.targetLimit, f.targetLimitMode],
+  );
+  return operatorFromRow(r.rows[0]!);
+}
+
+export async function updateOperatorRow(db: Queryable, id: number, f: OperatorFields): Promise<OperatorRow> {
+  const r = await db.query<OperatorDbRow>(
+    `UPDATE operators SET name = $2, reward_address = decode($3, 'hex'), active = $4, vetted_limit = $5,
+       target_limit = $6, target_limit_mode = $7
+     WHERE id = $1 RETURNING ${OPERATOR_COLS}`,
+    [id, f.name, hex(f.rewardAddress), f.active, f.vettedLimit, f.targetLimit, f.targetLimitMode],
+  );
+  return operatorFromRow(r.rows[0]!);
+}
+
+/** One operator; `forUpdate` locks its row until the transaction ends. */
+export async function findOperator(
+  db: Queryable,
+  id: number,
+  forUpdate = false,
+): Promise<OperatorRow | undefined> {
+  const r = await db.query<OperatorDbRow>(
+    `SELECT ${OPERATOR_COLS} FROM operators WHERE id = $1${forUpdate ? " FOR UPDATE" : ""}`,
+    [id],
+  );
+  const row = r.rows[0];
+  return row === undefined ? undefined : operatorFromRow(row);
+}
+
+/** Every operator in id order; `forUpdate` locks them all (allocation). */
+export async function listOperatorRows(db: Queryable, forUpdate = false): Promise<OperatorRow[]> {
+  const r = await db.query<OperatorDbRow>(
+    `SELECT ${OPERATOR_COLS} FROM operators ORDER BY id${forUpdate ? " FOR UPDATE" : ""}`,
+  );
+  return r.rows.map(operatorFromRow);
+}
+
+export function emptyCounts(): KeyStateCounts {
+  return { submitted: 0, vetted: 0, deposited: 0, active: 0, exiting: 0, exited: 0, slashed: 0, removed: 0 };
+}
+
+/** Key counts by state for the given operators (all when omitted). */
+export async function keyCountsByOperator(
+  db: Queryable,
+  operatorIds?: readonly number[],
+): Promise<Map<number, KeyStateCounts>> {
+  const r = await db.query<{ operator_id: number; state: KeyStateName; n: number }>(
+    operatorIds === undefined
+      ? "SELECT operator_id, state, count(*)::int AS n FROM keys GROUP BY operator_id, state"
+      : "SELECT operator_id, state, count(*)::int AS n FROM keys WHERE operator_id = ANY($1::int[]) GROUP BY operator_id, state",
+    operatorIds === undefined ? [] : [operatorIds],
+  );
+  const out = new Map<number, KeyStateCounts>();
+  for (const id of operatorIds ?? []) out.set(id, emptyCounts());
+  for (const row of r.rows) {
+    let c = out.get(row.operator_id);
+    if (c === undefined) {
+      c = emptyCounts();
+      out.set(row.operator_id, c);
+    }
+    c[row.state] = row.n;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ keys
+
+interface KeyDbRow {
+  id: number;
+  operator_id: number;
+  state: KeyStateName;
+  pubkey: Uint8Array;
+  withdrawal_credentials: Uint8Array;
+  amount_gwei: bigint;
+  signature: Uint8Array;
+  deposit_message_root: Uint8Array;
+  deposit_data_root: Uint8Array;
+  fork_version: Uint8Array;
+  network_name: string;
+  deposit_cli_version: string;
+  deposit_batch_id: number | null;
+  deposit_position: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const KEY_COLS = `id, operator_id, state, pubkey, withdrawal_credentials, amount_gwei, signature,
+  deposit_message_root, deposit_data_root, fork_version, network_name, deposit_cli_version,
+  deposit_batch_id, deposit_position, created_at, updated_at`;
+
+function keyFromRow(r: KeyDbRow): KeyRow {
+  return {
+    id: r.id,
+    operatorId: r.operator_id,
+    state: r.state,
+    depositData: {
+      pubkey: bytes(r.pubkey),
+      withdrawalCredentials: bytes(r.withdrawal_credentials),
+      amountGwei: BigInt(r.amount_gwei),
+      signature: bytes(r.signature),
+      depositMessageRoot: bytes(r.deposit_message_root),
+      depositDataRoot: bytes(r.deposit_data_root),
+      forkVersion: bytes(r.fork_version),
+      networkName: r.network_name,
+      depositCliVersion: r.deposit_cli_version,
+    },
+    depositBatchId: r.deposit_batch_id,
+    depositPosition: r.deposit_position,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** Rows per INSERT statement of an upload. */
+export const KEY_INSERT_BATCH = 1000;
+
+/**
+ * Insert an operator's keys in upload order (ids ascend with the order given), one statement per
+ * KEY_INSERT_BATCH rows. Call inside a transaction after setChangeContext.
+ */
+export async function insertKeys(
+  db: Queryable,
+  operatorId: number,
+  rows: readonly DepositDataRow[],
+): Promise<{ firstId: number; lastId: number }> {
+  let firstId = 0;
+  let lastId = 0;
+  for (let start = 0; start < rows.length; start += KEY_INSERT_BATCH) {
+    const chunk = rows.slice(start, start + KEY_INSERT_BATCH);
+    const r = await db.query<{ first: number; last: number }>(
+      `WITH ins AS (
+         INSERT INTO keys (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
+           deposit_message_root, deposit_data_root, fork_version, network_name, deposit_cli_version)
+         SELECT $1, decode(u.pk, 'hex'), decode(u.wc, 'hex'), u.amount, decode(u.sig, 'hex'),
+           decode(u.dmr, 'hex'), decode(u.ddr, 'hex'), decode(u.fv, 'hex'), u.net, u.cli
+         FROM unnest($2::text[], $3::text[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])
+           WITH ORDINALITY AS u(pk, wc, amount, sig, dmr, ddr, fv, net, cli, ord)
+         ORDER BY u.ord
+         RETURNING id)
+       SELECT min(id) AS first, max(id) AS last FROM ins`,
+      [
+        operatorId,
+        chunk.map((d) => hex(d.pubkey)),
+        chunk.map((d) => hex(d.withdrawalCredentials)),
+        chunk.map((d) => d.amountGwei.toString()),
+        chunk.map((d) => hex(d.signature)),
+        chunk.map((d) => hex(d.depositMessageRoot)),
+        chunk.map((d) => hex(d.depositDataRoot)),
+        chunk.map((d) => hex(d.forkVersion)),
+        chunk.map((d) => d.networkName),
+        chunk.map((d) => d.depositCliVersion),
+      ],
+    );
+    if (start === 0) firstId = r.rows[0]!.first;
+    lastId = r.rows[0]!.last;
+  }
+  return { firstId, lastId };
+}
+
+/** Which of these pubkeys are already stored (any operator, any state): one query. */
+export async function findKnownPubkeys(
+  db: Queryable,
+  pubkeys: readonly Uint8Array[],
+): Promise<Map<string, { operatorId: number; state: KeyStateName }>> {
+  const out = new Map<string, { operatorId: number; state: KeyStateName }>();
+  if (pubkeys.length === 0) return out;
+  const r = await db.query<{ pk: string; operator_id: number; state: KeyStateName }>(
+    `SELECT encode(k.pubkey, 'hex') AS pk, k.operator_id, k.state
+     FROM keys k WHERE k.pubkey IN (SELECT decode(x, 'hex') FROM unnest($1::text[]) AS x)`,
+    [pubkeys.map(hex)],
+  );
+  for (const row of r.rows) out.set(row.pk, { operatorId: row.operator_id, state: row.state });
+  return out;
+}
+
+export async function findKeyByPubkey(
+  db: Queryable,
+  pubkey: Uint8Array,
+  forUpdate = false,
+): Promise<KeyRow | undefined> {
+  const r = await db.query<KeyDbRow>(
+    `SELECT ${KEY_COLS} FROM keys WHERE pubkey = decode($1, 'hex')${forUpdate ? " FOR UPDATE" : ""}`,
+    [hex(pubkey)],
+  );
+  const row = r.rows[0];
+  return row === undefined ? undefined : keyFromRow(row);
+}
+
+export async function keyHistory(db: Queryable, keyId: number): Promise<KeyEventRow[]> {
+  const r = await db.query<{
+    id: bigint;
+    key_id: number;
+    from_state: KeyStateName | null;
+    to_state: KeyStateName;
+    actor: string;
+    reason: string | null;
+    at: Date;
+  }>(
+    "SELECT id, key_id, from_state, to_state, actor, reason, at FROM key_events WHERE key_id = $1 ORDER BY id",
+    [keyId],
+  );
+  return r.rows.map((e) => ({
+    id: BigInt(e.id),
+    keyId: e.key_id,
+    fromState: e.from_state,
+    toState: e.to_state,
+    actor: e.actor,
+    reason: e.reason,
+    at: e.at,
+  }));
+}
+
+export interface KeysPageQuery {
+  operatorId?: number;
+  state?: KeyStateName;
+  /** Keys with id > afterId. */
+  afterId?: number;
+  limit: number;
+}
+
+/** One page of keys in id order (keyset pagination: each page is an index range scan). */
+export async function keysPage(db: Queryable, q: KeysPageQuery): Promise<KeyRow[]> {
+  const where: string[] = ["id > $1"];
+  const params: unknown[] = [q.afterId ?? 0];
+  if (q.operatorId !== undefined) {
+    params.push(q.operatorId);
+    where.push(`operator_id = $${params.length}`);
+  }
+  if (q.state !== undefined) {
+    params.push(q.state);
+    where.push(`state = $${params.length}`);
+  }
+  params.push(q.limit);
+  const r = await db.query<KeyDbRow>(
+    `SELECT ${KEY_COLS} FROM keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT $${params.length}`,
+    params,
+  );
+  return r.rows.map(keyFromRow);
+}
+
+/** Vet up to `count` of the operator's submitted keys, oldest first. Returns how many. */
+export async function vetOldestSubmitted(db: Queryable, operatorId: number, count: number): Promise<number> {
+  if (count <= 0) return 0;
+  const r = await db.query(
+    `UPDATE keys SET state = 'vetted' WHERE id IN (
+       SELECT id FROM keys WHERE operator_id = $1 AND state = 'submitted' ORDER BY id LIMIT $2)`,
+    [operatorId, count],
+  );
+  return r.rowCount;
+}
+
+/** Return the operator's `count` newest vetted keys to submitted (a lowered vetted limit). */
+export async function unvetNewestVetted(db: Queryable, operatorId: number, count: number): Promise<number> {
+  if (count <= 0) return 0;
+  const r = await db.query(
+    `UPDATE keys SET state = 'submitted' WHERE id IN (
+       SELECT id FROM keys WHERE operator_id = $1 AND state = 'vetted' ORDER BY id DESC LIMIT $2)`,
+    [operatorId, count],
+  );
+  return r.rowCount;
+}
+
+/**
+ * Move keys (by id) from one of `from` states to `to`. Returns the ids actually changed; keys
+ * in another state are left alone (the caller compares).
+ */
+export async function transitionKeys(
+  db: Queryable,
+  keyIds: readonly number[],
+  from: readonly KeyStateName[],
+  to: KeyStateName,
+): Promise<number[]> {
+  if (keyIds.length === 0) return [];
+  const r = await db.query<{ id: number }>(
+    "UPDATE keys SET state = $3 WHERE id = ANY($1::int[]) AND state = ANY($2::text[]) RETURNING id",
+    [keyIds, from, to],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** Keys by pubkey (one query), with id, operator and state. */
+export async function findKeysByPubkeys(
+  db: Queryable,
+  pubkeys: readonly Uint8Array[],
+  forUpdate = false,
+): Promise<{ id: number; operatorId: number; state: KeyStateName; pubkey: string }[]> {
+  if (pubkeys.length === 0) return [];
+  const r = await db.query<{ id: number; operator_id: number; state: KeyStateName; pk: string }>(
+    `SELECT id, operator_id, state, encode(pubkey, 'hex') AS pk FROM keys
+     WHERE pubkey IN (SELECT decode(x, 'hex') FROM unnest($1::text[]) AS x) ORDER BY id${forUpdate ? " FOR UPDATE" : ""}`,
+    [pubkeys.map(hex)],
+  );
+  return r.rows.map((x) => ({ id: x.id, operatorId: x.operator_id, state: x.state, pubkey: x.pk }));
+}
+
+// ------------------------------------------------------------------ deposit batches
+
+/** Pool-wide transaction lock taken by every allocation ("pkalloc" in ASCII). */
+export const ALLOCATION_LOCK_KEY = "31644298773701475";
+
+export async function lockAllocation(db: Queryable): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(${ALLOCATION_LOCK_KEY})`);
+}
+
+export async function insertDepositBatch(
+  db: Queryable,
+  keyCount: number,
+  actor: string,
+): Promise<DepositBatchRow> {
+  const r = await db.query<{ id: number; key_count: number; actor: string; created_at: Date }>(
+    "INSERT INTO deposit_batches (key_count, actor) VALUES ($1, $2) RETURNING id, key_count, actor, created_at",
+    [keyCount, actor],
+  );
+  const b = r.rows[0]!;
+  return { id: b.id, keyCount: b.key_count, actor: b.actor, createdAt: b.created_at };
+}
+
+/**
+ * Mark the oldest vetted keys of each operator deposited into `batchId`: `counts[i]` keys of
+ * `operatorIds[i]`, positions in operator order then upload order. One statement. Returns the
+ * keys in batch order; fewer than asked means another writer got there first (the caller rolls
+ * back).
+ */
+export async function depositVettedKeys(
+  db: Queryable,
+  batchId: number,
+  operatorIds: readonly number[],
+  counts: readonly number[],
+): Promise<KeyRow[]> {
+  const r = await db.query<KeyDbRow>(
+    `WITH pick AS (
+       SELECT k.id, (row_number() OVER (ORDER BY a.ord, k.id) - 1)::int AS pos
+       FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS a(op, n, ord)
+       CROSS JOIN LATERAL (
+         SELECT id FROM keys WHERE operator_id = a.op AND state = 'vetted' ORDER BY id LIMIT a.n
+       ) k
+     )
+     UPDATE keys SET state = 'deposited', deposit_batch_id = $1, deposit_position = pick.pos
+     FROM pick WHERE keys.id = pick.id AND keys.state = 'vetted'
+     RETURNING ${KEY_COLS.split(",")
+       .map((c) => `keys.${c.trim()}`)
+       .join(", ")}`,
+    [batchId, operatorIds, counts],
+  );
+  return r.rows.map(keyFromRow).sort((a, b) => (a.depositPosition ?? 0) - (b.depositPosition ?? 0));
+}
+
+export async function findDepositBatch(db: Queryable, id: number): Promise<DepositBatchRow | undefined> {
+  const r = await db.query<{ id: number; key_count: number; actor: string; created_at: Date }>(
+    "SELECT id, key_count, actor, created_at FROM deposit_batches WHERE id = $1",
+    [id],
+  );
+  const b = r.rows[0];
+  return b === undefined
+    ? undefined
+    : { id: b.id, keyCount: b.key_count, actor: b.actor, createdAt: b.created_at };
+}
+
+export async function depositBatchKeys(db: Queryable, batchId: number): Promise<KeyRow[]> {
+  const r = await db.query<KeyDbRow>(
+    `SELECT ${KEY_COLS} FROM keys WHERE deposit_batch_id = $1 ORDER BY deposit_position`,
+    [batchId],
+  );
+  return r.rows.map(keyFromRow);
+}
+
+/** Newest first; `beforeId` exclusive. */
+export async function listDepositBatchRows(
+  db: Queryable,
+  beforeId: number | undefined,
+  limit: number,
+): Promise<DepositBatchRow[]> {
+  const r = await db.query<{ id: number; key_count: number; actor: string; created_at: Date }>(
+    `SELECT id, key_count, actor, created_at FROM deposit_batches
+     ${beforeId === undefined ? "" : "WHERE id < $2"} ORDER BY id DESC LIMIT $1`,
+    beforeId === undefined ? [limit] : [limit, beforeId],
+  );
+  return r.rows.map((b) => ({ id: b.id, keyCount: b.key_count, actor: b.actor, createdAt: b.created_at }));
+}
+
+// ------------------------------------------------------------------ audit log
+
+export interface AuditInput {
+  actor: string;
+  action: string;
+  target: string | null;
+  reason: string | null;
+  before: unknown;
+  after: unknown;
+}
+
+export async function appendAudit(db: Queryable, a: AuditInput): Promise<void> {
+  await db.query(
+    "INSERT INTO audit_log (actor, action, target, reason, before, after) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)",
+    [
+      a.actor,
+      a.action,
+      a.target,
+      a.reason,
+      a.before === undefined || a.before === null ? null : JSON.stringify(a.before),
+      a.after === undefined || a.after === null ? null : JSON.stringify(a.after),
+    ],
+  );
+}
+
+/** Newest first; `beforeId` exclusive; optionally one target (e.g. "operator:3"). */
+export async function listAuditRows(
+  db: Queryable,
+  q: { beforeId?: bigint; limit: number; target?: string },
+): Promise<AuditRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [q.limit];
+  if (q.beforeId !== undefined) {
+    params.push(q.beforeId.toString());
+    where.push(`id < $${params.length}::int8`);
+  }
+  if (q.target !== undefined) {
+    params.push(q.target);
+    where.push(`target = $${params.length}`);
+  }
+  const r = await db.query<{
+    id: bigint;
+    actor: string;
+    action: string;
+    target: string | null;
+    reason: string | null;
+    before: unknown;
+    after: unknown;
+    at: Date;
+  }>(
+    `SELECT id, actor, action, target, reason, before, after, at FROM audit_log
+     ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`} ORDER BY id DESC LIMIT $1`,
+    params,
+  );
+  return r.rows.map((x) => ({ ...x, id: BigInt(x.id) }));
+}
