@@ -124,3 +124,5 @@ export async function startFleet(
     },
   };
 }
+export type { BeaconSimCliOptions } from "./cli.js";
+export { startFromCli } from "./cli.js";

@@ -15,7 +15,10 @@ program
   .exitOverride();
 
 // Subcommand groups: one line each.
-const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [() => import("./commands/keys.js")];
+const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [
+  () => import("./commands/keys.js"),
+  () => import("./commands/beacon-sim.js"),
+];
 
 await run(async () => {
   for (const load of groups) (await load()).register(program);

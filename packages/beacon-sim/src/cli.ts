@@ -1,0 +1,77 @@
+/**
+ * `poolkeeper beacon-sim`: the action behind the CLI command (services/cli wires the flags).
+ * Reads the scenario file, starts one sim that follows the wall clock, prints its URL, and runs
+ * until SIGINT/SIGTERM.
+ */
+import { readFile } from "node:fs/promises";
+import { ACTIVE_PRESET } from "@lodestar/params";
+import { ConfigError, ValidationError } from "@poolkeeper/core";
+import { type BeaconSim, startBeaconSim } from "./index.js";
+import { parseScenario } from "./scenario.js";
+
+export interface BeaconSimCliOptions {
+  validators?: string;
+  port?: string;
+  host?: string;
+  scenario?: string;
+  secondsPerSlot?: string;
+  slotsPerEpoch?: string;
+  preset?: string;
+  genesisTime?: string;
+}
+
+function int(value: string | undefined, field: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new ValidationError(field, `expected an integer, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ValidationError(field, `must be in ${min}..${max}`);
+  return n;
+}
+
+export async function startFromCli(
+  opts: BeaconSimCliOptions,
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<BeaconSim> {
+  if (opts.preset !== undefined && opts.preset !== ACTIVE_PRESET) {
+    throw new ConfigError(
+      `--preset ${opts.preset}: this process already loaded the ${ACTIVE_PRESET} preset (set LODESTAR_PRESET=${opts.preset})`,
+    );
+  }
+  let scenario = {};
+  if (opts.scenario !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(opts.scenario, "utf8");
+    } catch (e) {
+      throw new ValidationError(
+        "--scenario",
+        `cannot read ${opts.scenario}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ValidationError("--scenario", `${opts.scenario} is not valid JSON`);
+    }
+    scenario = parseScenario(json);
+  }
+  const secondsPerSlot = opts.secondsPerSlot === undefined ? undefined : Number(opts.secondsPerSlot);
+  if (secondsPerSlot !== undefined && !(secondsPerSlot > 0 && secondsPerSlot <= 60))
+    throw new ValidationError("--seconds-per-slot", "must be a number in (0, 60]");
+  const t0 = performance.now();
+  const sim = await startBeaconSim({
+    validators: int(opts.validators, "--validators", 1, 4_000_000),
+    port: int(opts.port, "--port", 0, 65535) ?? 5052,
+    host: opts.host,
+    slotsPerEpoch: int(opts.slotsPerEpoch, "--slots-per-epoch", 1, 64),
+    secondsPerSlot,
+    genesisTime: int(opts.genesisTime, "--genesis-time", 0, 2 ** 40),
+    scenario,
+    clock: "wall",
+  });
+  out(
+    `beacon-sim: ${sim.chain.n} validators, preset ${ACTIVE_PRESET}, ${sim.chain.slotsPerEpoch} slots/epoch, ${sim.chain.secondsPerSlot} s/slot, listening on ${sim.url} (started in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+  );
+  return sim;
+}

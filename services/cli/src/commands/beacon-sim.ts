@@ -1,0 +1,38 @@
+import type { Command } from "commander";
+
+/**
+ * `poolkeeper beacon-sim`: a Beacon API simulator (see packages/beacon-sim). The package is
+ * imported only when the command runs, after LODESTAR_PRESET is set from --preset.
+ */
+interface BeaconSimModule {
+  startFromCli(opts: Record<string, string | undefined>): Promise<{ close(): Promise<void> }>;
+}
+
+export function register(program: Command): void {
+  program
+    .command("beacon-sim")
+    .description("Serve the Beacon API over a synthetic chain (tests, benchmarks, devnet)")
+    .option("--validators <n>", "number of genesis validators", "64")
+    .option("--port <port>", "HTTP port", "5052")
+    .option("--host <host>", "listen address", "127.0.0.1")
+    .option("--scenario <file>", "scenario JSON (behaviours, exits, slashings, deposits, finality, faults)")
+    .option("--seconds-per-slot <s>", "seconds per slot")
+    .option("--slots-per-epoch <n>", "slots per epoch (default: the preset's)")
+    .option("--genesis-time <unix>", "genesis time (default: now)")
+    .option("--preset <name>", "minimal | mainnet (default: LODESTAR_PRESET, else minimal)")
+    .action(async (opts: Record<string, string | undefined>) => {
+      const { ConfigError } = await import("@poolkeeper/core");
+      const preset = opts.preset ?? process.env.LODESTAR_PRESET ?? "minimal";
+      if (preset !== "minimal" && preset !== "mainnet")
+        throw new ConfigError(`--preset: expected minimal or mainnet, got "${preset}"`);
+      process.env.LODESTAR_PRESET = preset;
+      const specifier = "@poolkeeper/beacon-sim";
+      const mod = (await import(specifier)) as BeaconSimModule;
+      const sim = await mod.startFromCli({ ...opts, preset });
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+      await sim.close();
+    });
+}
