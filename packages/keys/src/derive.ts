@@ -21,7 +21,7 @@ const FLIP_MASK = (1n << 256n) - 1n;
 
 // ---- SHA-256 of 32-byte messages (one padded block each) ----
 
-const K = Uint32Array.from([
+const K = Int32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
   0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
   0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
@@ -31,10 +31,10 @@ const K = Uint32Array.from([
   0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
   0xc67178f2,
 ]);
-const IV = Uint32Array.from([
+const IV = Int32Array.from([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
-const W = new Uint32Array(64);
+const W = new Int32Array(64);
 
 /**
  * out[32k..32k+32) = SHA-256(src[32k..32k+32)) for k in [0, count). `src` and `out` may not overlap.
@@ -64,14 +64,14 @@ export function sha256Chunks32(src: Uint8Array, out: Uint8Array, count: number):
       const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
       W[i] = (W[i - 16]! + s0 + W[i - 7]! + s1) | 0;
     }
-    let a = IV[0]! | 0;
-    let b = IV[1]! | 0;
-    let c = IV[2]! | 0;
-    let d = IV[3]! | 0;
-    let e = IV[4]! | 0;
-    let f = IV[5]! | 0;
-    let g = IV[6]! | 0;
-    let h = IV[7]! | 0;
+    let a = IV[0]!;
+    let b = IV[1]!;
+    let c = IV[2]!;
+    let d = IV[3]!;
+    let e = IV[4]!;
+    let f = IV[5]!;
+    let g = IV[6]!;
+    let h = IV[7]!;
     for (let i = 0; i < 64; i++) {
       const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const ch = (e & f) ^ (~e & g);
@@ -89,14 +89,14 @@ export function sha256Chunks32(src: Uint8Array, out: Uint8Array, count: number):
       a = (t1 + t2) | 0;
     }
     const o = so;
-    writeU32(out, o, a + IV[0]!);
-    writeU32(out, o + 4, b + IV[1]!);
-    writeU32(out, o + 8, c + IV[2]!);
-    writeU32(out, o + 12, d + IV[3]!);
-    writeU32(out, o + 16, e + IV[4]!);
-    writeU32(out, o + 20, f + IV[5]!);
-    writeU32(out, o + 24, g + IV[6]!);
-    writeU32(out, o + 28, h + IV[7]!);
+    writeU32(out, o, (a + IV[0]!) | 0);
+    writeU32(out, o + 4, (b + IV[1]!) | 0);
+    writeU32(out, o + 8, (c + IV[2]!) | 0);
+    writeU32(out, o + 12, (d + IV[3]!) | 0);
+    writeU32(out, o + 16, (e + IV[4]!) | 0);
+    writeU32(out, o + 20, (f + IV[5]!) | 0);
+    writeU32(out, o + 24, (g + IV[6]!) | 0);
+    writeU32(out, o + 28, (h + IV[7]!) | 0);
   }
 }
 

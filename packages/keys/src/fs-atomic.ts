@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { constants, promises as fs } from "node:fs";
+import { basename, dirname, join } from "node:path";
+
+/**
+ * Atomic, private file writes: the data goes to a temp file in the same directory (mode 0600),
+ * is fsynced, then renamed over the final name and the directory is fsynced. A reader (or a
+ * resumed run) sees either no file or the whole file, never a partial one.
+ */
+
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
+/** Temp files start with this prefix so that an interrupted run's leftovers can be recognised. */
+export const TEMP_PREFIX = ".poolkeeper-tmp-";
+
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, constants.O_RDONLY);
+    await handle.sync();
+  } catch {
+    // Some file systems do not allow fsync on a directory; the rename is still atomic.
+  } finally {
+    await handle?.close();
+  }
+}
+
+export interface AtomicWriteOptions {
+  /** Fail with EEXIST instead of replacing an existing file (default false). */
+  noOverwrite?: boolean;
+  mode?: number;
+}
+
+/** Write `data` to `path` atomically with mode 0600 (or `mode`). */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}.${randomBytes(6).toString("hex")}`);
+  const mode = opts.mode ?? PRIVATE_FILE_MODE;
+  const handle = await fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.chmod(mode); // the umask may have narrowed it; never widened beyond `mode`
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    if (opts.noOverwrite === true) {
+      // link() fails with EEXIST when the target exists: no window where it could be replaced.
+      await fs.link(tmp, path);
+      await fs.unlink(tmp);
+    } else {
+      await fs.rename(tmp, path);
+    }
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+  await fsyncDir(dir);
+}
+
+/**
+ * Create `dir` (and parents) with mode 0700. An existing directory is kept as it is, but must be a
+ * directory.
+ */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const st = await fs.stat(dir);
+  if (!st.isDirectory()) {
+    const e = new Error(`${dir} is not a directory`) as NodeJS.ErrnoException;
+    e.code = "ENOTDIR";
+    throw e;
+  }
+}
+
+/** Remove temp files an interrupted atomic write left in `dir`; returns how many. */
+export async function removeStaleTempFiles(dir: string): Promise<number> {
+  let n = 0;
+  for (const name of await fs.readdir(dir)) {
+    if (name.startsWith(TEMP_PREFIX)) {
+      await fs.rm(join(dir, name), { force: true });
+      n++;
+    }
+  }
+  return n;
+}
