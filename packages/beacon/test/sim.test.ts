@@ -1,0 +1,189 @@
+/**
+ * The client against H4's beacon-sim over HTTP (no mocked client): scripted behaviours must come
+ * back as exactly the expected duties, and a fleet with a failing and a lagging node must give the
+ * same results as one healthy node.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BeaconNodePool,
+  countsByValidator,
+  csmPerformance,
+  type EpochDuties,
+  EpochDutiesReader,
+  loadLodestar,
+  ratedScores,
+} from "../src/index.js";
+
+type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
+type Fleet = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startFleet"]>>;
+
+const N = 64;
+const ALL = Array.from({ length: N }, (_, i) => i);
+const OFFLINE = ALL.filter((v) => v >= 48 && v <= 55); // epochs 2..3
+const LATE = [56, 57, 58, 59]; // delay 3 from epoch 2
+const WRONG_HEAD = [60, 61];
+const WRONG_TARGET = [62];
+const SLASHED = 10; // epoch 3
+const EXITING = 20; // epoch 3
+const scenario = {
+  behaviours: [
+    { validators: "48-55", behaviour: "offline", from: 2, to: 4 },
+    { validators: "56-59", behaviour: "late", delay: 3, from: 2 },
+    { validators: "60-61", behaviour: "wrong-head", from: 2 },
+    { validators: 62, behaviour: "wrong-target", from: 2 },
+  ],
+  slashings: [{ validator: SLASHED, epoch: 3 }],
+  exits: [{ validator: EXITING, epoch: 3 }],
+};
+
+let sim: Sim;
+let fleet: Fleet;
+
+beforeAll(async () => {
+  await loadLodestar("minimal");
+  const { startBeaconSim, startFleet } = await import("@poolkeeper/beacon-sim");
+  sim = await startBeaconSim({ validators: N, seed: "h5-watcher", scenario });
+  sim.chain.advanceEpochs(9);
+  fleet = await startFleet(3, { validators: N, seed: "h5-watcher", scenario });
+  fleet.chain.advanceEpochs(9);
+  fleet.sims[0]?.node.addFault({ kind: "error", status: 503 });
+  fleet.sims[1]?.node.addFault({ kind: "stuck", atSlot: 8 * 2 });
+});
+afterAll(async () => {
+  await sim?.close();
+  await fleet?.close();
+});
+
+function firstBlockAtOrAfter(d: EpochDuties, missedSlots: Set<number>, slot: number): number {
+  let s = slot;
+  while (missedSlots.has(s)) s++;
+  return s;
+}
+
+describe("epoch duties on beacon-sim", () => {
+  let pool: BeaconNodePool;
+  const byEpoch = new Map<number, EpochDuties>();
+
+  beforeAll(async () => {
+    pool = await BeaconNodePool.init({ urls: [sim.url], preset: "minimal", retries: 1, retryBaseMs: 10 });
+    const reader = new EpochDutiesReader(pool);
+    for (const e of [1, 2, 3]) byEpoch.set(e, await reader.epochDuties(e, { validators: ALL }));
+  });
+
+  it("uses only finalized data", async () => {
+    const h = await pool.refreshHealth();
+    expect(h[0]?.finalizedEpoch).toBeGreaterThanOrEqual(5);
+    const reader = new EpochDutiesReader(pool);
+    await expect(
+      reader.epochDuties((h[0]?.finalizedEpoch ?? 0) - 1, { validators: ALL }),
+    ).rejects.toMatchObject({
+      code: "ERR_BEACON_NOT_FINALIZED",
+    });
+  });
+
+  it("epoch 1 (everyone online): no missed attestation, every proposal made", () => {
+    const d = byEpoch.get(1) as EpochDuties;
+    expect(d.attestations).toHaveLength(N);
+    expect(
+      d.attestations.every((a) => a.included && a.sourceCorrect && a.targetCorrect && a.headCorrect),
+    ).toBe(true);
+    expect(d.proposals.every((p) => p.status === "proposed")).toBe(true);
+    expect(d.network.attIncluded).toBe(N);
+  });
+
+  it("epochs 2-3: exactly the offline validators miss attestations and proposals", () => {
+    for (const e of [2, 3]) {
+      const d = byEpoch.get(e) as EpochDuties;
+      const expectedMissed = e === 3 ? [SLASHED, ...OFFLINE] : OFFLINE;
+      const missed = d.attestations.filter((a) => !a.included).map((a) => a.validatorIndex);
+      expect(missed.sort((a, b) => a - b)).toEqual(expectedMissed.sort((a, b) => a - b));
+      for (const p of d.proposals) {
+        expect(p.status).toBe(OFFLINE.includes(p.validatorIndex) ? "missed" : "proposed");
+      }
+      expect(d.network.attAssigned - d.network.attIncluded).toBe(expectedMissed.length);
+    }
+  });
+
+  it("late, wrong-head and wrong-target validators are recognised", () => {
+    const d = byEpoch.get(2) as EpochDuties;
+    const missedSlots = new Set(d.proposals.filter((p) => p.status !== "proposed").map((p) => p.slot));
+    for (const a of d.attestations) {
+      if (!a.included) continue;
+      const delay = LATE.includes(a.validatorIndex) ? 3 : 1;
+      expect(a.inclusionSlot, `validator ${a.validatorIndex}`).toBe(
+        firstBlockAtOrAfter(d, missedSlots, a.slot + delay),
+      );
+      expect(a.headCorrect).toBe(
+        !WRONG_HEAD.includes(a.validatorIndex) && !WRONG_TARGET.includes(a.validatorIndex),
+      );
+      expect(a.targetCorrect).toBe(!WRONG_TARGET.includes(a.validatorIndex));
+      // optimal delay: counted from the first block after the duty slot
+      expect(a.optimalDelay).toBe(
+        (a.inclusionSlot ?? 0) - firstBlockAtOrAfter(d, missedSlots, a.slot + 1) + 1,
+      );
+      expect(a.rewards?.target).toSatisfy((x: bigint) =>
+        WRONG_TARGET.includes(a.validatorIndex) ? x <= 0n : x > 0n,
+      );
+    }
+  });
+
+  it("the slashing and the exit are seen in their epoch and in the statuses", () => {
+    const d = byEpoch.get(3) as EpochDuties;
+    expect(
+      d.events.map((e) => [e.kind.endsWith("slashing") ? "slashing" : e.kind, e.validatorIndex]),
+    ).toEqual(
+      expect.arrayContaining([
+        ["slashing", SLASHED],
+        ["voluntary_exit", EXITING],
+      ]),
+    );
+    const st = new Map(d.validators.map((v) => [v.validatorIndex, v]));
+    expect(st.get(SLASHED)?.slashed).toBe(true);
+    expect(st.get(EXITING)?.status).toBe("active_exiting");
+    expect(st.get(0)?.status).toBe("active_ongoing");
+    // balances: the offline validators lost, the online gained
+    for (const v of OFFLINE)
+      expect((st.get(v)?.balanceEnd ?? 0n) < (st.get(v)?.balanceStart ?? 0n)).toBe(true);
+    expect((st.get(1)?.balanceEnd ?? 0n) > (st.get(1)?.balanceStart ?? 0n)).toBe(true);
+    expect(byEpoch.get(2)?.events).toEqual([]);
+  });
+
+  it("scores follow: offline validators score 0, the late ones less than the punctual", () => {
+    const c = countsByValidator(byEpoch.get(2) as EpochDuties);
+    for (const v of OFFLINE) expect(csmPerformance(c.get(v)!)).toBe(0);
+    expect(csmPerformance(c.get(0)!)).toBe(1);
+    // Rated attester score of one duty = correctness / optimal delay
+    const d = byEpoch.get(2) as EpochDuties;
+    for (const a of d.attestations.filter((x) => x.included)) {
+      const corr = ((a.sourceCorrect ? 1 : 0) + (a.targetCorrect ? 1 : 0) + (a.headCorrect ? 1 : 0)) / 3;
+      expect(ratedScores(c.get(a.validatorIndex)!).attester).toBeCloseTo(corr / (a.optimalDelay ?? 1));
+    }
+    const lateDelays = d.attestations
+      .filter((a) => LATE.includes(a.validatorIndex))
+      .map((a) => a.optimalDelay ?? 0);
+    expect(Math.max(...lateDelays)).toBeGreaterThanOrEqual(2);
+    expect(ratedScores(c.get(60)!).correctness).toBeCloseTo(2 / 3);
+  });
+});
+
+describe("a fleet of three sims: one failing, one lagging, one healthy", () => {
+  it("gives the same results as one healthy sim", async () => {
+    const urls = (fleet.sims ?? []).map((s) => s.url);
+    const fleetPool = await BeaconNodePool.init({
+      urls,
+      preset: "minimal",
+      retries: 1,
+      retryBaseMs: 10,
+      timeoutMs: 2000,
+    });
+    const healthy = await BeaconNodePool.init({ urls: [urls[2] as string], preset: "minimal" });
+    for (const e of [2, 3]) {
+      const a = await new EpochDutiesReader(fleetPool).epochDuties(e, { validators: ALL });
+      const b = await new EpochDutiesReader(healthy).epochDuties(e, { validators: ALL });
+      expect(a).toEqual(b);
+    }
+    const h = fleetPool.health();
+    expect(h[0]?.reachable).toBe(false); // 503
+    expect(h[1]?.finalizedEpoch).toBeLessThan(h[2]?.finalizedEpoch ?? 0); // lagging
+  });
+});
