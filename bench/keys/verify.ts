@@ -2,7 +2,7 @@
  * Deposit-data verification throughput (what the registry runs on a 10,000-key upload).
  * Prints entries/s for poolkeeper's batched verifyDepositData (several batch sizes, sync and
  * async) against the launchpad's way in the same run: per entry, both roots recomputed and one
- * bls.verify. Run: node --import tsx bench/keys/verify.ts [entries]
+ * bls.verify. Run: node --import tsx bench/keys/verify.ts [entries]   (BENCH_ROUNDS=2: best of)
  *
  * Imports the packages by path: the root package does not depend on the workspace packages.
  */
@@ -86,30 +86,38 @@ function oneByOne(input: DepositDataJson[]): boolean {
 verifyDepositData(JSON.parse(JSON.stringify(entries.slice(0, 200))), { network });
 oneByOne(entries.slice(0, 200));
 
-t = performance.now();
-const okNaive = oneByOne(JSON.parse(json) as DepositDataJson[]);
-report("one by one (launchpad way: roots + bls.verify)", (performance.now() - t) / 1000, okNaive);
-
-for (const batchSize of [64, 256, 1024, N]) {
-  t = performance.now();
-  const r = verifyDepositData(JSON.parse(json), { network, batchSize });
-  report(
-    `verifyDepositData, batches of ${batchSize}`,
-    (performance.now() - t) / 1000,
-    r.failed === 0 && r.passed === N,
-  );
+// Interleaved rounds, best of each: the machine is shared, so single runs are noisy.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const best = new Map<string, { s: number; ok: boolean }>();
+function measure(name: string, fn: () => boolean): void {
+  const t0 = performance.now();
+  const ok = fn();
+  const s = (performance.now() - t0) / 1000;
+  const prev = best.get(name);
+  if (prev === undefined || s < prev.s) best.set(name, { s, ok: ok && (prev?.ok ?? true) });
 }
+for (let round = 0; round < ROUNDS; round++) {
+  measure("one by one (launchpad way: roots + bls.verify)", () =>
+    oneByOne(JSON.parse(json) as DepositDataJson[]),
+  );
+  for (const batchSize of [64, 256, N]) {
+    measure(`verifyDepositData, batches of ${batchSize}`, () => {
+      const r = verifyDepositData(JSON.parse(json), { network, batchSize });
+      return r.failed === 0 && r.passed === N;
+    });
+  }
+}
+for (const [name, { s, ok }] of best) report(name, s, ok);
 
 // The async form, measuring the longest event-loop stall while it runs.
 let maxStall = 0;
+const parsed: unknown = JSON.parse(json);
 let last = performance.now();
 const timer = setInterval(() => {
   const now = performance.now();
   maxStall = Math.max(maxStall, now - last);
   last = now;
 }, 1);
-const parsed: unknown = JSON.parse(json);
-last = performance.now();
 t = performance.now();
 const ra = await verifyDepositDataAsync(parsed, { network });
 const asyncS = (performance.now() - t) / 1000;
