@@ -1,10 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { fromHex, loadNetwork, parseAddress, ValidationError } from "@poolkeeper/core";
-import {
-  formatDepositFailure,
-  type VerifyDepositDataOptions,
-  verifyDepositDataAsync,
-} from "@poolkeeper/keys";
+import { formatDepositFailure, type VerifyDepositDataOptions, verifyDepositData } from "@poolkeeper/keys";
 import type { Command } from "commander";
 
 export interface KeysVerifyOptions {
@@ -47,7 +43,7 @@ export async function runKeysVerify(
   } catch {
     throw new ValidationError(file, "is not valid JSON (expected a deposit_data-*.json file)");
   }
-  const result = await verifyDepositDataAsync(json, verifyOpts);
+  const result = verifyDepositData(json, verifyOpts);
   for (const f of result.failures) write(formatDepositFailure(f));
   write(`${result.passed} passed, ${result.failed} failed`);
   return result.failures.length === 0 && result.passed > 0 ? 0 : 1;
