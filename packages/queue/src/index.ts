@@ -1,0 +1,2 @@
+export * from "./bull.js";
+export * from "./catalogue.js";
