@@ -405,9 +405,15 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
     const text = serializeDepositDataFile(deposits);
     let depositDataFile = await identicalDepositFile(o.outDir, text);
     const depositDataWritten = depositDataFile === undefined;
-    if (depositDataFile === undefined) {
-      depositDataFile = join(o.outDir, `deposit_data-${v.timestamp}.json`);
-      await writeFileAtomic(depositDataFile, text, { noOverwrite: true });
+    for (let ts = v.timestamp; depositDataFile === undefined; ts++) {
+      // Another file of the same second (a run with other arguments): take the next second.
+      const file = join(o.outDir, `deposit_data-${ts}.json`);
+      try {
+        await writeFileAtomic(file, text, { noOverwrite: true });
+        depositDataFile = file;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST" || ts > v.timestamp + 100) throw e;
+      }
     }
     return {
       outDir: o.outDir,

@@ -47,6 +47,8 @@ interface WordIndex {
   exact: Map<string, number>;
   /** NFKC first 4 characters → index; -1 when two words share the abbreviation. */
   abbrev: Map<string, number>;
+  /** NFKC words by index. */
+  words: string[];
 }
 
 const indexCache = new Map<MnemonicLanguage, WordIndex>();
@@ -65,7 +67,7 @@ function wordIndex(language: MnemonicLanguage): WordIndex {
       const a = abbreviation(w);
       abbrev.set(a, abbrev.has(a) ? -1 : i);
     });
-    idx = { exact, abbrev };
+    idx = { exact, abbrev, words: WORDLISTS[language].map((w) => w.normalize("NFKC")) };
     indexCache.set(language, idx);
   }
   return idx;
@@ -75,7 +77,9 @@ function lookup(idx: WordIndex, word: string, allowAbbreviation: boolean): numbe
   const exact = idx.exact.get(word);
   if (exact !== undefined || !allowAbbreviation) return exact;
   const a = idx.abbrev.get(abbreviation(word));
-  return a === undefined || a < 0 ? undefined : a;
+  if (a === undefined || a < 0) return undefined;
+  // An abbreviation must be a prefix of the word ("wast" or "waste", not "wastex").
+  return idx.words[a]!.startsWith(word.normalize("NFKC")) ? a : undefined;
 }
 
 export function isMnemonicLanguage(value: string): value is MnemonicLanguage {

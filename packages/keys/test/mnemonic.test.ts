@@ -109,6 +109,10 @@ describe("normalisation like staking-deposit-cli", () => {
       .map((w) => w.slice(0, 4))
       .join(" ");
     expect(parseMnemonic(abbreviated).mnemonic).toBe(full);
+    // A longer word is not an abbreviation.
+    expect(() => parseMnemonic(TEST_MNEMONIC.replace("waste", "wastex"))).toThrow(
+      "word 12 is not in the english wordlist",
+    );
     expect(toHex(mnemonicToSeed(abbreviated, "pw"))).toBe(toHex(mnemonicToSeedSync(full, "pw")));
   });
   it("NFKD-normalises the mnemonic password", () => {

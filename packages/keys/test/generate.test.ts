@@ -1,0 +1,190 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadNetwork, toHex } from "@poolkeeper/core";
+import { afterAll, describe, expect, it } from "vitest";
+import { ValidatorKeyDeriver } from "../src/derive.js";
+import { type GenerateOptions, generateKeys } from "../src/generate.js";
+import { decryptKeystore, encryptKeystoreSync, serializeKeystore } from "../src/keystore.js";
+import { mnemonicToSeed } from "../src/mnemonic.js";
+import { defaultThreads } from "../src/pool.js";
+import { pubkeyFromSecret } from "../src/signing.js";
+
+const MNEMONIC = "test test test test test test test test test test test waste";
+const OTHER = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const root = mkdtempSync(join(tmpdir(), "pk-generate-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => join(root, `run-${n++}`);
+const mainnet = loadNetwork("mainnet");
+const base = (outDir: string, over: Partial<GenerateOptions> = {}): GenerateOptions => ({
+  mnemonic: MNEMONIC,
+  network: mainnet,
+  startIndex: 0,
+  count: 2,
+  kdf: { function: "pbkdf2", cost: 64 },
+  keystorePassword: "a good password",
+  outDir,
+  timestamp: 1700000000,
+  ...over,
+});
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("generateKeys", () => {
+  it("writes 0600 keystores that decrypt to the derived keys, and the deposit data, in a 0700 dir", async () => {
+    const dir = fresh();
+    const seen: number[] = [];
+    const r = await generateKeys(base(dir, { count: 3, startIndex: 5, onProgress: (d) => seen.push(d) }));
+    expect(seen).toEqual([1, 2, 3]);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(r.keystoreFiles.map((f) => f.slice(dir.length + 1))).toEqual([
+      "keystore-m_12381_3600_5_0_0-1700000000.json",
+      "keystore-m_12381_3600_6_0_0-1700000000.json",
+      "keystore-m_12381_3600_7_0_0-1700000000.json",
+    ]);
+    expect(r.depositDataFile).toBe(join(dir, "deposit_data-1700000000.json"));
+    const deriver = ValidatorKeyDeriver.fromSeed(mnemonicToSeed(MNEMONIC));
+    for (const [k, file] of r.keystoreFiles.entries()) {
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const secret = await decryptKeystore(JSON.parse(readFileSync(file, "utf8")), "a good password");
+      expect(toHex(secret)).toBe(toHex(deriver.keys(5 + k).signingKey));
+      expect(toHex(pubkeyFromSecret(secret))).toBe(r.deposits[k]!.pubkey);
+    }
+    const deposits = JSON.parse(readFileSync(r.depositDataFile, "utf8")) as { pubkey: string }[];
+    expect(deposits.map((d) => d.pubkey)).toEqual(r.deposits.map((d) => d.pubkey));
+  });
+
+  it("worker pool and inline runs give the same deposit data", async () => {
+    const a = await generateKeys(base(fresh(), { noKeystores: true, count: 4, threads: 0 }));
+    const b = await generateKeys(base(fresh(), { noKeystores: true, count: 4, threads: 2 }));
+    expect(b.threads).toBe(2);
+    expect(readFileSync(b.depositDataFile, "utf8")).toBe(readFileSync(a.depositDataFile, "utf8"));
+  });
+
+  it("resumes: keeps existing keystores, makes only the missing ones, one file per index", async () => {
+    const dir = fresh();
+    await generateKeys(base(dir, { count: 2 }));
+    writeFileSync(join(dir, ".poolkeeper-tmp-keystore-m_12381_3600_2_0_0-1.json.abc"), "partial");
+    const r = await generateKeys(base(dir, { count: 4, timestamp: 1700000100 }));
+    expect(r.keystoresReused).toBe(2);
+    expect(r.keystoresCreated).toBe(2);
+    const names = readdirSync(dir).sort();
+    expect(names.filter((f) => f.startsWith("keystore-"))).toEqual([
+      "keystore-m_12381_3600_0_0_0-1700000000.json",
+      "keystore-m_12381_3600_1_0_0-1700000000.json",
+      "keystore-m_12381_3600_2_0_0-1700000100.json",
+      "keystore-m_12381_3600_3_0_0-1700000100.json",
+    ]);
+    expect(names.some((f) => f.startsWith(".poolkeeper-tmp-"))).toBe(false);
+    const whole = await generateKeys(base(fresh(), { count: 4, noKeystores: true }));
+    expect(readFileSync(r.depositDataFile, "utf8")).toBe(readFileSync(whole.depositDataFile, "utf8"));
+    // The same run again writes nothing new.
+    const again = await generateKeys(base(dir, { count: 4, timestamp: 1700000200 }));
+    expect(again.keystoresCreated).toBe(0);
+    expect(again.depositDataWritten).toBe(false);
+    expect(again.depositDataFile).toBe(r.depositDataFile);
+    expect(readdirSync(dir).sort()).toEqual(names);
+  });
+
+  it("refuses a keystore of another mnemonic for a requested index", async () => {
+    const dir = fresh();
+    await generateKeys(base(dir, { mnemonic: OTHER, count: 1 }));
+    const e = await rejection(generateKeys(base(dir, { count: 2, timestamp: 1700000300 })));
+    expect(e.message).toMatch(/holds another key than index 0 of this mnemonic/);
+    expect(readdirSync(dir).filter((f) => f.startsWith("keystore-"))).toHaveLength(1);
+    expect(readdirSync(dir).filter((f) => f.startsWith("deposit_data-"))).toHaveLength(1);
+  });
+
+  it("refuses a keystore whose path is not its index", async () => {
+    const dir = fresh();
+    await generateKeys(base(dir, { count: 1 }));
+    const ks = encryptKeystoreSync({
+      secret: new Uint8Array(32).fill(1),
+      password: "x",
+      path: "m/12381/3600/9/0/0",
+      kdf: { function: "pbkdf2", cost: 1 },
+    });
+    writeFileSync(join(dir, "keystore-m_12381_3600_1_0_0-1.json"), serializeKeystore(ks));
+    const e = await rejection(generateKeys(base(dir, { count: 2 })));
+    expect(e.message).toMatch(/has path "m\/12381\/3600\/9\/0\/0", not m\/12381\/3600\/1\/0\/0/);
+  });
+
+  it("a live lock blocks, a stale lock is taken over", async () => {
+    const dir = fresh();
+    await generateKeys(base(dir, { noKeystores: true }));
+    writeFileSync(join(dir, ".poolkeeper-generate.lock"), "1"); // pid 1 is always alive
+    expect((await rejection(generateKeys(base(dir, { noKeystores: true })))).message).toMatch(
+      /another key generation/,
+    );
+    writeFileSync(join(dir, ".poolkeeper-generate.lock"), "999999999");
+    await generateKeys(base(dir, { noKeystores: true, count: 3 }));
+    expect(readdirSync(dir).includes(".poolkeeper-generate.lock")).toBe(false);
+  });
+
+  it("validates every input before writing anything; errors never hold the secrets", async () => {
+    const cases: [Partial<GenerateOptions>, RegExp][] = [
+      [{ count: 0 }, /^count: must be an integer of at least 1/],
+      [{ startIndex: -1 }, /^startIndex: must be an integer/],
+      [{ startIndex: 0xffffffff, count: 2 }, /^count: start index 4294967295 \+ count 2 goes past/],
+      [{ compounding: true }, /^compounding: needs a withdrawal address/],
+      [{ amountGwei: 33_000_000_000n }, /^amount: 33 ETH is out of range for 0x00/],
+      [
+        { withdrawalAddress: new Uint8Array(20), compounding: true, amountGwei: 2049_000_000_000n },
+        /^amount: 2049 ETH is out of range for 0x02/,
+      ],
+      [{ keystorePassword: "short" }, /^keystorePassword: must have at least 8 characters/],
+      [{ keystorePassword: undefined }, /^keystorePassword: is required/],
+      [{ depositCliVersion: "0.9.0" }, /^depositCliVersion: "0.9.0" must be a version/],
+      [{ mnemonic: MNEMONIC.replace("waste", "test") }, /^mnemonic: checksum is wrong/],
+      [
+        { mnemonic: MNEMONIC.replace("waste", "wastex"), fieldNames: { mnemonic: "--mnemonic-file" } },
+        /^--mnemonic-file: word 12 is not/,
+      ],
+    ];
+    for (const [over, want] of cases) {
+      const dir = fresh();
+      const e = await rejection(generateKeys(base(dir, over))).catch(
+        () => new Error(`no error for ${String(want)}`),
+      );
+      expect(e.message).toMatch(want);
+      expect(e.message).not.toMatch(/test test|waste|a good password/);
+      expect(() => statSync(dir)).toThrow();
+    }
+  });
+
+  it("0x02 credentials take amounts up to 2048 ETH", async () => {
+    const r = await generateKeys(
+      base(fresh(), {
+        noKeystores: true,
+        count: 1,
+        withdrawalAddress: Uint8Array.from(Buffer.from("0f51bb10119727a7e5ea3538074fb341f56b09ad", "hex")),
+        compounding: true,
+        amountGwei: 2048_000_000_000n,
+      }),
+    );
+    expect(r.deposits[0]!.withdrawal_credentials).toBe(
+      "0200000000000000000000000f51bb10119727a7e5ea3538074fb341f56b09ad",
+    );
+    expect(r.deposits[0]!.amount).toBe(2048_000_000_000);
+  });
+});
+
+describe("defaultThreads", () => {
+  it("one per core, and scrypt bounded by half the free memory", () => {
+    expect(defaultThreads(undefined, { cores: 8 })).toBe(8);
+    expect(defaultThreads({ function: "pbkdf2" }, { cores: 2 })).toBe(2);
+    const gib = 1024 ** 3;
+    expect(defaultThreads({ function: "scrypt" }, { cores: 8, freeBytes: 24 * gib })).toBe(8);
+    expect(defaultThreads({ function: "scrypt" }, { cores: 8, freeBytes: 1 * gib })).toBe(1);
+    expect(defaultThreads({ function: "scrypt" }, { cores: 8, freeBytes: 0.2 * gib })).toBe(1);
+    expect(defaultThreads({ function: "scrypt" }, { cores: 8, freeBytes: 2.4 * gib })).toBe(4);
+  });
+});
