@@ -1,0 +1,450 @@
+import type { Queryable, Store } from "./store.js";
+
+/**
+ * The watcher's SQL (migration 0020): one transaction per processed epoch, the checkpoint, the
+ * pool's validators as seen on chain, and alerts with their webhook state. Plain functions over a
+ * Queryable or a Store. Bytes go to SQL as hex text (reads the same on pg and PGlite).
+ */
+
+export interface DutyCountsRow {
+  attAssigned: number;
+  attIncluded: number;
+  attCorrectnessSum: number;
+  attDelayScoreSum: number;
+  attEffectivenessSum: number;
+  proposalsAssigned: number;
+  proposalsMade: number;
+  syncAssigned: number;
+  syncIncluded: number;
+}
+
+export interface OperatorEpochInput {
+  operatorId: number;
+  validators: number;
+  counts: DutyCountsRow;
+  balanceDeltaGwei: bigint | null;
+}
+
+export interface PoolValidatorInput {
+  validatorIndex: number;
+  pubkey: Uint8Array;
+  operatorId: number;
+  status: string | null;
+}
+
+/** One validator's epoch when it was not a plain perfect attestation. */
+export interface ValidatorEpochInput {
+  validatorIndex: number;
+  operatorId: number;
+  attSlot: number | null;
+  attIncluded: boolean | null;
+  attDelay: number | null;
+  attOptimalDelay: number | null;
+  /** bit 0 source, bit 1 target, bit 2 head correct. */
+  attFlags: number | null;
+  rewardSourceGwei: bigint | null;
+  rewardTargetGwei: bigint | null;
+  rewardHeadGwei: bigint | null;
+  proposalsAssigned: number;
+  proposalsMade: number;
+  proposalSlots: number[];
+  syncAssigned: number;
+  syncIncluded: number;
+  balanceDeltaGwei: bigint | null;
+  status: string | null;
+  events: string[];
+}
+
+export type AlertKind =
+  | "validator_offline"
+  | "missed_proposal"
+  | "slashed"
+  | "operator_underperforming"
+  | "beacon_node_unreachable";
+
+export const ALERT_KINDS: readonly AlertKind[] = [
+  "validator_offline",
+  "missed_proposal",
+  "slashed",
+  "operator_underperforming",
+  "beacon_node_unreachable",
+];
+
+export interface NewAlert {
+  kind: AlertKind;
+  /** Alerts with the same key are stored once (per network). */
+  dedupKey: string;
+  operatorId: number | null;
+  validatorIndex: number | null;
+  epoch: number | null;
+  message: string;
+  details?: Record<string, unknown>;
+  /** Mark for webhook delivery. */
+  webhook?: boolean;
+}
+
+export interface EpochRecord {
+  network: string;
+  epoch: number;
+  networkCounts: DutyCountsRow;
+  operators: OperatorEpochInput[];
+  validators: PoolValidatorInput[];
+  exceptions: ValidatorEpochInput[];
+  alerts: NewAlert[];
+}
+
+const BATCH = 5000;
+
+function chunks<T>(xs: readonly T[], n = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+const big = (v: bigint | null): string | null => (v === null ? null : v.toString());
+
+/**
+ * Store one processed epoch in one transaction. Returns saved=false (and writes nothing) when the
+ * epoch was already stored: processing an epoch twice never counts it twice.
+ */
+export async function saveWatcherEpoch(
+  store: Store,
+  rec: EpochRecord,
+): Promise<{ saved: boolean; alertIds: number[]; checkpoint: number | null }> {
+  return store.transaction(async (tx) => {
+    const n = rec.networkCounts;
+    const ins = await tx.query(
+      `INSERT INTO watcher_network_epochs (network, epoch, att_assigned, att_included, att_correctness_sum,
+         att_delay_score_sum, att_effectiveness_sum, proposals_assigned, proposals_made, sync_assigned,
+         sync_included, pool_validators)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (network, epoch) DO NOTHING`,
+      [
+        rec.network,
+        rec.epoch,
+        n.attAssigned,
+        n.attIncluded,
+        n.attCorrectnessSum,
+        n.attDelayScoreSum,
+        n.attEffectivenessSum,
+        n.proposalsAssigned,
+        n.proposalsMade,
+        n.syncAssigned,
+        n.syncIncluded,
+        rec.validators.length,
+      ],
+    );
+    if (ins.rowCount === 0)
+      return { saved: false, alertIds: [], checkpoint: await getWatcherCheckpoint(tx, rec.network) };
+
+    for (const c of chunks(rec.operators)) {
+      await tx.query(
+        `INSERT INTO watcher_operator_epochs (network, epoch, operator_id, validators, att_assigned, att_included,
+           att_correctness_sum, att_delay_score_sum, att_effectiveness_sum, proposals_assigned, proposals_made,
+           sync_assigned, sync_included, balance_delta_gwei)
+         SELECT $1, $2, u.* FROM unnest($3::int[], $4::int[], $5::int[], $6::int[], $7::float8[], $8::float8[],
+           $9::float8[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int8[]) AS u`,
+        [
+          rec.network,
+          rec.epoch,
+          c.map((o) => o.operatorId),
+          c.map((o) => o.validators),
+          c.map((o) => o.counts.attAssigned),
+          c.map((o) => o.counts.attIncluded),
+          c.map((o) => o.counts.attCorrectnessSum),
+          c.map((o) => o.counts.attDelayScoreSum),
+          c.map((o) => o.counts.attEffectivenessSum),
+          c.map((o) => o.counts.proposalsAssigned),
+          c.map((o) => o.counts.proposalsMade),
+          c.map((o) => o.counts.syncAssigned),
+          c.map((o) => o.counts.syncIncluded),
+          c.map((o) => big(o.balanceDeltaGwei)),
+        ],
+      );
+    }
+
+    for (const c of chunks(rec.validators)) {
+      await tx.query(
+        `INSERT INTO watcher_validators (network, validator_index, pubkey, operator_id, first_epoch, last_epoch, status)
+         SELECT $1, u.idx, decode(u.pk, 'hex'), u.op, $2, $2, u.st
+         FROM unnest($3::int[], $4::text[], $5::int[], $6::text[]) AS u(idx, pk, op, st)
+         ON CONFLICT (network, validator_index) DO UPDATE SET
+           first_epoch = LEAST(watcher_validators.first_epoch, EXCLUDED.first_epoch),
+           last_epoch = GREATEST(watcher_validators.last_epoch, EXCLUDED.last_epoch),
+           operator_id = EXCLUDED.operator_id,
+           status = CASE WHEN EXCLUDED.last_epoch >= watcher_validators.last_epoch
+                         THEN COALESCE(EXCLUDED.status, watcher_validators.status)
+                         ELSE watcher_validators.status END`,
+        [
+          rec.network,
+          rec.epoch,
+          c.map((v) => v.validatorIndex),
+          c.map((v) => hex(v.pubkey)),
+          c.map((v) => v.operatorId),
+          c.map((v) => v.status),
+        ],
+      );
+    }
+
+    for (const c of chunks(rec.exceptions, 2000)) {
+      await tx.query(
+        `INSERT INTO watcher_validator_epochs (network, epoch, validator_index, operator_id, att_slot, att_included,
+           att_delay, att_optimal_delay, att_flags, reward_source_gwei, reward_target_gwei, reward_head_gwei,
+           proposals_assigned, proposals_made, proposal_slots, sync_assigned, sync_included, balance_delta_gwei,
+           status, events)
+         SELECT $1, $2, u.idx, u.op, u.slot, u.inc, u.delay, u.opt, u.flags, u.rs, u.rt, u.rh, u.pa, u.pm,
+           CASE WHEN u.ps = '' THEN NULL ELSE string_to_array(u.ps, ',')::bigint[] END,
+           u.sa, u.si, u.bd, u.st,
+           CASE WHEN u.ev = '' THEN NULL ELSE string_to_array(u.ev, ',') END
+         FROM unnest($3::int[], $4::int[], $5::int8[], $6::bool[], $7::int2[], $8::int2[], $9::int2[], $10::int8[],
+           $11::int8[], $12::int8[], $13::int2[], $14::int2[], $15::text[], $16::int2[], $17::int2[], $18::int8[],
+           $19::text[], $20::text[])
+           AS u(idx, op, slot, inc, delay, opt, flags, rs, rt, rh, pa, pm, ps, sa, si, bd, st, ev)`,
+        [
+          rec.network,
+          rec.epoch,
+          c.map((v) => v.validatorIndex),
+          c.map((v) => v.operatorId),
+          c.map((v) => v.attSlot),
+          c.map((v) => v.attIncluded),
+          c.map((v) => v.attDelay),
+          c.map((v) => v.attOptimalDelay),
+          c.map((v) => v.attFlags),
+          c.map((v) => big(v.rewardSourceGwei)),
+          c.map((v) => big(v.rewardTargetGwei)),
+          c.map((v) => big(v.rewardHeadGwei)),
+          c.map((v) => v.proposalsAssigned),
+          c.map((v) => v.proposalsMade),
+          c.map((v) => v.proposalSlots.join(",")),
+          c.map((v) => v.syncAssigned),
+          c.map((v) => v.syncIncluded),
+          c.map((v) => big(v.balanceDeltaGwei)),
+          c.map((v) => v.status),
+          c.map((v) => v.events.join(",")),
+        ],
+      );
+    }
+
+    const alertIds: number[] = [];
+    for (const a of rec.alerts) {
+      const id = await insertWatcherAlert(tx, rec.network, a);
+      if (id !== null) alertIds.push(id);
+    }
+    const checkpoint = await advanceWatcherCheckpoint(tx, rec.network);
+    return { saved: true, alertIds, checkpoint };
+  });
+}
+
+/** Move the checkpoint to the last epoch of the contiguous run of processed epochs. */
+export async function advanceWatcherCheckpoint(q: Queryable, network: string): Promise<number | null> {
+  const r = await q.query<{ last: bigint | null }>(
+    `WITH base AS (
+       SELECT COALESCE((SELECT last_epoch FROM watcher_checkpoint WHERE network = $1),
+                       (SELECT min(epoch) - 1 FROM watcher_network_epochs WHERE network = $1)) AS b),
+     run AS (
+       SELECT w.epoch, w.epoch - row_number() OVER (ORDER BY w.epoch) AS grp
+       FROM watcher_network_epochs w, base WHERE w.network = $1 AND w.epoch > base.b)
+     SELECT max(run.epoch) AS last FROM run, base WHERE run.grp = base.b`,
+    [network],
+  );
+  const last = r.rows[0]?.last;
+  if (last !== null && last !== undefined) {
+    await q.query(
+      `INSERT INTO watcher_checkpoint (network, last_epoch) VALUES ($1, $2)
+       ON CONFLICT (network) DO UPDATE SET last_epoch = GREATEST(watcher_checkpoint.last_epoch, EXCLUDED.last_epoch), updated_at = now()`,
+      [network, last.toString()],
+    );
+  }
+  return getWatcherCheckpoint(q, network);
+}
+
+export async function getWatcherCheckpoint(q: Queryable, network: string): Promise<number | null> {
+  const r = await q.query<{ last_epoch: bigint }>(
+    "SELECT last_epoch FROM watcher_checkpoint WHERE network = $1",
+    [network],
+  );
+  const v = r.rows[0]?.last_epoch;
+  return v === undefined ? null : Number(v);
+}
+
+/** Epochs in [from, to] not yet processed, ascending. */
+export async function missingWatcherEpochs(
+  q: Queryable,
+  network: string,
+  from: number,
+  to: number,
+): Promise<number[]> {
+  if (to < from) return [];
+  const r = await q.query<{ e: bigint }>(
+    `SELECT g.e FROM generate_series($2::bigint, $3::bigint) AS g(e)
+     WHERE NOT EXISTS (SELECT 1 FROM watcher_network_epochs w WHERE w.network = $1 AND w.epoch = g.e)
+     ORDER BY g.e`,
+    [network, from, to],
+  );
+  return r.rows.map((x) => Number(x.e));
+}
+
+export async function isWatcherEpochProcessed(
+  q: Queryable,
+  network: string,
+  epoch: number,
+): Promise<boolean> {
+  const r = await q.query("SELECT 1 FROM watcher_network_epochs WHERE network = $1 AND epoch = $2", [
+    network,
+    epoch,
+  ]);
+  return r.rows.length > 0;
+}
+
+/** Insert an alert unless one with the same dedup key exists; returns its id or null. */
+export async function insertWatcherAlert(q: Queryable, network: string, a: NewAlert): Promise<number | null> {
+  const r = await q.query<{ id: bigint }>(
+    `INSERT INTO watcher_alerts (network, kind, dedup_key, operator_id, validator_index, epoch, message, details, webhook_state)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+     ON CONFLICT (network, dedup_key) DO NOTHING RETURNING id`,
+    [
+      network,
+      a.kind,
+      a.dedupKey,
+      a.operatorId,
+      a.validatorIndex,
+      a.epoch,
+      a.message.slice(0, 2000),
+      JSON.stringify(a.details ?? {}),
+      a.webhook === true ? "pending" : "none",
+    ],
+  );
+  const id = r.rows[0]?.id;
+  return id === undefined ? null : Number(id);
+}
+
+export interface WatcherAlertRow {
+  id: number;
+  network: string;
+  kind: AlertKind;
+  operatorId: number | null;
+  validatorIndex: number | null;
+  epoch: number | null;
+  message: string;
+  details: Record<string, unknown>;
+  createdAt: Date;
+  webhookState: "none" | "pending" | "delivered" | "failed";
+  webhookAttempts: number;
+}
+
+interface AlertDbRow {
+  id: bigint;
+  network: string;
+  kind: AlertKind;
+  operator_id: number | null;
+  validator_index: number | null;
+  epoch: bigint | null;
+  message: string;
+  details: Record<string, unknown>;
+  created_at: Date;
+  webhook_state: WatcherAlertRow["webhookState"];
+  webhook_attempts: number;
+}
+
+export const ALERT_COLS =
+  "id, network, kind, operator_id, validator_index, epoch, message, details, created_at, webhook_state, webhook_attempts";
+
+export function alertFromDb(r: AlertDbRow): WatcherAlertRow {
+  return {
+    id: Number(r.id),
+    network: r.network,
+    kind: r.kind,
+    operatorId: r.operator_id,
+    validatorIndex: r.validator_index,
+    epoch: r.epoch === null ? null : Number(r.epoch),
+    message: r.message,
+    details: r.details,
+    createdAt: r.created_at,
+    webhookState: r.webhook_state,
+    webhookAttempts: r.webhook_attempts,
+  };
+}
+
+export async function getWatcherAlert(q: Queryable, id: number): Promise<WatcherAlertRow | null> {
+  const r = await q.query<AlertDbRow>(`SELECT ${ALERT_COLS} FROM watcher_alerts WHERE id = $1`, [id]);
+  const row = r.rows[0];
+  return row === undefined ? null : alertFromDb(row);
+}
+
+export async function recordWebhookAttempt(
+  q: Queryable,
+  id: number,
+  delivered: boolean,
+  final: boolean,
+): Promise<void> {
+  await q.query(
+    `UPDATE watcher_alerts SET webhook_attempts = webhook_attempts + 1,
+       webhook_state = CASE WHEN $2 THEN 'delivered' WHEN $3 THEN 'failed' ELSE webhook_state END,
+       delivered_at = CASE WHEN $2 THEN now() ELSE delivered_at END
+     WHERE id = $1`,
+    [id, delivered, final],
+  );
+}
+
+/** Attestations missed by each of `indices` in [fromEpoch, toEpoch] (for "offline N epochs"). */
+export async function missedAttestationCounts(
+  q: Queryable,
+  network: string,
+  indices: readonly number[],
+  fromEpoch: number,
+  toEpoch: number,
+): Promise<Map<number, number>> {
+  if (indices.length === 0) return new Map();
+  const r = await q.query<{ validator_index: number; n: bigint }>(
+    `SELECT validator_index, count(*) AS n FROM watcher_validator_epochs
+     WHERE network = $1 AND validator_index = ANY($2::int[]) AND epoch BETWEEN $3 AND $4
+       AND att_slot IS NOT NULL AND att_included = false
+     GROUP BY validator_index`,
+    [network, indices, fromEpoch, toEpoch],
+  );
+  return new Map(r.rows.map((x) => [x.validator_index, Number(x.n)]));
+}
+
+/** Processed epochs in [fromEpoch, toEpoch]. */
+export async function processedWatcherEpochCount(
+  q: Queryable,
+  network: string,
+  fromEpoch: number,
+  toEpoch: number,
+): Promise<number> {
+  const r = await q.query<{ n: bigint }>(
+    "SELECT count(*) AS n FROM watcher_network_epochs WHERE network = $1 AND epoch BETWEEN $2 AND $3",
+    [network, fromEpoch, toEpoch],
+  );
+  return Number(r.rows[0]?.n ?? 0n);
+}
+
+/** Known pubkey → index resolutions (so only new keys are asked of the beacon node). */
+export async function knownValidatorIndices(q: Queryable, network: string): Promise<Map<string, number>> {
+  const r = await q.query<{ pk: string; validator_index: number }>(
+    "SELECT encode(pubkey, 'hex') AS pk, validator_index FROM watcher_validators WHERE network = $1",
+    [network],
+  );
+  return new Map(r.rows.map((x) => [x.pk, x.validator_index]));
+}
+
+/** The pool's keys that can have duties: deposited and later, with their operator. */
+export async function poolKeysForWatcher(
+  q: Queryable,
+): Promise<Array<{ pubkey: string; operatorId: number; state: string }>> {
+  const r = await q.query<{ pk: string; operator_id: number; state: string }>(
+    `SELECT encode(pubkey, 'hex') AS pk, operator_id, state FROM keys
+     WHERE state IN ('deposited', 'active', 'exiting', 'slashed') ORDER BY id`,
+  );
+  return r.rows.map((x) => ({ pubkey: x.pk, operatorId: x.operator_id, state: x.state }));
+}
+
+/** Start a network's checkpoint just before `epoch` unless it already has one. */
+export async function initWatcherCheckpoint(q: Queryable, network: string, epoch: number): Promise<number> {
+  await q.query(
+    "INSERT INTO watcher_checkpoint (network, last_epoch) VALUES ($1, $2) ON CONFLICT (network) DO NOTHING",
+    [network, epoch - 1],
+  );
+  return (await getWatcherCheckpoint(q, network)) ?? epoch - 1;
+}
