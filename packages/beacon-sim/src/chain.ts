@@ -1070,8 +1070,8 @@ export class SimChain extends EventEmitter {
   private produceSlot(slot: number): void {
     const epoch = this.epochOf(slot);
     const isEpochStart = slot % this.slotsPerEpoch === 0;
-    if (isEpochStart) this.processEpoch(epoch);
     const prevFinalizedEpoch = this.finality.finalized.epoch;
+    if (isEpochStart) this.processEpoch(epoch);
 
     // Scripted operations of this epoch, included in its first block.
     if (isEpochStart) {
