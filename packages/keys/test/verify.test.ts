@@ -278,6 +278,20 @@ describe("batch verification", () => {
     expect(r.entries.some((e) => e.index === 137)).toBe(false);
   });
 
+  it("the async form lets the event loop run between batches", async () => {
+    let ticks = 0;
+    let running = true;
+    const tick = () => {
+      ticks++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const r = await verifyDepositDataAsync(deposits, { network: hoodi, batchSize: 32 });
+    running = false;
+    expect(r.passed).toBe(300);
+    expect(ticks).toBeGreaterThanOrEqual(5); // 10 batches: other work ran in between
+  });
+
   it("the async form gives the same result", async () => {
     const tampered = deposits.slice(0, 100);
     tampered[50] = { ...deposits[50]!, fork_version: "00000000" };
