@@ -61,7 +61,11 @@ export interface GenerateOptions {
   noKeystores?: boolean;
   outDir: string;
   depositCliVersion?: string;
-  /** Worker threads; default from cores and free memory (see defaultThreads). 0 = inline. */
+  /**
+   * Worker threads for derivation and signing (0 = inline; default: one per core from 256 keys
+   * on) and, when not 0, the number of keystores encrypted at once (default from cores and free
+   * memory, see defaultThreads).
+   */
   threads?: number;
   /** Called after each finished index (done counts indices, total = count). */
   onProgress?: (done: number, total: number) => void;
@@ -105,6 +109,7 @@ interface Validated {
   depositCliVersion: string;
   kdf: KdfSettings;
   threads: number;
+  kdfConcurrency: number;
   timestamp: number;
 }
 
@@ -169,12 +174,14 @@ function validate(o: GenerateOptions): Validated {
   }
   if (typeof o.outDir !== "string" || o.outDir === "")
     throw new ValidationError(name("outDir"), "is required");
-  const threads =
-    o.threads ??
-    (o.noKeystores === true && o.count < 256 ? 0 : defaultThreads(o.noKeystores === true ? undefined : kdf));
-  if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 0 || o.threads > 256)) {
     throw new ValidationError(name("threads"), "must be an integer from 0 to 256");
   }
+  // Worker threads for derivation and signing; below a few hundred keys their start-up costs more
+  // than they save.
+  const threads = o.threads ?? (o.count < 256 ? 0 : defaultThreads(undefined));
+  // Keystores encrypted at once (KDFs on libuv's pool).
+  const kdfConcurrency = o.threads === undefined || o.threads === 0 ? defaultThreads(kdf) : o.threads;
   const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
   const parsed = parseMnemonic(o.mnemonic, {
     field: name("mnemonic"),
@@ -187,6 +194,7 @@ function validate(o: GenerateOptions): Validated {
     depositCliVersion,
     kdf,
     threads,
+    kdfConcurrency,
     timestamp,
   };
 }
@@ -384,7 +392,7 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
     // 2. Missing keystores: one index per task (the KDF dominates), written as each finishes.
     if (withKeystores) {
       const keystore = { password: o.keystorePassword!, kdf: v.kdf };
-      await forEachBounded(missing, lanes, async (index) => {
+      await forEachBounded(missing, v.kdfConcurrency, async (index) => {
         const [r] = await pool!.run({ ...base, indices: [index], keystore });
         if (r === undefined || r.keystore === undefined)
           throw new Error(`no keystore made for index ${index}`);

@@ -2,15 +2,30 @@ import { availableParallelism, freemem } from "node:os";
 import type { Network } from "@poolkeeper/core";
 import { Piscina } from "piscina";
 import { buildDepositData, type DepositDataJson } from "./deposit.js";
-import { signingKeyPath, ValidatorKeyDeriver } from "./derive.js";
-import { encryptKeystoreSync, type KdfSettings, SCRYPT_DEFAULTS, serializeKeystore } from "./keystore.js";
+import { signingKeyPath, ValidatorKeyDeriver, type ValidatorKeys } from "./derive.js";
+import {
+  type EncryptOptions,
+  encryptKeystore,
+  encryptKeystoreSync,
+  type KdfSettings,
+  SCRYPT_DEFAULTS,
+  serializeKeystore,
+} from "./keystore.js";
 import { pubkeyFromSecret } from "./signing.js";
 import { type WithdrawalCredentialsSpec, withdrawalCredentials } from "./withdrawal-credentials.js";
 
 /**
- * The CPU-heavy part of key generation (EIP-2333 derivation, BLS signing, the keystore KDFs)
- * as one task function, run either inline or on a piscina worker_threads pool. The KDFs block
- * their thread by design; on the pool they block a worker, never the event loop.
+ * The CPU-heavy part of key generation and where it runs.
+ *
+ * - EIP-2333 derivation and BLS signing are JavaScript/N-API work on the calling thread: bulk
+ *   runs go to a piscina worker_threads pool (one worker per core), small ones run inline.
+ * - The keystore KDFs (scrypt, PBKDF2) are native code: they run through node:crypto's async API
+ *   on libuv's thread pool, never on the event loop, with a concurrency that follows cores and
+ *   free memory (defaultThreads). Measured here: this reaches the bare KDF's own throughput,
+ *   while a worker pool first pays 0.7-2 s of start-up (each worker loads the TypeScript sources)
+ *   for no gain, since the KDF does not run faster in a worker.
+ * `runKeyTaskSync` (worker or inline) can also encrypt synchronously: for callers that run it on
+ * a worker of their own.
  */
 
 export type WithdrawalSetting = { type: 0 } | { type: 1 | 2; address: Uint8Array };
@@ -47,35 +62,69 @@ function deriverFor(node: Uint8Array): ValidatorKeyDeriver {
   return d;
 }
 
-/** Derive, sign and (optionally) encrypt the keys of `task.indices`. Pure CPU; no I/O. */
+function depositFor(task: KeyTask, keys: ValidatorKeys): DepositDataJson {
+  const spec: WithdrawalCredentialsSpec =
+    task.withdrawal.type === 0
+      ? { type: 0, withdrawalPubkey: pubkeyFromSecret(keys.withdrawalKey) }
+      : { type: task.withdrawal.type, address: task.withdrawal.address };
+  return buildDepositData({
+    secretKey: keys.signingKey,
+    withdrawalCredentials: withdrawalCredentials(spec),
+    amountGwei: task.amountGwei,
+    network: task.network,
+    depositCliVersion: task.depositCliVersion,
+  });
+}
+
+function keystoreOptions(task: KeyTask, keys: ValidatorKeys, pubkey: string): EncryptOptions {
+  const ks = task.keystore!;
+  return {
+    secret: keys.signingKey,
+    password: ks.password,
+    path: signingKeyPath(keys.index),
+    kdf: ks.kdf,
+    pubkey: Buffer.from(pubkey, "hex"),
+    ...(ks.description === undefined ? {} : { description: ks.description }),
+  };
+}
+
+/**
+ * The keys of `task.indices` with their deposit entries, keystores encrypted on libuv's pool
+ * (async KDF). Derivation and signing run on the calling thread.
+ */
+export async function runKeyTaskAsync(task: KeyTask): Promise<KeyTaskResult[]> {
+  const deriver = deriverFor(task.node);
+  const out: KeyTaskResult[] = [];
+  for (const index of task.indices) {
+    const keys = deriver.keys(index);
+    try {
+      const deposit = depositFor(task, keys);
+      const result: KeyTaskResult = { index, pubkey: deposit.pubkey, deposit };
+      if (task.keystore !== undefined) {
+        result.keystore = serializeKeystore(
+          await encryptKeystore(keystoreOptions(task, keys, deposit.pubkey)),
+        );
+      }
+      out.push(result);
+    } finally {
+      keys.signingKey.fill(0);
+      keys.withdrawalKey.fill(0);
+    }
+  }
+  return out;
+}
+
+/** Derive, sign and (optionally) encrypt the keys of `task.indices`, blocking. Pure CPU; no I/O. */
 export function runKeyTask(task: KeyTask): KeyTaskResult[] {
   const deriver = deriverFor(task.node);
   const out: KeyTaskResult[] = [];
   for (const index of task.indices) {
     const keys = deriver.keys(index);
     try {
-      const spec: WithdrawalCredentialsSpec =
-        task.withdrawal.type === 0
-          ? { type: 0, withdrawalPubkey: pubkeyFromSecret(keys.withdrawalKey) }
-          : { type: task.withdrawal.type, address: task.withdrawal.address };
-      const deposit = buildDepositData({
-        secretKey: keys.signingKey,
-        withdrawalCredentials: withdrawalCredentials(spec),
-        amountGwei: task.amountGwei,
-        network: task.network,
-        depositCliVersion: task.depositCliVersion,
-      });
+      const deposit = depositFor(task, keys);
       const result: KeyTaskResult = { index, pubkey: deposit.pubkey, deposit };
       if (task.keystore !== undefined) {
-        const ks = encryptKeystoreSync({
-          secret: keys.signingKey,
-          password: task.keystore.password,
-          path: signingKeyPath(index),
-          kdf: task.keystore.kdf,
-          pubkey: Buffer.from(deposit.pubkey, "hex"),
-          ...(task.keystore.description === undefined ? {} : { description: task.keystore.description }),
-        });
-        result.keystore = serializeKeystore(ks);
+        result.keystore = serializeKeystore(encryptKeystoreSync(keystoreOptions(task, keys, deposit.pubkey)));
       }
       out.push(result);
     } finally {
@@ -91,20 +140,29 @@ export function scryptJobBytes(n: number = SCRYPT_DEFAULTS.n, r: number = SCRYPT
   return 128 * n * r + 32 * 1024 * 1024;
 }
 
+/** Threads in libuv's pool, where node:crypto runs async KDFs (UV_THREADPOOL_SIZE, default 4). */
+export function uvThreadpoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : 4;
+}
+
 /**
- * Worker threads for a job: one per core, and for scrypt no more than half of the free memory
- * allows (256 MiB per job at n=2^18). On this project's 2-core machine two scrypt workers did
- * 2.3 keystores/s against 1.2 for one, so memory, not a fixed 1, is the limit.
+ * How many jobs to run at once. Derivation and signing (no kdf): one per core. Keystores: one per
+ * core, no more than half of the free memory allows for scrypt (256 MiB per job at n=2^18), and no
+ * more than libuv's pool has threads. On this project's 2-core machine two concurrent scrypt jobs
+ * did 2.3 keystores/s against 1.2 for one: memory, not a fixed 1, is the limit.
  */
 export function defaultThreads(
   kdf: KdfSettings | undefined,
-  opts: { cores?: number; freeBytes?: number } = {},
+  opts: { cores?: number; freeBytes?: number; uvThreads?: number } = {},
 ): number {
   const cores = Math.max(1, opts.cores ?? availableParallelism());
-  if (kdf?.function !== "scrypt") return cores;
+  if (kdf === undefined) return cores;
+  const limit = Math.min(cores, opts.uvThreads ?? uvThreadpoolSize());
+  if (kdf.function !== "scrypt") return Math.max(1, limit);
   const budget = (opts.freeBytes ?? freemem()) / 2;
   const byMemory = Math.floor(budget / scryptJobBytes(kdf.cost ?? SCRYPT_DEFAULTS.n));
-  return Math.max(1, Math.min(cores, byMemory));
+  return Math.max(1, Math.min(limit, byMemory));
 }
 
 export interface KeyPool {
@@ -113,25 +171,28 @@ export interface KeyPool {
   close(): Promise<void>;
 }
 
-/** `threads` 0 runs tasks inline on the calling thread (small jobs: no worker start-up cost). */
+/**
+ * Runs KeyTasks: with a keystore, on the calling thread with the KDF on libuv's pool; without,
+ * on `threads` worker threads (started on first use), or inline when `threads` is 0.
+ */
 export function createKeyPool(threads: number): KeyPool {
   if (!Number.isInteger(threads) || threads < 0) throw new RangeError("threads must be an integer >= 0");
-  if (threads === 0) {
-    return {
-      threads: 0,
-      run: async (task) => runKeyTask(task),
-      close: async () => {},
-    };
-  }
-  const piscina = new Piscina({
-    filename: new URL("./pool-worker.mjs", import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: 1000,
-  });
+  let piscina: Piscina | undefined;
   return {
     threads,
-    run: (task) => piscina.run(task) as Promise<KeyTaskResult[]>,
-    close: () => piscina.destroy(),
+    run: async (task) => {
+      if (task.keystore !== undefined) return runKeyTaskAsync(task);
+      if (threads === 0) return runKeyTask(task);
+      piscina ??= new Piscina({
+        filename: new URL("./pool-worker.mjs", import.meta.url).href,
+        minThreads: threads,
+        maxThreads: threads,
+        idleTimeout: 1000,
+      });
+      return (await piscina.run(task)) as KeyTaskResult[];
+    },
+    close: async () => {
+      await piscina?.destroy();
+    },
   };
 }

@@ -7,7 +7,7 @@ import { ValidatorKeyDeriver } from "../src/derive.js";
 import { type GenerateOptions, generateKeys } from "../src/generate.js";
 import { decryptKeystore, encryptKeystoreSync, serializeKeystore } from "../src/keystore.js";
 import { mnemonicToSeed } from "../src/mnemonic.js";
-import { defaultThreads } from "../src/pool.js";
+import { defaultThreads, uvThreadpoolSize } from "../src/pool.js";
 import { pubkeyFromSecret } from "../src/signing.js";
 
 const MNEMONIC = "test test test test test test test test test test test waste";
@@ -178,13 +178,16 @@ describe("generateKeys", () => {
 });
 
 describe("defaultThreads", () => {
-  it("one per core, and scrypt bounded by half the free memory", () => {
-    expect(defaultThreads(undefined, { cores: 8 })).toBe(8);
-    expect(defaultThreads({ function: "pbkdf2" }, { cores: 2 })).toBe(2);
+  it("one per core; keystores also bounded by libuv's pool and, for scrypt, half the free memory", () => {
     const gib = 1024 ** 3;
-    expect(defaultThreads({ function: "scrypt" }, { cores: 8, freeBytes: 24 * gib })).toBe(8);
-    expect(defaultThreads({ function: "scrypt" }, { cores: 8, freeBytes: 1 * gib })).toBe(1);
-    expect(defaultThreads({ function: "scrypt" }, { cores: 8, freeBytes: 0.2 * gib })).toBe(1);
-    expect(defaultThreads({ function: "scrypt" }, { cores: 8, freeBytes: 2.4 * gib })).toBe(4);
+    expect(defaultThreads(undefined, { cores: 8 })).toBe(8);
+    expect(defaultThreads({ function: "pbkdf2" }, { cores: 2, uvThreads: 4 })).toBe(2);
+    expect(defaultThreads({ function: "pbkdf2" }, { cores: 8, uvThreads: 4 })).toBe(4);
+    expect(defaultThreads({ function: "scrypt" }, { cores: 8, uvThreads: 8, freeBytes: 24 * gib })).toBe(8);
+    expect(defaultThreads({ function: "scrypt" }, { cores: 8, uvThreads: 8, freeBytes: 1 * gib })).toBe(1);
+    expect(defaultThreads({ function: "scrypt" }, { cores: 8, uvThreads: 8, freeBytes: 0.2 * gib })).toBe(1);
+    expect(defaultThreads({ function: "scrypt" }, { cores: 8, uvThreads: 8, freeBytes: 2.4 * gib })).toBe(4);
+    expect(uvThreadpoolSize({})).toBe(4);
+    expect(uvThreadpoolSize({ UV_THREADPOOL_SIZE: "16" })).toBe(16);
   });
 });

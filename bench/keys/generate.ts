@@ -1,0 +1,182 @@
+/**
+ * Key generation throughput. Prints figures; not a test.
+ *
+ * (a) Deposit entries per second, the `keys generate --no-keystores` path (generateKeys: seed and
+ *     m/12381/3600 node once, EIP-2333 per index, native blst signing, worker pool, file written),
+ *     against a naive loop over @chainsafe/bls-keygen `deriveKeyFromMnemonic` + sign in the same run.
+ * (b) Keystores per second, pbkdf2 and scrypt at the real EIP-2335 parameters, against the bare KDF
+ *     (node:crypto, same parameters, same concurrency) in the same run.
+ *
+ * Run: node --import tsx bench/keys/generate.ts [deposits=2000] [naive=100] [pbkdf2=36] [scrypt=6]
+ * BENCH_ROUNDS=n (default 2) runs each measurement n times, interleaved, and prints the best:
+ * other processes on a shared machine make single runs noisy.
+ * Imports the packages by path: the root package does not depend on the workspace packages.
+ */
+import { pbkdf2, randomBytes, scrypt } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism, freemem, tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { loadNetwork } from "../../packages/core/src/index.js";
+import {
+  buildDepositData,
+  defaultThreads,
+  generateKeys,
+  PBKDF2_DEFAULTS,
+  pubkeyFromSecret,
+  SCRYPT_DEFAULTS,
+  withdrawalCredentials,
+} from "../../packages/keys/src/index.js";
+
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
+const [DEPOSITS, NAIVE, PBKDF2_N, SCRYPT_N] = [2000, 100, 36, 6].map((d, i) =>
+  Number(process.argv[2 + i] ?? d),
+) as [number, number, number, number];
+const MNEMONIC = "test test test test test test test test test test test waste";
+const network = loadNetwork("mainnet");
+const root = mkdtempSync(join(tmpdir(), "pk-bench-keys-"));
+const rate = (n: number, ms: number) => (n / (ms / 1000)).toFixed(1);
+
+async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const r = await f();
+  return [r, performance.now() - t];
+}
+
+/** Best (shortest) time of ROUNDS runs of each function, interleaved. */
+async function best<A, B>(a: () => Promise<A>, b: () => Promise<B>): Promise<[A, number, B, number]> {
+  let ra: A | undefined;
+  let rb: B | undefined;
+  let ta = Number.POSITIVE_INFINITY;
+  let tb = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < ROUNDS; i++) {
+    const [x, tx] = await timed(a);
+    if (tx < ta) [ra, ta] = [x, tx];
+    const [y, ty] = await timed(b);
+    if (ty < tb) [rb, tb] = [y, ty];
+  }
+  return [ra as A, ta, rb as B, tb];
+}
+
+let run = 0;
+const out = () => join(root, `run-${run++}`);
+
+console.log(
+  `cores ${availableParallelism()}, free memory ${(freemem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}`,
+);
+
+// ---- (a) deposit entries ----
+console.log(
+  `\n(a) deposit entries, ${DEPOSITS} keys, 0x00 credentials (withdrawal key derived too), mainnet`,
+);
+const inlineN = Math.min(DEPOSITS, 500);
+const [pooled, pooledMs, , inlineMs] = await best(
+  () =>
+    generateKeys({
+      mnemonic: MNEMONIC,
+      network,
+      startIndex: 0,
+      count: DEPOSITS,
+      noKeystores: true,
+      outDir: out(),
+    }),
+  () =>
+    generateKeys({
+      mnemonic: MNEMONIC,
+      network,
+      startIndex: 0,
+      count: inlineN,
+      noKeystores: true,
+      outDir: out(),
+      threads: 0,
+    }),
+);
+console.log(
+  `  poolkeeper generateKeys, ${pooled.threads} worker threads: ${rate(DEPOSITS, pooledMs)} entries/s (${pooledMs.toFixed(0)} ms, worker start-up included)`,
+);
+console.log(
+  `  poolkeeper generateKeys, inline (no workers), ${inlineN} keys: ${rate(inlineN, inlineMs)} entries/s`,
+);
+
+const keygenPath = createRequire(new URL("../../packages/keys/package.json", import.meta.url)).resolve(
+  "@chainsafe/bls-keygen",
+);
+const { deriveKeyFromMnemonic } = (await import(pathToFileURL(keygenPath).href)) as {
+  deriveKeyFromMnemonic: (mnemonic: string, path?: string) => Uint8Array;
+};
+const [naive, naiveMs] = await timed(async () => {
+  const entries = [];
+  for (let i = 0; i < NAIVE; i++) {
+    const signing = deriveKeyFromMnemonic(MNEMONIC, `m/12381/3600/${i}/0/0`);
+    const withdrawal = deriveKeyFromMnemonic(MNEMONIC, `m/12381/3600/${i}/0`);
+    const wc = withdrawalCredentials({ type: 0, withdrawalPubkey: pubkeyFromSecret(withdrawal) });
+    entries.push(
+      buildDepositData({
+        secretKey: signing,
+        withdrawalCredentials: wc,
+        amountGwei: 32_000_000_000n,
+        network,
+      }),
+    );
+  }
+  return entries;
+});
+const same = naive.every((e, i) => JSON.stringify(e) === JSON.stringify(pooled.deposits[i]));
+console.log(
+  `  naive bls-keygen deriveKeyFromMnemonic + sign, ${NAIVE} keys: ${rate(NAIVE, naiveMs)} entries/s (same entries: ${same})`,
+);
+console.log(`  speed-up: ${(DEPOSITS / pooledMs / (NAIVE / naiveMs)).toFixed(1)}x`);
+
+// ---- (b) keystores ----
+async function bareKdf(kind: "pbkdf2" | "scrypt", n: number, concurrency: number): Promise<void> {
+  let next = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const salt = randomBytes(32);
+      const done = (err: Error | null) => (err === null ? resolve() : reject(err));
+      if (kind === "pbkdf2") pbkdf2("password", salt, PBKDF2_DEFAULTS.c, 32, "sha256", done);
+      else {
+        const { n: N, r, p } = SCRYPT_DEFAULTS;
+        scrypt("password", salt, 32, { N, r, p, maxmem: 128 * N * r + 32 * 2 ** 20 }, done);
+      }
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        next++;
+        await one();
+      }
+    }),
+  );
+}
+
+for (const [kind, n] of [
+  ["pbkdf2", PBKDF2_N],
+  ["scrypt", SCRYPT_N],
+] as const) {
+  const threads = defaultThreads({ function: kind });
+  console.log(
+    `\n(b) ${kind} keystores (${kind === "pbkdf2" ? "c=262144" : "n=262144 r=8 p=1"}), ${n} keys, ${threads} threads`,
+  );
+  const [, ms, , kdfMs] = await best(
+    () =>
+      generateKeys({
+        mnemonic: MNEMONIC,
+        network,
+        startIndex: 0,
+        count: n,
+        kdf: { function: kind },
+        keystorePassword: "benchmark password",
+        outDir: out(),
+      }),
+    () => bareKdf(kind, n, threads),
+  );
+  console.log(
+    `  poolkeeper generateKeys (keystore + deposit entry + atomic write): ${rate(n, ms)} keystores/s`,
+  );
+  console.log(`  bare node:crypto ${kind}, concurrency ${threads}: ${rate(n, kdfMs)} KDFs/s`);
+  console.log(`  ratio: ${((100 * kdfMs) / ms).toFixed(0)}% of the bare KDF's throughput`);
+}
+
+rmSync(root, { recursive: true, force: true });
