@@ -19,6 +19,7 @@ import {
   type KeyPool,
   type KeyTask,
   type KeyTaskResult,
+  runKeyTask,
   type WithdrawalSetting,
 } from "./pool.js";
 import { MIN_ACTIVATION_BALANCE_GWEI } from "./withdrawal-credentials.js";
@@ -289,17 +290,17 @@ async function identicalDepositFile(dir: string, text: string): Promise<string |
 }
 
 /**
- * Run `fn` over `items` with at most `limit` in flight. After a failure nothing new starts, the
- * ones in flight finish (so no write is left running), then the first error is thrown.
+ * Run `items` through `lanes`: each lane takes the next item when it is free. After a failure
+ * nothing new starts, the items in flight finish (so no write is left running), then the first
+ * error is thrown.
  */
-async function forEachBounded<T>(
+async function runLanes<T>(
   items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
+  lanes: readonly ((item: T) => Promise<void>)[],
 ): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
-  const lane = async () => {
+  const lane = async (fn: (item: T) => Promise<void>) => {
     while (failure === undefined && next < items.length) {
       const item = items[next++]!;
       try {
@@ -309,7 +310,7 @@ async function forEachBounded<T>(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  await Promise.all(lanes.slice(0, Math.max(1, items.length)).map(lane));
   if (failure !== undefined) throw failure.error;
 }
 
@@ -371,9 +372,8 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
       1,
       Math.min(64, Math.ceil(depositOnly.length / Math.max(1, pool.threads * 4))),
     );
-    const lanes = Math.max(1, pool.threads * 2);
-    await forEachBounded(chunks(depositOnly, chunkSize), lanes, async (indices) => {
-      for (const r of await pool!.run({ ...base, indices })) {
+    const handle = (rs: KeyTaskResult[]) => {
+      for (const r of rs) {
         results.set(r.index, r);
         const ex = existing.get(r.index);
         if (ex !== undefined) {
@@ -387,12 +387,25 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
         }
         report(1);
       }
-    });
+    };
+    const keyPool = pool;
+    const poolLane = async (indices: number[]) => handle(await keyPool.run({ ...base, indices }));
+    // With workers, the main thread works too: it covers the workers' start-up (each loads the
+    // TypeScript sources), then shares the queue with them.
+    const inlineLane = async (indices: number[]) => {
+      handle(runKeyTask({ ...base, indices }));
+      await new Promise((r) => setImmediate(r));
+    };
+    const depositLanes =
+      pool.threads === 0
+        ? [poolLane]
+        : [...Array.from({ length: pool.threads * 2 }, () => poolLane), inlineLane];
+    await runLanes(chunks(depositOnly, chunkSize), depositLanes);
 
     // 2. Missing keystores: one index per task (the KDF dominates), written as each finishes.
     if (withKeystores) {
       const keystore = { password: o.keystorePassword!, kdf: v.kdf };
-      await forEachBounded(missing, v.kdfConcurrency, async (index) => {
+      const keystoreLane = async (index: number) => {
         const [r] = await pool!.run({ ...base, indices: [index], keystore });
         if (r === undefined || r.keystore === undefined)
           throw new Error(`no keystore made for index ${index}`);
@@ -405,7 +418,11 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
         results.set(index, r);
         keystoreFiles.set(index, file);
         report(1);
-      });
+      };
+      await runLanes(
+        missing,
+        Array.from({ length: v.kdfConcurrency }, () => keystoreLane),
+      );
     }
 
     // 3. One deposit_data file for all requested indices, written last.
