@@ -17,6 +17,8 @@ program
 // Subcommand groups: one line each.
 const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [
   () => import("./commands/keys.js"),
+  () => import("./commands/admin-api.js"),
+  () => import("./commands/tokens.js"),
   () => import("./commands/beacon-sim.js"),
 ];
 
