@@ -228,6 +228,11 @@ export function deriveKeyAtPath(seed: Uint8Array, path: string): bigint {
   return sk;
 }
 
+/** The 32-byte big-endian secret key at `path` below a seed. */
+export function secretKeyAtPath(seed: Uint8Array, path: string): Uint8Array {
+  return bigintToBytes32(deriveKeyAtPath(seed, path));
+}
+
 /** EIP-2334 withdrawal key path of validator `index`. */
 export function withdrawalKeyPath(index: number): string {
   checkIndex(index);

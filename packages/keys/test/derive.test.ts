@@ -12,6 +12,7 @@ import {
   ikmToLamportSK,
   parentSKToLamportPK,
   parsePath,
+  secretKeyAtPath,
   sha256Chunks32,
   signingKeyPath,
   ValidatorKeyDeriver,
@@ -115,6 +116,7 @@ describe("EIP-2334 paths and the bulk deriver", () => {
       expect(k.signingKey).toHaveLength(32);
       expect(bytesToBigint(k.signingKey) < BLS_CURVE_ORDER).toBe(true);
     }
+    expect(toHex(secretKeyAtPath(seed, signingKeyPath(1)))).toBe(toHex(deriver.keys(1).signingKey));
     const again = ValidatorKeyDeriver.fromNode(deriver.nodeSecret());
     expect(toHex(again.keys(5).signingKey)).toBe(toHex(deriver.keys(5).signingKey));
   });
