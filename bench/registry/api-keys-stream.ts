@@ -21,12 +21,16 @@ const PAGE = 10_000;
 
 interface Read {
   seconds: number;
+  cpuSeconds: number;
   keys: number;
   bytes: number;
   peakSampledRssMiB: number;
 }
 
 /** Read a response body chunk by chunk, counting keys without holding the body. */
+/** Server RSS when the client had read 25%, 50%, 75% and 100% of the keys: flat means no growth. */
+const rssAtQuarter: number[] = [];
+
 async function readCounting(
   res: Response,
   server: RunningServer,
@@ -48,6 +52,9 @@ async function readCounting(
       keys++;
       at = text.indexOf('{"id":', at + 6);
     }
+    while (rssAtQuarter.length < 4 && keys >= ((rssAtQuarter.length + 1) * KEYS) / 4) {
+      rssAtQuarter.push(Math.round(server.rssMiB()));
+    }
     carry = text.slice(-5); // shorter than the pattern: a match is never counted twice
     if (Date.now() - lastSample > 100) {
       peak = Math.max(peak, server.rssMiB());
@@ -60,6 +67,7 @@ async function readCounting(
 
 async function streamAll(server: RunningServer, token: string): Promise<Read & { metaCount: number }> {
   const t0 = performance.now();
+  const cpu0 = server.cpuSeconds();
   const res = await fetch(`${server.url}/v1/keys`, { headers: { authorization: `Bearer ${token}` } });
   let tail = "";
   const r = await readCounting(res, server, (t) => {
@@ -69,6 +77,7 @@ async function streamAll(server: RunningServer, token: string): Promise<Read & {
   const m = /"meta":\{"count":(\d+)/.exec(tail);
   return {
     seconds,
+    cpuSeconds: server.cpuSeconds() - cpu0,
     keys: r.keys,
     bytes: r.bytes,
     peakSampledRssMiB: r.peak,
@@ -78,6 +87,7 @@ async function streamAll(server: RunningServer, token: string): Promise<Read & {
 
 async function paged(server: RunningServer, token: string): Promise<Read> {
   const t0 = performance.now();
+  const cpu0 = server.cpuSeconds();
   let cursor: string | null = null;
   let keys = 0;
   let bytes = 0;
@@ -94,7 +104,13 @@ async function paged(server: RunningServer, token: string): Promise<Read> {
     cursor = body.meta.nextCursor;
     peak = Math.max(peak, server.rssMiB());
   } while (cursor !== null);
-  return { seconds: (performance.now() - t0) / 1000, keys, bytes, peakSampledRssMiB: peak };
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: server.cpuSeconds() - cpu0,
+    keys,
+    bytes,
+    peakSampledRssMiB: peak,
+  };
 }
 
 const db = createBenchDatabase();
@@ -114,17 +130,21 @@ try {
   const s = await streamAll(server, token);
   const peakAfterStream = server.peakRssMiB();
   console.log(
-    `stream  GET /v1/keys          : ${s.keys} keys (meta.count ${s.metaCount}), ${(s.bytes / 2 ** 20).toFixed(0)} MiB in ${s.seconds.toFixed(2)} s = ${Math.round(s.keys / s.seconds)} keys/s; server RSS idle ${idleRss.toFixed(0)} MiB, peak ${peakAfterStream.toFixed(0)} MiB (VmHWM)  [target <= 10 s]`,
+    `stream  GET /v1/keys          : ${s.keys} keys (meta.count ${s.metaCount}), ${(s.bytes / 2 ** 20).toFixed(0)} MiB in ${s.seconds.toFixed(2)} s = ${Math.round(s.keys / s.seconds)} keys/s; server CPU ${s.cpuSeconds.toFixed(1)} s; server RSS idle ${idleRss.toFixed(0)} MiB, at 25/50/75/100% ${rssAtQuarter.join("/")} MiB, peak ${peakAfterStream.toFixed(0)} MiB (VmHWM)  [target <= 10 s]`,
   );
   if (s.keys !== KEYS || s.metaCount !== KEYS)
     throw new Error(`expected ${KEYS} keys, got ${s.keys} / ${s.metaCount}`);
 
   const p = await paged(server, token);
   console.log(
-    `peer    pages of ${PAGE} + cursor: ${p.keys} keys in ${p.seconds.toFixed(2)} s = ${Math.round(p.keys / p.seconds)} keys/s (${Math.ceil(p.keys / PAGE)} requests); server RSS peak ${server.peakRssMiB().toFixed(0)} MiB`,
+    `peer    pages of ${PAGE} + cursor: ${p.keys} keys in ${p.seconds.toFixed(2)} s = ${Math.round(p.keys / p.seconds)} keys/s (${Math.ceil(p.keys / PAGE)} requests); server CPU ${p.cpuSeconds.toFixed(1)} s; server RSS peak ${server.peakRssMiB().toFixed(0)} MiB`,
   );
   if (p.keys !== KEYS) throw new Error(`paged read returned ${p.keys} keys, expected ${KEYS}`);
   console.log(`ratio stream / paged time: ${(s.seconds / p.seconds).toFixed(2)}`);
+  const [load1] = (await import("node:os")).loadavg();
+  console.log(
+    `machine: ${(await import("node:os")).cpus().length} cores, load average ${load1?.toFixed(1)} (shared)`,
+  );
 } finally {
   await server?.stop();
   db.drop();

@@ -58,6 +58,8 @@ export interface RunningServer {
   rssMiB(): number;
   /** Peak resident set size so far (VmHWM), MiB. */
   peakRssMiB(): number;
+  /** CPU seconds (user + system) the server process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -117,6 +119,11 @@ export async function startServer(
     pid,
     rssMiB: () => procStatusKiB(pid, "VmRSS") / 1024,
     peakRssMiB: () => procStatusKiB(pid, "VmHWM") / 1024,
+    cpuSeconds: () => {
+      // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks of 1/100 s.
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited) return resolve();

@@ -6,6 +6,7 @@ import type { Logger } from "@poolkeeper/core";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { makeAuthenticate, type TokenVerifier } from "./auth.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
+import { Inflight } from "./inflight.js";
 import { type ApiMetrics, createMetrics, type MetricsSources } from "./metrics.js";
 import { ErrorBody } from "./schemas.js";
 
@@ -31,6 +32,8 @@ export interface AdminApiConfig {
   maxPageSize: number;
   /** Largest deposit batch. */
   maxBatchSize: number;
+  /** On close, how long to wait for running handlers and streams before the database closes. */
+  closeGraceMs: number;
 }
 
 export const DEFAULT_API_CONFIG: AdminApiConfig = {
@@ -41,11 +44,13 @@ export const DEFAULT_API_CONFIG: AdminApiConfig = {
   maxUploadKeys: 10_000,
   maxPageSize: 10_000,
   maxBatchSize: 10_000,
+  closeGraceMs: 10_000,
 };
 
 export interface AppContext {
   config: AdminApiConfig;
   metrics: ApiMetrics;
+  inflight: Inflight;
 }
 
 export interface BaseDeps {
@@ -67,13 +72,14 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  const inflight = new Inflight();
   const metrics = createMetrics(deps.metricsSources, (e) =>
     deps.logger.warn(
       { err: { name: (e as Error).name, message: (e as Error).message } },
       "metrics source failed",
     ),
   );
-  const ctx: AppContext = { config, metrics };
+  const ctx: AppContext = { config, metrics, inflight };
 
   app.decorateRequest("principal", null);
   app.setErrorHandler(errorHandler);
@@ -101,6 +107,24 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
       existing === undefined
         ? [authenticate]
         : [...(Array.isArray(existing) ? existing : [existing]), authenticate];
+    // Our own (async) API handlers are counted while they run, even after their client left.
+    const access = (route.config as { access?: { roles: unknown } } | undefined)?.access;
+    if (access !== undefined && access.roles !== "public") {
+      const handler = route.handler as (this: unknown, ...args: unknown[]) => unknown;
+      route.handler = async function (this: unknown, ...args: unknown[]) {
+        inflight.begin();
+        try {
+          return await handler.apply(this, args);
+        } finally {
+          inflight.end();
+        }
+      } as typeof route.handler;
+    }
+  });
+  app.addHook("onClose", async () => {
+    if (!(await inflight.idle(config.closeGraceMs))) {
+      deps.logger.warn({ running: inflight.count }, "closing with requests still running");
+    }
   });
 
   app.addHook("onResponse", async (request, reply) => {

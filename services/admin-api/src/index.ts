@@ -5,3 +5,10 @@ export { ADMIN_API_ENV, STORE_ENV } from "./config.js";
 export { statusForCode } from "./errors.js";
 export type { RegistryPort } from "./port.js";
 export { portFromArgv, runAdminApiProcess, startAdminApi } from "./server.js";
+export {
+  type ApiTokenInfo,
+  createApiToken,
+  listApiTokens,
+  openStoreFromEnv,
+  revokeApiToken,
+} from "./tokens-admin.js";

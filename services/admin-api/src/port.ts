@@ -111,8 +111,15 @@ export interface RegistryPort {
   uploadKeys(operatorId: number, entries: unknown[], by: Actor): Promise<UploadResult>;
   removeKey(operatorId: number, pubkey: string, by: Actor): Promise<void>;
   vetKeys(operatorId: number, by: Actor): Promise<{ vetted: number }>;
-  /** Keys in a stable order; `nextCursor` is known once the iterator is done. */
-  streamKeys(filter: KeyFilter): { keys: AsyncIterable<KeyView>; nextCursor(): string | null };
+  /**
+   * The key list in id order as JSON text: each chunk is one or more KeyView objects joined by
+   * commas. `count` and `nextCursor` are known once the iterator is done.
+   */
+  streamKeysJson(filter: KeyFilter): {
+    chunks: AsyncIterable<string>;
+    count(): number;
+    nextCursor(): string | null;
+  };
   getKey(pubkey: string): Promise<KeyDetailView>;
   simulate(proposals: LimitProposal[], count: number): Promise<Json>;
   allocate(count: number, by: Actor): Promise<{ batch: Json; keyCount: number }>;

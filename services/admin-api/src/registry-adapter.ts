@@ -7,6 +7,8 @@ import {
   type Registry,
 } from "@poolkeeper/registry";
 import type { Store } from "@poolkeeper/store";
+// TODO(store index): import from "@poolkeeper/store" once its index.ts exports api-keys.ts and tokens.ts.
+import { keyListPages } from "../../../packages/store/src/api-keys.js";
 import type { Json, KeyDetailView, KeyView, OperatorView, RegistryPort } from "./port.js";
 
 /**
@@ -84,29 +86,29 @@ export function portFromRegistry(registry: Registry): RegistryPort {
     async vetKeys(operatorId, by) {
       return registry.vetKeys(operatorId, by.actor, by.reason);
     },
-    streamKeys(filter) {
+    streamKeysJson(filter) {
+      let count = 0;
       let last: number | null = null;
-      let seen = 0;
       const limit = filter.limit;
-      const source = registry.streamKeys({
+      const pages = keyListPages(registry.store, {
         ...(filter.operatorId !== undefined ? { operatorId: filter.operatorId } : {}),
-        ...(filter.state !== undefined ? { state: filter.state as KeyState } : {}),
-        ...(filter.cursor !== undefined ? { cursor: Number(filter.cursor) } : {}),
+        ...(filter.state !== undefined ? { state: filter.state } : {}),
+        ...(filter.cursor !== undefined ? { afterId: Number(filter.cursor) } : {}),
         ...(limit !== undefined ? { limit } : {}),
-        // Larger pages than the registry's default: fewer round trips for a full stream.
-        pageSize: Math.min(limit ?? STREAM_PAGE_SIZE, STREAM_PAGE_SIZE),
+        pageSize: STREAM_PAGE_SIZE,
       });
-      async function* keys(): AsyncGenerator<KeyView> {
-        for await (const k of source) {
-          last = k.id;
-          seen++;
-          yield keyView(k);
+      async function* chunks(): AsyncGenerator<string> {
+        for await (const page of pages) {
+          count += page.count;
+          last = page.lastId;
+          yield page.json;
         }
       }
       return {
-        keys: keys(),
+        chunks: chunks(),
+        count: () => count,
         // A full page may have more after it; a short page (or no limit) is the end.
-        nextCursor: () => (limit !== undefined && seen === limit && last !== null ? String(last) : null),
+        nextCursor: () => (limit !== undefined && count === limit && last !== null ? String(last) : null),
       };
     },
     async getKey(pubkey) {

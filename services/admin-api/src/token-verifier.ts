@@ -1,4 +1,6 @@
-import { findApiToken, type Queryable, touchApiToken } from "@poolkeeper/store";
+import type { Queryable } from "@poolkeeper/store";
+// TODO(store index): import from "@poolkeeper/store" once its index.ts exports tokens.ts.
+import { findApiToken, touchApiToken } from "../../../packages/store/src/tokens.js";
 import type { Principal, TokenVerifier } from "./auth.js";
 
 /** Verify bearer tokens against the api_tokens table (by sha256; never logs the token). */
@@ -7,7 +9,10 @@ export function storeTokenVerifier(db: Queryable): TokenVerifier {
     async verify(token: string): Promise<Principal | undefined> {
       const info = await findApiToken(db, token);
       if (info === undefined) return undefined;
-      await touchApiToken(db, info.id);
+      // last_used_at has minute precision: skip the write while it is fresh.
+      if (info.lastUsedAt === null || Date.now() - info.lastUsedAt.getTime() > 60_000) {
+        await touchApiToken(db, info.id);
+      }
       return { tokenId: info.id, role: info.role, operatorId: info.operatorId, label: info.label };
     },
   };

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { Type } from "typebox";
 import type { App, AppContext } from "../app.js";
 import { actorOf, assertOperatorScope, principalOf } from "../auth.js";
-import { KEY_STATES, type KeyFilter, type KeyView, type RegistryPort } from "../port.js";
+import { KEY_STATES, type KeyFilter, type RegistryPort } from "../port.js";
 import { envelope, errorResponses, OperatorIdParam, Pubkey } from "../schemas.js";
 
 const HexField = (maxLength: number, description: string) => Type.String({ maxLength, description });
@@ -75,22 +75,45 @@ const KeysQuery = Type.Object(
 
 const Reason = Type.String({ minLength: 1, maxLength: 500 });
 
-/** Bytes of JSON gathered before a chunk is written: large enough for throughput, small in memory. */
-const CHUNK_BYTES = 64 * 1024;
-
-/** The keys list as one JSON document `{data: [...], meta}` written incrementally. */
-async function* keysJson(keys: AsyncIterable<KeyView>, meta: () => Record<string, unknown>) {
-  let buf = '{"data":[';
-  let count = 0;
-  for await (const k of keys) {
-    buf += (count === 0 ? "" : ",") + JSON.stringify(k);
-    count++;
-    if (buf.length >= CHUNK_BYTES) {
-      yield buf;
-      buf = "";
+/**
+ * Read one item ahead: the next page is fetched from the database while the current one is being
+ * written to the socket. At most two pages are in memory.
+ */
+export async function* aheadByOne<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  let next = it.next();
+  let done = false;
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done === true) {
+        done = true;
+        return;
+      }
+      next = it.next();
+      yield r.value;
+    }
+  } finally {
+    if (!done) {
+      // Stopped early (client gone, or an error): let the pending read settle, then close the source.
+      await next.then(
+        () => undefined,
+        () => undefined,
+      );
+      await it.return?.();
     }
   }
-  yield `${buf}],"meta":${JSON.stringify({ count, ...meta() })}}`;
+}
+
+/** The keys list as one JSON document `{data: [...], meta}`, written page by page. */
+async function* keysJson(chunks: AsyncIterable<string>, meta: () => Record<string, unknown>) {
+  yield '{"data":[';
+  let first = true;
+  for await (const c of chunks) {
+    yield first ? c : `,${c}`;
+    first = false;
+  }
+  yield `],"meta":${JSON.stringify(meta())}}`;
 }
 
 export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): void {
@@ -202,17 +225,19 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
         ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         ...(limit !== undefined ? { limit } : {}),
       };
-      const { keys, nextCursor } = registry.streamKeys(filter);
+      const list = registry.streamKeysJson(filter);
       const stream = Readable.from(
-        keysJson(keys, () => ({ nextCursor: nextCursor() })),
+        keysJson(list.chunks, () => ({ count: list.count(), nextCursor: list.nextCursor() })),
         {
           objectMode: false,
-          highWaterMark: CHUNK_BYTES,
         },
       );
       stream.on("error", (e) =>
         request.log.error({ err: { name: e.name, message: e.message } }, "keys stream failed"),
       );
+      // The stream reads the database after the handler returned: count it until it closes.
+      ctx.inflight.begin();
+      stream.once("close", () => ctx.inflight.end());
       // A stream is written as it is read (fastify does not serialise streams); the schema above documents it.
       return reply.type("application/json; charset=utf-8").send(stream as never);
     },

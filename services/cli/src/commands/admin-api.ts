@@ -9,7 +9,8 @@ export function register(program: Command): void {
     )
     .option("--port <port>", "TCP port (default: PORT or 3000)")
     .action(async (opts: { port?: string }) => {
-      const { runAdminApiProcess } = await import("@poolkeeper/admin-api");
+      // TODO(cli deps): import("@poolkeeper/admin-api") once services/cli/package.json depends on it.
+      const { runAdminApiProcess } = await import("../../../admin-api/src/index.js");
       await runAdminApiProcess(process.env, opts.port !== undefined ? ["--port", opts.port] : []);
     });
 }

@@ -4,14 +4,15 @@ import type { Command } from "commander";
  * `poolkeeper tokens create|list|revoke`: bearer tokens of the admin API. A new token is printed
  * once, on stdout, and never again (only its sha256 is stored).
  */
-async function withStore<T>(fn: (store: import("@poolkeeper/store").Store) => Promise<T>): Promise<T> {
-  const { loadConfig } = await import("@poolkeeper/core");
-  const { STORE_ENV } = await import("@poolkeeper/admin-api");
-  const { openStore } = await import("@poolkeeper/store");
-  const cfg = loadConfig(STORE_ENV, process.env);
-  const store = await openStore(
-    cfg.DATABASE_URL !== undefined ? { databaseUrl: cfg.DATABASE_URL } : { dataDir: cfg.POOLKEEPER_DATA_DIR },
-  );
+// TODO(cli deps): import("@poolkeeper/admin-api") once services/cli/package.json depends on it.
+const adminApi = () => import("../../../admin-api/src/index.js");
+
+type AdminApi = Awaited<ReturnType<typeof adminApi>>;
+type Store = Awaited<ReturnType<AdminApi["openStoreFromEnv"]>>;
+
+async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+  const { openStoreFromEnv } = await adminApi();
+  const store = await openStoreFromEnv(process.env);
   try {
     return await fn(store);
   } finally {
@@ -31,7 +32,7 @@ export function register(program: Command): void {
     .option("--operator <id>", "the operator an operator token acts for")
     .option("--label <label>", "a note to recognise the token by")
     .action(async (opts: { role: string; operator?: string; label?: string }) => {
-      const { createApiToken } = await import("@poolkeeper/store");
+      const { createApiToken } = await adminApi();
       const { token, info } = await withStore((store) =>
         createApiToken(store, {
           role: opts.role,
@@ -50,7 +51,7 @@ export function register(program: Command): void {
     .description("List tokens (ids, roles, labels; never the tokens)")
     .option("--json", "print JSON")
     .action(async (opts: { json?: boolean }) => {
-      const { listApiTokens } = await import("@poolkeeper/store");
+      const { listApiTokens } = await adminApi();
       const list = await withStore((store) => listApiTokens(store));
       if (opts.json === true) {
         process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
@@ -75,7 +76,7 @@ export function register(program: Command): void {
     .description("Revoke a token by id")
     .argument("<id>", "token id (see tokens list)")
     .action(async (id: string) => {
-      const { revokeApiToken } = await import("@poolkeeper/store");
+      const { revokeApiToken } = await adminApi();
       const { PoolkeeperError } = await import("@poolkeeper/core");
       const ok = await withStore((store) => revokeApiToken(store, id));
       if (!ok) throw new PoolkeeperError("ERR_NOT_FOUND", `no live token with id ${id}`);
