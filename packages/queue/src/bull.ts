@@ -9,7 +9,7 @@ import { isPoolkeeperError, type Logger, safeUrl } from "@poolkeeper/core";
 import { type Job, Queue, QueueEvents, UnrecoverableError, Worker } from "bullmq";
 import { JOBS, type JobName, type JobPayload, parsePayload } from "./catalogue.js";
 
-export type { Job };
+export type { Job, Worker };
 export { UnrecoverableError };
 
 export interface QueueConnection {

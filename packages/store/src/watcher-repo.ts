@@ -111,6 +111,13 @@ const big = (v: bigint | null): string | null => (v === null ? null : v.toString
 export async function saveWatcherEpoch(
   store: Store,
   rec: EpochRecord,
+  opts: {
+    /**
+     * Called in the same transaction when the checkpoint moves from `from - 1` to `to`: every epoch
+     * in [from, to] is then stored, in order; alerts that need history are decided here, once.
+     */
+    onCheckpointAdvance?: (tx: Queryable, from: number, to: number) => Promise<NewAlert[]>;
+  } = {},
 ): Promise<{ saved: boolean; alertIds: number[]; checkpoint: number | null }> {
   return store.transaction(async (tx) => {
     const n = rec.networkCounts;
@@ -227,13 +234,50 @@ export async function saveWatcherEpoch(
     }
 
     const alertIds: number[] = [];
-    for (const a of rec.alerts) {
+    const adv = await advanceWatcherCheckpointLocked(tx, rec.network, rec.epoch - 1);
+    const alerts = [...rec.alerts];
+    if (
+      adv.after !== null &&
+      (adv.before === null || adv.after > adv.before) &&
+      opts.onCheckpointAdvance !== undefined
+    ) {
+      alerts.push(
+        ...(await opts.onCheckpointAdvance(
+          tx,
+          (adv.before ?? adv.after) + (adv.before === null ? 0 : 1),
+          adv.after,
+        )),
+      );
+    }
+    for (const a of alerts) {
       const id = await insertWatcherAlert(tx, rec.network, a);
       if (id !== null) alertIds.push(id);
     }
-    const checkpoint = await advanceWatcherCheckpoint(tx, rec.network);
-    return { saved: true, alertIds, checkpoint };
+    return { saved: true, alertIds, checkpoint: adv.after };
   });
+}
+
+/**
+ * Lock the network's checkpoint row (creating it at `initial` if missing), then move it to the end
+ * of the contiguous run of processed epochs. Concurrent savers are serialised on the row, so each
+ * advance is seen by exactly one transaction.
+ */
+export async function advanceWatcherCheckpointLocked(
+  q: Queryable,
+  network: string,
+  initial: number,
+): Promise<{ before: number | null; after: number | null }> {
+  await q.query(
+    "INSERT INTO watcher_checkpoint (network, last_epoch) VALUES ($1, $2) ON CONFLICT (network) DO NOTHING",
+    [network, initial],
+  );
+  const r = await q.query<{ last_epoch: bigint }>(
+    "SELECT last_epoch FROM watcher_checkpoint WHERE network = $1 FOR UPDATE",
+    [network],
+  );
+  const before = r.rows[0] === undefined ? null : Number(r.rows[0].last_epoch);
+  const after = await advanceWatcherCheckpoint(q, network);
+  return { before, after };
 }
 
 /** Move the checkpoint to the last epoch of the contiguous run of processed epochs. */
@@ -447,4 +491,29 @@ export async function initWatcherCheckpoint(q: Queryable, network: string, epoch
     [network, epoch - 1],
   );
   return (await getWatcherCheckpoint(q, network)) ?? epoch - 1;
+}
+
+/**
+ * Validators whose attestation at `epoch` was the `n`-th missed in a row (missed at epoch-n+1 ..
+ * epoch, not at epoch-n): "offline for n epochs", decided once per streak.
+ */
+export async function offlineStreaksEndingAt(
+  q: Queryable,
+  network: string,
+  epoch: number,
+  n: number,
+): Promise<Array<{ validatorIndex: number; operatorId: number }>> {
+  const r = await q.query<{ validator_index: number; operator_id: number }>(
+    `SELECT m.validator_index, m.operator_id FROM watcher_validator_epochs m
+     WHERE m.network = $1 AND m.epoch = $2 AND m.att_slot IS NOT NULL AND m.att_included = false
+       AND (SELECT count(*) FROM watcher_validator_epochs p
+            WHERE p.network = $1 AND p.validator_index = m.validator_index AND p.epoch BETWEEN $2 - $3 + 1 AND $2
+              AND p.att_slot IS NOT NULL AND p.att_included = false) = $3
+       AND NOT EXISTS (SELECT 1 FROM watcher_validator_epochs x
+            WHERE x.network = $1 AND x.validator_index = m.validator_index AND x.epoch = $2 - $3
+              AND x.att_slot IS NOT NULL AND x.att_included = false)
+     ORDER BY m.validator_index`,
+    [network, epoch, n],
+  );
+  return r.rows.map((x) => ({ validatorIndex: x.validator_index, operatorId: x.operator_id }));
 }

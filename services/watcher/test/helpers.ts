@@ -1,0 +1,72 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { KeyStateChange, PoolKey, PoolSource } from "../src/index.js";
+
+export const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
+
+export function redisConn(): { url: string; prefix: string } {
+  return { url: REDIS_URL, prefix: `pkw-${randomBytes(5).toString("hex")}` };
+}
+
+/** The pool: validators of the sim mapped to operators; key state changes recorded. */
+export class StaticPool implements PoolSource {
+  readonly changes: KeyStateChange[] = [];
+  readonly states = new Map<string, string>();
+  constructor(private readonly list: Array<{ pubkey: string; operatorId: number }>) {
+    for (const k of list) this.states.set(k.pubkey, "deposited");
+  }
+  async keys(): Promise<PoolKey[]> {
+    return this.list.map((k) => ({ ...k, keyState: this.states.get(k.pubkey) ?? "deposited" }));
+  }
+  async setKeyStates(changes: KeyStateChange[]): Promise<void> {
+    for (const c of changes) {
+      if (this.states.get(c.pubkey) === c.to) continue; // like the registry: already there, left alone
+      this.changes.push(c);
+      this.states.set(c.pubkey, c.to);
+    }
+  }
+}
+
+export async function until(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs = 45_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A webhook receiver that fails the first `failFirst` requests with 500. */
+export async function webhookReceiver(
+  failFirst: number,
+): Promise<{ url: string; received: unknown[]; hits: () => number; close(): Promise<void> }> {
+  const received: unknown[] = [];
+  let hits = 0;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      hits++;
+      if (hits <= failFirst) {
+        res.writeHead(500);
+        res.end();
+        return;
+      }
+      received.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook?token=hooksecret123`,
+    received,
+    hits: () => hits,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
