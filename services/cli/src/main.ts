@@ -20,6 +20,7 @@ const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [
   () => import("./commands/admin-api.js"),
   () => import("./commands/tokens.js"),
   () => import("./commands/beacon-sim.js"),
+  () => import("./commands/watcher.js"),
 ];
 
 await run(async () => {

@@ -48,10 +48,16 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
   );
   const metrics = new WatcherMetrics();
   let watcher: Watcher | undefined;
-  const beacon = await BeaconNodePool.init(
-    { urls: cfg.BEACON_URLS, preset: cfg.WATCHER_PRESET },
-    { logger, onNodeError: (url, err) => void watcher?.nodeError(url, err) },
-  );
+  let beacon: BeaconNodePool;
+  try {
+    beacon = await BeaconNodePool.init(
+      { urls: cfg.BEACON_URLS, preset: cfg.WATCHER_PRESET },
+      { logger, onNodeError: (url, err) => void watcher?.nodeError(url, err) },
+    );
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   watcher = new Watcher(
     { beacon, store, pool: registryPoolSource(store, registry), logger, metrics },
     {

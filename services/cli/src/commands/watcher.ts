@@ -1,0 +1,67 @@
+import type { Command } from "commander";
+
+/**
+ * `poolkeeper watcher`: the beacon-chain watcher (services/watcher). Flags override the same
+ * environment variables the process reads (BEACON_URLS, REDIS_URL, DATABASE_URL, ...), so one
+ * validation path serves both; secrets are better given through the environment or *_FILE.
+ */
+interface WatcherModule {
+  runWatcherProcess(env: Record<string, string | undefined>): Promise<void>;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function register(program: Command): void {
+  program
+    .command("watcher")
+    .description("Follow finalized epochs: duties, performance per validator and operator, alerts")
+    .option("--beacon-url <url>", "beacon node URL (repeat for several; failover in health order)", collect)
+    .option("--redis-url <url>", "Redis for the job queue (REDIS_URL)")
+    .option("--database-url <url>", "PostgreSQL (DATABASE_URL); without it PGlite in --data-dir")
+    .option("--data-dir <dir>", "PGlite data directory (POOLKEEPER_DATA_DIR)")
+    .option(
+      "--network <name>",
+      "mainnet, hoodi, sepolia, holesky or a network JSON file (POOLKEEPER_NETWORK)",
+    )
+    .option(
+      "--withdrawal-credentials <hex>",
+      "the pool's withdrawal credentials (POOLKEEPER_WITHDRAWAL_CREDENTIALS)",
+    )
+    .option("--preset <name>", "consensus preset of the nodes: mainnet | minimal (WATCHER_PRESET)")
+    .option("--start-epoch <n>", "first epoch on an empty database (WATCHER_START_EPOCH)")
+    .option("--concurrency <n>", "epochs processed at once by this process (WATCHER_CONCURRENCY)")
+    .option(
+      "--offline-epochs <n>",
+      "alert after this many missed attestations in a row (WATCHER_OFFLINE_EPOCHS)",
+    )
+    .option(
+      "--margin <x>",
+      "alert when an operator is below the network by more than this (WATCHER_UNDERPERFORMANCE_MARGIN)",
+    )
+    .option("--metrics-port <port>", "Prometheus /metrics port (METRICS_PORT)")
+    .option("--webhook-url <url>", "deliver alerts to this URL (WATCHER_WEBHOOK_URL)")
+    .action(async (opts: Record<string, string | string[] | undefined>) => {
+      const env: Record<string, string | undefined> = { ...process.env };
+      const set = (name: string, v: string | string[] | undefined) => {
+        if (v !== undefined) env[name] = Array.isArray(v) ? v.join(",") : v;
+      };
+      set("BEACON_URLS", opts.beaconUrl);
+      set("REDIS_URL", opts.redisUrl);
+      set("DATABASE_URL", opts.databaseUrl);
+      set("POOLKEEPER_DATA_DIR", opts.dataDir);
+      set("POOLKEEPER_NETWORK", opts.network);
+      set("POOLKEEPER_WITHDRAWAL_CREDENTIALS", opts.withdrawalCredentials);
+      set("WATCHER_PRESET", opts.preset);
+      set("WATCHER_START_EPOCH", opts.startEpoch);
+      set("WATCHER_CONCURRENCY", opts.concurrency);
+      set("WATCHER_OFFLINE_EPOCHS", opts.offlineEpochs);
+      set("WATCHER_UNDERPERFORMANCE_MARGIN", opts.margin);
+      set("METRICS_PORT", opts.metricsPort);
+      set("WATCHER_WEBHOOK_URL", opts.webhookUrl);
+      const specifier = "@poolkeeper/watcher";
+      const mod = (await import(specifier)) as WatcherModule;
+      await mod.runWatcherProcess(env);
+    });
+}
