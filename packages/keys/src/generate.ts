@@ -11,7 +11,7 @@ import {
 } from "./deposit.js";
 import { signingKeyPath, ValidatorKeyDeriver } from "./derive.js";
 import { ensurePrivateDir, removeStaleTempFiles, writeFileAtomic } from "./fs-atomic.js";
-import { type KdfSettings, parseKeystore } from "./keystore.js";
+import { decryptKeystore, type KdfSettings, KeystorePasswordError, parseKeystore } from "./keystore.js";
 import { type MnemonicLanguage, parseMnemonic, seedFromCanonical } from "./mnemonic.js";
 import {
   createKeyPool,
@@ -403,6 +403,23 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
     await runLanes(chunks(depositOnly, chunkSize), depositLanes);
 
     // 2. Missing keystores: one index per task (the KDF dominates), written as each finishes.
+    if (withKeystores && missing.length > 0 && reused.length > 0) {
+      // All keystores of one run share one password: check it opens one already there (one KDF).
+      const first = existing.get(reused[0]!)!;
+      try {
+        const secret = await decryptKeystore(
+          JSON.parse(await fs.readFile(first.file, "utf8")),
+          o.keystorePassword!,
+        );
+        secret.fill(0);
+      } catch (e) {
+        if (!(e instanceof KeystorePasswordError)) throw e;
+        throw new ValidationError(
+          o.fieldNames?.keystorePassword ?? "keystorePassword",
+          `does not open ${first.file}, written by an earlier run into ${o.outDir}; use that run's password`,
+        );
+      }
+    }
     if (withKeystores) {
       const keystore = { password: o.keystorePassword!, kdf: v.kdf };
       const keystoreLane = async (index: number) => {

@@ -94,6 +94,17 @@ describe("generateKeys", () => {
     expect(readdirSync(dir).sort()).toEqual(names);
   });
 
+  it("a resumed run must use the earlier run's keystore password", async () => {
+    const dir = fresh();
+    await generateKeys(base(dir, { count: 1 }));
+    const e = await rejection(generateKeys(base(dir, { count: 2, keystorePassword: "another password" })));
+    expect(e.message).toMatch(
+      /^keystorePassword: does not open .*keystore-m_12381_3600_0_0_0-1700000000.json, written by an earlier run/,
+    );
+    expect(e.message).not.toContain("another password");
+    expect(readdirSync(dir).filter((f) => f.startsWith("keystore-"))).toHaveLength(1);
+  });
+
   it("refuses a keystore of another mnemonic for a requested index", async () => {
     const dir = fresh();
     await generateKeys(base(dir, { mnemonic: OTHER, count: 1 }));
