@@ -8,6 +8,7 @@
  * sync and withdrawal amounts, which are taken from the live balances and so appear in the next
  * epoch's snapshot). The state at any slot of epoch e is the snapshot taken at the start of e.
  */
+import { hash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { verify as blsVerify, PublicKey, SecretKey, Signature } from "@chainsafe/blst";
 import { BitArray } from "@chainsafe/ssz";
@@ -75,6 +76,30 @@ export type ValidatorStatus =
   | "exited_slashed"
   | "withdrawal_possible"
   | "withdrawal_done";
+
+export interface ValidatorFields {
+  pubkey: Uint8Array;
+  withdrawalCredentials: Uint8Array;
+  effectiveBalance: number;
+  slashed: boolean;
+  activationEligibilityEpoch: number;
+  activationEpoch: number;
+  exitEpoch: number;
+  withdrawableEpoch: number;
+}
+
+export function newValidatorFields(): ValidatorFields {
+  return {
+    pubkey: new Uint8Array(0),
+    withdrawalCredentials: new Uint8Array(0),
+    effectiveBalance: 0,
+    slashed: false,
+    activationEligibilityEpoch: 0,
+    activationEpoch: 0,
+    exitEpoch: 0,
+    withdrawableEpoch: 0,
+  };
+}
 
 export interface Checkpoint {
   epoch: number;
@@ -157,6 +182,10 @@ export interface AttestationDeltas {
 }
 
 const ZERO_ROOT = new Uint8Array(32);
+/** Up to this many genesis validators the genesis validators root is the real hash tree root. */
+export const GVR_EXACT_LIMIT = 16_384;
+/** Memory for kept epoch snapshots when stateRetentionEpochs is not given. */
+const RETENTION_BUDGET_BYTES = 512 * 1024 * 1024;
 
 function isqrt(n: number): number {
   return Math.floor(Math.sqrt(n));
@@ -261,7 +290,11 @@ export class SimChain extends EventEmitter {
     this.slotsPerEpoch = opts.slotsPerEpoch ?? sc.slotsPerEpoch ?? PRESET_SLOTS_PER_EPOCH;
     this.secondsPerSlot = opts.secondsPerSlot ?? sc.secondsPerSlot ?? (ACTIVE_PRESET === "minimal" ? 6 : 12);
     this.genesisTime = opts.genesisTime ?? sc.genesisTime ?? 1_700_000_000;
-    this.stateRetentionEpochs = opts.stateRetentionEpochs ?? 4096;
+    // Per kept epoch: balances (8 B), effective (1 B), flags (1 B), inclusion delays (1 B) per validator.
+    const initial = opts.validators ?? sc.validators ?? opts.pubkeys?.length ?? sc.pubkeys?.length ?? 64;
+    this.stateRetentionEpochs =
+      opts.stateRetentionEpochs ??
+      Math.max(16, Math.min(4096, Math.floor(RETENTION_BUDGET_BYTES / (11 * initial))));
     if (!Number.isInteger(this.slotsPerEpoch) || this.slotsPerEpoch < 1)
       throw new ValidationError("slotsPerEpoch", "must be a positive integer");
     if (!(this.secondsPerSlot > 0)) throw new ValidationError("secondsPerSlot", "must be positive");
@@ -375,9 +408,9 @@ export class SimChain extends EventEmitter {
     for (let i = start; i < end; i++) {
       if (wc !== undefined) this.withdrawalCredentials.set(wc, i * 32);
       else {
-        const h = hashOf(this.pubkeys.subarray(i * 48, i * 48 + 48));
-        h[0] = 0;
+        const h = hash("sha256", this.pubkeys.subarray(i * 48, i * 48 + 48), "buffer");
         this.withdrawalCredentials.set(h, i * 32);
+        this.withdrawalCredentials[i * 32] = 0;
       }
       this.addedEpoch[i] = addedEpoch;
       this.eligibilityEpoch[i] = genesis ? 0 : addedEpoch;
@@ -738,34 +771,32 @@ export class SimChain extends EventEmitter {
   }
 
   /** Registry fields as visible in the state of `epoch`. */
-  validatorAt(
+  validatorAt(i: number, epoch: number): ValidatorFields {
+    return this.readValidator(i, epoch, newValidatorFields());
+  }
+
+  /** Fills `out` (no allocation; for bulk work) with the fields of validator i in the state of `epoch`. */
+  readValidator(
     i: number,
     epoch: number,
-  ): {
-    pubkey: Uint8Array;
-    withdrawalCredentials: Uint8Array;
-    effectiveBalance: number;
-    slashed: boolean;
-    activationEligibilityEpoch: number;
-    activationEpoch: number;
-    exitEpoch: number;
-    withdrawableEpoch: number;
-  } {
-    const snap = this.snapshots.get(epoch);
-    const inf = (v: number) => (v === FAR ? Number.POSITIVE_INFINITY : v);
-    const vis = (setAt: number | undefined, v: number | undefined) =>
-      (setAt ?? FAR) <= epoch ? inf(v ?? FAR) : Number.POSITIVE_INFINITY;
+    out: ValidatorFields,
+    snap = this.snapshots.get(epoch),
+  ): ValidatorFields {
+    out.pubkey = this.pubkeys.subarray(i * 48, i * 48 + 48);
+    out.withdrawalCredentials = this.withdrawalCredentials.subarray(i * 32, i * 32 + 32);
+    out.effectiveBalance = (snap?.effective[i] ?? this.effective[i] ?? 0) * GWEI;
+    out.slashed = (this.slashedAt[i] ?? FAR) <= epoch;
     const elig = this.eligibilityEpoch[i] ?? FAR;
-    return {
-      pubkey: this.pubkeyOf(i),
-      withdrawalCredentials: this.withdrawalCredentialsOf(i),
-      effectiveBalance: (snap?.effective[i] ?? this.effective[i] ?? 0) * GWEI,
-      slashed: (this.slashedAt[i] ?? FAR) <= epoch,
-      activationEligibilityEpoch: elig <= epoch ? elig : Number.POSITIVE_INFINITY,
-      activationEpoch: vis(this.activationSetAt[i], this.activationEpoch[i]),
-      exitEpoch: vis(this.exitSetAt[i], this.exitEpoch[i]),
-      withdrawableEpoch: vis(this.exitSetAt[i], this.withdrawableEpoch[i]),
-    };
+    out.activationEligibilityEpoch = elig <= epoch ? elig : Number.POSITIVE_INFINITY;
+    const act = this.activationEpoch[i] ?? FAR;
+    out.activationEpoch =
+      (this.activationSetAt[i] ?? FAR) <= epoch && act !== FAR ? act : Number.POSITIVE_INFINITY;
+    const exitVisible = (this.exitSetAt[i] ?? FAR) <= epoch;
+    const exit = this.exitEpoch[i] ?? FAR;
+    const wd = this.withdrawableEpoch[i] ?? FAR;
+    out.exitEpoch = exitVisible && exit !== FAR ? exit : Number.POSITIVE_INFINITY;
+    out.withdrawableEpoch = exitVisible && wd !== FAR ? wd : Number.POSITIVE_INFINITY;
+    return out;
   }
 
   balanceAt(i: number, epoch: number): number {
@@ -775,9 +806,14 @@ export class SimChain extends EventEmitter {
     return snap.balances[i] ?? 0;
   }
 
-  statusAt(i: number, epoch: number): ValidatorStatus {
-    const v = this.validatorAt(i, epoch);
-    const balance = this.snapshots.get(epoch)?.balances[i] ?? 0;
+  statusAt(
+    i: number,
+    epoch: number,
+    fields?: ValidatorFields,
+    snap = this.snapshots.get(epoch),
+  ): ValidatorStatus {
+    const v = fields ?? this.readValidator(i, epoch, newValidatorFields(), snap);
+    const balance = snap?.balances[i] ?? 0;
     if (v.activationEligibilityEpoch === Number.POSITIVE_INFINITY) return "pending_initialized";
     if (v.activationEpoch > epoch) return "pending_queued";
     if (epoch < v.exitEpoch) {
@@ -1580,7 +1616,7 @@ export class SimChain extends EventEmitter {
   }
 
   private computeGenesisValidatorsRoot(): void {
-    if (this.n <= 100_000) {
+    if (this.n <= GVR_EXACT_LIMIT) {
       const validators = [];
       for (let i = 0; i < this.n; i++)
         validators.push({

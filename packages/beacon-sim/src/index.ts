@@ -33,7 +33,7 @@ export type {
 } from "./scenario.js";
 export { BEHAVIOURS, parseFault, parseScenario, scenarioSchema, selectorRanges } from "./scenario.js";
 export { buildApp, SimNode, STREAM_THRESHOLD, validatorJson } from "./server.js";
-export { serializeState } from "./ssz-state.js";
+export { BeaconStateType, serializeState } from "./ssz-state.js";
 
 export interface BeaconSimOptions extends ChainOptions {
   /** Share one chain between several sims (a fleet); otherwise one is built from the options. */
@@ -45,6 +45,8 @@ export interface BeaconSimOptions extends ChainOptions {
   /** Faults from the start (also: scenario.faults). */
   faults?: FaultSpec[];
   logger?: boolean;
+  /** Validator lists longer than this are streamed as JSON (default STREAM_THRESHOLD). */
+  streamThreshold?: number;
 }
 
 export interface BeaconSim {
@@ -80,7 +82,10 @@ export async function startBeaconSim(opts: BeaconSimOptions = {}): Promise<Beaco
     });
   const scenarioFaults = opts.chain === undefined ? chain.scenarioFaults() : [];
   const node = new SimNode(chain, [...scenarioFaults, ...(opts.faults ?? [])]);
-  const { app, api, hung } = await buildApp(node, { logger: opts.logger });
+  const { app, api, hung } = await buildApp(node, {
+    logger: opts.logger,
+    streamThreshold: opts.streamThreshold,
+  });
   await app.listen({ port, host: opts.host ?? "127.0.0.1" });
   const address = app.server.address();
   const actualPort = typeof address === "object" && address !== null ? address.port : port;

@@ -10,7 +10,7 @@ import { addSszContentTypeParser } from "@lodestar/api/server";
 import { ValidationError } from "@poolkeeper/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { NodeApi, type NodeView } from "./api.js";
-import type { SimChain } from "./chain.js";
+import { newValidatorFields, type SimChain, type ValidatorFields } from "./chain.js";
 import { type FaultSpec, parseFault } from "./scenario.js";
 
 /** Above this many entries, validator and balance lists are streamed. */
@@ -54,6 +54,8 @@ export class SimNode implements NodeView {
 export interface BuildAppOptions {
   /** Log requests (pino options for fastify); off by default. */
   logger?: boolean;
+  /** Lists longer than this are streamed (default STREAM_THRESHOLD; Infinity: never, as plain Lodestar). */
+  streamThreshold?: number;
 }
 
 export async function buildApp(
@@ -95,7 +97,8 @@ export async function buildApp(
     return undefined;
   });
 
-  app.addHook("preHandler", async (req, reply) => streamLargeLists(api, req, reply));
+  const threshold = opts.streamThreshold ?? STREAM_THRESHOLD;
+  app.addHook("preHandler", async (req, reply) => streamLargeLists(api, req, reply, threshold));
 
   registerRoutes(app, node.chain.config, api.methods(), [...NAMESPACES]);
   return { app, api, hung };
@@ -129,6 +132,7 @@ async function streamLargeLists(
   api: NodeApi,
   req: FastifyRequest,
   reply: FastifyReply,
+  threshold: number,
 ): Promise<FastifyReply | undefined> {
   const m = /^\/eth\/v1\/beacon\/states\/([^/]+)\/(validators|validator_balances)(\?.*)?$/.exec(req.url);
   if (m === null) return undefined;
@@ -159,13 +163,14 @@ async function streamLargeLists(
   } catch {
     return undefined; // let the Lodestar handler produce the error response
   }
-  if (sel.length <= STREAM_THRESHOLD) return undefined;
+  if (sel.length <= threshold) return undefined;
   const chain = api.chain;
   const epoch = state.epoch;
   const finalized = state.finalized;
   function* chunks(): Generator<string> {
     yield '{"data":[';
     const CHUNK = 2000;
+    const scratch = newValidatorFields();
     for (let k = 0; k < sel.length; k += CHUNK) {
       const parts: string[] = [];
       for (let j = k; j < Math.min(sel.length, k + CHUNK); j++) {
@@ -173,7 +178,7 @@ async function streamLargeLists(
         parts.push(
           balancesOnly
             ? `{"index":"${i}","balance":"${chain.balanceAt(i, epoch)}"}`
-            : validatorJson(chain, i, epoch),
+            : validatorJson(chain, i, epoch, scratch),
         );
       }
       yield (k === 0 ? "" : ",") + parts.join(",");
@@ -191,11 +196,22 @@ function epochStr(e: number): string {
   return e === Number.POSITIVE_INFINITY ? FAR_STR : String(e);
 }
 
-export function validatorJson(chain: SimChain, i: number, epoch: number): string {
-  const v = chain.validatorAt(i, epoch);
+export function validatorJson(
+  chain: SimChain,
+  i: number,
+  epoch: number,
+  scratch: ValidatorFields = newValidatorFields(),
+): string {
+  const snap = chain.snapshot(epoch);
+  const v = chain.readValidator(i, epoch, scratch, snap);
+  const status = chain.statusAt(i, epoch, v, snap);
+  const pk = Buffer.from(v.pubkey.buffer, v.pubkey.byteOffset, 48).toString("hex");
+  const wc = Buffer.from(v.withdrawalCredentials.buffer, v.withdrawalCredentials.byteOffset, 32).toString(
+    "hex",
+  );
   return (
-    `{"index":"${i}","balance":"${chain.balanceAt(i, epoch)}","status":"${chain.statusAt(i, epoch)}","validator":{` +
-    `"pubkey":"0x${Buffer.from(v.pubkey).toString("hex")}","withdrawal_credentials":"0x${Buffer.from(v.withdrawalCredentials).toString("hex")}",` +
+    `{"index":"${i}","balance":"${snap?.balances[i] ?? 0}","status":"${status}","validator":{` +
+    `"pubkey":"0x${pk}","withdrawal_credentials":"0x${wc}",` +
     `"effective_balance":"${v.effectiveBalance}","slashed":${v.slashed},"activation_eligibility_epoch":"${epochStr(v.activationEligibilityEpoch)}",` +
     `"activation_epoch":"${epochStr(v.activationEpoch)}","exit_epoch":"${epochStr(v.exitEpoch)}","withdrawable_epoch":"${epochStr(v.withdrawableEpoch)}"}}`
   );

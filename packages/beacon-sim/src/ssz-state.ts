@@ -18,6 +18,11 @@ import { hashOf } from "./rng.js";
 const VALIDATOR_SIZE = 121;
 
 function writeU64(dv: DataView, off: number, v: number): void {
+  if (v < 4294967295) {
+    dv.setUint32(off, v, true);
+    dv.setUint32(off + 4, 0, true);
+    return;
+  }
   if (v === FAR || v === Number.POSITIVE_INFINITY) {
     dv.setUint32(off, 0xffffffff, true);
     dv.setUint32(off + 4, 0xffffffff, true);
@@ -118,19 +123,33 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
   const big = (name: string): Uint8Array | undefined => {
     switch (name) {
       case "validators": {
+        // Straight from the registry's typed arrays (same visibility rules as SimChain.readValidator).
         const out = new Uint8Array(n * VALIDATOR_SIZE);
         const dv = new DataView(out.buffer);
+        const {
+          pubkeys,
+          withdrawalCredentials: wcs,
+          eligibilityEpoch,
+          activationEpoch,
+          activationSetAt,
+          exitEpoch,
+          exitSetAt,
+          withdrawableEpoch,
+          slashedAt,
+        } = chain;
+        const eff = snap.effective;
         for (let i = 0; i < n; i++) {
-          const v = chain.validatorAt(i, epoch);
           const o = i * VALIDATOR_SIZE;
-          out.set(v.pubkey, o);
-          out.set(v.withdrawalCredentials, o + 48);
-          writeU64(dv, o + 80, v.effectiveBalance);
-          out[o + 88] = v.slashed ? 1 : 0;
-          writeU64(dv, o + 89, v.activationEligibilityEpoch);
-          writeU64(dv, o + 97, v.activationEpoch);
-          writeU64(dv, o + 105, v.exitEpoch);
-          writeU64(dv, o + 113, v.withdrawableEpoch);
+          out.set(pubkeys.subarray(i * 48, i * 48 + 48), o);
+          out.set(wcs.subarray(i * 32, i * 32 + 32), o + 48);
+          writeU64(dv, o + 80, (eff[i] ?? 0) * 1e9);
+          out[o + 88] = (slashedAt[i] ?? FAR) <= epoch ? 1 : 0;
+          const elig = eligibilityEpoch[i] ?? FAR;
+          writeU64(dv, o + 89, elig <= epoch ? elig : FAR);
+          writeU64(dv, o + 97, (activationSetAt[i] ?? FAR) <= epoch ? (activationEpoch[i] ?? FAR) : FAR);
+          const exitVisible = (exitSetAt[i] ?? FAR) <= epoch;
+          writeU64(dv, o + 105, exitVisible ? (exitEpoch[i] ?? FAR) : FAR);
+          writeU64(dv, o + 113, exitVisible ? (withdrawableEpoch[i] ?? FAR) : FAR);
         }
         return out;
       }
@@ -192,3 +211,6 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
   void SYNC_COMMITTEE_SIZE;
   return out;
 }
+
+/** The SSZ type of the served state (deneb, of the active preset). */
+export const BeaconStateType = ssz.deneb.BeaconState;
