@@ -399,7 +399,10 @@ export function register(program: Command): void {
     .option("--password-file <file>", "file holding the keystore password (prompted for on a terminal)")
     .option("--no-keystores", "write only the deposit data")
     .option("--deposit-cli-version <v>", "deposit_cli_version written in the deposit data (default 2.7.0)")
-    .option("--threads <n>", "worker threads (default: from cores and free memory; 0 = none)")
+    .option(
+      "--threads <n>",
+      "parallel jobs: worker threads for derivation and signing, and keystores encrypted at once (default: from cores and free memory)",
+    )
     .requiredOption("--out <dir>", "output directory (created with mode 0700)")
     .action(generate);
 
