@@ -105,7 +105,10 @@ export async function verifyDepositDataAsync(
   input: unknown,
   opts: VerifyDepositDataOptions,
 ): Promise<VerifyDepositDataResult> {
-  const run = new Verification(input, { batchSize: DEFAULT_ASYNC_VERIFY_BATCH_SIZE, ...opts });
+  const run = new Verification(input, {
+    ...opts,
+    batchSize: opts.batchSize ?? DEFAULT_ASYNC_VERIFY_BATCH_SIZE,
+  });
   while (run.step()) await new Promise<void>((resolve) => setImmediate(resolve));
   return run.result();
 }
