@@ -118,21 +118,17 @@ function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: numbe
   return new Uint8Array(hkdfSync("sha256", ikm, salt, info, length));
 }
 
+const MAX_256 = (1n << 256n) - 1n;
+
 export function bigintToBytes32(n: bigint): Uint8Array {
-  if (n < 0n || n >= 1n << 256n) throw new RangeError("value does not fit in 32 bytes");
-  const out = new Uint8Array(32);
-  let v = n;
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
+  if (n < 0n || n > MAX_256) throw new RangeError("value does not fit in 32 bytes");
+  const b = Buffer.from(n.toString(16).padStart(64, "0"), "hex");
+  return new Uint8Array(b.buffer, b.byteOffset, 32);
 }
 
 export function bytesToBigint(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return n;
+  if (bytes.length === 0) return 0n;
+  return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`);
 }
 
 function checkIndex(index: number): void {
@@ -148,6 +144,9 @@ export function ikmToLamportSK(ikm: Uint8Array, salt: Uint8Array): Uint8Array {
   return hkdf(ikm, salt, new Uint8Array(0), LAMPORT_CHUNKS * 32);
 }
 
+/** Scratch space for the 510 lamport public-key chunks (public values; reused, one thread). */
+const lamportPKs = new Uint8Array(2 * LAMPORT_CHUNKS * 32);
+
 /** parent_SK_to_lamport_PK: the compressed lamport public key of child `index`. */
 export function parentSKToLamportPK(parentSK: bigint, index: number): Uint8Array {
   checkIndex(index);
@@ -157,7 +156,7 @@ export function parentSKToLamportPK(parentSK: bigint, index: number): Uint8Array
   const notIkm = bigintToBytes32(parentSK ^ FLIP_MASK);
   const lamport0 = ikmToLamportSK(ikm, salt);
   const lamport1 = ikmToLamportSK(notIkm, salt);
-  const pks = new Uint8Array(2 * LAMPORT_CHUNKS * 32);
+  const pks = lamportPKs;
   sha256Chunks32(lamport0, pks, LAMPORT_CHUNKS);
   sha256Chunks32(lamport1, pks.subarray(LAMPORT_CHUNKS * 32), LAMPORT_CHUNKS);
   lamport0.fill(0);
