@@ -4,6 +4,15 @@
  * @poolkeeper/registry; routes only see this interface, so a route never reaches for SQL.
  */
 
+import type { Static } from "typebox";
+import type { AuditEntry, DepositBatch, DepositBatchSummary, Review, Simulation } from "./schemas-review.js";
+
+export type ReviewView = Static<typeof Review>;
+export type SimulationView = Static<typeof Simulation>;
+export type DepositBatchView = Static<typeof DepositBatch>;
+export type DepositBatchSummaryView = Static<typeof DepositBatchSummary>;
+export type AuditEntryView = Static<typeof AuditEntry>;
+
 export const KEY_STATES = [
   "submitted",
   "vetted",
@@ -121,11 +130,11 @@ export interface RegistryPort {
     nextCursor(): string | null;
   };
   getKey(pubkey: string): Promise<KeyDetailView>;
-  simulate(proposals: LimitProposal[], count: number): Promise<Json>;
-  allocate(count: number, by: Actor): Promise<{ batch: Json; keyCount: number }>;
-  listBatches(limit: number, before?: string): Promise<Json[]>;
-  review(): Promise<Json>;
-  audit(limit: number, before?: string): Promise<Json[]>;
+  simulate(proposals: LimitProposal[], count: number): Promise<SimulationView>;
+  allocate(count: number, by: Actor): Promise<{ batch: DepositBatchView; keyCount: number }>;
+  listBatches(limit: number, before?: string): Promise<DepositBatchSummaryView[]>;
+  review(): Promise<ReviewView>;
+  audit(limit: number, before?: string): Promise<AuditEntryView[]>;
   keysByState(): Promise<Record<string, number>>;
   operatorCounts(): Promise<{ active: number; inactive: number }>;
 }

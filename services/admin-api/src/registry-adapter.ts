@@ -5,6 +5,7 @@ import {
   type KeyState,
   type OperatorWithCounts,
   type Registry,
+  toDepositDataJson,
 } from "@poolkeeper/registry";
 import type { Store } from "@poolkeeper/store";
 // TODO(store index): import from "@poolkeeper/store" once its index.ts exports api-keys.ts and tokens.ts.
@@ -31,6 +32,14 @@ export function toWire(v: unknown): Json {
     return out;
   }
   return null;
+}
+
+/**
+ * A registry result in its wire shape: `toWire` turns Date, Uint8Array and bigint into strings;
+ * the route's response schema (fast-json-stringify) checks the shape when it is sent.
+ */
+function wire<T>(v: unknown): T {
+  return toWire(v) as unknown as T;
 }
 
 export function operatorView(o: OperatorWithCounts): OperatorView {
@@ -128,26 +137,33 @@ export function portFromRegistry(registry: Registry): RegistryPort {
       return detail;
     },
     async simulate(proposals, count) {
-      return toWire(await registry.simulateAllocation({ count, proposedLimits: proposals }));
+      return wire(await registry.simulateAllocation({ count, proposedLimits: proposals }));
     },
     async allocate(count, by) {
       const batch = await registry.allocate(count, by.actor);
-      return { batch: toWire(batch), keyCount: batch.keyCount };
+      // Each key's deposit data in the deposit_data.json format: ready for the deposit contract.
+      const out = {
+        ...batch,
+        keys: batch.keys.map((k) => ({ ...k, depositData: toDepositDataJson(k.depositData) })),
+      };
+      return { batch: wire(out), keyCount: batch.keyCount };
     },
     async listBatches(limit, before) {
       const list = await registry.listDepositBatches({
         limit,
         ...(before !== undefined ? { cursor: Number(before) } : {}),
       });
-      return list.map(toWire);
+      return list.map((b) => wire(b));
     },
     async review() {
-      return toWire(await registry.review());
+      return wire(await registry.review());
     },
     async audit(limit, before) {
-      return (await registry.listAudit({ limit, ...(before !== undefined ? { cursor: before } : {}) })).map(
-        toWire,
-      );
+      const entries = await registry.listAudit({
+        limit,
+        ...(before !== undefined ? { cursor: before } : {}),
+      });
+      return entries.map((e) => wire(e));
     },
     async keysByState() {
       const counts: Record<string, number> = {};

@@ -21,11 +21,27 @@ describe("admin-api edges (pglite)", () => {
     const id = r.json().data.id as number;
     const entries = depositEntries(5000, 3);
     expect(
-      (await h.app.inject({ method: "POST", url: `/v1/operators/${id}/keys`, headers: bearer(h.admin), payload: entries }))
-        .statusCode,
+      (
+        await h.app.inject({
+          method: "POST",
+          url: `/v1/operators/${id}/keys`,
+          headers: bearer(h.admin),
+          payload: entries,
+        })
+      ).statusCode,
     ).toBe(201);
-    await h.app.inject({ method: "POST", url: `/v1/operators/${id}/keys/vet`, headers: bearer(h.dao), payload: {} });
-    await h.app.inject({ method: "POST", url: "/v1/deposits/batches", headers: bearer(h.admin), payload: { count: 1 } });
+    await h.app.inject({
+      method: "POST",
+      url: `/v1/operators/${id}/keys/vet`,
+      headers: bearer(h.dao),
+      payload: {},
+    });
+    await h.app.inject({
+      method: "POST",
+      url: "/v1/deposits/batches",
+      headers: bearer(h.admin),
+      payload: { count: 1 },
+    });
     const list = JSON.parse(
       (await h.app.inject({ method: "GET", url: `/v1/keys?operator=${id}`, headers: bearer(h.admin) })).body,
     ) as { data: Record<string, unknown>[] };
@@ -34,7 +50,8 @@ describe("admin-api edges (pglite)", () => {
       const d = (
         await h.app.inject({ method: "GET", url: `/v1/keys/${String(k.key)}`, headers: bearer(h.admin) })
       ).json().data as Record<string, unknown>;
-      for (const f of ["id", "key", "depositSignature", "operatorId", "state", "used"]) expect(k[f]).toEqual(d[f]);
+      for (const f of ["id", "key", "depositSignature", "operatorId", "state", "used"])
+        expect(k[f]).toEqual(d[f]);
     }
     expect(list.data[0]!.depositSignature).toBe(`0x${entries[0]!.signature}`);
   });
@@ -50,7 +67,10 @@ describe("admin-api edges (pglite)", () => {
       payload: body,
     });
     expect(r.statusCode, r.body.slice(0, 300)).toBe(422);
-    const details = r.json().details as { failures: { index: number; field: string }[]; failedEntries?: number };
+    const details = r.json().details as {
+      failures: { index: number; field: string }[];
+      failedEntries?: number;
+    };
     expect(details.failures[0]).toMatchObject({ index: 0, field: "pubkey" });
     expect(details.failedEntries).toBe(10_000);
     // 10,001 entries: refused by the schema before the registry sees them.

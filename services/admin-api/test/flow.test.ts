@@ -132,6 +132,11 @@ describe.each(TEST_STORE_KINDS)("admin-api flow on %s", (kind) => {
     const batchKeys = batch.json().data.keys as { depositData: { pubkey: string } }[];
     expect(batchKeys).toHaveLength(4);
     const pk = batchKeys[0]!.depositData.pubkey;
+    // The batch hands out each key's deposit_data.json entry exactly as it was uploaded.
+    const uploaded = [...depositEntries(3000, 6), ...depositEntries(3100, 4)];
+    for (const k of batchKeys) {
+      expect(uploaded).toContainEqual(k.depositData);
+    }
     const key = await call("GET", `/v1/keys/${pk}`, h.dao);
     expect(key.status).toBe(200);
     expect(key.json().data.state).toBe("deposited");

@@ -3,6 +3,7 @@ import type { App, AppContext } from "../app.js";
 import { actorOf, principalOf } from "../auth.js";
 import type { RegistryPort } from "../port.js";
 import { envelope, errorResponses, Limit } from "../schemas.js";
+import { DepositBatch, DepositBatchSummary, Simulation } from "../schemas-review.js";
 import { TargetLimit } from "./operators.js";
 
 const Proposal = Type.Object(
@@ -30,7 +31,7 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
           },
           { additionalProperties: false },
         ),
-        response: { 200: envelope(Type.Unknown()), ...errorResponses(404, 422) },
+        response: { 200: envelope(Simulation), ...errorResponses(404, 422) },
       },
       config: { access: { roles: ["admin", "dao"] } },
     },
@@ -52,7 +53,7 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
           { count: Type.Integer({ minimum: 1, maximum: ctx.config.maxBatchSize }) },
           { additionalProperties: false },
         ),
-        response: { 201: envelope(Type.Unknown()), ...errorResponses(409, 422) },
+        response: { 201: envelope(DepositBatch), ...errorResponses(409, 422) },
       },
       config: { access: { roles: ["admin"] } },
     },
@@ -80,7 +81,7 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
           },
           { additionalProperties: false },
         ),
-        response: { 200: envelope(Type.Array(Type.Unknown())), ...errorResponses() },
+        response: { 200: envelope(Type.Array(DepositBatchSummary)), ...errorResponses() },
       },
       config: { access: { roles: ["admin", "dao"] } },
     },

@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import type { App, AppContext } from "../app.js";
 import type { RegistryPort } from "../port.js";
 import { envelope, errorResponses } from "../schemas.js";
+import { AuditEntry, Review } from "../schemas-review.js";
 
 export function reviewRoutes(app: App, registry: RegistryPort, _ctx: AppContext): void {
   app.get(
@@ -12,7 +13,7 @@ export function reviewRoutes(app: App, registry: RegistryPort, _ctx: AppContext)
         summary: "The DAO review: per-operator figures and the pool's concentration",
         description:
           "Per operator: vetted, deposited, active, exited, share of the pool's active validators, capacity left, target. Pool-wide: top-1 and top-5 share, Herfindahl-Hirschman index, Nakamoto coefficient at 1/3.",
-        response: { 200: envelope(Type.Unknown()), ...errorResponses() },
+        response: { 200: envelope(Review), ...errorResponses() },
       },
       config: { access: { roles: ["admin", "dao"] } },
     },
@@ -34,7 +35,7 @@ export function reviewRoutes(app: App, registry: RegistryPort, _ctx: AppContext)
           },
           { additionalProperties: false },
         ),
-        response: { 200: envelope(Type.Array(Type.Unknown())), ...errorResponses() },
+        response: { 200: envelope(Type.Array(AuditEntry)), ...errorResponses() },
       },
       config: { access: { roles: ["admin", "dao"] } },
     },
