@@ -144,7 +144,10 @@ export function ikmToLamportSK(ikm: Uint8Array, salt: Uint8Array): Uint8Array {
   return hkdf(ikm, salt, new Uint8Array(0), LAMPORT_CHUNKS * 32);
 }
 
-/** Scratch space for the 510 lamport public-key chunks (public values; reused, one thread). */
+/**
+ * Scratch space for the 510 lamport public-key chunks, reused (one per thread). Their hash is the
+ * child key's input material, so they are zeroed after each use.
+ */
 const lamportPKs = new Uint8Array(2 * LAMPORT_CHUNKS * 32);
 
 /** parent_SK_to_lamport_PK: the compressed lamport public key of child `index`. */
@@ -163,7 +166,9 @@ export function parentSKToLamportPK(parentSK: bigint, index: number): Uint8Array
   lamport1.fill(0);
   ikm.fill(0);
   notIkm.fill(0);
-  return sha256(pks);
+  const compressed = sha256(pks);
+  pks.fill(0);
+  return compressed;
 }
 
 let hkdfModRSalt0: Uint8Array | undefined;
