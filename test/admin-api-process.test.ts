@@ -84,9 +84,39 @@ describe("admin-api process", () => {
     expect(b.output()).toContain("--port");
   });
 
-  it("serves on PGlite in POOLKEEPER_DATA_DIR and stops on SIGTERM", async () => {
+  it("serves on PGlite in POOLKEEPER_DATA_DIR with a token from `poolkeeper tokens create`, stops on SIGTERM", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pk-admin-api-"));
     dirs.push(dir);
+    // The CLI creates the token (printed once on stdout) in the same data directory.
+    const cli = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "services/cli/src/main.ts",
+        "tokens",
+        "create",
+        "--role",
+        "admin",
+        "--label",
+        "e2e",
+      ],
+      { cwd: ROOT, env: { ...cleanEnv(), POOLKEEPER_DATA_DIR: dir }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let cliOut = "";
+    let cliErr = "";
+    cli.stdout?.on("data", (d: Buffer) => {
+      cliOut += d.toString();
+    });
+    cli.stderr?.on("data", (d: Buffer) => {
+      cliErr += d.toString();
+    });
+    expect(await exitCode(cli), cliErr).toBe(0);
+    const token = cliOut.trim();
+    expect(token).toMatch(/^pk_[A-Za-z0-9_-]{43}$/);
+    expect(cliErr).toContain("shown once");
+    expect(cliErr).not.toContain(token);
+
     const port = await freePort();
     const { child, output } = start(
       {
@@ -109,9 +139,15 @@ describe("admin-api process", () => {
     expect(ready, output()).toBe(200);
     const unauth = await fetch(`http://127.0.0.1:${port}/v1/operators`);
     expect(unauth.status).toBe(401);
+    const ok = await fetch(`http://127.0.0.1:${port}/v1/operators`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ data: [], meta: { count: 0 } });
     child.kill("SIGTERM");
     expect(await exitCode(child)).toBe(0);
     expect(output()).toContain("admin-api listening");
     expect(output()).toContain("admin-api stopping");
+    expect(output()).not.toContain(token);
   });
 });

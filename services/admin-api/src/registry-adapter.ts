@@ -72,6 +72,17 @@ export function keyView(k: KeyRecord): KeyView {
 }
 
 export function portFromRegistry(registry: Registry): RegistryPort {
+  // One read of the operators serves both gauges of a scrape.
+  let scrape: { at: number; ops: Promise<OperatorWithCounts[]> } | undefined;
+  const operatorsForMetrics = () => {
+    if (scrape === undefined || Date.now() - scrape.at > 1000) {
+      scrape = { at: Date.now(), ops: registry.listOperators() };
+      scrape.ops.catch(() => {
+        scrape = undefined;
+      });
+    }
+    return scrape.ops;
+  };
   return {
     async listOperators() {
       return (await registry.listOperators()).map(operatorView);
@@ -167,7 +178,7 @@ export function portFromRegistry(registry: Registry): RegistryPort {
     },
     async keysByState() {
       const counts: Record<string, number> = {};
-      for (const o of await registry.listOperators()) {
+      for (const o of await operatorsForMetrics()) {
         for (const [state, n] of Object.entries(o.keys)) {
           if (state === "total") continue;
           counts[state] = (counts[state] ?? 0) + n;
@@ -176,7 +187,7 @@ export function portFromRegistry(registry: Registry): RegistryPort {
       return counts;
     },
     async operatorCounts() {
-      const ops = await registry.listOperators();
+      const ops = await operatorsForMetrics();
       const active = ops.filter((o) => o.active).length;
       return { active, inactive: ops.length - active };
     },
