@@ -14,14 +14,20 @@ import { afterAll, describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const WC = "0x010000000000000000000000b9d7934878b5fb9610b3fe8a5e441e8fad7e293f";
 
-function start(
-  env: Record<string, string>,
-  args: string[] = [],
-): { child: ChildProcess; output: () => string } {
+/** This process's environment without the variables the tests set themselves. */
+function cleanEnv(): Record<string, string> {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith("POOLKEEPER_") && k !== "DATABASE_URL" && k !== "PORT") clean[k] = v;
   }
+  return clean;
+}
+
+function start(
+  env: Record<string, string>,
+  args: string[] = [],
+): { child: ChildProcess; output: () => string } {
+  const clean = cleanEnv();
   const child = spawn(process.execPath, ["--import", "tsx", "services/admin-api/src/main.ts", ...args], {
     cwd: ROOT,
     env: { ...clean, ...env },
