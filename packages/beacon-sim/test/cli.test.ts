@@ -2,7 +2,7 @@
  * The action behind `poolkeeper beacon-sim`: flags and scenario file in, a wall-clock sim out;
  * bad input names the flag and the reason.
  */
-import "../src/preset.js";
+import "./env-minimal.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -2,7 +2,7 @@
  * Every route the watcher and the oracle use, read back through @lodestar/api's own client over
  * real HTTP (JSON and SSZ).
  */
-import "../src/preset.js";
+import "./env-minimal.js";
 import { SecretKey } from "@chainsafe/blst";
 import { getClient, routes } from "@lodestar/api";
 import { ssz } from "@lodestar/types";

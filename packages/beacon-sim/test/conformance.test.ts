@@ -4,7 +4,7 @@
  * hex of a given length, boolean), status codes and meta headers of each sim response with the
  * recorded one, not the values.
  */
-import "../src/preset.js";
+import "./env-minimal.js";
 import { existsSync, readFileSync } from "node:fs";
 import { ssz } from "@lodestar/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

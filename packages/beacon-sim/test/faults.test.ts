@@ -2,7 +2,7 @@
  * Per-node faults switched at runtime (5xx, timeouts, slow answers, syncing, stuck behind), a fleet
  * of sims over one chain, streamed large lists, and no secret in any answer.
  */
-import "../src/preset.js";
+import "./env-minimal.js";
 import { SecretKey } from "@chainsafe/blst";
 import { getClient } from "@lodestar/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

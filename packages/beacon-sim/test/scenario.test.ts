@@ -3,7 +3,7 @@
  * or target), empty proposer slots, rewards and balances, slashings, exits, deposits, finality.
  * Read over HTTP through @lodestar/api's client where the watcher would.
  */
-import "../src/preset.js";
+import "./env-minimal.js";
 import { getClient } from "@lodestar/api";
 import type { deneb } from "@lodestar/types";
 import { describe, expect, it } from "vitest";
