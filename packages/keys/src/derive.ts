@@ -1,15 +1,15 @@
 import { createHash, hkdfSync } from "node:crypto";
 import { ValidationError } from "@poolkeeper/core";
+import { sha256Chunks32 } from "./sha256-32.js";
+
+export { sha256Chunks32 };
 
 /**
  * EIP-2333 key derivation and EIP-2334 paths.
  *
  * HKDF (RFC 5869) and the large hashes run in node:crypto. The 510 SHA-256 hashes of 32-byte
- * lamport chunks per child key use `sha256Chunks32` below: a SHA-256 specialised to one-block,
- * 32-byte messages. node:crypto costs ~1.2 µs per call in call overhead alone (0.30 ms per 255
- * chunks measured on this machine, against 0.10 ms for the specialised loop), and those hashes are
- * most of the derivation time. It is checked against node:crypto in the tests (random inputs) and by
- * the EIP-2333 intermediate vectors (every lamport value).
+ * lamport chunks per child key, most of the derivation time, use sha256Chunks32 (sha256-32.ts):
+ * node:crypto spends more on call overhead than on hashing at 32 bytes (see that file).
  */
 
 /** The order r of the BLS12-381 groups. Secret keys are in [1, r). */
@@ -18,94 +18,6 @@ export const BLS_CURVE_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bf
 const HKDF_MOD_R_L = 48;
 const LAMPORT_CHUNKS = 255;
 const FLIP_MASK = (1n << 256n) - 1n;
-
-// ---- SHA-256 of 32-byte messages (one padded block each) ----
-
-const K = Int32Array.from([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
-  0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
-  0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
-  0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-  0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
-  0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-  0xc67178f2,
-]);
-const IV = Int32Array.from([
-  0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-]);
-const W = new Int32Array(64);
-
-/**
- * out[32k..32k+32) = SHA-256(src[32k..32k+32)) for k in [0, count). `src` and `out` may not overlap.
- */
-export function sha256Chunks32(src: Uint8Array, out: Uint8Array, count: number): void {
-  if (src.length < count * 32 || out.length < count * 32)
-    throw new RangeError("sha256Chunks32: buffer too short");
-  for (let k = 0; k < count; k++) {
-    const so = k * 32;
-    for (let i = 0; i < 8; i++) {
-      const p = so + i * 4;
-      W[i] = (src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!;
-    }
-    // Padding of a 256-bit message: 0x80, zeros, the bit length 256.
-    W[8] = 0x80000000;
-    W[9] = 0;
-    W[10] = 0;
-    W[11] = 0;
-    W[12] = 0;
-    W[13] = 0;
-    W[14] = 0;
-    W[15] = 256;
-    for (let i = 16; i < 64; i++) {
-      const w15 = W[i - 15]!;
-      const w2 = W[i - 2]!;
-      const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
-      const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
-      W[i] = (W[i - 16]! + s0 + W[i - 7]! + s1) | 0;
-    }
-    let a = IV[0]!;
-    let b = IV[1]!;
-    let c = IV[2]!;
-    let d = IV[3]!;
-    let e = IV[4]!;
-    let f = IV[5]!;
-    let g = IV[6]!;
-    let h = IV[7]!;
-    for (let i = 0; i < 64; i++) {
-      const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      const ch = (e & f) ^ (~e & g);
-      const t1 = (h + s1 + ch + K[i]! + W[i]!) | 0;
-      const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-      const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = (s0 + maj) | 0;
-      h = g;
-      g = f;
-      f = e;
-      e = (d + t1) | 0;
-      d = c;
-      c = b;
-      b = a;
-      a = (t1 + t2) | 0;
-    }
-    const o = so;
-    writeU32(out, o, (a + IV[0]!) | 0);
-    writeU32(out, o + 4, (b + IV[1]!) | 0);
-    writeU32(out, o + 8, (c + IV[2]!) | 0);
-    writeU32(out, o + 12, (d + IV[3]!) | 0);
-    writeU32(out, o + 16, (e + IV[4]!) | 0);
-    writeU32(out, o + 20, (f + IV[5]!) | 0);
-    writeU32(out, o + 24, (g + IV[6]!) | 0);
-    writeU32(out, o + 28, (h + IV[7]!) | 0);
-  }
-}
-
-function writeU32(out: Uint8Array, p: number, v: number): void {
-  out[p] = v >>> 24;
-  out[p + 1] = v >>> 16;
-  out[p + 2] = v >>> 8;
-  out[p + 3] = v;
-}
 
 // ---- helpers ----
 
