@@ -438,6 +438,21 @@ export class NodeApi {
           meta: { executionOptimistic: false, finalized: this.isFinalizedSlot(c.startSlot(epoch + 1)) },
         };
       },
+      getBlockRewards: async ({ blockId }) => {
+        const b = this.resolveBlock(blockId);
+        const r = b.rewards;
+        return {
+          data: {
+            proposerIndex: b.message.proposerIndex,
+            total: r.attestations + r.syncAggregate + r.proposerSlashings + r.attesterSlashings,
+            attestations: r.attestations,
+            syncAggregate: r.syncAggregate,
+            proposerSlashings: r.proposerSlashings,
+            attesterSlashings: r.attesterSlashings,
+          },
+          meta: { executionOptimistic: false, finalized: this.isFinalizedSlot(b.slot) },
+        };
+      },
       getSyncCommitteeRewards: async ({ blockId, validatorIds }) => {
         const b = this.resolveBlock(blockId);
         const rewards = c.syncRewardsOfBlock(b.slot) ?? [];

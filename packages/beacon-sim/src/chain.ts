@@ -121,6 +121,13 @@ export interface StoredBlock {
   bodyRoot: Uint8Array;
   /** Sync committee members (positions) that took part, with the per-member reward. */
   syncParticipantReward: number;
+  /** The proposer's reward for this block, by source (gwei), as /eth/v1/beacon/rewards/blocks answers. */
+  rewards: {
+    attestations: number;
+    syncAggregate: number;
+    proposerSlashings: number;
+    attesterSlashings: number;
+  };
 }
 
 export interface Snapshot {
@@ -938,8 +945,9 @@ export class SimChain extends EventEmitter {
     this.exitSetAt[i] = epoch + 1;
   }
 
-  private slash(i: number, epoch: number, whistleblower: number): void {
-    if ((this.slashedAt[i] ?? FAR) !== FAR) return;
+  /** Slashes i; returns the whistleblower (= proposer) reward. */
+  private slash(i: number, epoch: number, whistleblower: number): number {
+    if ((this.slashedAt[i] ?? FAR) !== FAR) return 0;
     this.initiateExit(i, epoch);
     this.slashedAt[i] = epoch + 1;
     this.withdrawableEpoch[i] = Math.max(this.withdrawableEpoch[i] ?? 0, epoch + EPOCHS_PER_SLASHINGS_VECTOR);
@@ -948,8 +956,9 @@ export class SimChain extends EventEmitter {
       0,
       (this.balances[i] ?? 0) - Math.floor(eff / MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX),
     );
-    this.balances[whistleblower] =
-      (this.balances[whistleblower] ?? 0) + Math.floor(eff / WHISTLEBLOWER_REWARD_QUOTIENT);
+    const reward = Math.floor(eff / WHISTLEBLOWER_REWARD_QUOTIENT);
+    this.balances[whistleblower] = (this.balances[whistleblower] ?? 0) + reward;
+    return reward;
   }
 
   /** Domain for voluntary exits (EIP-7044: capella fork version from deneb on). */
@@ -1008,6 +1017,12 @@ export class SimChain extends EventEmitter {
   private storeBlock(
     b: { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array },
     syncParticipantReward: number,
+    rewards: StoredBlock["rewards"] = {
+      attestations: 0,
+      syncAggregate: 0,
+      proposerSlashings: 0,
+      attesterSlashings: 0,
+    },
   ): StoredBlock {
     const stored: StoredBlock = {
       slot: b.message.slot,
@@ -1016,6 +1031,7 @@ export class SimChain extends EventEmitter {
       signature: this.signature,
       bodyRoot: b.bodyRoot,
       syncParticipantReward,
+      rewards,
     };
     this.blocks.set(stored.slot, stored);
     this.blocksByRoot.set(Buffer.from(stored.root).toString("hex"), stored);
@@ -1225,9 +1241,13 @@ export class SimChain extends EventEmitter {
       }
     }
     this.pending = keep;
-    let proposerReward = Math.floor(
+    const attestationReward = Math.floor(
       proposerNumerator / (((WEIGHT_DENOMINATOR - PROPOSER_WEIGHT) * WEIGHT_DENOMINATOR) / PROPOSER_WEIGHT),
     );
+    let proposerReward = attestationReward;
+    let syncReward = 0;
+    let proposerSlashingReward = 0;
+    let attesterSlashingReward = 0;
 
     // Exits and slashings.
     const exits: phase0.SignedVoluntaryExit[] = [];
@@ -1247,9 +1267,14 @@ export class SimChain extends EventEmitter {
         this.initiateExit(v, epoch);
       } else {
         if ((this.slashedAt[v] ?? FAR) !== FAR) continue;
-        if (op.kind === "proposer-slashing") proposerSlashings.push(this.fakeProposerSlashing(v, slot));
-        else attesterSlashings.push(this.fakeAttesterSlashing(v, slot));
-        this.slash(v, epoch, proposer);
+        const whistleblowerReward = this.slash(v, epoch, proposer);
+        if (op.kind === "proposer-slashing") {
+          proposerSlashings.push(this.fakeProposerSlashing(v, slot));
+          proposerSlashingReward += whistleblowerReward;
+        } else {
+          attesterSlashings.push(this.fakeAttesterSlashing(v, slot));
+          attesterSlashingReward += whistleblowerReward;
+        }
       }
     }
     for (const ex of this.poolExits.splice(0)) {
@@ -1312,11 +1337,12 @@ export class SimChain extends EventEmitter {
       if (on) {
         bits.set(k, true);
         this.balances[v] = (this.balances[v] ?? 0) + participantReward;
-        proposerReward += perParticipantProposer;
+        syncReward += perParticipantProposer;
       } else {
         this.balances[v] = Math.max(0, (this.balances[v] ?? 0) - participantReward);
       }
     }
+    proposerReward += syncReward;
     this.balances[proposer] = (this.balances[proposer] ?? 0) + proposerReward;
 
     const built = this.buildBlockMessage(
@@ -1336,7 +1362,12 @@ export class SimChain extends EventEmitter {
       this.proposedIn.set(epoch, set);
     }
     set.add(proposer);
-    return this.storeBlock(built, participantReward);
+    return this.storeBlock(built, participantReward, {
+      attestations: attestationReward,
+      syncAggregate: syncReward,
+      proposerSlashings: proposerSlashingReward,
+      attesterSlashings: attesterSlashingReward,
+    });
   }
 
   private attestationData(

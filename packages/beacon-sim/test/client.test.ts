@@ -243,6 +243,10 @@ describe("duties, rewards, liveness", () => {
       [...Array(8).keys()].map((k) => 80 + k).find((s) => sim.chain.blockAt(s) !== undefined) ?? 80;
     const sr = (await api.beacon.getSyncCommitteeRewards({ blockId: slot, validatorIds: [] })).value();
     expect(sr.length).toBeGreaterThan(0);
+    const br = (await api.beacon.getBlockRewards({ blockId: slot })).value();
+    expect(br.proposerIndex).toBe(sim.chain.blockAt(slot)?.message.proposerIndex);
+    expect(br.attestations).toBeGreaterThan(0);
+    expect(br.total).toBe(br.attestations + br.syncAggregate + br.proposerSlashings + br.attesterSlashings);
     const live = (await api.validator.getLiveness({ epoch: 10, indices: [0, 47, 48, 63] })).value();
     expect(live).toEqual([
       { index: 0, isLive: true },

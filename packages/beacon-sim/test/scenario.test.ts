@@ -173,6 +173,8 @@ describe("slashings, exits, deposits, finality", () => {
         b.message.body.proposerSlashings.some((s) => s.signedHeader1.message.proposerIndex === 8),
       ),
     ).toBe(true);
+    const withSlashing = blocks.find((b) => b.message.body.attesterSlashings.length > 0);
+    expect(withSlashing?.rewards.attesterSlashings).toBe(32e9 / 512);
     expect(chain.statusAt(7, 3)).toBe("active_ongoing");
     expect(chain.statusAt(7, 4)).toBe("active_slashed");
     expect(chain.validatorAt(7, 4).slashed).toBe(true);
