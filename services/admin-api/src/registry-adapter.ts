@@ -7,9 +7,7 @@ import {
   type Registry,
   toDepositDataJson,
 } from "@poolkeeper/registry";
-import type { Store } from "@poolkeeper/store";
-// TODO(store index): import from "@poolkeeper/store" once its index.ts exports api-keys.ts and tokens.ts.
-import { keyListPages } from "../../../packages/store/src/api-keys.js";
+import { keyListPages, type Store } from "@poolkeeper/store";
 import type { Json, KeyDetailView, KeyView, OperatorView, RegistryPort } from "./port.js";
 
 /**

@@ -1,6 +1,4 @@
-import type { Queryable } from "@poolkeeper/store";
-// TODO(store index): import from "@poolkeeper/store" once its index.ts exports tokens.ts.
-import { findApiToken, touchApiToken } from "../../../packages/store/src/tokens.js";
+import { findApiToken, type Queryable, touchApiToken } from "@poolkeeper/store";
 import type { Principal, TokenVerifier } from "./auth.js";
 
 /** Verify bearer tokens against the api_tokens table (by sha256; never logs the token). */

@@ -2,13 +2,12 @@ import { type Env, type Logger, loadConfig } from "@poolkeeper/core";
 import { openStore, type Store } from "@poolkeeper/store";
 import { STORE_ENV } from "./config.js";
 
-// TODO(store index): import from "@poolkeeper/store" once its index.ts exports tokens.ts.
 export {
   type ApiTokenInfo,
   createApiToken,
   listApiTokens,
   revokeApiToken,
-} from "../../../packages/store/src/tokens.js";
+} from "@poolkeeper/store";
 
 /** Open (and migrate) the database named by DATABASE_URL, else PGlite in POOLKEEPER_DATA_DIR. */
 export async function openStoreFromEnv(env: Env, logger?: Logger): Promise<Store> {

@@ -1,7 +1,5 @@
-import { TEST_STORE_KINDS } from "@poolkeeper/store";
+import { createApiToken, listApiTokens, revokeApiToken, TEST_STORE_KINDS } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// TODO(store index): import from "@poolkeeper/store" once its index.ts exports tokens.ts.
-import { createApiToken, listApiTokens, revokeApiToken } from "../../../packages/store/src/tokens.js";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";
 
 describe.each(TEST_STORE_KINDS)("admin-api basics on %s", (kind) => {

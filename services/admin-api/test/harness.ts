@@ -1,8 +1,6 @@
 import { Writable } from "node:stream";
 import { createLogger } from "@poolkeeper/core";
-import { createTestStore, type StoreKind, type TestStore } from "@poolkeeper/store";
-// TODO(store index): import from "@poolkeeper/store" once its index.ts exports tokens.ts.
-import { createApiToken } from "../../../packages/store/src/tokens.js";
+import { createApiToken, createTestStore, type StoreKind, type TestStore } from "@poolkeeper/store";
 import type { AdminApiConfig, App } from "../src/index.js";
 import { buildApp } from "../src/index.js";
 import { registryPort } from "../src/registry-adapter.js";

@@ -9,8 +9,7 @@ export function register(program: Command): void {
     )
     .option("--port <port>", "TCP port (default: PORT or 3000)")
     .action(async (opts: { port?: string }) => {
-      // TODO(cli deps): import("@poolkeeper/admin-api") once services/cli/package.json depends on it.
-      const { runAdminApiProcess } = await import("../../../admin-api/src/index.js");
+      const { runAdminApiProcess } = await import("@poolkeeper/admin-api");
       await runAdminApiProcess(process.env, opts.port !== undefined ? ["--port", opts.port] : []);
     });
 }

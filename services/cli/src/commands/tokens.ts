@@ -4,8 +4,7 @@ import type { Command } from "commander";
  * `poolkeeper tokens create|list|revoke`: bearer tokens of the admin API. A new token is printed
  * once, on stdout, and never again (only its sha256 is stored).
  */
-// TODO(cli deps): import("@poolkeeper/admin-api") once services/cli/package.json depends on it.
-const adminApi = () => import("../../../admin-api/src/index.js");
+const adminApi = () => import("@poolkeeper/admin-api");
 
 type AdminApi = Awaited<ReturnType<typeof adminApi>>;
 type Store = Awaited<ReturnType<AdminApi["openStoreFromEnv"]>>;
