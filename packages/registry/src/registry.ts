@@ -85,6 +85,11 @@ export interface RegistryDeps {
   logger?: Logger;
 }
 
+export interface RegistryOptions {
+  /** Deposit signatures verified per BLS batch on upload (default 256; 1 = one by one). */
+  verifyBatchSize?: number;
+}
+
 /** Most deposits in one batch. */
 export const MAX_ALLOCATION = 100_000;
 /** Default and largest page of streamKeys' database reads. */
@@ -189,8 +194,9 @@ export class Registry {
   readonly store: Store;
   readonly settings: PoolSettings;
   readonly logger: Logger | undefined;
+  readonly options: RegistryOptions;
 
-  constructor(deps: RegistryDeps, settings: PoolSettings) {
+  constructor(deps: RegistryDeps, settings: PoolSettings, options: RegistryOptions = {}) {
     if (
       !(settings.withdrawalCredentials instanceof Uint8Array) ||
       settings.withdrawalCredentials.length !== 32
@@ -203,6 +209,7 @@ export class Registry {
     this.store = deps.store;
     this.logger = deps.logger;
     this.settings = settings;
+    this.options = options;
   }
 
   // ------------------------------------------------------------ operators
@@ -413,6 +420,7 @@ export class Registry {
     const { entries, failures } = await checkUpload(depositDataJson, {
       network: this.settings.network,
       withdrawalCredentials: this.settings.withdrawalCredentials,
+      ...(this.options.verifyBatchSize === undefined ? {} : { batchSize: this.options.verifyBatchSize }),
     });
     // None already known, for any operator: one query for every parseable pubkey of the upload.
     const pubkeys: { index: number; pubkey: Uint8Array }[] = [];
@@ -933,6 +941,10 @@ export class Registry {
   }
 }
 
-export function createRegistry(deps: RegistryDeps, settings: PoolSettings): Registry {
-  return new Registry(deps, settings);
+export function createRegistry(
+  deps: RegistryDeps,
+  settings: PoolSettings,
+  options?: RegistryOptions,
+): Registry {
+  return new Registry(deps, settings, options);
 }

@@ -478,9 +478,10 @@ export async function insertDepositBatch(
 
 /**
  * Mark the oldest vetted keys of each operator deposited into `batchId`: `counts[i]` keys of
- * `operatorIds[i]`, positions in operator order then upload order. One statement. Returns the
- * keys in batch order; fewer than asked means another writer got there first (the caller rolls
- * back).
+ * `operatorIds[i]`, positions in operator order then upload order. Two statements: pick the keys
+ * (with their deposit data) by index range per operator, then update them by primary key. Returns
+ * the keys in batch order; fewer than asked means another writer got there first (the caller
+ * rolls back).
  */
 export async function depositVettedKeys(
   db: Queryable,
@@ -488,22 +489,32 @@ export async function depositVettedKeys(
   operatorIds: readonly number[],
   counts: readonly number[],
 ): Promise<KeyRow[]> {
-  const r = await db.query<KeyDbRow>(
-    `WITH pick AS (
-       SELECT k.id, (row_number() OVER (ORDER BY a.ord, k.id) - 1)::int AS pos
-       FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS a(op, n, ord)
-       CROSS JOIN LATERAL (
-         SELECT id FROM keys WHERE operator_id = a.op AND state = 'vetted' ORDER BY id LIMIT a.n
-       ) k
-     )
-     UPDATE keys SET state = 'deposited', deposit_batch_id = $1, deposit_position = pick.pos
-     FROM pick WHERE keys.id = pick.id AND keys.state = 'vetted'
-     RETURNING ${KEY_COLS.split(",")
-       .map((c) => `keys.${c.trim()}`)
-       .join(", ")}`,
-    [batchId, operatorIds, counts],
+  const picked = await db.query<KeyDbRow>(
+    `SELECT ${KEY_COLS.split(",")
+      .map((c) => `k.${c.trim()}`)
+      .join(", ")}
+     FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS a(op, n, ord)
+     CROSS JOIN LATERAL (
+       SELECT * FROM keys WHERE operator_id = a.op AND state = 'vetted' ORDER BY id LIMIT a.n
+     ) k
+     ORDER BY a.ord, k.id`,
+    [operatorIds, counts],
   );
-  return r.rows.map(keyFromRow).sort((a, b) => (a.depositPosition ?? 0) - (b.depositPosition ?? 0));
+  const keys = picked.rows.map(keyFromRow);
+  const ids = keys.map((k) => k.id);
+  const updated = await db.query(
+    `UPDATE keys SET state = 'deposited', deposit_batch_id = $1, deposit_position = u.pos - 1
+     FROM unnest($2::int[]) WITH ORDINALITY AS u(id, pos)
+     WHERE keys.id = u.id AND keys.state = 'vetted'`,
+    [batchId, ids],
+  );
+  if (updated.rowCount !== keys.length) return [];
+  keys.forEach((k, i) => {
+    k.state = "deposited";
+    k.depositBatchId = batchId;
+    k.depositPosition = i;
+  });
+  return keys;
 }
 
 export async function findDepositBatch(db: Queryable, id: number): Promise<DepositBatchRow | undefined> {

@@ -140,6 +140,19 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
     await expect(store.query("UPDATE key_events SET actor = 'mallory'")).rejects.toThrow(/append-only/);
     await expect(store.query("DELETE FROM key_events")).rejects.toThrow(/append-only/);
     await expect(
+      inTx(
+        "INSERT INTO key_events (key_id, from_state, to_state, actor) VALUES ($1, 'vetted', 'exited', 'mallory')",
+        [keyId],
+      ),
+    ).rejects.toThrow(/written by the keys triggers only/);
+    await expect(store.query("DELETE FROM deposit_batches")).rejects.toThrow(/append-only/);
+    await expect(
+      inTx(
+        "UPDATE keys SET state = 'deposited', deposit_batch_id = 999999, deposit_position = 0 WHERE operator_id = $1 AND state = 'submitted'",
+        [op],
+      ),
+    ).rejects.toThrow(/not an allowed transition/);
+    await expect(
       store.query("INSERT INTO audit_log (actor, action) VALUES ('a', 'b')"),
     ).resolves.toBeDefined();
     await expect(store.query("DELETE FROM audit_log")).rejects.toThrow(/append-only/);
