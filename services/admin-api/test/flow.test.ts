@@ -255,3 +255,60 @@ describe.each(TEST_STORE_KINDS)("admin-api flow on %s", (kind) => {
     expect(text).not.toMatch(/Bearer /);
   });
 });
+
+describe.each(TEST_STORE_KINDS)("concurrent deposit batches on %s", (kind) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness(kind);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("never hands out one key twice", async () => {
+    const entries = depositEntries(7000, 24);
+    for (let o = 0; o < 3; o++) {
+      const r = await h.app.inject({
+        method: "POST",
+        url: "/v1/operators",
+        headers: bearer(h.admin),
+        payload: operatorBody({ vettedLimit: 8 }),
+      });
+      const id = r.json().data.id as number;
+      const up = await h.app.inject({
+        method: "POST",
+        url: `/v1/operators/${id}/keys`,
+        headers: bearer(h.admin),
+        payload: entries.slice(o * 8, o * 8 + 8),
+      });
+      expect(up.statusCode, up.body).toBe(201);
+      await h.app.inject({
+        method: "POST",
+        url: `/v1/operators/${id}/keys/vet`,
+        headers: bearer(h.dao),
+        payload: {},
+      });
+    }
+    // 15 concurrent requests for 2 keys each over 24 vetted keys: 12 succeed, the rest find no capacity.
+    const results = await Promise.all(
+      Array.from({ length: 15 }, () =>
+        h.app.inject({
+          method: "POST",
+          url: "/v1/deposits/batches",
+          headers: bearer(h.admin),
+          payload: { count: 2 },
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.statusCode === 201);
+    const refused = results.filter((r) => r.statusCode !== 201);
+    expect(ok).toHaveLength(12);
+    for (const r of refused) expect(r.json().code, r.body).toBe("ERR_NO_CAPACITY");
+    const pubkeys = ok.flatMap((r) =>
+      (r.json().data.keys as { depositData: { pubkey: string } }[]).map((k) => k.depositData.pubkey),
+    );
+    expect(pubkeys).toHaveLength(24);
+    expect(new Set(pubkeys).size).toBe(24);
+    expect(new Set(pubkeys)).toEqual(new Set(entries.map((e) => e.pubkey)));
+  });
+});

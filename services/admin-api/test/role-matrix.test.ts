@@ -242,5 +242,15 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
       headers: bearer(h.admin),
     });
     expect(key.statusCode).toBe(404);
+    // B's key named under A's path: not A's key, so not removed.
+    const bKey = keysB[0]!.pubkey;
+    const sneaky = await h.app.inject({
+      method: "DELETE",
+      url: `/v1/operators/${a}/keys/${bKey}`,
+      headers: bearer(opA),
+    });
+    expect([403, 404]).toContain(sneaky.statusCode);
+    const still = await h.app.inject({ method: "GET", url: `/v1/keys/${bKey}`, headers: bearer(h.admin) });
+    expect(still.json().data.state).not.toBe("removed");
   });
 });
