@@ -61,7 +61,11 @@ try {
     const indices = Array.from({ length: size }, (_, i) => i * Math.floor(simN / size));
     const reader = new EpochDutiesReader(pool);
     const t = performance.now();
-    const d = await reader.epochDuties(ready.epoch, { validators: indices });
+    const phases: string[] = [];
+    const d = await reader.epochDuties(ready.epoch, {
+      validators: indices,
+      onPhase: (name, ms) => phases.push(`${name} ${(ms / 1000).toFixed(2)}`),
+    });
     const total = performance.now() - t;
     const perValidator = countsByValidator(d);
     let agg = emptyAggregate();
@@ -74,6 +78,7 @@ try {
         `${d.proposals.length} proposals, ${d.sync.length} sync members; pool CSM ${s.csm?.toFixed(4)} vs network ${n.csm?.toFixed(4)}; ` +
         `sources ${d.sources.committees}/${d.sources.proposers}; client peak RSS ${peakRss()}`,
     );
+    console.log(`  phases (s): ${phases.join(", ")}`);
   }
 
   // pubkey → index: chunked POST vs one GET per key

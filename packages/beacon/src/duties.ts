@@ -11,7 +11,6 @@
  */
 import type { ApiClient } from "@lodestar/api";
 import { toHex0x } from "@poolkeeper/core";
-import { z } from "zod";
 import { BeaconError, BeaconErrorCode, invalidResponse } from "./errors.js";
 import {
   type BeaconNodePool,
@@ -26,7 +25,7 @@ import {
   type ShufflingParams,
   stateCanShuffle,
 } from "./shuffling.js";
-import { getBalances, getValidators, type ValidatorStatus } from "./validators.js";
+import { getBalances, getStatusExceptions, type ValidatorStatus } from "./validators.js";
 
 export interface AttestationRewards {
   source: bigint;
@@ -120,6 +119,8 @@ export interface EpochDutiesOptions {
   balances?: boolean;
   /** Parallel block requests (default 8). */
   concurrency?: number;
+  /** Called with each phase's duration (benchmarks, metrics). */
+  onPhase?: (phase: string, ms: number) => void;
 }
 
 export function emptyAggregate(): DutyAggregate {
@@ -156,23 +157,41 @@ interface StateView {
   nextSyncCommittee: Uint8Array[];
 }
 
-const SignedDecimal = z
-  .string()
-  .regex(/^-?\d+(\.\d+)?$/, "not a decimal number")
-  .transform((s) => BigInt(s.split(".")[0] as string));
-const RewardsJson = z.object({
-  data: z.object({
-    total_rewards: z.array(
-      z.object({
-        validator_index: z.string().regex(/^\d+$/),
-        head: SignedDecimal,
-        target: SignedDecimal,
-        source: SignedDecimal,
-        inactivity: SignedDecimal.optional(),
-      }),
-    ),
-  }),
-});
+const SIGNED_DECIMAL = /^-?\d{1,20}(\.\d+)?$/;
+
+/** A reward value read as signed gwei; a decimal fraction (some clients) is truncated toward zero. */
+export function parseSignedGwei(v: unknown, field: string): bigint {
+  if (typeof v !== "string" || !SIGNED_DECIMAL.test(v))
+    throw invalidResponse("attestation rewards", `${field} is not a decimal number`);
+  const dot = v.indexOf(".");
+  return BigInt(dot === -1 ? v : v.slice(0, dot));
+}
+
+/** Validate the rewards answer by hand (hundreds of thousands of entries; a schema per entry is slow). */
+export function parseAttestationRewards(
+  json: unknown,
+  asked: ReadonlySet<string>,
+): Array<[number, AttestationRewards]> {
+  const list = (json as { data?: { total_rewards?: unknown } } | null)?.data?.total_rewards;
+  if (!Array.isArray(list)) throw invalidResponse("attestation rewards", "data.total_rewards is not a list");
+  const out: Array<[number, AttestationRewards]> = [];
+  for (const t of list as Array<Record<string, unknown>>) {
+    const vi = t?.validator_index;
+    if (typeof vi !== "string" || !/^\d{1,10}$/.test(vi))
+      throw invalidResponse("attestation rewards", "validator_index is not an index");
+    if (!asked.has(vi)) throw invalidResponse("attestation rewards", `validator ${vi} was not asked for`);
+    out.push([
+      Number(vi),
+      {
+        source: parseSignedGwei(t.source, "source"),
+        target: parseSignedGwei(t.target, "target"),
+        head: parseSignedGwei(t.head, "head"),
+        inactivity: t.inactivity === undefined ? 0n : parseSignedGwei(t.inactivity, "inactivity"),
+      },
+    ]);
+  }
+  return out;
+}
 
 async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(xs.length);
@@ -451,6 +470,12 @@ export class EpochDutiesReader {
     // the inclusion window of epoch E ends with the last slot of E+1: E+2 must be finalized
     const minFinalizedEpoch = requireFinalized ? epoch + 2 : undefined;
     const first = epoch * S;
+    let tPhase = performance.now();
+    const phase = (name: string): void => {
+      const now = performance.now();
+      opts.onPhase?.(name, now - tPhase);
+      tPhase = now;
+    };
     const slots = Array.from({ length: 2 * S }, (_, k) => first + k);
     const fetched = await mapLimit(slots, opts.concurrency ?? 8, (s) =>
       this.block(s, requireFinalized, minFinalizedEpoch),
@@ -483,6 +508,7 @@ export class EpochDutiesReader {
       return null;
     };
 
+    phase("blocks");
     // committees
     const stateCache: { state?: StateView } = {};
     let committeesSource: "api" | "state" = "api";
@@ -499,6 +525,7 @@ export class EpochDutiesReader {
       committeesSource = "state";
     }
     const { cps, committees } = cm;
+    phase("committees");
 
     // duty position of every active validator
     let maxIndex = 0;
@@ -580,7 +607,7 @@ export class EpochDutiesReader {
       const s = inclSlot[v] as number;
       const ds = dutySlot[v] as number;
       const corr = (1 + (flags[v]! & 1) + ((flags[v]! >> 1) & 1)) / 3;
-      const opt = s - (nextBlockSlotAfter(ds) ?? s) + 1;
+      const opt = s - (nextAfter.get(ds) ?? s) + 1;
       return { corr, opt };
     };
     // optimal delay per duty slot (cheap lookup)
@@ -599,6 +626,7 @@ export class EpochDutiesReader {
       network.attEffectivenessSum += corr / opt;
     }
 
+    phase("attestations");
     // proposers
     const { proposers, source: proposersSource } = await this.proposers(
       epoch,
@@ -609,6 +637,7 @@ export class EpochDutiesReader {
     const pool = new Set(opts.validators);
     const proposals = await this.toProposals(epoch, proposers, blocks, pool, network);
 
+    phase("proposers");
     // sync committee
     const syncCommittee = await this.syncCommittee(epoch, minFinalizedEpoch, stateCache);
     const syncAssigned = new Map<number, number>();
@@ -631,11 +660,13 @@ export class EpochDutiesReader {
       .sort((a, b) => a[0] - b[0])
       .map(([v, assigned]) => ({ validatorIndex: v, assigned, included: syncIncluded.get(v) ?? 0 }));
 
+    phase("sync");
     // pool attestations (+ rewards)
     const rewards =
       opts.rewards === false
         ? null
         : await this.attestationRewards(epoch, opts.validators, minFinalizedEpoch);
+    phase("rewards");
     const attestations: AttestationDuty[] = [];
     for (const v of opts.validators) {
       if (v >= n || dutySlot[v] === -1) continue;
@@ -657,8 +688,10 @@ export class EpochDutiesReader {
       });
     }
 
+    phase("pool attestations");
     const validators =
       opts.balances === false ? [] : await this.validatorStates(epoch, opts.validators, minFinalizedEpoch);
+    phase("balances and statuses");
     const poolEvents = events.filter((e) => pool.has(e.validatorIndex));
     return {
       epoch,
@@ -742,65 +775,59 @@ export class EpochDutiesReader {
     minFinalizedEpoch: number | undefined,
   ): Promise<Map<number, AttestationRewards> | null> {
     const out = new Map<number, AttestationRewards>();
-    for (let i = 0; i < indices.length; i += 50_000) {
-      const chunk = indices.slice(i, i + 50_000).map(String);
-      const asked = new Set(chunk);
-      let r: z.infer<typeof RewardsJson> | null;
-      try {
-        r = await this.pool.requestJson(
+    const chunks: string[][] = [];
+    for (let i = 0; i < indices.length; i += 25_000) chunks.push(indices.slice(i, i + 25_000).map(String));
+    let missing = false;
+    try {
+      await mapLimit(chunks, 4, async (chunk) => {
+        const asked = new Set(chunk);
+        const r = await this.pool.requestJson(
           `attestation rewards of epoch ${epoch}`,
           `eth/v1/beacon/rewards/attestations/${epoch}`,
-          RewardsJson,
-          {
-            method: "POST",
-            body: chunk,
-            minFinalizedEpoch,
-          },
+          (json) => parseAttestationRewards(json, asked),
+          { method: "POST", body: chunk, minFinalizedEpoch },
         );
-      } catch (e) {
-        if (e instanceof BeaconError && e.code === BeaconErrorCode.unavailable) return null;
-        throw e;
-      }
-      if (r === null) return null;
-      for (const t of r.data.total_rewards) {
-        if (!asked.has(t.validator_index))
-          throw invalidResponse("attestation rewards", `validator ${t.validator_index} was not asked for`);
-        out.set(Number(t.validator_index), {
-          source: t.source,
-          target: t.target,
-          head: t.head,
-          inactivity: t.inactivity ?? 0n,
-        });
-      }
+        if (r === null) missing = true;
+        else for (const [v, rw] of r) out.set(v, rw);
+      });
+    } catch (e) {
+      if (e instanceof BeaconError && e.code === BeaconErrorCode.unavailable) return null;
+      throw e;
     }
-    return out;
+    return missing ? null : out;
   }
 
+  /**
+   * Balances at the start and end of the epoch (two small POSTs) and the statuses at its end: only
+   * validators not active_ongoing are listed by the node, every other one is active_ongoing.
+   */
   private async validatorStates(
     epoch: number,
     indices: readonly number[],
     minFinalizedEpoch: number | undefined,
   ): Promise<ValidatorEpochState[]> {
     const S = this.S;
-    const start = await getBalances(this.pool, indices, { stateId: epoch * S, minFinalizedEpoch }).catch(
-      () => null,
-    );
-    let end: Awaited<ReturnType<typeof getValidators>> | null = null;
-    try {
-      end = await getValidators(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch });
-    } catch (e) {
-      if (!(e instanceof BeaconError && e.code === BeaconErrorCode.unavailable)) throw e;
-    }
-    const endBy = new Map((end ?? []).map((v) => [v.index, v]));
+    const soft = <T>(p: Promise<T>): Promise<T | null> =>
+      p.catch((e: unknown) => {
+        if (e instanceof BeaconError && e.code === BeaconErrorCode.unavailable) return null;
+        throw e;
+      });
+    const [start, end, exceptions] = await Promise.all([
+      soft(getBalances(this.pool, indices, { stateId: epoch * S, minFinalizedEpoch })),
+      soft(getBalances(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
+      soft(getStatusExceptions(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
+    ]);
+    const exBy = new Map((exceptions ?? []).map((v) => [v.index, v]));
     return indices.map((v) => {
-      const e = endBy.get(v);
+      const e = exBy.get(v);
+      const known = exceptions !== null;
       return {
         validatorIndex: v,
-        status: e?.status ?? null,
-        slashed: e?.slashed ?? null,
+        status: e?.status ?? (known ? "active_ongoing" : null),
+        slashed: e?.slashed ?? (known ? false : null),
         exitEpoch: e?.exitEpoch ?? null,
         balanceStart: start?.get(v) ?? null,
-        balanceEnd: e?.balance ?? null,
+        balanceEnd: end?.get(v) ?? null,
       };
     });
   }

@@ -140,7 +140,31 @@ export async function resolvePubkeys(
   return new Map(infos.map((v) => [v.pubkey, v.index]));
 }
 
-/** Balances (gwei) of `indices` at `stateId`; null when no node has that state. */
+const UINT = /^\d{1,20}$/;
+
+/** Validate a validator_balances answer by hand: only asked-for indices, unsigned gwei. */
+export function parseBalances(json: unknown, asked: ReadonlySet<string>): Array<[number, bigint]> {
+  const data = (json as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) throw invalidResponse("balances", "data is not a list");
+  const out: Array<[number, bigint]> = [];
+  for (const b of data as Array<{ index?: unknown; balance?: unknown }>) {
+    const index = b?.index;
+    const balance = b?.balance;
+    if (
+      typeof index !== "string" ||
+      !UINT.test(index) ||
+      typeof balance !== "string" ||
+      !UINT.test(balance)
+    ) {
+      throw invalidResponse("balances", "entry is not {index, balance} as unsigned decimal strings");
+    }
+    if (!asked.has(index)) throw invalidResponse("balances", `validator ${index} was not asked for`);
+    out.push([Number(index), BigInt(balance)]);
+  }
+  return out;
+}
+
+/** Balances (gwei) of `indices` at `stateId` (POST validator_balances, raw JSON); null when no node has that state. */
 export async function getBalances(
   pool: BeaconNodePool,
   indices: readonly number[],
@@ -149,18 +173,58 @@ export async function getBalances(
   const stateId = String(opts.stateId ?? "finalized");
   const out = new Map<number, bigint>();
   let missing = false;
-  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 10_000), opts.concurrency ?? 4, async (c) => {
+  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 25_000), opts.concurrency ?? 4, async (c) => {
+    const asked = new Set(c);
+    const list = await pool.requestJson(
+      `balances at ${stateId}`,
+      `eth/v1/beacon/states/${encodeURIComponent(stateId)}/validator_balances`,
+      (json) => parseBalances(json, asked),
+      { method: "POST", body: c, minFinalizedEpoch: opts.minFinalizedEpoch },
+    );
+    if (list === null) {
+      missing = true;
+      return;
+    }
+    for (const [i, b] of list) out.set(i, b);
+  });
+  return missing ? null : out;
+}
+
+const NOT_ACTIVE_ONGOING = [...STATUSES].filter((s) => s !== "active_ongoing") as ValidatorStatus[];
+
+/**
+ * The validators among `indices` whose status at `stateId` is anything but active_ongoing (the
+ * node filters: the answer is small when the pool is healthy). Absent = active_ongoing.
+ */
+export async function getStatusExceptions(
+  pool: BeaconNodePool,
+  indices: readonly number[],
+  opts: ChunkOptions = {},
+): Promise<ValidatorInfo[] | null> {
+  const stateId = String(opts.stateId ?? "finalized");
+  const out: ValidatorInfo[] = [];
+  let missing = false;
+  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 25_000), opts.concurrency ?? 4, async (c) => {
     const asked = new Set(c);
     const list = await pool.request(
-      `balances at ${stateId}`,
+      `validator statuses at ${stateId}`,
       async (api) => {
-        const res = await api.beacon.postStateValidatorBalances({ stateId, validatorIds: c });
-        if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
+        const res = await api.beacon.postStateValidators({
+          stateId,
+          validatorIds: c,
+          statuses: NOT_ACTIVE_ONGOING,
+        });
         const v = valueOrNotFound(res);
         if (v === NOT_FOUND) return NOT_FOUND;
-        for (const b of v) {
-          if (!asked.has(String(b.index)))
-            throw invalidResponse("balances", `validator ${b.index} was not asked for`);
+        for (const r of v) {
+          if (!asked.has(String(r.index)))
+            throw invalidResponse("validators", `validator ${r.index} was not asked for`);
+          if (r.status === "active_ongoing" || !STATUSES.has(r.status)) {
+            throw invalidResponse(
+              "validators",
+              `status "${r.status}" of ${r.index} does not match the filter`,
+            );
+          }
         }
         return v;
       },
@@ -170,9 +234,20 @@ export async function getBalances(
       missing = true;
       return;
     }
-    for (const b of list) out.set(b.index, BigInt(b.balance));
+    for (const r of list) {
+      out.push({
+        index: r.index,
+        pubkey: toHex0x(r.validator.pubkey),
+        status: r.status as ValidatorStatus,
+        slashed: r.validator.slashed,
+        balance: BigInt(r.balance),
+        effectiveBalance: BigInt(r.validator.effectiveBalance),
+        activationEpoch: epochOrNull(r.validator.activationEpoch),
+        exitEpoch: epochOrNull(r.validator.exitEpoch),
+      });
+    }
   });
-  return missing ? null : out;
+  return missing ? null : out.sort((a, b) => a.index - b.index);
 }
 
 export { NodeCallError };
