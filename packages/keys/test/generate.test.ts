@@ -202,3 +202,28 @@ describe("defaultThreads", () => {
     expect(uvThreadpoolSize({ UV_THREADPOOL_SIZE: "16" })).toBe(16);
   });
 });
+
+describe("fs-atomic", () => {
+  it("writes 0600 files atomically, refuses to overwrite when asked, leaves no temp file", async () => {
+    const { writeFileAtomic, ensurePrivateDir, removeStaleTempFiles, TEMP_PREFIX } = await import(
+      "../src/fs-atomic.js"
+    );
+    const dir = join(fresh(), "a", "b");
+    await ensurePrivateDir(dir);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const file = join(dir, "x.json");
+    await writeFileAtomic(file, "one");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await writeFileAtomic(file, "two");
+    expect(readFileSync(file, "utf8")).toBe("two");
+    const e = await rejection(writeFileAtomic(file, "three", { noOverwrite: true }));
+    expect((e as NodeJS.ErrnoException).code).toBe("EEXIST");
+    expect(readFileSync(file, "utf8")).toBe("two");
+    expect(readdirSync(dir)).toEqual(["x.json"]);
+    writeFileSync(join(dir, `${TEMP_PREFIX}x.json.123`), "partial");
+    expect(await removeStaleTempFiles(dir)).toBe(1);
+    expect(readdirSync(dir)).toEqual(["x.json"]);
+    const notDir = await rejection(ensurePrivateDir(file));
+    expect((notDir as NodeJS.ErrnoException).code).toMatch(/EEXIST|ENOTDIR/);
+  });
+});
