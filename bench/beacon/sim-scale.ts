@@ -36,17 +36,34 @@ console.log(
   `next 3 epochs: ${secs(t)}; head slot ${chain.headSlot}; finalized epoch ${chain.currentFinality().finalized.epoch}; RSS ${rss()}`,
 );
 
-// SSZ state over HTTP (what a client downloads).
-t = performance.now();
-const r = await fetch(`${sim.url}/eth/v2/debug/beacon/states/head`, {
-  headers: { accept: "application/octet-stream" },
-});
-const body = new Uint8Array(await r.arrayBuffer());
-console.log(`SSZ state over HTTP: ${mb(body.length)} in ${secs(t)} (status ${r.status}); RSS ${rss()}`);
-t = performance.now();
-const state = BeaconStateType.deserialize(body);
+// SSZ state over HTTP, fetched by a separate process (so client work does not share the server's event loop).
+const { execFile } = await import("node:child_process");
+const { promisify } = await import("node:util");
+const execFileAsync = promisify(execFile);
+const CLIENT = `const t = performance.now(); const r = await fetch(process.argv[1], { headers: { accept: process.argv[2] } });
+let bytes = 0; const first = { ms: 0 }; const reader = r.body.getReader();
+for (;;) { const { value, done } = await reader.read(); if (done) break; if (bytes === 0) first.ms = performance.now() - t; bytes += value.length; }
+console.log(JSON.stringify({ status: r.status, bytes, firstByteMs: first.ms, totalMs: performance.now() - t }));`;
+/** The server shares this process: the client runs in a child, awaited asynchronously. */
+async function timedGet(
+  url: string,
+  accept: string,
+): Promise<{ status: number; bytes: number; firstByteMs: number; totalMs: number }> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ["--input-type=module", "-e", CLIENT, url, accept],
+    { encoding: "utf8", maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout) as { status: number; bytes: number; firstByteMs: number; totalMs: number };
+}
+const sszGet = await timedGet(`${sim.url}/eth/v2/debug/beacon/states/head`, "application/octet-stream");
 console.log(
-  `  (client side decode with @lodestar/types: ${secs(t)}; ${state.validators.length.toLocaleString()} validators)`,
+  `SSZ state over HTTP (separate client process): ${mb(sszGet.bytes)}, first byte ${(sszGet.firstByteMs / 1000).toFixed(2)} s, complete ${(sszGet.totalMs / 1000).toFixed(2)} s (status ${sszGet.status}); RSS ${rss()}`,
+);
+t = performance.now();
+const state = BeaconStateType.deserialize(serializeState(chain, chain.headSlot));
+console.log(
+  `  (decoding it with @lodestar/types takes ${secs(t)} more; ${state.validators.length.toLocaleString()} validators)`,
 );
 
 // Naive peer: build the state as a value (one object per validator) and serialize it with the SSZ type.
@@ -68,24 +85,15 @@ console.log(
   `state SSZ: serializeState from typed arrays ${(directTime / 1000).toFixed(2)} s vs objects + SSZ type ${(naiveTime / 1000).toFixed(2)} s; RSS ${rss()}`,
 );
 
-// JSON validator list: streamed vs one JSON.stringify.
-t = performance.now();
-const vr = await fetch(`${sim.url}/eth/v1/beacon/states/head/validators`);
-let bytes = 0;
-const reader = vr.body?.getReader();
-for (;;) {
-  if (reader === undefined) break;
-  const { value: chunk, done } = await reader.read();
-  if (done) break;
-  bytes += chunk.length;
-}
-console.log(`GET validators (JSON, streamed): ${mb(bytes)} in ${secs(t)}; RSS ${rss()}`);
-const plain = await startBeaconSim({ chain, streamThreshold: Number.POSITIVE_INFINITY });
-t = performance.now();
-const pr0 = await fetch(`${plain.url}/eth/v1/beacon/states/head/validators`);
-const text = await pr0.text();
+// JSON validator list: streamed vs the plain Lodestar handler (one JSON.stringify).
+const jsonGet = await timedGet(`${sim.url}/eth/v1/beacon/states/head/validators`, "application/json");
 console.log(
-  `same GET through the plain Lodestar handler (one JSON.stringify): status ${pr0.status}, ${mb(text.length)} in ${secs(t)}${pr0.status !== 200 ? `: ${text.slice(0, 120)}` : ""}`,
+  `GET validators (JSON, streamed, separate client): ${mb(jsonGet.bytes)}, first byte ${(jsonGet.firstByteMs / 1000).toFixed(2)} s, complete ${(jsonGet.totalMs / 1000).toFixed(2)} s; RSS ${rss()}`,
+);
+const plain = await startBeaconSim({ chain, streamThreshold: Number.POSITIVE_INFINITY });
+const plainGet = await timedGet(`${plain.url}/eth/v1/beacon/states/head/validators`, "application/json");
+console.log(
+  `same GET through the plain Lodestar handler: status ${plainGet.status}, ${mb(plainGet.bytes)}, first byte ${(plainGet.firstByteMs / 1000).toFixed(2)} s, complete ${(plainGet.totalMs / 1000).toFixed(2)} s`,
 );
 await plain.close();
 

@@ -209,7 +209,7 @@ describe("slashings, exits, deposits, finality", () => {
     }
   });
 
-  it("deposits: pending_initialized → pending_queued → active after finality, with given pubkeys and 0x01 credentials", async () => {
+  it("deposits: pending_queued in the next epoch, active after finality, with given pubkeys and 0x01 credentials", async () => {
     const sim = await startBeaconSim({ validators: 64 });
     try {
       const chain = sim.chain;
