@@ -9,18 +9,20 @@ import {
   type DepositDataJson,
   describeWithdrawalCredentials,
   launchpadAcceptsCliVersion,
+  mnemonicToSeed,
   parseWithdrawalCredentials,
   pubkeyFromSecret,
   serializeDepositDataFile,
+  ValidatorKeyDeriver,
   withdrawalCredentials,
 } from "../src/index.js";
 
 const REFERENCE_DIR = "/work/shared/vectors/reference";
 const MNEMONIC = "test test test test test test test test test test test waste";
 const ADDRESS = "0x0f51bb10119727a7e5ea3538074fb341f56b09ad";
-const master = deriveKeyFromMnemonic(MNEMONIC);
-const signingKey = (i: number) => deriveKeyFromMaster(master, `m/12381/3600/${i}/0/0`);
-const withdrawalKey = (i: number) => deriveKeyFromMaster(master, `m/12381/3600/${i}/0`);
+const deriver = ValidatorKeyDeriver.fromSeed(mnemonicToSeed(MNEMONIC));
+const signingKey = (i: number) => deriver.keys(i).signingKey;
+const withdrawalKey = (i: number) => deriver.keys(i).withdrawalKey;
 
 interface ReferenceCase {
   file: string;
@@ -50,6 +52,14 @@ const cases = readdirSync(REFERENCE_DIR)
 describe("deposit_data.json byte-identical to the reference deposit CLIs", () => {
   it("has reference files to compare with", () => {
     expect(cases.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("derives the same keys as an independent EIP-2333 implementation (@chainsafe/bls-keygen)", () => {
+    const master = deriveKeyFromMnemonic(MNEMONIC);
+    for (const i of [0, 1, 1024]) {
+      expect(signingKey(i)).toEqual(deriveKeyFromMaster(master, `m/12381/3600/${i}/0/0`));
+      expect(withdrawalKey(i)).toEqual(deriveKeyFromMaster(master, `m/12381/3600/${i}/0`));
+    }
   });
 
   for (const c of cases) {
