@@ -93,11 +93,14 @@ describe("poolkeeper keys exit", () => {
 
   it("a wrong password, a bad index, a missing keystore: one clear line, exit 1, nothing written", async () => {
     const out = join(dir, "never.json");
-    const [wrong, badIndex, missing] = await Promise.all([
+    const [wrong, badIndex, missing, noDir] = await Promise.all([
       exit("--password-file", wrongPasswordFile, "--out", out),
       exit("--password-file", passwordFile, "--validator-index", "-3"),
       exit("--password-file", passwordFile, "--keystore", join(dir, "nope.json")),
+      exit("--password-file", passwordFile, "--out", join(dir, "no-such-dir", "exit.json")),
     ]);
+    expect(noDir.code).toBe(1);
+    expect(noDir.stderr).toBe(`error: --out: ${join(dir, "no-such-dir")} is not an existing directory\n`);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe("error: --password-file: keystore password is wrong\n");
     expect(() => statSync(out)).toThrow();
@@ -105,7 +108,7 @@ describe("poolkeeper keys exit", () => {
     expect(badIndex.stderr).toMatch(/^error: --validator-index: /);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`error: --keystore: ${join(dir, "nope.json")} cannot be read (ENOENT)\n`);
-    for (const r of [wrong, badIndex, missing]) {
+    for (const r of [wrong, badIndex, missing, noDir]) {
       expect(r.stdout).toBe("");
       expect(r.stderr).not.toContain(PASSWORD);
     }

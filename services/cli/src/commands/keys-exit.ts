@@ -1,4 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { loadNetwork, toHex0x, ValidationError } from "@poolkeeper/core";
 import {
   decryptKeystore,
@@ -70,6 +71,12 @@ export async function runKeysExit(opts: KeysExitOptions, io: KeysExitIo): Promis
       () => false,
     );
     if (exists) throw new ValidationError("--out", `${opts.out} already exists (not overwritten)`);
+    const dir = dirname(opts.out);
+    const isDir = await stat(dir).then(
+      (st) => st.isDirectory(),
+      () => false,
+    );
+    if (!isDir) throw new ValidationError("--out", `${dir} is not an existing directory`);
   }
   const keystoreText = await readText(opts.keystore, "--keystore");
   let keystore: unknown;
