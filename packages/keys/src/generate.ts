@@ -65,9 +65,9 @@ export interface GenerateOptions {
   outDir: string;
   depositCliVersion?: string;
   /**
-   * Worker threads for derivation and signing (0 = inline; default: one per core from 512 keys
-   * on) and, when not 0, the number of keystores encrypted at once (default from cores and free
-   * memory, see defaultThreads).
+   * Worker threads for derivation and signing (0 = inline; default from 512 keys on: cores - 1,
+   * the calling thread working too) and, when not 0, the number of keystores encrypted at once
+   * (default from cores and free memory, see defaultThreads).
    */
   threads?: number;
   /** Called after each finished index (done counts indices, total = count). */
@@ -182,7 +182,8 @@ function validate(o: GenerateOptions): Validated {
   }
   // Worker threads for derivation and signing. Each worker first loads the TypeScript sources
   // (~0.5 s of CPU, measured), about what 250-300 keys cost: below 512 keys inline is faster.
-  const threads = o.threads ?? (o.count < WORKER_THRESHOLD ? 0 : defaultThreads(undefined));
+  // The main thread shares the work with them, so one core is left for it.
+  const threads = o.threads ?? (o.count < WORKER_THRESHOLD ? 0 : Math.max(0, defaultThreads(undefined) - 1));
   // Keystores encrypted at once (KDFs on libuv's pool).
   const kdfConcurrency = o.threads === undefined || o.threads === 0 ? defaultThreads(kdf) : o.threads;
   const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
