@@ -102,7 +102,7 @@ const [pooled, pooledMs, , inlineMs] = await best(
     }),
 );
 console.log(
-  `  poolkeeper generateKeys, ${pooled.threads} worker threads: ${rate(DEPOSITS, pooledMs)} entries/s (${pooledMs.toFixed(0)} ms, worker start-up included)`,
+  `  poolkeeper generateKeys, default (${pooled.threads} worker thread(s) + main thread): ${rate(DEPOSITS, pooledMs)} entries/s (${pooledMs.toFixed(0)} ms, worker start-up included)`,
 );
 console.log(
   `  poolkeeper generateKeys, inline (no workers), ${inlineN} keys: ${rate(inlineN, inlineMs)} entries/s`,
