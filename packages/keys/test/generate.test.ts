@@ -171,6 +171,14 @@ describe("generateKeys", () => {
     }
   });
 
+  it("a mnemonic password changes every key (BIP-39 passphrase)", async () => {
+    const r = await generateKeys(base(fresh(), { noKeystores: true, count: 1, mnemonicPassword: "TREZOR" }));
+    const plain = await generateKeys(base(fresh(), { noKeystores: true, count: 1 }));
+    const want = ValidatorKeyDeriver.fromSeed(mnemonicToSeed(MNEMONIC, "TREZOR")).keys(0).signingKey;
+    expect(r.deposits[0]!.pubkey).toBe(toHex(pubkeyFromSecret(want)));
+    expect(r.deposits[0]!.pubkey).not.toBe(plain.deposits[0]!.pubkey);
+  });
+
   it("0x02 credentials take amounts up to 2048 ETH", async () => {
     const r = await generateKeys(
       base(fresh(), {
