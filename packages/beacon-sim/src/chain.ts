@@ -709,7 +709,9 @@ export class SimChain extends EventEmitter {
   syncCommittee(period: number): Uint32Array {
     const hit = this.syncCommittees.get(period);
     if (hit !== undefined) return hit;
-    const sh = this.shuffling(period * EPOCHS_PER_SYNC_COMMITTEE_PERIOD);
+    // Drawn from the validators active at the start of the previous period: already decided when
+    // the committee can first be asked for (one period ahead), so the answer never depends on timing.
+    const sh = this.shuffling(Math.max(0, (period - 1) * EPOCHS_PER_SYNC_COMMITTEE_PERIOD));
     const rng = new Rng(hashOf(this.seed, "sync", period));
     const out = new Uint32Array(SYNC_COMMITTEE_SIZE);
     const pool = sh.active;
