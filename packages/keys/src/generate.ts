@@ -203,7 +203,7 @@ function validate(o: GenerateOptions): Validated {
   };
 }
 
-async function acquireLock(dir: string): Promise<() => Promise<void>> {
+async function acquireLock(dir: string, field: string): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -217,13 +217,13 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
       if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
         throw new PoolkeeperError(
           "ERR_OUTDIR_LOCKED",
-          `out: another key generation (pid ${pid}) is writing to ${dir}; wait for it or remove ${path} if it is gone`,
+          `${field}: another key generation (pid ${pid}) is writing to ${dir}; wait for it or remove ${path} if it is gone`,
         );
       }
       await fs.rm(path, { force: true }); // stale: its process is gone (an interrupted run)
     }
   }
-  throw new PoolkeeperError("ERR_OUTDIR_LOCKED", `out: cannot lock ${dir}`);
+  throw new PoolkeeperError("ERR_OUTDIR_LOCKED", `${field}: cannot lock ${dir}`);
 }
 
 function isAlive(pid: number): boolean {
@@ -245,6 +245,7 @@ async function existingKeystores(
   dir: string,
   first: number,
   last: number,
+  field: string,
 ): Promise<Map<number, ExistingKeystore>> {
   const found = new Map<number, ExistingKeystore>();
   for (const name of await fs.readdir(dir)) {
@@ -257,7 +258,7 @@ async function existingKeystores(
     if (previous !== undefined) {
       throw new PoolkeeperError(
         "ERR_DUPLICATE_KEYSTORE",
-        `out: ${dir} holds two keystores for index ${index} (${previous.file}, ${file}); remove one and run again`,
+        `${field}: ${dir} holds two keystores for index ${index} (${previous.file}, ${file}); remove one and run again`,
       );
     }
     let ks: ReturnType<typeof parseKeystore>;
@@ -266,13 +267,13 @@ async function existingKeystores(
     } catch (e) {
       throw new PoolkeeperError(
         "ERR_BAD_KEYSTORE",
-        `out: ${file} is not a valid keystore (${e instanceof ValidationError ? e.message : "unreadable JSON"}); move it away and run again`,
+        `${field}: ${file} is not a valid keystore (${e instanceof ValidationError ? e.message : "unreadable JSON"}); move it away and run again`,
       );
     }
     if (ks.path !== signingKeyPath(index)) {
       throw new PoolkeeperError(
         "ERR_BAD_KEYSTORE",
-        `out: ${file} has path "${ks.path}", not ${signingKeyPath(index)}; move it away and run again`,
+        `${field}: ${file} has path "${ks.path}", not ${signingKeyPath(index)}; move it away and run again`,
       );
     }
     found.set(index, { file, pubkey: ks.pubkey });
@@ -339,7 +340,7 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
       `cannot create directory ${o.outDir} (${(e as NodeJS.ErrnoException).code ?? "error"})`,
     );
   }
-  const releaseLock = await acquireLock(o.outDir);
+  const releaseLock = await acquireLock(o.outDir, outName);
   const seed = seedFromCanonical(v.canonicalMnemonic, o.mnemonicPassword ?? "");
   const node = ValidatorKeyDeriver.fromSeed(seed).nodeSecret();
   seed.fill(0);
@@ -347,7 +348,7 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
   try {
     await removeStaleTempFiles(o.outDir);
     const existing = withKeystores
-      ? await existingKeystores(o.outDir, first, last)
+      ? await existingKeystores(o.outDir, first, last, outName)
       : new Map<number, ExistingKeystore>();
     const all = Array.from({ length: o.count }, (_, k) => first + k);
     const missing = all.filter((i) => !existing.has(i));
@@ -383,7 +384,7 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
           if (ex.pubkey !== "" && ex.pubkey !== r.pubkey) {
             throw new PoolkeeperError(
               "ERR_FOREIGN_KEYSTORE",
-              `out: ${ex.file} holds another key than index ${r.index} of this mnemonic (a different mnemonic or mnemonic password?); use another --out directory`,
+              `${outName}: ${ex.file} holds another key than index ${r.index} of this mnemonic (a different mnemonic or mnemonic password?); use another output directory`,
             );
           }
           keystoreFiles.set(r.index, ex.file);
