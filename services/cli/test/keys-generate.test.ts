@@ -244,13 +244,13 @@ describe("poolkeeper keys generate with keystores", () => {
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const deadline = Date.now() + 45_000;
     while (Date.now() < deadline) {
-      if (existsSync(out) && readdirSync(out).filter((f) => f.startsWith("keystore-")).length >= 2) break;
+      if (existsSync(out) && readdirSync(out).filter((f) => f.startsWith("keystore-")).length >= 1) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill("SIGKILL");
     await exited;
     const before = readdirSync(out).filter((f) => f.startsWith("keystore-"));
-    expect(before.length).toBeGreaterThanOrEqual(2);
+    expect(before.length).toBeGreaterThanOrEqual(1);
     expect(before.length).toBeLessThan(6);
     expect(readdirSync(out).some((f) => f.startsWith("deposit_data-"))).toBe(false);
 
