@@ -200,15 +200,18 @@ export function emptyCounts(): KeyStateCounts {
   return { submitted: 0, vetted: 0, deposited: 0, active: 0, exiting: 0, exited: 0, slashed: 0, removed: 0 };
 }
 
-/** Key counts by state for the given operators (all when omitted). */
+/**
+ * Key counts by state for the given operators (all when omitted), from operator_key_counts,
+ * which the key triggers keep in step with every change: O(operators), not O(keys).
+ */
 export async function keyCountsByOperator(
   db: Queryable,
   operatorIds?: readonly number[],
 ): Promise<Map<number, KeyStateCounts>> {
   const r = await db.query<{ operator_id: number; state: KeyStateName; n: number }>(
     operatorIds === undefined
-      ? "SELECT operator_id, state, count(*)::int AS n FROM keys GROUP BY operator_id, state"
-      : "SELECT operator_id, state, count(*)::int AS n FROM keys WHERE operator_id = ANY($1::int[]) GROUP BY operator_id, state",
+      ? "SELECT operator_id, state, n FROM operator_key_counts WHERE n > 0"
+      : "SELECT operator_id, state, n FROM operator_key_counts WHERE n > 0 AND operator_id = ANY($1::int[])",
     operatorIds === undefined ? [] : [operatorIds],
   );
   const out = new Map<number, KeyStateCounts>();
@@ -226,17 +229,18 @@ export async function keyCountsByOperator(
 
 // ------------------------------------------------------------------ keys
 
+/** A key row as read: bytea columns come as hex text (PGlite parses text ~3x faster than bytea). */
 interface KeyDbRow {
   id: number;
   operator_id: number;
   state: KeyStateName;
-  pubkey: Uint8Array;
-  withdrawal_credentials: Uint8Array;
+  pubkey: string;
+  withdrawal_credentials: string;
   amount_gwei: bigint;
-  signature: Uint8Array;
-  deposit_message_root: Uint8Array;
-  deposit_data_root: Uint8Array;
-  fork_version: Uint8Array;
+  signature: string;
+  deposit_message_root: string;
+  deposit_data_root: string;
+  fork_version: string;
   network_name: string;
   deposit_cli_version: string;
   deposit_batch_id: number | null;
@@ -245,9 +249,46 @@ interface KeyDbRow {
   updated_at: Date;
 }
 
-const KEY_COLS = `id, operator_id, state, pubkey, withdrawal_credentials, amount_gwei, signature,
-  deposit_message_root, deposit_data_root, fork_version, network_name, deposit_cli_version,
-  deposit_batch_id, deposit_position, created_at, updated_at`;
+const BYTEA_COLS = new Set([
+  "pubkey",
+  "withdrawal_credentials",
+  "signature",
+  "deposit_message_root",
+  "deposit_data_root",
+  "fork_version",
+]);
+
+/** The select list of a key row, columns qualified with `alias` when given. */
+function keyCols(alias?: string): string {
+  const q = alias === undefined ? "" : `${alias}.`;
+  return [
+    "id",
+    "operator_id",
+    "state",
+    "pubkey",
+    "withdrawal_credentials",
+    "amount_gwei",
+    "signature",
+    "deposit_message_root",
+    "deposit_data_root",
+    "fork_version",
+    "network_name",
+    "deposit_cli_version",
+    "deposit_batch_id",
+    "deposit_position",
+    "created_at",
+    "updated_at",
+  ]
+    .map((c) => (BYTEA_COLS.has(c) ? `encode(${q}${c}, 'hex') AS ${c}` : `${q}${c}`))
+    .join(", ");
+}
+
+const KEY_COLS = keyCols();
+
+function unhex(h: string): Uint8Array {
+  const b = Buffer.from(h, "hex");
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
 
 function keyFromRow(r: KeyDbRow): KeyRow {
   return {
@@ -255,13 +296,13 @@ function keyFromRow(r: KeyDbRow): KeyRow {
     operatorId: r.operator_id,
     state: r.state,
     depositData: {
-      pubkey: bytes(r.pubkey),
-      withdrawalCredentials: bytes(r.withdrawal_credentials),
+      pubkey: unhex(r.pubkey),
+      withdrawalCredentials: unhex(r.withdrawal_credentials),
       amountGwei: BigInt(r.amount_gwei),
-      signature: bytes(r.signature),
-      depositMessageRoot: bytes(r.deposit_message_root),
-      depositDataRoot: bytes(r.deposit_data_root),
-      forkVersion: bytes(r.fork_version),
+      signature: unhex(r.signature),
+      depositMessageRoot: unhex(r.deposit_message_root),
+      depositDataRoot: unhex(r.deposit_data_root),
+      forkVersion: unhex(r.fork_version),
       networkName: r.network_name,
       depositCliVersion: r.deposit_cli_version,
     },
@@ -490,9 +531,7 @@ export async function depositVettedKeys(
   counts: readonly number[],
 ): Promise<KeyRow[]> {
   const picked = await db.query<KeyDbRow>(
-    `SELECT ${KEY_COLS.split(",")
-      .map((c) => `k.${c.trim()}`)
-      .join(", ")}
+    `SELECT ${keyCols("k")}
      FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS a(op, n, ord)
      CROSS JOIN LATERAL (
        SELECT * FROM keys WHERE operator_id = a.op AND state = 'vetted' ORDER BY id LIMIT a.n
