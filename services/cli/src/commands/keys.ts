@@ -11,11 +11,13 @@ import {
   ValidationError,
 } from "@poolkeeper/core";
 import {
+  checkDepositAmount,
   decryptKeystore,
   describeDeposits,
   generateKeys,
   generateMnemonic,
   type KdfFunction,
+  launchpadAcceptsCliVersion,
   MAX_VALIDATOR_INDEX,
   MIN_KEYSTORE_PASSWORD_LENGTH,
   type MnemonicLanguage,
@@ -208,6 +210,16 @@ async function generate(opts: GenerateCliOptions): Promise<void> {
   }
   const amountGwei =
     opts.amountEth === undefined ? undefined : parseEthToGwei(opts.amountEth, "--amount-eth");
+  if (amountGwei !== undefined) {
+    const type = withdrawalAddress === undefined ? 0 : opts.compounding === true ? 2 : 1;
+    checkDepositAmount(amountGwei, type, "--amount-eth");
+  }
+  if (opts.depositCliVersion !== undefined && !launchpadAcceptsCliVersion(opts.depositCliVersion)) {
+    throw new ValidationError(
+      "--deposit-cli-version",
+      `"${opts.depositCliVersion}" must be a version x.y.z of at least 1.0.0 (the staking launchpad rejects older ones)`,
+    );
+  }
   if (opts.kdf !== "scrypt" && opts.kdf !== "pbkdf2") {
     throw new ValidationError("--kdf", `"${opts.kdf}" is not supported: use scrypt or pbkdf2`);
   }
