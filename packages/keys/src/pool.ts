@@ -18,14 +18,15 @@ import { type WithdrawalCredentialsSpec, withdrawalCredentials } from "./withdra
  * The CPU-heavy part of key generation and where it runs.
  *
  * - EIP-2333 derivation and BLS signing are JavaScript/N-API work on the calling thread: bulk
- *   runs go to a piscina worker_threads pool (one worker per core), small ones run inline.
+ *   runs go to a piscina worker_threads pool (generate.ts: cores - 1 workers, the main thread
+ *   working too), small ones run inline.
  * - The keystore KDFs (scrypt, PBKDF2) are native code: they run through node:crypto's async API
  *   on libuv's thread pool, never on the event loop, with a concurrency that follows cores and
  *   free memory (defaultThreads). Measured here: this reaches the bare KDF's own throughput,
  *   while a worker pool first pays 0.7-2 s of start-up (each worker loads the TypeScript sources)
  *   for no gain, since the KDF does not run faster in a worker.
- * `runKeyTaskSync` (worker or inline) can also encrypt synchronously: for callers that run it on
- * a worker of their own.
+ * `runKeyTask` (worker or inline) can also encrypt synchronously: for callers that run it on a
+ * worker of their own.
  */
 
 export type WithdrawalSetting = { type: 0 } | { type: 1 | 2; address: Uint8Array };
@@ -49,17 +50,9 @@ export interface KeyTaskResult {
   keystore?: string;
 }
 
-const derivers = new Map<string, ValidatorKeyDeriver>();
-
+/** No cache: making a deriver from the node is a byte conversion, and secrets should not linger. */
 function deriverFor(node: Uint8Array): ValidatorKeyDeriver {
-  const key = Buffer.from(node).toString("base64");
-  let d = derivers.get(key);
-  if (d === undefined) {
-    if (derivers.size > 4) derivers.clear();
-    d = ValidatorKeyDeriver.fromNode(node);
-    derivers.set(key, d);
-  }
-  return d;
+  return ValidatorKeyDeriver.fromNode(node);
 }
 
 function depositFor(task: KeyTask, keys: ValidatorKeys): DepositDataJson {
