@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
@@ -168,6 +171,32 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
       [keyId],
     );
     expect(history.rows.map((r) => r.to_state)).toEqual(["submitted", "vetted", "deposited"]);
+  });
+});
+
+describe("PGlite in a data directory", () => {
+  it("keeps data across restarts and migrates once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pk-store-"));
+    try {
+      const a = await openStore({ dataDir: dir });
+      await a.query(OPERATOR_SQL, ["persisted", bytes(20, 9), 3]);
+      await a.close();
+      const b = await openStore({ dataDir: dir });
+      try {
+        const r = await b.query<{ vetted_limit: number }>("SELECT vetted_limit FROM operators WHERE name = 'persisted'");
+        expect(r.rows).toEqual([{ vetted_limit: 3 }]);
+        expect(await runMigrations(b)).toEqual([]);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("needs a place to keep its data", async () => {
+    await expect(openStore({})).rejects.toMatchObject({ code: "ERR_CONFIG" });
+    await expect(openStore({ databaseUrl: "mysql://x" })).rejects.toMatchObject({ code: "ERR_CONFIG" });
   });
 });
 
