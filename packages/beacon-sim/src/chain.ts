@@ -331,6 +331,14 @@ export class SimChain extends EventEmitter {
     if (givenPubkeys !== undefined && givenPubkeys.length !== count) {
       throw new ValidationError("pubkeys", `has ${givenPubkeys.length} keys but validators is ${count}`);
     }
+    if (givenPubkeys !== undefined) {
+      const seen = new Set<string>();
+      for (const [k, pk] of givenPubkeys.entries()) {
+        const h = Buffer.from(pk).toString("hex");
+        if (seen.has(h)) throw new ValidationError(`pubkeys[${k}]`, "appears twice");
+        seen.add(h);
+      }
+    }
     const wc =
       opts.withdrawalCredentials ??
       (sc.withdrawalCredentials !== undefined
@@ -493,10 +501,14 @@ export class SimChain extends EventEmitter {
     const epoch = this.epochOf(this.headSlot) + 1;
     if (typeof pubkeys === "number")
       return this.appendValidators(pubkeys, undefined, withdrawalCredentials, epoch, false);
+    const seen = new Set<string>();
     for (const [k, pk] of pubkeys.entries()) {
       if (pk.length !== 48) throw new ValidationError(`pubkeys[${k}]`, "must be 48 bytes");
       if (this.indexOfPubkey(pk) !== -1)
         throw new ValidationError(`pubkeys[${k}]`, "is already in the registry");
+      const h = Buffer.from(pk).toString("hex");
+      if (seen.has(h)) throw new ValidationError(`pubkeys[${k}]`, "appears twice in this batch");
+      seen.add(h);
     }
     return this.appendValidators(pubkeys.length, pubkeys, withdrawalCredentials, epoch, false);
   }

@@ -59,11 +59,16 @@ export interface BeaconSim {
   close(): Promise<void>;
 }
 
-/** Moves the chain's head with the wall clock; returns a stop function. */
+/** Moves the chain's head with the wall clock; returns a stop function. Errors are emitted as `clock_error` on the chain. */
 export function startWallClock(chain: SimChain, tickMs = 100): () => void {
   const tick = () => {
-    const target = chain.wallClockSlot();
-    if (target > chain.headSlot) chain.advanceTo(target);
+    try {
+      const target = chain.wallClockSlot();
+      if (target > chain.headSlot) chain.advanceTo(target);
+    } catch (e) {
+      // A timer must not take the process down: report it to whoever listens.
+      chain.emit("clock_error", e);
+    }
   };
   tick();
   const t = setInterval(tick, tickMs);

@@ -306,5 +306,12 @@ describe("scenario parsing", () => {
       /scenario\.faults\.0\.status/,
     );
     expect(() => new SimChain({ scenario: { preset: "mainnet" } })).toThrow(/preset/);
+    const pk = new SimChain({ validators: 2 }).pubkeyOf(1).slice();
+    expect(() => new SimChain({ pubkeys: [pk, pk] })).toThrow(/pubkeys\[1\]: appears twice/);
+    const chain = new SimChain({ validators: 4 });
+    expect(() => chain.addValidators([pk, pk])).toThrow(/already in the registry|appears twice/);
+    expect(chain.n).toBe(4);
+    expect(() => chain.addValidators([new Uint8Array(47)])).toThrow(/pubkeys\[0\]: must be 48 bytes/);
+    expect(() => chain.advanceTo(-1)).toThrow(/slot/);
   });
 });
