@@ -115,7 +115,11 @@ export interface EpochDutiesOptions {
    * taken before finality may turn this off; the watcher never does.
    */
   requireFinalized?: boolean;
-  rewards?: boolean;
+  /**
+   * Rewards endpoint: "all" pool validators (default), only those whose attestation was not
+   * perfect ("exceptions": missed, late or a wrong vote; what the watcher stores), or none (false).
+   */
+  rewards?: boolean | "all" | "exceptions";
   balances?: boolean;
   /** Parallel block requests (default 8). */
   concurrency?: number;
@@ -476,6 +480,12 @@ export class EpochDutiesReader {
       opts.onPhase?.(name, now - tPhase);
       tPhase = now;
     };
+    // balances and statuses do not depend on the blocks: asked for in parallel
+    const statesPromise: Promise<ValidatorEpochState[]> =
+      opts.balances === false
+        ? Promise.resolve([])
+        : this.validatorStates(epoch, opts.validators, minFinalizedEpoch);
+    statesPromise.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     const slots = Array.from({ length: 2 * S }, (_, k) => first + k);
     const fetched = await mapLimit(slots, opts.concurrency ?? 8, (s) =>
       this.block(s, requireFinalized, minFinalizedEpoch),
@@ -662,10 +672,16 @@ export class EpochDutiesReader {
 
     phase("sync");
     // pool attestations (+ rewards)
+    let rewardsFor: readonly number[] = [];
+    if (opts.rewards === "exceptions") {
+      rewardsFor = opts.validators.filter((v) => {
+        if (v >= n || dutySlot[v] === -1) return false;
+        const s = inclSlot[v] as number;
+        return s === -1 || flags[v] !== 3 || s !== nextAfter.get(dutySlot[v] as number);
+      });
+    } else if (opts.rewards !== false) rewardsFor = opts.validators;
     const rewards =
-      opts.rewards === false
-        ? null
-        : await this.attestationRewards(epoch, opts.validators, minFinalizedEpoch);
+      rewardsFor.length === 0 ? null : await this.attestationRewards(epoch, rewardsFor, minFinalizedEpoch);
     phase("rewards");
     const attestations: AttestationDuty[] = [];
     for (const v of opts.validators) {
@@ -689,9 +705,8 @@ export class EpochDutiesReader {
     }
 
     phase("pool attestations");
-    const validators =
-      opts.balances === false ? [] : await this.validatorStates(epoch, opts.validators, minFinalizedEpoch);
-    phase("balances and statuses");
+    const validators = await statesPromise;
+    phase("balances and statuses (waited)");
     const poolEvents = events.filter((e) => pool.has(e.validatorIndex));
     return {
       epoch,
@@ -776,10 +791,12 @@ export class EpochDutiesReader {
   ): Promise<Map<number, AttestationRewards> | null> {
     const out = new Map<number, AttestationRewards>();
     const chunks: string[][] = [];
-    for (let i = 0; i < indices.length; i += 25_000) chunks.push(indices.slice(i, i + 25_000).map(String));
+    // large requests: a node computes an epoch's rewards per request (replay), so fewer is cheaper
+    const size = 250_000;
+    for (let i = 0; i < indices.length; i += size) chunks.push(indices.slice(i, i + size).map(String));
     let missing = false;
     try {
-      await mapLimit(chunks, 4, async (chunk) => {
+      await mapLimit(chunks, 2, async (chunk) => {
         const asked = new Set(chunk);
         const r = await this.pool.requestJson(
           `attestation rewards of epoch ${epoch}`,

@@ -173,7 +173,7 @@ export async function getBalances(
   const stateId = String(opts.stateId ?? "finalized");
   const out = new Map<number, bigint>();
   let missing = false;
-  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 25_000), opts.concurrency ?? 4, async (c) => {
+  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 100_000), opts.concurrency ?? 2, async (c) => {
     const asked = new Set(c);
     const list = await pool.requestJson(
       `balances at ${stateId}`,
@@ -204,7 +204,7 @@ export async function getStatusExceptions(
   const stateId = String(opts.stateId ?? "finalized");
   const out: ValidatorInfo[] = [];
   let missing = false;
-  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 25_000), opts.concurrency ?? 4, async (c) => {
+  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 100_000), opts.concurrency ?? 2, async (c) => {
     const asked = new Set(c);
     const list = await pool.request(
       `validator statuses at ${stateId}`,

@@ -127,6 +127,20 @@ describe("epoch duties on beacon-sim", () => {
     }
   });
 
+  it('rewards: "exceptions" asks only for the attestations that were not perfect', async () => {
+    const d = await new EpochDutiesReader(pool).epochDuties(2, { validators: ALL, rewards: "exceptions" });
+    const full = byEpoch.get(2) as EpochDuties;
+    for (const a of d.attestations) {
+      const perfect = a.included && a.targetCorrect && a.headCorrect && a.optimalDelay === 1;
+      if (perfect) expect(a.rewards).toBeNull();
+      else
+        expect(a.rewards).toEqual(
+          full.attestations.find((x) => x.validatorIndex === a.validatorIndex)?.rewards,
+        );
+    }
+    expect(d.attestations.filter((a) => a.rewards !== null).length).toBeGreaterThanOrEqual(OFFLINE.length);
+  });
+
   it("the slashing and the exit are seen in their epoch and in the statuses", () => {
     const d = byEpoch.get(3) as EpochDuties;
     expect(

@@ -123,7 +123,8 @@ export class EpochProcessor {
       if (i !== undefined) byIndex.set(i, k);
     }
     const indices = [...byIndex.keys()].sort((a, b) => a - b);
-    const duties = await this.reader.epochDuties(epoch, { validators: indices });
+    // rewards only where the attestation was not perfect: only those rows are stored
+    const duties = await this.reader.epochDuties(epoch, { validators: indices, rewards: "exceptions" });
     const rec = this.record(epoch, duties, byIndex);
     const res = await saveWatcherEpoch(store, rec, {
       onCheckpointAdvance: (tx, from, to) => this.offlineAlerts(tx, from, to),
