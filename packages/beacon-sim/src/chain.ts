@@ -10,6 +10,8 @@
  */
 import { hash } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { verify as blsVerify, PublicKey, SecretKey, Signature } from "@chainsafe/blst";
 import { BitArray } from "@chainsafe/ssz";
 import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from "@lodestar/config";
@@ -36,7 +38,7 @@ import {
 } from "@lodestar/params";
 import { type deneb, type phase0, ssz } from "@lodestar/types";
 import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
-import { derivePubkeys, secretKeyOf } from "./keys.js";
+import { derivePubkeys, derivePubkeysCached, KEY_CACHE_MIN, secretKeyOf } from "./keys.js";
 import { hashOf, Rng } from "./rng.js";
 import {
   type BehaviourKind,
@@ -179,6 +181,11 @@ export interface ChainOptions {
   scenario?: ParsedScenario | Record<string, unknown>;
   /** Epoch snapshots kept (balances of older states are gone, like a pruned node). */
   stateRetentionEpochs?: number;
+  /**
+   * Directory of a cache of generated pubkeys, used from KEY_CACHE_MIN genesis validators
+   * (default: <tmpdir>/poolkeeper-beacon-sim; false: no cache).
+   */
+  keyCacheDir?: string | false;
 }
 
 export interface AttestationDeltas {
@@ -246,6 +253,7 @@ export class SimChain extends EventEmitter {
   effective = new Uint8Array(0);
   inactivityScores = new Uint32Array(0);
   private keyNumbers = new Int32Array(0);
+  private readonly keyCacheDir: string | undefined;
   private nextKeyNumber = 0;
   private pubkeyTable = new Int32Array(0);
 
@@ -322,6 +330,8 @@ export class SimChain extends EventEmitter {
     this.denebForkVersion = this.config.DENEB_FORK_VERSION;
     this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
     this.lastPayloadHash = hashOf(this.seed, "payload", -1);
+    this.keyCacheDir =
+      opts.keyCacheDir === false ? undefined : (opts.keyCacheDir ?? join(tmpdir(), "poolkeeper-beacon-sim"));
 
     // Genesis registry.
     const givenPubkeys = opts.pubkeys ?? sc.pubkeys?.map((h) => Buffer.from(h.slice(2), "hex"));
@@ -416,7 +426,14 @@ export class SimChain extends EventEmitter {
         this.keyNumbers[start + k] = -1;
       }
     } else {
-      derivePubkeys(this.nextKeyNumber, count, this.pubkeys, start * 48);
+      if (
+        this.nextKeyNumber === 0 &&
+        start === 0 &&
+        count >= KEY_CACHE_MIN &&
+        this.keyCacheDir !== undefined
+      ) {
+        derivePubkeysCached(count, this.pubkeys, this.keyCacheDir);
+      } else derivePubkeys(this.nextKeyNumber, count, this.pubkeys, start * 48);
       for (let k = 0; k < count; k++) this.keyNumbers[start + k] = this.nextKeyNumber + k;
       this.nextKeyNumber += count;
     }

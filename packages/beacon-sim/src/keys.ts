@@ -10,6 +10,17 @@
  *   whose secrets are known (secretKeyOf), so tests can still sign with any validator.
  */
 import { createHash } from "node:crypto";
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
 import { aggregatePublicKeys, type PublicKey, SecretKey } from "@chainsafe/blst";
 
 export const INTEROP_KEY_LIMIT = 16_384;
@@ -65,4 +76,72 @@ export function derivePubkeys(from: number, count: number, out: Uint8Array, outO
     if (i >= end) break;
     cur = aggregatePublicKeys([cur, G1], false);
   }
+}
+
+/** Below this many keys, keys are derived directly (a cache costs more than it saves). */
+export const KEY_CACHE_MIN = 50_000;
+const CACHE_FILE = "beacon-sim-pubkeys-v1.bin";
+
+/**
+ * derivePubkeys for key numbers [0, count), through a cache file of compressed pubkeys in `dir`
+ * (deterministic content: the file holds keys 0..M-1; missing keys are derived and appended).
+ * A cache whose checksum or sampled keys do not match is ignored and rewritten.
+ */
+export function derivePubkeysCached(count: number, out: Uint8Array, dir: string): void {
+  const file = join(dir, CACHE_FILE);
+  let have = 0;
+  try {
+    const size = statSync(file).size;
+    have = Math.floor(Math.min(size / 48, count));
+    if (have > 0) {
+      const fd = openSync(file, "r");
+      try {
+        readSync(fd, out, 0, have * 48, 0);
+      } finally {
+        closeSync(fd);
+      }
+      // Whole-file checksum (written with it) plus a sample re-derived: anything else is recomputed.
+      const sum = readFileSync(`${file}.sha256`, "utf8").trim();
+      const wrote = Math.floor(size / 48);
+      if (have !== wrote && have !== count) have = 0;
+      if (have > 0) {
+        const full = have === wrote ? out.subarray(0, have * 48) : readFileSync(file);
+        if (createHash("sha256").update(full).digest("hex") !== sum || !sampleMatches(out, have)) have = 0;
+      }
+    }
+  } catch {
+    have = 0;
+  }
+  if (have >= count) return;
+  derivePubkeys(have, count - have, out, have * 48);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, out.subarray(0, count * 48));
+    writeFileSync(
+      `${file}.sha256`,
+      createHash("sha256")
+        .update(out.subarray(0, count * 48))
+        .digest("hex"),
+    );
+    renameSync(tmp, file);
+  } catch {
+    // A cache that cannot be written only costs time next start.
+  }
+}
+
+function sampleMatches(keys: Uint8Array, have: number): boolean {
+  const probe = new Uint8Array(48);
+  const picks = [
+    0,
+    have - 1,
+    Math.floor(have / 2),
+    Math.floor(have / 3),
+    Math.min(have - 1, INTEROP_KEY_LIMIT),
+  ];
+  for (const i of picks) {
+    derivePubkeys(i, 1, probe, 0);
+    if (Buffer.compare(probe, keys.subarray(i * 48, i * 48 + 48)) !== 0) return false;
+  }
+  return true;
 }
