@@ -1,4 +1,4 @@
-import { loadNetwork } from "@poolkeeper/core";
+import { createLogger, loadNetwork } from "@poolkeeper/core";
 import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DepositDataFailure, Registry, toDepositDataJson } from "../src/index.js";
@@ -105,6 +105,10 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
       good[0], // duplicate in the upload
       depositData(100, 1)[0], // known for another operator
       { ...good[1], pubkey: "zz" },
+      { ...depositData(116, 1)[0]!, deposit_data_root: "00".repeat(32) },
+      { ...depositData(117, 1)[0]!, signature: undefined },
+      42,
+      { ...depositData(118, 1)[0]!, deposit_cli_version: "0.9.0" },
     ];
     const failures = await failuresOf(registry.uploadKeys(op.id, upload, "t"));
     const by = (i: number) => failures.filter((f) => f.index === i).map((f) => `${f.field}: ${f.reason}`);
@@ -116,6 +120,10 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
     expect(by(5).join("\n")).toMatch(/pubkey: duplicate of entry 0/);
     expect(by(6)).toEqual(["pubkey: is already registered for another operator"]);
     expect(by(7).join("\n")).toMatch(/pubkey: /);
+    expect(by(8).join("\n")).toMatch(/deposit_data_root: does not match/);
+    expect(by(9)).toContain("signature: is missing");
+    expect(by(10)).toEqual(["entry: must be a JSON object"]);
+    expect(by(11).join("\n")).toMatch(/deposit_cli_version/);
     expect(await keyCount()).toBe(before);
 
     await expect(registry.uploadKeys(op.id, { not: "an array" }, "t")).rejects.toMatchObject({
@@ -343,8 +351,24 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
     expect(r.concentration.hhi).toBeGreaterThan(0);
   });
 
-  it("never logs or returns secrets: upload errors carry public fields only", async () => {
-    const op = await nextOperator();
+  it("never logs or returns secrets: upload errors carry public fields only; logs carry counts, not key material", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: "debug",
+      destination: { write: (l: string) => void lines.push(l) },
+    });
+    const logged = new Registry({ store, logger }, SETTINGS);
+    const op = await logged.createOperator(
+      { name: `logged-${kind}`, rewardAddress: REWARD, vettedLimit: 2 },
+      "t",
+    );
+    const data = depositData(710, 2);
+    await logged.uploadKeys(op.id, data, "t");
+    expect(lines.join("")).toContain("keys uploaded");
+    for (const d of data) {
+      expect(lines.join("")).not.toContain(d.pubkey);
+      expect(lines.join("")).not.toContain(d.signature);
+    }
     const bad = [{ ...depositData(700, 1)[0]!, secretKey: "deadbeef".repeat(8), amount: 1 }];
     const err = (await registry.uploadKeys(op.id, bad, "t").catch((e: unknown) => e)) as Error;
     expect(JSON.stringify(err)).not.toContain("deadbeef");
