@@ -142,8 +142,11 @@ export interface WatchedValidator {
   validatorIndex: number;
   pubkey: Uint8Array;
   operatorId: number;
+  /** First epoch with duties seen by the watcher. */
   firstEpoch: number;
-  lastEpoch: number;
+  /** Last epoch with duties when the chain has set an exit (exit epoch - 1), else null. */
+  lastEpoch: number | null;
+  /** Latest status seen other than active_ongoing (null: active_ongoing or not yet seen). */
   status: string | null;
 }
 
@@ -164,10 +167,10 @@ export async function findWatchedValidator(
     pubkey: Uint8Array;
     operator_id: number;
     first_epoch: bigint;
-    last_epoch: bigint;
+    exit_epoch: bigint | null;
     status: string | null;
   }>(
-    `SELECT validator_index, pubkey, operator_id, first_epoch, last_epoch, status FROM watcher_validators
+    `SELECT validator_index, pubkey, operator_id, first_epoch, exit_epoch, status FROM watcher_validators
      WHERE network = $1 AND (($2::int IS NOT NULL AND validator_index = $2) OR ($3::text IS NOT NULL AND pubkey = decode($3, 'hex')))`,
     [network, ref.validatorIndex ?? null, ref.pubkey === undefined ? null : pubkeyHex(ref.pubkey)],
   );
@@ -178,7 +181,7 @@ export async function findWatchedValidator(
     pubkey: new Uint8Array(row.pubkey),
     operatorId: row.operator_id,
     firstEpoch: Number(row.first_epoch),
-    lastEpoch: Number(row.last_epoch),
+    lastEpoch: row.exit_epoch === null ? null : Number(row.exit_epoch) - 1,
     status: row.status,
   };
 }
@@ -216,7 +219,7 @@ export async function validatorEpochHistory(
   const v = await findWatchedValidator(q, network, ref);
   if (v === null) return null;
   const from = Math.max(v.firstEpoch, opts.fromEpoch ?? 0);
-  const to = Math.min(v.lastEpoch, opts.toEpoch ?? Number.MAX_SAFE_INTEGER);
+  const to = Math.min(v.lastEpoch ?? Number.MAX_SAFE_INTEGER, opts.toEpoch ?? Number.MAX_SAFE_INTEGER);
   const limit = Math.min(Math.max(opts.limit ?? 100, 1), 10_000);
   const r = await q.query<{
     epoch: bigint;
@@ -319,7 +322,7 @@ export async function validatorWindowCounts(
   const range = await windowRange(q, network, windowEpochs, toEpoch);
   if (range === null) return { validator: v, range: null, counts: countsFrom(undefined) };
   const from = Math.max(range.fromEpoch, v.firstEpoch);
-  const to = Math.min(range.toEpoch, v.lastEpoch);
+  const to = Math.min(range.toEpoch, v.lastEpoch ?? Number.MAX_SAFE_INTEGER);
   const r = await q.query<{
     epochs: bigint;
     rows_att: bigint;

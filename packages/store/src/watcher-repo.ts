@@ -29,7 +29,14 @@ export interface PoolValidatorInput {
   validatorIndex: number;
   pubkey: Uint8Array;
   operatorId: number;
-  status: string | null;
+}
+
+/** A validator whose status is not active_ongoing at the end of the epoch (a small list). */
+export interface ValidatorStatusInput {
+  validatorIndex: number;
+  status: string;
+  /** The chain's exit epoch once set (its last epoch with duties is exit_epoch - 1). */
+  exitEpoch: number | null;
 }
 
 /** One validator's epoch when it was not a plain perfect attestation. */
@@ -88,7 +95,14 @@ export interface EpochRecord {
   epoch: number;
   networkCounts: DutyCountsRow;
   operators: OperatorEpochInput[];
-  validators: PoolValidatorInput[];
+  /** How many pool validators had duties in the epoch. */
+  poolValidators: number;
+  /** Every pool validator with a duty in the epoch (indices). */
+  dutyIndices: readonly number[];
+  /** Pool validators not stored yet (the processor knows which it has stored). */
+  newValidators: PoolValidatorInput[];
+  /** Statuses other than active_ongoing at the end of the epoch. */
+  statuses: ValidatorStatusInput[];
   exceptions: ValidatorEpochInput[];
   alerts: NewAlert[];
 }
@@ -139,7 +153,7 @@ export async function saveWatcherEpoch(
         n.proposalsMade,
         n.syncAssigned,
         n.syncIncluded,
-        rec.validators.length,
+        rec.poolValidators,
       ],
     );
     if (ins.rowCount === 0)
@@ -171,25 +185,50 @@ export async function saveWatcherEpoch(
       );
     }
 
-    for (const c of chunks(rec.validators)) {
+    // new validators only (no write per validator per epoch)
+    for (const c of chunks(rec.newValidators)) {
       await tx.query(
-        `INSERT INTO watcher_validators (network, validator_index, pubkey, operator_id, first_epoch, last_epoch, status)
-         SELECT $1, u.idx, decode(u.pk, 'hex'), u.op, $2, $2, u.st
-         FROM unnest($3::int[], $4::text[], $5::int[], $6::text[]) AS u(idx, pk, op, st)
+        `INSERT INTO watcher_validators (network, validator_index, pubkey, operator_id, first_epoch)
+         SELECT $1, u.idx, decode(u.pk, 'hex'), u.op, $2
+         FROM unnest($3::int[], $4::text[], $5::int[]) AS u(idx, pk, op)
          ON CONFLICT (network, validator_index) DO UPDATE SET
            first_epoch = LEAST(watcher_validators.first_epoch, EXCLUDED.first_epoch),
-           last_epoch = GREATEST(watcher_validators.last_epoch, EXCLUDED.last_epoch),
-           operator_id = EXCLUDED.operator_id,
-           status = CASE WHEN EXCLUDED.last_epoch >= watcher_validators.last_epoch
-                         THEN COALESCE(EXCLUDED.status, watcher_validators.status)
-                         ELSE watcher_validators.status END`,
+           operator_id = EXCLUDED.operator_id`,
         [
           rec.network,
           rec.epoch,
           c.map((v) => v.validatorIndex),
           c.map((v) => hex(v.pubkey)),
           c.map((v) => v.operatorId),
+        ],
+      );
+    }
+    // an earlier epoch processed late: move first_epoch back for those with a duty in it
+    const later = await tx.query<{ validator_index: number }>(
+      "SELECT validator_index FROM watcher_validators WHERE network = $1 AND first_epoch > $2",
+      [rec.network, rec.epoch],
+    );
+    if (later.rows.length > 0) {
+      const duty = new Set(rec.dutyIndices);
+      const back = later.rows.map((r) => r.validator_index).filter((v) => duty.has(v));
+      if (back.length > 0) {
+        await tx.query(
+          "UPDATE watcher_validators SET first_epoch = $2 WHERE network = $1 AND first_epoch > $2 AND validator_index = ANY($3::int[])",
+          [rec.network, rec.epoch, back],
+        );
+      }
+    }
+    for (const c of chunks(rec.statuses)) {
+      await tx.query(
+        `UPDATE watcher_validators w SET status = u.st, status_epoch = $2, exit_epoch = COALESCE(u.ex, w.exit_epoch)
+         FROM unnest($3::int[], $4::text[], $5::int8[]) AS u(idx, st, ex)
+         WHERE w.network = $1 AND w.validator_index = u.idx AND (w.status_epoch IS NULL OR w.status_epoch <= $2)`,
+        [
+          rec.network,
+          rec.epoch,
+          c.map((v) => v.validatorIndex),
           c.map((v) => v.status),
+          c.map((v) => v.exitEpoch),
         ],
       );
     }

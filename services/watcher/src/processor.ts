@@ -72,6 +72,9 @@ const ATT_HEAD = 4;
 export class EpochProcessor {
   private readonly reader: EpochDutiesReader;
   private readonly indexCache = new Map<string, number>();
+  /** Validator indices known to be in watcher_validators (only new ones are written). */
+  private readonly stored = new Set<number>();
+  private storedLoaded = false;
 
   constructor(
     private readonly deps: ProcessorDeps,
@@ -82,9 +85,12 @@ export class EpochProcessor {
 
   /** pubkey → validator index for the pool's keys (known ones from the database, new ones from the chain). */
   async resolve(keys: readonly PoolKey[]): Promise<Map<string, number>> {
-    if (this.indexCache.size === 0) {
-      for (const [pk, i] of await knownValidatorIndices(this.deps.store, this.settings.network))
+    if (!this.storedLoaded) {
+      for (const [pk, i] of await knownValidatorIndices(this.deps.store, this.settings.network)) {
         this.indexCache.set(pk, i);
+        this.stored.add(i);
+      }
+      this.storedLoaded = true;
     }
     const unknown = keys.filter((k) => !this.indexCache.has(k.pubkey)).map((k) => `0x${k.pubkey}`);
     if (unknown.length > 0) {
@@ -129,6 +135,7 @@ export class EpochProcessor {
     const res = await saveWatcherEpoch(store, rec, {
       onCheckpointAdvance: (tx, from, to) => this.offlineAlerts(tx, from, to),
     });
+    for (const v of rec.newValidators) this.stored.add(v.validatorIndex);
     if (!res.saved) return { ...skipped, checkpoint: res.checkpoint };
 
     // after the epoch is stored: operator vs network over one day, key states, webhooks, metrics
@@ -189,7 +196,8 @@ export class EpochProcessor {
     for (const e of d.events)
       eventsBy.set(e.validatorIndex, [...(eventsBy.get(e.validatorIndex) ?? []), e.kind]);
 
-    const validators: EpochRecord["validators"] = [];
+    const newValidators: EpochRecord["newValidators"] = [];
+    const dutyIndices: number[] = [];
     const exceptions: ValidatorEpochInput[] = [];
     const withDuty = new Set<number>([...attBy.keys(), ...propBy.keys(), ...syncBy.keys()]);
     for (const v of [...withDuty].sort((a, b) => a - b)) {
@@ -209,12 +217,14 @@ export class EpochProcessor {
       const c = perValidator.get(v);
       if (c !== undefined) for (const k of Object.keys(c) as (keyof DutyCounts)[]) op.counts[k] += c[k];
       if (delta !== null) op.balance = (op.balance ?? 0n) + delta;
-      validators.push({
-        validatorIndex: v,
-        pubkey: Buffer.from(key.pubkey, "hex"),
-        operatorId: key.operatorId,
-        status: st?.status ?? null,
-      });
+      dutyIndices.push(v);
+      if (!this.stored.has(v)) {
+        newValidators.push({
+          validatorIndex: v,
+          pubkey: Buffer.from(key.pubkey, "hex"),
+          operatorId: key.operatorId,
+        });
+      }
 
       const a = attBy.get(v);
       const props = propBy.get(v) ?? [];
@@ -299,7 +309,16 @@ export class EpochProcessor {
         counts: o.counts,
         balanceDeltaGwei: o.balance,
       })),
-      validators,
+      poolValidators: dutyIndices.length,
+      dutyIndices,
+      newValidators,
+      statuses: d.validators
+        .filter((v) => v.status !== null && v.status !== "active_ongoing" && byIndex.has(v.validatorIndex))
+        .map((v) => ({
+          validatorIndex: v.validatorIndex,
+          status: v.status as string,
+          exitEpoch: v.exitEpoch,
+        })),
       exceptions,
       alerts,
     };

@@ -28,11 +28,12 @@ const counts = (assigned: number, included: number) => ({
 });
 
 function record(epoch: number, missed: number[]): EpochRecord {
-  const validators = [0, 1, 2].map((i) => ({
+  // validator 3 joins at 12; epoch 11 is processed last by a process that already stored it
+  const ids = epoch === 10 ? [0, 1, 2] : [0, 1, 2, 3];
+  const newValidators = (epoch === 11 ? [] : ids).map((i) => ({
     validatorIndex: i,
     pubkey: new Uint8Array(48).fill(i + 1),
     operatorId: 7,
-    status: "active_ongoing",
   }));
   return {
     network: "t",
@@ -41,7 +42,10 @@ function record(epoch: number, missed: number[]): EpochRecord {
     operators: [
       { operatorId: 7, validators: 3, counts: counts(3, 3 - missed.length), balanceDeltaGwei: 10n },
     ],
-    validators,
+    poolValidators: ids.length,
+    dutyIndices: ids,
+    newValidators,
+    statuses: epoch === 12 ? [{ validatorIndex: 2, status: "active_exiting", exitEpoch: 20 }] : [],
     exceptions: missed.map((v) => ({
       validatorIndex: v,
       operatorId: 7,
@@ -116,6 +120,11 @@ describe.each(TEST_STORE_KINDS)("watcher tables on %s", (kind) => {
     expect(perf.operators[0]?.balanceDeltaGwei).toBe(30n);
     const v1 = await validatorWindowCounts(store, "t", { validatorIndex: 1 }, 100);
     expect(v1?.counts).toMatchObject({ attAssigned: 3, attIncluded: 0 });
+    const v3 = await validatorWindowCounts(store, "t", { validatorIndex: 3 }, 100);
+    expect(v3?.validator.firstEpoch).toBe(11);
+    expect(v3?.counts.attAssigned).toBe(2);
+    const v2 = await validatorWindowCounts(store, "t", { validatorIndex: 2 }, 100);
+    expect(v2?.validator).toMatchObject({ status: "active_exiting", lastEpoch: 19 });
     const v0 = await validatorWindowCounts(store, "t", { pubkey: new Uint8Array(48).fill(1) }, 100);
     expect(v0?.counts).toMatchObject({ attAssigned: 3, attIncluded: 3, attEffectivenessSum: 3 });
   });
