@@ -20,6 +20,9 @@ const secs = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(2)} s`
 console.log(
   `beacon-sim scale bench: ${n.toLocaleString()} validators, ${preset} preset, node ${process.version}`,
 );
+const { existsSync } = await import("node:fs");
+const { tmpdir } = await import("node:os");
+const cached = existsSync(`${tmpdir()}/poolkeeper-beacon-sim/beacon-sim-pubkeys-v1.bin`);
 let t = performance.now();
 const sim = await startBeaconSim({ validators: n });
 console.log(
