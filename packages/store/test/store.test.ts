@@ -183,7 +183,9 @@ describe("PGlite in a data directory", () => {
       await a.close();
       const b = await openStore({ dataDir: dir });
       try {
-        const r = await b.query<{ vetted_limit: number }>("SELECT vetted_limit FROM operators WHERE name = 'persisted'");
+        const r = await b.query<{ vetted_limit: number }>(
+          "SELECT vetted_limit FROM operators WHERE name = 'persisted'",
+        );
         expect(r.rows).toEqual([{ vetted_limit: 3 }]);
         expect(await runMigrations(b)).toEqual([]);
       } finally {
