@@ -191,3 +191,18 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
   );
   return { app, ctx };
 }
+
+/**
+ * Close the app: stop accepting connections, let running requests finish (idle keep-alive
+ * connections close at once), then, after `graceMs`, drop connections that are still open so that
+ * a stuck client cannot hold the process past its shutdown deadline.
+ */
+export async function closeApp(app: App, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  timer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}

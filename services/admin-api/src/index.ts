@@ -1,4 +1,4 @@
-export { type AdminApiConfig, type App, DEFAULT_API_CONFIG } from "./app.js";
+export { type AdminApiConfig, type App, closeApp, DEFAULT_API_CONFIG } from "./app.js";
 export { type Principal, ROLES, type Role } from "./auth.js";
 export { type AdminApiDeps, buildApp, storeReady } from "./build-app.js";
 export { ADMIN_API_ENV, STORE_ENV } from "./config.js";

@@ -9,7 +9,11 @@ import {
   safeUrl,
 } from "@poolkeeper/core";
 import { openStore } from "@poolkeeper/store";
-import type { App } from "./app.js";
+import { type App, closeApp } from "./app.js";
+
+/** On SIGTERM: running requests get this long before connections are dropped. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 import { buildApp } from "./build-app.js";
 import { ADMIN_API_ENV } from "./config.js";
 import { registryPort } from "./registry-adapter.js";
@@ -70,7 +74,7 @@ export async function startAdminApi(env: Env, opts: StartOpts = {}): Promise<Run
       close() {
         closing ??= (async () => {
           try {
-            await app.close();
+            await closeApp(app, SHUTDOWN_GRACE_MS);
           } finally {
             await store.close();
           }
