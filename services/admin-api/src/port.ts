@@ -134,7 +134,7 @@ export interface RegistryPort {
   allocate(count: number, by: Actor): Promise<{ batch: DepositBatchView; keyCount: number }>;
   listBatches(limit: number, before?: string): Promise<DepositBatchSummaryView[]>;
   review(): Promise<ReviewView>;
-  audit(limit: number, before?: string): Promise<AuditEntryView[]>;
+  audit(limit: number, before?: string, target?: string): Promise<AuditEntryView[]>;
   keysByState(): Promise<Record<string, number>>;
   operatorCounts(): Promise<{ active: number; inactive: number }>;
 }

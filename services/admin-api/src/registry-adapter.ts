@@ -167,10 +167,11 @@ export function portFromRegistry(registry: Registry): RegistryPort {
     async review() {
       return wire(await registry.review());
     },
-    async audit(limit, before) {
+    async audit(limit, before, target) {
       const entries = await registry.listAudit({
         limit,
         ...(before !== undefined ? { cursor: before } : {}),
+        ...(target !== undefined ? { target } : {}),
       });
       return entries.map((e) => wire(e));
     },

@@ -178,6 +178,10 @@ describe.each(TEST_STORE_KINDS)("admin-api flow on %s", (kind) => {
     expect(audit.status).toBe(200);
     const entries = audit.json().data as { actor: string; reason: string | null }[];
     expect(entries.some((e) => e.reason === "approved in vote 12" && e.actor.includes(":dao"))).toBe(true);
+    const forX = await call("GET", `/v1/audit?target=operator:${x}`, h.dao);
+    const xs = forX.json().data as { target: string }[];
+    expect(xs.length).toBeGreaterThan(0);
+    expect(new Set(xs.map((e) => e.target))).toEqual(new Set([`operator:${x}`]));
 
     const notFound = await call("GET", "/v1/operators/999999", h.admin);
     expect(notFound.status).toBe(404);

@@ -32,6 +32,12 @@ export function reviewRoutes(app: App, registry: RegistryPort, _ctx: AppContext)
             before: Type.Optional(
               Type.String({ pattern: "^[0-9]{1,18}$", description: "Entries older than this id" }),
             ),
+            target: Type.Optional(
+              Type.String({
+                pattern: "^[a-z]+:[0-9A-Za-z]{1,100}$",
+                description: "Only entries about this target, e.g. operator:3 or batch:12",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -41,7 +47,7 @@ export function reviewRoutes(app: App, registry: RegistryPort, _ctx: AppContext)
     },
     async (request) => {
       const limit = Math.min(Number(request.query.limit ?? 100), 1000);
-      const data = await registry.audit(limit, request.query.before);
+      const data = await registry.audit(limit, request.query.before, request.query.target);
       return { data, meta: { count: data.length } };
     },
   );
