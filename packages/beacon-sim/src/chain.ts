@@ -1240,18 +1240,39 @@ export class SimChain extends EventEmitter {
     const totalInc = this.totalActiveIncrements;
     const brpi = this.baseRewardPerIncrement(totalInc);
 
-    // Attestations: oldest first, within the inclusion window (deneb: previous and current epoch).
+    // Attestations within the inclusion window (deneb: previous and current epoch). Aggregates of
+    // the same vote of the same committee are merged (disjoint bits); newest first, as a proposer
+    // maximising rewards would; at most MAX_ATTESTATIONS, the rest wait or expire (missed).
     const included: phase0.Attestation[] = [];
     const keep: PendingAttestation[] = [];
-    let proposerNumerator = 0;
-    const sqrtSpe = Math.max(1, isqrt(this.slotsPerEpoch));
+    const merged = new Map<string, PendingAttestation>();
     for (const p of this.pending) {
-      const attEpoch = this.epochOf(p.slot);
-      if (attEpoch + 1 < epoch) continue; // expired: missed
-      if (p.includeFrom > slot || included.length >= MAX_ATTESTATIONS) {
+      if (this.epochOf(p.slot) + 1 < epoch) continue; // expired: missed
+      if (p.includeFrom > slot) {
         keep.push(p);
         continue;
       }
+      const key = `${p.slot}:${p.att.data.index}:${p.headOk ? 1 : 0}${p.targetOk ? 1 : 0}`;
+      const m = merged.get(key);
+      if (m === undefined) {
+        merged.set(key, p);
+        continue;
+      }
+      const bits = m.att.aggregationBits.clone();
+      bits.mergeOrWith(p.att.aggregationBits);
+      const members = new Uint32Array(m.members.length + p.members.length);
+      members.set(m.members);
+      members.set(p.members, m.members.length);
+      merged.set(key, { ...m, members, att: { ...m.att, aggregationBits: bits } });
+    }
+    const ordered = [...merged.values()].sort(
+      (x, y) => y.slot - x.slot || x.att.data.index - y.att.data.index,
+    );
+    keep.push(...ordered.slice(MAX_ATTESTATIONS));
+    let proposerNumerator = 0;
+    const sqrtSpe = Math.max(1, isqrt(this.slotsPerEpoch));
+    for (const p of ordered.slice(0, MAX_ATTESTATIONS)) {
+      const attEpoch = this.epochOf(p.slot);
       included.push(p.att);
       const delay = slot - p.slot;
       const f = this.ensureFlags(attEpoch);

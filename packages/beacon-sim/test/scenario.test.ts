@@ -146,6 +146,28 @@ describe("scripted validator behaviour", () => {
   });
 });
 
+describe("block packing", () => {
+  it("merges aggregates of the same vote that became includable together, and never exceeds MAX_ATTESTATIONS", () => {
+    const chain = new SimChain({
+      validators: 64,
+      scenario: {
+        behaviours: [{ validators: "0-31", behaviour: "late", delay: 2, from: 2 }],
+        missedSlots: [17],
+      },
+    });
+    chain.advanceTo(4 * 8);
+    const b18 = chain.blockAt(18);
+    expect(b18).toBeDefined();
+    const forSlot16 = (b18?.message.body.attestations ?? []).filter((a) => a.data.slot === 16);
+    expect(forSlot16.map((a) => a.data.index).sort()).toEqual([0, 1]); // one aggregate per committee
+    for (const a of forSlot16) {
+      expect(a.aggregationBits.getTrueBitIndexes().length).toBe(chain.committee(16, a.data.index).length);
+    }
+    for (let s = 1; s <= chain.headSlot; s++)
+      expect((chain.blockAt(s)?.message.body.attestations.length ?? 0) <= 128).toBe(true);
+  });
+});
+
 describe("slashings, exits, deposits, finality", () => {
   it("a slashing at epoch E: included in a block of E, slashed from E+1, penalised, exits later", () => {
     const chain = new SimChain({
