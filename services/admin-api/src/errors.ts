@@ -150,6 +150,29 @@ function fastifyErrorBody(error: FastifyError): { status: number; body: ErrorBod
   return undefined;
 }
 
+/**
+ * A database error that reached the HTTP layer untranslated: rules the database enforces
+ * (constraints, the key-lifecycle triggers) are conflicts with the stored state; a lost or
+ * refused connection is 503. Other SQL errors stay 500.
+ */
+function databaseErrorBody(error: Error): { status: number; body: ErrorBody } | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") return undefined;
+  if (code === "ECONNREFUSED" || code === "ECONNRESET" || code === "ETIMEDOUT" || /^(08|53|57P)/.test(code)) {
+    return {
+      status: 503,
+      body: { code: "ERR_UNAVAILABLE", message: "the database is unavailable, retry later", details: {} },
+    };
+  }
+  if (/^23[0-9A-Z]{3}$/.test(code) || code === "P0001" || code === "40001" || code === "40P01") {
+    return {
+      status: 409,
+      body: { code: "ERR_CONFLICT", message: error.message, details: { sqlstate: code } },
+    };
+  }
+  return undefined;
+}
+
 /** The one error handler. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error.validation !== undefined) {
@@ -162,6 +185,13 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     void reply
       .status(status)
       .send({ code: error.code, message: error.message, details: error.details ?? {} });
+    return;
+  }
+  const db = databaseErrorBody(error);
+  if (db !== undefined) {
+    if (db.status >= 500)
+      request.log.error({ code: (error as { code?: unknown }).code }, "database unavailable");
+    void reply.status(db.status).send(db.body);
     return;
   }
   const known = fastifyErrorBody(error);
