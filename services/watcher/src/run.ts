@@ -6,12 +6,14 @@
 import { createServer, type Server } from "node:http";
 import { BeaconNodePool } from "@poolkeeper/beacon";
 import {
+  ConfigError,
   createLogger,
   type Env,
   fromHex,
   isPoolkeeperError,
   loadConfig,
   loadNetwork,
+  toHex0x,
 } from "@poolkeeper/core";
 import { createRegistry } from "@poolkeeper/registry";
 import { openStore } from "@poolkeeper/store";
@@ -57,6 +59,15 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
   } catch (e) {
     await store.close();
     throw e;
+  }
+  // the nodes must be on the configured chain: a watcher on another chain would record nonsense
+  const gvr = toHex0x(network.genesisValidatorsRoot);
+  if (beacon.spec.genesisValidatorsRoot !== gvr || beacon.spec.slotsPerEpoch !== network.slotsPerEpoch) {
+    await store.close();
+    throw new ConfigError(
+      `POOLKEEPER_NETWORK: the beacon nodes are on another chain than ${network.name} ` +
+        `(genesis validators root ${beacon.spec.genesisValidatorsRoot}, expected ${gvr})`,
+    );
   }
   watcher = new Watcher(
     { beacon, store, pool: registryPoolSource(store, registry), logger, metrics },

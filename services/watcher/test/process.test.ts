@@ -1,0 +1,145 @@
+/**
+ * The watcher process as an operator starts it: `node --import tsx services/watcher/src/main.ts`
+ * with its environment. Bad configuration exits 1 naming the variable (no secret echoed); a good
+ * one follows a beacon-sim, processes finalized epochs into PostgreSQL, serves /metrics and stops
+ * on SIGTERM.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadLodestar } from "@poolkeeper/beacon";
+import { createTestStore, type TestStore } from "@poolkeeper/store";
+import { afterAll, describe, expect, it } from "vitest";
+import { REDIS_URL, until } from "./helpers.js";
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+const WC = `0x01${"00".repeat(11)}${"b9".repeat(20)}`;
+
+function start(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe("watcher process", () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  });
+
+  it("exits 1 on bad configuration, naming the variable and not the secrets", async () => {
+    const p = start({
+      BEACON_URLS: "ftp://user:beaconpass77@x",
+      REDIS_URL: "redis://:redispass88@127.0.0.1:6379",
+      POOLKEEPER_NETWORK: "hoodi",
+      POOLKEEPER_WITHDRAWAL_CREDENTIALS: WC,
+    });
+    children.push(p.child);
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toContain("BEACON_URLS");
+    expect(p.output()).not.toContain("beaconpass77");
+    expect(p.output()).not.toContain("redispass88");
+  });
+
+  it("follows the chain, stores finalized epochs, serves /metrics, stops on SIGTERM", async () => {
+    await loadLodestar("minimal");
+    const { startBeaconSim } = await import("@poolkeeper/beacon-sim");
+    const sim = await startBeaconSim({ validators: 64, seed: "process" });
+    let store: TestStore | undefined;
+    const dir = mkdtempSync(join(tmpdir(), "pk-watcher-net-"));
+    try {
+      store = await createTestStore("postgres");
+      // a network file for the sim's chain (a devnet's, as an operator would write it)
+      const c = sim.chain;
+      const networkFile = join(dir, "sim.json");
+      writeFileSync(
+        networkFile,
+        JSON.stringify({
+          name: "sim",
+          genesisForkVersion: Buffer.from(c.genesisForkVersion).toString("hex"),
+          genesisValidatorsRoot: Buffer.from(c.genesisValidatorsRoot).toString("hex"),
+          genesisTime: c.genesisTime,
+          secondsPerSlot: c.secondsPerSlot,
+          slotsPerEpoch: c.slotsPerEpoch,
+          capellaForkVersion: Buffer.from(c.capellaForkVersion).toString("hex"),
+          depositContractAddress: `0x${"42".repeat(20)}`,
+          chainId: 1337,
+        }),
+      );
+      // nodes of another chain than the configured network: refused at start
+      const wrong = start({
+        BEACON_URLS: sim.url,
+        REDIS_URL,
+        DATABASE_URL: store.databaseUrl as string,
+        POOLKEEPER_NETWORK: "hoodi",
+        POOLKEEPER_WITHDRAWAL_CREDENTIALS: WC,
+        WATCHER_PRESET: "minimal",
+      });
+      children.push(wrong.child);
+      expect(await wrong.exited).toBe(1);
+      expect(wrong.output()).toContain("POOLKEEPER_NETWORK: the beacon nodes are on another chain");
+      const metricsPort = await freePort();
+      const p = start({
+        BEACON_URLS: sim.url,
+        REDIS_URL,
+        DATABASE_URL: store.databaseUrl as string,
+        POOLKEEPER_NETWORK: networkFile,
+        POOLKEEPER_WITHDRAWAL_CREDENTIALS: WC,
+        WATCHER_PRESET: "minimal",
+        WATCHER_START_EPOCH: "1",
+        METRICS_PORT: String(metricsPort),
+        LOG_LEVEL: "info",
+      });
+      children.push(p.child);
+      await until("watcher started", () => p.output().includes("watcher started"), 30_000).catch((e) => {
+        throw new Error(`${e}: ${p.output()}`);
+      });
+      for (let i = 0; i < 8; i++) {
+        sim.chain.advanceEpochs(1);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const last = sim.chain.currentFinality().finalized.epoch - 2;
+      const db = store;
+      await until("epochs stored", async () => {
+        const r = await db.query<{ n: bigint }>(
+          "SELECT count(*) AS n FROM watcher_network_epochs WHERE network = 'sim'",
+        );
+        return Number(r.rows[0]?.n) === last;
+      });
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`poolkeeper_watcher_checkpoint_epoch ${last}`));
+      expect(metrics).toContain("poolkeeper_watcher_beacon_node_up");
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+    } finally {
+      await sim.close();
+      await store?.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
