@@ -355,7 +355,9 @@ export class NodeApi {
         if (parentRoot !== undefined) {
           const parent = c.blockByRoot(fromHex(parentRoot));
           if (parent !== undefined) {
+            const parentHex = hex(parent.root);
             for (let sl = parent.slot + 1; sl <= head; sl++) {
+              for (const o of c.orphansAt(sl)) if (hex(o.message.parentRoot) === parentHex) out.push(o);
               const b = c.blockAt(sl);
               if (b !== undefined) {
                 out.push(b);
@@ -372,6 +374,7 @@ export class NodeApi {
                 : undefined
               : c.blockByRoot(c.blockRootAtOrBefore(head));
           if (b !== undefined) out.push(b);
+          if (slot !== undefined && slot <= head) out.push(...c.orphansAt(slot));
         }
         return {
           data: out.map((b) => this.headerResponse(b)),
@@ -645,7 +648,7 @@ export class NodeApi {
     const m = b.message;
     return {
       root: b.root,
-      canonical: true,
+      canonical: b.canonical !== false,
       header: {
         message: {
           slot: m.slot,

@@ -66,6 +66,7 @@ const BEHAVIOUR_CODE: Record<BehaviourKind, number> = {
   "wrong-head": 3,
   "wrong-target": 4,
   "no-proposals": 5,
+  "orphaned-proposals": 6,
 };
 
 export type ValidatorStatus =
@@ -123,6 +124,8 @@ export interface StoredBlock {
   bodyRoot: Uint8Array;
   /** Sync committee members (positions) that took part, with the per-member reward. */
   syncParticipantReward: number;
+  /** False for an orphaned block (reachable by root only). */
+  canonical?: boolean;
   /** The proposer's reward for this block, by source (gwei), as /eth/v1/beacon/rewards/blocks answers. */
   rewards: {
     attestations: number;
@@ -260,6 +263,8 @@ export class SimChain extends EventEmitter {
   headSlot = 0;
   private readonly blocks = new Map<number, StoredBlock>();
   private readonly blocksByRoot = new Map<string, StoredBlock>();
+  private readonly orphansBySlot = new Map<number, StoredBlock[]>();
+  private readonly orphanedSlots = new Set<number>();
   /** Root of the latest block at or before each slot. */
   private readonly rootAtSlot: Uint8Array[] = [];
   private readonly stateRootBySlot: Uint8Array[] = [];
@@ -383,6 +388,7 @@ export class SimChain extends EventEmitter {
     this.slotByStateRoot.set(Buffer.from(genesisBlock.stateRoot).toString("hex"), 0);
     this.takeSnapshot(0);
     for (const s of this.scenario.missedSlots) this.forcedMissedSlots.add(s);
+    for (const s of this.scenario.orphanedSlots) this.orphanedSlots.add(s);
     for (const ex of this.scenario.exits) this.checkIndex(ex.validator, "scenario.exits.validator");
     for (const sl of this.scenario.slashings) this.checkIndex(sl.validator, "scenario.slashings.validator");
   }
@@ -585,6 +591,10 @@ export class SimChain extends EventEmitter {
   }
   missSlot(slot: number): void {
     this.forcedMissedSlots.add(slot);
+  }
+  /** The block of `slot` (if its proposer proposes) is orphaned. */
+  orphanSlot(slot: number): void {
+    this.orphanedSlots.add(slot);
   }
   /** Finality (and justification) stop advancing while stalled. */
   stallFinality(stalled: boolean): void {
@@ -1079,9 +1089,10 @@ export class SimChain extends EventEmitter {
     attesterSlashings: phase0.AttesterSlashing[],
     withdrawals: deneb.ExecutionPayload["withdrawals"],
     syncBits: BitArray,
+    canonical = true,
   ): { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
-    const blockHash = hashOf(this.seed, "payload", slot);
-    const stateRoot = hashOf(this.seed, "state", slot);
+    const blockHash = hashOf(this.seed, canonical ? "payload" : "orphan-payload", slot);
+    const stateRoot = hashOf(this.seed, canonical ? "state" : "orphan-state", slot);
     const payload: deneb.ExecutionPayload = {
       parentHash: slot === 0 ? ZERO_ROOT : this.lastPayloadHash,
       feeRecipient: new Uint8Array(20),
@@ -1128,7 +1139,7 @@ export class SimChain extends EventEmitter {
       stateRoot,
       bodyRoot,
     });
-    if (slot !== 0) {
+    if (slot !== 0 && canonical) {
       this.lastPayloadHash = blockHash;
       this.blockNumber++;
     }
@@ -1190,13 +1201,17 @@ export class SimChain extends EventEmitter {
       (this.slashedAt[proposer] ?? FAR) === FAR &&
       behaviour.code[proposer] !== BEHAVIOUR_CODE.offline &&
       behaviour.code[proposer] !== BEHAVIOUR_CODE["no-proposals"];
+    const orphaned =
+      proposes &&
+      (behaviour.code[proposer] === BEHAVIOUR_CODE["orphaned-proposals"] || this.orphanedSlots.has(slot));
 
     this.stateRootBySlot[slot] = hashOf(this.seed, "state", slot);
     this.slotByStateRoot.set(Buffer.from(this.stateRootBySlot[slot] ?? ZERO_ROOT).toString("hex"), slot);
     const flagsCur = this.ensureFlags(epoch);
     if (epoch > 0) this.ensureFlags(epoch - 1);
     let produced: StoredBlock | undefined;
-    if (proposes) produced = this.produceBlock(slot, proposer, epoch);
+    if (orphaned) this.produceOrphan(slot, proposer, epoch);
+    else if (proposes) produced = this.produceBlock(slot, proposer, epoch);
     this.rootAtSlot[slot] = produced?.root ?? this.rootAtSlot[slot - 1] ?? ZERO_ROOT;
     this.headSlot = slot;
     void flagsCur;
@@ -1420,6 +1435,44 @@ export class SimChain extends EventEmitter {
       proposerSlashings: proposerSlashingReward,
       attesterSlashings: attesterSlashingReward,
     });
+  }
+
+  /**
+   * A block that loses the fork choice: it exists (by root, `canonical: false`, a `block` event) but
+   * the chain goes on from its parent; nothing in it counts (no attestations, rewards or operations).
+   */
+  private produceOrphan(slot: number, proposer: number, epoch: number): void {
+    const parentRoot = this.rootAtSlot[slot - 1] ?? ZERO_ROOT;
+    const bits = BitArray.fromBitLen(SYNC_COMMITTEE_SIZE);
+    const built = this.buildBlockMessage(slot, proposer, parentRoot, [], [], [], [], [], bits, false);
+    const stored: StoredBlock = {
+      slot,
+      root: built.root,
+      message: built.message,
+      signature: this.signature,
+      bodyRoot: built.bodyRoot,
+      syncParticipantReward: 0,
+      rewards: { attestations: 0, syncAggregate: 0, proposerSlashings: 0, attesterSlashings: 0 },
+      canonical: false,
+    };
+    this.blocksByRoot.set(Buffer.from(built.root).toString("hex"), stored);
+    let list = this.orphansBySlot.get(slot);
+    if (list === undefined) {
+      list = [];
+      this.orphansBySlot.set(slot, list);
+    }
+    list.push(stored);
+    void epoch;
+    this.emit("block", {
+      slot,
+      block: `0x${Buffer.from(built.root).toString("hex")}`,
+      executionOptimistic: false,
+    });
+  }
+
+  /** Non-canonical (orphaned) blocks at a slot. */
+  orphansAt(slot: number): readonly StoredBlock[] {
+    return this.orphansBySlot.get(slot) ?? [];
   }
 
   private attestationData(

@@ -22,6 +22,7 @@ export const BEHAVIOURS = [
   "wrong-head",
   "wrong-target",
   "no-proposals",
+  "orphaned-proposals",
 ] as const;
 export type BehaviourKind = (typeof BEHAVIOURS)[number];
 
@@ -67,6 +68,8 @@ export const scenarioSchema = z
     genesisTime: z.number().int().nonnegative().optional(),
     behaviours: z.array(behaviourRule).default([]),
     missedSlots: z.array(z.number().int().positive()).default([]),
+    /** Slots whose block is produced but orphaned (not canonical; the next block builds on its parent). */
+    orphanedSlots: z.array(z.number().int().positive()).default([]),
     slashings: z
       .array(
         z

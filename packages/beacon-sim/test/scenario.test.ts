@@ -146,6 +146,58 @@ describe("scripted validator behaviour", () => {
   });
 });
 
+describe("orphaned proposals", () => {
+  it("an orphaned block exists by root (canonical: false) but the chain builds on its parent", async () => {
+    const sim = await startBeaconSim({ validators: 64, scenario: { orphanedSlots: [20] } });
+    try {
+      const chain = sim.chain;
+      chain.advanceTo(4 * 8);
+      const api = getClient({ baseUrl: sim.url }, { config: chain.config });
+      expect((await api.beacon.getBlockHeader({ blockId: 20 })).status).toBe(404);
+      const atSlot = (await api.beacon.getBlockHeaders({ slot: 20 })).value();
+      expect(atSlot.length).toBe(1);
+      expect(atSlot[0]?.canonical).toBe(false);
+      const orphanRoot = `0x${Buffer.from(atSlot[0]?.root ?? []).toString("hex")}`;
+      const byRoot = (await api.beacon.getBlockHeader({ blockId: orphanRoot })).value();
+      expect(byRoot.canonical).toBe(false);
+      expect((await api.beacon.getBlockV2({ blockId: orphanRoot })).value().message.slot).toBe(20);
+      const next = [21, 22, 23].map((s) => chain.blockAt(s)).find((b) => b !== undefined);
+      expect(Buffer.from(next?.message.parentRoot ?? []).toString("hex")).toBe(
+        Buffer.from(chain.blockRootAtOrBefore(19)).toString("hex"),
+      );
+      const children = (
+        await api.beacon.getBlockHeaders({
+          parentRoot: `0x${Buffer.from(chain.blockRootAtOrBefore(19)).toString("hex")}`,
+        })
+      ).value();
+      expect(children.map((h) => h.canonical).sort()).toEqual([false, true]);
+      // The proposer duty of slot 20 stands; no canonical block fulfils it.
+      const duties = (await api.validator.getProposerDuties({ epoch: 2 })).value();
+      expect(duties.find((d) => d.slot === 20)?.validatorIndex).toBe(atSlot[0]?.header.message.proposerIndex);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("the orphaned-proposals behaviour orphans every block of those validators", () => {
+    const chain = new SimChain({
+      validators: 64,
+      scenario: { behaviours: [{ validators: "0-15", behaviour: "orphaned-proposals" }] },
+    });
+    chain.advanceTo(4 * 8);
+    let orphans = 0;
+    for (let s = 1; s <= chain.headSlot; s++) {
+      const p = chain.proposerAt(s);
+      if (p <= 15) {
+        expect(chain.blockAt(s)).toBeUndefined();
+        expect(chain.orphansAt(s).length).toBe(1);
+        orphans++;
+      } else expect(chain.blockAt(s)).toBeDefined();
+    }
+    expect(orphans).toBeGreaterThan(0);
+  });
+});
+
 describe("block packing", () => {
   it("merges aggregates of the same vote that became includable together, and never exceeds MAX_ATTESTATIONS", () => {
     const chain = new SimChain({
