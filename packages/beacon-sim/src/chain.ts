@@ -1748,6 +1748,14 @@ export class SimChain extends EventEmitter {
       this.inclusionDelay.delete(drop - 1);
       this.inactivityPenalties.delete(drop - 1);
       this.proposedIn.delete(drop - 1);
+      // Block bodies of the dropped epoch go too (a pruned node); the genesis block stays.
+      for (let sl = Math.max(1, this.startSlot(drop - 1)); sl < this.startSlot(drop); sl++) {
+        for (const b of [this.blocks.get(sl), ...(this.orphansBySlot.get(sl) ?? [])]) {
+          if (b !== undefined) this.blocksByRoot.delete(Buffer.from(b.root).toString("hex"));
+        }
+        this.blocks.delete(sl);
+        this.orphansBySlot.delete(sl);
+      }
     }
   }
 
