@@ -362,6 +362,27 @@ describe("slashings, exits, deposits, finality", () => {
     }
   });
 
+  it("runs with a slots-per-epoch other than the preset's (spec, committees, duties, finality follow it)", async () => {
+    const sim = await startBeaconSim({ validators: 64, slotsPerEpoch: 4, secondsPerSlot: 3 });
+    try {
+      sim.chain.advanceTo(8 * 4);
+      const api = getClient({ baseUrl: sim.url }, { config: sim.chain.config });
+      const spec = (await api.config.getSpec()).value();
+      expect([spec.SLOTS_PER_EPOCH, spec.SECONDS_PER_SLOT]).toEqual(["4", "3"]);
+      const committees = (await api.beacon.getEpochCommittees({ stateId: "head", epoch: 5 })).value();
+      expect(new Set(committees.map((c) => c.slot))).toEqual(new Set([20, 21, 22, 23]));
+      expect(new Set(committees.flatMap((c) => c.validators)).size).toBe(64);
+      expect((await api.validator.getProposerDuties({ epoch: 5 })).value().map((d) => d.slot)).toEqual([
+        20, 21, 22, 23,
+      ]);
+      expect(
+        (await api.beacon.getStateFinalityCheckpoints({ stateId: "head" })).value().finalized.epoch,
+      ).toBe(6);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it("is deterministic: the same scenario gives the same chain", () => {
     const a = new SimChain({
       validators: 64,
