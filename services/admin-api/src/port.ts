@@ -133,6 +133,7 @@ export interface RegistryPort {
   simulate(proposals: LimitProposal[], count: number): Promise<SimulationView>;
   allocate(count: number, by: Actor): Promise<{ batch: DepositBatchView; keyCount: number }>;
   listBatches(limit: number, before?: string): Promise<DepositBatchSummaryView[]>;
+  getBatch(id: number): Promise<DepositBatchView>;
   review(): Promise<ReviewView>;
   audit(limit: number, before?: string, target?: string): Promise<AuditEntryView[]>;
   keysByState(): Promise<Record<string, number>>;

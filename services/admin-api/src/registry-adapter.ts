@@ -1,6 +1,7 @@
 import { type Logger, type Network, toHex0x } from "@poolkeeper/core";
 import {
   createRegistry,
+  type DepositBatch,
   type KeyRecord,
   type KeyState,
   type OperatorWithCounts,
@@ -8,7 +9,7 @@ import {
   toDepositDataJson,
 } from "@poolkeeper/registry";
 import { keyListPages, type Store } from "@poolkeeper/store";
-import type { Json, KeyDetailView, KeyView, OperatorView, RegistryPort } from "./port.js";
+import type { DepositBatchView, Json, KeyDetailView, KeyView, OperatorView, RegistryPort } from "./port.js";
 
 /**
  * The API's view of @poolkeeper/registry: registry objects become wire shapes (0x hex, ISO
@@ -38,6 +39,14 @@ export function toWire(v: unknown): Json {
  */
 function wire<T>(v: unknown): T {
   return toWire(v) as unknown as T;
+}
+
+/** A deposit batch with each key's deposit data in the deposit_data.json format (for the deposit contract). */
+function batchView(batch: DepositBatch): DepositBatchView {
+  return wire({
+    ...batch,
+    keys: batch.keys.map((k) => ({ ...k, depositData: toDepositDataJson(k.depositData) })),
+  });
 }
 
 export function operatorView(o: OperatorWithCounts): OperatorView {
@@ -150,12 +159,10 @@ export function portFromRegistry(registry: Registry): RegistryPort {
     },
     async allocate(count, by) {
       const batch = await registry.allocate(count, by.actor);
-      // Each key's deposit data in the deposit_data.json format: ready for the deposit contract.
-      const out = {
-        ...batch,
-        keys: batch.keys.map((k) => ({ ...k, depositData: toDepositDataJson(k.depositData) })),
-      };
-      return { batch: wire(out), keyCount: batch.keyCount };
+      return { batch: batchView(batch), keyCount: batch.keyCount };
+    },
+    async getBatch(id) {
+      return batchView(await registry.getDepositBatch(id));
     },
     async listBatches(limit, before) {
       const list = await registry.listDepositBatches({

@@ -148,6 +148,10 @@ describe.each(TEST_STORE_KINDS)("admin-api flow on %s", (kind) => {
     ]);
     const listed = await call("GET", "/v1/deposits/batches", h.dao);
     expect(listed.json().data.length).toBeGreaterThanOrEqual(1);
+    const again = await call("GET", `/v1/deposits/batches/${batch.json().data.id}`, h.dao);
+    expect(again.status, again.body).toBe(200);
+    expect(again.json().data).toEqual(batch.json().data);
+    expect((await call("GET", "/v1/deposits/batches/999999", h.dao)).status).toBe(404);
 
     // A deposited key cannot be removed, and the limit cannot drop below the deposited count.
     const depositedOwner = (key.json().data.operatorId as number) ?? x;

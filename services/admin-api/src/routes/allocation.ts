@@ -91,4 +91,18 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
       return { data, meta: { count: data.length } };
     },
   );
+
+  app.get(
+    "/v1/deposits/batches/:id",
+    {
+      schema: {
+        tags: ["deposits"],
+        summary: "One deposit batch with its keys' deposit data",
+        params: Type.Object({ id: Type.String({ pattern: "^[0-9]{1,9}$", description: "Batch id" }) }),
+        response: { 200: envelope(DepositBatch), ...errorResponses(404) },
+      },
+      config: { access: { roles: ["admin", "dao"] } },
+    },
+    async (request) => ({ data: await registry.getBatch(Number(request.params.id)), meta: {} }),
+  );
 }
