@@ -34,6 +34,8 @@ export interface AdminApiConfig {
   maxBatchSize: number;
   /** On close, how long to wait for running handlers and streams before the database closes. */
   closeGraceMs: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you control). */
+  trustProxy: boolean;
 }
 
 export const DEFAULT_API_CONFIG: AdminApiConfig = {
@@ -45,6 +47,7 @@ export const DEFAULT_API_CONFIG: AdminApiConfig = {
   maxPageSize: 10_000,
   maxBatchSize: 10_000,
   closeGraceMs: 10_000,
+  trustProxy: false,
 };
 
 export interface AppContext {
@@ -68,6 +71,7 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: false } },
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;

@@ -56,6 +56,12 @@ export const ADMIN_API_ENV = {
     example: "info",
     default: "info",
   },
+  TRUST_PROXY: {
+    schema: z.enum(["true", "false"]).transform((v) => v === "true"),
+    example: "false",
+    default: "false",
+    description: "Behind a reverse proxy: take the client address (rate limits, logs) from X-Forwarded-For",
+  },
   API_RATE_LIMIT_PER_MINUTE: {
     schema: z.coerce.number().int().min(1),
     example: "600",

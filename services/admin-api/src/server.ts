@@ -55,7 +55,7 @@ export async function startAdminApi(env: Env, opts: StartOpts = {}): Promise<Run
       store,
       registry,
       logger,
-      config: { rateLimitMax: cfg.API_RATE_LIMIT_PER_MINUTE },
+      config: { rateLimitMax: cfg.API_RATE_LIMIT_PER_MINUTE, trustProxy: cfg.TRUST_PROXY },
     });
     const url = await app.listen({ port: opts.port ?? cfg.PORT, host: cfg.HOST });
     logger.info(

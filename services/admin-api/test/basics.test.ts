@@ -239,3 +239,22 @@ describe("rate limit", () => {
     expect(r.json()).toMatchObject({ code: "ERR_RATE_LIMITED" });
   });
 });
+
+describe("rate limit behind a proxy", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness("pglite", { rateLimitMax: 2, trustProxy: true });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("limits each forwarded client address on its own", async () => {
+    const from = (ip: string) =>
+      h.app.inject({ method: "GET", url: "/health/live", headers: { "x-forwarded-for": ip } });
+    expect((await from("203.0.113.1")).statusCode).toBe(200);
+    expect((await from("203.0.113.1")).statusCode).toBe(200);
+    expect((await from("203.0.113.1")).statusCode).toBe(429);
+    expect((await from("203.0.113.2")).statusCode).toBe(200);
+  });
+});
