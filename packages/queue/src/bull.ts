@@ -65,6 +65,22 @@ export class JobQueue<N extends JobName> {
     return jobId;
   }
 
+  /**
+   * Add jobs, and run again those whose earlier job with the same id is finished (completed or
+   * failed) while the caller still needs them (e.g. the database has no trace of the result).
+   */
+  async enqueueAgain(payloads: readonly JobPayload<N>[]): Promise<string[]> {
+    for (const payload of payloads) {
+      const p = parsePayload(this.name, payload);
+      const jobId = (JOBS[this.name].jobId as (x: JobPayload<N>) => string)(p);
+      const old = await this.queue.getJob(jobId);
+      if (old === undefined || old === null) continue;
+      const state = await old.getState();
+      if (state === "completed" || state === "failed") await old.remove().catch(() => undefined);
+    }
+    return this.enqueueMany(payloads);
+  }
+
   async enqueueMany(payloads: readonly JobPayload<N>[]): Promise<string[]> {
     const jobs = payloads.map((payload) => {
       const p = parsePayload(this.name, payload);

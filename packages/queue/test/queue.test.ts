@@ -67,6 +67,15 @@ describe("BullMQ presets on a real Redis", () => {
       expect(bad?.attemptsMade).toBe(1);
       await new Promise((r) => setTimeout(r, 100));
       expect(seen).toEqual([11]);
+      // asked again on purpose (its result is missing): the finished job is replaced and runs again
+      const again = new Promise<void>((resolve) => {
+        events.on("completed", ({ jobId }) => {
+          if (jobId === id1) resolve();
+        });
+      });
+      await q.enqueueAgain([{ network: "minimal", epoch: 11 }]);
+      await again;
+      expect(seen).toEqual([11, 11]);
     } finally {
       await worker.close();
       await events.close();

@@ -36,6 +36,12 @@ export const WATCHER_ENV = {
     default: "redis://127.0.0.1:6379",
     secret: true,
   },
+  REDIS_PREFIX: {
+    schema: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "letters, digits, - and _"),
+    example: "poolkeeper",
+    default: "poolkeeper",
+    description: "Key prefix of the queues (several deployments on one Redis)",
+  },
   DATABASE_URL: {
     schema: z
       .string()

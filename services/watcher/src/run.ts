@@ -78,7 +78,7 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
         underperformanceMargin: cfg.WATCHER_UNDERPERFORMANCE_MARGIN,
         webhook: cfg.WATCHER_WEBHOOK_URL !== undefined,
       },
-      redis: { url: cfg.REDIS_URL },
+      redis: { url: cfg.REDIS_URL, prefix: cfg.REDIS_PREFIX },
       concurrency: cfg.WATCHER_CONCURRENCY,
       startEpoch: cfg.WATCHER_START_EPOCH,
       webhookUrl: cfg.WATCHER_WEBHOOK_URL,

@@ -145,7 +145,9 @@ export class Watcher {
       0,
       this.opts.maxBackfill ?? 1000,
     );
-    if (missing.length > 0) await this.epochQueue.enqueueMany(missing.map((epoch) => ({ network, epoch })));
+    // an epoch still missing although its job finished (failed for good, or a database restored
+    // from backup) runs again
+    if (missing.length > 0) await this.epochQueue.enqueueAgain(missing.map((epoch) => ({ network, epoch })));
     this.deps.metrics?.checkpointEpoch.set(cp);
     return missing;
   }

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadLodestar } from "@poolkeeper/beacon";
+import { JobQueue } from "@poolkeeper/queue";
 import { createTestStore, type TestStore } from "@poolkeeper/store";
 import { afterAll, describe, expect, it } from "vitest";
 import { REDIS_URL, until } from "./helpers.js";
@@ -104,6 +105,7 @@ describe("watcher process", () => {
       expect(await wrong.exited).toBe(1);
       expect(wrong.output()).toContain("POOLKEEPER_NETWORK: the beacon nodes are on another chain");
       const metricsPort = await freePort();
+      const prefix = `pkwp-${Date.now().toString(36)}`;
       const p = start({
         BEACON_URLS: sim.url,
         REDIS_URL,
@@ -112,6 +114,7 @@ describe("watcher process", () => {
         POOLKEEPER_WITHDRAWAL_CREDENTIALS: WC,
         WATCHER_PRESET: "minimal",
         WATCHER_START_EPOCH: "1",
+        REDIS_PREFIX: prefix,
         METRICS_PORT: String(metricsPort),
         LOG_LEVEL: "info",
       });
@@ -131,11 +134,17 @@ describe("watcher process", () => {
         );
         return Number(r.rows[0]?.n) === last;
       });
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      expect(metrics).toMatch(new RegExp(`poolkeeper_watcher_checkpoint_epoch ${last}`));
+      let metrics = "";
+      await until("checkpoint metric", async () => {
+        metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return new RegExp(`poolkeeper_watcher_checkpoint_epoch ${last}\n`).test(metrics);
+      });
       expect(metrics).toContain("poolkeeper_watcher_beacon_node_up");
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe(0);
+      const q = new JobQueue("watcher.epoch", { url: REDIS_URL, prefix });
+      await q.obliterate();
+      await q.close();
     } finally {
       await sim.close();
       await store?.dispose();
