@@ -13,7 +13,8 @@ export const PRIVATE_DIR_MODE = 0o700;
 /** Temp files start with this prefix so that an interrupted run's leftovers can be recognised. */
 export const TEMP_PREFIX = ".poolkeeper-tmp-";
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsync a directory, so that the renames in it survive a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(dir, constants.O_RDONLY);
@@ -29,6 +30,11 @@ export interface AtomicWriteOptions {
   /** Fail with EEXIST instead of replacing an existing file (default false). */
   noOverwrite?: boolean;
   mode?: number;
+  /**
+   * fsync the directory after the rename (default true). Bulk writers pass false and call
+   * fsyncDir once at the end: the file itself is always fsynced before it gets its name.
+   */
+  syncDir?: boolean;
 }
 
 /** Write `data` to `path` atomically with mode 0600 (or `mode`). */
@@ -60,7 +66,7 @@ export async function writeFileAtomic(
     await fs.rm(tmp, { force: true });
     throw e;
   }
-  await fsyncDir(dir);
+  if (opts.syncDir !== false) await fsyncDir(dir);
 }
 
 /**

@@ -10,7 +10,7 @@ import {
   serializeDepositDataFile,
 } from "./deposit.js";
 import { signingKeyPath, ValidatorKeyDeriver } from "./derive.js";
-import { ensurePrivateDir, removeStaleTempFiles, writeFileAtomic } from "./fs-atomic.js";
+import { ensurePrivateDir, fsyncDir, removeStaleTempFiles, writeFileAtomic } from "./fs-atomic.js";
 import { decryptKeystore, type KdfSettings, KeystorePasswordError, parseKeystore } from "./keystore.js";
 import { type MnemonicLanguage, parseMnemonic, seedFromCanonical } from "./mnemonic.js";
 import {
@@ -426,24 +426,45 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
     }
     if (withKeystores) {
       const keystore = { password: o.keystorePassword!, kdf: v.kdf };
+      // A lane does not wait for its file to reach the disk (two fsyncs, ~8 ms here) before it
+      // starts the next KDF; writes in flight are bounded, and the first failure stops the lanes.
+      const writes = new Set<Promise<void>>();
+      let writeFailure: { error: unknown } | undefined;
       const keystoreLane = async (index: number) => {
-        const [r] = await pool!.run({ ...base, indices: [index], keystore });
+        if (writeFailure !== undefined) throw writeFailure.error;
+        const [r] = await keyPool.run({ ...base, indices: [index], keystore });
         if (r === undefined || r.keystore === undefined)
           throw new Error(`no keystore made for index ${index}`);
+        const text = r.keystore;
+        r.keystore = undefined;
         const file = join(
           o.outDir,
           `keystore-${signingKeyPath(index).replaceAll("/", "_")}-${v.timestamp}.json`,
         );
-        await writeFileAtomic(file, r.keystore, { noOverwrite: true });
-        r.keystore = undefined;
-        results.set(index, r);
-        keystoreFiles.set(index, file);
-        report(1);
+        const write = writeFileAtomic(file, text, { noOverwrite: true, syncDir: false }).then(
+          () => {
+            results.set(index, r);
+            keystoreFiles.set(index, file);
+            report(1);
+          },
+          (error: unknown) => {
+            writeFailure ??= { error };
+          },
+        );
+        writes.add(write);
+        void write.finally(() => writes.delete(write));
+        if (writes.size >= 2 * v.kdfConcurrency) await Promise.race(writes);
       };
-      await runLanes(
-        missing,
-        Array.from({ length: v.kdfConcurrency }, () => keystoreLane),
-      );
+      try {
+        await runLanes(
+          missing,
+          Array.from({ length: v.kdfConcurrency }, () => keystoreLane),
+        );
+      } finally {
+        await Promise.all(writes);
+      }
+      if (writeFailure !== undefined) throw writeFailure.error;
+      await fsyncDir(o.outDir);
     }
 
     // 3. One deposit_data file for all requested indices, written last.
