@@ -78,7 +78,7 @@ function promptHidden(question: string): Promise<string> {
     };
     const onData = (chunk: string) => {
       for (const c of chunk) {
-        if (c === "\r" || c === "\n") return finish();
+        if (c === "\r" || c === "\n" || c === "\u0004") return finish();
         if (c === "\u0003") return finish(new ValidationError("input", "cancelled"));
         if (c === "\u007f" || c === "\b") value = value.slice(0, -1);
         else value += c;
