@@ -71,6 +71,11 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
       store.query(KEY_SQL, [op, bytes(48, 7), bytes(32, 1), bytes(96, 3), bytes(32, 4), bytes(4, 0)]),
     ).rejects.toThrow(/actor/);
 
+    const inTxEarly = (sql: string, params: unknown[] = []) =>
+      store.transaction(async (tx) => {
+        await tx.query("SELECT set_config('poolkeeper.actor', 'test', true)");
+        return tx.query(sql, params);
+      });
     const keyId = await store.transaction(async (tx) => {
       await tx.query("SELECT set_config('poolkeeper.actor', 'test', true)");
       return (
@@ -90,6 +95,16 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
     );
     expect(events.rows).toEqual([{ from_state: null, to_state: "submitted", actor: "test" }]);
 
+    // A new key starts as submitted.
+    await expect(
+      inTxEarly(
+        KEY_SQL.replace("deposit_cli_version)", "deposit_cli_version, state)").replace(
+          "'2.7.0')",
+          "'2.7.0', 'vetted')",
+        ),
+        [op, bytes(48, 9), bytes(32, 1), bytes(96, 3), bytes(32, 4), bytes(4, 0)],
+      ),
+    ).rejects.toThrow(/starts as submitted/);
     // Pubkey unique across operators.
     const op2 = (await store.query<{ id: number }>(OPERATOR_SQL, ["rules 2", bytes(20, 2), 1])).rows[0]!.id;
     await expect(
