@@ -18,6 +18,8 @@ import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from 
 import {
   ACTIVE_PRESET,
   BASE_REWARD_FACTOR,
+  DOMAIN_BEACON_ATTESTER,
+  DOMAIN_BEACON_PROPOSER,
   DOMAIN_VOLUNTARY_EXIT,
   EFFECTIVE_BALANCE_INCREMENT,
   EPOCHS_PER_SLASHINGS_VECTOR,
@@ -30,8 +32,10 @@ import {
   MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
   MAX_WITHDRAWALS_PER_PAYLOAD,
   MIN_EPOCHS_TO_INACTIVITY_PENALTY,
+  MIN_SEED_LOOKAHEAD,
   MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX,
   SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH,
+  SHUFFLE_ROUND_COUNT,
   SYNC_COMMITTEE_SIZE,
   TARGET_COMMITTEE_SIZE,
   WHISTLEBLOWER_REWARD_QUOTIENT,
@@ -47,6 +51,7 @@ import {
   selectorRanges,
   type ValidatorSelector,
 } from "./scenario.js";
+import { computeProposerIndex, computeSeed, proposerSeed, shuffledIndices } from "./shuffle.js";
 
 export const FAR = 0xffffffff;
 const GWEI = 1e9;
@@ -150,7 +155,6 @@ interface EpochShuffling {
   /** Active indices in shuffled order. */
   shuffled: Uint32Array;
   committeesPerSlot: number;
-  proposers: Int32Array;
 }
 
 interface PendingAttestation {
@@ -277,6 +281,7 @@ export class SimChain extends EventEmitter {
   private readonly leakAt = new Map<number, boolean>();
   private readonly shufflings = new Map<number, EpochShuffling>();
   private readonly inversePositions = new Map<number, Int32Array>();
+  private readonly proposerCache = new Map<number, Int32Array>();
   private readonly syncCommittees = new Map<number, Uint32Array>();
   private readonly behaviourCache = new Map<number, { code: Uint8Array; delay: Uint8Array }>();
   private pending: PendingAttestation[] = [];
@@ -650,25 +655,16 @@ export class SimChain extends EventEmitter {
     const active = new Uint32Array(count);
     count = 0;
     for (let i = 0; i < n; i++) if (this.isActiveAt(i, epoch)) active[count++] = i;
-    const shuffled = active.slice();
-    const rng = new Rng(hashOf(this.seed, "shuffle", epoch));
-    for (let k = shuffled.length - 1; k > 0; k--) {
-      const j = rng.below(k + 1);
-      const t = shuffled[k] ?? 0;
-      shuffled[k] = shuffled[j] ?? 0;
-      shuffled[j] = t;
-    }
+    // The spec's shuffle (compute_shuffled_index over the active set, seed from the randao mix of
+    // epoch - MIN_SEED_LOOKAHEAD - 1, which the served state carries).
+    const perm = shuffledIndices(count, this.epochSeed(epoch, DOMAIN_BEACON_ATTESTER), SHUFFLE_ROUND_COUNT);
+    const shuffled = new Uint32Array(count);
+    for (let i = 0; i < count; i++) shuffled[i] = active[perm[i] ?? 0] ?? 0;
     const committeesPerSlot = Math.max(
       1,
       Math.min(MAX_COMMITTEES_PER_SLOT, Math.floor(count / this.slotsPerEpoch / TARGET_COMMITTEE_SIZE)),
     );
-    const proposers = new Int32Array(this.slotsPerEpoch).fill(-1);
-    const prng = new Rng(hashOf(this.seed, "proposers", epoch));
-    for (let k = 0; k < this.slotsPerEpoch; k++) {
-      if (epoch === 0 && k === 0) continue;
-      if (count > 0) proposers[k] = active[prng.below(count)] ?? -1;
-    }
-    const sh: EpochShuffling = { epoch, active, shuffled, committeesPerSlot, proposers };
+    const sh: EpochShuffling = { epoch, active, shuffled, committeesPerSlot };
     this.shufflings.set(epoch, sh);
     if (this.shufflings.size > 16) {
       const first = this.shufflings.keys().next().value;
@@ -736,8 +732,51 @@ export class SimChain extends EventEmitter {
     return this.poolExits;
   }
 
+  /** The randao mix of `epoch` as the served state holds it (genesis mix before epoch 0). */
+  randaoMix(epoch: number): Uint8Array {
+    return epoch < 0 ? hashOf(this.seed, "randao-genesis") : hashOf(this.seed, "randao", epoch);
+  }
+
+  /** get_seed(state, epoch, domain). */
+  epochSeed(epoch: number, domain: Uint8Array): Uint8Array {
+    return computeSeed(this.randaoMix(epoch - MIN_SEED_LOOKAHEAD - 1), epoch, domain);
+  }
+
+  /**
+   * Proposers of an epoch by the spec's compute_proposer_index, with the effective balances of the
+   * epoch's state (cached once that state exists; before, a prediction from the current ones).
+   */
+  proposersOf(epoch: number): Int32Array {
+    const hit = this.proposerCache.get(epoch);
+    if (hit !== undefined) return hit;
+    const sh = this.shuffling(epoch);
+    const snap = this.snapshots.get(epoch);
+    const eff = snap?.effective ?? this.effective;
+    const seed = this.epochSeed(epoch, DOMAIN_BEACON_PROPOSER);
+    const out = new Int32Array(this.slotsPerEpoch).fill(-1);
+    for (let k = 0; k < this.slotsPerEpoch; k++) {
+      const slot = this.startSlot(epoch) + k;
+      if (slot === 0) continue;
+      out[k] = computeProposerIndex(
+        sh.active,
+        (i) => (eff[i] ?? 0) * GWEI,
+        proposerSeed(seed, slot),
+        SHUFFLE_ROUND_COUNT,
+        MAX_EFFECTIVE_BALANCE,
+      );
+    }
+    if (snap !== undefined) {
+      this.proposerCache.set(epoch, out);
+      if (this.proposerCache.size > 64) {
+        const first = this.proposerCache.keys().next().value;
+        if (first !== undefined) this.proposerCache.delete(first);
+      }
+    }
+    return out;
+  }
+
   proposerAt(slot: number): number {
-    return this.shuffling(this.epochOf(slot)).proposers[slot % this.slotsPerEpoch] ?? -1;
+    return this.proposersOf(this.epochOf(slot))[slot % this.slotsPerEpoch] ?? -1;
   }
 
   syncPeriodOf(epoch: number): number {

@@ -13,7 +13,6 @@ import {
 } from "@lodestar/params";
 import { ssz } from "@lodestar/types";
 import { FAR, type SimChain } from "./chain.js";
-import { hashOf } from "./rng.js";
 
 const VALIDATOR_SIZE = 121;
 
@@ -73,9 +72,10 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
     stateRoots[s % SLOTS_PER_HISTORICAL_ROOT] = chain.stateRootAt(s);
   }
   const randaoMixes: Uint8Array[] = [];
-  for (let k = 0; k < EPOCHS_PER_HISTORICAL_VECTOR; k++) randaoMixes.push(new Uint8Array(32));
+  const genesisMix = chain.randaoMix(-1);
+  for (let k = 0; k < EPOCHS_PER_HISTORICAL_VECTOR; k++) randaoMixes.push(genesisMix);
   for (let e = Math.max(0, epoch - EPOCHS_PER_HISTORICAL_VECTOR + 1); e <= epoch; e++) {
-    randaoMixes[e % EPOCHS_PER_HISTORICAL_VECTOR] = hashOf(chain.seed, "randao", e);
+    randaoMixes[e % EPOCHS_PER_HISTORICAL_VECTOR] = chain.randaoMix(e);
   }
   const payload = latest.message.body.executionPayload;
   const { transactions, withdrawals, ...payloadRest } = payload;

@@ -5,9 +5,17 @@
 import "./env-minimal.js";
 import { SecretKey } from "@chainsafe/blst";
 import { getClient, routes } from "@lodestar/api";
+import {
+  DOMAIN_BEACON_ATTESTER,
+  DOMAIN_BEACON_PROPOSER,
+  EPOCHS_PER_HISTORICAL_VECTOR,
+  MAX_EFFECTIVE_BALANCE,
+  SHUFFLE_ROUND_COUNT,
+} from "@lodestar/params";
 import { ssz } from "@lodestar/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BeaconSim, startBeaconSim } from "../src/index.js";
+import { computeProposerIndex, computeSeed, proposerSeed, shuffledIndices } from "../src/shuffle.js";
 
 let sim: BeaconSim;
 let api: ReturnType<typeof getClient>;
@@ -183,6 +191,44 @@ describe("duties, rewards, liveness", () => {
     expect(d.meta().dependentRoot).toMatch(/^0x[0-9a-f]{64}$/);
     expect((await api.validator.getProposerDuties({ epoch: 13 })).value().length).toBe(8);
     expect((await api.validator.getProposerDuties({ epoch: 15 })).status).toBe(400);
+  });
+
+  it("committees and proposers recomputed from the served SSZ state (as the spec does) match the API", async () => {
+    const epoch = 10;
+    const state = ssz.deneb.BeaconState.deserialize(
+      (await api.debug.getStateV2({ stateId: epoch * 8 }, { responseWireFormat: "ssz" as never })).ssz(),
+    );
+    const mix =
+      state.randaoMixes[(epoch + EPOCHS_PER_HISTORICAL_VECTOR - 2) % EPOCHS_PER_HISTORICAL_VECTOR] ??
+      new Uint8Array(32);
+    const active = Uint32Array.from(state.validators.keys()).filter(
+      (i) =>
+        (state.validators[i]?.activationEpoch ?? 0) <= epoch && epoch < (state.validators[i]?.exitEpoch ?? 0),
+    );
+    const perm = shuffledIndices(
+      active.length,
+      computeSeed(mix, epoch, DOMAIN_BEACON_ATTESTER),
+      SHUFFLE_ROUND_COUNT,
+    );
+    const shuffled = Array.from(perm, (p) => active[p]);
+    const committees = (await api.beacon.getEpochCommittees({ stateId: "head", epoch })).value();
+    for (const c of committees) {
+      const k = (c.slot % 8) * 2 + c.index;
+      expect(c.validators).toEqual(shuffled.slice((active.length * k) / 16, (active.length * (k + 1)) / 16));
+    }
+    const duties = (await api.validator.getProposerDuties({ epoch })).value();
+    for (const d of duties) {
+      const seed = proposerSeed(computeSeed(mix, epoch, DOMAIN_BEACON_PROPOSER), d.slot);
+      expect(
+        computeProposerIndex(
+          active,
+          (i) => state.validators[i]?.effectiveBalance ?? 0,
+          seed,
+          SHUFFLE_ROUND_COUNT,
+          MAX_EFFECTIVE_BALANCE,
+        ),
+      ).toBe(d.validatorIndex);
+    }
   });
 
   it("attester duties match committees; sync duties match the sync committee", async () => {

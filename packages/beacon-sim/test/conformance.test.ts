@@ -6,9 +6,17 @@
  */
 import "./env-minimal.js";
 import { existsSync, readFileSync } from "node:fs";
+import {
+  DOMAIN_BEACON_ATTESTER,
+  DOMAIN_BEACON_PROPOSER,
+  EPOCHS_PER_HISTORICAL_VECTOR,
+  MAX_EFFECTIVE_BALANCE,
+  SHUFFLE_ROUND_COUNT,
+} from "@lodestar/params";
 import { ssz } from "@lodestar/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BeaconSim, startBeaconSim } from "../src/index.js";
+import { computeProposerIndex, computeSeed, proposerSeed, shuffledIndices } from "../src/shuffle.js";
 
 const DIR = "/work/shared/beacon-recordings/lodestar-v1.22.0-minimal-64-validators-48-online";
 const rec = (name: string) => JSON.parse(readFileSync(`${DIR}/${name}`, "utf8")) as unknown;
@@ -225,6 +233,49 @@ describe.runIf(existsSync(DIR))("conformance with recorded Lodestar responses", 
     expect(Buffer.from(state.validators[0]?.pubkey ?? []).toString("hex")).toBe(
       Buffer.from(realState.validators[0]?.pubkey ?? []).toString("hex"),
     );
+  });
+
+  it("the sim's spec shuffle reproduces the real node's committees and proposers from its states", () => {
+    const mixOf = (st: { randaoMixes: Uint8Array[] }, epoch: number) =>
+      st.randaoMixes[(epoch + EPOCHS_PER_HISTORICAL_VECTOR - 2) % EPOCHS_PER_HISTORICAL_VECTOR] ??
+      new Uint8Array(32);
+    const fin = ssz.deneb.BeaconState.deserialize(new Uint8Array(readFileSync(`${DIR}/state_finalized.ssz`)));
+    const epoch = Math.floor(fin.slot / 8);
+    const active = Uint32Array.from(fin.validators.keys());
+    const perm = shuffledIndices(
+      64,
+      computeSeed(mixOf(fin, epoch), epoch, DOMAIN_BEACON_ATTESTER),
+      SHUFFLE_ROUND_COUNT,
+    );
+    const shuffled = Array.from(perm, (p) => String(active[p]));
+    const committees = (
+      rec("committees_finalized.json") as {
+        data: Array<{ index: string; slot: string; validators: string[] }>;
+      }
+    ).data;
+    expect(committees.length).toBe(16);
+    for (const c of committees) {
+      const k = (Number(c.slot) % 8) * 2 + Number(c.index);
+      expect(shuffled.slice((64 * k) / 16, (64 * (k + 1)) / 16)).toEqual(c.validators);
+    }
+    const st40 = ssz.deneb.BeaconState.deserialize(new Uint8Array(readFileSync(`${DIR}/state_slot_40.ssz`)));
+    let checked = 0;
+    for (let slot = 40; slot <= 55; slot++) {
+      const h = rec(`header_${slot}.json`) as { data?: { header: { message: { proposer_index: string } } } };
+      if (h.data === undefined) continue;
+      const e = Math.floor(slot / 8);
+      const seed = proposerSeed(computeSeed(mixOf(st40, e), e, DOMAIN_BEACON_PROPOSER), slot);
+      const p = computeProposerIndex(
+        active,
+        (i) => st40.validators[i]?.effectiveBalance ?? 0,
+        seed,
+        SHUFFLE_ROUND_COUNT,
+        MAX_EFFECTIVE_BALANCE,
+      );
+      expect(String(p)).toBe(h.data.header.message.proposer_index);
+      checked++;
+    }
+    expect(checked).toBe(12);
   });
 
   it("event stream: head and block events have the recorded fields", async () => {

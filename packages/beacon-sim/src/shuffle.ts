@@ -1,0 +1,117 @@
+/**
+ * The consensus specs' committee and proposer selection (phase0 `compute_shuffled_index` applied
+ * to the whole active set round by round, `get_seed`, deneb `compute_proposer_index`), so that a
+ * client recomputing duties from the sim's SSZ state gets the sim's committees and proposers.
+ */
+import { hash } from "node:crypto";
+
+function sha256(data: Uint8Array): Uint8Array {
+  return hash("sha256", data, "buffer");
+}
+
+function u64le(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  const dv = new DataView(b.buffer);
+  dv.setUint32(0, n % 4294967296, true);
+  dv.setUint32(4, Math.floor(n / 4294967296), true);
+  return b;
+}
+
+/** get_seed: sha256(domain_type ‖ uint64(epoch) ‖ mix), mix = randao mix of epoch - MIN_SEED_LOOKAHEAD - 1. */
+export function computeSeed(mix: Uint8Array, epoch: number, domainType: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(4 + 8 + 32);
+  buf.set(domainType.subarray(0, 4), 0);
+  buf.set(u64le(epoch), 4);
+  buf.set(mix, 12);
+  return sha256(buf);
+}
+
+function pivotOf(seed: Uint8Array, round: number, n: number): number {
+  const buf = new Uint8Array(33);
+  buf.set(seed, 0);
+  buf[32] = round;
+  const h = sha256(buf);
+  const dv = new DataView(h.buffer, h.byteOffset, 8);
+  // bytes_to_uint64(h[0:8]) % n, exactly, with two 32-bit halves.
+  const lo = dv.getUint32(0, true);
+  const hi = dv.getUint32(4, true);
+  return ((hi % n) * (4294967296 % n) + (lo % n)) % n;
+}
+
+/** perm[i] = compute_shuffled_index(i, n, seed) for every i. */
+export function shuffledIndices(n: number, seed: Uint8Array, rounds: number): Uint32Array {
+  const idx = new Uint32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  if (n <= 1) return idx;
+  const blocks = Math.floor((n - 1) / 256) + 1;
+  const source = new Uint8Array(blocks * 32);
+  const input = new Uint8Array(32 + 1 + 4);
+  input.set(seed, 0);
+  const dv = new DataView(input.buffer);
+  for (let r = 0; r < rounds; r++) {
+    const pivot = pivotOf(seed, r, n);
+    input[32] = r;
+    for (let b = 0; b < blocks; b++) {
+      dv.setUint32(33, b, true);
+      source.set(sha256(input), b * 32);
+    }
+    for (let i = 0; i < n; i++) {
+      const index = idx[i] ?? 0;
+      const flip = (pivot + n - index) % n;
+      const position = Math.max(index, flip);
+      const byte = source[(position >>> 8) * 32 + ((position & 0xff) >>> 3)] ?? 0;
+      if ((byte >>> (position & 7)) & 1) idx[i] = flip;
+    }
+  }
+  return idx;
+}
+
+/** compute_shuffled_index for one index. */
+export function computeShuffledIndex(index: number, n: number, seed: Uint8Array, rounds: number): number {
+  let idx = index;
+  const input = new Uint8Array(37);
+  input.set(seed, 0);
+  const dv = new DataView(input.buffer);
+  for (let r = 0; r < rounds; r++) {
+    const pivot = pivotOf(seed, r, n);
+    const flip = (pivot + n - idx) % n;
+    const position = Math.max(idx, flip);
+    input[32] = r;
+    dv.setUint32(33, Math.floor(position / 256), true);
+    const source = sha256(input);
+    const byte = source[(position % 256) >>> 3] ?? 0;
+    if ((byte >>> (position % 8)) & 1) idx = flip;
+  }
+  return idx;
+}
+
+/**
+ * compute_proposer_index (phase0..deneb): sample the shuffled active set, accept with probability
+ * effective_balance / MAX_EFFECTIVE_BALANCE. `seed` is sha256(get_seed(PROPOSER) ‖ uint64(slot)).
+ */
+export function computeProposerIndex(
+  active: Uint32Array,
+  effectiveBalance: (i: number) => number,
+  seed: Uint8Array,
+  rounds: number,
+  maxEffectiveBalance: number,
+): number {
+  const total = active.length;
+  if (total === 0) return -1;
+  const input = new Uint8Array(40);
+  input.set(seed, 0);
+  for (let i = 0; ; i++) {
+    const candidate = active[computeShuffledIndex(i % total, total, seed, rounds)] ?? 0;
+    input.set(u64le(Math.floor(i / 32)), 32);
+    const randomByte = sha256(input)[i % 32] ?? 0;
+    if (effectiveBalance(candidate) * 255 >= maxEffectiveBalance * randomByte) return candidate;
+  }
+}
+
+/** sha256(seed ‖ uint64(slot)): the per-slot proposer seed. */
+export function proposerSeed(epochSeed: Uint8Array, slot: number): Uint8Array {
+  const buf = new Uint8Array(40);
+  buf.set(epochSeed, 0);
+  buf.set(u64le(slot), 32);
+  return sha256(buf);
+}
