@@ -61,6 +61,7 @@ try {
     const indices = Array.from({ length: size }, (_, i) => i * Math.floor(simN / size));
     const reader = new EpochDutiesReader(pool);
     const t = performance.now();
+    const cpu0 = process.cpuUsage();
     const phases: string[] = [];
     // as the watcher asks: rewards only for the attestations that were not perfect (what it stores)
     const d = await reader.epochDuties(ready.epoch, {
@@ -69,6 +70,7 @@ try {
       onPhase: (name, ms) => phases.push(`${name} ${(ms / 1000).toFixed(2)}`),
     });
     const total = performance.now() - t;
+    const cpu = process.cpuUsage(cpu0);
     const perValidator = countsByValidator(d);
     let agg = emptyAggregate();
     for (const c of perValidator.values()) agg = addCounts(agg, c);
@@ -81,6 +83,9 @@ try {
         `sources ${d.sources.committees}/${d.sources.proposers}; client peak RSS ${peakRss()}`,
     );
     console.log(`  phases (s): ${phases.join(", ")}`);
+    console.log(
+      `  client CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s of ${secs(total)} wall (the rest: waiting for the node)`,
+    );
   }
 
   // pubkey → index: chunked POST vs one GET per key

@@ -556,3 +556,12 @@ export async function offlineStreaksEndingAt(
   );
   return r.rows.map((x) => ({ validatorIndex: x.validator_index, operatorId: x.operator_id }));
 }
+
+/** Alerts waiting for webhook delivery (their job may never have been queued after a crash). */
+export async function pendingWebhookAlertIds(q: Queryable, network: string, limit = 500): Promise<number[]> {
+  const r = await q.query<{ id: bigint }>(
+    "SELECT id FROM watcher_alerts WHERE network = $1 AND webhook_state = 'pending' ORDER BY id LIMIT $2",
+    [network, limit],
+  );
+  return r.rows.map((x) => Number(x.id));
+}

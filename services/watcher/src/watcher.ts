@@ -7,7 +7,12 @@
 import { type BeaconNodePool, FinalizedFollower, type FollowerOptions } from "@poolkeeper/beacon";
 import { type Logger, safeUrl } from "@poolkeeper/core";
 import { createWorker, JobQueue, type QueueConnection, type Worker } from "@poolkeeper/queue";
-import { initWatcherCheckpoint, missingWatcherEpochs, type Store } from "@poolkeeper/store";
+import {
+  initWatcherCheckpoint,
+  missingWatcherEpochs,
+  pendingWebhookAlertIds,
+  type Store,
+} from "@poolkeeper/store";
 
 import type { WatcherMetrics } from "./metrics.js";
 import type { PoolSource } from "./pool-source.js";
@@ -149,6 +154,11 @@ export class Watcher {
     // from backup) runs again
     if (missing.length > 0) await this.epochQueue.enqueueAgain(missing.map((epoch) => ({ network, epoch })));
     this.deps.metrics?.checkpointEpoch.set(cp);
+    // alerts stored but never queued for the webhook (a crash between the two): queue them now
+    if (this.webhookQueue !== undefined) {
+      const pending = await pendingWebhookAlertIds(this.deps.store, network);
+      if (pending.length > 0) await this.webhookQueue.enqueueMany(pending.map((alertId) => ({ alertId })));
+    }
     return missing;
   }
 
