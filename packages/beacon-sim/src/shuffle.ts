@@ -55,12 +55,15 @@ export function shuffledIndices(n: number, seed: Uint8Array, rounds: number): Ui
       dv.setUint32(33, b, true);
       source.set(sha256(input), b * 32);
     }
+    // Integer-only inner loop (no %): flip = (pivot + n - index) mod n, both < n.
     for (let i = 0; i < n; i++) {
-      const index = idx[i] ?? 0;
-      const flip = (pivot + n - index) % n;
-      const position = Math.max(index, flip);
-      const byte = source[(position >>> 8) * 32 + ((position & 0xff) >>> 3)] ?? 0;
-      if ((byte >>> (position & 7)) & 1) idx[i] = flip;
+      const index = idx[i] as number;
+      let flip = pivot - index;
+      if (flip < 0) flip += n;
+      // biome-ignore lint/complexity/useMathMinMax: hot loop over the whole registry (90 rounds on mainnet)
+      const position = index > flip ? index : flip;
+      // Block position/256 of 32 bytes, byte (position % 256)/8: together byte position/8.
+      if (((source[position >>> 3] as number) >>> (position & 7)) & 1) idx[i] = flip;
     }
   }
   return idx;
