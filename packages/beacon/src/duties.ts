@@ -576,6 +576,15 @@ export class EpochDutiesReader {
         let offset = 0;
         const tgtOk = d.target.epoch === epoch && toHex0x(d.target.root) === targetRoot;
         const headOk = toHex0x(d.beaconBlockRoot) === rootAt(d.slot);
+        // the committees (from whichever source) must fit the block's aggregation bits exactly
+        let expectedBits = 0;
+        for (const ci of committeeIdx) expectedBits += committees[slotK * cps + ci]?.length ?? 0;
+        if (a.aggregationBits.bitLen !== expectedBits) {
+          throw invalidResponse(
+            `block ${b.slot}`,
+            `attestation for slot ${d.slot} has ${a.aggregationBits.bitLen} bits, its committees ${expectedBits} members`,
+          );
+        }
         for (const ci of committeeIdx) {
           const committee = committees[slotK * cps + ci];
           if (committee === undefined)
