@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
 import { type Logger, PoolkeeperError, safeUrl } from "@poolkeeper/core";
 import pg from "pg";
@@ -149,6 +150,11 @@ class PgStore implements Store {
 
 // ---------------------------------------------------------------- PGlite (embedded)
 
+const PGLITE_PARSERS = {
+  [pgliteTypes.INT8]: (v: string) => BigInt(v),
+  [NUMERIC]: (v: string) => v,
+};
+
 interface PgliteLike {
   query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[]; affectedRows?: number }>;
   exec(sql: string): Promise<unknown>;
@@ -170,10 +176,14 @@ class PgliteStore implements Store {
   readonly kind = "pglite" as const;
   readonly #db: PGlite;
   readonly #q: Queryable;
+  readonly #release: (() => Promise<void>) | undefined;
+  #released = false;
 
-  constructor(db: PGlite) {
+  /** `release` (shared data directories): called once on close instead of closing the database. */
+  constructor(db: PGlite, release?: () => Promise<void>) {
     this.#db = db;
     this.#q = pgliteQueryable(db);
+    this.#release = release;
   }
 
   query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
@@ -198,8 +208,69 @@ class PgliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.#release !== undefined) {
+      if (this.#released) return;
+      this.#released = true;
+      await this.#release();
+      return;
+    }
     if (!this.#db.closed) await this.#db.close();
   }
+}
+
+/**
+ * PGlite data directories open in this process. PGlite is single-process: opening one directory
+ * twice would corrupt it, so every openStore of the same directory in one process (the devnet runs
+ * the admin API and the watcher side by side) shares one database; the last close closes it.
+ * PGlite serialises queries against transactions, so sharers cannot interleave inside one.
+ */
+const sharedPglite = new Map<string, { db: Promise<PGlite>; refs: number; migrations: Promise<unknown> }>();
+
+/** Number of PGlite data directories currently open in this process (for tests). */
+export function openPgliteDirectories(): number {
+  return sharedPglite.size;
+}
+
+/** Migrations of one shared directory run one after the other (one session: no advisory lock). */
+async function sharedPgliteStore(dataDir: string, migrate: (s: Store) => Promise<unknown>): Promise<Store> {
+  const key = dataDir.includes("://") ? dataDir : resolve(dataDir);
+  let entry = sharedPglite.get(key);
+  if (entry === undefined) {
+    const db = PGlite.create({ dataDir: key, parsers: PGLITE_PARSERS });
+    entry = { db, refs: 0, migrations: Promise.resolve() };
+    sharedPglite.set(key, entry);
+    db.catch(() => {
+      if (sharedPglite.get(key) === entry) sharedPglite.delete(key);
+    });
+  }
+  const e = entry;
+  e.refs++;
+  let db: PGlite;
+  try {
+    db = await e.db;
+  } catch (err) {
+    e.refs--;
+    throw err;
+  }
+  const store = new PgliteStore(db, async () => {
+    e.refs--;
+    if (e.refs === 0) {
+      sharedPglite.delete(key);
+      if (!db.closed) await db.close();
+    }
+  });
+  const migrated = e.migrations.then(
+    () => migrate(store),
+    () => migrate(store),
+  );
+  e.migrations = migrated;
+  try {
+    await migrated;
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
 }
 
 async function readApplied(q: Queryable): Promise<{ version: number; name: string }[]> {
@@ -243,17 +314,14 @@ export async function openStore(opts: OpenStoreOpts = {}): Promise<Store> {
       );
     }
   } else {
-    if (opts.inMemory !== true && (opts.dataDir === undefined || opts.dataDir === "")) {
+    if (opts.inMemory === true) store = new PgliteStore(await PGlite.create({ parsers: PGLITE_PARSERS }));
+    else if (opts.dataDir === undefined || opts.dataDir === "")
       throw new PoolkeeperError("ERR_CONFIG", "openStore: give databaseUrl, dataDir or inMemory: true");
-    }
-    const db = await PGlite.create({
-      ...(opts.inMemory === true ? {} : { dataDir: opts.dataDir }),
-      parsers: {
-        [pgliteTypes.INT8]: (v: string) => BigInt(v),
-        [NUMERIC]: (v: string) => v,
-      },
-    });
-    store = new PgliteStore(db);
+    // migrated (or not) inside, serialised with the other openers of the directory
+    else
+      return sharedPgliteStore(opts.dataDir, (s) =>
+        opts.migrate !== false ? runMigrations(s, opts.logger) : Promise.resolve(),
+      );
   }
   if (opts.migrate !== false) {
     try {

@@ -6,6 +6,7 @@ import {
   createTestDatabase,
   createTestStore,
   loadMigrations,
+  openPgliteDirectories,
   openStore,
   pendingMigrations,
   runMigrations,
@@ -205,6 +206,33 @@ describe("PGlite in a data directory", () => {
         expect(await runMigrations(b)).toEqual([]);
       } finally {
         await b.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("two opens of one directory in one process share the database; the last close closes it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pk-store-"));
+    try {
+      const before = openPgliteDirectories();
+      const [a, b] = await Promise.all([openStore({ dataDir: dir }), openStore({ dataDir: `${dir}/.` })]);
+      expect(openPgliteDirectories()).toBe(before + 1);
+      await a.query(OPERATOR_SQL, ["shared", bytes(20, 7), 2]);
+      const seen = await b.query<{ n: bigint }>("SELECT count(*) AS n FROM operators WHERE name = 'shared'");
+      expect(seen.rows[0]?.n).toBe(1n);
+      await a.close();
+      await a.close(); // a second close of one handle does not release the other's
+      const still = await b.query<{ n: bigint }>("SELECT count(*) AS n FROM operators");
+      expect(still.rows[0]?.n).toBe(1n);
+      await b.close();
+      expect(openPgliteDirectories()).toBe(before);
+      const c = await openStore({ dataDir: dir });
+      try {
+        const again = await c.query<{ n: bigint }>("SELECT count(*) AS n FROM operators");
+        expect(again.rows[0]?.n).toBe(1n);
+      } finally {
+        await c.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
