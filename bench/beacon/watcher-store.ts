@@ -87,9 +87,7 @@ for (const kind of kinds) {
     for (const e of [11, 12, 13]) await saveWatcherEpoch(store, record(e, false));
     console.log(`${kind}: next epochs: ${((performance.now() - t) / 3000).toFixed(2)} s each`);
     // naive peer: every validator upserted every epoch (a two-column table: a lower bound of its cost)
-    await store.exec(
-      "CREATE TABLE IF NOT EXISTS naive_validators (idx int PRIMARY KEY, last_epoch bigint)",
-    );
+    await store.exec("CREATE TABLE IF NOT EXISTS naive_validators (idx int PRIMARY KEY, last_epoch bigint)");
     t = performance.now();
     for (const e of [11, 12]) {
       for (let i = 0; i < n; i += 5000) {
