@@ -978,7 +978,7 @@ export class SimChain extends EventEmitter {
           source: f & FLAG_SOURCE ? flagReward(e, 0) : flagPenalty(e, 0),
           target: f & FLAG_TARGET ? flagReward(e, 1) : flagPenalty(e, 1),
           head: f & FLAG_HEAD ? flagReward(e, 2) : 0,
-          inactivity: -(inact?.[i] ?? 0),
+          inactivity: 0 - (inact?.[i] ?? 0),
         };
       },
       ideal: (effEth: number) => ({

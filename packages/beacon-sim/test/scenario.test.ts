@@ -330,6 +330,27 @@ describe("slashings, exits, deposits, finality", () => {
     expect(stalled.currentFinality().finalized.epoch).toBeLessThanOrEqual(2);
   });
 
+  it("inactivity leak: with finality stalled, offline validators pay inactivity penalties and nobody earns flag rewards", () => {
+    const chain = new SimChain({
+      validators: 64,
+      scenario: {
+        behaviours: [{ validators: "0-7", behaviour: "offline" }],
+        finality: [{ from: 2, mode: "stall" }],
+      },
+    });
+    chain.advanceTo(14 * 8);
+    const ctx = chain.attestationRewardContext(11);
+    const off = ctx?.deltas(3);
+    const on = ctx?.deltas(40);
+    expect(off?.inactivity).toBeLessThan(0);
+    expect(off?.source).toBeLessThan(0);
+    expect(on?.inactivity).toBe(0);
+    expect([on?.source, on?.target, on?.head]).toEqual([0, 0, 0]); // leaking: no rewards
+    expect(chain.inactivityScores[3]).toBeGreaterThan(0);
+    expect(chain.inactivityScores[40]).toBe(0);
+    expect(chain.currentFinality().finalized.epoch).toBe(0);
+  });
+
   it("withdrawals: 0x01 validators above 32 ETH are swept into execution payloads", () => {
     const wc = new Uint8Array(32);
     wc[0] = 1;
