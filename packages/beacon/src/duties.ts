@@ -159,6 +159,8 @@ interface StateView {
   pubkeyIndex(): Map<string, number>;
   currentSyncCommittee: Uint8Array[];
   nextSyncCommittee: Uint8Array[];
+  /** Fulu and later: the proposers of the state's epoch and the next, as the state records them. */
+  proposerLookahead: number[] | null;
 }
 
 const SIGNED_DECIMAL = /^-?\d{1,20}(\.\d+)?$/;
@@ -209,6 +211,59 @@ async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T) => Pro
     }),
   );
   return out;
+}
+
+/** An aggregate attestation as the blocks carry it (phase0..Deneb: data.index; Electra: committee_bits). */
+export interface AggregateLike {
+  aggregationBits: { get(i: number): boolean; bitLen: number };
+  committeeBits?: { getTrueBitIndexes(): number[] };
+  data: { index: number };
+}
+
+/**
+ * Record the first inclusion of every attester of one aggregate: inclSlot[v] = the block's slot and
+ * flags[v] (1 target correct, 2 head correct) on first sight. The aggregation bits must cover the
+ * named committees exactly (before Electra one committee, data.index; from Electra the committees
+ * set in committee_bits, their members concatenated in committee order).
+ */
+export function markAttestation(
+  a: AggregateLike,
+  committeeOf: (committeeIndex: number) => ArrayLike<number> | undefined,
+  inclusionSlot: number,
+  targetOk: boolean,
+  headOk: boolean,
+  inclSlot: Int32Array,
+  flags: Uint8Array,
+  where: string,
+): void {
+  const committeeIdx = a.committeeBits !== undefined ? a.committeeBits.getTrueBitIndexes() : [a.data.index];
+  const members: ArrayLike<number>[] = [];
+  let expectedBits = 0;
+  for (const ci of committeeIdx) {
+    const c = committeeOf(ci);
+    if (c === undefined) throw invalidResponse(where, `attestation for unknown committee ${ci}`);
+    members.push(c);
+    expectedBits += c.length;
+  }
+  // the committees (from whichever source) must fit the block's aggregation bits exactly
+  if (a.aggregationBits.bitLen !== expectedBits) {
+    throw invalidResponse(
+      where,
+      `attestation has ${a.aggregationBits.bitLen} bits, its committees ${expectedBits} members`,
+    );
+  }
+  let offset = 0;
+  for (const committee of members) {
+    for (let i = 0; i < committee.length; i++) {
+      if (!a.aggregationBits.get(offset + i)) continue;
+      const v = committee[i] as number;
+      if (inclSlot[v] === -1) {
+        inclSlot[v] = inclusionSlot;
+        flags[v] = (targetOk ? 1 : 0) | (headOk ? 2 : 0);
+      }
+    }
+    offset += committee.length;
+  }
 }
 
 export class EpochDutiesReader {
@@ -315,6 +370,7 @@ export class EpochDutiesReader {
           },
           currentSyncCommittee: s.currentSyncCommittee?.pubkeys ?? [],
           nextSyncCommittee: s.nextSyncCommittee?.pubkeys ?? [],
+          proposerLookahead: Array.isArray(s.proposerLookahead) ? (s.proposerLookahead as number[]) : null,
         };
         return view;
       },
@@ -400,6 +456,13 @@ export class EpochDutiesReader {
     if (fromApi !== null && check(fromApi)) return { proposers: fromApi, source: "api" };
     stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
     const st = stateCache.state;
+    // Fulu: the state holds its epoch's and the next epoch's proposers (EIP-7917)
+    const la = st.proposerLookahead;
+    const off = (epoch - st.epoch) * this.S;
+    if (la !== null && off >= 0 && off + this.S <= la.length) {
+      const fromState = la.slice(off, off + this.S);
+      if (check(fromState)) return { proposers: fromState, source: "state" };
+    }
     const p = this.pool.lodestar.params;
     const computed = computeEpochProposers(
       epoch,
@@ -572,33 +635,18 @@ export class EpochDutiesReader {
         const d = a.data;
         if (d.slot < first || d.slot >= first + S || d.slot >= b.slot) continue;
         const slotK = d.slot - first;
-        const committeeIdx = a.committeeBits !== undefined ? a.committeeBits.getTrueBitIndexes() : [d.index];
-        let offset = 0;
         const tgtOk = d.target.epoch === epoch && toHex0x(d.target.root) === targetRoot;
         const headOk = toHex0x(d.beaconBlockRoot) === rootAt(d.slot);
-        // the committees (from whichever source) must fit the block's aggregation bits exactly
-        let expectedBits = 0;
-        for (const ci of committeeIdx) expectedBits += committees[slotK * cps + ci]?.length ?? 0;
-        if (a.aggregationBits.bitLen !== expectedBits) {
-          throw invalidResponse(
-            `block ${b.slot}`,
-            `attestation for slot ${d.slot} has ${a.aggregationBits.bitLen} bits, its committees ${expectedBits} members`,
-          );
-        }
-        for (const ci of committeeIdx) {
-          const committee = committees[slotK * cps + ci];
-          if (committee === undefined)
-            throw invalidResponse(`block ${b.slot}`, `attestation for unknown committee ${ci}`);
-          for (let i = 0; i < committee.length; i++) {
-            if (!a.aggregationBits.get(offset + i)) continue;
-            const v = committee[i] as number;
-            if (inclSlot[v] === -1) {
-              inclSlot[v] = b.slot;
-              flags[v] = (tgtOk ? 1 : 0) | (headOk ? 2 : 0);
-            }
-          }
-          offset += committee.length;
-        }
+        markAttestation(
+          a,
+          (ci) => committees[slotK * cps + ci],
+          b.slot,
+          tgtOk,
+          headOk,
+          inclSlot,
+          flags,
+          `block ${b.slot}`,
+        );
       }
       if (b.slot < first + S) {
         for (const ps of b.body.proposerSlashings ?? []) {
