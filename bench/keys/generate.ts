@@ -79,7 +79,7 @@ console.log(
 console.log(
   `\n(a) deposit entries, ${DEPOSITS} keys, 0x00 credentials (withdrawal key derived too), mainnet`,
 );
-const inlineN = Math.min(DEPOSITS, 500);
+const inlineN = DEPOSITS;
 const [pooled, pooledMs, , inlineMs] = await best(
   () =>
     generateKeys({
