@@ -1,4 +1,5 @@
 export * from "./api-keys.js";
+export * from "./api-performance.js";
 export * from "./migrate.js";
 export * from "./performance.js";
 export * from "./registry-repo.js";

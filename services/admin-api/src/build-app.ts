@@ -1,10 +1,12 @@
 import type { Logger } from "@poolkeeper/core";
 import { pendingMigrations, type Store } from "@poolkeeper/store";
 import { type AdminApiConfig, type App, buildBase } from "./app.js";
+import type { PerformancePort } from "./performance-port.js";
 import type { RegistryPort } from "./port.js";
 import { allocationRoutes } from "./routes/allocation.js";
 import { keyRoutes } from "./routes/keys.js";
 import { operatorRoutes } from "./routes/operators.js";
+import { performanceRoutes } from "./routes/performance.js";
 import { reviewRoutes } from "./routes/review.js";
 import { storeTokenVerifier } from "./token-verifier.js";
 
@@ -12,6 +14,8 @@ export interface AdminApiDeps {
   store: Store;
   /** The registry as the API sees it: `registryPort(registry, store)` over @poolkeeper/registry. */
   registry: RegistryPort;
+  /** The watcher's figures: `performancePort(store, network)`. */
+  performance: PerformancePort;
   logger: Logger;
   config?: Partial<AdminApiConfig>;
 }
@@ -37,5 +41,6 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
   keyRoutes(app, deps.registry, ctx);
   allocationRoutes(app, deps.registry, ctx);
   reviewRoutes(app, deps.registry, ctx);
+  performanceRoutes(app, deps.performance, ctx);
   return app;
 }

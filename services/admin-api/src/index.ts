@@ -3,6 +3,8 @@ export { type Principal, ROLES, type Role } from "./auth.js";
 export { type AdminApiDeps, buildApp, storeReady } from "./build-app.js";
 export { ADMIN_API_ENV, STORE_ENV } from "./config.js";
 export { statusForCode } from "./errors.js";
+export { MAX_HISTORY_EPOCHS, type PerformanceTiming, performancePort } from "./performance-adapter.js";
+export type { PerformancePort } from "./performance-port.js";
 export type { RegistryPort } from "./port.js";
 export { portFromArgv, runAdminApiProcess, startAdminApi } from "./server.js";
 export {

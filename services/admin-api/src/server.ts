@@ -16,6 +16,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 import { buildApp } from "./build-app.js";
 import { ADMIN_API_ENV } from "./config.js";
+import { performancePort } from "./performance-adapter.js";
 import { registryPort } from "./registry-adapter.js";
 
 export interface StartOpts {
@@ -54,6 +55,7 @@ export async function startAdminApi(env: Env, opts: StartOpts = {}): Promise<Run
     const app = await buildApp({
       store,
       registry,
+      performance: performancePort(store, network),
       logger,
       config: { rateLimitMax: cfg.API_RATE_LIMIT_PER_MINUTE, trustProxy: cfg.TRUST_PROXY },
     });

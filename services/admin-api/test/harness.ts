@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { createLogger } from "@poolkeeper/core";
 import { createApiToken, createTestStore, type StoreKind, type TestStore } from "@poolkeeper/store";
 import type { AdminApiConfig, App } from "../src/index.js";
-import { buildApp } from "../src/index.js";
+import { buildApp, type PerformanceTiming, performancePort } from "../src/index.js";
 import { registryPort } from "../src/registry-adapter.js";
 import { POOL_WC, TEST_NETWORK } from "./deposit-fixtures.js";
 
@@ -34,7 +34,16 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(kind: StoreKind, config: Partial<AdminApiConfig> = {}): Promise<Harness> {
+export interface HarnessOpts {
+  /** Network of the performance routes (name and timing); default TEST_NETWORK. */
+  performanceNetwork?: PerformanceTiming;
+}
+
+export async function createHarness(
+  kind: StoreKind,
+  config: Partial<AdminApiConfig> = {},
+  opts: HarnessOpts = {},
+): Promise<Harness> {
   const logs = new CapturedLogs();
   const logger = createLogger({ name: "admin-api-test", level: "debug", destination: logs.stream });
   const store = await createTestStore(kind);
@@ -44,7 +53,13 @@ export async function createHarness(kind: StoreKind, config: Partial<AdminApiCon
     withdrawalCredentials: POOL_WC,
     logger,
   });
-  const app = await buildApp({ store, registry, logger, config: { rateLimitMax: 1_000_000, ...config } });
+  const app = await buildApp({
+    store,
+    registry,
+    performance: performancePort(store, opts.performanceNetwork ?? TEST_NETWORK),
+    logger,
+    config: { rateLimitMax: 1_000_000, ...config },
+  });
   await app.ready();
   const secrets: string[] = [];
   const make = async (role: string, operatorId?: number, label?: string) => {

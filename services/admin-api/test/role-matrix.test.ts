@@ -1,7 +1,8 @@
 import { TEST_STORE_KINDS } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { depositEntries } from "./deposit-fixtures.js";
+import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";
+import { pubkeyHex, seedWatcher } from "./watcher-fixtures.js";
 
 type Who = "admin" | "dao" | "operatorA" | "none" | "bad";
 
@@ -52,7 +53,9 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
       });
       expect(r.statusCode, r.body).toBe(201);
     }
-  });
+    // watcher history: validators 10, 11 of A and 20 of B (the harness reads TEST_NETWORK's rows)
+    await seedWatcher(h.store, TEST_NETWORK.name, a, b);
+  }, 120_000);
   afterAll(async () => {
     await h?.close();
   });
@@ -190,6 +193,49 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
     { name: "get batch", method: "GET", url: () => "/v1/deposits/batches/1", allowed: ["admin", "dao"] },
     { name: "review", method: "GET", url: () => "/v1/review", allowed: ["admin", "dao"] },
     { name: "audit", method: "GET", url: () => "/v1/audit", allowed: ["admin", "dao"] },
+    {
+      name: "operators' performance",
+      method: "GET",
+      url: () => "/v1/performance/operators?window=7d",
+      allowed: ["admin", "dao", "operatorA"],
+    },
+    {
+      name: "own performance",
+      method: "GET",
+      url: () => `/v1/performance/operators?operator=${a}`,
+      allowed: ["admin", "dao", "operatorA"],
+    },
+    {
+      name: "another's performance",
+      method: "GET",
+      url: () => `/v1/performance/operators?operator=${b}`,
+      allowed: ["admin", "dao"],
+    },
+    {
+      name: "own validator's history",
+      method: "GET",
+      url: () => `/v1/performance/validators/${pubkeyHex(10)}`,
+      allowed: ["admin", "dao", "operatorA"],
+    },
+    {
+      name: "another's validator's history",
+      method: "GET",
+      url: () => `/v1/performance/validators/${pubkeyHex(20)}?from=0&to=69`,
+      allowed: ["admin", "dao"],
+    },
+    { name: "alerts", method: "GET", url: () => "/v1/alerts", allowed: ["admin", "dao", "operatorA"] },
+    {
+      name: "own alerts",
+      method: "GET",
+      url: () => `/v1/alerts?operator=${a}&kind=validator_offline`,
+      allowed: ["admin", "dao", "operatorA"],
+    },
+    {
+      name: "another's alerts",
+      method: "GET",
+      url: () => `/v1/alerts?operator=${b}`,
+      allowed: ["admin", "dao"],
+    },
   ];
 
   const everyone: Who[] = ["none", "bad", "operatorA", "dao", "admin"];

@@ -1,0 +1,46 @@
+/**
+ * What the performance and alert routes need, in the API's wire shapes. `performance-adapter.ts`
+ * implements it over the watcher's tables (@poolkeeper/store) and the score formulas of
+ * @poolkeeper/beacon, so the API reports the same figures the watcher alerts on.
+ */
+import type { AlertKind } from "@poolkeeper/store";
+import type { Static } from "typebox";
+import type {
+  AlertView as AlertSchema,
+  OperatorsPerformance,
+  ValidatorHistory,
+  WatchedValidator,
+} from "./schemas-performance.js";
+
+export const WINDOWS = ["1d", "7d", "30d"] as const;
+export type Window = (typeof WINDOWS)[number];
+
+export type OperatorsPerformanceView = Static<typeof OperatorsPerformance>;
+export type ValidatorHistoryView = Static<typeof ValidatorHistory>;
+export type WatchedValidatorView = Static<typeof WatchedValidator>;
+export type AlertView = Static<typeof AlertSchema>;
+
+export interface AlertQuery {
+  operatorId?: number;
+  kind?: AlertKind;
+  since?: Date;
+  /** Alerts with an id below this one (the previous page's meta.nextCursor). */
+  before?: number;
+  limit: number;
+}
+
+export interface PerformancePort {
+  /** Every operator's scores and duty counts over the window (one operator's when given). */
+  operators(window: Window, operatorId?: number): Promise<OperatorsPerformanceView>;
+  /** The validator as the watcher knows it (null: not seen on chain by the watcher). */
+  findValidator(pubkey: string): Promise<WatchedValidatorView | null>;
+  /**
+   * Its epochs in [from, to] (defaults: the last day of processed epochs), newest first; throws a
+   * ValidationError naming the query field for a reversed or too long range.
+   */
+  validatorHistory(
+    pubkey: string,
+    range: { from?: number; to?: number },
+  ): Promise<ValidatorHistoryView | null>;
+  alerts(q: AlertQuery): Promise<AlertView[]>;
+}
