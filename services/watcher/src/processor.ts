@@ -141,8 +141,7 @@ export class EpochProcessor {
     // after the epoch is stored: operator vs network over one day, key states, webhooks, metrics
     const alertIds = [...res.alertIds];
     alertIds.push(...(await this.operatorAlerts(epoch)));
-    const changes = this.keyStateChanges(duties, byIndex);
-    if (changes.length > 0) await this.deps.pool.setKeyStates(changes);
+    const changes = await this.applyKeyStates(duties, byIndex);
     if (this.settings.webhook && alertIds.length > 0) await this.deps.onAlerts?.(alertIds);
 
     const missedAtt = duties.attestations.filter((a) => !a.included);
@@ -382,6 +381,39 @@ export class EpochProcessor {
     return ids;
   }
 
+  /**
+   * Move registry key states to what the epoch's statuses call for. The states are read again just
+   * before (another worker may have moved them meanwhile, and the registry refuses a whole call
+   * with one transition it does not allow); a refusal is retried on fresh states. The epoch is
+   * already stored: a failure here is logged, and the next epoch's statuses make up for it.
+   */
+  private async applyKeyStates(d: EpochDuties, byIndex: Map<number, PoolKey>): Promise<KeyStateChange[]> {
+    if (
+      d.validators.every((v) => v.status === null || v.status === "active_ongoing") &&
+      [...byIndex.values()].every((k) => k.keyState === "active")
+    ) {
+      return [];
+    }
+    for (let attempt = 0; ; attempt++) {
+      const fresh = new Map((await this.deps.pool.keys()).map((k) => [k.pubkey, k.keyState]));
+      for (const k of byIndex.values()) k.keyState = fresh.get(k.pubkey) ?? k.keyState;
+      const changes = this.keyStateChanges(d, byIndex);
+      if (changes.length === 0) return changes;
+      try {
+        await this.deps.pool.setKeyStates(changes);
+        return changes;
+      } catch (e) {
+        if (attempt >= 2) {
+          this.deps.logger?.warn(
+            { epoch: d.epoch, err: e instanceof Error ? e.message : String(e) },
+            "key states not updated; the next epoch will retry",
+          );
+          return [];
+        }
+      }
+    }
+  }
+
   private keyStateChanges(d: EpochDuties, byIndex: Map<number, PoolKey>): KeyStateChange[] {
     const out: KeyStateChange[] = [];
     for (const v of d.validators) {
@@ -394,7 +426,6 @@ export class EpochProcessor {
           to,
           reason: `beacon status ${v.status} at the end of epoch ${d.epoch}`,
         });
-        key.keyState = to;
       }
     }
     return out;

@@ -3,6 +3,14 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KeyStateChange, PoolKey, PoolSource } from "../src/index.js";
 
+/** The registry's watcher transitions (packages/registry WATCHER_TRANSITIONS). */
+const ALLOWED_FROM: Record<string, readonly string[]> = {
+  active: ["deposited"],
+  exiting: ["deposited", "active"],
+  exited: ["deposited", "active", "exiting", "slashed"],
+  slashed: ["deposited", "active", "exiting"],
+};
+
 export const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
 
 export function redisConn(): { url: string; prefix: string } {
@@ -20,6 +28,12 @@ export class StaticPool implements PoolSource {
     return this.list.map((k) => ({ ...k, keyState: this.states.get(k.pubkey) ?? "deposited" }));
   }
   async setKeyStates(changes: KeyStateChange[]): Promise<void> {
+    // like the registry: one transition it does not allow refuses the whole call
+    for (const c of changes) {
+      const cur = this.states.get(c.pubkey) ?? "deposited";
+      if (cur !== c.to && !(ALLOWED_FROM[c.to] ?? []).includes(cur))
+        throw new Error(`${c.pubkey}: ${cur} → ${c.to} not allowed`);
+    }
     for (const c of changes) {
       if (this.states.get(c.pubkey) === c.to) continue; // like the registry: already there, left alone
       this.changes.push(c);
