@@ -1,0 +1,41 @@
+import type { Command } from "commander";
+
+/**
+ * `poolkeeper devnet`: the whole main job on one machine (see services/devnet). The package is
+ * imported only when the command runs, after LODESTAR_PRESET is set to minimal.
+ */
+interface DevnetModule {
+  runDevnet(flags: Record<string, string | undefined>): Promise<void>;
+}
+
+export function register(program: Command): void {
+  program
+    .command("devnet")
+    .description(
+      "Run beacon-sim, the admin API, key generation, deposits and the watcher together on this machine (Redis required)",
+    )
+    .option("--operators <n>", "node operators (default 3)")
+    .option("--keys-per-operator <n>", "keys generated per operator (default 8)")
+    .option("--data-dir <dir>", "database, admin token, deposit data and logs (default ./.poolkeeper/devnet)")
+    .option("--api-port <port>", "admin API port (default 3000; 0: any free port)")
+    .option("--sim-port <port>", "beacon-sim port (default 5052; 0: any free port)")
+    .option("--redis-url <url>", "Redis for the watcher's queue (default redis://127.0.0.1:6379)")
+    .option("--database-url <url>", "an empty PostgreSQL database instead of PGlite under --data-dir")
+    .option("--seconds-per-slot <s>", "slot time of the sim (default 2)")
+    .option("--duration <seconds>", "stop after this long (default: run until Ctrl-C)")
+    .option("--scenario <file>", "devnet scenario (default config/devnet/scenario.json)")
+    .option("--summary-every <epochs>", "print the summary every this many finalized epochs (default 2)")
+    .allowExcessArguments(false)
+    .action(async (opts: Record<string, string | undefined>) => {
+      process.env.LODESTAR_PRESET ??= "minimal";
+      if (process.env.LODESTAR_PRESET !== "minimal") {
+        const { ConfigError } = await import("@poolkeeper/core");
+        throw new ConfigError(
+          `LODESTAR_PRESET is ${process.env.LODESTAR_PRESET}; the devnet runs the minimal preset`,
+        );
+      }
+      const specifier = "@poolkeeper/devnet";
+      const mod = (await import(specifier)) as DevnetModule;
+      await mod.runDevnet(opts);
+    });
+}

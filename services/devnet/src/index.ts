@@ -1,0 +1,28 @@
+/**
+ * @poolkeeper/devnet: the whole main job on one machine (beacon-sim, admin API, key generation,
+ * deposits, watcher on Redis). `poolkeeper devnet` is its command; tests start it programmatically.
+ */
+import "./preset.js";
+
+export { AdminApiClient, type ApiDepositBatch, type ApiOperator } from "./api-client.js";
+export {
+  checkRedis,
+  DEVNET_NETWORK_NAME,
+  type Devnet,
+  type DevnetOperator,
+  type DevnetOptions,
+  type DevnetSummary,
+  type OperatorSummary,
+  startDevnet,
+} from "./devnet.js";
+export {
+  DEFAULT_SCENARIO_FILE,
+  type DevnetFlags,
+  type DevnetScenario,
+  type DevnetSettings,
+  devnetScenarioSchema,
+  loadDevnetScenario,
+  parseDevnetFlags,
+  parseDevnetScenario,
+} from "./options.js";
+export { runDevnet } from "./run.js";

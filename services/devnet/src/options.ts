@@ -1,0 +1,155 @@
+/**
+ * The devnet's settings: command-line flags (validated one by one, each error naming its flag) and
+ * the scenario file (config/devnet/scenario.json: genesis validators, vetted limits, the deposit
+ * share and which operator goes offline when).
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ConfigError, parseAddress } from "@poolkeeper/core";
+import { z } from "zod";
+
+export const DEFAULT_SCENARIO_FILE = fileURLToPath(
+  new URL("../../../config/devnet/scenario.json", import.meta.url),
+);
+
+const limitOverride = z
+  .object({ operator: z.number().int().min(1), limit: z.number().int().min(0) })
+  .strict();
+
+export const devnetScenarioSchema = z
+  .object({
+    /** Genesis validators of the sim that do not belong to the pool. */
+    genesisValidators: z.number().int().min(8).max(10_000).default(48),
+    seed: z.string().min(1).default("poolkeeper-devnet"),
+    /** The pool's withdrawal address: keys get 0x01 credentials to it. */
+    withdrawalAddress: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "expected 0x and 20 bytes of hex"),
+    /** Vetted limits other than keys-per-operator, by operator number (1-based; larger than --operators: ignored). */
+    vettedLimits: z.array(limitOverride).default([]),
+    /** Share of the vetted keys deposited in the one batch (rounded down, at least 1). */
+    depositShare: z.number().gt(0).max(1).default(0.75),
+    /** One operator's validators go offline once all of them are active. */
+    offline: z
+      .object({
+        operator: z.number().int().min(1),
+        afterActivationEpochs: z.number().int().min(0).max(100).default(1),
+        epochs: z.number().int().min(1).max(10_000).default(5),
+      })
+      .strict()
+      .nullable()
+      .default(null),
+    watcher: z
+      .object({
+        offlineEpochs: z.number().int().min(1).max(1000).default(3),
+        underperformanceMargin: z.number().min(0).max(1).default(0.05),
+      })
+      .strict()
+      .default({ offlineEpochs: 3, underperformanceMargin: 0.05 }),
+    /** Extra beacon-sim scenario fields (behaviours of genesis validators, missed slots, ...). */
+    sim: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type DevnetScenario = z.output<typeof devnetScenarioSchema>;
+
+export function parseDevnetScenario(input: unknown, source = "scenario"): DevnetScenario {
+  const r = devnetScenarioSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue === undefined || issue.path.length === 0 ? "" : `.${issue.path.join(".")}`;
+    throw new ConfigError(`${source}${where}: ${issue?.message ?? "invalid"}`);
+  }
+  parseAddress(r.data.withdrawalAddress, `${source}.withdrawalAddress`);
+  return r.data;
+}
+
+export function loadDevnetScenario(file: string = DEFAULT_SCENARIO_FILE): DevnetScenario {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(
+      `--scenario: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`--scenario: ${file} is not valid JSON`);
+  }
+  return parseDevnetScenario(json, file);
+}
+
+/** The flags of `poolkeeper devnet`, as commander hands them over (strings). */
+export interface DevnetFlags {
+  operators?: string;
+  keysPerOperator?: string;
+  dataDir?: string;
+  apiPort?: string;
+  simPort?: string;
+  redisUrl?: string;
+  databaseUrl?: string;
+  secondsPerSlot?: string;
+  duration?: string;
+  scenario?: string;
+  summaryEvery?: string;
+}
+
+export interface DevnetSettings {
+  operators: number;
+  keysPerOperator: number;
+  dataDir: string;
+  apiPort: number;
+  simPort: number;
+  redisUrl: string;
+  databaseUrl: string | undefined;
+  secondsPerSlot: number;
+  /** Seconds; undefined: until Ctrl-C. */
+  duration: number | undefined;
+  /** Print a summary every this many processed epochs. */
+  summaryEvery: number;
+  scenario: DevnetScenario;
+}
+
+function int(flag: string, value: string | undefined, def: number, min: number, max: number): number {
+  if (value === undefined) return def;
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${flag}: expected a whole number, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(`${flag}: must be from ${min} to ${max}, got ${n}`);
+  return n;
+}
+
+export function parseDevnetFlags(f: DevnetFlags): DevnetSettings {
+  const redisUrl = f.redisUrl ?? "redis://127.0.0.1:6379";
+  if (!/^rediss?:\/\/[^/\s]+/.test(redisUrl))
+    throw new ConfigError('--redis-url: expected a redis:// URL (example: "redis://127.0.0.1:6379")');
+  if (f.databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(f.databaseUrl))
+    throw new ConfigError(
+      "--database-url: expected a postgres:// URL (example: postgres://postgres@127.0.0.1:5432/devnet)",
+    );
+  if (f.dataDir !== undefined && f.dataDir.trim() === "")
+    throw new ConfigError("--data-dir: must not be empty");
+  const settings: DevnetSettings = {
+    operators: int("--operators", f.operators, 3, 1, 100),
+    keysPerOperator: int("--keys-per-operator", f.keysPerOperator, 8, 1, 1000),
+    dataDir: f.dataDir ?? "./.poolkeeper/devnet",
+    apiPort: int("--api-port", f.apiPort, 3000, 0, 65535),
+    simPort: int("--sim-port", f.simPort, 5052, 0, 65535),
+    redisUrl,
+    databaseUrl: f.databaseUrl,
+    secondsPerSlot: int("--seconds-per-slot", f.secondsPerSlot, 2, 1, 60),
+    duration: f.duration === undefined ? undefined : int("--duration", f.duration, 0, 1, 30 * 86_400),
+    summaryEvery: int("--summary-every", f.summaryEvery, 2, 1, 1000),
+    scenario: loadDevnetScenario(f.scenario),
+  };
+  if (settings.apiPort !== 0 && settings.apiPort === settings.simPort)
+    throw new ConfigError(
+      `--api-port and --sim-port: both are ${settings.apiPort}; give two different ports`,
+    );
+  const off = settings.scenario.offline;
+  if (off !== null && off.operator > settings.operators)
+    throw new ConfigError(
+      `--operators: the scenario takes operator ${off.operator} offline; run at least ${off.operator} operators`,
+    );
+  return settings;
+}
