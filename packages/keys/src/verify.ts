@@ -1,3 +1,5 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
 import {
   verify as blstVerify,
   PublicKey,
@@ -100,17 +102,131 @@ export function verifyDepositData(input: unknown, opts: VerifyDepositDataOptions
   return run.result();
 }
 
-/** Same checks; yields to the event loop between batches so that a server stays responsive. */
+/**
+ * Same checks and the same result. The signature batches run on a worker thread (blst's own
+ * thread pool inside it), so the event loop only does the field checks and roots of each batch,
+ * overlapped with the worker verifying the previous one. A batch the worker does not pass (or a
+ * worker that cannot start) is checked again here, entry by entry, exactly as the sync form does.
+ */
 export async function verifyDepositDataAsync(
   input: unknown,
   opts: VerifyDepositDataOptions,
 ): Promise<VerifyDepositDataResult> {
-  const run = new Verification(input, {
-    ...opts,
-    batchSize: opts.batchSize ?? DEFAULT_ASYNC_VERIFY_BATCH_SIZE,
-  });
-  while (run.step()) await new Promise<void>((resolve) => setImmediate(resolve));
+  const batchSize = opts.batchSize ?? DEFAULT_ASYNC_VERIFY_BATCH_SIZE;
+  const worker = signatureWorker();
+  if (worker === undefined) {
+    const run = new Verification(input, { ...opts, batchSize });
+    while (run.step()) await yieldToEventLoop();
+    return run.result();
+  }
+  const run = new Verification(input, { ...opts, batchSize }, true);
+  const inFlight: Promise<void>[] = [];
+  for (;;) {
+    const candidates = run.prepare();
+    if (candidates === undefined) break;
+    inFlight.push(run.verifyWith(worker, candidates));
+    // Two batches queued on the worker: it never waits for the event loop, which stays free.
+    if (inFlight.length >= 2) await inFlight.shift();
+    else await yieldToEventLoop();
+  }
+  await Promise.all(inFlight);
   return run.result();
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/** Bytes per entry sent to the signature worker: pubkey, signature, signing root. */
+const WORKER_ENTRY_BYTES = 48 + 96 + 32;
+
+/**
+ * The worker's whole program (plain CommonJS, so that it starts the same way under tsx, vitest
+ * or a bundle): decompress, then one verifyMultipleAggregateSignatures with the public-key and
+ * signature subgroup checks; it answers true only if the whole batch verifies.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const blst = require(workerData.blstPath);
+parentPort.on("message", (m) => {
+  let ok = false;
+  try {
+    const b = new Uint8Array(m.buf);
+    const sets = new Array(m.count);
+    for (let i = 0; i < m.count; i++) {
+      const o = i * ${WORKER_ENTRY_BYTES};
+      sets[i] = {
+        pk: blst.PublicKey.fromBytes(b.slice(o, o + 48), false),
+        sig: blst.Signature.fromBytes(b.slice(o + 48, o + 144), false),
+        msg: b.slice(o + 144, o + 176),
+      };
+    }
+    ok = blst.verifyMultipleAggregateSignatures(sets, true, true) === true;
+  } catch {
+    ok = false;
+  }
+  parentPort.postMessage({ id: m.id, ok });
+});
+`;
+
+/** One long-lived worker for every async verification of the process (unref'd: never keeps it alive). */
+class SignatureWorker {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, (ok: boolean) => void>();
+  private nextId = 0;
+  broken = false;
+
+  constructor() {
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { blstPath: createRequire(import.meta.url).resolve("@chainsafe/blst") },
+    });
+    this.worker.unref();
+    this.worker.on("message", (m: { id: number; ok: boolean }) => {
+      const resolve = this.waiting.get(m.id);
+      this.waiting.delete(m.id);
+      resolve?.(m.ok === true);
+    });
+    const fail = () => {
+      this.broken = true;
+      // Every batch still waiting is re-checked on the calling thread.
+      for (const resolve of this.waiting.values()) resolve(false);
+      this.waiting.clear();
+    };
+    this.worker.on("error", fail);
+    this.worker.on("exit", fail);
+  }
+
+  /** true when every (pubkey, signature, signing root) of `buf` verifies. */
+  verify(buf: Uint8Array, count: number): Promise<boolean> {
+    if (this.broken) return Promise.resolve(false);
+    const id = this.nextId++;
+    return new Promise<boolean>((resolve) => {
+      this.waiting.set(id, resolve);
+      if (this.waiting.size === 1) this.worker.ref();
+      try {
+        this.worker.postMessage({ id, count, buf: buf.buffer }, [buf.buffer]);
+      } catch {
+        this.waiting.delete(id);
+        resolve(false);
+      }
+    }).finally(() => {
+      if (this.waiting.size === 0) this.worker.unref();
+    });
+  }
+}
+
+let sharedWorker: SignatureWorker | undefined;
+
+function signatureWorker(): SignatureWorker | undefined {
+  if (sharedWorker === undefined || sharedWorker.broken) {
+    try {
+      sharedWorker = new SignatureWorker();
+    } catch {
+      return undefined;
+    }
+  }
+  return sharedWorker;
 }
 
 const HEX_FIELDS = {
@@ -126,11 +242,14 @@ type HexField = keyof typeof HEX_FIELDS;
 const HEX_RE = /^[0-9a-fA-F]*$/;
 const INFINITY_PK = "is the point at infinity, which is not a valid public key";
 
-/** An entry whose signature still has to be checked. */
+/**
+ * An entry whose signature still has to be checked. pk and sig are undefined while their
+ * decompression is left to the signature worker (entries with no failure so far).
+ */
 interface Candidate {
   deposit: VerifiedDeposit;
-  pk: PublicKey;
-  sig: Signature;
+  pk: PublicKey | undefined;
+  sig: Signature | undefined;
   signingRoot: Uint8Array;
 }
 
@@ -152,6 +271,8 @@ class Verification {
   constructor(
     input: unknown,
     private readonly opts: VerifyDepositDataOptions,
+    /** Leave pubkey and signature decompression of clean entries to the signature worker. */
+    private readonly deferDecompression = false,
   ) {
     this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_VERIFY_BATCH_SIZE));
     const { expectedWithdrawalCredentials: wc, expectedWithdrawalAddress: address } = opts;
@@ -176,7 +297,15 @@ class Verification {
 
   /** Check the next batch; false when there is nothing left. */
   step(): boolean {
-    if (this.next >= this.items.length) return false;
+    const candidates = this.prepare();
+    if (candidates === undefined) return false;
+    this.verifySignatures(candidates);
+    return this.next < this.items.length;
+  }
+
+  /** Every check but the signatures for the next batch; undefined when there is nothing left. */
+  prepare(): Candidate[] | undefined {
+    if (this.next >= this.items.length) return undefined;
     const end = Math.min(this.items.length, this.next + this.batchSize);
     const candidates: Candidate[] = [];
     for (let i = this.next; i < end; i++) {
@@ -184,8 +313,34 @@ class Verification {
       if (c !== undefined) candidates.push(c);
     }
     this.next = end;
-    this.verifySignatures(candidates);
-    return this.next < this.items.length;
+    return candidates;
+  }
+
+  /**
+   * Signatures of a prepared batch: entries that already failed a check one by one here, the
+   * others as one batch on the worker; if the worker does not pass it, entry by entry here.
+   */
+  async verifyWith(worker: SignatureWorker, all: Candidate[]): Promise<void> {
+    const clean: Candidate[] = [];
+    for (const c of all) {
+      if (this.failedIndices.has(c.deposit.index)) this.verifyOne(c);
+      else clean.push(c);
+    }
+    if (clean.length === 0) return;
+    const buf = new Uint8Array(clean.length * WORKER_ENTRY_BYTES);
+    clean.forEach((c, k) => {
+      const o = k * WORKER_ENTRY_BYTES;
+      buf.set(c.deposit.pubkey, o);
+      buf.set(c.deposit.signature, o + 48);
+      buf.set(c.signingRoot, o + 144);
+    });
+    if (await worker.verify(buf, clean.length)) {
+      for (const c of clean) this.accept(c);
+      return;
+    }
+    for (const c of clean) {
+      if (this.verifyOne(c)) this.accept(c);
+    }
   }
 
   result(): VerifyDepositDataResult {
@@ -204,8 +359,10 @@ class Verification {
     this.failures.push({ index: -1, field: "file", reason });
   }
 
-  private fail(index: number, field: string, reason: string): void {
-    this.failures.push({ index, field, reason });
+  /** `at`: position in the failure list (a deferred check's place among the entry's failures). */
+  private fail(index: number, field: string, reason: string, at = -1): void {
+    if (at >= 0) this.failures.splice(at, 0, { index, field, reason });
+    else this.failures.push({ index, field, reason });
     this.failedIndices.add(index);
   }
 
@@ -300,34 +457,25 @@ class Verification {
     }
 
     let pk: PublicKey | undefined;
+    // Where a deferred decompression's failure belongs in this entry's list, if it comes to that.
+    let pkAt = -1;
+    let sigAt = -1;
     if (pubkey !== undefined) {
       const key = toHex(pubkey);
       const first = this.seen.get(key);
       if (first !== undefined) this.fail(index, "pubkey", `duplicate of entry ${first}`);
       else this.seen.set(key, index);
       if (isInfinityEncoding(pubkey)) this.fail(index, "pubkey", INFINITY_PK);
-      else {
-        try {
-          // Decompression checks the point is on the curve; the subgroup check is left to the
-          // batch (pksValidate) and, if the batch fails, to keyValidate() entry by entry.
-          pk = PublicKey.fromBytes(pubkey, false);
-        } catch {
-          this.fail(index, "pubkey", "is not a valid BLS public key (not a compressed point of G1)");
-        }
-      }
+      else if (this.deferDecompression && !this.failedIndices.has(index)) pkAt = this.failures.length;
+      else pk = this.decompressPubkey(pubkey, index);
     }
 
     let sig: Signature | undefined;
     if (signature !== undefined) {
       if (isInfinityEncoding(signature)) {
         this.fail(index, "signature", "is the point at infinity, which is not a valid signature");
-      } else {
-        try {
-          sig = Signature.fromBytes(signature, false);
-        } catch {
-          this.fail(index, "signature", "is not a valid BLS signature (not a compressed point of G2)");
-        }
-      }
+      } else if (this.deferDecompression && !this.failedIndices.has(index)) sigAt = this.failures.length;
+      else sig = this.decompressSignature(signature, index);
     }
 
     let computedMessageRoot: Uint8Array | undefined;
@@ -353,9 +501,17 @@ class Verification {
       }
     }
 
+    if (this.failedIndices.has(index)) {
+      // A later check failed: decompress now (the entry is verified alone), failures in the order
+      // the sync form gives them (signature's slot first: it comes after the pubkey's).
+      if (sigAt >= 0 && signature !== undefined) sig = this.decompressSignature(signature, index, sigAt);
+      if (pkAt >= 0 && pubkey !== undefined) pk = this.decompressPubkey(pubkey, index, pkAt);
+      sigAt = -1;
+      pkAt = -1;
+    }
     if (
-      pk === undefined ||
-      sig === undefined ||
+      (pk === undefined && pkAt < 0) ||
+      (sig === undefined && sigAt < 0) ||
       computedMessageRoot === undefined ||
       computedDataRoot === undefined ||
       pubkey === undefined ||
@@ -385,6 +541,25 @@ class Verification {
     };
   }
 
+  /** Decompression checks the point is on the curve; the subgroup check comes with the signature. */
+  private decompressPubkey(bytes: Uint8Array, index: number, at = -1): PublicKey | undefined {
+    try {
+      return PublicKey.fromBytes(bytes, false);
+    } catch {
+      this.fail(index, "pubkey", "is not a valid BLS public key (not a compressed point of G1)", at);
+      return undefined;
+    }
+  }
+
+  private decompressSignature(bytes: Uint8Array, index: number, at = -1): Signature | undefined {
+    try {
+      return Signature.fromBytes(bytes, false);
+    } catch {
+      this.fail(index, "signature", "is not a valid BLS signature (not a compressed point of G2)", at);
+      return undefined;
+    }
+  }
+
   private checkExpectedCredentials(
     wc: Uint8Array,
     credentials: ParsedWithdrawalCredentials | undefined,
@@ -411,12 +586,16 @@ class Verification {
     // Entries that already failed a check are verified alone: a likely-bad signature must not
     // send a whole batch down the one-by-one path.
     const candidates: Candidate[] = [];
+    const sets: SignatureSet[] = [];
     for (const c of all) {
-      if (this.failedIndices.has(c.deposit.index)) this.verifyOne(c);
-      else candidates.push(c);
+      if (this.failedIndices.has(c.deposit.index) || c.pk === undefined || c.sig === undefined) {
+        if (this.verifyOne(c) && !this.failedIndices.has(c.deposit.index)) this.accept(c);
+      } else {
+        candidates.push(c);
+        sets.push({ msg: c.signingRoot, pk: c.pk, sig: c.sig });
+      }
     }
     if (candidates.length === 0) return;
-    const sets: SignatureSet[] = candidates.map((c) => ({ msg: c.signingRoot, pk: c.pk, sig: c.sig }));
     let batchOk = false;
     try {
       // pksValidate and sigsGroupcheck: infinity and subgroup checks inside the batch.
@@ -435,6 +614,10 @@ class Verification {
 
   private verifyOne(c: Candidate): boolean {
     const i = c.deposit.index;
+    // Deferred decompression (worker path): done here, in the sync form's order.
+    if (c.pk === undefined) c.pk = this.decompressPubkey(c.deposit.pubkey, i);
+    if (c.sig === undefined) c.sig = this.decompressSignature(c.deposit.signature, i);
+    if (c.pk === undefined || c.sig === undefined) return false;
     try {
       c.pk.keyValidate();
     } catch {

@@ -300,6 +300,33 @@ describe("batch verification", () => {
     expect(async).toEqual(sync);
     expect(async.failed).toBe(1);
   });
+
+  it("the async form (signature worker) gives the sync form's result for every kind of bad key or signature", async () => {
+    const [e0, e1] = readRef(HOODI_0X01) as [DepositDataJson, DepositDataJson];
+    const input = deposits.slice(0, 60);
+    const notOnCurveSig = `${e1.signature.slice(0, 150)}${"0".repeat(42)}`;
+    const notOnCurvePk = `8${"0".repeat(94)}1`;
+    // Clean fields, bad point: only the signature batch can find these.
+    input[3] = withDataRoot({ ...input[3]!, signature: input[4]!.signature });
+    input[10] = withDataRoot({ ...e1, signature: notOnCurveSig });
+    input[20] = withDataRoot({ ...input[20]!, pubkey: toHex(pointOutsideG1Subgroup()) });
+    input[25] = withDataRoot({ ...input[25]!, pubkey: notOnCurvePk });
+    // A bad point and a later failure of the same entry: failures in the sync order.
+    input[30] = { ...input[30]!, pubkey: notOnCurvePk, signature: notOnCurveSig };
+    input[40] = { ...e0, deposit_data_root: e1.deposit_data_root, signature: notOnCurveSig };
+    input[50] = { ...input[51]! }; // duplicate
+    const sync = verifyDepositData(input, { network: hoodi, batchSize: 16 });
+    const async = await verifyDepositDataAsync(input, { network: hoodi, batchSize: 16 });
+    expect(async).toEqual(sync);
+    expect(async.failed).toBe(7);
+    expect(async.failures.map(formatDepositFailure)).toContain(
+      "entry 20: pubkey: is not a valid BLS public key (not in the G1 subgroup)",
+    );
+    expect(async.failures.filter((f) => f.index === 30).map((f) => f.field)).toEqual(
+      sync.failures.filter((f) => f.index === 30).map((f) => f.field),
+    );
+    expect(async.passed).toBe(53);
+  });
 });
 
 /** A compressed G1 point on the curve y² = x³ + 4 that is not in the prime-order subgroup. */

@@ -422,6 +422,7 @@ export class Registry {
       withdrawalCredentials: this.settings.withdrawalCredentials,
       ...(this.options.verifyBatchSize === undefined ? {} : { batchSize: this.options.verifyBatchSize }),
     });
+    const validationMs = Math.round(performance.now() - started);
     // None already known, for any operator: one query for every parseable pubkey of the upload.
     const pubkeys: { index: number; pubkey: Uint8Array }[] = [];
     if (Array.isArray(depositDataJson)) {
@@ -468,7 +469,7 @@ export class Registry {
         return r;
       });
       this.logger?.info(
-        { operatorId, count: entries.length, ms: Math.round(performance.now() - started) },
+        { operatorId, count: entries.length, ms: Math.round(performance.now() - started), validationMs },
         "keys uploaded",
       );
       return { operatorId, count: entries.length, firstKeyId: ids.firstId, lastKeyId: ids.lastId };
