@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import {
   verify as blstVerify,
@@ -113,8 +114,8 @@ export async function verifyDepositDataAsync(
   opts: VerifyDepositDataOptions,
 ): Promise<VerifyDepositDataResult> {
   const batchSize = opts.batchSize ?? DEFAULT_ASYNC_VERIFY_BATCH_SIZE;
-  const worker = signatureWorker();
-  if (worker === undefined) {
+  const workers = signatureWorkers();
+  if (workers.length === 0) {
     const run = new Verification(input, { ...opts, batchSize });
     while (run.step()) await yieldToEventLoop();
     return run.result();
@@ -124,9 +125,10 @@ export async function verifyDepositDataAsync(
   for (;;) {
     const candidates = run.prepare();
     if (candidates === undefined) break;
+    // The least busy worker; two batches queued per worker, so none waits for the event loop.
+    const worker = workers.reduce((a, b) => (b.pending < a.pending ? b : a));
     inFlight.push(run.verifyWith(worker, candidates));
-    // Two batches queued on the worker: it never waits for the event loop, which stays free.
-    if (inFlight.length >= 2) await inFlight.shift();
+    if (inFlight.length >= 2 * workers.length) await inFlight.shift();
     else await yieldToEventLoop();
   }
   await Promise.all(inFlight);
@@ -169,7 +171,11 @@ parentPort.on("message", (m) => {
 });
 `;
 
-/** One long-lived worker for every async verification of the process (unref'd: never keeps it alive). */
+/**
+ * Long-lived workers shared by every async verification of the process (unref'd: they never keep
+ * it alive). Two of them on a machine with two cores or more: while one decompresses its batch
+ * (one thread), the other's batch runs on blst's thread pool.
+ */
 class SignatureWorker {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, (ok: boolean) => void>();
@@ -197,8 +203,12 @@ class SignatureWorker {
     this.worker.on("exit", fail);
   }
 
+  get pending(): number {
+    return this.waiting.size;
+  }
+
   /** true when every (pubkey, signature, signing root) of `buf` verifies. */
-  verify(buf: Uint8Array, count: number): Promise<boolean> {
+  verify(buf: Uint8Array<ArrayBuffer>, count: number): Promise<boolean> {
     if (this.broken) return Promise.resolve(false);
     const id = this.nextId++;
     return new Promise<boolean>((resolve) => {
@@ -216,17 +226,21 @@ class SignatureWorker {
   }
 }
 
-let sharedWorker: SignatureWorker | undefined;
+const sharedWorkers: SignatureWorker[] = [];
 
-function signatureWorker(): SignatureWorker | undefined {
-  if (sharedWorker === undefined || sharedWorker.broken) {
+/** The shared workers (started on first use, replaced when broken); none if they cannot start. */
+function signatureWorkers(): SignatureWorker[] {
+  const count = Math.min(2, availableParallelism());
+  for (let i = 0; i < count; i++) {
+    const w = sharedWorkers[i];
+    if (w !== undefined && !w.broken) continue;
     try {
-      sharedWorker = new SignatureWorker();
+      sharedWorkers[i] = new SignatureWorker();
     } catch {
-      return undefined;
+      return [];
     }
   }
-  return sharedWorker;
+  return sharedWorkers.slice(0, count);
 }
 
 const HEX_FIELDS = {
