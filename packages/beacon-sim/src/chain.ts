@@ -1,14 +1,3 @@
-/**
- * The synthetic beacon chain: a registry in typed arrays (no object per validator), blocks with
- * attestations built from per-validator behaviour, epoch processing with simplified Altair+
- * rewards, finality, exits, slashings, deposits and withdrawals. Deterministic for a given seed
- * and scenario. Fork: deneb from genesis.
- *
- * State model: balances and the registry change at epoch boundaries (plus per-block proposer,
- * sync and withdrawal amounts, which are taken from the live balances and so appear in the next
- * epoch's snapshot). The state at any slot of epoch e is the snapshot taken at the start of e.
- */
-import { hash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,32 +6,56 @@ import { BitArray } from "@chainsafe/ssz";
 import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from "@lodestar/config";
 import {
   ACTIVE_PRESET,
-  BASE_REWARD_FACTOR,
   DOMAIN_BEACON_ATTESTER,
   DOMAIN_BEACON_PROPOSER,
   DOMAIN_VOLUNTARY_EXIT,
   EFFECTIVE_BALANCE_INCREMENT,
-  EPOCHS_PER_SLASHINGS_VECTOR,
   EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
   INACTIVITY_PENALTY_QUOTIENT_BELLATRIX,
   MAX_ATTESTATIONS,
   MAX_COMMITTEES_PER_SLOT,
   MAX_EFFECTIVE_BALANCE,
-  MAX_SEED_LOOKAHEAD,
   MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
   MAX_WITHDRAWALS_PER_PAYLOAD,
   MIN_EPOCHS_TO_INACTIVITY_PENALTY,
   MIN_SEED_LOOKAHEAD,
-  MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX,
   SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH,
   SHUFFLE_ROUND_COUNT,
   SYNC_COMMITTEE_SIZE,
   TARGET_COMMITTEE_SIZE,
-  WHISTLEBLOWER_REWARD_QUOTIENT,
 } from "@lodestar/params";
 import { type deneb, type phase0, ssz } from "@lodestar/types";
 import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
-import { derivePubkeys, derivePubkeysCached, KEY_CACHE_MIN, secretKeyOf } from "./keys.js";
+import {
+  type AttestationDeltas,
+  BEHAVIOUR_CODE,
+  baseRewardPerIncrement,
+  type ChainOptions,
+  type EpochShuffling,
+  FAR,
+  type FinalityState,
+  FLAG_HEAD,
+  FLAG_SOURCE,
+  FLAG_TARGET,
+  FLAG_WEIGHTS,
+  GVR_EXACT_LIMIT,
+  GWEI,
+  isqrt,
+  newValidatorFields,
+  type PendingAttestation,
+  type PendingOp,
+  PROPOSER_WEIGHT,
+  RETENTION_BUDGET_BYTES,
+  type Snapshot,
+  type StoredBlock,
+  SYNC_REWARD_WEIGHT,
+  type ValidatorFields,
+  type ValidatorStatus,
+  WEIGHT_DENOMINATOR,
+  ZERO_ROOT,
+} from "./chain-types.js";
+import { secretKeyOf } from "./keys.js";
+import { Registry } from "./registry.js";
 import { hashOf, Rng } from "./rng.js";
 import {
   type BehaviourKind,
@@ -53,180 +66,24 @@ import {
 } from "./scenario.js";
 import { computeProposerIndex, computeSeed, proposerSeed, shuffledIndices } from "./shuffle.js";
 
-export const FAR = 0xffffffff;
-const GWEI = 1e9;
-const WEIGHT_DENOMINATOR = 64;
-const PROPOSER_WEIGHT = 8;
-const SYNC_REWARD_WEIGHT = 2;
-/** Source, target, head weights (Altair). */
-const FLAG_WEIGHTS = [14, 26, 14] as const;
-export const FLAG_SOURCE = 1;
-export const FLAG_TARGET = 2;
-export const FLAG_HEAD = 4;
-
-const BEHAVIOUR_CODE: Record<BehaviourKind, number> = {
-  online: 0,
-  offline: 1,
-  late: 2,
-  "wrong-head": 3,
-  "wrong-target": 4,
-  "no-proposals": 5,
-  "orphaned-proposals": 6,
-};
-
-export type ValidatorStatus =
-  | "pending_initialized"
-  | "pending_queued"
-  | "active_ongoing"
-  | "active_exiting"
-  | "active_slashed"
-  | "exited_unslashed"
-  | "exited_slashed"
-  | "withdrawal_possible"
-  | "withdrawal_done";
-
-export interface ValidatorFields {
-  pubkey: Uint8Array;
-  withdrawalCredentials: Uint8Array;
-  effectiveBalance: number;
-  slashed: boolean;
-  activationEligibilityEpoch: number;
-  activationEpoch: number;
-  exitEpoch: number;
-  withdrawableEpoch: number;
-}
-
-export function newValidatorFields(): ValidatorFields {
-  return {
-    pubkey: new Uint8Array(0),
-    withdrawalCredentials: new Uint8Array(0),
-    effectiveBalance: 0,
-    slashed: false,
-    activationEligibilityEpoch: 0,
-    activationEpoch: 0,
-    exitEpoch: 0,
-    withdrawableEpoch: 0,
-  };
-}
-
-export interface Checkpoint {
-  epoch: number;
-  root: Uint8Array;
-}
-export interface FinalityState {
-  previousJustified: Checkpoint;
-  currentJustified: Checkpoint;
-  finalized: Checkpoint;
-  /** justification_bits, bit 0 = current epoch. */
-  bits: [boolean, boolean, boolean, boolean];
-}
-
-export interface StoredBlock {
-  slot: number;
-  root: Uint8Array;
-  message: deneb.BeaconBlock;
-  signature: Uint8Array;
-  bodyRoot: Uint8Array;
-  /** Sync committee members (positions) that took part, with the per-member reward. */
-  syncParticipantReward: number;
-  /** False for an orphaned block (reachable by root only). */
-  canonical?: boolean;
-  /** The proposer's reward for this block, by source (gwei), as /eth/v1/beacon/rewards/blocks answers. */
-  rewards: {
-    attestations: number;
-    syncAggregate: number;
-    proposerSlashings: number;
-    attesterSlashings: number;
-  };
-}
-
-export interface Snapshot {
-  n: number;
-  balances: Float64Array;
-  /** Effective balance in whole ETH. */
-  effective: Uint8Array;
-  finality: FinalityState;
-  totalActiveIncrements: number;
-}
-
-interface EpochShuffling {
-  epoch: number;
-  active: Uint32Array;
-  /** Active indices in shuffled order. */
-  shuffled: Uint32Array;
-  committeesPerSlot: number;
-}
-
-interface PendingAttestation {
-  includeFrom: number;
-  slot: number;
-  members: Uint32Array;
-  att: phase0.Attestation;
-  headOk: boolean;
-  targetOk: boolean;
-}
-
-interface PendingOp {
-  kind: "exit" | "attester-slashing" | "proposer-slashing";
-  validator: number;
-  /** For exits: the signed exit to include. */
-  exit?: phase0.SignedVoluntaryExit;
-}
-
-export interface ChainOptions {
-  /** Number of genesis validators (default: pubkeys.length, or 64). */
-  validators?: number;
-  /** Genesis pubkeys (48 bytes each); generated (interop, then derived) when absent. */
-  pubkeys?: Uint8Array[];
-  /** Withdrawal credentials for all genesis validators (default: 0x00 BLS credentials). */
-  withdrawalCredentials?: Uint8Array;
-  seed?: string;
-  slotsPerEpoch?: number;
-  secondsPerSlot?: number;
-  /** Unix seconds. Default: now for a wall clock, 1_700_000_000 for a manual one. */
-  genesisTime?: number;
-  scenario?: ParsedScenario | Record<string, unknown>;
-  /** Epoch snapshots kept (balances of older states are gone, like a pruned node). */
-  stateRetentionEpochs?: number;
-  /**
-   * Directory of a cache of generated pubkeys, used from KEY_CACHE_MIN genesis validators
-   * (default: <tmpdir>/poolkeeper-beacon-sim; false: no cache).
-   */
-  keyCacheDir?: string | false;
-}
-
-export interface AttestationDeltas {
-  head: number;
-  target: number;
-  source: number;
-  inactivity: number;
-}
-
-const ZERO_ROOT = new Uint8Array(32);
-/** Up to this many genesis validators the genesis validators root is the real hash tree root. */
-export const GVR_EXACT_LIMIT = 16_384;
-/** Memory for kept epoch snapshots when stateRetentionEpochs is not given. */
-const RETENTION_BUDGET_BYTES = 512 * 1024 * 1024;
-
-function isqrt(n: number): number {
-  return Math.floor(Math.sqrt(n));
-}
-
-/** Grow-by-doubling typed array helper. */
-function grow<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(
-  a: T,
-  need: number,
-  fill?: number,
-): T {
-  if (a.length >= need) return a;
-  let cap = Math.max(16, a.length);
-  while (cap < need) cap *= 2;
-  const C = a.constructor as new (n: number) => T;
-  const b = new C(cap);
-  b.set(a);
-  if (fill !== undefined) b.fill(fill, a.length);
-  return b;
-}
+export type {
+  AttestationDeltas,
+  ChainOptions,
+  Checkpoint,
+  FinalityState,
+  Snapshot,
+  StoredBlock,
+  ValidatorFields,
+  ValidatorStatus,
+} from "./chain-types.js";
+export {
+  FAR,
+  FLAG_HEAD,
+  FLAG_SOURCE,
+  FLAG_TARGET,
+  GVR_EXACT_LIMIT,
+  newValidatorFields,
+} from "./chain-types.js";
 
 export class SimChain extends EventEmitter {
   readonly config: ChainForkConfig;
@@ -241,28 +98,8 @@ export class SimChain extends EventEmitter {
   readonly stateRetentionEpochs: number;
   readonly signature: Uint8Array;
 
-  // Registry (index = validator index), capacity grows by doubling.
-  n = 0;
-  pubkeys = new Uint8Array(0);
-  withdrawalCredentials = new Uint8Array(0);
-  /** Epoch from which the validator is in the state. */
-  addedEpoch = new Uint32Array(0);
-  eligibilityEpoch = new Uint32Array(0);
-  activationEpoch = new Uint32Array(0);
-  activationSetAt = new Uint32Array(0);
-  exitEpoch = new Uint32Array(0);
-  withdrawableEpoch = new Uint32Array(0);
-  /** Epoch from which exit/withdrawable epochs are visible. */
-  exitSetAt = new Uint32Array(0);
-  /** Epoch from which the validator shows as slashed (FAR: never). */
-  slashedAt = new Uint32Array(0);
-  balances = new Float64Array(0);
-  effective = new Uint8Array(0);
-  inactivityScores = new Uint32Array(0);
-  private keyNumbers = new Int32Array(0);
-  private readonly keyCacheDir: string | undefined;
-  private nextKeyNumber = 0;
-  private pubkeyTable = new Int32Array(0);
+  /** Validators, balances, lifecycle epochs: see Registry. */
+  private readonly registry: Registry;
 
   headSlot = 0;
   private readonly blocks = new Map<number, StoredBlock>();
@@ -287,8 +124,6 @@ export class SimChain extends EventEmitter {
   private pending: PendingAttestation[] = [];
   private readonly pendingOps: PendingOp[] = [];
   private readonly poolExits: phase0.SignedVoluntaryExit[] = [];
-  private readonly exitChurn = new Map<number, number>();
-  private exitQueueEpoch = 0;
   private finality: FinalityState;
   private finalityStalled = false;
   private readonly forcedMissedSlots = new Set<number>();
@@ -297,7 +132,6 @@ export class SimChain extends EventEmitter {
   private nextWithdrawalValidator = 0;
   private lastPayloadHash: Uint8Array;
   private blockNumber = 0;
-  private activationPointer = 0;
   private totalActiveIncrements = 0;
 
   constructor(opts: ChainOptions = {}) {
@@ -340,8 +174,11 @@ export class SimChain extends EventEmitter {
     this.denebForkVersion = this.config.DENEB_FORK_VERSION;
     this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
     this.lastPayloadHash = hashOf(this.seed, "payload", -1);
-    this.keyCacheDir =
-      opts.keyCacheDir === false ? undefined : (opts.keyCacheDir ?? join(tmpdir(), "poolkeeper-beacon-sim"));
+    this.registry = new Registry(
+      this.config,
+      opts.keyCacheDir === false ? undefined : (opts.keyCacheDir ?? join(tmpdir(), "poolkeeper-beacon-sim")),
+      () => this.churnLimit(),
+    );
 
     // Genesis registry.
     const givenPubkeys = opts.pubkeys ?? sc.pubkeys?.map((h) => Buffer.from(h.slice(2), "hex"));
@@ -373,7 +210,7 @@ export class SimChain extends EventEmitter {
       bits: [false, false, false, false],
     };
     this.computeGenesisValidatorsRoot();
-    this.totalActiveIncrements = this.computeTotalActiveIncrements(0);
+    this.totalActiveIncrements = this.registry.totalActiveIncrements(0);
 
     // Genesis block (slot 0, empty body).
     const genesisBlock = this.buildBlockMessage(
@@ -400,6 +237,55 @@ export class SimChain extends EventEmitter {
 
   // ---------------------------------------------------------------- registry
 
+  /** Validators in the registry (all epochs up to the head's next). */
+  get n(): number {
+    return this.registry.n;
+  }
+  get pubkeys(): Uint8Array {
+    return this.registry.pubkeys;
+  }
+  get withdrawalCredentials(): Uint8Array {
+    return this.registry.withdrawalCredentials;
+  }
+  /** Epoch from which the validator is in the state. */
+  get addedEpoch(): Uint32Array {
+    return this.registry.addedEpoch;
+  }
+  get eligibilityEpoch(): Uint32Array {
+    return this.registry.eligibilityEpoch;
+  }
+  get activationEpoch(): Uint32Array {
+    return this.registry.activationEpoch;
+  }
+  get activationSetAt(): Uint32Array {
+    return this.registry.activationSetAt;
+  }
+  get exitEpoch(): Uint32Array {
+    return this.registry.exitEpoch;
+  }
+  get withdrawableEpoch(): Uint32Array {
+    return this.registry.withdrawableEpoch;
+  }
+  /** Epoch from which exit/withdrawable epochs are visible. */
+  get exitSetAt(): Uint32Array {
+    return this.registry.exitSetAt;
+  }
+  /** Epoch from which the validator shows as slashed (FAR: never). */
+  get slashedAt(): Uint32Array {
+    return this.registry.slashedAt;
+  }
+  /** Live balances (gwei). */
+  get balances(): Float64Array {
+    return this.registry.balances;
+  }
+  /** Live effective balances (whole ETH). */
+  get effective(): Uint8Array {
+    return this.registry.effective;
+  }
+  get inactivityScores(): Uint32Array {
+    return this.registry.inactivityScores;
+  }
+
   private checkIndex(i: number, field: string): void {
     if (!Number.isInteger(i) || i < 0) throw new ValidationError(field, "must be a validator index");
   }
@@ -411,112 +297,27 @@ export class SimChain extends EventEmitter {
     addedEpoch: number,
     genesis: boolean,
   ): number[] {
-    const start = this.n;
-    const end = start + count;
-    this.pubkeys = grow(this.pubkeys, end * 48);
-    this.withdrawalCredentials = grow(this.withdrawalCredentials, end * 32);
-    this.addedEpoch = grow(this.addedEpoch, end);
-    this.eligibilityEpoch = grow(this.eligibilityEpoch, end);
-    this.activationEpoch = grow(this.activationEpoch, end);
-    this.activationSetAt = grow(this.activationSetAt, end);
-    this.exitEpoch = grow(this.exitEpoch, end);
-    this.withdrawableEpoch = grow(this.withdrawableEpoch, end);
-    this.exitSetAt = grow(this.exitSetAt, end);
-    this.slashedAt = grow(this.slashedAt, end);
-    this.balances = grow(this.balances, end);
-    this.effective = grow(this.effective, end);
-    this.inactivityScores = grow(this.inactivityScores, end);
-    this.keyNumbers = grow(this.keyNumbers, end);
-    if (pubkeys !== undefined) {
-      if (pubkeys.length !== count) throw new ValidationError("pubkeys", "count mismatch");
-      for (let k = 0; k < count; k++) {
-        const pk = pubkeys[k];
-        if (pk === undefined || pk.length !== 48)
-          throw new ValidationError(`pubkeys[${k}]`, "must be 48 bytes");
-        this.pubkeys.set(pk, (start + k) * 48);
-        this.keyNumbers[start + k] = -1;
-      }
-    } else {
-      if (
-        this.nextKeyNumber === 0 &&
-        start === 0 &&
-        count >= KEY_CACHE_MIN &&
-        this.keyCacheDir !== undefined
-      ) {
-        derivePubkeysCached(count, this.pubkeys, this.keyCacheDir);
-      } else derivePubkeys(this.nextKeyNumber, count, this.pubkeys, start * 48);
-      for (let k = 0; k < count; k++) this.keyNumbers[start + k] = this.nextKeyNumber + k;
-      this.nextKeyNumber += count;
-    }
-    for (let i = start; i < end; i++) {
-      if (wc !== undefined) this.withdrawalCredentials.set(wc, i * 32);
-      else {
-        const h = hash("sha256", this.pubkeys.subarray(i * 48, i * 48 + 48), "buffer");
-        this.withdrawalCredentials.set(h, i * 32);
-        this.withdrawalCredentials[i * 32] = 0;
-      }
-      this.addedEpoch[i] = addedEpoch;
-      this.eligibilityEpoch[i] = genesis ? 0 : addedEpoch;
-      this.activationEpoch[i] = genesis ? 0 : FAR;
-      this.activationSetAt[i] = genesis ? 0 : FAR;
-      this.exitEpoch[i] = FAR;
-      this.withdrawableEpoch[i] = FAR;
-      this.exitSetAt[i] = FAR;
-      this.slashedAt[i] = FAR;
-      this.balances[i] = 32 * GWEI;
-      this.effective[i] = 32;
-      this.inactivityScores[i] = 0;
-    }
-    this.n = end;
-    this.indexPubkeys(start, end);
-    if (genesis) this.activationPointer = end;
+    const added = this.registry.append(count, pubkeys, wc, addedEpoch, genesis);
     this.behaviourCache.clear();
-    return Array.from({ length: count }, (_, k) => start + k);
-  }
-
-  /** Open-addressing table: pubkey → index, keyed by the first 4 bytes (no string per key). */
-  private indexPubkeys(start: number, end: number): void {
-    if (this.pubkeyTable.length < end * 2) {
-      let size = 1024;
-      while (size < end * 2) size *= 2;
-      this.pubkeyTable = new Int32Array(size).fill(-1);
-      start = 0;
-    }
-    const mask = this.pubkeyTable.length - 1;
-    const dv = new DataView(this.pubkeys.buffer, this.pubkeys.byteOffset);
-    for (let i = start; i < end; i++) {
-      let h = (dv.getUint32(i * 48 + 1, true) ^ dv.getUint32(i * 48 + 20, true)) & mask;
-      while (this.pubkeyTable[h] !== -1) h = (h + 1) & mask;
-      this.pubkeyTable[h] = i;
-    }
+    return added;
   }
 
   /** Index of a 48-byte pubkey in the registry, or -1. */
   indexOfPubkey(pk: Uint8Array): number {
-    if (pk.length !== 48 || this.pubkeyTable.length === 0) return -1;
-    const mask = this.pubkeyTable.length - 1;
-    const dv = new DataView(pk.buffer, pk.byteOffset, 48);
-    let h = (dv.getUint32(1, true) ^ dv.getUint32(20, true)) & mask;
-    for (;;) {
-      const i = this.pubkeyTable[h] ?? -1;
-      if (i === -1) return -1;
-      if (Buffer.compare(this.pubkeys.subarray(i * 48, i * 48 + 48), pk) === 0) return i;
-      h = (h + 1) & mask;
-    }
+    return this.registry.indexOfPubkey(pk);
   }
 
   pubkeyOf(i: number): Uint8Array {
-    return this.pubkeys.subarray(i * 48, i * 48 + 48);
+    return this.registry.pubkeyOf(i);
   }
 
   withdrawalCredentialsOf(i: number): Uint8Array {
-    return this.withdrawalCredentials.subarray(i * 32, i * 32 + 32);
+    return this.registry.withdrawalCredentialsOf(i);
   }
 
   /** The secret key of a generated validator (undefined for given pubkeys). For tests only. */
   secretKeyOfValidator(i: number): Uint8Array | undefined {
-    const k = this.keyNumbers[i];
-    return k === undefined || k < 0 || i >= this.n ? undefined : secretKeyOf(k);
+    return this.registry.secretKeyOf(i);
   }
 
   /**
@@ -634,7 +435,7 @@ export class SimChain extends EventEmitter {
   // ---------------------------------------------------------------- committees and duties
 
   isActiveAt(i: number, epoch: number): boolean {
-    return (this.activationEpoch[i] ?? FAR) <= epoch && epoch < (this.exitEpoch[i] ?? FAR);
+    return this.registry.isActiveAt(i, epoch);
   }
 
   /** Number of validators in the state of `epoch`. */
@@ -869,21 +670,7 @@ export class SimChain extends EventEmitter {
     out: ValidatorFields,
     snap = this.snapshots.get(epoch),
   ): ValidatorFields {
-    out.pubkey = this.pubkeys.subarray(i * 48, i * 48 + 48);
-    out.withdrawalCredentials = this.withdrawalCredentials.subarray(i * 32, i * 32 + 32);
-    out.effectiveBalance = (snap?.effective[i] ?? this.effective[i] ?? 0) * GWEI;
-    out.slashed = (this.slashedAt[i] ?? FAR) <= epoch;
-    const elig = this.eligibilityEpoch[i] ?? FAR;
-    out.activationEligibilityEpoch = elig <= epoch ? elig : Number.POSITIVE_INFINITY;
-    const act = this.activationEpoch[i] ?? FAR;
-    out.activationEpoch =
-      (this.activationSetAt[i] ?? FAR) <= epoch && act !== FAR ? act : Number.POSITIVE_INFINITY;
-    const exitVisible = (this.exitSetAt[i] ?? FAR) <= epoch;
-    const exit = this.exitEpoch[i] ?? FAR;
-    const wd = this.withdrawableEpoch[i] ?? FAR;
-    out.exitEpoch = exitVisible && exit !== FAR ? exit : Number.POSITIVE_INFINITY;
-    out.withdrawableEpoch = exitVisible && wd !== FAR ? wd : Number.POSITIVE_INFINITY;
-    return out;
+    return this.registry.read(i, epoch, out, snap);
   }
 
   balanceAt(i: number, epoch: number): number {
@@ -899,32 +686,13 @@ export class SimChain extends EventEmitter {
     fields?: ValidatorFields,
     snap = this.snapshots.get(epoch),
   ): ValidatorStatus {
-    const v = fields ?? this.readValidator(i, epoch, newValidatorFields(), snap);
-    const balance = snap?.balances[i] ?? 0;
-    if (v.activationEligibilityEpoch === Number.POSITIVE_INFINITY) return "pending_initialized";
-    if (v.activationEpoch > epoch) return "pending_queued";
-    if (epoch < v.exitEpoch) {
-      if (v.exitEpoch === Number.POSITIVE_INFINITY) return "active_ongoing";
-      return v.slashed ? "active_slashed" : "active_exiting";
-    }
-    if (epoch < v.withdrawableEpoch) return v.slashed ? "exited_slashed" : "exited_unslashed";
-    return balance > 0 ? "withdrawal_possible" : "withdrawal_done";
+    return this.registry.status(i, epoch, fields, snap);
   }
 
   // ---------------------------------------------------------------- rewards
 
-  private computeTotalActiveIncrements(epoch: number): number {
-    let t = 0;
-    const n = this.n;
-    for (let i = 0; i < n; i++) if (this.isActiveAt(i, epoch)) t += this.effective[i] ?? 0;
-    return Math.max(1, t);
-  }
-
   baseRewardPerIncrement(totalActiveIncrements: number): number {
-    return Math.floor(
-      (EFFECTIVE_BALANCE_INCREMENT * BASE_REWARD_FACTOR) /
-        isqrt(totalActiveIncrements * EFFECTIVE_BALANCE_INCREMENT),
-    );
+    return baseRewardPerIncrement(totalActiveIncrements);
   }
 
   /**
@@ -1012,33 +780,6 @@ export class SimChain extends EventEmitter {
       this.config.MIN_PER_EPOCH_CHURN_LIMIT,
       Math.floor(active / this.config.CHURN_LIMIT_QUOTIENT),
     );
-  }
-
-  private initiateExit(i: number, epoch: number): void {
-    if ((this.exitEpoch[i] ?? FAR) !== FAR) return;
-    let exit = Math.max(epoch + 1 + MAX_SEED_LOOKAHEAD, this.exitQueueEpoch);
-    if ((this.exitChurn.get(exit) ?? 0) >= this.churnLimit()) exit++;
-    this.exitQueueEpoch = exit;
-    this.exitChurn.set(exit, (this.exitChurn.get(exit) ?? 0) + 1);
-    this.exitEpoch[i] = exit;
-    this.withdrawableEpoch[i] = exit + this.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY;
-    this.exitSetAt[i] = epoch + 1;
-  }
-
-  /** Slashes i; returns the whistleblower (= proposer) reward. */
-  private slash(i: number, epoch: number, whistleblower: number): number {
-    if ((this.slashedAt[i] ?? FAR) !== FAR) return 0;
-    this.initiateExit(i, epoch);
-    this.slashedAt[i] = epoch + 1;
-    this.withdrawableEpoch[i] = Math.max(this.withdrawableEpoch[i] ?? 0, epoch + EPOCHS_PER_SLASHINGS_VECTOR);
-    const eff = (this.effective[i] ?? 0) * GWEI;
-    this.balances[i] = Math.max(
-      0,
-      (this.balances[i] ?? 0) - Math.floor(eff / MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX),
-    );
-    const reward = Math.floor(eff / WHISTLEBLOWER_REWARD_QUOTIENT);
-    this.balances[whistleblower] = (this.balances[whistleblower] ?? 0) + reward;
-    return reward;
   }
 
   /** Domain for voluntary exits (EIP-7044: capella fork version from deneb on). */
@@ -1370,10 +1111,10 @@ export class SimChain extends EventEmitter {
             ? SecretKey.fromBytes(sk).sign(this.voluntaryExitSigningRoot(message)).toBytes()
             : this.signature;
         exits.push({ message, signature });
-        this.initiateExit(v, epoch);
+        this.registry.initiateExit(v, epoch);
       } else {
         if ((this.slashedAt[v] ?? FAR) !== FAR) continue;
-        const whistleblowerReward = this.slash(v, epoch, proposer);
+        const whistleblowerReward = this.registry.slash(v, epoch, proposer);
         if (op.kind === "proposer-slashing") {
           proposerSlashings.push(this.fakeProposerSlashing(v, slot));
           proposerSlashingReward += whistleblowerReward;
@@ -1387,7 +1128,7 @@ export class SimChain extends EventEmitter {
       const v = ex.message.validatorIndex;
       if ((this.exitEpoch[v] ?? FAR) !== FAR) continue;
       exits.push(ex);
-      this.initiateExit(v, epoch);
+      this.registry.initiateExit(v, epoch);
     }
 
     // Withdrawals sweep (capella).
@@ -1718,23 +1459,14 @@ export class SimChain extends EventEmitter {
         Math.floor(activeCount / this.config.CHURN_LIMIT_QUOTIENT),
       ),
     );
-    let activated = 0;
-    while (this.activationPointer < n && activated < churn) {
-      const i = this.activationPointer;
-      const elig = this.eligibilityEpoch[i] ?? FAR;
-      if (elig > finalizedEpoch || (this.addedEpoch[i] ?? FAR) > epoch) break;
-      this.activationEpoch[i] = epoch + MAX_SEED_LOOKAHEAD;
-      this.activationSetAt[i] = epoch;
-      this.activationPointer++;
-      activated++;
-    }
+    this.registry.activate(epoch, finalizedEpoch, churn);
     for (let i = 0; i < n; i++) {
       if (
         (this.effective[i] ?? 0) * GWEI <= this.config.EJECTION_BALANCE &&
         this.isActiveAt(i, Math.max(0, cur)) &&
         (this.exitEpoch[i] ?? FAR) === FAR
       )
-        this.initiateExit(i, Math.max(0, cur));
+        this.registry.initiateExit(i, Math.max(0, cur));
     }
 
     // Effective balance updates with hysteresis.
@@ -1746,7 +1478,7 @@ export class SimChain extends EventEmitter {
       if (bal + down < eff || eff + up < bal)
         this.effective[i] = Math.min(MAX_EFFECTIVE_BALANCE, bal - (bal % EFFECTIVE_BALANCE_INCREMENT)) / GWEI;
     }
-    this.totalActiveIncrements = this.computeTotalActiveIncrements(epoch);
+    this.totalActiveIncrements = this.registry.totalActiveIncrements(epoch);
     this.takeSnapshot(epoch);
   }
 
