@@ -12,12 +12,14 @@ import {
   lastWatcherEpoch,
   listWatcherAlerts,
   operatorPerformance,
+  type PerformanceWindow,
   type Queryable,
   type ValidatorEpochHistoryRow,
   validatorEpochHistory,
   validatorWindowCounts,
   type WatchedValidator,
   watchedValidatorPubkeys,
+  windowRange,
 } from "@poolkeeper/store";
 import type { Static } from "typebox";
 import type {
@@ -127,18 +129,43 @@ function epochView(
 export function performancePort(q: Queryable, timing: PerformanceTiming): PerformancePort {
   const network = timing.name;
   const epochsOf = (w: Window) => windowEpochs(w, timing.secondsPerSlot, timing.slotsPerEpoch);
+  /** Per window length: the all-operators figures of the latest range asked for. */
+  const windowCache = new Map<number, { key: string; result: Promise<PerformanceWindow> }>();
 
   return {
     async operators(window, operatorId) {
       const n = epochsOf(window);
-      const perf = await operatorPerformance(q, network, n, operatorId !== undefined ? { operatorId } : {});
+      const range = await windowRange(q, network, n);
+      let perf: PerformanceWindow;
+      if (range === null) {
+        perf = await operatorPerformance(q, network, n);
+      } else {
+        // A window's figures change only when an epoch in it is stored: the range and the number
+        // of processed epochs identify them. Concurrent misses share one computation.
+        const key = `${range.fromEpoch}:${range.toEpoch}:${range.processedEpochs}`;
+        const cached = windowCache.get(n);
+        if (cached !== undefined && cached.key === key) {
+          perf = await cached.result;
+        } else if (operatorId !== undefined) {
+          perf = await operatorPerformance(q, network, n, { toEpoch: range.toEpoch, operatorId });
+        } else {
+          const result = operatorPerformance(q, network, n, { toEpoch: range.toEpoch });
+          windowCache.set(n, { key, result });
+          result.catch(() => {
+            if (windowCache.get(n)?.result === result) windowCache.delete(n);
+          });
+          perf = await result;
+        }
+      }
       const net = scoreSet(perf.network);
+      const ops =
+        operatorId === undefined ? perf.operators : perf.operators.filter((o) => o.operatorId === operatorId);
       return {
         window,
         windowEpochs: n,
         range: perf.range,
         network: { scores: scoresView(net), duties: dutiesView(perf.network) },
-        operators: perf.operators.map((o) => {
+        operators: ops.map((o) => {
           const c = compareWithNetwork(o.counts, perf.network);
           return {
             operatorId: o.operatorId,

@@ -1,7 +1,7 @@
-import { TEST_STORE_KINDS } from "@poolkeeper/store";
+import { saveWatcherEpoch, TEST_STORE_KINDS } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";
-import { pubkeyHex, seedWatcher } from "./watcher-fixtures.js";
+import { epochRecord, pubkeyHex, seedWatcher } from "./watcher-fixtures.js";
 
 /**
  * Performance and alert routes over a watcher history written with the watcher's own repository
@@ -364,5 +364,19 @@ describe.each(TEST_STORE_KINDS)("performance routes on %s", (kind) => {
     expect(names("/v1/performance/validators/{pubkey}")).toEqual(["from", "pubkey", "to"]);
     expect(names("/v1/alerts")).toEqual(["before", "kind", "limit", "operator", "since"]);
     expect(h.logs.text()).not.toMatch(new RegExp(h.secrets.join("|")));
+  });
+
+  // last: it adds an epoch
+  it("figures follow newly stored epochs (the per-window cache is keyed by the epochs it covers)", async () => {
+    const before = await perf("?window=7d", h.dao);
+    expect(before.range).toEqual({ fromEpoch: 7, toEpoch: 69, processedEpochs: 63 });
+    expect(await perf("?window=7d", h.dao)).toEqual(before);
+    expect((await perf(`?window=7d&operator=${a}`, h.dao)).operators).toEqual([op(before, a)]);
+    // epoch 70: validator 10 still offline; epoch 7 (2 of 2 included) leaves the window
+    expect((await saveWatcherEpoch(h.store, epochRecord(network, 70, a, b))).saved).toBe(true);
+    const after = await perf("?window=7d", h.dao);
+    expect(after.range).toEqual({ fromEpoch: 8, toEpoch: 70, processedEpochs: 63 });
+    expect(op(after, a).duties.attestations).toEqual({ assigned: 126, included: 120, missed: 6 });
+    expect((await perf(`?window=7d&operator=${a}`, opA)).operators).toEqual([op(after, a)]);
   });
 });

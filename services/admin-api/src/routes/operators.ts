@@ -73,8 +73,11 @@ export function operatorRoutes(app: App, registry: RegistryPort, _ctx: AppContex
     },
     async (request) => {
       const p = principalOf(request);
-      const all = await registry.listOperators();
-      const data = p.role === "operator" ? all.filter((o) => String(o.id) === p.operatorId) : all;
+      // key counts come from the registry's per-operator counters (O(operators), not O(keys))
+      const data =
+        p.role === "operator"
+          ? [await registry.getOperator(Number(p.operatorId))]
+          : await registry.listOperators();
       return { data, meta: { count: data.length } };
     },
   );
