@@ -1,0 +1,184 @@
+/**
+ * `poolkeeper devnet` end to end: beacon-sim over HTTP, the admin API over HTTP with the devnet's
+ * token, PGlite under a fresh data directory, the watcher's queue on the real Redis
+ * (TEST_REDIS_URL). The sim runs a manual clock that the test moves one epoch at a time, so the
+ * whole life of a deposit (activation delay, offline epochs, watcher lag) takes seconds.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The root test folder is not a workspace package: the devnet is reached through its source.
+import { type Devnet, parseDevnetScenario, startDevnet } from "../services/devnet/src/index.js";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const OPERATORS = 3;
+const KEYS = 4;
+const LIMITS = [KEYS, KEYS, 2];
+const DEPOSIT_SHARE = 0.8;
+
+/** MinFirst from nothing: the deposits go one by one to the operator with the fewest, within its vetted keys. */
+function minFirst(limits: number[], count: number): number[] {
+  const got = limits.map(() => 0);
+  for (let n = 0; n < count; n++) {
+    let best = -1;
+    for (let i = 0; i < limits.length; i++) {
+      if ((got[i] ?? 0) >= (limits[i] ?? 0)) continue;
+      if (best === -1 || (got[i] ?? 0) < (got[best] ?? 0)) best = i;
+    }
+    if (best === -1) throw new Error("no room");
+    got[best] = (got[best] ?? 0) + 1;
+  }
+  return got;
+}
+
+async function until(what: string, ok: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("poolkeeper devnet", () => {
+  let dataDir: string;
+  let devnet: Devnet;
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "pk-devnet-"));
+    devnet = await startDevnet({
+      operators: OPERATORS,
+      keysPerOperator: KEYS,
+      dataDir,
+      apiPort: 0,
+      simPort: 0,
+      redisUrl: REDIS_URL,
+      databaseUrl: undefined,
+      secondsPerSlot: 2,
+      duration: undefined,
+      summaryEvery: 2,
+      scenario: parseDevnetScenario({
+        genesisValidators: 32,
+        withdrawalAddress: "0xb9d7934878b5fb9610b3fe8a5e441e8fad7e293f",
+        vettedLimits: [{ operator: 3, limit: LIMITS[2] }],
+        depositShare: DEPOSIT_SHARE,
+        offline: { operator: 2, afterActivationEpochs: 1, epochs: 4 },
+      }),
+      clock: "manual",
+      pollMs: 100,
+      out: (l) => lines.push(l),
+    });
+  });
+
+  afterAll(async () => {
+    await devnet?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs keys → registry → deposits → chain → watcher → alerts end to end", async () => {
+    // keys uploaded and vetted through the API, within the scenario's limits
+    expect(devnet.operators.map((o) => o.uploaded)).toEqual([KEYS, KEYS, KEYS]);
+    expect(devnet.operators.map((o) => o.vetted)).toEqual(LIMITS);
+
+    // one deposit batch, split MinFirst
+    const count = Math.floor(LIMITS.reduce((a, b) => a + b, 0) * DEPOSIT_SHARE);
+    const expected = minFirst(LIMITS, count);
+    expect(devnet.batch.keyCount).toBe(count);
+    const split = new Map(devnet.batch.perOperator.map((p) => [p.operatorId, p.count]));
+    expect(devnet.operators.map((o) => split.get(o.id) ?? 0)).toEqual(expected);
+    expect(devnet.operators.map((o) => o.validators.length)).toEqual(expected);
+
+    // move the chain until the offline window is over and the watcher has processed it
+    const chain = devnet.sim.chain;
+    for (let step = 0; step < 60; step++) {
+      chain.advanceEpochs(1);
+      const fin = chain.currentFinality().finalized.epoch;
+      await until(
+        "the watcher",
+        async () => ((await devnet.summary()).watcherEpoch ?? -1) >= fin - 2,
+        20_000,
+      );
+      const to = devnet.offline?.toEpoch;
+      if (to != null && fin - 2 >= to) break;
+    }
+    expect(devnet.offline?.toEpoch).not.toBeNull();
+
+    // the deposited validators are on the sim (over HTTP) and active
+    const pubkeys = devnet.batch.keys.map((k) => `0x${k.depositData.pubkey}`);
+    const res = await fetch(`${devnet.sim.url}/eth/v1/beacon/states/head/validators?id=${pubkeys.join(",")}`);
+    const body = (await res.json()) as { data: Array<{ status: string; validator: { pubkey: string } }> };
+    expect(body.data.map((v) => v.validator.pubkey).sort()).toEqual([...pubkeys].sort());
+    expect(new Set(body.data.map((v) => v.status))).toEqual(new Set(["active_ongoing"]));
+
+    // the watcher moved the registry's keys to active (read back through the admin API)
+    const token = readFileSync(devnet.tokenFile, "utf8").trim();
+    const keys = await fetch(`${devnet.apiUrl}/v1/keys?state=active`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(keys.status).toBe(200);
+    expect(((await keys.json()) as { data: unknown[] }).data).toHaveLength(count);
+
+    // duties recorded for every operator; the offline one missed attestations and was alerted
+    const s = await devnet.summary();
+    const offlineId = devnet.offline?.operatorId;
+    for (const op of s.operators) {
+      expect(op.attAssigned, `operator ${op.id} duties`).toBeGreaterThan(0);
+      if (op.id === offlineId) {
+        expect(op.attIncluded).toBeLessThan(op.attAssigned);
+        expect(op.alerts.validator_offline).toBe(op.validators);
+        expect(op.alerts.operator_underperforming).toBeGreaterThanOrEqual(1);
+      } else {
+        expect(op.attIncluded).toBe(op.attAssigned);
+        expect(op.alerts.validator_offline ?? 0).toBe(0);
+        expect(op.alerts.operator_underperforming ?? 0).toBe(0);
+      }
+    }
+
+    // the live summary was printed, with the URLs
+    await devnet.printSummary();
+    const text = lines.join("\n");
+    expect(text).toContain(`${devnet.apiUrl}/docs`);
+    expect(text).toContain(devnet.sim.url);
+    expect(text).toMatch(new RegExp(`operator ${offlineId} .*validator_offline`));
+
+    // the token: a 0600 file, never in the output or the log
+    expect(statSync(devnet.tokenFile).mode & 0o777).toBe(0o600);
+    expect(token.length).toBeGreaterThan(16);
+    expect(text).not.toContain(token);
+    expect(readFileSync(devnet.logFile, "utf8")).not.toContain(token);
+  });
+});
+
+describe("poolkeeper devnet (command line)", () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "services/cli/src/main.ts", "devnet", ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+
+  it("a bad flag is one clear line and exit 1", () => {
+    const r = cli(["--operators", "many"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split("\n")).toEqual([`error: --operators: expected a whole number, got "many"`]);
+  });
+
+  it("an unreachable Redis says how to start one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pk-devnet-"));
+    try {
+      const r = cli(["--redis-url", "redis://127.0.0.1:1", "--data-dir", dir]);
+      expect(r.status).toBe(1);
+      const errLines = r.stderr.trim().split("\n");
+      expect(errLines).toHaveLength(1);
+      expect(errLines[0]).toMatch(
+        /^error: --redis-url: cannot reach Redis at redis:\/\/127\.0\.0\.1:1.*redis-server/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
