@@ -1,0 +1,203 @@
+/**
+ * registryPoolSource end to end: real signed deposit data (interop-style secret keys) uploaded,
+ * vetted and allocated through the registry on PostgreSQL; the deposited pubkeys put on a
+ * beacon-sim. The watcher's pool must be exactly the deposited keys with their operators (not the
+ * vetted-but-undeposited key that is on chain too, nor the sim's own validators), and the registry's
+ * key states must follow the chain: deposited → active, then slashed for the slashed one.
+ */
+import { createHash } from "node:crypto";
+import { Writable } from "node:stream";
+import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
+import { createLogger, fromHex, loadNetwork, toHex } from "@poolkeeper/core";
+import { buildDepositData, type DepositDataJson, withdrawalCredentials } from "@poolkeeper/keys";
+import { Registry } from "@poolkeeper/registry";
+import { createTestStore, type TestStore } from "@poolkeeper/store";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registryPoolSource, Watcher, WatcherMetrics } from "../src/index.js";
+import { redisConn, until } from "./helpers.js";
+
+type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
+
+const NETWORK = "minimal";
+const CURVE_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
+const REWARD = "0x0f51bb10119727a7e5ea3538074fb341f56b09ad";
+const POOL_WC = withdrawalCredentials({
+  type: 1,
+  address: fromHex("b9d7934878b5fb9610b3fe8a5e441e8fad7e293f", "address", 20),
+});
+
+/** Interop-style secret key i: sha256(i as 32 bytes little-endian) read little-endian, mod r. */
+function interopSecretKey(i: number): Uint8Array {
+  const le = Buffer.alloc(32);
+  le.writeUInt32LE(i, 0);
+  const h = createHash("sha256").update(le).digest();
+  const n = BigInt(`0x${Buffer.from(h).reverse().toString("hex")}`) % CURVE_ORDER;
+  return fromHex(n.toString(16).padStart(64, "0"), "secretKey", 32); // big-endian, as BLS reads it
+}
+
+/** Real, signed deposit data of interop keys [from, from + count) for the pool (hoodi). */
+function depositEntries(from: number, count: number): DepositDataJson[] {
+  const network = loadNetwork("hoodi");
+  return Array.from({ length: count }, (_, k) =>
+    buildDepositData({
+      secretKey: interopSecretKey(from + k),
+      withdrawalCredentials: POOL_WC,
+      amountGwei: 32_000_000_000n,
+      network,
+    }),
+  );
+}
+
+describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", () => {
+  let sim: Sim;
+  let store: TestStore;
+  let registry: Registry;
+  let watcher: Watcher | undefined;
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: "info",
+    destination: new Writable({
+      write(c, _e, cb) {
+        logs.push(String(c));
+        cb();
+      },
+    }),
+  });
+  // operator A: 4 keys uploaded, 3 vetted; operator B: 3 uploaded, 2 vetted. 4 allocated (2 + 2).
+  const dataA = depositEntries(9000, 4);
+  const dataB = depositEntries(9100, 3);
+  let opA = 0;
+  let opB = 0;
+  let deposited: Array<{ pubkey: string; operatorId: number }> = [];
+  let vettedOnly: string[] = [];
+
+  beforeAll(async () => {
+    await loadLodestar("minimal");
+    const { startBeaconSim } = await import("@poolkeeper/beacon-sim");
+    sim = await startBeaconSim({ validators: 64, seed: "h5-registry-pool" });
+    store = await createTestStore("postgres");
+    registry = new Registry({ store }, { network: loadNetwork("hoodi"), withdrawalCredentials: POOL_WC });
+    opA = (await registry.createOperator({ name: "op-a", rewardAddress: REWARD, vettedLimit: 3 }, "test:dao"))
+      .id;
+    opB = (await registry.createOperator({ name: "op-b", rewardAddress: REWARD, vettedLimit: 2 }, "test:dao"))
+      .id;
+    await registry.uploadKeys(opA, dataA, "test:operator-a");
+    await registry.uploadKeys(opB, dataB, "test:operator-b");
+    await registry.vetKeys(opA, "test:dao");
+    await registry.vetKeys(opB, "test:dao");
+    const batch = await registry.allocate(4, "test:allocator");
+    deposited = batch.keys.map((k) => ({ pubkey: toHex(k.depositData.pubkey), operatorId: k.operatorId }));
+    const depositedSet = new Set(deposited.map((k) => k.pubkey));
+    vettedOnly = [...dataA, ...dataB]
+      .map((e) => e.pubkey)
+      .filter((p) => !depositedSet.has(p))
+      .slice(0, 1);
+
+    const beacon = await BeaconNodePool.init(
+      { urls: [sim.url], preset: "minimal", retries: 1, retryBaseMs: 20 },
+      { logger },
+    );
+    watcher = new Watcher(
+      { beacon, store, pool: registryPoolSource(store, registry), logger, metrics: new WatcherMetrics() },
+      {
+        settings: { network: NETWORK, offlineEpochs: 3, underperformanceMargin: 0.05, webhook: false },
+        redis: redisConn(),
+        startEpoch: 1,
+        follower: { events: false, fallbackPollIntervalMs: 50, pollIntervalMs: 50 },
+        attempts: 6,
+        backoffMs: 50,
+      },
+    );
+    watcher.start();
+  });
+  afterAll(async () => {
+    await watcher?.stop().catch(() => undefined);
+    await watcher?.epochQueue.obliterate().catch(() => undefined);
+    await sim?.close();
+    await store?.dispose();
+  });
+
+  async function stored(): Promise<number> {
+    const r = await store.query<{ m: bigint | null }>(
+      "SELECT max(epoch) AS m FROM watcher_network_epochs WHERE network = $1",
+      [NETWORK],
+    );
+    return Number(r.rows[0]?.m ?? 0);
+  }
+
+  async function keyStates(): Promise<Map<string, string>> {
+    const r = await store.query<{ pk: string; state: string }>(
+      "SELECT encode(pubkey, 'hex') AS pk, state FROM keys",
+    );
+    return new Map(r.rows.map((x) => [x.pk, x.state]));
+  }
+
+  it("allocated 2 + 2 keys by MinFirst; the pool source gives exactly those with their operators", async () => {
+    expect(deposited.filter((k) => k.operatorId === opA)).toHaveLength(2);
+    expect(deposited.filter((k) => k.operatorId === opB)).toHaveLength(2);
+    const keys = await registryPoolSource(store, registry).keys();
+    expect(
+      keys
+        .map((k) => ({ pubkey: k.pubkey, operatorId: k.operatorId }))
+        .sort((a, b) => a.pubkey.localeCompare(b.pubkey)),
+    ).toEqual([...deposited].sort((a, b) => a.pubkey.localeCompare(b.pubkey)));
+    for (const k of keys) expect(k.keyState).toBe("deposited");
+  });
+
+  it("the deposited keys activate on the sim: the watcher's validators are exactly them, and the registry says active", async () => {
+    // epochs before the deposits: pool keys not on chain yet are no validators (and no error)
+    for (let i = 0; i < 6; i++) sim.chain.advanceEpochs(1);
+    await until("epochs before the deposits stored", async () => (await stored()) >= 1);
+    expect((await keyStates()).size).toBe(7);
+    // the deposits (and one vetted key deposited by someone else, outside the pool) reach the chain
+    const indices = sim.chain.addValidators(
+      [...deposited.map((k) => k.pubkey), ...vettedOnly].map((p) => fromHex(p, "pubkey", 48)),
+      POOL_WC,
+    );
+    expect(indices).toHaveLength(5);
+    for (let i = 0; i < 14; i++) sim.chain.advanceEpochs(1);
+    const head = sim.chain.epochOf(sim.chain.headSlot);
+    await until(
+      "deposited keys active in the registry, epochs processed up to the head's finalized ones",
+      async () => {
+        const st = await keyStates();
+        return deposited.every((k) => st.get(k.pubkey) === "active") && (await stored()) >= head - 5;
+      },
+      60_000,
+    ).catch((e) => {
+      console.log(logs.join("").slice(-4000));
+      throw e;
+    });
+    const st = await keyStates();
+    for (const p of vettedOnly) expect(st.get(p)).toBe("vetted"); // on chain, but not the pool's deposit
+    const r = await store.query<{ pk: string; operator_id: number; validator_index: number }>(
+      "SELECT encode(pubkey, 'hex') AS pk, operator_id, validator_index FROM watcher_validators WHERE network = $1 ORDER BY validator_index",
+      [NETWORK],
+    );
+    expect(r.rows.map((x) => ({ pubkey: x.pk, operatorId: x.operator_id }))).toEqual(
+      deposited
+        .map((k, i) => ({ ...k, index: indices[i] as number }))
+        .sort((a, b) => a.index - b.index)
+        .map(({ pubkey, operatorId }) => ({ pubkey, operatorId })),
+    );
+    // the registry history says who moved them and why
+    const k0 = await registry.getKey(deposited[0]?.pubkey as string);
+    expect(k0.history.map((h) => [h.fromState, h.toState, h.actor])).toEqual([
+      [null, "submitted", "test:operator-a"],
+      ["submitted", "vetted", "test:dao"],
+      ["vetted", "deposited", "test:allocator"],
+      ["deposited", "active", "watcher"],
+    ]);
+    expect(k0.history[3]?.reason).toMatch(/^beacon status active_ongoing at the end of epoch \d+$/);
+  });
+
+  it("a slashing on chain moves that key to slashed in the registry, the others stay active", async () => {
+    const victim = deposited[1]?.pubkey as string;
+    const index = sim.chain.indexOfPubkey(fromHex(victim, "pubkey", 48));
+    sim.chain.scheduleSlashing(index, sim.chain.epochOf(sim.chain.headSlot) + 1);
+    for (let i = 0; i < 8; i++) sim.chain.advanceEpochs(1);
+    await until("slashed in the registry", async () => (await keyStates()).get(victim) === "slashed", 60_000);
+    const st = await keyStates();
+    for (const k of deposited) if (k.pubkey !== victim) expect(st.get(k.pubkey)).toBe("active");
+  });
+});
