@@ -417,13 +417,8 @@ export class Registry {
 
     const started = performance.now();
     const total = Array.isArray(depositDataJson) ? depositDataJson.length : 0;
-    const { entries, failures } = await checkUpload(depositDataJson, {
-      network: this.settings.network,
-      withdrawalCredentials: this.settings.withdrawalCredentials,
-      ...(this.options.verifyBatchSize === undefined ? {} : { batchSize: this.options.verifyBatchSize }),
-    });
-    const validationMs = Math.round(performance.now() - started);
-    // None already known, for any operator: one query for every parseable pubkey of the upload.
+    // None already known, for any operator: one query for every parseable pubkey of the upload,
+    // run while the entries are validated (the signature batches run on worker threads).
     const pubkeys: { index: number; pubkey: Uint8Array }[] = [];
     if (Array.isArray(depositDataJson)) {
       depositDataJson.forEach((raw, index) => {
@@ -433,10 +428,18 @@ export class Registry {
         }
       });
     }
-    const known = await findKnownPubkeys(
+    const knownLookup = findKnownPubkeys(
       this.store,
       pubkeys.map((p) => p.pubkey),
     );
+    knownLookup.catch(() => {}); // awaited below; no unhandled rejection while validation runs
+    const { entries, failures } = await checkUpload(depositDataJson, {
+      network: this.settings.network,
+      withdrawalCredentials: this.settings.withdrawalCredentials,
+      ...(this.options.verifyBatchSize === undefined ? {} : { batchSize: this.options.verifyBatchSize }),
+    });
+    const validationMs = Math.round(performance.now() - started);
+    const known = await knownLookup;
     for (const p of pubkeys) {
       const k = known.get(toHex(p.pubkey));
       if (k === undefined) continue;
