@@ -4,7 +4,7 @@
  * (TEST_REDIS_URL). The sim runs a manual clock that the test moves one epoch at a time, so the
  * whole life of a deposit (activation delay, offline epochs, watcher lag) takes seconds.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -154,27 +154,48 @@ describe("poolkeeper devnet", () => {
 });
 
 describe("poolkeeper devnet (command line)", () => {
+  /** Runs the CLI; resolves with its exit code and stderr (several at once: they mostly wait on tsx). */
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "services/cli/src/main.ts", "devnet", ...args], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 30_000,
+    new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "services/cli/src/main.ts", "devnet", ...args],
+        {
+          cwd: ROOT,
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      child.on("close", (status) => {
+        clearTimeout(timer);
+        resolve({ status, stderr });
+      });
     });
 
-  it("a bad flag is one clear line and exit 1", () => {
-    const r = cli(["--operators", "many"]);
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim().split("\n")).toEqual([`error: --operators: expected a whole number, got "many"`]);
-  });
-
-  it("an unreachable Redis says how to start one", () => {
+  it("bad flags and an unreachable Redis: one clear line each, exit 1", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pk-devnet-"));
     try {
-      const r = cli(["--redis-url", "redis://127.0.0.1:1", "--data-dir", dir]);
-      expect(r.status).toBe(1);
-      const errLines = r.stderr.trim().split("\n");
-      expect(errLines).toHaveLength(1);
-      expect(errLines[0]).toMatch(
+      const [badValue, unknown, noRedis] = await Promise.all([
+        cli(["--operators", "many"]),
+        cli(["--bogus", "1"]),
+        cli(["--redis-url", "redis://127.0.0.1:1", "--data-dir", dir]),
+      ]);
+      expect(badValue.status).toBe(1);
+      expect(badValue.stderr.trim().split("\n")).toEqual([
+        `error: --operators: expected a whole number, got "many"`,
+      ]);
+      expect(unknown.status).toBe(1);
+      expect(unknown.stderr.trim().split("\n")).toEqual([
+        `error: unknown option "--bogus" (see poolkeeper devnet --help)`,
+      ]);
+      expect(noRedis.status).toBe(1);
+      const lines = noRedis.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
         /^error: --redis-url: cannot reach Redis at redis:\/\/127\.0\.0\.1:1.*redis-server/,
       );
     } finally {

@@ -155,6 +155,17 @@ class Closer {
   }
 }
 
+/** A taken port as one line naming the flag. */
+async function portInUse<T>(flag: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new ConfigError(`${flag}: port ${port} is in use; pick another (${flag} 0: any free port)`);
+    throw e;
+  }
+}
+
 function pct(included: number, assigned: number): string {
   return assigned === 0 ? "     -" : `${((100 * included) / assigned).toFixed(1).padStart(5)}%`;
 }
@@ -187,15 +198,17 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     });
 
     // 1. beacon-sim: minimal preset, genesis validators outside the pool
-    const sim = await startBeaconSim({
-      validators: sc.genesisValidators,
-      seed: sc.seed,
-      secondsPerSlot: o.secondsPerSlot,
-      scenario: sc.sim,
-      port: o.simPort,
-      clock: o.clock ?? "wall",
-      ...(o.clock === "manual" ? {} : { genesisTime: Math.floor(Date.now() / 1000) }),
-    });
+    const sim = await portInUse("--sim-port", o.simPort, () =>
+      startBeaconSim({
+        validators: sc.genesisValidators,
+        seed: sc.seed,
+        secondsPerSlot: o.secondsPerSlot,
+        scenario: sc.sim,
+        port: o.simPort,
+        clock: o.clock ?? "wall",
+        ...(o.clock === "manual" ? {} : { genesisTime: Math.floor(Date.now() / 1000) }),
+      }),
+    );
     closer.add(() => sim.close());
     const chain = sim.chain;
     chain.on("clock_error", (e: unknown) =>
@@ -243,16 +256,18 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     rmSync(tokenFile, { force: true });
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     chmodSync(tokenFile, 0o600);
-    const api = await startAdminApi(
-      {
-        POOLKEEPER_NETWORK: networkFile,
-        POOLKEEPER_WITHDRAWAL_CREDENTIALS: toHex0x(wc),
-        ...(o.databaseUrl === undefined ? { POOLKEEPER_DATA_DIR: dbDir } : { DATABASE_URL: o.databaseUrl }),
-        HOST: "127.0.0.1",
-        LOG_LEVEL: o.logLevel ?? "info",
-        API_RATE_LIMIT_PER_MINUTE: "100000",
-      },
-      { port: o.apiPort, logger: logger.child({ name: "admin-api" }) },
+    const api = await portInUse("--api-port", o.apiPort, () =>
+      startAdminApi(
+        {
+          POOLKEEPER_NETWORK: networkFile,
+          POOLKEEPER_WITHDRAWAL_CREDENTIALS: toHex0x(wc),
+          ...(o.databaseUrl === undefined ? { POOLKEEPER_DATA_DIR: dbDir } : { DATABASE_URL: o.databaseUrl }),
+          HOST: "127.0.0.1",
+          LOG_LEVEL: o.logLevel ?? "info",
+          API_RATE_LIMIT_PER_MINUTE: "100000",
+        },
+        { port: o.apiPort, logger: logger.child({ name: "admin-api" }) },
+      ),
     );
     closer.add(() => api.close());
     const apiUrl = api.url.replace("://0.0.0.0", "://127.0.0.1");
@@ -337,7 +352,21 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       offlineOp === undefined || sc.offline === null
         ? null
         : { operatorId: offlineOp.id, fromEpoch: null as number | null, toEpoch: null as number | null };
+    let activationAnnounced = false;
+    const announceActivation = () => {
+      let lo = FAR;
+      let hi = 0;
+      for (const i of poolIndices) {
+        const a = chain.activationEpoch[i] ?? FAR;
+        if (a === FAR) return;
+        lo = Math.min(lo, a);
+        hi = Math.max(hi, a);
+      }
+      activationAnnounced = true;
+      out(`deposits activate at epochs ${lo}..${hi} (the sim is at epoch ${chain.epochOf(chain.headSlot)})`);
+    };
     const onSlot = () => {
+      if (!activationAnnounced && poolIndices.length > 0) announceActivation();
       if (offline === null || offlineOp === undefined || sc.offline === null || offline.fromEpoch !== null)
         return;
       if (offlineOp.validators.length === 0) return;

@@ -25,8 +25,17 @@ export function register(program: Command): void {
     .option("--duration <seconds>", "stop after this long (default: run until Ctrl-C)")
     .option("--scenario <file>", "devnet scenario (default config/devnet/scenario.json)")
     .option("--summary-every <epochs>", "print the summary every this many finalized epochs (default 2)")
-    .allowExcessArguments(false)
-    .action(async (opts: Record<string, string | undefined>) => {
+    // unknown flags and stray words: one clear line and exit 1 (not commander's usage dump)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (opts: Record<string, string | undefined>, cmd: Command) => {
+      const stray = cmd.args[0];
+      if (stray !== undefined) {
+        const { ConfigError } = await import("@poolkeeper/core");
+        throw new ConfigError(
+          `${stray.startsWith("-") ? "unknown option" : "unexpected argument"} "${stray}" (see poolkeeper devnet --help)`,
+        );
+      }
       process.env.LODESTAR_PRESET ??= "minimal";
       if (process.env.LODESTAR_PRESET !== "minimal") {
         const { ConfigError } = await import("@poolkeeper/core");
