@@ -1,5 +1,6 @@
 /**
- * Key generation throughput. Prints figures; not a test.
+ * Key generation throughput: deposit entries/s and keystores/s, vs naive peers in the same run.
+ * Prints figures; not a test.
  *
  * (a) Deposit entries per second, the `keys generate --no-keystores` path (generateKeys: seed and
  *     m/12381/3600 node once, EIP-2333 per index, native blst signing, worker pool, file written),
