@@ -9,15 +9,12 @@ import {
   DOMAIN_BEACON_ATTESTER,
   DOMAIN_BEACON_PROPOSER,
   DOMAIN_VOLUNTARY_EXIT,
-  EFFECTIVE_BALANCE_INCREMENT,
   EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
-  INACTIVITY_PENALTY_QUOTIENT_BELLATRIX,
   MAX_ATTESTATIONS,
   MAX_COMMITTEES_PER_SLOT,
   MAX_EFFECTIVE_BALANCE,
   MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
   MAX_WITHDRAWALS_PER_PAYLOAD,
-  MIN_EPOCHS_TO_INACTIVITY_PENALTY,
   MIN_SEED_LOOKAHEAD,
   SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH,
   SHUFFLE_ROUND_COUNT,
@@ -27,7 +24,6 @@ import {
 import { type deneb, type phase0, ssz } from "@lodestar/types";
 import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
 import {
-  type AttestationDeltas,
   BEHAVIOUR_CODE,
   baseRewardPerIncrement,
   type ChainOptions,
@@ -54,6 +50,15 @@ import {
   WEIGHT_DENOMINATOR,
   ZERO_ROOT,
 } from "./chain-types.js";
+import {
+  type AttestationRewards,
+  attestationRewards,
+  justifyAndFinalize,
+  processEffectiveBalances,
+  processInactivityAndRewards,
+  processRegistryUpdates,
+} from "./epoch-processing.js";
+import { ChainHistory } from "./history.js";
 import { secretKeyOf } from "./keys.js";
 import { Registry } from "./registry.js";
 import { hashOf, Rng } from "./rng.js";
@@ -102,20 +107,9 @@ export class SimChain extends EventEmitter {
   private readonly registry: Registry;
 
   headSlot = 0;
-  private readonly blocks = new Map<number, StoredBlock>();
-  private readonly blocksByRoot = new Map<string, StoredBlock>();
-  private readonly orphansBySlot = new Map<number, StoredBlock[]>();
+  /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
+  private readonly history: ChainHistory;
   private readonly orphanedSlots = new Set<number>();
-  /** Root of the latest block at or before each slot. */
-  private readonly rootAtSlot: Uint8Array[] = [];
-  private readonly stateRootBySlot: Uint8Array[] = [];
-  private readonly slotByStateRoot = new Map<string, number>();
-  private readonly snapshots = new Map<number, Snapshot>();
-  private readonly flags = new Map<number, Uint8Array>();
-  private readonly inclusionDelay = new Map<number, Uint8Array>();
-  private readonly proposedIn = new Map<number, Set<number>>();
-  private readonly inactivityPenalties = new Map<number, Float64Array>();
-  private readonly leakAt = new Map<number, boolean>();
   private readonly shufflings = new Map<number, EpochShuffling>();
   private readonly inversePositions = new Map<number, Int32Array>();
   private readonly proposerCache = new Map<number, Int32Array>();
@@ -157,6 +151,7 @@ export class SimChain extends EventEmitter {
     if (!Number.isInteger(this.slotsPerEpoch) || this.slotsPerEpoch < 1)
       throw new ValidationError("slotsPerEpoch", "must be a positive integer");
     if (!(this.secondsPerSlot > 0)) throw new ValidationError("secondsPerSlot", "must be positive");
+    this.history = new ChainHistory(this.slotsPerEpoch, this.stateRetentionEpochs);
 
     this.config = createChainForkConfig({
       ...defaultChainConfig,
@@ -225,9 +220,8 @@ export class SimChain extends EventEmitter {
       new BitArray(new Uint8Array(SYNC_COMMITTEE_SIZE / 8), SYNC_COMMITTEE_SIZE),
     );
     this.storeBlock(genesisBlock, 0);
-    this.rootAtSlot[0] = this.blockAt(0)?.root ?? ZERO_ROOT;
-    this.stateRootBySlot[0] = genesisBlock.stateRoot;
-    this.slotByStateRoot.set(Buffer.from(genesisBlock.stateRoot).toString("hex"), 0);
+    this.history.rootAtSlot[0] = this.blockAt(0)?.root ?? ZERO_ROOT;
+    this.history.setStateRoot(0, genesisBlock.stateRoot);
     this.takeSnapshot(0);
     for (const s of this.scenario.missedSlots) this.forcedMissedSlots.add(s);
     for (const s of this.scenario.orphanedSlots) this.orphanedSlots.add(s);
@@ -440,7 +434,7 @@ export class SimChain extends EventEmitter {
 
   /** Number of validators in the state of `epoch`. */
   countAt(epoch: number): number {
-    const snap = this.snapshots.get(epoch);
+    const snap = this.history.snapshot(epoch);
     if (snap !== undefined) return snap.n;
     let n = this.n;
     while (n > 0 && (this.addedEpoch[n - 1] ?? 0) > epoch) n--;
@@ -551,7 +545,7 @@ export class SimChain extends EventEmitter {
     const hit = this.proposerCache.get(epoch);
     if (hit !== undefined) return hit;
     const sh = this.shuffling(epoch);
-    const snap = this.snapshots.get(epoch);
+    const snap = this.history.snapshot(epoch);
     const eff = snap?.effective ?? this.effective;
     const seed = this.epochSeed(epoch, DOMAIN_BEACON_PROPOSER);
     const out = new Int32Array(this.slotsPerEpoch).fill(-1);
@@ -614,48 +608,44 @@ export class SimChain extends EventEmitter {
   // ---------------------------------------------------------------- lookups
 
   blockAt(slot: number): StoredBlock | undefined {
-    return this.blocks.get(slot);
+    return this.history.blockAt(slot);
   }
   blockByRoot(root: Uint8Array): StoredBlock | undefined {
-    return this.blocksByRoot.get(Buffer.from(root).toString("hex"));
+    return this.history.blockByRoot(root);
   }
   /** Root of the latest block at or before `slot` (slot ≤ head). */
   blockRootAtOrBefore(slot: number): Uint8Array {
-    return this.rootAtSlot[Math.min(slot, this.headSlot)] ?? ZERO_ROOT;
+    return this.history.rootAtSlot[Math.min(slot, this.headSlot)] ?? ZERO_ROOT;
   }
   stateRootAt(slot: number): Uint8Array {
-    return this.stateRootBySlot[slot] ?? ZERO_ROOT;
+    return this.history.stateRootAt(slot);
   }
   slotOfStateRoot(root: Uint8Array): number | undefined {
-    return this.slotByStateRoot.get(Buffer.from(root).toString("hex"));
+    return this.history.slotOfStateRoot(root);
   }
   snapshot(epoch: number): Snapshot | undefined {
-    return this.snapshots.get(epoch);
+    return this.history.snapshot(epoch);
   }
   /** Finality as seen by the state of `epoch`. */
   finalityAt(epoch: number): FinalityState | undefined {
-    return this.snapshots.get(epoch)?.finality;
+    return this.history.snapshot(epoch)?.finality;
   }
   participationFlags(epoch: number): Uint8Array | undefined {
-    return this.flags.get(epoch);
+    return this.history.flags.get(epoch);
   }
   inclusionDelays(epoch: number): Uint8Array | undefined {
-    return this.inclusionDelay.get(epoch);
+    return this.history.inclusionDelay.get(epoch);
   }
   currentFinality(): FinalityState {
     return this.finality;
   }
   /** Oldest epoch whose snapshot is still kept. */
   oldestSnapshotEpoch(): number {
-    let min = Number.POSITIVE_INFINITY;
-    for (const e of this.snapshots.keys()) if (e < min) min = e;
-    return min;
+    return this.history.oldestSnapshotEpoch();
   }
 
   isLive(i: number, epoch: number): boolean {
-    const f = this.flags.get(epoch);
-    if (f !== undefined && (f[i] ?? 0) !== 0) return true;
-    return this.proposedIn.get(epoch)?.has(i) ?? false;
+    return this.history.isLive(i, epoch);
   }
 
   /** Registry fields as visible in the state of `epoch`. */
@@ -668,13 +658,13 @@ export class SimChain extends EventEmitter {
     i: number,
     epoch: number,
     out: ValidatorFields,
-    snap = this.snapshots.get(epoch),
+    snap = this.history.snapshot(epoch),
   ): ValidatorFields {
     return this.registry.read(i, epoch, out, snap);
   }
 
   balanceAt(i: number, epoch: number): number {
-    const snap = this.snapshots.get(epoch);
+    const snap = this.history.snapshot(epoch);
     if (snap === undefined)
       throw new PoolkeeperError("STATE_NOT_AVAILABLE", `state of epoch ${epoch} is not available`);
     return snap.balances[i] ?? 0;
@@ -684,7 +674,7 @@ export class SimChain extends EventEmitter {
     i: number,
     epoch: number,
     fields?: ValidatorFields,
-    snap = this.snapshots.get(epoch),
+    snap = this.history.snapshot(epoch),
   ): ValidatorStatus {
     return this.registry.status(i, epoch, fields, snap);
   }
@@ -699,67 +689,14 @@ export class SimChain extends EventEmitter {
    * Attestation rewards of `epoch` (flags of that epoch, effective balances of the state of
    * epoch + 1, as applied at the transition into epoch + 2). Undefined until then.
    */
-  attestationRewardContext(epoch: number):
-    | {
-        deltas: (i: number) => AttestationDeltas | undefined;
-        ideal: (effectiveEth: number) => { head: number; target: number; source: number };
-      }
-    | undefined {
-    const flags = this.flags.get(epoch);
-    const snap = this.snapshots.get(epoch + 1);
-    if (flags === undefined || snap === undefined || this.epochOf(this.headSlot) < epoch + 2)
-      return undefined;
-    const eff = snap.effective;
-    const activeInc = snap.totalActiveIncrements;
-    const brpi = this.baseRewardPerIncrement(activeInc);
-    const leak = this.leakAt.get(epoch) ?? false;
-    const part = [0, 0, 0];
-    const n = Math.min(flags.length, snap.n);
-    for (let i = 0; i < n; i++) {
-      if (!this.isActiveAt(i, epoch) || (this.slashedAt[i] ?? FAR) <= epoch + 1) continue;
-      const f = flags[i] ?? 0;
-      const e = eff[i] ?? 0;
-      if (f & FLAG_SOURCE) part[0] = (part[0] ?? 0) + e;
-      if (f & FLAG_TARGET) part[1] = (part[1] ?? 0) + e;
-      if (f & FLAG_HEAD) part[2] = (part[2] ?? 0) + e;
-    }
-    const inact = this.inactivityPenalties.get(epoch);
-    const flagReward = (effEth: number, k: number) =>
-      leak
-        ? 0
-        : Math.floor(
-            (effEth * brpi * (FLAG_WEIGHTS[k] ?? 0) * (part[k] ?? 0)) / (activeInc * WEIGHT_DENOMINATOR),
-          );
-    const flagPenalty = (effEth: number, k: number) =>
-      -Math.floor((effEth * brpi * (FLAG_WEIGHTS[k] ?? 0)) / WEIGHT_DENOMINATOR);
-    return {
-      deltas: (i: number) => {
-        if (i >= n) return undefined;
-        const eligible =
-          this.isActiveAt(i, epoch) ||
-          ((this.slashedAt[i] ?? FAR) <= epoch + 1 && epoch + 1 < (this.withdrawableEpoch[i] ?? FAR));
-        if (!eligible) return { head: 0, target: 0, source: 0, inactivity: 0 };
-        const slashed = (this.slashedAt[i] ?? FAR) <= epoch + 1;
-        const f = slashed ? 0 : (flags[i] ?? 0);
-        const e = eff[i] ?? 0;
-        return {
-          source: f & FLAG_SOURCE ? flagReward(e, 0) : flagPenalty(e, 0),
-          target: f & FLAG_TARGET ? flagReward(e, 1) : flagPenalty(e, 1),
-          head: f & FLAG_HEAD ? flagReward(e, 2) : 0,
-          inactivity: 0 - (inact?.[i] ?? 0),
-        };
-      },
-      ideal: (effEth: number) => ({
-        source: flagReward(effEth, 0),
-        target: flagReward(effEth, 1),
-        head: flagReward(effEth, 2),
-      }),
-    };
+  attestationRewardContext(epoch: number): AttestationRewards | undefined {
+    if (this.epochOf(this.headSlot) < epoch + 2) return undefined;
+    return attestationRewards(this.registry, this.history, epoch);
   }
 
   /** Sync committee rewards of the block at `slot`: per member position, the signed amount. */
   syncRewardsOfBlock(slot: number): Array<{ validatorIndex: number; reward: number }> | undefined {
-    const b = this.blocks.get(slot);
+    const b = this.history.blockAt(slot);
     if (b === undefined || slot === 0) return undefined;
     const members = this.syncCommittee(this.syncPeriodOf(this.epochOf(slot)));
     const bits = b.message.body.syncAggregate.syncCommitteeBits;
@@ -854,9 +791,7 @@ export class SimChain extends EventEmitter {
       syncParticipantReward,
       rewards,
     };
-    this.blocks.set(stored.slot, stored);
-    this.blocksByRoot.set(Buffer.from(stored.root).toString("hex"), stored);
-    return stored;
+    return this.history.addBlock(stored);
   }
 
   private buildBlockMessage(
@@ -927,18 +862,7 @@ export class SimChain extends EventEmitter {
   }
 
   private ensureFlags(epoch: number): Uint8Array {
-    let f = this.flags.get(epoch);
-    if (f === undefined || f.length < this.n) {
-      const nf = new Uint8Array(Math.max(this.n, 16));
-      if (f !== undefined) nf.set(f);
-      f = nf;
-      this.flags.set(epoch, f);
-      const d = new Uint8Array(f.length);
-      const old = this.inclusionDelay.get(epoch);
-      if (old !== undefined) d.set(old);
-      this.inclusionDelay.set(epoch, d);
-    }
-    return f;
+    return this.history.ensureFlags(epoch, this.n);
   }
 
   private produceSlot(slot: number): void {
@@ -985,14 +909,13 @@ export class SimChain extends EventEmitter {
       proposes &&
       (behaviour.code[proposer] === BEHAVIOUR_CODE["orphaned-proposals"] || this.orphanedSlots.has(slot));
 
-    this.stateRootBySlot[slot] = hashOf(this.seed, "state", slot);
-    this.slotByStateRoot.set(Buffer.from(this.stateRootBySlot[slot] ?? ZERO_ROOT).toString("hex"), slot);
+    this.history.setStateRoot(slot, hashOf(this.seed, "state", slot));
     const flagsCur = this.ensureFlags(epoch);
     if (epoch > 0) this.ensureFlags(epoch - 1);
     let produced: StoredBlock | undefined;
     if (orphaned) this.produceOrphan(slot, proposer, epoch);
     else if (proposes) produced = this.produceBlock(slot, proposer, epoch);
-    this.rootAtSlot[slot] = produced?.root ?? this.rootAtSlot[slot - 1] ?? ZERO_ROOT;
+    this.history.rootAtSlot[slot] = produced?.root ?? this.history.rootAtSlot[slot - 1] ?? ZERO_ROOT;
     this.headSlot = slot;
     void flagsCur;
 
@@ -1031,7 +954,7 @@ export class SimChain extends EventEmitter {
   }
 
   private produceBlock(slot: number, proposer: number, epoch: number): StoredBlock {
-    const parentRoot = this.rootAtSlot[slot - 1] ?? ZERO_ROOT;
+    const parentRoot = this.history.rootAtSlot[slot - 1] ?? ZERO_ROOT;
     const totalInc = this.totalActiveIncrements;
     const brpi = this.baseRewardPerIncrement(totalInc);
 
@@ -1071,7 +994,7 @@ export class SimChain extends EventEmitter {
       included.push(p.att);
       const delay = slot - p.slot;
       const f = this.ensureFlags(attEpoch);
-      const d = this.inclusionDelay.get(attEpoch);
+      const d = this.history.inclusionDelay.get(attEpoch);
       for (const v of p.members) {
         let add = 0;
         if (delay <= sqrtSpe) add |= FLAG_SOURCE;
@@ -1203,12 +1126,7 @@ export class SimChain extends EventEmitter {
       withdrawals,
       bits,
     );
-    let set = this.proposedIn.get(epoch);
-    if (set === undefined) {
-      set = new Set();
-      this.proposedIn.set(epoch, set);
-    }
-    set.add(proposer);
+    this.history.markProposed(epoch, proposer);
     return this.storeBlock(built, participantReward, {
       attestations: attestationReward,
       syncAggregate: syncReward,
@@ -1222,7 +1140,7 @@ export class SimChain extends EventEmitter {
    * the chain goes on from its parent; nothing in it counts (no attestations, rewards or operations).
    */
   private produceOrphan(slot: number, proposer: number, epoch: number): void {
-    const parentRoot = this.rootAtSlot[slot - 1] ?? ZERO_ROOT;
+    const parentRoot = this.history.rootAtSlot[slot - 1] ?? ZERO_ROOT;
     const bits = BitArray.fromBitLen(SYNC_COMMITTEE_SIZE);
     const built = this.buildBlockMessage(slot, proposer, parentRoot, [], [], [], [], [], bits, false);
     const stored: StoredBlock = {
@@ -1235,13 +1153,7 @@ export class SimChain extends EventEmitter {
       rewards: { attestations: 0, syncAggregate: 0, proposerSlashings: 0, attesterSlashings: 0 },
       canonical: false,
     };
-    this.blocksByRoot.set(Buffer.from(built.root).toString("hex"), stored);
-    let list = this.orphansBySlot.get(slot);
-    if (list === undefined) {
-      list = [];
-      this.orphansBySlot.set(slot, list);
-    }
-    list.push(stored);
+    this.history.addOrphan(stored);
     void epoch;
     this.emit("block", {
       slot,
@@ -1252,7 +1164,7 @@ export class SimChain extends EventEmitter {
 
   /** Non-canonical (orphaned) blocks at a slot. */
   orphansAt(slot: number): readonly StoredBlock[] {
-    return this.orphansBySlot.get(slot) ?? [];
+    return this.history.orphansAt(slot);
   }
 
   private attestationData(
@@ -1279,7 +1191,7 @@ export class SimChain extends EventEmitter {
   ): void {
     if (slot === 0) return;
     const cps = this.committeesPerSlot(epoch);
-    const headRoot = this.rootAtSlot[slot] ?? ZERO_ROOT;
+    const headRoot = this.history.rootAtSlot[slot] ?? ZERO_ROOT;
     const targetRoot = this.blockRootAtOrBefore(this.startSlot(epoch));
     const wrongHead = hashOf(this.seed, "wrong-head", slot);
     const wrongTarget = hashOf(this.seed, "wrong-target", epoch);
@@ -1370,164 +1282,29 @@ export class SimChain extends EventEmitter {
   /** Runs at the first slot of `epoch`: processes the end of epoch - 1. */
   private processEpoch(epoch: number): void {
     const cur = epoch - 1;
-    const prev = epoch - 2;
-    const n = this.n;
-    const totalInc = this.totalActiveIncrements;
-
-    // Justification and finalization (spec algorithm over target participation).
     if (cur > 1 && !this.stalledAt(epoch)) {
-      const targetInc = (e: number) => {
-        const f = this.flags.get(e);
-        if (f === undefined) return 0;
-        let t = 0;
-        for (let i = 0; i < n; i++)
-          if (
-            ((f[i] ?? 0) & FLAG_TARGET) !== 0 &&
-            this.isActiveAt(i, e) &&
-            (this.slashedAt[i] ?? FAR) === FAR
-          )
-            t += this.effective[i] ?? 0;
-        return t;
-      };
-      const fin = this.finality;
-      const oldPrev = fin.previousJustified;
-      const oldCur = fin.currentJustified;
-      fin.previousJustified = fin.currentJustified;
-      fin.bits = [false, fin.bits[0], fin.bits[1], fin.bits[2]];
-      if (targetInc(prev) * 3 >= totalInc * 2) {
-        fin.currentJustified = { epoch: prev, root: this.blockRootAtOrBefore(this.startSlot(prev)) };
-        fin.bits[1] = true;
-      }
-      if (targetInc(cur) * 3 >= totalInc * 2) {
-        fin.currentJustified = { epoch: cur, root: this.blockRootAtOrBefore(this.startSlot(cur)) };
-        fin.bits[0] = true;
-      }
-      const b = fin.bits;
-      if (b[1] && b[2] && b[3] && oldPrev.epoch + 3 === cur) fin.finalized = oldPrev;
-      if (b[1] && b[2] && oldPrev.epoch + 2 === cur) fin.finalized = oldPrev;
-      if (b[0] && b[1] && b[2] && oldCur.epoch + 2 === cur) fin.finalized = oldCur;
-      if (b[0] && b[1] && oldCur.epoch + 1 === cur) fin.finalized = oldCur;
+      justifyAndFinalize(this.finality, cur, this.registry, this.history, this.totalActiveIncrements, (e) =>
+        this.blockRootAtOrBefore(this.startSlot(e)),
+      );
     }
-
-    // Inactivity scores and rewards for the previous epoch.
-    if (prev >= 0) {
-      const leak = prev - this.finality.finalized.epoch > MIN_EPOCHS_TO_INACTIVITY_PENALTY;
-      this.leakAt.set(prev, leak);
-      const f = this.flags.get(prev) ?? new Uint8Array(n);
-      let penalties: Float64Array | undefined;
-      for (let i = 0; i < n; i++) {
-        const eligible =
-          this.isActiveAt(i, prev) ||
-          ((this.slashedAt[i] ?? FAR) <= epoch && epoch < (this.withdrawableEpoch[i] ?? FAR));
-        if (!eligible) continue;
-        const hitTarget = ((f[i] ?? 0) & FLAG_TARGET) !== 0 && (this.slashedAt[i] ?? FAR) > epoch - 1;
-        let s = this.inactivityScores[i] ?? 0;
-        if (hitTarget) s -= Math.min(1, s);
-        else s += this.config.INACTIVITY_SCORE_BIAS;
-        if (!leak) s -= Math.min(this.config.INACTIVITY_SCORE_RECOVERY_RATE, s);
-        this.inactivityScores[i] = s;
-        if (!hitTarget && s > 0) {
-          const p = Math.floor(
-            ((this.effective[i] ?? 0) * GWEI * s) /
-              (this.config.INACTIVITY_SCORE_BIAS * INACTIVITY_PENALTY_QUOTIENT_BELLATRIX),
-          );
-          if (p > 0) {
-            penalties ??= new Float64Array(n);
-            penalties[i] = p;
-          }
-        }
-      }
-      if (penalties !== undefined) this.inactivityPenalties.set(prev, penalties);
-      const ctx = this.attestationRewardContextForProcessing(prev);
-      if (ctx !== undefined) {
-        for (let i = 0; i < n; i++) {
-          const d = ctx(i);
-          if (d === undefined) continue;
-          const delta = d.head + d.target + d.source + d.inactivity;
-          if (delta !== 0) this.balances[i] = Math.max(0, (this.balances[i] ?? 0) + delta);
-        }
-      }
-    }
-
-    // Registry: eligibility is set when added; activations once finalized, churn-limited; ejections.
-    const finalizedEpoch = this.finality.finalized.epoch;
+    if (epoch - 2 >= 0)
+      processInactivityAndRewards(
+        this.registry,
+        this.history,
+        this.config,
+        epoch,
+        this.finality.finalized.epoch,
+      );
     const activeCount = this.shuffling(Math.max(0, cur)).active.length;
-    const churn = Math.min(
-      this.config.MAX_PER_EPOCH_ACTIVATION_CHURN_LIMIT,
-      Math.max(
-        this.config.MIN_PER_EPOCH_CHURN_LIMIT,
-        Math.floor(activeCount / this.config.CHURN_LIMIT_QUOTIENT),
-      ),
-    );
-    this.registry.activate(epoch, finalizedEpoch, churn);
-    for (let i = 0; i < n; i++) {
-      if (
-        (this.effective[i] ?? 0) * GWEI <= this.config.EJECTION_BALANCE &&
-        this.isActiveAt(i, Math.max(0, cur)) &&
-        (this.exitEpoch[i] ?? FAR) === FAR
-      )
-        this.registry.initiateExit(i, Math.max(0, cur));
-    }
-
-    // Effective balance updates with hysteresis.
-    const down = EFFECTIVE_BALANCE_INCREMENT / 4;
-    const up = (EFFECTIVE_BALANCE_INCREMENT * 5) / 4;
-    for (let i = 0; i < n; i++) {
-      const bal = this.balances[i] ?? 0;
-      const eff = (this.effective[i] ?? 0) * GWEI;
-      if (bal + down < eff || eff + up < bal)
-        this.effective[i] = Math.min(MAX_EFFECTIVE_BALANCE, bal - (bal % EFFECTIVE_BALANCE_INCREMENT)) / GWEI;
-    }
+    processRegistryUpdates(this.registry, this.config, epoch, this.finality.finalized.epoch, activeCount);
+    processEffectiveBalances(this.registry);
     this.totalActiveIncrements = this.registry.totalActiveIncrements(epoch);
     this.takeSnapshot(epoch);
   }
 
-  /** Same formula as attestationRewardContext, with the live effective balances (before this transition's update). */
-  private attestationRewardContextForProcessing(
-    epoch: number,
-  ): ((i: number) => AttestationDeltas | undefined) | undefined {
-    const flags = this.flags.get(epoch);
-    if (flags === undefined) return undefined;
-    const snap = this.snapshots.get(epoch + 1);
-    if (snap === undefined) return undefined;
-    // The snapshot of epoch + 1 holds the effective balances in force now (updated only after this).
-    const head = this.headSlot;
-    this.headSlot = Math.max(head, this.startSlot(epoch + 2));
-    const ctx = this.attestationRewardContext(epoch);
-    this.headSlot = head;
-    return ctx?.deltas;
-  }
-
   private takeSnapshot(epoch: number): void {
-    const n = this.n;
-    this.snapshots.set(epoch, {
-      n,
-      balances: this.balances.slice(0, n),
-      effective: this.effective.slice(0, n),
-      finality: {
-        previousJustified: { ...this.finality.previousJustified },
-        currentJustified: { ...this.finality.currentJustified },
-        finalized: { ...this.finality.finalized },
-        bits: [...this.finality.bits],
-      },
-      totalActiveIncrements: this.totalActiveIncrements,
-    });
-    const drop = epoch - this.stateRetentionEpochs;
-    if (drop > 0) {
-      this.snapshots.delete(drop);
-      this.flags.delete(drop - 1);
-      this.inclusionDelay.delete(drop - 1);
-      this.inactivityPenalties.delete(drop - 1);
-      this.proposedIn.delete(drop - 1);
-      // Block bodies of the dropped epoch go too (a pruned node); the genesis block stays.
-      for (let sl = Math.max(1, this.startSlot(drop - 1)); sl < this.startSlot(drop); sl++) {
-        for (const b of [this.blocks.get(sl), ...(this.orphansBySlot.get(sl) ?? [])]) {
-          if (b !== undefined) this.blocksByRoot.delete(Buffer.from(b.root).toString("hex"));
-        }
-        this.blocks.delete(sl);
-        this.orphansBySlot.delete(sl);
-      }
-    }
+    const r = this.registry;
+    this.history.takeSnapshot(epoch, r.n, r.balances, r.effective, this.finality, this.totalActiveIncrements);
   }
 
   private computeGenesisValidatorsRoot(): void {
