@@ -10,8 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase } from "../packages/store/src/index.js";
 // The root test folder is not a workspace package: the devnet is reached through its source.
-import { type Devnet, parseDevnetScenario, startDevnet } from "../services/devnet/src/index.js";
+import {
+  type Devnet,
+  type DevnetOptions,
+  parseDevnetScenario,
+  startDevnet,
+} from "../services/devnet/src/index.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -150,6 +156,51 @@ describe("poolkeeper devnet", () => {
     expect(token.length).toBeGreaterThan(16);
     expect(text).not.toContain(token);
     expect(readFileSync(devnet.logFile, "utf8")).not.toContain(token);
+  });
+});
+
+describe("poolkeeper devnet on PostgreSQL (TEST_DATABASE_URL)", () => {
+  it("runs on an empty database and refuses one that already holds operators", async () => {
+    const db = await createTestDatabase();
+    const dir = mkdtempSync(join(tmpdir(), "pk-devnet-"));
+    const opts: DevnetOptions = {
+      operators: 2,
+      keysPerOperator: 2,
+      dataDir: dir,
+      apiPort: 0,
+      simPort: 0,
+      redisUrl: REDIS_URL,
+      databaseUrl: db.url,
+      secondsPerSlot: 2,
+      duration: undefined,
+      summaryEvery: 2,
+      scenario: parseDevnetScenario({
+        genesisValidators: 16,
+        withdrawalAddress: "0xb9d7934878b5fb9610b3fe8a5e441e8fad7e293f",
+        depositShare: 1,
+        offline: null,
+      }),
+      clock: "manual",
+      pollMs: 100,
+      out: () => undefined,
+    };
+    try {
+      const a = await startDevnet(opts);
+      try {
+        expect(a.batch.perOperator.map((p) => p.count)).toEqual([2, 2]);
+        a.sim.chain.advanceEpochs(5);
+        const fin = a.sim.chain.currentFinality().finalized.epoch;
+        await until("the watcher", async () => ((await a.summary()).watcherEpoch ?? -1) >= fin - 2, 20_000);
+        const rows = await a.store.query<{ n: bigint }>("SELECT count(*) AS n FROM watcher_network_epochs");
+        expect(Number(rows.rows[0]?.n)).toBeGreaterThanOrEqual(fin - 2);
+      } finally {
+        await a.close();
+      }
+      await expect(startDevnet(opts)).rejects.toThrow(/already holds operators/);
+    } finally {
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
