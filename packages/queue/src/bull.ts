@@ -108,7 +108,11 @@ export class JobQueue<N extends JobName> {
 export interface WorkerOptions {
   concurrency?: number;
   logger?: Logger;
-  /** Lock duration for long jobs (default 60 s). */
+  /**
+   * Lock duration for long jobs (default 60 s; renewed every half of it while the job runs). A job
+   * whose worker died (kill -9, power loss) is taken up again once its lock has expired: within
+   * lockDurationMs plus two stalled checks (every min(30 s, lockDurationMs)).
+   */
   lockDurationMs?: number;
 }
 
@@ -146,6 +150,7 @@ export function createWorker<N extends JobName, R>(
       prefix: c.prefix ?? DEFAULT_PREFIX,
       concurrency: opts.concurrency ?? 1,
       lockDuration: opts.lockDurationMs ?? 60_000,
+      stalledInterval: Math.min(30_000, opts.lockDurationMs ?? 60_000),
     },
   );
   worker.on("error", (err) =>

@@ -73,6 +73,13 @@ export const WATCHER_ENV = {
     description: "Consensus preset of the beacon nodes (minimal for beacon-sim and devnets)",
   },
   WATCHER_CONCURRENCY: { schema: z.coerce.number().int().min(1).max(64), example: "1", default: "1" },
+  WATCHER_JOB_LOCK_MS: {
+    schema: z.coerce.number().int().min(1000).max(3_600_000),
+    example: "300000",
+    default: "300000",
+    description:
+      "Lock of an epoch job in ms (renewed while it runs); after a crash its epoch is taken up again once the lock has expired",
+  },
   WATCHER_START_EPOCH: {
     schema: z.coerce.number().int().nonnegative().optional(),
     example: "350000",

@@ -81,6 +81,7 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
       redis: { url: cfg.REDIS_URL, prefix: cfg.REDIS_PREFIX },
       concurrency: cfg.WATCHER_CONCURRENCY,
       startEpoch: cfg.WATCHER_START_EPOCH,
+      jobLockMs: cfg.WATCHER_JOB_LOCK_MS,
       webhookUrl: cfg.WATCHER_WEBHOOK_URL,
     },
   );

@@ -40,6 +40,11 @@ export interface WatcherOptions {
   follower?: FollowerOptions;
   /** Run the follower and scheduler (default true); false = a worker only. */
   schedule?: boolean;
+  /**
+   * Lock of an epoch job (default 300 s, renewed while it runs). After a crash, the epoch the dead
+   * process was working on is taken up again once its lock has expired.
+   */
+  jobLockMs?: number;
   /** Job attempts and first backoff (tests shorten them). */
   attempts?: number;
   backoffMs?: number;
@@ -85,7 +90,7 @@ export class Watcher {
           if (p.network !== network) throw new Error(`job for network ${p.network} on a ${network} watcher`);
           return this.processor.process(p.epoch);
         },
-        { concurrency: this.opts.concurrency ?? 1, logger, lockDurationMs: 300_000 },
+        { concurrency: this.opts.concurrency ?? 1, logger, lockDurationMs: this.opts.jobLockMs ?? 300_000 },
       ),
     );
     const url = this.opts.webhookUrl;
