@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadDevnetScenario, parseDevnetFlags } from "../src/options.js";
+
+describe("devnet flags", () => {
+  it("defaults to 3 operators × 8 keys, 2 s slots, PGlite under ./.poolkeeper/devnet", () => {
+    const s = parseDevnetFlags({});
+    expect(s).toMatchObject({
+      operators: 3,
+      keysPerOperator: 8,
+      dataDir: "./.poolkeeper/devnet",
+      apiPort: 3000,
+      simPort: 5052,
+      redisUrl: "redis://127.0.0.1:6379",
+      databaseUrl: undefined,
+      secondsPerSlot: 2,
+      duration: undefined,
+    });
+    expect(s.scenario.offline).toEqual({ operator: 2, afterActivationEpochs: 1, epochs: 5 });
+    expect(s.scenario.vettedLimits).toEqual([{ operator: 3, limit: 4 }]);
+  });
+
+  it.each([
+    [{ operators: "x" }, '--operators: expected a whole number, got "x"'],
+    [{ operators: "0" }, "--operators: must be from 1 to 100, got 0"],
+    [{ keysPerOperator: "-1" }, '--keys-per-operator: expected a whole number, got "-1"'],
+    [{ apiPort: "70000" }, "--api-port: must be from 0 to 65535, got 70000"],
+    [{ simPort: "3000" }, "--api-port and --sim-port: both are 3000; give two different ports"],
+    [{ secondsPerSlot: "1.5" }, '--seconds-per-slot: expected a whole number, got "1.5"'],
+    [{ duration: "0" }, "--duration: must be from 1 to 2592000, got 0"],
+    [{ redisUrl: "http://x" }, '--redis-url: expected a redis:// URL (example: "redis://127.0.0.1:6379")'],
+    [{ databaseUrl: "mysql://x" }, "--database-url: expected a postgres:// URL"],
+    [{ dataDir: " " }, "--data-dir: must not be empty"],
+    [{ operators: "1" }, "--operators: the scenario takes operator 2 offline; run at least 2 operators"],
+  ])("%o → %s", (flags, message) => {
+    expect(() => parseDevnetFlags(flags)).toThrow(message);
+  });
+});
+
+describe("devnet scenario file", () => {
+  it("names the file and the field of a bad scenario", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pk-devnet-sc-"));
+    try {
+      const bad = join(dir, "bad.json");
+      writeFileSync(bad, JSON.stringify({ withdrawalAddress: "0x12", depositShare: 2 }));
+      expect(() => loadDevnetScenario(bad)).toThrow(
+        `${bad}.withdrawalAddress: expected 0x and 20 bytes of hex`,
+      );
+      const notJson = join(dir, "x.json");
+      writeFileSync(notJson, "{");
+      expect(() => loadDevnetScenario(notJson)).toThrow(`--scenario: ${notJson} is not valid JSON`);
+      expect(() => loadDevnetScenario(join(dir, "missing.json"))).toThrow(
+        /cannot read .*missing\.json \(ENOENT\)/,
+      );
+      const extra = join(dir, "extra.json");
+      writeFileSync(
+        extra,
+        JSON.stringify({ withdrawalAddress: "0xb9d7934878b5fb9610b3fe8a5e441e8fad7e293f", surprise: 1 }),
+      );
+      expect(() => loadDevnetScenario(extra)).toThrow(/surprise/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
