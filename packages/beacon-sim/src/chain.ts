@@ -10,19 +10,17 @@ import {
   DOMAIN_BEACON_PROPOSER,
   DOMAIN_VOLUNTARY_EXIT,
   EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
-  MAX_ATTESTATIONS,
   MAX_COMMITTEES_PER_SLOT,
   MAX_EFFECTIVE_BALANCE,
-  MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
-  MAX_WITHDRAWALS_PER_PAYLOAD,
   MIN_SEED_LOOKAHEAD,
   SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH,
   SHUFFLE_ROUND_COUNT,
   SYNC_COMMITTEE_SIZE,
   TARGET_COMMITTEE_SIZE,
 } from "@lodestar/params";
-import { type deneb, type phase0, ssz } from "@lodestar/types";
+import { type phase0, ssz } from "@lodestar/types";
 import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
+import { BlockProducer } from "./block-production.js";
 import {
   BEHAVIOUR_CODE,
   baseRewardPerIncrement,
@@ -30,24 +28,14 @@ import {
   type EpochShuffling,
   FAR,
   type FinalityState,
-  FLAG_HEAD,
-  FLAG_SOURCE,
-  FLAG_TARGET,
-  FLAG_WEIGHTS,
   GVR_EXACT_LIMIT,
   GWEI,
-  isqrt,
   newValidatorFields,
-  type PendingAttestation,
-  type PendingOp,
-  PROPOSER_WEIGHT,
   RETENTION_BUDGET_BYTES,
   type Snapshot,
   type StoredBlock,
-  SYNC_REWARD_WEIGHT,
   type ValidatorFields,
   type ValidatorStatus,
-  WEIGHT_DENOMINATOR,
   ZERO_ROOT,
 } from "./chain-types.js";
 import {
@@ -110,22 +98,17 @@ export class SimChain extends EventEmitter {
   /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
   private readonly history: ChainHistory;
   private readonly orphanedSlots = new Set<number>();
+  /** Operation pools, attestation packing, withdrawals, sync aggregates: see BlockProducer. */
+  private readonly producer: BlockProducer;
   private readonly shufflings = new Map<number, EpochShuffling>();
   private readonly inversePositions = new Map<number, Int32Array>();
   private readonly proposerCache = new Map<number, Int32Array>();
   private readonly syncCommittees = new Map<number, Uint32Array>();
   private readonly behaviourCache = new Map<number, { code: Uint8Array; delay: Uint8Array }>();
-  private pending: PendingAttestation[] = [];
-  private readonly pendingOps: PendingOp[] = [];
-  private readonly poolExits: phase0.SignedVoluntaryExit[] = [];
   private finality: FinalityState;
   private finalityStalled = false;
   private readonly forcedMissedSlots = new Set<number>();
   private scenario: ParsedScenario;
-  private withdrawalIndex = 0;
-  private nextWithdrawalValidator = 0;
-  private lastPayloadHash: Uint8Array;
-  private blockNumber = 0;
   private totalActiveIncrements = 0;
 
   constructor(opts: ChainOptions = {}) {
@@ -168,12 +151,12 @@ export class SimChain extends EventEmitter {
     this.capellaForkVersion = this.config.CAPELLA_FORK_VERSION;
     this.denebForkVersion = this.config.DENEB_FORK_VERSION;
     this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
-    this.lastPayloadHash = hashOf(this.seed, "payload", -1);
     this.registry = new Registry(
       this.config,
       opts.keyCacheDir === false ? undefined : (opts.keyCacheDir ?? join(tmpdir(), "poolkeeper-beacon-sim")),
       () => this.churnLimit(),
     );
+    this.producer = new BlockProducer(this, this.registry, this.history);
 
     // Genesis registry.
     const givenPubkeys = opts.pubkeys ?? sc.pubkeys?.map((h) => Buffer.from(h.slice(2), "hex"));
@@ -208,7 +191,7 @@ export class SimChain extends EventEmitter {
     this.totalActiveIncrements = this.registry.totalActiveIncrements(0);
 
     // Genesis block (slot 0, empty body).
-    const genesisBlock = this.buildBlockMessage(
+    const genesisBlock = this.producer.buildBlockMessage(
       0,
       0,
       ZERO_ROOT,
@@ -219,7 +202,7 @@ export class SimChain extends EventEmitter {
       [],
       new BitArray(new Uint8Array(SYNC_COMMITTEE_SIZE / 8), SYNC_COMMITTEE_SIZE),
     );
-    this.storeBlock(genesisBlock, 0);
+    this.producer.storeBlock(genesisBlock, 0);
     this.history.rootAtSlot[0] = this.blockAt(0)?.root ?? ZERO_ROOT;
     this.history.setStateRoot(0, genesisBlock.stateRoot);
     this.takeSnapshot(0);
@@ -524,7 +507,7 @@ export class SimChain extends EventEmitter {
   }
 
   pendingPoolExits(): readonly phase0.SignedVoluntaryExit[] {
-    return this.poolExits;
+    return this.producer.poolExits;
   }
 
   /** The randao mix of `epoch` as the served state holds it (genesis mix before epoch 0). */
@@ -745,7 +728,10 @@ export class SimChain extends EventEmitter {
     if (i >= this.countAt(cur))
       throw new PoolkeeperError("ERR_UNKNOWN_VALIDATOR", `validator ${i} is not in the state`);
     if (!this.isActiveAt(i, cur)) throw new PoolkeeperError("ERR_NOT_ACTIVE", `validator ${i} is not active`);
-    if ((this.exitEpoch[i] ?? FAR) !== FAR || this.poolExits.some((e) => e.message.validatorIndex === i)) {
+    if (
+      (this.exitEpoch[i] ?? FAR) !== FAR ||
+      this.producer.poolExits.some((e) => e.message.validatorIndex === i)
+    ) {
       throw new PoolkeeperError("ERR_ALREADY_EXITING", `validator ${i} has already initiated an exit`);
     }
     if (epoch > cur)
@@ -767,99 +753,10 @@ export class SimChain extends EventEmitter {
         "ERR_INVALID_SIGNATURE",
         `invalid voluntary exit signature for validator ${i}`,
       );
-    this.poolExits.push(signed);
+    this.producer.poolExits.push(signed);
   }
 
   // ---------------------------------------------------------------- production
-
-  private storeBlock(
-    b: { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array },
-    syncParticipantReward: number,
-    rewards: StoredBlock["rewards"] = {
-      attestations: 0,
-      syncAggregate: 0,
-      proposerSlashings: 0,
-      attesterSlashings: 0,
-    },
-  ): StoredBlock {
-    const stored: StoredBlock = {
-      slot: b.message.slot,
-      root: b.root,
-      message: b.message,
-      signature: this.signature,
-      bodyRoot: b.bodyRoot,
-      syncParticipantReward,
-      rewards,
-    };
-    return this.history.addBlock(stored);
-  }
-
-  private buildBlockMessage(
-    slot: number,
-    proposer: number,
-    parentRoot: Uint8Array,
-    attestations: phase0.Attestation[],
-    exits: phase0.SignedVoluntaryExit[],
-    proposerSlashings: phase0.ProposerSlashing[],
-    attesterSlashings: phase0.AttesterSlashing[],
-    withdrawals: deneb.ExecutionPayload["withdrawals"],
-    syncBits: BitArray,
-    canonical = true,
-  ): { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
-    const blockHash = hashOf(this.seed, canonical ? "payload" : "orphan-payload", slot);
-    const stateRoot = hashOf(this.seed, canonical ? "state" : "orphan-state", slot);
-    const payload: deneb.ExecutionPayload = {
-      parentHash: slot === 0 ? ZERO_ROOT : this.lastPayloadHash,
-      feeRecipient: new Uint8Array(20),
-      stateRoot: hashOf(this.seed, "el-state", slot),
-      receiptsRoot: hashOf(this.seed, "receipts", slot),
-      logsBloom: new Uint8Array(256),
-      prevRandao: hashOf(this.seed, "randao", this.epochOf(slot)),
-      blockNumber: slot === 0 ? 0 : this.blockNumber + 1,
-      gasLimit: 30_000_000,
-      gasUsed: slot === 0 ? 0 : 15_000_000,
-      timestamp: this.genesisTime + slot * this.secondsPerSlot,
-      extraData: new Uint8Array(0),
-      baseFeePerGas: 7n,
-      blockHash: slot === 0 ? ZERO_ROOT : blockHash,
-      transactions: [],
-      withdrawals,
-      blobGasUsed: 0n,
-      excessBlobGas: 0n,
-    };
-    const body: deneb.BeaconBlockBody = {
-      randaoReveal: this.signature,
-      eth1Data: {
-        depositRoot: hashOf(this.seed, "deposit-root"),
-        depositCount: BigInt(this.n),
-        blockHash: hashOf(this.seed, "eth1"),
-      },
-      graffiti: Buffer.from("beacon-sim".padEnd(32, "\0")),
-      proposerSlashings,
-      attesterSlashings,
-      attestations,
-      deposits: [],
-      voluntaryExits: exits,
-      syncAggregate: { syncCommitteeBits: syncBits, syncCommitteeSignature: this.signature },
-      executionPayload: payload,
-      blsToExecutionChanges: [],
-      blobKzgCommitments: [],
-    };
-    const message: deneb.BeaconBlock = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
-    const bodyRoot = ssz.deneb.BeaconBlockBody.hashTreeRoot(body);
-    const root = ssz.phase0.BeaconBlockHeader.hashTreeRoot({
-      slot,
-      proposerIndex: proposer,
-      parentRoot,
-      stateRoot,
-      bodyRoot,
-    });
-    if (slot !== 0 && canonical) {
-      this.lastPayloadHash = blockHash;
-      this.blockNumber++;
-    }
-    return { message, root, bodyRoot, stateRoot };
-  }
 
   private ensureFlags(epoch: number): Uint8Array {
     return this.history.ensureFlags(epoch, this.n);
@@ -875,10 +772,10 @@ export class SimChain extends EventEmitter {
     if (isEpochStart) {
       for (const ex of this.scenario.exits)
         if (ex.epoch === epoch && ex.validator < this.n)
-          this.pendingOps.push({ kind: "exit", validator: ex.validator });
+          this.producer.pendingOps.push({ kind: "exit", validator: ex.validator });
       for (const sl of this.scenario.slashings)
         if (sl.epoch === epoch && sl.validator < this.n)
-          this.pendingOps.push({
+          this.producer.pendingOps.push({
             kind: sl.kind === "proposer" ? "proposer-slashing" : "attester-slashing",
             validator: sl.validator,
           });
@@ -913,14 +810,21 @@ export class SimChain extends EventEmitter {
     const flagsCur = this.ensureFlags(epoch);
     if (epoch > 0) this.ensureFlags(epoch - 1);
     let produced: StoredBlock | undefined;
-    if (orphaned) this.produceOrphan(slot, proposer, epoch);
-    else if (proposes) produced = this.produceBlock(slot, proposer, epoch);
+    if (orphaned) {
+      const orphan = this.producer.produceOrphan(slot, proposer);
+      this.emit("block", {
+        slot,
+        block: `0x${Buffer.from(orphan.root).toString("hex")}`,
+        executionOptimistic: false,
+      });
+    } else if (proposes)
+      produced = this.producer.produceBlock(slot, proposer, epoch, this.totalActiveIncrements);
     this.history.rootAtSlot[slot] = produced?.root ?? this.history.rootAtSlot[slot - 1] ?? ZERO_ROOT;
     this.headSlot = slot;
     void flagsCur;
 
     // Attestations of this slot (to the head after this slot's block, if any).
-    this.createAttestations(slot, epoch, behaviour);
+    this.producer.createAttestations(slot, epoch, behaviour);
 
     if (produced !== undefined) {
       const root = `0x${Buffer.from(produced.root).toString("hex")}`;
@@ -953,323 +857,9 @@ export class SimChain extends EventEmitter {
     });
   }
 
-  private produceBlock(slot: number, proposer: number, epoch: number): StoredBlock {
-    const parentRoot = this.history.rootAtSlot[slot - 1] ?? ZERO_ROOT;
-    const totalInc = this.totalActiveIncrements;
-    const brpi = this.baseRewardPerIncrement(totalInc);
-
-    // Attestations within the inclusion window (deneb: previous and current epoch). Aggregates of
-    // the same vote of the same committee are merged (disjoint bits); newest first, as a proposer
-    // maximising rewards would; at most MAX_ATTESTATIONS, the rest wait or expire (missed).
-    const included: phase0.Attestation[] = [];
-    const keep: PendingAttestation[] = [];
-    const merged = new Map<string, PendingAttestation>();
-    for (const p of this.pending) {
-      if (this.epochOf(p.slot) + 1 < epoch) continue; // expired: missed
-      if (p.includeFrom > slot) {
-        keep.push(p);
-        continue;
-      }
-      const key = `${p.slot}:${p.att.data.index}:${p.headOk ? 1 : 0}${p.targetOk ? 1 : 0}`;
-      const m = merged.get(key);
-      if (m === undefined) {
-        merged.set(key, p);
-        continue;
-      }
-      const bits = m.att.aggregationBits.clone();
-      bits.mergeOrWith(p.att.aggregationBits);
-      const members = new Uint32Array(m.members.length + p.members.length);
-      members.set(m.members);
-      members.set(p.members, m.members.length);
-      merged.set(key, { ...m, members, att: { ...m.att, aggregationBits: bits } });
-    }
-    const ordered = [...merged.values()].sort(
-      (x, y) => y.slot - x.slot || x.att.data.index - y.att.data.index,
-    );
-    keep.push(...ordered.slice(MAX_ATTESTATIONS));
-    let proposerNumerator = 0;
-    const sqrtSpe = Math.max(1, isqrt(this.slotsPerEpoch));
-    for (const p of ordered.slice(0, MAX_ATTESTATIONS)) {
-      const attEpoch = this.epochOf(p.slot);
-      included.push(p.att);
-      const delay = slot - p.slot;
-      const f = this.ensureFlags(attEpoch);
-      const d = this.history.inclusionDelay.get(attEpoch);
-      for (const v of p.members) {
-        let add = 0;
-        if (delay <= sqrtSpe) add |= FLAG_SOURCE;
-        if (p.targetOk) add |= FLAG_TARGET;
-        if (p.headOk && p.targetOk && delay === 1) add |= FLAG_HEAD;
-        const newly = add & ~(f[v] ?? 0);
-        if (newly === 0) continue;
-        if ((f[v] ?? 0) === 0 && d !== undefined) d[v] = Math.min(255, delay);
-        f[v] = (f[v] ?? 0) | newly;
-        const base = (this.effective[v] ?? 0) * brpi;
-        if (newly & FLAG_SOURCE) proposerNumerator += base * (FLAG_WEIGHTS[0] ?? 0);
-        if (newly & FLAG_TARGET) proposerNumerator += base * (FLAG_WEIGHTS[1] ?? 0);
-        if (newly & FLAG_HEAD) proposerNumerator += base * (FLAG_WEIGHTS[2] ?? 0);
-      }
-    }
-    this.pending = keep;
-    const attestationReward = Math.floor(
-      proposerNumerator / (((WEIGHT_DENOMINATOR - PROPOSER_WEIGHT) * WEIGHT_DENOMINATOR) / PROPOSER_WEIGHT),
-    );
-    let proposerReward = attestationReward;
-    let syncReward = 0;
-    let proposerSlashingReward = 0;
-    let attesterSlashingReward = 0;
-
-    // Exits and slashings.
-    const exits: phase0.SignedVoluntaryExit[] = [];
-    const proposerSlashings: phase0.ProposerSlashing[] = [];
-    const attesterSlashings: phase0.AttesterSlashing[] = [];
-    for (const op of this.pendingOps.splice(0)) {
-      const v = op.validator;
-      if (op.kind === "exit") {
-        if ((this.exitEpoch[v] ?? FAR) !== FAR || !this.isActiveAt(v, epoch)) continue;
-        const message = { epoch, validatorIndex: v };
-        const sk = this.secretKeyOfValidator(v);
-        const signature =
-          sk !== undefined
-            ? SecretKey.fromBytes(sk).sign(this.voluntaryExitSigningRoot(message)).toBytes()
-            : this.signature;
-        exits.push({ message, signature });
-        this.registry.initiateExit(v, epoch);
-      } else {
-        if ((this.slashedAt[v] ?? FAR) !== FAR) continue;
-        const whistleblowerReward = this.registry.slash(v, epoch, proposer);
-        if (op.kind === "proposer-slashing") {
-          proposerSlashings.push(this.fakeProposerSlashing(v, slot));
-          proposerSlashingReward += whistleblowerReward;
-        } else {
-          attesterSlashings.push(this.fakeAttesterSlashing(v, slot));
-          attesterSlashingReward += whistleblowerReward;
-        }
-      }
-    }
-    for (const ex of this.poolExits.splice(0)) {
-      const v = ex.message.validatorIndex;
-      if ((this.exitEpoch[v] ?? FAR) !== FAR) continue;
-      exits.push(ex);
-      this.registry.initiateExit(v, epoch);
-    }
-
-    // Withdrawals sweep (capella).
-    const withdrawals: deneb.ExecutionPayload["withdrawals"] = [];
-    if (this.n > 0) {
-      const bound = Math.min(this.n, MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP);
-      let idx = this.nextWithdrawalValidator % this.n;
-      for (let k = 0; k < bound && withdrawals.length < MAX_WITHDRAWALS_PER_PAYLOAD; k++) {
-        const wcPrefix = this.withdrawalCredentials[idx * 32] ?? 0;
-        const bal = this.balances[idx] ?? 0;
-        if (wcPrefix === 1 && bal > 0) {
-          const address = this.withdrawalCredentials.slice(idx * 32 + 12, idx * 32 + 32);
-          let amount = 0;
-          if ((this.withdrawableEpoch[idx] ?? FAR) <= epoch) amount = bal;
-          else if ((this.effective[idx] ?? 0) * GWEI === MAX_EFFECTIVE_BALANCE && bal > MAX_EFFECTIVE_BALANCE)
-            amount = bal - MAX_EFFECTIVE_BALANCE;
-          if (amount > 0) {
-            withdrawals.push({
-              index: this.withdrawalIndex++,
-              validatorIndex: idx,
-              address,
-              amount: BigInt(amount),
-            });
-            this.balances[idx] = bal - amount;
-          }
-        }
-        idx = (idx + 1) % this.n;
-      }
-      const last = withdrawals[withdrawals.length - 1];
-      this.nextWithdrawalValidator =
-        withdrawals.length === MAX_WITHDRAWALS_PER_PAYLOAD && last !== undefined
-          ? (last.validatorIndex + 1) % this.n
-          : (this.nextWithdrawalValidator + bound) % this.n;
-    }
-
-    // Sync aggregate: members that are online this epoch sign the parent.
-    const members = this.syncCommittee(this.syncPeriodOf(epoch));
-    const bits = BitArray.fromBitLen(SYNC_COMMITTEE_SIZE);
-    const behaviour = this.behaviourAt(epoch);
-    const maxParticipantRewards = Math.floor(
-      (totalInc * brpi * SYNC_REWARD_WEIGHT) / WEIGHT_DENOMINATOR / this.slotsPerEpoch,
-    );
-    const participantReward = Math.floor(maxParticipantRewards / SYNC_COMMITTEE_SIZE);
-    const perParticipantProposer = Math.floor(
-      (participantReward * PROPOSER_WEIGHT) / (WEIGHT_DENOMINATOR - PROPOSER_WEIGHT),
-    );
-    for (let k = 0; k < members.length; k++) {
-      const v = members[k] ?? 0;
-      const on =
-        behaviour.code[v] !== BEHAVIOUR_CODE.offline &&
-        (this.slashedAt[v] ?? FAR) === FAR &&
-        this.isActiveAt(v, epoch);
-      if (on) {
-        bits.set(k, true);
-        this.balances[v] = (this.balances[v] ?? 0) + participantReward;
-        syncReward += perParticipantProposer;
-      } else {
-        this.balances[v] = Math.max(0, (this.balances[v] ?? 0) - participantReward);
-      }
-    }
-    proposerReward += syncReward;
-    this.balances[proposer] = (this.balances[proposer] ?? 0) + proposerReward;
-
-    const built = this.buildBlockMessage(
-      slot,
-      proposer,
-      parentRoot,
-      included,
-      exits,
-      proposerSlashings,
-      attesterSlashings,
-      withdrawals,
-      bits,
-    );
-    this.history.markProposed(epoch, proposer);
-    return this.storeBlock(built, participantReward, {
-      attestations: attestationReward,
-      syncAggregate: syncReward,
-      proposerSlashings: proposerSlashingReward,
-      attesterSlashings: attesterSlashingReward,
-    });
-  }
-
-  /**
-   * A block that loses the fork choice: it exists (by root, `canonical: false`, a `block` event) but
-   * the chain goes on from its parent; nothing in it counts (no attestations, rewards or operations).
-   */
-  private produceOrphan(slot: number, proposer: number, epoch: number): void {
-    const parentRoot = this.history.rootAtSlot[slot - 1] ?? ZERO_ROOT;
-    const bits = BitArray.fromBitLen(SYNC_COMMITTEE_SIZE);
-    const built = this.buildBlockMessage(slot, proposer, parentRoot, [], [], [], [], [], bits, false);
-    const stored: StoredBlock = {
-      slot,
-      root: built.root,
-      message: built.message,
-      signature: this.signature,
-      bodyRoot: built.bodyRoot,
-      syncParticipantReward: 0,
-      rewards: { attestations: 0, syncAggregate: 0, proposerSlashings: 0, attesterSlashings: 0 },
-      canonical: false,
-    };
-    this.history.addOrphan(stored);
-    void epoch;
-    this.emit("block", {
-      slot,
-      block: `0x${Buffer.from(built.root).toString("hex")}`,
-      executionOptimistic: false,
-    });
-  }
-
   /** Non-canonical (orphaned) blocks at a slot. */
   orphansAt(slot: number): readonly StoredBlock[] {
     return this.history.orphansAt(slot);
-  }
-
-  private attestationData(
-    slot: number,
-    index: number,
-    headRoot: Uint8Array,
-    targetRoot: Uint8Array,
-  ): phase0.AttestationData {
-    const epoch = this.epochOf(slot);
-    const src = this.finality.currentJustified;
-    return {
-      slot,
-      index,
-      beaconBlockRoot: headRoot,
-      source: { epoch: src.epoch, root: src.root },
-      target: { epoch, root: targetRoot },
-    };
-  }
-
-  private createAttestations(
-    slot: number,
-    epoch: number,
-    behaviour: { code: Uint8Array; delay: Uint8Array },
-  ): void {
-    if (slot === 0) return;
-    const cps = this.committeesPerSlot(epoch);
-    const headRoot = this.history.rootAtSlot[slot] ?? ZERO_ROOT;
-    const targetRoot = this.blockRootAtOrBefore(this.startSlot(epoch));
-    const wrongHead = hashOf(this.seed, "wrong-head", slot);
-    const wrongTarget = hashOf(this.seed, "wrong-target", epoch);
-    for (let c = 0; c < cps; c++) {
-      const members = this.committee(slot, c);
-      // Group members by (delay, variant).
-      const groups = new Map<string, number[]>();
-      for (let k = 0; k < members.length; k++) {
-        const v = members[k] ?? 0;
-        const code = behaviour.code[v] ?? 0;
-        if (code === BEHAVIOUR_CODE.offline || (this.slashedAt[v] ?? FAR) !== FAR) continue;
-        const variant =
-          code === BEHAVIOUR_CODE["wrong-head"] ? "h" : code === BEHAVIOUR_CODE["wrong-target"] ? "t" : "ok";
-        const key = `${behaviour.delay[v] ?? 1}:${variant}`;
-        let g = groups.get(key);
-        if (g === undefined) {
-          g = [];
-          groups.set(key, g);
-        }
-        g.push(k);
-      }
-      for (const [key, positions] of groups) {
-        const [delayStr, variant] = key.split(":");
-        const delay = Number(delayStr);
-        const bits = BitArray.fromBitLen(members.length);
-        const ms = new Uint32Array(positions.length);
-        positions.forEach((p, j) => {
-          bits.set(p, true);
-          ms[j] = members[p] ?? 0;
-        });
-        const headOk = variant === "ok";
-        const targetOk = variant !== "t";
-        const data = this.attestationData(
-          slot,
-          c,
-          headOk ? headRoot : wrongHead,
-          targetOk ? targetRoot : wrongTarget,
-        );
-        this.pending.push({
-          includeFrom: slot + delay,
-          slot,
-          members: ms,
-          att: { aggregationBits: bits, data, signature: this.signature },
-          headOk,
-          targetOk,
-        });
-      }
-    }
-  }
-
-  private fakeProposerSlashing(v: number, slot: number): phase0.ProposerSlashing {
-    const header = (k: number): phase0.ProposerSlashing["signedHeader1"] => ({
-      message: {
-        slot: BigInt(Math.max(0, slot - 1)),
-        proposerIndex: v,
-        parentRoot: ZERO_ROOT,
-        stateRoot: ZERO_ROOT,
-        bodyRoot: hashOf(this.seed, "double-proposal", v, k),
-      },
-      signature: this.signature,
-    });
-    return { signedHeader1: header(1), signedHeader2: header(2) };
-  }
-
-  private fakeAttesterSlashing(v: number, slot: number): phase0.AttesterSlashing {
-    const epoch = this.epochOf(slot);
-    const att = (k: number): phase0.AttesterSlashing["attestation1"] => ({
-      attestingIndices: [v],
-      data: {
-        slot: BigInt(Math.max(0, slot - 1)),
-        index: 0n,
-        beaconBlockRoot: hashOf(this.seed, "double-vote", v, k),
-        source: { epoch: BigInt(Math.max(0, epoch - 1)), root: ZERO_ROOT },
-        target: { epoch: BigInt(epoch), root: ZERO_ROOT },
-      },
-      signature: this.signature,
-    });
-    return { attestation1: att(1), attestation2: att(2) };
   }
 
   // ---------------------------------------------------------------- epoch processing
