@@ -777,19 +777,20 @@ export class EpochDutiesReader {
     };
   }
 
+  /**
+   * Whether `proposer` produced a block at `slot` that lost the fork choice. A node answering 4xx
+   * (no such block, or a node without the route) means no; a node failure is not an answer: it
+   * fails the epoch (retried) rather than storing an orphaned proposal as missed for good.
+   */
   private async orphaned(slot: number, proposer: number): Promise<boolean> {
-    try {
-      const headers = await this.pool.request(`headers at ${slot}`, async (api) => {
-        const res = await api.beacon.getBlockHeaders({ slot });
-        if (!res.ok && res.status < 500) return NOT_FOUND;
-        return valueOrNotFound(res);
-      });
-      return (headers ?? []).some(
-        (h) => !h.canonical && h.header.message.slot === slot && h.header.message.proposerIndex === proposer,
-      );
-    } catch {
-      return false;
-    }
+    const headers = await this.pool.request(`headers at slot ${slot}`, async (api) => {
+      const res = await api.beacon.getBlockHeaders({ slot });
+      if (!res.ok && res.status < 500) return NOT_FOUND;
+      return valueOrNotFound(res);
+    });
+    return (headers ?? []).some(
+      (h) => !h.canonical && h.header.message.slot === slot && h.header.message.proposerIndex === proposer,
+    );
   }
 
   private async syncCommittee(

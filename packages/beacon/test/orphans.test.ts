@@ -92,6 +92,24 @@ describe("orphaned proposals on beacon-sim", () => {
       expect([p.slot, p.status]).toEqual([p.slot, ORPHANING(p.validatorIndex) ? "orphaned" : "proposed"]);
   });
 
+  it("a node failing the headers query fails the epoch instead of calling the orphaned proposal missed", async () => {
+    const failing = await BeaconNodePool.init({
+      urls: [sim.url],
+      preset: "minimal",
+      retries: 1,
+      retryBaseMs: 10,
+    });
+    const reader = new EpochDutiesReader(failing);
+    sim.node.addFault({ kind: "error", status: 503, pathContains: "/headers?slot=" });
+    try {
+      await expect(reader.epochDuties(2, { validators: ALL })).rejects.toThrow(/headers at slot 17/);
+    } finally {
+      sim.node.clearFaults();
+    }
+    const again = await reader.epochDuties(2, { validators: ALL });
+    expect(again.proposals.find((p) => p.slot === 17)?.status).toBe("orphaned");
+  });
+
   it("only the pool's proposals are reported, and orphaned stays orphaned for a pool subset", async () => {
     const reader = new EpochDutiesReader(pool);
     const p17 = sim.chain.proposerAt(17);
