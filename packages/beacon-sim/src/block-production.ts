@@ -37,6 +37,7 @@ import {
 import type { ChainHistory } from "./history.js";
 import type { Registry } from "./registry.js";
 import { hashOf } from "./rng.js";
+import type { ParsedScenario } from "./scenario.js";
 
 /** What block production reads from the chain (its public surface). */
 export type ProducerHost = Pick<
@@ -376,6 +377,19 @@ export class BlockProducer {
     }
 
     return withdrawals;
+  }
+
+  /** Scripted exits and slashings of `epoch` (validators below n) for its first block. */
+  queueScripted(sc: Pick<ParsedScenario, "exits" | "slashings">, epoch: number, n: number): void {
+    for (const ex of sc.exits)
+      if (ex.epoch === epoch && ex.validator < n)
+        this.pendingOps.push({ kind: "exit", validator: ex.validator });
+    for (const sl of sc.slashings)
+      if (sl.epoch === epoch && sl.validator < n)
+        this.pendingOps.push({
+          kind: sl.kind === "proposer" ? "proposer-slashing" : "attester-slashing",
+          validator: sl.validator,
+        });
   }
 
   /**

@@ -1,16 +1,15 @@
 import { EventEmitter } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { verify as blsVerify, PublicKey, SecretKey, Signature } from "@chainsafe/blst";
+import { SecretKey } from "@chainsafe/blst";
 import { BitArray } from "@chainsafe/ssz";
 import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from "@lodestar/config";
 import {
   ACTIVE_PRESET,
-  DOMAIN_VOLUNTARY_EXIT,
   SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH,
   SYNC_COMMITTEE_SIZE,
 } from "@lodestar/params";
-import { type phase0, ssz } from "@lodestar/types";
+import type { phase0 } from "@lodestar/types";
 import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
 import { BlockProducer } from "./block-production.js";
 import {
@@ -20,7 +19,6 @@ import {
   type EpochShuffling,
   FAR,
   type FinalityState,
-  GVR_EXACT_LIMIT,
   newValidatorFields,
   RETENTION_BUDGET_BYTES,
   type Snapshot,
@@ -40,15 +38,16 @@ import {
 } from "./epoch-processing.js";
 import { ChainHistory } from "./history.js";
 import { secretKeyOf } from "./keys.js";
-import { Registry } from "./registry.js";
+import { genesisValidators, Registry } from "./registry.js";
 import { hashOf } from "./rng.js";
 import {
   type BehaviourKind,
+  behaviourCodes,
   type ParsedScenario,
   parseScenario,
-  selectorRanges,
   type ValidatorSelector,
 } from "./scenario.js";
+import { checkVoluntaryExit, voluntaryExitDomain, voluntaryExitSigningRoot } from "./voluntary-exits.js";
 
 export type {
   AttestationDeltas,
@@ -149,27 +148,8 @@ export class SimChain extends EventEmitter {
     this.duties = new Duties(this.registry, this.history, this.seed, this.slotsPerEpoch);
 
     // Genesis registry.
-    const givenPubkeys = opts.pubkeys ?? sc.pubkeys?.map((h) => Buffer.from(h.slice(2), "hex"));
-    const count = opts.validators ?? sc.validators ?? givenPubkeys?.length ?? 64;
-    if (!Number.isInteger(count) || count < 1)
-      throw new ValidationError("validators", "must be a positive integer");
-    if (givenPubkeys !== undefined && givenPubkeys.length !== count) {
-      throw new ValidationError("pubkeys", `has ${givenPubkeys.length} keys but validators is ${count}`);
-    }
-    if (givenPubkeys !== undefined) {
-      const seen = new Set<string>();
-      for (const [k, pk] of givenPubkeys.entries()) {
-        const h = Buffer.from(pk).toString("hex");
-        if (seen.has(h)) throw new ValidationError(`pubkeys[${k}]`, "appears twice");
-        seen.add(h);
-      }
-    }
-    const wc =
-      opts.withdrawalCredentials ??
-      (sc.withdrawalCredentials !== undefined
-        ? Buffer.from(sc.withdrawalCredentials.slice(2), "hex")
-        : undefined);
-    this.appendValidators(count, givenPubkeys, wc, 0, true);
+    const genesis = genesisValidators(opts, sc);
+    this.appendValidators(genesis.count, genesis.pubkeys, genesis.withdrawalCredentials, 0, true);
 
     this.finality = {
       previousJustified: { epoch: 0, root: ZERO_ROOT },
@@ -177,7 +157,7 @@ export class SimChain extends EventEmitter {
       finalized: { epoch: 0, root: ZERO_ROOT },
       bits: [false, false, false, false],
     };
-    this.computeGenesisValidatorsRoot();
+    this.genesisValidatorsRoot = this.registry.genesisValidatorsRoot(this.seed);
     this.totalActiveIncrements = this.registry.totalActiveIncrements(0);
 
     // Genesis block (slot 0, empty body).
@@ -377,20 +357,7 @@ export class SimChain extends EventEmitter {
   behaviourAt(epoch: number): { code: Uint8Array; delay: Uint8Array } {
     const hit = this.behaviourCache.get(epoch);
     if (hit !== undefined && hit.code.length >= this.n) return hit;
-    const code = new Uint8Array(this.n);
-    const delay = new Uint8Array(this.n).fill(1);
-    for (const r of this.scenario.behaviours) {
-      if (epoch < r.from || (r.to !== undefined && epoch >= r.to)) continue;
-      const c = BEHAVIOUR_CODE[r.behaviour];
-      for (const [a, b] of selectorRanges(r.validators)) {
-        const lo = Math.max(0, a);
-        const hi = Math.min(this.n - 1, b);
-        if (hi < lo) continue;
-        code.fill(c, lo, hi + 1);
-        delay.fill(r.behaviour === "late" ? (r.delay ?? 2) : 1, lo, hi + 1);
-      }
-    }
-    const v = { code, delay };
+    const v = behaviourCodes(this.scenario.behaviours, epoch, this.n, BEHAVIOUR_CODE);
     this.behaviourCache.set(epoch, v);
     if (this.behaviourCache.size > 8) {
       const first = this.behaviourCache.keys().next().value;
@@ -584,55 +551,19 @@ export class SimChain extends EventEmitter {
 
   /** Domain for voluntary exits (EIP-7044: capella fork version from deneb on). */
   voluntaryExitDomain(): Uint8Array {
-    const forkDataRoot = ssz.phase0.ForkData.hashTreeRoot({
-      currentVersion: this.capellaForkVersion,
-      genesisValidatorsRoot: this.genesisValidatorsRoot,
-    });
-    const d = new Uint8Array(32);
-    d.set(DOMAIN_VOLUNTARY_EXIT, 0);
-    d.set(forkDataRoot.subarray(0, 28), 4);
-    return d;
+    return voluntaryExitDomain(this.capellaForkVersion, this.genesisValidatorsRoot);
   }
 
   voluntaryExitSigningRoot(exit: phase0.VoluntaryExit): Uint8Array {
-    return ssz.phase0.SigningData.hashTreeRoot({
-      objectRoot: ssz.phase0.VoluntaryExit.hashTreeRoot(exit),
-      domain: this.voluntaryExitDomain(),
-    });
+    return voluntaryExitSigningRoot(exit, this.voluntaryExitDomain());
   }
 
   /** Validates a signed voluntary exit against the head state and queues it for the next block. */
   submitVoluntaryExit(signed: phase0.SignedVoluntaryExit): void {
-    const { validatorIndex: i, epoch } = signed.message;
     const cur = this.epochOf(this.headSlot);
-    if (i >= this.countAt(cur))
-      throw new PoolkeeperError("ERR_UNKNOWN_VALIDATOR", `validator ${i} is not in the state`);
-    if (!this.isActiveAt(i, cur)) throw new PoolkeeperError("ERR_NOT_ACTIVE", `validator ${i} is not active`);
-    if (
-      (this.exitEpoch[i] ?? FAR) !== FAR ||
-      this.producer.poolExits.some((e) => e.message.validatorIndex === i)
-    ) {
-      throw new PoolkeeperError("ERR_ALREADY_EXITING", `validator ${i} has already initiated an exit`);
-    }
-    if (epoch > cur)
-      throw new PoolkeeperError("ERR_FUTURE_EPOCH", `exit epoch ${epoch} is after the current epoch ${cur}`);
-    let ok = false;
-    try {
-      ok = blsVerify(
-        this.voluntaryExitSigningRoot(signed.message),
-        PublicKey.fromBytes(this.pubkeyOf(i), true),
-        Signature.fromBytes(signed.signature, true),
-        true,
-        true,
-      );
-    } catch {
-      ok = false;
-    }
-    if (!ok)
-      throw new PoolkeeperError(
-        "ERR_INVALID_SIGNATURE",
-        `invalid voluntary exit signature for validator ${i}`,
-      );
+    checkVoluntaryExit(signed, this.registry, cur, this.countAt(cur), this.producer.poolExits, (m) =>
+      this.voluntaryExitSigningRoot(m),
+    );
     this.producer.poolExits.push(signed);
   }
 
@@ -650,15 +581,7 @@ export class SimChain extends EventEmitter {
 
     // Scripted operations of this epoch, included in its first block.
     if (isEpochStart) {
-      for (const ex of this.scenario.exits)
-        if (ex.epoch === epoch && ex.validator < this.n)
-          this.producer.pendingOps.push({ kind: "exit", validator: ex.validator });
-      for (const sl of this.scenario.slashings)
-        if (sl.epoch === epoch && sl.validator < this.n)
-          this.producer.pendingOps.push({
-            kind: sl.kind === "proposer" ? "proposer-slashing" : "attester-slashing",
-            validator: sl.validator,
-          });
+      this.producer.queueScripted(this.scenario, epoch, this.n);
       for (const d of this.scenario.deposits) {
         if (d.epoch !== epoch) continue;
         const wc =
@@ -775,26 +698,5 @@ export class SimChain extends EventEmitter {
   private takeSnapshot(epoch: number): void {
     const r = this.registry;
     this.history.takeSnapshot(epoch, r.n, r.balances, r.effective, this.finality, this.totalActiveIncrements);
-  }
-
-  private computeGenesisValidatorsRoot(): void {
-    if (this.n <= GVR_EXACT_LIMIT) {
-      const validators = [];
-      for (let i = 0; i < this.n; i++)
-        validators.push({
-          ...this.validatorAt(i, 0),
-          pubkey: this.pubkeyOf(i).slice(),
-          withdrawalCredentials: this.withdrawalCredentialsOf(i).slice(),
-        });
-      this.genesisValidatorsRoot = ssz.phase0.Validators.hashTreeRoot(validators);
-    } else {
-      // Large registries: a deterministic stand-in (documented); clients read it from /genesis.
-      this.genesisValidatorsRoot = hashOf(
-        this.seed,
-        "genesis-validators-root",
-        this.n,
-        this.pubkeys.subarray(0, 48 * 1024),
-      );
-    }
   }
 }

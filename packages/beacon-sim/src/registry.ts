@@ -12,9 +12,12 @@ import {
   MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX,
   WHISTLEBLOWER_REWARD_QUOTIENT,
 } from "@lodestar/params";
+import { type phase0, ssz } from "@lodestar/types";
 import { ValidationError } from "@poolkeeper/core";
 import {
+  type ChainOptions,
   FAR,
+  GVR_EXACT_LIMIT,
   GWEI,
   grow,
   newValidatorFields,
@@ -23,6 +26,36 @@ import {
   type ValidatorStatus,
 } from "./chain-types.js";
 import { derivePubkeys, derivePubkeysCached, KEY_CACHE_MIN, secretKeyOf } from "./keys.js";
+import { hashOf } from "./rng.js";
+import type { ParsedScenario } from "./scenario.js";
+
+/** The genesis validators from the options (which win) and the scenario, checked. */
+export function genesisValidators(
+  opts: ChainOptions,
+  sc: ParsedScenario,
+): { count: number; pubkeys: Uint8Array[] | undefined; withdrawalCredentials: Uint8Array | undefined } {
+  const pubkeys = opts.pubkeys ?? sc.pubkeys?.map((h) => Buffer.from(h.slice(2), "hex"));
+  const count = opts.validators ?? sc.validators ?? pubkeys?.length ?? 64;
+  if (!Number.isInteger(count) || count < 1)
+    throw new ValidationError("validators", "must be a positive integer");
+  if (pubkeys !== undefined && pubkeys.length !== count) {
+    throw new ValidationError("pubkeys", `has ${pubkeys.length} keys but validators is ${count}`);
+  }
+  if (pubkeys !== undefined) {
+    const seen = new Set<string>();
+    for (const [k, pk] of pubkeys.entries()) {
+      const h = Buffer.from(pk).toString("hex");
+      if (seen.has(h)) throw new ValidationError(`pubkeys[${k}]`, "appears twice");
+      seen.add(h);
+    }
+  }
+  const withdrawalCredentials =
+    opts.withdrawalCredentials ??
+    (sc.withdrawalCredentials !== undefined
+      ? Buffer.from(sc.withdrawalCredentials.slice(2), "hex")
+      : undefined);
+  return { count, pubkeys, withdrawalCredentials };
+}
 
 export class Registry {
   n = 0;
@@ -264,5 +297,23 @@ export class Registry {
     const reward = Math.floor(eff / WHISTLEBLOWER_REWARD_QUOTIENT);
     this.balances[whistleblower] = (this.balances[whistleblower] ?? 0) + reward;
     return reward;
+  }
+
+  /**
+   * The genesis validators root: the real hash tree root up to GVR_EXACT_LIMIT validators, above a
+   * deterministic stand-in (documented; clients read it from /genesis).
+   */
+  genesisValidatorsRoot(seed: string): Uint8Array {
+    if (this.n <= GVR_EXACT_LIMIT) {
+      const validators: phase0.Validator[] = [];
+      for (let i = 0; i < this.n; i++)
+        validators.push({
+          ...this.read(i, 0, newValidatorFields(), undefined),
+          pubkey: this.pubkeyOf(i).slice(),
+          withdrawalCredentials: this.withdrawalCredentialsOf(i).slice(),
+        });
+      return ssz.phase0.Validators.hashTreeRoot(validators);
+    }
+    return hashOf(seed, "genesis-validators-root", this.n, this.pubkeys.subarray(0, 48 * 1024));
   }
 }

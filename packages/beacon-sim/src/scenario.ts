@@ -142,3 +142,29 @@ export function selectorRanges(sel: ValidatorSelector): Array<[number, number]> 
     return [start, end];
   });
 }
+
+/**
+ * Behaviour of validators 0..n-1 in `epoch` from the rules (later rules override earlier ones):
+ * a code per validator (codes: BEHAVIOUR_CODE order) and the attestation inclusion delay.
+ */
+export function behaviourCodes(
+  rules: readonly BehaviourRule[],
+  epoch: number,
+  n: number,
+  codeOf: Record<BehaviourKind, number>,
+): { code: Uint8Array; delay: Uint8Array } {
+  const code = new Uint8Array(n);
+  const delay = new Uint8Array(n).fill(1);
+  for (const r of rules) {
+    if (epoch < r.from || (r.to !== undefined && epoch >= r.to)) continue;
+    const c = codeOf[r.behaviour];
+    for (const [a, b] of selectorRanges(r.validators)) {
+      const lo = Math.max(0, a);
+      const hi = Math.min(n - 1, b);
+      if (hi < lo) continue;
+      code.fill(c, lo, hi + 1);
+      delay.fill(r.behaviour === "late" ? (r.delay ?? 2) : 1, lo, hi + 1);
+    }
+  }
+  return { code, delay };
+}
