@@ -19,6 +19,7 @@ import type { SimChain } from "./chain.js";
 import {
   BEHAVIOUR_CODE,
   baseRewardPerIncrement,
+  type EpochBehaviour,
   FAR,
   FLAG_HEAD,
   FLAG_SOURCE,
@@ -60,6 +61,21 @@ export type ProducerHost = Pick<
   | "currentFinality"
 >;
 
+/** Sync committee rewards of a block: per member (summed over repeated positions), the signed amount. */
+export function syncRewards(
+  b: StoredBlock,
+  members: Uint32Array,
+): Array<{ validatorIndex: number; reward: number }> {
+  const bits = b.message.body.syncAggregate.syncCommitteeBits;
+  const byIndex = new Map<number, number>();
+  for (let k = 0; k < members.length; k++) {
+    const v = members[k] ?? 0;
+    const r = bits.get(k) ? b.syncParticipantReward : -b.syncParticipantReward;
+    byIndex.set(v, (byIndex.get(v) ?? 0) + r);
+  }
+  return [...byIndex.entries()].map(([validatorIndex, reward]) => ({ validatorIndex, reward }));
+}
+
 export class BlockProducer {
   /** Attestations waiting for inclusion. */
   private pending: PendingAttestation[] = [];
@@ -67,6 +83,10 @@ export class BlockProducer {
   readonly pendingOps: PendingOp[] = [];
   /** Submitted voluntary exits for the next block. */
   readonly poolExits: phase0.SignedVoluntaryExit[] = [];
+  /** Slots whose proposer does not propose (scripted). */
+  readonly missedSlots = new Set<number>();
+  /** Slots whose block (if any) is orphaned (scripted). */
+  readonly orphanedSlots = new Set<number>();
   private withdrawalIndex = 0;
   private nextWithdrawalValidator = 0;
   private lastPayloadHash: Uint8Array;
@@ -78,6 +98,28 @@ export class BlockProducer {
     private readonly history: ChainHistory,
   ) {
     this.lastPayloadHash = hashOf(host.seed, "payload", -1);
+  }
+
+  /** The genesis block (slot 0, empty body), stored. */
+  genesisBlock(): {
+    message: deneb.BeaconBlock;
+    root: Uint8Array;
+    bodyRoot: Uint8Array;
+    stateRoot: Uint8Array;
+  } {
+    const built = this.buildBlockMessage(
+      0,
+      0,
+      ZERO_ROOT,
+      [],
+      [],
+      [],
+      [],
+      [],
+      new BitArray(new Uint8Array(SYNC_COMMITTEE_SIZE / 8), SYNC_COMMITTEE_SIZE),
+    );
+    this.storeBlock(built, 0);
+    return built;
   }
 
   storeBlock(
@@ -377,6 +419,24 @@ export class BlockProducer {
     }
 
     return withdrawals;
+  }
+
+  /** Whether the proposer of `slot` proposes (not missed, slashed, offline or not proposing), and whether that block is orphaned. */
+  proposal(
+    slot: number,
+    proposer: number,
+    behaviour: EpochBehaviour,
+  ): { proposes: boolean; orphaned: boolean } {
+    const proposes =
+      proposer >= 0 &&
+      !this.missedSlots.has(slot) &&
+      (this.reg.slashedAt[proposer] ?? FAR) === FAR &&
+      behaviour.code[proposer] !== BEHAVIOUR_CODE.offline &&
+      behaviour.code[proposer] !== BEHAVIOUR_CODE["no-proposals"];
+    const orphaned =
+      proposes &&
+      (behaviour.code[proposer] === BEHAVIOUR_CODE["orphaned-proposals"] || this.orphanedSlots.has(slot));
+    return { proposes, orphaned };
   }
 
   /** Scripted exits and slashings of `epoch` (validators below n) for its first block. */

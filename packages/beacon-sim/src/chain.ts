@@ -1,26 +1,17 @@
 import { EventEmitter } from "node:events";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { SecretKey } from "@chainsafe/blst";
-import { BitArray } from "@chainsafe/ssz";
-import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from "@lodestar/config";
-import {
-  ACTIVE_PRESET,
-  SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH,
-  SYNC_COMMITTEE_SIZE,
-} from "@lodestar/params";
+import type { ChainForkConfig } from "@lodestar/config";
 import type { phase0 } from "@lodestar/types";
 import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
-import { BlockProducer } from "./block-production.js";
+import { BlockProducer, syncRewards } from "./block-production.js";
+import { resolveChainOptions } from "./chain-options.js";
 import {
   BEHAVIOUR_CODE,
   baseRewardPerIncrement,
   type ChainOptions,
   type EpochShuffling,
-  FAR,
   type FinalityState,
   newValidatorFields,
-  RETENTION_BUDGET_BYTES,
   type Snapshot,
   type StoredBlock,
   type ValidatorFields,
@@ -36,6 +27,7 @@ import {
   processInactivityAndRewards,
   processRegistryUpdates,
 } from "./epoch-processing.js";
+import { blockEvent, finalizedEvent, headEvent } from "./events.js";
 import { ChainHistory } from "./history.js";
 import { secretKeyOf } from "./keys.js";
 import { genesisValidators, Registry } from "./registry.js";
@@ -87,7 +79,6 @@ export class SimChain extends EventEmitter {
   headSlot = 0;
   /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
   private readonly history: ChainHistory;
-  private readonly orphanedSlots = new Set<number>();
   /** Operation pools, attestation packing, withdrawals, sync aggregates: see BlockProducer. */
   private readonly producer: BlockProducer;
   /** Shufflings, committees, proposers, sync committees: see Duties. */
@@ -95,55 +86,27 @@ export class SimChain extends EventEmitter {
   private readonly behaviourCache = new Map<number, { code: Uint8Array; delay: Uint8Array }>();
   private finality: FinalityState;
   private finalityStalled = false;
-  private readonly forcedMissedSlots = new Set<number>();
   private scenario: ParsedScenario;
   private totalActiveIncrements = 0;
 
   constructor(opts: ChainOptions = {}) {
     super();
     this.setMaxListeners(0);
-    this.scenario = parseScenario(opts.scenario ?? {});
+    const o = resolveChainOptions(opts);
+    this.scenario = o.scenario;
     const sc = this.scenario;
-    if (sc.preset !== undefined && sc.preset !== ACTIVE_PRESET) {
-      throw new ValidationError(
-        "scenario.preset",
-        `is ${sc.preset} but this process runs the ${ACTIVE_PRESET} preset (set LODESTAR_PRESET before any @lodestar import)`,
-      );
-    }
-    this.seed = opts.seed ?? sc.seed ?? "beacon-sim";
-    this.slotsPerEpoch = opts.slotsPerEpoch ?? sc.slotsPerEpoch ?? PRESET_SLOTS_PER_EPOCH;
-    this.secondsPerSlot = opts.secondsPerSlot ?? sc.secondsPerSlot ?? (ACTIVE_PRESET === "minimal" ? 6 : 12);
-    this.genesisTime = opts.genesisTime ?? sc.genesisTime ?? 1_700_000_000;
-    // Per kept epoch: balances (8 B), effective (1 B), flags (1 B), inclusion delays (1 B) per validator.
-    const initial = opts.validators ?? sc.validators ?? opts.pubkeys?.length ?? sc.pubkeys?.length ?? 64;
-    this.stateRetentionEpochs =
-      opts.stateRetentionEpochs ??
-      Math.max(16, Math.min(4096, Math.floor(RETENTION_BUDGET_BYTES / (11 * initial))));
-    if (!Number.isInteger(this.slotsPerEpoch) || this.slotsPerEpoch < 1)
-      throw new ValidationError("slotsPerEpoch", "must be a positive integer");
-    if (!(this.secondsPerSlot > 0)) throw new ValidationError("secondsPerSlot", "must be positive");
+    this.seed = o.seed;
+    this.slotsPerEpoch = o.slotsPerEpoch;
+    this.secondsPerSlot = o.secondsPerSlot;
+    this.genesisTime = o.genesisTime;
+    this.stateRetentionEpochs = o.stateRetentionEpochs;
     this.history = new ChainHistory(this.slotsPerEpoch, this.stateRetentionEpochs);
-
-    this.config = createChainForkConfig({
-      ...defaultChainConfig,
-      SECONDS_PER_SLOT: this.secondsPerSlot,
-      ALTAIR_FORK_EPOCH: 0,
-      BELLATRIX_FORK_EPOCH: 0,
-      CAPELLA_FORK_EPOCH: 0,
-      DENEB_FORK_EPOCH: 0,
-      ELECTRA_FORK_EPOCH: Number.POSITIVE_INFINITY,
-      FULU_FORK_EPOCH: Number.POSITIVE_INFINITY,
-      GLOAS_FORK_EPOCH: Number.POSITIVE_INFINITY,
-    });
+    this.config = o.config;
     this.genesisForkVersion = this.config.GENESIS_FORK_VERSION;
     this.capellaForkVersion = this.config.CAPELLA_FORK_VERSION;
     this.denebForkVersion = this.config.DENEB_FORK_VERSION;
     this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
-    this.registry = new Registry(
-      this.config,
-      opts.keyCacheDir === false ? undefined : (opts.keyCacheDir ?? join(tmpdir(), "poolkeeper-beacon-sim")),
-      () => this.churnLimit(),
-    );
+    this.registry = new Registry(this.config, o.keyCacheDir, () => this.churnLimit());
     this.producer = new BlockProducer(this, this.registry, this.history);
     this.duties = new Duties(this.registry, this.history, this.seed, this.slotsPerEpoch);
 
@@ -161,23 +124,12 @@ export class SimChain extends EventEmitter {
     this.totalActiveIncrements = this.registry.totalActiveIncrements(0);
 
     // Genesis block (slot 0, empty body).
-    const genesisBlock = this.producer.buildBlockMessage(
-      0,
-      0,
-      ZERO_ROOT,
-      [],
-      [],
-      [],
-      [],
-      [],
-      new BitArray(new Uint8Array(SYNC_COMMITTEE_SIZE / 8), SYNC_COMMITTEE_SIZE),
-    );
-    this.producer.storeBlock(genesisBlock, 0);
+    const genesisBlock = this.producer.genesisBlock();
     this.history.rootAtSlot[0] = this.blockAt(0)?.root ?? ZERO_ROOT;
     this.history.setStateRoot(0, genesisBlock.stateRoot);
     this.takeSnapshot(0);
-    for (const s of this.scenario.missedSlots) this.forcedMissedSlots.add(s);
-    for (const s of this.scenario.orphanedSlots) this.orphanedSlots.add(s);
+    for (const s of this.scenario.missedSlots) this.producer.missedSlots.add(s);
+    for (const s of this.scenario.orphanedSlots) this.producer.orphanedSlots.add(s);
     for (const ex of this.scenario.exits) this.checkIndex(ex.validator, "scenario.exits.validator");
     for (const sl of this.scenario.slashings) this.checkIndex(sl.validator, "scenario.slashings.validator");
   }
@@ -343,11 +295,11 @@ export class SimChain extends EventEmitter {
     this.scenario.slashings.push({ validator, epoch, kind });
   }
   missSlot(slot: number): void {
-    this.forcedMissedSlots.add(slot);
+    this.producer.missedSlots.add(slot);
   }
   /** The block of `slot` (if its proposer proposes) is orphaned. */
   orphanSlot(slot: number): void {
-    this.orphanedSlots.add(slot);
+    this.producer.orphanedSlots.add(slot);
   }
   /** Finality (and justification) stop advancing while stalled. */
   stallFinality(stalled: boolean): void {
@@ -528,15 +480,7 @@ export class SimChain extends EventEmitter {
   syncRewardsOfBlock(slot: number): Array<{ validatorIndex: number; reward: number }> | undefined {
     const b = this.history.blockAt(slot);
     if (b === undefined || slot === 0) return undefined;
-    const members = this.syncCommittee(this.syncPeriodOf(this.epochOf(slot)));
-    const bits = b.message.body.syncAggregate.syncCommitteeBits;
-    const byIndex = new Map<number, number>();
-    for (let k = 0; k < members.length; k++) {
-      const v = members[k] ?? 0;
-      const r = bits.get(k) ? b.syncParticipantReward : -b.syncParticipantReward;
-      byIndex.set(v, (byIndex.get(v) ?? 0) + r);
-    }
-    return [...byIndex.entries()].map(([validatorIndex, reward]) => ({ validatorIndex, reward }));
+    return syncRewards(b, this.syncCommittee(this.syncPeriodOf(this.epochOf(slot))));
   }
 
   // ---------------------------------------------------------------- exits
@@ -569,10 +513,6 @@ export class SimChain extends EventEmitter {
 
   // ---------------------------------------------------------------- production
 
-  private ensureFlags(epoch: number): Uint8Array {
-    return this.history.ensureFlags(epoch, this.n);
-  }
-
   private produceSlot(slot: number): void {
     const epoch = this.epochOf(slot);
     const isEpochStart = slot % this.slotsPerEpoch === 0;
@@ -599,50 +539,31 @@ export class SimChain extends EventEmitter {
 
     const behaviour = this.behaviourAt(epoch);
     const proposer = this.proposerAt(slot);
-    const proposes =
-      proposer >= 0 &&
-      !this.forcedMissedSlots.has(slot) &&
-      (this.slashedAt[proposer] ?? FAR) === FAR &&
-      behaviour.code[proposer] !== BEHAVIOUR_CODE.offline &&
-      behaviour.code[proposer] !== BEHAVIOUR_CODE["no-proposals"];
-    const orphaned =
-      proposes &&
-      (behaviour.code[proposer] === BEHAVIOUR_CODE["orphaned-proposals"] || this.orphanedSlots.has(slot));
+    const { proposes, orphaned } = this.producer.proposal(slot, proposer, behaviour);
 
     this.history.setStateRoot(slot, hashOf(this.seed, "state", slot));
-    const flagsCur = this.ensureFlags(epoch);
-    if (epoch > 0) this.ensureFlags(epoch - 1);
+    this.history.ensureFlags(epoch, this.n);
+    if (epoch > 0) this.history.ensureFlags(epoch - 1, this.n);
     let produced: StoredBlock | undefined;
     if (orphaned) {
       const orphan = this.producer.produceOrphan(slot, proposer);
-      this.emit("block", {
-        slot,
-        block: `0x${Buffer.from(orphan.root).toString("hex")}`,
-        executionOptimistic: false,
-      });
+      this.emit("block", blockEvent(slot, orphan.root));
     } else if (proposes)
       produced = this.producer.produceBlock(slot, proposer, epoch, this.totalActiveIncrements);
     this.history.rootAtSlot[slot] = produced?.root ?? this.history.rootAtSlot[slot - 1] ?? ZERO_ROOT;
     this.headSlot = slot;
-    void flagsCur;
 
     // Attestations of this slot (to the head after this slot's block, if any).
     this.producer.createAttestations(slot, epoch, behaviour);
 
     if (produced !== undefined) {
-      const root = `0x${Buffer.from(produced.root).toString("hex")}`;
-      this.emit("block", { slot, block: root, executionOptimistic: false });
+      this.emit("block", blockEvent(slot, produced.root));
       const depPrev = this.blockRootAtOrBefore(Math.max(0, this.startSlot(epoch - 1) - 1));
       const depCur = this.blockRootAtOrBefore(Math.max(0, this.startSlot(epoch) - 1));
-      this.emit("head", {
-        slot,
-        block: root,
-        state: `0x${Buffer.from(produced.message.stateRoot).toString("hex")}`,
-        epochTransition: isEpochStart,
-        previousDutyDependentRoot: `0x${Buffer.from(depPrev).toString("hex")}`,
-        currentDutyDependentRoot: `0x${Buffer.from(depCur).toString("hex")}`,
-        executionOptimistic: false,
-      });
+      this.emit(
+        "head",
+        headEvent(slot, produced.root, produced.message.stateRoot, isEpochStart, depPrev, depCur),
+      );
     }
     if (isEpochStart && this.finality.finalized.epoch !== prevFinalizedEpoch) {
       this.emitFinalized();
@@ -652,12 +573,7 @@ export class SimChain extends EventEmitter {
 
   private emitFinalized(): void {
     const fin = this.finality.finalized;
-    this.emit("finalized_checkpoint", {
-      block: `0x${Buffer.from(fin.root).toString("hex")}`,
-      state: `0x${Buffer.from(this.stateRootAt(this.startSlot(fin.epoch))).toString("hex")}`,
-      epoch: fin.epoch,
-      executionOptimistic: false,
-    });
+    this.emit("finalized_checkpoint", finalizedEvent(fin, this.stateRootAt(this.startSlot(fin.epoch))));
   }
 
   /** Non-canonical (orphaned) blocks at a slot. */

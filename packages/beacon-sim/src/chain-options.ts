@@ -1,0 +1,70 @@
+/**
+ * SimChain options resolved against the scenario file (options win) and checked: seed, slot and
+ * epoch lengths, genesis time, snapshot retention, key cache, and the fork config (deneb from genesis).
+ */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from "@lodestar/config";
+import { ACTIVE_PRESET, SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH } from "@lodestar/params";
+import { ValidationError } from "@poolkeeper/core";
+import type { ChainOptions } from "./chain-types.js";
+import { type ParsedScenario, parseScenario } from "./scenario.js";
+
+/** Memory for kept epoch snapshots when stateRetentionEpochs is not given. */
+const RETENTION_BUDGET_BYTES = 512 * 1024 * 1024;
+
+export interface ResolvedChainOptions {
+  scenario: ParsedScenario;
+  seed: string;
+  slotsPerEpoch: number;
+  secondsPerSlot: number;
+  genesisTime: number;
+  stateRetentionEpochs: number;
+  keyCacheDir: string | undefined;
+  config: ChainForkConfig;
+}
+
+export function resolveChainOptions(opts: ChainOptions): ResolvedChainOptions {
+  const sc = parseScenario(opts.scenario ?? {});
+  if (sc.preset !== undefined && sc.preset !== ACTIVE_PRESET) {
+    throw new ValidationError(
+      "scenario.preset",
+      `is ${sc.preset} but this process runs the ${ACTIVE_PRESET} preset (set LODESTAR_PRESET before any @lodestar import)`,
+    );
+  }
+  const seed = opts.seed ?? sc.seed ?? "beacon-sim";
+  const slotsPerEpoch = opts.slotsPerEpoch ?? sc.slotsPerEpoch ?? PRESET_SLOTS_PER_EPOCH;
+  const secondsPerSlot = opts.secondsPerSlot ?? sc.secondsPerSlot ?? (ACTIVE_PRESET === "minimal" ? 6 : 12);
+  const genesisTime = opts.genesisTime ?? sc.genesisTime ?? 1_700_000_000;
+  // Per kept epoch: balances (8 B), effective (1 B), flags (1 B), inclusion delays (1 B) per validator.
+  const initial = opts.validators ?? sc.validators ?? opts.pubkeys?.length ?? sc.pubkeys?.length ?? 64;
+  const stateRetentionEpochs =
+    opts.stateRetentionEpochs ??
+    Math.max(16, Math.min(4096, Math.floor(RETENTION_BUDGET_BYTES / (11 * initial))));
+  if (!Number.isInteger(slotsPerEpoch) || slotsPerEpoch < 1)
+    throw new ValidationError("slotsPerEpoch", "must be a positive integer");
+  if (!(secondsPerSlot > 0)) throw new ValidationError("secondsPerSlot", "must be positive");
+  const config = createChainForkConfig({
+    ...defaultChainConfig,
+    SECONDS_PER_SLOT: secondsPerSlot,
+    ALTAIR_FORK_EPOCH: 0,
+    BELLATRIX_FORK_EPOCH: 0,
+    CAPELLA_FORK_EPOCH: 0,
+    DENEB_FORK_EPOCH: 0,
+    ELECTRA_FORK_EPOCH: Number.POSITIVE_INFINITY,
+    FULU_FORK_EPOCH: Number.POSITIVE_INFINITY,
+    GLOAS_FORK_EPOCH: Number.POSITIVE_INFINITY,
+  });
+  const keyCacheDir =
+    opts.keyCacheDir === false ? undefined : (opts.keyCacheDir ?? join(tmpdir(), "poolkeeper-beacon-sim"));
+  return {
+    scenario: sc,
+    seed,
+    slotsPerEpoch,
+    secondsPerSlot,
+    genesisTime,
+    stateRetentionEpochs,
+    keyCacheDir,
+    config,
+  };
+}
