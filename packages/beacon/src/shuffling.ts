@@ -86,7 +86,7 @@ export function shuffledIndices(count: number, seed: Uint8Array, rounds: number)
     for (let i = 0; i < count; i++) {
       const idx = cur[i] as number;
       const flip = (pivot + count - idx) % count;
-      const position = idx > flip ? idx : flip;
+      const position = Math.max(idx, flip);
       const src = sources[position >>> 8] as Uint8Array;
       if (((src[(position & 255) >>> 3] as number) >>> (position & 7)) & 1) cur[i] = flip;
     }

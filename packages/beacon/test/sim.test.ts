@@ -54,7 +54,7 @@ afterAll(async () => {
   await fleet?.close();
 });
 
-function firstBlockAtOrAfter(d: EpochDuties, missedSlots: Set<number>, slot: number): number {
+function firstBlockAtOrAfter(_d: EpochDuties, missedSlots: Set<number>, slot: number): number {
   let s = slot;
   while (missedSlots.has(s)) s++;
   return s;

@@ -235,7 +235,7 @@ export class EpochProcessor {
           : (a.sourceCorrect ? ATT_SOURCE : 0) |
             (a.targetCorrect ? ATT_TARGET : 0) |
             (a.headCorrect ? ATT_HEAD : 0);
-      const perfect = a !== undefined && a.included && flags === 7 && a.optimalDelay === 1;
+      const perfect = a?.included && flags === 7 && a.optimalDelay === 1;
       const notable =
         !perfect ||
         props.length > 0 ||
