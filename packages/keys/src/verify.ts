@@ -107,10 +107,12 @@ export function verifyDepositData(input: unknown, opts: VerifyDepositDataOptions
 }
 
 /**
- * Same checks and the same result. The signature batches run on a worker thread (blst's own
- * thread pool inside it), so the event loop only does the field checks and roots of each batch,
- * overlapped with the worker verifying the previous one. A batch the worker does not pass (or a
- * worker that cannot start) is checked again here, entry by entry, exactly as the sync form does.
+ * Same checks and the same result. The signature batches (decompression, subgroup checks, one
+ * blst multi-signature verification) run on two worker threads, so the event loop only does the
+ * field checks and roots of each batch, overlapped with the workers verifying earlier ones. A
+ * batch a worker does not pass (or a worker that cannot start or dies) is checked again here,
+ * entry by entry, exactly as the sync form does. Only public data (pubkeys, signatures, signing
+ * roots) goes to the workers.
  */
 export async function verifyDepositDataAsync(
   input: unknown,
