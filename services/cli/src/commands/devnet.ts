@@ -46,5 +46,8 @@ export function register(program: Command): void {
       const specifier = "@poolkeeper/devnet";
       const mod = (await import(specifier)) as DevnetModule;
       await mod.runDevnet(opts);
+      // Everything is closed by now; a handle left referenced by a library (seen: the deposit
+      // verification worker's MessagePort) must not keep a stopped devnet hanging.
+      process.exit(process.exitCode ?? 0);
     });
 }
