@@ -27,6 +27,8 @@ import {
 } from "./shuffling.js";
 import { getBalances, getStatusExceptions, type ValidatorStatus } from "./validators.js";
 
+const GENESIS_SLOT = 0;
+
 export interface AttestationRewards {
   source: bigint;
   target: bigint;
@@ -447,10 +449,12 @@ export class EpochDutiesReader {
     minFinalizedEpoch: number | undefined,
     stateCache: { state?: StateView },
   ): Promise<{ proposers: number[]; source: "api" | "state" }> {
+    // slot 0 holds the genesis block: nobody proposed it (its proposer_index is 0 by definition)
     const check = (list: number[]): boolean =>
       list.every((v, k) => {
-        const b = blocks.get(epoch * this.S + k);
-        return b === undefined || b.proposerIndex === v;
+        const slot = epoch * this.S + k;
+        const b = blocks.get(slot);
+        return slot === GENESIS_SLOT || b === undefined || b.proposerIndex === v;
       });
     const fromApi = await this.proposersFromApi(epoch);
     if (fromApi !== null && check(fromApi)) return { proposers: fromApi, source: "api" };
@@ -518,6 +522,7 @@ export class EpochDutiesReader {
     const proposals: ProposalDuty[] = [];
     for (let k = 0; k < this.S; k++) {
       const slot = epoch * this.S + k;
+      if (slot === GENESIS_SLOT) continue; // the genesis block is no proposal duty
       const v = proposers[k] as number;
       const b = blocks.get(slot);
       network.proposalsAssigned++;
