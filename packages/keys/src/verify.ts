@@ -190,9 +190,10 @@ class SignatureWorker {
   constructor() {
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
+      // plain CommonJS: no need for the parent's loader flags (--import tsx) in the worker
+      execArgv: [],
       workerData: { blstPath: createRequire(import.meta.url).resolve("@chainsafe/blst") },
     });
-    this.worker.unref();
     this.worker.on("message", (m: { id: number; ok: boolean }) => {
       const resolve = this.waiting.get(m.id);
       this.waiting.delete(m.id);
@@ -206,6 +207,8 @@ class SignatureWorker {
     };
     this.worker.on("error", fail);
     this.worker.on("exit", fail);
+    // after the listeners: adding a "message" listener refs the worker's port again
+    this.worker.unref();
   }
 
   get pending(): number {
