@@ -1,24 +1,8 @@
 import { type ConfigSpec, NETWORK_NAMES } from "@poolkeeper/core";
+import { STORE_ENV } from "@poolkeeper/store";
 import { z } from "zod";
 
-/** Where the database is: a PostgreSQL URL, else PGlite in a data directory. */
-export const STORE_ENV = {
-  DATABASE_URL: {
-    schema: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
-      .optional(),
-    example: "postgres://poolkeeper@127.0.0.1:5432/poolkeeper",
-    secret: true,
-    description: "PostgreSQL server; without it, PGlite under POOLKEEPER_DATA_DIR",
-  },
-  POOLKEEPER_DATA_DIR: {
-    schema: z.string().min(1),
-    example: "./.poolkeeper",
-    default: "./.poolkeeper",
-    description: "Data directory of the embedded PGlite database",
-  },
-} satisfies ConfigSpec;
+export { STORE_ENV };
 
 /** Environment of the admin-api process (read by main.ts only). */
 export const ADMIN_API_ENV = {

@@ -1,4 +1,5 @@
 import { type ConfigSpec, NETWORK_NAMES } from "@poolkeeper/core";
+import { STORE_ENV } from "@poolkeeper/store";
 import { z } from "zod";
 
 const urlList = z
@@ -42,20 +43,7 @@ export const WATCHER_ENV = {
     default: "poolkeeper",
     description: "Key prefix of the queues (several deployments on one Redis)",
   },
-  DATABASE_URL: {
-    schema: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
-      .optional(),
-    example: "postgres://poolkeeper@127.0.0.1:5432/poolkeeper",
-    secret: true,
-    description: "PostgreSQL server; without it, PGlite under POOLKEEPER_DATA_DIR",
-  },
-  POOLKEEPER_DATA_DIR: {
-    schema: z.string().min(1),
-    example: "./.poolkeeper",
-    default: "./.poolkeeper",
-  },
+  ...STORE_ENV,
   POOLKEEPER_NETWORK: {
     schema: z.string().min(1),
     example: "hoodi",
