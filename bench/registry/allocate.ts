@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { loadNetwork } from "../../packages/core/src/index.js";
-import { allocateMinFirst, Registry } from "../../packages/registry/src/index.js";
+import { allocateMinFirst, allocateMinFirstStepwise, Registry } from "../../packages/registry/src/index.js";
 import {
   createTestDatabase,
   insertKeys,
@@ -66,39 +66,6 @@ function naiveLoop(fills: number[], caps: number[], n: number): number[] {
   return f;
 }
 
-/** Lido's MinFirstAllocationStrategy loop (one best candidate per iteration). */
-function lidoLoop(fills: number[], caps: number[], n: number): number[] {
-  const b = [...fills];
-  let allocated = 0;
-  while (allocated < n) {
-    const size = n - allocated;
-    let best = b.length;
-    let bestAlloc = Number.POSITIVE_INFINITY;
-    let count = 0;
-    for (let i = 0; i < b.length; i++) {
-      if (b[i]! >= caps[i]!) continue;
-      if (bestAlloc > b[i]!) {
-        best = i;
-        count = 1;
-        bestAlloc = b[i]!;
-      } else if (bestAlloc === b[i]) count++;
-    }
-    if (count === 0) break;
-    let upper = Number.POSITIVE_INFINITY;
-    for (let j = 0; j < b.length; j++) {
-      if (b[j]! < caps[j]! && b[j]! > bestAlloc && b[j]! < upper) upper = b[j]!;
-    }
-    const step = Math.min(
-      count > 1 ? Math.ceil(size / count) : size,
-      Math.min(upper, caps[best]!) - bestAlloc,
-    );
-    if (step === 0) break;
-    b[best]! += step;
-    allocated += step;
-  }
-  return b;
-}
-
 function pure(): void {
   const r = rng(42);
   // A realistic pool: a few big operators, many small ones; room of 0..250 each.
@@ -111,11 +78,11 @@ function pure(): void {
   const n = Math.min(DEPOSITS, room);
   const fast = allocateMinFirst(fills, caps, n).fills;
   const naive = naiveLoop(fills, caps, n);
-  const lido = lidoLoop(fills, caps, n);
+  const lido = allocateMinFirstStepwise(fills, caps, n);
   const same = JSON.stringify(fast) === JSON.stringify(lido);
   const tFast = best(20, () => allocateMinFirst(fills, caps, n));
   const tNaive = best(3, () => naiveLoop(fills, caps, n));
-  const tLido = best(3, () => lidoLoop(fills, caps, n));
+  const tLido = best(3, () => allocateMinFirstStepwise(fills, caps, n));
   const naiveSame = JSON.stringify(naive) === JSON.stringify(fast);
   console.log(`\n== pure MinFirst: ${n} deposits over ${OPERATORS} operators (room ${room})`);
   console.log(`  allocateMinFirst (levels)      ${tFast.toFixed(2)} ms   (target ≤ 1000 ms)`);

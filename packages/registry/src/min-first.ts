@@ -143,3 +143,41 @@ export function waterFill(fills: readonly number[], caps: readonly number[], n: 
   }
   return added;
 }
+
+/**
+ * Lido's MinFirstAllocationStrategy, step for step (one best candidate per iteration): the
+ * reference that `allocateMinFirst` must match exactly (tests) and the peer it is measured
+ * against (bench/registry/allocate.ts). O(n × operators): not for production use.
+ */
+export function allocateMinFirstStepwise(fills: number[], caps: number[], n: number): number[] {
+  const b = [...fills];
+  let allocated = 0;
+  while (allocated < n) {
+    const size = n - allocated;
+    let best = b.length;
+    let bestAlloc = Number.POSITIVE_INFINITY;
+    let count = 0;
+    for (let i = 0; i < b.length; i++) {
+      if (b[i]! >= caps[i]!) continue;
+      if (bestAlloc > b[i]!) {
+        best = i;
+        count = 1;
+        bestAlloc = b[i]!;
+      } else if (bestAlloc === b[i]) count++;
+    }
+    if (count === 0) break;
+    let upper = Number.POSITIVE_INFINITY;
+    for (let j = 0; j < b.length; j++) {
+      if (b[j]! >= caps[j]!) continue;
+      if (b[j]! > bestAlloc && b[j]! < upper) upper = b[j]!;
+    }
+    const step = Math.min(
+      count > 1 ? Math.ceil(size / count) : size,
+      Math.min(upper, caps[best]!) - bestAlloc,
+    );
+    if (step === 0) break;
+    b[best]! += step;
+    allocated += step;
+  }
+  return b;
+}

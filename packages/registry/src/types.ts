@@ -1,4 +1,5 @@
 import type { Network } from "@poolkeeper/core";
+import type { DepositDataRow } from "@poolkeeper/store";
 
 /** The pool's settings, passed in by the service (never read from the environment here). */
 export interface PoolSettings {
@@ -99,17 +100,7 @@ export interface UpdateOperatorInput {
 }
 
 /** The deposit data of a key (Uint8Array inside; `toDepositDataJson` gives the file format). */
-export interface DepositData {
-  pubkey: Uint8Array;
-  withdrawalCredentials: Uint8Array;
-  amountGwei: bigint;
-  signature: Uint8Array;
-  depositMessageRoot: Uint8Array;
-  depositDataRoot: Uint8Array;
-  forkVersion: Uint8Array;
-  networkName: string;
-  depositCliVersion: string;
-}
+export type DepositData = DepositDataRow;
 
 export interface KeyRecord {
   id: number;
