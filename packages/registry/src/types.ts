@@ -1,5 +1,5 @@
 import type { Network } from "@poolkeeper/core";
-import type { DepositDataRow } from "@poolkeeper/store";
+import { type DepositDataRow, KEY_STATES, type KeyStateName } from "@poolkeeper/store";
 
 /** The pool's settings, passed in by the service (never read from the environment here). */
 export interface PoolSettings {
@@ -8,26 +8,9 @@ export interface PoolSettings {
   withdrawalCredentials: Uint8Array;
 }
 
-export type KeyState =
-  | "submitted"
-  | "vetted"
-  | "deposited"
-  | "active"
-  | "exiting"
-  | "exited"
-  | "slashed"
-  | "removed";
+export type KeyState = KeyStateName;
 
-export const KEY_STATES: readonly KeyState[] = [
-  "submitted",
-  "vetted",
-  "deposited",
-  "active",
-  "exiting",
-  "exited",
-  "slashed",
-  "removed",
-];
+export { KEY_STATES };
 
 /** States that hold pool ETH on the beacon chain: an operator's "fill" for MinFirst. */
 export const STAKED_STATES: readonly KeyState[] = ["deposited", "active", "exiting", "slashed"];

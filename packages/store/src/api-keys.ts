@@ -1,4 +1,5 @@
 import { ValidationError } from "@poolkeeper/core";
+import { KEY_STATES } from "./registry-repo.js";
 import type { Queryable } from "./store.js";
 
 /**
@@ -37,16 +38,7 @@ interface Row {
 }
 
 const USED = new Set(["deposited", "active", "exiting", "exited", "slashed"]);
-const KEY_STATES = new Set([
-  "submitted",
-  "vetted",
-  "deposited",
-  "active",
-  "exiting",
-  "exited",
-  "slashed",
-  "removed",
-]);
+const KNOWN_STATES: ReadonlySet<string> = new Set(KEY_STATES);
 
 function checkInt(v: number, field: string, min: number): number {
   if (!Number.isSafeInteger(v) || v < min) throw new ValidationError(field, `must be an integer >= ${min}`);
@@ -65,7 +57,7 @@ export async function* keyListPages(db: Queryable, q: KeyListQuery = {}): AsyncG
     where.push(`operator_id = $${params.length}`);
   }
   if (q.state !== undefined) {
-    if (!KEY_STATES.has(q.state)) throw new ValidationError("state", `"${q.state}" is not a key state`);
+    if (!KNOWN_STATES.has(q.state)) throw new ValidationError("state", `"${q.state}" is not a key state`);
     params.push(q.state);
     where.push(`state = $${params.length}`);
   }

@@ -6,15 +6,18 @@ import type { Queryable } from "./store.js";
  * Bytes are Uint8Array both ways (passed to SQL as hex text, which reads the same on pg and PGlite).
  */
 
-export type KeyStateName =
-  | "submitted"
-  | "vetted"
-  | "deposited"
-  | "active"
-  | "exiting"
-  | "exited"
-  | "slashed"
-  | "removed";
+/** Every key state, in lifecycle order: the one list (registry, admin API and queries use it). */
+export const KEY_STATES = [
+  "submitted",
+  "vetted",
+  "deposited",
+  "active",
+  "exiting",
+  "exited",
+  "slashed",
+  "removed",
+] as const;
+export type KeyStateName = (typeof KEY_STATES)[number];
 
 export interface OperatorRow {
   id: number;

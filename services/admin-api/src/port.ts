@@ -4,6 +4,7 @@
  * @poolkeeper/registry; routes only see this interface, so a route never reaches for SQL.
  */
 
+import { KEY_STATES, type KeyStateName } from "@poolkeeper/store";
 import type { Static } from "typebox";
 import type { AuditEntry, DepositBatch, DepositBatchSummary, Review, Simulation } from "./schemas-review.js";
 
@@ -13,17 +14,8 @@ export type DepositBatchView = Static<typeof DepositBatch>;
 export type DepositBatchSummaryView = Static<typeof DepositBatchSummary>;
 export type AuditEntryView = Static<typeof AuditEntry>;
 
-export const KEY_STATES = [
-  "submitted",
-  "vetted",
-  "deposited",
-  "active",
-  "exiting",
-  "exited",
-  "slashed",
-  "removed",
-] as const;
-export type KeyState = (typeof KEY_STATES)[number];
+export { KEY_STATES };
+export type KeyState = KeyStateName;
 
 export interface TargetLimitView {
   limit: number;

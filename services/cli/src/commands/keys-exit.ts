@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { loadNetwork, toHex0x, ValidationError } from "@poolkeeper/core";
 import {
@@ -9,6 +9,7 @@ import {
   writeFileAtomic,
 } from "@poolkeeper/keys";
 import type { Command } from "commander";
+import { passwordFromFile, readInputFile } from "../input.js";
 
 export interface KeysExitOptions {
   keystore: string;
@@ -17,22 +18,6 @@ export interface KeysExitOptions {
   epoch: string;
   network: string;
   out?: string;
-}
-
-async function readText(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (e) {
-    throw new ValidationError(
-      flag,
-      `${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-}
-
-/** A password file holds the password, optionally followed by one line break. */
-export function passwordFromFile(text: string): string {
-  return text.replace(/\r?\n$/, "");
 }
 
 /** Write the signed exit with mode 0600, atomically, never over an existing file. */
@@ -78,14 +63,14 @@ export async function runKeysExit(opts: KeysExitOptions, io: KeysExitIo): Promis
     );
     if (!isDir) throw new ValidationError("--out", `${dir} is not an existing directory`);
   }
-  const keystoreText = await readText(opts.keystore, "--keystore");
+  const keystoreText = await readInputFile(opts.keystore, "--keystore");
   let keystore: unknown;
   try {
     keystore = JSON.parse(keystoreText);
   } catch {
     throw new ValidationError("--keystore", `${opts.keystore} is not valid JSON`);
   }
-  const password = passwordFromFile(await readText(opts.passwordFile, "--password-file"));
+  const password = passwordFromFile(await readInputFile(opts.passwordFile, "--password-file"));
   const secret = await decryptKeystore(keystore, password, "--password-file");
   let text: string;
   let pubkey: string;

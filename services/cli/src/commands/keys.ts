@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import {
   ConfigError,
@@ -27,6 +26,7 @@ import {
 } from "@poolkeeper/keys";
 import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
+import { passwordFromFile, readInputFile } from "../input.js";
 import { registerExit } from "./keys-exit.js";
 import { registerVerify } from "./keys-verify.js";
 
@@ -37,22 +37,6 @@ import { registerVerify } from "./keys-verify.js";
  */
 
 // ---- input helpers ----
-
-async function readInputFile(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (e) {
-    throw new ValidationError(
-      flag,
-      `${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-}
-
-/** A password file holds the password, optionally followed by one line break. */
-function passwordFromFileText(text: string): string {
-  return text.replace(/\r?\n$/, "");
-}
 
 function isInteractive(): boolean {
   return process.stdin.isTTY === true && process.stderr.isTTY === true;
@@ -238,11 +222,11 @@ async function generate(opts: GenerateCliOptions): Promise<void> {
   const mnemonicPassword =
     opts.mnemonicPasswordFile === undefined
       ? ""
-      : passwordFromFileText(await readInputFile(opts.mnemonicPasswordFile, "--mnemonic-password-file"));
+      : passwordFromFile(await readInputFile(opts.mnemonicPasswordFile, "--mnemonic-password-file"));
   let keystorePassword: string | undefined;
   if (!noKeystores) {
     if (opts.passwordFile !== undefined) {
-      keystorePassword = passwordFromFileText(await readInputFile(opts.passwordFile, "--password-file"));
+      keystorePassword = passwordFromFile(await readInputFile(opts.passwordFile, "--password-file"));
     } else if (isInteractive()) {
       keystorePassword = await promptNewPassword();
     } else {
@@ -352,7 +336,7 @@ async function decrypt(opts: DecryptOptions): Promise<void> {
   }
   let password: string;
   if (opts.passwordFile !== undefined) {
-    password = passwordFromFileText(await readInputFile(opts.passwordFile, "--password-file"));
+    password = passwordFromFile(await readInputFile(opts.passwordFile, "--password-file"));
   } else if (isInteractive()) {
     password = await promptHidden("Keystore password: ");
   } else {
