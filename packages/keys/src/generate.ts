@@ -19,8 +19,12 @@ import {
   type KeyPool,
   type KeyTask,
   type KeyTaskResult,
+  type PreparedKey,
+  prepareKey,
   runKeyTask,
+  sealKeystore,
   type WithdrawalSetting,
+  wipeKey,
 } from "./pool.js";
 import { MIN_ACTIVATION_BALANCE_GWEI } from "./withdrawal-credentials.js";
 
@@ -374,7 +378,7 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
     const depositOnly = withKeystores ? reused : all;
     const chunkSize = Math.max(
       1,
-      Math.min(64, Math.ceil(depositOnly.length / Math.max(1, pool.threads * 4))),
+      Math.min(32, Math.ceil(depositOnly.length / Math.max(1, pool.threads * 4))),
     );
     const handle = (rs: KeyTaskResult[]) => {
       for (const r of rs) {
@@ -426,43 +430,63 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
     }
     if (withKeystores) {
       const keystore = { password: o.keystorePassword!, kdf: v.kdf };
-      // A lane does not wait for its file to reach the disk (two fsyncs, ~8 ms here) before it
-      // starts the next KDF; writes in flight are bounded, and the first failure stops the lanes.
+      const ksTask = { ...base, keystore };
+      // Each lane keeps one KDF running on libuv's pool. While it runs, the lane derives and
+      // signs its next key on this thread, so the next KDF starts the moment this one ends. A
+      // lane does not wait for its file to reach the disk (two fsyncs, ~8 ms here) either; writes
+      // in flight are bounded, and the first failure stops the lanes.
       const writes = new Set<Promise<void>>();
       let writeFailure: { error: unknown } | undefined;
-      const keystoreLane = async (index: number) => {
-        if (writeFailure !== undefined) throw writeFailure.error;
-        const [r] = await keyPool.run({ ...base, indices: [index], keystore });
-        if (r === undefined || r.keystore === undefined)
-          throw new Error(`no keystore made for index ${index}`);
-        const text = r.keystore;
-        r.keystore = undefined;
-        const file = join(
-          o.outDir,
-          `keystore-${signingKeyPath(index).replaceAll("/", "_")}-${v.timestamp}.json`,
-        );
-        const write = writeFileAtomic(file, text, { noOverwrite: true, syncDir: false }).then(
-          () => {
-            results.set(index, r);
-            keystoreFiles.set(index, file);
-            report(1);
-          },
-          (error: unknown) => {
-            writeFailure ??= { error };
-          },
-        );
-        writes.add(write);
-        void write.finally(() => writes.delete(write));
-        if (writes.size >= 2 * v.kdfConcurrency) await Promise.race(writes);
+      let laneFailure: { error: unknown } | undefined;
+      let nextMissing = 0;
+      const takePrepared = (): PreparedKey | undefined => {
+        if (laneFailure !== undefined || writeFailure !== undefined) return undefined;
+        if (nextMissing >= missing.length) return undefined;
+        return prepareKey(ksTask, missing[nextMissing++]!);
+      };
+      const keystoreLane = async () => {
+        let current: PreparedKey | undefined;
+        let following: PreparedKey | undefined;
+        try {
+          current = takePrepared();
+          while (current !== undefined) {
+            const sealing = sealKeystore(ksTask, current); // the KDF is running from here
+            current = undefined;
+            following = takePrepared();
+            const r = await sealing;
+            const file = join(
+              o.outDir,
+              `keystore-${signingKeyPath(r.index).replaceAll("/", "_")}-${v.timestamp}.json`,
+            );
+            const { keystore: text, ...entry } = r;
+            const write = writeFileAtomic(file, text, { noOverwrite: true, syncDir: false }).then(
+              () => {
+                results.set(entry.index, entry);
+                keystoreFiles.set(entry.index, file);
+                report(1);
+              },
+              (error: unknown) => {
+                writeFailure ??= { error };
+              },
+            );
+            writes.add(write);
+            void write.finally(() => writes.delete(write));
+            if (writes.size >= 2 * v.kdfConcurrency) await Promise.race(writes);
+            [current, following] = [following, undefined];
+          }
+        } catch (error) {
+          laneFailure ??= { error };
+        } finally {
+          if (current !== undefined) wipeKey(current);
+          if (following !== undefined) wipeKey(following);
+        }
       };
       try {
-        await runLanes(
-          missing,
-          Array.from({ length: v.kdfConcurrency }, () => keystoreLane),
-        );
+        await Promise.all(Array.from({ length: Math.min(v.kdfConcurrency, missing.length) }, keystoreLane));
       } finally {
         await Promise.all(writes);
       }
+      if (laneFailure !== undefined) throw laneFailure.error;
       if (writeFailure !== undefined) throw writeFailure.error;
       await fsyncDir(o.outDir);
     }

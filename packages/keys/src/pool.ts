@@ -55,7 +55,7 @@ function deriverFor(node: Uint8Array): ValidatorKeyDeriver {
   return ValidatorKeyDeriver.fromNode(node);
 }
 
-function depositFor(task: KeyTask, keys: ValidatorKeys): DepositDataJson {
+function depositFor(task: Omit<KeyTask, "indices">, keys: ValidatorKeys): DepositDataJson {
   const spec: WithdrawalCredentialsSpec =
     task.withdrawal.type === 0
       ? { type: 0, withdrawalPubkey: pubkeyFromSecret(keys.withdrawalKey) }
@@ -69,7 +69,11 @@ function depositFor(task: KeyTask, keys: ValidatorKeys): DepositDataJson {
   });
 }
 
-function keystoreOptions(task: KeyTask, keys: ValidatorKeys, pubkey: string): EncryptOptions {
+function keystoreOptions(
+  task: Omit<KeyTask, "indices">,
+  keys: ValidatorKeys,
+  pubkey: string,
+): EncryptOptions {
   const ks = task.keystore!;
   return {
     secret: keys.signingKey,
@@ -81,27 +85,66 @@ function keystoreOptions(task: KeyTask, keys: ValidatorKeys, pubkey: string): En
   };
 }
 
+/** One index's keys and deposit entry, ready for its keystore. Holds secrets: see sealKeystore. */
+export interface PreparedKey {
+  index: number;
+  pubkey: string;
+  deposit: DepositDataJson;
+  keys: ValidatorKeys;
+}
+
+/** Derive and sign one index (blocking, ~1.2 ms here). Pass the result to sealKeystore or wipeKey. */
+export function prepareKey(task: Omit<KeyTask, "indices">, index: number): PreparedKey {
+  const keys = deriverFor(task.node).keys(index);
+  try {
+    const deposit = depositFor(task, keys);
+    return { index, pubkey: deposit.pubkey, deposit, keys };
+  } catch (e) {
+    wipeKeys(keys);
+    throw e;
+  }
+}
+
+function wipeKeys(keys: ValidatorKeys): void {
+  keys.signingKey.fill(0);
+  keys.withdrawalKey.fill(0);
+}
+
+/** Zero a prepared key's secrets (when it will not be sealed). */
+export function wipeKey(p: PreparedKey): void {
+  wipeKeys(p.keys);
+}
+
+/**
+ * The keystore text of a prepared key: the KDF runs on libuv's pool (async node:crypto). Its
+ * secrets are zeroed when this settles. The KDF has started when this returns, so a caller can
+ * prepare the next key while it runs.
+ */
+export async function sealKeystore(
+  task: Omit<KeyTask, "indices">,
+  p: PreparedKey,
+): Promise<KeyTaskResult & { keystore: string }> {
+  try {
+    const keystore = serializeKeystore(await encryptKeystore(keystoreOptions(task, p.keys, p.pubkey)));
+    return { index: p.index, pubkey: p.pubkey, deposit: p.deposit, keystore };
+  } finally {
+    wipeKeys(p.keys);
+  }
+}
+
 /**
  * The keys of `task.indices` with their deposit entries, keystores encrypted on libuv's pool
  * (async KDF). Derivation and signing run on the calling thread.
  */
 export async function runKeyTaskAsync(task: KeyTask): Promise<KeyTaskResult[]> {
-  const deriver = deriverFor(task.node);
   const out: KeyTaskResult[] = [];
   for (const index of task.indices) {
-    const keys = deriver.keys(index);
-    try {
-      const deposit = depositFor(task, keys);
-      const result: KeyTaskResult = { index, pubkey: deposit.pubkey, deposit };
-      if (task.keystore !== undefined) {
-        result.keystore = serializeKeystore(
-          await encryptKeystore(keystoreOptions(task, keys, deposit.pubkey)),
-        );
-      }
-      out.push(result);
-    } finally {
-      keys.signingKey.fill(0);
-      keys.withdrawalKey.fill(0);
+    const p = prepareKey(task, index);
+    if (task.keystore === undefined) {
+      wipeKey(p);
+      out.push({ index, pubkey: p.pubkey, deposit: p.deposit });
+    } else {
+      out.push(await sealKeystore(task, p));
     }
   }
   return out;
@@ -181,6 +224,9 @@ export function createKeyPool(threads: number): KeyPool {
         minThreads: threads,
         maxThreads: threads,
         idleTimeout: 1000,
+        // A second task waits on the worker's own port, so a worker never idles while the main
+        // thread (which also derives keys) is too busy to hand it the next one.
+        concurrentTasksPerWorker: 2,
       });
       return (await piscina.run(task)) as KeyTaskResult[];
     },

@@ -7,7 +7,7 @@ import { ValidatorKeyDeriver } from "../src/derive.js";
 import { type GenerateOptions, generateKeys } from "../src/generate.js";
 import { decryptKeystore, encryptKeystoreSync, serializeKeystore } from "../src/keystore.js";
 import { mnemonicToSeed } from "../src/mnemonic.js";
-import { defaultThreads, uvThreadpoolSize } from "../src/pool.js";
+import { defaultThreads, prepareKey, sealKeystore, uvThreadpoolSize, wipeKey } from "../src/pool.js";
 import { pubkeyFromSecret } from "../src/signing.js";
 
 const MNEMONIC = "test test test test test test test test test test test waste";
@@ -67,6 +67,41 @@ describe("generateKeys", () => {
     const b = await generateKeys(base(fresh(), { noKeystores: true, count: 4, threads: 2 }));
     expect(b.threads).toBe(2);
     expect(readFileSync(b.depositDataFile, "utf8")).toBe(readFileSync(a.depositDataFile, "utf8"));
+  });
+
+  it("prepared keys: sealKeystore encrypts the prepared key, and their secrets are zeroed on success, failure or wipe", async () => {
+    const deriver = ValidatorKeyDeriver.fromSeed(mnemonicToSeed(MNEMONIC));
+    const task = {
+      node: deriver.nodeSecret(),
+      withdrawal: { type: 0 as const },
+      amountGwei: 32_000_000_000n,
+      network: mainnet,
+      depositCliVersion: "2.7.0",
+      keystore: { password: "a good password", kdf: { function: "pbkdf2" as const, cost: 64 } },
+    };
+    const p = prepareKey(task, 5);
+    const expected = deriver.keys(5).signingKey;
+    expect(p.keys.signingKey).toEqual(expected);
+    const sealed = await sealKeystore(task, p);
+    expect(p.keys.signingKey.every((b) => b === 0)).toBe(true);
+    expect(p.keys.withdrawalKey.every((b) => b === 0)).toBe(true);
+    expect(sealed.pubkey).toBe(toHex(pubkeyFromSecret(expected)));
+    expect(await decryptKeystore(JSON.parse(sealed.keystore), "a good password")).toEqual(expected);
+
+    const bad = { ...task, keystore: { ...task.keystore, kdf: { function: "scrypt" as const, cost: 3 } } };
+    const q = prepareKey(bad, 6);
+    await expect(sealKeystore(bad, q)).rejects.toThrow("kdf: scrypt n=3 must be a power of 2");
+    expect(q.keys.signingKey.every((b) => b === 0)).toBe(true);
+    const w = prepareKey(task, 7);
+    wipeKey(w);
+    expect(w.keys.signingKey.every((b) => b === 0)).toBe(true);
+  });
+
+  it("a keystore that fails mid-run stops the run with its error and writes no keystore or deposit file", async () => {
+    const dir = fresh();
+    const e = await rejection(generateKeys(base(dir, { count: 5, kdf: { function: "scrypt", cost: 3 } })));
+    expect(e.message).toBe("kdf: scrypt n=3 must be a power of 2 up to 1048576");
+    expect(readdirSync(dir).filter((f) => f.endsWith(".json"))).toEqual([]);
   });
 
   it("resumes: keeps existing keystores, makes only the missing ones, one file per index", async () => {
