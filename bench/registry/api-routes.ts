@@ -43,12 +43,12 @@ function seedStates(url: string): void {
     url,
     `BEGIN;
      SELECT set_config('poolkeeper.actor', 'bench-seed', true);
-     UPDATE keys SET state = 'vetted' WHERE id % 2 = 0;
+     UPDATE key_states SET state = 'vetted', prev_state = state, updated_at = now() WHERE key_id % 2 = 0;
      INSERT INTO deposit_batches (key_count, actor)
-       SELECT count(*), 'bench-seed' FROM keys WHERE id % 4 = 0;
-     UPDATE keys k SET state = 'deposited', deposit_batch_id = (SELECT max(id) FROM deposit_batches), deposit_position = s.pos
-       FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1)::int AS pos FROM keys WHERE id % 4 = 0) s
-       WHERE k.id = s.id;
+       SELECT count(*), 'bench-seed' FROM key_data WHERE id % 4 = 0;
+     INSERT INTO deposit_batch_keys (batch_id, position, key_id, operator_id)
+       SELECT (SELECT max(id) FROM deposit_batches), (row_number() OVER (ORDER BY id) - 1)::int, id, operator_id
+       FROM key_data WHERE id % 4 = 0;
      COMMIT;`,
   );
 }

@@ -167,7 +167,7 @@ export function seedKeys(databaseUrl: string, count: number, operators: number, 
       databaseUrl,
       `BEGIN;
        SELECT set_config('poolkeeper.actor', 'bench-seed', true);
-       INSERT INTO keys (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
+       INSERT INTO key_data (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
                          deposit_message_root, deposit_data_root, fork_version, network_name, deposit_cli_version)
        SELECT (i % ${operators}) + 1,
               decode(lpad(to_hex(i), 96, '0'), 'hex'),

@@ -152,6 +152,17 @@ export interface DepositBatch {
   keys: DepositBatchKey[];
 }
 
+/** A batch as allocateBatch returns it: its keys without their deposit data. */
+export interface DepositBatchAllocation {
+  id: number;
+  actor: string;
+  createdAt: Date;
+  keyCount: number;
+  perOperator: { operatorId: number; count: number }[];
+  /** In batch order. */
+  keys: { position: number; keyId: number; operatorId: number }[];
+}
+
 export interface DepositBatchSummary {
   id: number;
   actor: string;

@@ -316,7 +316,8 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
           )
         ).rows[0]!.id;
         await tx.query(
-          "UPDATE keys SET state = 'deposited', deposit_batch_id = $2, deposit_position = 0 WHERE id = (SELECT min(id) FROM keys WHERE operator_id = $1 AND state = 'vetted')",
+          `INSERT INTO deposit_batch_keys (batch_id, position, key_id, operator_id)
+           SELECT $2, 0, min(key_id), $1 FROM key_states WHERE operator_id = $1 AND state = 'vetted'`,
           [d.id, bid],
         );
       }),

@@ -55,7 +55,8 @@ export interface KeyRow {
 }
 
 export interface KeyEventRow {
-  id: bigint;
+  /** key_events id as a decimal string, or "batch:<id>" for the deposit (deposit_batch_keys). */
+  id: string;
   keyId: number;
   fromState: KeyStateName | null;
   toState: KeyStateName;
@@ -334,7 +335,7 @@ export async function insertKeys(
     const chunk = rows.slice(start, start + KEY_INSERT_BATCH);
     const r = await db.query<{ first: number; last: number }>(
       `WITH ins AS (
-         INSERT INTO keys (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
+         INSERT INTO key_data (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
            deposit_message_root, deposit_data_root, fork_version, network_name, deposit_cli_version)
          SELECT $1, decode(u.pk, 'hex'), decode(u.wc, 'hex'), u.amount, decode(u.sig, 'hex'),
            decode(u.dmr, 'hex'), decode(u.ddr, 'hex'), decode(u.fv, 'hex'), u.net, u.cli
@@ -383,17 +384,28 @@ export async function findKeyByPubkey(
   pubkey: Uint8Array,
   forUpdate = false,
 ): Promise<KeyRow | undefined> {
-  const r = await db.query<KeyDbRow>(
-    `SELECT ${KEY_COLS} FROM keys WHERE pubkey = decode($1, 'hex')${forUpdate ? " FOR UPDATE" : ""}`,
-    [hex(pubkey)],
-  );
+  if (forUpdate) {
+    await db.query(
+      "SELECT 1 FROM key_states WHERE key_id = (SELECT id FROM key_data WHERE pubkey = decode($1, 'hex')) FOR UPDATE",
+      [hex(pubkey)],
+    );
+  }
+  const r = await db.query<KeyDbRow>(`SELECT ${KEY_COLS} FROM keys WHERE pubkey = decode($1, 'hex')`, [
+    hex(pubkey),
+  ]);
   const row = r.rows[0];
   return row === undefined ? undefined : keyFromRow(row);
 }
 
+/**
+ * A key's history, oldest first: its key_events rows and, when it was deposited, its deposit batch
+ * row (the vetted → deposited transition, by the batch's actor at the batch's time). Rows a
+ * database from before migration 0006 holds for that transition in key_events are left out for
+ * the batch row. Ties in time follow the lifecycle order.
+ */
 export async function keyHistory(db: Queryable, keyId: number): Promise<KeyEventRow[]> {
   const r = await db.query<{
-    id: bigint;
+    id: string;
     key_id: number;
     from_state: KeyStateName | null;
     to_state: KeyStateName;
@@ -401,11 +413,20 @@ export async function keyHistory(db: Queryable, keyId: number): Promise<KeyEvent
     reason: string | null;
     at: Date;
   }>(
-    "SELECT id, key_id, from_state, to_state, actor, reason, at FROM key_events WHERE key_id = $1 ORDER BY id",
-    [keyId],
+    `SELECT id, key_id, from_state, to_state, actor, reason, at FROM (
+       SELECT e.id::text AS id, e.key_id, e.from_state, e.to_state, e.actor, e.reason, e.at, e.id AS seq
+       FROM key_events e
+       WHERE e.key_id = $1 AND NOT (e.from_state = 'vetted' AND e.to_state = 'deposited')
+       UNION ALL
+       SELECT 'batch:' || b.id, d.key_id, 'vetted', 'deposited', b.actor, 'deposit batch ' || b.id, b.created_at, NULL
+       FROM deposit_batch_keys d JOIN deposit_batches b ON b.id = d.batch_id
+       WHERE d.key_id = $1
+     ) h
+     ORDER BY at, array_position($2::text[], to_state), seq`,
+    [keyId, KEY_STATES],
   );
   return r.rows.map((e) => ({
-    id: BigInt(e.id),
+    id: e.id,
     keyId: e.key_id,
     fromState: e.from_state,
     toState: e.to_state,
@@ -447,8 +468,9 @@ export async function keysPage(db: Queryable, q: KeysPageQuery): Promise<KeyRow[
 export async function vetOldestSubmitted(db: Queryable, operatorId: number, count: number): Promise<number> {
   if (count <= 0) return 0;
   const r = await db.query(
-    `UPDATE keys SET state = 'vetted' WHERE id IN (
-       SELECT id FROM keys WHERE operator_id = $1 AND state = 'submitted' ORDER BY id LIMIT $2)`,
+    `UPDATE key_states SET state = 'vetted', prev_state = state, updated_at = now() WHERE key_id IN (
+       SELECT d.id FROM key_data d JOIN key_states s ON s.key_id = d.id
+       WHERE d.operator_id = $1 AND s.state = 'submitted' ORDER BY d.id LIMIT $2)`,
     [operatorId, count],
   );
   return r.rowCount;
@@ -458,8 +480,9 @@ export async function vetOldestSubmitted(db: Queryable, operatorId: number, coun
 export async function unvetNewestVetted(db: Queryable, operatorId: number, count: number): Promise<number> {
   if (count <= 0) return 0;
   const r = await db.query(
-    `UPDATE keys SET state = 'submitted' WHERE id IN (
-       SELECT id FROM keys WHERE operator_id = $1 AND state = 'vetted' ORDER BY id DESC LIMIT $2)`,
+    `UPDATE key_states SET state = 'submitted', prev_state = state, updated_at = now() WHERE key_id IN (
+       SELECT d.id FROM key_data d JOIN key_states s ON s.key_id = d.id
+       WHERE d.operator_id = $1 AND s.state = 'vetted' ORDER BY d.id DESC LIMIT $2)`,
     [operatorId, count],
   );
   return r.rowCount;
@@ -477,7 +500,8 @@ export async function transitionKeys(
 ): Promise<number[]> {
   if (keyIds.length === 0) return [];
   const r = await db.query<{ id: number }>(
-    "UPDATE keys SET state = $3 WHERE id = ANY($1::int[]) AND state = ANY($2::text[]) RETURNING id",
+    `UPDATE key_states SET state = $3, prev_state = state, updated_at = now()
+     WHERE key_id = ANY($1::int[]) AND state = ANY($2::text[]) AND state <> $3 RETURNING key_id AS id`,
     [keyIds, from, to],
   );
   return r.rows.map((x) => x.id);
@@ -491,8 +515,9 @@ export async function findKeysByPubkeys(
 ): Promise<{ id: number; operatorId: number; state: KeyStateName; pubkey: string }[]> {
   if (pubkeys.length === 0) return [];
   const r = await db.query<{ id: number; operator_id: number; state: KeyStateName; pk: string }>(
-    `SELECT id, operator_id, state, encode(pubkey, 'hex') AS pk FROM keys
-     WHERE pubkey IN (SELECT decode(x, 'hex') FROM unnest($1::text[]) AS x) ORDER BY id${forUpdate ? " FOR UPDATE" : ""}`,
+    `SELECT d.id, d.operator_id, s.state, encode(d.pubkey, 'hex') AS pk
+     FROM key_data d JOIN key_states s ON s.key_id = d.id
+     WHERE d.pubkey IN (SELECT decode(x, 'hex') FROM unnest($1::text[]) AS x) ORDER BY d.id${forUpdate ? " FOR UPDATE OF s" : ""}`,
     [pubkeys.map(hex)],
   );
   return r.rows.map((x) => ({ id: x.id, operatorId: x.operator_id, state: x.state, pubkey: x.pk }));
@@ -520,43 +545,45 @@ export async function insertDepositBatch(
   return { id: b.id, keyCount: b.key_count, actor: b.actor, createdAt: b.created_at };
 }
 
+/** A key of a deposit batch, without its deposit data (depositBatchKeys reads that). */
+export interface DepositedKeyRef {
+  keyId: number;
+  operatorId: number;
+  position: number;
+}
+
 /**
- * Mark the oldest vetted keys of each operator deposited into `batchId`: `counts[i]` keys of
- * `operatorIds[i]`, positions in operator order then upload order. Two statements: pick the keys
- * (with their deposit data) by index range per operator, then update them by primary key. Returns
- * the keys in batch order; fewer than asked means another writer got there first (the caller
- * rolls back).
+ * Deposit the oldest vetted keys of each operator into `batchId`: `counts[i]` keys of
+ * `operatorIds[i]`, positions in operator order then upload order. One statement: it picks the
+ * keys (through the vetted-keys index) and adds them to deposit_batch_keys, whose trigger moves
+ * them to deposited, all or nothing. Returns the keys in batch order; fewer than asked means
+ * another writer got there first (the caller rolls back).
  */
 export async function depositVettedKeys(
   db: Queryable,
   batchId: number,
   operatorIds: readonly number[],
   counts: readonly number[],
-): Promise<KeyRow[]> {
-  const picked = await db.query<KeyDbRow>(
-    `SELECT ${keyCols("k")}
-     FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS a(op, n, ord)
-     CROSS JOIN LATERAL (
-       SELECT * FROM keys WHERE operator_id = a.op AND state = 'vetted' ORDER BY id LIMIT a.n
-     ) k
-     ORDER BY a.ord, k.id`,
-    [operatorIds, counts],
+): Promise<DepositedKeyRef[]> {
+  const r = await db.query<{ key_id: number; operator_id: number; position: number }>(
+    `WITH picked AS (
+       SELECT s.key_id, s.operator_id, (row_number() OVER (ORDER BY a.ord, s.key_id) - 1)::int AS position
+       FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS a(op, n, ord)
+       CROSS JOIN LATERAL (
+         SELECT d.id AS key_id, d.operator_id FROM key_data d JOIN key_states ks ON ks.key_id = d.id
+         WHERE d.operator_id = a.op AND ks.state = 'vetted'
+           AND d.id > coalesce((SELECT c.last_key_id FROM operator_deposit_cursors c WHERE c.operator_id = a.op), 0)
+         ORDER BY d.id LIMIT a.n
+       ) s
+     )
+     INSERT INTO deposit_batch_keys (batch_id, position, key_id, operator_id)
+     SELECT $1, position, key_id, operator_id FROM picked ORDER BY position
+     RETURNING key_id, operator_id, position`,
+    [batchId, operatorIds, counts],
   );
-  const keys = picked.rows.map(keyFromRow);
-  const ids = keys.map((k) => k.id);
-  const updated = await db.query(
-    `UPDATE keys SET state = 'deposited', deposit_batch_id = $1, deposit_position = u.pos - 1
-     FROM unnest($2::int[]) WITH ORDINALITY AS u(id, pos)
-     WHERE keys.id = u.id AND keys.state = 'vetted'`,
-    [batchId, ids],
-  );
-  if (updated.rowCount !== keys.length) return [];
-  keys.forEach((k, i) => {
-    k.state = "deposited";
-    k.depositBatchId = batchId;
-    k.depositPosition = i;
-  });
-  return keys;
+  const out = r.rows.map((x) => ({ keyId: x.key_id, operatorId: x.operator_id, position: x.position }));
+  out.sort((a, b) => a.position - b.position);
+  return out;
 }
 
 export async function findDepositBatch(db: Queryable, id: number): Promise<DepositBatchRow | undefined> {

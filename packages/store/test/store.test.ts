@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
   createTestStore,
+  depositVettedKeys,
+  keyHistory,
   loadMigrations,
   openPgliteDirectories,
   openStore,
@@ -16,7 +18,7 @@ import {
 
 const OPERATOR_SQL =
   "INSERT INTO operators (name, reward_address, vetted_limit) VALUES ($1, $2, $3) RETURNING id";
-const KEY_SQL = `INSERT INTO keys (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
+const KEY_SQL = `INSERT INTO key_data (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
   deposit_message_root, deposit_data_root, fork_version, network_name, deposit_cli_version)
   VALUES ($1, $2, $3, 32000000000, $4, $5, $5, $6, 'mainnet', '2.7.0') RETURNING id`;
 
@@ -96,16 +98,13 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
     );
     expect(events.rows).toEqual([{ from_state: null, to_state: "submitted", actor: "test" }]);
 
-    // A new key starts as submitted.
+    // A new key starts as submitted: key_states rows come only with their key_data rows.
     await expect(
-      inTxEarly(
-        KEY_SQL.replace("deposit_cli_version)", "deposit_cli_version, state)").replace(
-          "'2.7.0')",
-          "'2.7.0', 'vetted')",
-        ),
-        [op, bytes(48, 9), bytes(32, 1), bytes(96, 3), bytes(32, 4), bytes(4, 0)],
-      ),
-    ).rejects.toThrow(/starts as submitted/);
+      inTxEarly("INSERT INTO key_states (key_id, operator_id, state) VALUES ($1, $2, 'vetted')", [
+        keyId + 1000,
+        op,
+      ]),
+    ).rejects.toThrow(/come with their key_data rows only|key_states_key_id_fkey/);
     // Pubkey unique across operators.
     const op2 = (await store.query<{ id: number }>(OPERATOR_SQL, ["rules 2", bytes(20, 2), 1])).rows[0]!.id;
     await expect(
@@ -120,37 +119,77 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
         await tx.query("SELECT set_config('poolkeeper.actor', 'test', true)");
         return tx.query(sql, params);
       });
-    // Not allowed: submitted → deposited, skipping vetting.
-    await expect(inTx("UPDATE keys SET state = 'active' WHERE id = $1", [keyId])).rejects.toThrow(
+    const setState = (state: string, where: string) =>
+      `UPDATE key_states SET state = '${state}', prev_state = state, updated_at = now() WHERE ${where}`;
+    // Not allowed: submitted → active, skipping vetting.
+    await expect(inTx(setState("active", "key_id = $1"), [keyId])).rejects.toThrow(
       /not an allowed transition/,
     );
-    // Vetting beyond the vetted limit (1) is refused: add a second key, vet both.
-    await inTx(KEY_SQL, [op, bytes(48, 8), bytes(32, 1), bytes(96, 3), bytes(32, 4), bytes(4, 0)]);
-    await expect(inTx("UPDATE keys SET state = 'vetted' WHERE operator_id = $1", [op])).rejects.toThrow(
-      /vetted limit/,
+    // A state change must say which state it leaves (prev_state), checked against the old row.
+    await expect(inTx("UPDATE key_states SET state = 'vetted' WHERE key_id = $1", [keyId])).rejects.toThrow(
+      /must set prev_state/,
     );
-    await inTx("UPDATE keys SET state = 'vetted' WHERE id = $1", [keyId]);
-    // Deposited needs a batch.
-    await expect(inTx("UPDATE keys SET state = 'deposited' WHERE id = $1", [keyId])).rejects.toThrow(
-      /keys_deposit_consistent/,
+    await expect(
+      inTx("UPDATE key_states SET state = 'vetted', prev_state = 'exited' WHERE key_id = $1", [keyId]),
+    ).rejects.toThrow(/must set prev_state/);
+    // Vetting beyond the vetted limit (1) is refused: add a second key, vet both.
+    const second = (
+      await inTx(KEY_SQL, [op, bytes(48, 8), bytes(32, 1), bytes(96, 3), bytes(32, 4), bytes(4, 0)])
+    ).rows[0]!.id as number;
+    await expect(inTx(setState("vetted", "operator_id = $1"), [op])).rejects.toThrow(/vetted limit/);
+    await inTx(setState("vetted", "key_id = $1"), [keyId]);
+    // Deposited only through a deposit batch.
+    await expect(inTx(setState("deposited", "key_id = $1"), [keyId])).rejects.toThrow(
+      /deposited by adding it to a deposit batch/,
     );
     const batch = (
       await store.query<{ id: number }>(
         "INSERT INTO deposit_batches (key_count, actor) VALUES (1, 't') RETURNING id",
       )
     ).rows[0]!.id;
-    await inTx(
-      "UPDATE keys SET state = 'deposited', deposit_batch_id = $2, deposit_position = 0 WHERE id = $1",
-      [keyId, batch],
+    const addToBatch =
+      "INSERT INTO deposit_batch_keys (batch_id, position, key_id, operator_id) VALUES ($1, $2, $3, $4)";
+    // Only vetted keys of the operator named, into a batch that exists.
+    await expect(inTx(addToBatch, [batch, 0, second, op])).rejects.toThrow(
+      /only vetted keys can be deposited/,
     );
-    // Once deposited: never back to vetted, never another batch, never deleted.
+    await expect(inTx(addToBatch, [batch, 0, keyId, op2])).rejects.toThrow(
+      /only vetted keys can be deposited/,
+    );
+    await expect(inTx(addToBatch, [999999, 0, keyId, op])).rejects.toThrow(/existing deposit batch/);
+    await inTx(addToBatch, [batch, 0, keyId, op]);
+    expect(
+      (
+        await store.query<{ state: string; deposit_batch_id: number }>(
+          "SELECT state, deposit_batch_id FROM keys WHERE id = $1",
+          [keyId],
+        )
+      ).rows[0],
+    ).toEqual({ state: "deposited", deposit_batch_id: batch });
+    // Once deposited: never back to vetted, never another batch, never deleted or changed.
+    await expect(inTx(setState("vetted", "key_id = $1"), [keyId])).rejects.toThrow(
+      /not an allowed transition/,
+    );
+    const batch2 = (
+      await store.query<{ id: number }>(
+        "INSERT INTO deposit_batches (key_count, actor) VALUES (1, 't') RETURNING id",
+      )
+    ).rows[0]!.id;
+    await expect(inTx(addToBatch, [batch2, 0, keyId, op])).rejects.toThrow(/deposit_batch_keys_key_once/);
     await expect(
-      inTx(
-        "UPDATE keys SET state = 'vetted', deposit_batch_id = NULL, deposit_position = NULL WHERE id = $1",
-        [keyId],
-      ),
-    ).rejects.toThrow(/cannot be deposited again/);
-    await expect(inTx("DELETE FROM keys WHERE id = $1", [keyId])).rejects.toThrow(/append-only/);
+      inTx("UPDATE deposit_batch_keys SET position = 5 WHERE key_id = $1", [keyId]),
+    ).rejects.toThrow(/append-only/);
+    await expect(inTx("DELETE FROM deposit_batch_keys WHERE key_id = $1", [keyId])).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(inTx("DELETE FROM key_data WHERE id = $1", [keyId])).rejects.toThrow(/append-only/);
+    await expect(inTx("DELETE FROM key_states WHERE key_id = $1", [keyId])).rejects.toThrow(/append-only/);
+    await expect(inTx("UPDATE key_data SET network_name = 'x' WHERE id = $1", [keyId])).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(
+      inTx("UPDATE key_states SET operator_id = $2 WHERE key_id = $1", [keyId, op2]),
+    ).rejects.toThrow(/id and operator never change/);
     // Vetted limit below the deposited count is refused.
     await expect(store.query("UPDATE operators SET vetted_limit = 0 WHERE id = $1", [op])).rejects.toThrow(
       /below its 1 deposited/,
@@ -166,12 +205,6 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
     ).rejects.toThrow(/written by the keys triggers only/);
     await expect(store.query("DELETE FROM deposit_batches")).rejects.toThrow(/append-only/);
     await expect(
-      inTx(
-        "UPDATE keys SET state = 'deposited', deposit_batch_id = 999999, deposit_position = 0 WHERE operator_id = $1 AND state = 'submitted'",
-        [op],
-      ),
-    ).rejects.toThrow(/not an allowed transition/);
-    await expect(
       store.query("INSERT INTO audit_log (actor, action) VALUES ('a', 'b')"),
     ).resolves.toBeDefined();
     await expect(store.query("DELETE FROM audit_log")).rejects.toThrow(/append-only/);
@@ -182,11 +215,19 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
     await expect(store.query("UPDATE operators SET target_limit = 3 WHERE id = $1", [op])).rejects.toThrow(
       /operators_target_limit_pair/,
     );
-    const history = await store.query<{ to_state: string }>(
+    // History: key_events for every change but the deposit, whose row is deposit_batch_keys.
+    const stored = await store.query<{ to_state: string }>(
       "SELECT to_state FROM key_events WHERE key_id = $1 ORDER BY id",
       [keyId],
     );
-    expect(history.rows.map((r) => r.to_state)).toEqual(["submitted", "vetted", "deposited"]);
+    expect(stored.rows.map((r) => r.to_state)).toEqual(["submitted", "vetted"]);
+    const history = await keyHistory(store, keyId);
+    expect(history.map((e) => [e.fromState, e.toState, e.actor])).toEqual([
+      [null, "submitted", "test"],
+      ["submitted", "vetted", "test"],
+      ["vetted", "deposited", "t"],
+    ]);
+    expect(history[2]!.id).toBe(`batch:${batch}`);
   });
 });
 
@@ -279,5 +320,85 @@ describe("migrations on the real PostgreSQL", () => {
     );
     expect(err).toMatchObject({ code: "ERR_DATABASE_UNAVAILABLE" });
     expect(String((err as Error).message)).not.toContain("hunter2");
+  });
+});
+
+describe("migration 0006 (key states out of the keys row) on a database with keys", () => {
+  it("keeps every key's state, batch, position and history", async () => {
+    const old = mkdtempSync(join(tmpdir(), "pk-migr-"));
+    const store = await openStore({ inMemory: true, migrate: false });
+    try {
+      for (const m of loadMigrations().filter((x) => x.version < 6)) {
+        writeFileSync(join(old, `${String(m.version).padStart(4, "0")}_${m.name}.sql`), m.sql);
+      }
+      await runMigrations(store, undefined, old);
+      const op = (await store.query<{ id: number }>(OPERATOR_SQL, ["upgrade", bytes(20, 2), 3])).rows[0]!.id;
+      const ids = await store.transaction(async (tx) => {
+        await tx.query("SELECT set_config('poolkeeper.actor', 'old', true)");
+        const out: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          const r = await tx.query<{ id: number }>(
+            KEY_SQL.replace("INSERT INTO key_data", "INSERT INTO keys"),
+            [op, bytes(48, 40 + i), bytes(32, 1), bytes(96, 3), bytes(32, 4), bytes(4, 0)],
+          );
+          out.push(r.rows[0]!.id);
+        }
+        await tx.query("UPDATE keys SET state = 'vetted' WHERE id = ANY($1::int[])", [out.slice(0, 3)]);
+        const b = (
+          await tx.query<{ id: number }>(
+            "INSERT INTO deposit_batches (key_count, actor) VALUES (2, 'old') RETURNING id",
+          )
+        ).rows[0]!.id;
+        await tx.query(
+          "UPDATE keys SET state = 'deposited', deposit_batch_id = $2, deposit_position = id - $3 WHERE id = ANY($1::int[])",
+          [out.slice(0, 2), b, out[0]],
+        );
+        await tx.query("UPDATE keys SET state = 'active' WHERE id = $1", [out[0]]);
+        return out;
+      });
+      const before = await store.query(
+        "SELECT id, state, deposit_batch_id, deposit_position FROM keys ORDER BY id",
+      );
+      const [applied] = [await runMigrations(store)];
+      expect(applied).toContain(6);
+      const after = await store.query(
+        "SELECT id, state, deposit_batch_id, deposit_position FROM keys ORDER BY id",
+      );
+      expect(after.rows).toEqual(before.rows);
+      expect(after.rows.map((r) => (r as { state: string }).state)).toEqual([
+        "active",
+        "deposited",
+        "vetted",
+        "submitted",
+      ]);
+      // The old key_events row of the deposit gives way to the batch row: one deposit in the history.
+      const history = await keyHistory(store, ids[0]!);
+      expect(history.map((e) => e.toState)).toEqual(["submitted", "vetted", "deposited", "active"]);
+      expect(history.filter((e) => e.id.startsWith("batch:"))).toHaveLength(1);
+      // Counts and the next allocation still line up: the new rules run on the migrated rows.
+      const counts = await store.query<{ state: string; n: number }>(
+        "SELECT state, n FROM operator_key_counts WHERE operator_id = $1 AND n > 0 ORDER BY state",
+        [op],
+      );
+      expect(counts.rows).toEqual([
+        { state: "active", n: 1 },
+        { state: "deposited", n: 1 },
+        { state: "submitted", n: 1 },
+        { state: "vetted", n: 1 },
+      ]);
+      await store.transaction(async (tx) => {
+        await tx.query("SELECT set_config('poolkeeper.actor', 'new', true)");
+        const b = (
+          await tx.query<{ id: number }>(
+            "INSERT INTO deposit_batches (key_count, actor) VALUES (1, 'new') RETURNING id",
+          )
+        ).rows[0]!.id;
+        const got = await depositVettedKeys(tx, b, [op], [1]);
+        expect(got.map((k) => k.keyId)).toEqual([ids[2]]);
+      });
+    } finally {
+      await store.close();
+      rmSync(old, { recursive: true, force: true });
+    }
   });
 });

@@ -13,7 +13,7 @@ async function seed(h: Harness, keys: number): Promise<number> {
   await h.store.transaction(async (tx) => {
     await tx.query("SELECT set_config('poolkeeper.actor', 'test-seed', true)");
     await tx.query(
-      `INSERT INTO keys (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
+      `INSERT INTO key_data (operator_id, pubkey, withdrawal_credentials, amount_gwei, signature,
          deposit_message_root, deposit_data_root, fork_version, network_name, deposit_cli_version)
        SELECT $1, decode(lpad(to_hex(i), 96, '0'), 'hex'), decode(repeat('01', 32), 'hex'), 32000000000,
               decode(repeat(lpad(to_hex(i), 8, '0'), 24), 'hex'), sha256(int8send(i)), sha256(int8send(-i)),
