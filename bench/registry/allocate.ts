@@ -4,8 +4,8 @@
  *      Lido's step-by-step loop, same inputs, results checked equal;
  *   2. registry.allocateBatch() through the database (PGlite in memory, and PostgreSQL when reachable
  *      at TEST_DATABASE_URL / postgres://postgres@127.0.0.1:5432/test): one transaction that locks,
- *      counts, allocates and deposits 100,000 keys (deposit_batch_keys rows, key_states moved to
- *      deposited, counts, audit); then reading the batch's deposit data back (getDepositBatch), and
+ *      counts, allocates and deposits 100,000 keys (the batch row with their ids, key_states moved
+ *      to deposited, counts, audit); then reading the batch's deposit data back (getDepositBatch), and
  *      allocate(1000) with its deposit data; against naive one-deposit-per-call allocation (a
  *      sample of calls, extrapolated).
  * Run: node --import tsx bench/registry/allocate.ts [deposits] [operators]

@@ -44,11 +44,8 @@ function seedStates(url: string): void {
     `BEGIN;
      SELECT set_config('poolkeeper.actor', 'bench-seed', true);
      UPDATE key_states SET state = 'vetted', prev_state = state, updated_at = now() WHERE key_id % 2 = 0;
-     INSERT INTO deposit_batches (key_count, actor)
-       SELECT count(*), 'bench-seed' FROM key_data WHERE id % 4 = 0;
-     INSERT INTO deposit_batch_keys (batch_id, position, key_id, operator_id)
-       SELECT (SELECT max(id) FROM deposit_batches), (row_number() OVER (ORDER BY id) - 1)::int, id, operator_id
-       FROM key_data WHERE id % 4 = 0;
+     INSERT INTO deposit_batches (key_count, actor, key_ids)
+       SELECT count(*), 'bench-seed', array_agg(id ORDER BY id) FROM key_data WHERE id % 4 = 0;
      COMMIT;`,
   );
 }

@@ -9,7 +9,6 @@ import {
 import {
   appendAudit,
   depositBatchKeys,
-  depositVettedKeys,
   emptyCounts,
   findDepositBatch,
   findKeyByPubkey,
@@ -755,15 +754,15 @@ export class Registry {
             counts.push(r.added[i]!);
           }
         });
-        const batchRow = await insertDepositBatch(tx, count, actor);
-        await setChangeContext(tx, actor, `deposit batch ${batchRow.id}`);
-        const refs = await depositVettedKeys(tx, batchRow.id, opIds, counts);
-        if (refs.length !== count) {
+        await setChangeContext(tx, actor, "deposit batch");
+        const batchRow = await insertDepositBatch(tx, actor, opIds, counts);
+        if (batchRow === undefined) {
           throw new PoolkeeperError(
             REGISTRY_ERRORS.CONFLICT,
-            `allocation found ${refs.length} of ${count} keys still vetted: a concurrent change; nothing was deposited, try again`,
+            `allocation found fewer than ${count} keys still vetted: a concurrent change; nothing was deposited, try again`,
           );
         }
+        const refs = batchRow.keys;
         const perOperator = opIds.map((operatorId, i) => ({ operatorId, count: counts[i]! }));
         await appendAudit(tx, {
           actor,

@@ -310,15 +310,10 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
     await expect(
       store.transaction(async (tx) => {
         await tx.query("SELECT set_config('poolkeeper.actor', 'x', true)");
-        const bid = (
-          await tx.query<{ id: number }>(
-            "INSERT INTO deposit_batches (key_count, actor) VALUES (1, 'x') RETURNING id",
-          )
-        ).rows[0]!.id;
         await tx.query(
-          `INSERT INTO deposit_batch_keys (batch_id, position, key_id, operator_id)
-           SELECT $2, 0, min(key_id), $1 FROM key_states WHERE operator_id = $1 AND state = 'vetted'`,
-          [d.id, bid],
+          `INSERT INTO deposit_batches (key_count, actor, key_ids)
+           SELECT 1, 'x', ARRAY[min(key_id)] FROM key_states WHERE operator_id = $1 AND state = 'vetted'`,
+          [d.id],
         );
       }),
     ).rejects.toThrow(/inactive/);

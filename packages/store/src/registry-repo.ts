@@ -55,7 +55,7 @@ export interface KeyRow {
 }
 
 export interface KeyEventRow {
-  /** key_events id as a decimal string, or "batch:<id>" for the deposit (deposit_batch_keys). */
+  /** key_events id as a decimal string, or "batch:<id>" for the deposit (its deposit batch row). */
   id: string;
   keyId: number;
   fromState: KeyStateName | null;
@@ -399,7 +399,7 @@ export async function findKeyByPubkey(
 
 /**
  * A key's history, oldest first: its key_events rows and, when it was deposited, its deposit batch
- * row (the vetted → deposited transition, by the batch's actor at the batch's time). Rows a
+ * (the vetted → deposited transition, by the batch's actor at the batch's time). Rows a
  * database from before migration 0006 holds for that transition in key_events are left out for
  * the batch row. Ties in time follow the lifecycle order.
  */
@@ -418,9 +418,9 @@ export async function keyHistory(db: Queryable, keyId: number): Promise<KeyEvent
        FROM key_events e
        WHERE e.key_id = $1 AND NOT (e.from_state = 'vetted' AND e.to_state = 'deposited')
        UNION ALL
-       SELECT 'batch:' || b.id, d.key_id, 'vetted', 'deposited', b.actor, 'deposit batch ' || b.id, b.created_at, NULL
-       FROM deposit_batch_keys d JOIN deposit_batches b ON b.id = d.batch_id
-       WHERE d.key_id = $1
+       SELECT 'batch:' || b.id, s.key_id, 'vetted', 'deposited', b.actor, 'deposit batch ' || b.id, b.created_at, NULL
+       FROM key_states s JOIN deposit_batches b ON b.id = s.deposit_batch_id
+       WHERE s.key_id = $1
      ) h
      ORDER BY at, array_position($2::text[], to_state), seq`,
     [keyId, KEY_STATES],
@@ -532,19 +532,6 @@ export async function lockAllocation(db: Queryable): Promise<void> {
   await db.query(`SELECT pg_advisory_xact_lock(${ALLOCATION_LOCK_KEY})`);
 }
 
-export async function insertDepositBatch(
-  db: Queryable,
-  keyCount: number,
-  actor: string,
-): Promise<DepositBatchRow> {
-  const r = await db.query<{ id: number; key_count: number; actor: string; created_at: Date }>(
-    "INSERT INTO deposit_batches (key_count, actor) VALUES ($1, $2) RETURNING id, key_count, actor, created_at",
-    [keyCount, actor],
-  );
-  const b = r.rows[0]!;
-  return { id: b.id, keyCount: b.key_count, actor: b.actor, createdAt: b.created_at };
-}
-
 /** A key of a deposit batch, without its deposit data (depositBatchKeys reads that). */
 export interface DepositedKeyRef {
   keyId: number;
@@ -553,37 +540,52 @@ export interface DepositedKeyRef {
 }
 
 /**
- * Deposit the oldest vetted keys of each operator into `batchId`: `counts[i]` keys of
+ * Create a deposit batch of the oldest vetted keys of each operator: `counts[i]` keys of
  * `operatorIds[i]`, positions in operator order then upload order. One statement: it picks the
- * keys (through the vetted-keys index) and adds them to deposit_batch_keys, whose trigger moves
- * them to deposited, all or nothing. Returns the keys in batch order; fewer than asked means
- * another writer got there first (the caller rolls back).
+ * keys (from each operator's deposit cursor, in upload order) and inserts the batch with their ids,
+ * whose trigger moves exactly those keys to deposited, all or nothing. Returns undefined, and
+ * creates nothing, when fewer keys than asked are vetted (another writer got there first).
  */
-export async function depositVettedKeys(
+export async function insertDepositBatch(
   db: Queryable,
-  batchId: number,
+  actor: string,
   operatorIds: readonly number[],
   counts: readonly number[],
-): Promise<DepositedKeyRef[]> {
-  const r = await db.query<{ key_id: number; operator_id: number; position: number }>(
+): Promise<(DepositBatchRow & { keys: DepositedKeyRef[] }) | undefined> {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const r = await db.query<{
+    id: number;
+    key_count: number;
+    actor: string;
+    created_at: Date;
+    key_ids: string;
+  }>(
     `WITH picked AS (
-       SELECT s.key_id, s.operator_id, (row_number() OVER (ORDER BY a.ord, s.key_id) - 1)::int AS position
-       FROM unnest($2::int[], $3::int[]) WITH ORDINALITY AS a(op, n, ord)
+       SELECT array_agg(s.key_id ORDER BY a.ord, s.key_id) AS ids
+       FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS a(op, n, ord)
        CROSS JOIN LATERAL (
-         SELECT d.id AS key_id, d.operator_id FROM key_data d JOIN key_states ks ON ks.key_id = d.id
+         SELECT d.id AS key_id FROM key_data d JOIN key_states ks ON ks.key_id = d.id
          WHERE d.operator_id = a.op AND ks.state = 'vetted'
            AND d.id > coalesce((SELECT c.last_key_id FROM operator_deposit_cursors c WHERE c.operator_id = a.op), 0)
          ORDER BY d.id LIMIT a.n
        ) s
      )
-     INSERT INTO deposit_batch_keys (batch_id, position, key_id, operator_id)
-     SELECT $1, position, key_id, operator_id FROM picked ORDER BY position
-     RETURNING key_id, operator_id, position`,
-    [batchId, operatorIds, counts],
+     INSERT INTO deposit_batches (key_count, actor, key_ids)
+     SELECT $3, $4, p.ids FROM picked p WHERE cardinality(p.ids) = $3
+     RETURNING id, key_count, actor, created_at, array_to_string(key_ids, ',') AS key_ids`,
+    [operatorIds, counts, total, actor],
   );
-  const out = r.rows.map((x) => ({ keyId: x.key_id, operatorId: x.operator_id, position: x.position }));
-  out.sort((a, b) => a.position - b.position);
-  return out;
+  const b = r.rows[0];
+  if (b === undefined) return undefined;
+  const ids = b.key_ids.split(",").map(Number);
+  const keys: DepositedKeyRef[] = new Array(ids.length);
+  let position = 0;
+  operatorIds.forEach((operatorId, i) => {
+    for (let k = 0; k < counts[i]!; k++, position++) {
+      keys[position] = { keyId: ids[position]!, operatorId, position };
+    }
+  });
+  return { id: b.id, keyCount: b.key_count, actor: b.actor, createdAt: b.created_at, keys };
 }
 
 export async function findDepositBatch(db: Queryable, id: number): Promise<DepositBatchRow | undefined> {
@@ -599,7 +601,11 @@ export async function findDepositBatch(db: Queryable, id: number): Promise<Depos
 
 export async function depositBatchKeys(db: Queryable, batchId: number): Promise<KeyRow[]> {
   const r = await db.query<KeyDbRow>(
-    `SELECT ${KEY_COLS} FROM keys WHERE deposit_batch_id = $1 ORDER BY deposit_position`,
+    `SELECT ${keyCols("k")}
+     FROM deposit_batches b
+     CROSS JOIN unnest(b.key_ids) WITH ORDINALITY AS u(id, pos)
+     JOIN keys k ON k.id = u.id
+     WHERE b.id = $1 ORDER BY u.pos`,
     [batchId],
   );
   return r.rows.map(keyFromRow);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createTestDatabase,
   createTestStore,
-  depositVettedKeys,
+  insertDepositBatch,
   keyHistory,
   loadMigrations,
   openPgliteDirectories,
@@ -121,10 +121,16 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
       });
     const setState = (state: string, where: string) =>
       `UPDATE key_states SET state = '${state}', prev_state = state, updated_at = now() WHERE ${where}`;
-    // Not allowed: submitted → active, skipping vetting.
+    // Not allowed: submitted → active, skipping vetting (and a batch it never joined).
     await expect(inTx(setState("active", "key_id = $1"), [keyId])).rejects.toThrow(
-      /not an allowed transition/,
+      /key_states_deposit_consistent/,
     );
+    await expect(
+      inTx(
+        "UPDATE key_states SET state = 'active', prev_state = state, deposit_batch_id = 1, deposit_position = 0 WHERE key_id = $1",
+        [keyId],
+      ),
+    ).rejects.toThrow(/not an allowed transition/);
     // A state change must say which state it leaves (prev_state), checked against the old row.
     await expect(inTx("UPDATE key_states SET state = 'vetted' WHERE key_id = $1", [keyId])).rejects.toThrow(
       /must set prev_state/,
@@ -140,46 +146,48 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
     await inTx(setState("vetted", "key_id = $1"), [keyId]);
     // Deposited only through a deposit batch.
     await expect(inTx(setState("deposited", "key_id = $1"), [keyId])).rejects.toThrow(
-      /deposited by adding it to a deposit batch/,
+      /key_states_deposit_consistent|deposited by inserting a deposit batch/,
     );
-    const batch = (
-      await store.query<{ id: number }>(
-        "INSERT INTO deposit_batches (key_count, actor) VALUES (1, 't') RETURNING id",
-      )
-    ).rows[0]!.id;
-    const addToBatch =
-      "INSERT INTO deposit_batch_keys (batch_id, position, key_id, operator_id) VALUES ($1, $2, $3, $4)";
-    // Only vetted keys of the operator named, into a batch that exists.
-    await expect(inTx(addToBatch, [batch, 0, second, op])).rejects.toThrow(
-      /only vetted keys can be deposited/,
-    );
-    await expect(inTx(addToBatch, [batch, 0, keyId, op2])).rejects.toThrow(
-      /only vetted keys can be deposited/,
-    );
-    await expect(inTx(addToBatch, [999999, 0, keyId, op])).rejects.toThrow(/existing deposit batch/);
-    await inTx(addToBatch, [batch, 0, keyId, op]);
+    await expect(
+      inTx(
+        "UPDATE key_states SET state = 'deposited', prev_state = state, deposit_batch_id = 1, deposit_position = 0 WHERE key_id = $1",
+        [keyId],
+      ),
+    ).rejects.toThrow(/deposited by inserting a deposit batch/);
+    const newBatch =
+      "INSERT INTO deposit_batches (key_count, actor, key_ids) VALUES ($1, 't', $2) RETURNING id";
+    // Only vetted keys (a submitted one, an unknown one, one listed twice), and key_count must match.
+    await expect(inTx(newBatch, [1, [second]])).rejects.toThrow(/only vetted keys can be deposited/);
+    await expect(inTx(newBatch, [1, [keyId + 999]])).rejects.toThrow(/only vetted keys can be deposited/);
+    await expect(inTx(newBatch, [2, [keyId, keyId]])).rejects.toThrow(/only vetted keys can be deposited/);
+    await expect(inTx(newBatch, [2, [keyId]])).rejects.toThrow(/deposit_batches_key_count/);
+    const batch = (await inTx(newBatch, [1, [keyId]])).rows[0]!.id as number;
     expect(
       (
-        await store.query<{ state: string; deposit_batch_id: number }>(
-          "SELECT state, deposit_batch_id FROM keys WHERE id = $1",
+        await store.query<{ state: string; deposit_batch_id: number; deposit_position: number }>(
+          "SELECT state, deposit_batch_id, deposit_position FROM keys WHERE id = $1",
           [keyId],
         )
       ).rows[0],
-    ).toEqual({ state: "deposited", deposit_batch_id: batch });
+    ).toEqual({ state: "deposited", deposit_batch_id: batch, deposit_position: 0 });
     // Once deposited: never back to vetted, never another batch, never deleted or changed.
     await expect(inTx(setState("vetted", "key_id = $1"), [keyId])).rejects.toThrow(
-      /not an allowed transition/,
+      /key_states_deposit_consistent/,
     );
-    const batch2 = (
-      await store.query<{ id: number }>(
-        "INSERT INTO deposit_batches (key_count, actor) VALUES (1, 't') RETURNING id",
-      )
-    ).rows[0]!.id;
-    await expect(inTx(addToBatch, [batch2, 0, keyId, op])).rejects.toThrow(/deposit_batch_keys_key_once/);
     await expect(
-      inTx("UPDATE deposit_batch_keys SET position = 5 WHERE key_id = $1", [keyId]),
-    ).rejects.toThrow(/append-only/);
-    await expect(inTx("DELETE FROM deposit_batch_keys WHERE key_id = $1", [keyId])).rejects.toThrow(
+      inTx(
+        "UPDATE key_states SET state = 'vetted', prev_state = state, deposit_batch_id = NULL, deposit_position = NULL WHERE key_id = $1",
+        [keyId],
+      ),
+    ).rejects.toThrow(/not an allowed transition/);
+    await expect(inTx(newBatch, [1, [keyId]])).rejects.toThrow(/only vetted keys can be deposited/);
+    await expect(
+      inTx("UPDATE key_states SET deposit_batch_id = $2 WHERE key_id = $1", [keyId, batch + 1]),
+    ).rejects.toThrow(/joins a deposit batch once/);
+    await expect(
+      inTx("UPDATE key_states SET deposit_position = 7 WHERE key_id = $1", [keyId]),
+    ).rejects.toThrow(/joins a deposit batch once/);
+    await expect(inTx("UPDATE deposit_batches SET key_ids = '{}' WHERE id = $1", [batch])).rejects.toThrow(
       /append-only/,
     );
     await expect(inTx("DELETE FROM key_data WHERE id = $1", [keyId])).rejects.toThrow(/append-only/);
@@ -215,7 +223,7 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
     await expect(store.query("UPDATE operators SET target_limit = 3 WHERE id = $1", [op])).rejects.toThrow(
       /operators_target_limit_pair/,
     );
-    // History: key_events for every change but the deposit, whose row is deposit_batch_keys.
+    // History: key_events for every change but the deposit, whose record is its deposit batch.
     const stored = await store.query<{ to_state: string }>(
       "SELECT to_state FROM key_events WHERE key_id = $1 ORDER BY id",
       [keyId],
@@ -388,13 +396,9 @@ describe("migration 0006 (key states out of the keys row) on a database with key
       ]);
       await store.transaction(async (tx) => {
         await tx.query("SELECT set_config('poolkeeper.actor', 'new', true)");
-        const b = (
-          await tx.query<{ id: number }>(
-            "INSERT INTO deposit_batches (key_count, actor) VALUES (1, 'new') RETURNING id",
-          )
-        ).rows[0]!.id;
-        const got = await depositVettedKeys(tx, b, [op], [1]);
-        expect(got.map((k) => k.keyId)).toEqual([ids[2]]);
+        const got = await insertDepositBatch(tx, "new", [op], [1]);
+        expect(got?.keys).toEqual([{ keyId: ids[2], operatorId: op, position: 0 }]);
+        expect(await insertDepositBatch(tx, "new", [op], [1])).toBeUndefined();
       });
     } finally {
       await store.close();
