@@ -711,12 +711,7 @@ export class Registry {
       createdAt: batch.createdAt,
       keyCount: batch.keyCount,
       perOperator: batch.perOperator,
-      keys: keys.map((k) => ({
-        position: k.depositPosition!,
-        keyId: k.id,
-        operatorId: k.operatorId,
-        depositData: k.depositData,
-      })),
+      keys,
     };
   }
 
@@ -816,12 +811,7 @@ export class Registry {
       createdAt: b.createdAt,
       keyCount: b.keyCount,
       perOperator: [...per].map(([operatorId, count]) => ({ operatorId, count })),
-      keys: keys.map((k) => ({
-        position: k.depositPosition!,
-        keyId: k.id,
-        operatorId: k.operatorId,
-        depositData: k.depositData,
-      })),
+      keys,
     };
   }
 

@@ -126,6 +126,8 @@ export interface RegistryPort {
   allocate(count: number, by: Actor): Promise<{ batch: DepositBatchView; keyCount: number }>;
   listBatches(limit: number, before?: string): Promise<DepositBatchSummaryView[]>;
   getBatch(id: number): Promise<DepositBatchView>;
+  /** The batch's deposit_data.json text, as the deposit CLIs write it (launchpad format). */
+  batchDepositDataFile(id: number): Promise<string>;
   review(): Promise<ReviewView>;
   audit(limit: number, before?: string, target?: string): Promise<AuditEntryView[]>;
   keysByState(): Promise<Record<string, number>>;

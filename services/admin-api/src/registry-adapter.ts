@@ -1,4 +1,5 @@
 import { type Logger, type Network, toHex0x } from "@poolkeeper/core";
+import { serializeDepositDataFile } from "@poolkeeper/keys";
 import {
   createRegistry,
   type DepositBatch,
@@ -163,6 +164,10 @@ export function portFromRegistry(registry: Registry): RegistryPort {
     },
     async getBatch(id) {
       return batchView(await registry.getDepositBatch(id));
+    },
+    async batchDepositDataFile(id) {
+      const batch = await registry.getDepositBatch(id);
+      return serializeDepositDataFile(batch.keys.map((k) => toDepositDataJson(k.depositData)));
     },
     async listBatches(limit, before) {
       const list = await registry.listDepositBatches({

@@ -44,6 +44,7 @@ describe.each(TEST_STORE_KINDS)("admin-api basics on %s", (kind) => {
       ["/v1/deposits/batches", "post"],
       ["/v1/deposits/batches", "get"],
       ["/v1/deposits/batches/{id}", "get"],
+      ["/v1/deposits/batches/{id}/deposit_data", "get"],
       ["/v1/review", "get"],
       ["/v1/audit", "get"],
       ["/health/live", "get"],

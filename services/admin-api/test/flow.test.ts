@@ -1,7 +1,8 @@
 import { loadNetwork } from "@poolkeeper/core";
+import { type DepositDataJson, serializeDepositDataFile, verifyDepositData } from "@poolkeeper/keys";
 import { TEST_STORE_KINDS } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { depositEntries, OTHER_WC } from "./deposit-fixtures.js";
+import { depositEntries, OTHER_WC, TEST_NETWORK } from "./deposit-fixtures.js";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";
 
 interface Failure {
@@ -152,6 +153,16 @@ describe.each(TEST_STORE_KINDS)("admin-api flow on %s", (kind) => {
     expect(again.status, again.body).toBe(200);
     expect(again.json().data).toEqual(batch.json().data);
     expect((await call("GET", "/v1/deposits/batches/999999", h.dao)).status).toBe(404);
+    // The batch as a deposit_data.json file: the uploaded entries in batch order, byte for byte in
+    // the deposit CLIs' format, and valid for the launchpad's checks.
+    const file = await call("GET", `/v1/deposits/batches/${batch.json().data.id}/deposit_data`, h.dao);
+    expect(file.status, file.body).toBe(200);
+    const batchEntries = batchKeys.map((k) => k.depositData as unknown as DepositDataJson);
+    expect(file.body).toBe(serializeDepositDataFile(batchEntries));
+    const checked = verifyDepositData(JSON.parse(file.body), { network: TEST_NETWORK });
+    expect(checked.failures).toEqual([]);
+    expect(checked.passed).toBe(4);
+    expect((await call("GET", "/v1/deposits/batches/999999/deposit_data", h.dao)).status).toBe(404);
 
     // A deposited key cannot be removed, and the limit cannot drop below the deposited count.
     const depositedOwner = (key.json().data.operatorId as number) ?? x;

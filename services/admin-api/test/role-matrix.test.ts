@@ -191,6 +191,12 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
     },
     { name: "list batches", method: "GET", url: () => "/v1/deposits/batches", allowed: ["admin", "dao"] },
     { name: "get batch", method: "GET", url: () => "/v1/deposits/batches/1", allowed: ["admin", "dao"] },
+    {
+      name: "batch deposit_data.json",
+      method: "GET",
+      url: () => "/v1/deposits/batches/1/deposit_data",
+      allowed: ["admin", "dao"],
+    },
     { name: "review", method: "GET", url: () => "/v1/review", allowed: ["admin", "dao"] },
     { name: "audit", method: "GET", url: () => "/v1/audit", allowed: ["admin", "dao"] },
     {

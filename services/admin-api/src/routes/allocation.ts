@@ -105,4 +105,32 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
     },
     async (request) => ({ data: await registry.getBatch(Number(request.params.id)), meta: {} }),
   );
+
+  app.get(
+    "/v1/deposits/batches/:id/deposit_data",
+    {
+      schema: {
+        tags: ["deposits"],
+        summary: "One deposit batch as a deposit_data.json file",
+        description:
+          "The batch's keys in batch order, in the deposit_data.json format the deposit CLIs write and the staking launchpad reads (`poolkeeper keys verify` checks it).",
+        params: Type.Object({ id: Type.String({ pattern: "^[0-9]{1,9}$", description: "Batch id" }) }),
+        response: {
+          200: Type.Array(Type.Object({}, { additionalProperties: true })),
+          ...errorResponses(404),
+        },
+      },
+      config: { access: { roles: ["admin", "dao"] } },
+    },
+    async (request, reply) => {
+      const id = Number(request.params.id);
+      const text = await registry.batchDepositDataFile(id);
+      // Sent as text: the file's bytes are the format (separators, key order), not a re-serialisation.
+      return reply
+        .type("application/json; charset=utf-8")
+        .header("content-disposition", `attachment; filename="deposit_data-batch-${id}.json"`)
+        .serializer((x: unknown) => x as string)
+        .send(text as never);
+    },
+  );
 }
