@@ -457,8 +457,14 @@ export async function keysPage(db: Queryable, q: KeysPageQuery): Promise<KeyRow[
     where.push(`state = $${params.length}`);
   }
   params.push(q.limit);
+  // The keys view with id > $1 on both of its tables: the planner does not carry a range across
+  // the join, and a merge join would otherwise read key_states from its first row for every page.
   const r = await db.query<KeyDbRow>(
-    `SELECT ${KEY_COLS} FROM keys WHERE ${where.join(" AND ")} ORDER BY id LIMIT $${params.length}`,
+    `SELECT ${KEY_COLS} FROM (
+       SELECT d.*, s.state, s.deposit_batch_id, s.deposit_position, s.updated_at
+       FROM key_data d JOIN key_states s ON s.key_id = d.id
+       WHERE d.id > $1 AND s.key_id > $1
+     ) k WHERE ${where.join(" AND ")} ORDER BY id LIMIT $${params.length}`,
     params,
   );
   return r.rows.map(keyFromRow);
