@@ -431,28 +431,30 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
     if (withKeystores) {
       const keystore = { password: o.keystorePassword!, kdf: v.kdf };
       const ksTask = { ...base, keystore };
-      // Each lane keeps one KDF running on libuv's pool. While it runs, the lane derives and
-      // signs its next key on this thread, so the next KDF starts the moment this one ends. A
-      // lane does not wait for its file to reach the disk (two fsyncs, ~8 ms here) either; writes
-      // in flight are bounded, and the first failure stops the lanes.
+      // Each lane keeps one KDF running on libuv's pool. While they run, the next key is derived
+      // and signed on this thread and waits, ready, for whichever lane frees first: its KDF starts
+      // the moment the lane's one ends. A lane does not wait for its file to reach the disk (two
+      // fsyncs) either; writes in flight are bounded, and the first failure stops the lanes.
       const writes = new Set<Promise<void>>();
       let writeFailure: { error: unknown } | undefined;
       let laneFailure: { error: unknown } | undefined;
       let nextMissing = 0;
-      const takePrepared = (): PreparedKey | undefined => {
+      const ready: PreparedKey[] = [];
+      const prepareNext = (): PreparedKey | undefined => {
         if (laneFailure !== undefined || writeFailure !== undefined) return undefined;
         if (nextMissing >= missing.length) return undefined;
         return prepareKey(ksTask, missing[nextMissing++]!);
       };
       const keystoreLane = async () => {
-        let current: PreparedKey | undefined;
-        let following: PreparedKey | undefined;
         try {
-          current = takePrepared();
-          while (current !== undefined) {
+          for (;;) {
+            const current = ready.shift() ?? prepareNext();
+            if (current === undefined) return;
             const sealing = sealKeystore(ksTask, current); // the KDF is running from here
-            current = undefined;
-            following = takePrepared();
+            if (ready.length === 0) {
+              const ahead = prepareNext();
+              if (ahead !== undefined) ready.push(ahead);
+            }
             const r = await sealing;
             const file = join(
               o.outDir,
@@ -472,18 +474,15 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
             writes.add(write);
             void write.finally(() => writes.delete(write));
             if (writes.size >= 2 * v.kdfConcurrency) await Promise.race(writes);
-            [current, following] = [following, undefined];
           }
         } catch (error) {
           laneFailure ??= { error };
-        } finally {
-          if (current !== undefined) wipeKey(current);
-          if (following !== undefined) wipeKey(following);
         }
       };
       try {
         await Promise.all(Array.from({ length: Math.min(v.kdfConcurrency, missing.length) }, keystoreLane));
       } finally {
+        for (const p of ready.splice(0)) wipeKey(p);
         await Promise.all(writes);
       }
       if (laneFailure !== undefined) throw laneFailure.error;
