@@ -750,7 +750,18 @@ export class Registry {
           }
         });
         await setChangeContext(tx, actor, "deposit batch");
-        const batchRow = await insertDepositBatch(tx, actor, opIds, counts);
+        let batchRow = await insertDepositBatch(tx, actor, opIds, counts);
+        if (batchRow === undefined) {
+          // The cursors are a shortcut (each operator's next vetted keys come after its last
+          // deposited one): should one ever skip a vetted key, search every key once.
+          batchRow = await insertDepositBatch(tx, actor, opIds, counts, true);
+          if (batchRow !== undefined) {
+            this.logger?.warn(
+              { batchId: batchRow.id },
+              "deposit cursors skipped vetted keys; searched all keys",
+            );
+          }
+        }
         if (batchRow === undefined) {
           throw new PoolkeeperError(
             REGISTRY_ERRORS.CONFLICT,

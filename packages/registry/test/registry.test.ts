@@ -319,6 +319,45 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
     ).rejects.toThrow(/inactive/);
   });
 
+  it("deposits the oldest vetted keys; a deposit cursor that skips vetted keys costs speed, never a deposit", async () => {
+    for (const o of await registry.listOperators())
+      if (o.active) await registry.updateOperator(o.id, { active: false }, "t");
+    const op = await nextOperator();
+    await registry.uploadKeys(op.id, depositData(900, 6), "t");
+    await registry.updateOperator(op.id, { vettedLimit: 6 }, "dao");
+    const ids = (
+      await store.query<{ id: number }>("SELECT id FROM key_data WHERE operator_id = $1 ORDER BY id", [op.id])
+    ).rows.map((r) => r.id);
+    const first = await registry.allocateBatch(2, "alloc");
+    expect(first.keys.map((k) => k.keyId)).toEqual(ids.slice(0, 2));
+    // The cursor table is the deposit trigger's own.
+    await expect(
+      store.query("UPDATE operator_deposit_cursors SET last_key_id = 0 WHERE operator_id = $1", [op.id]),
+    ).rejects.toThrow(/written by the key triggers only/);
+    // Corrupt it past every key (triggers off, as only a database owner could): the allocation
+    // still deposits the oldest vetted keys, in order, each once.
+    await store.transaction(async (tx) => {
+      await tx.query("SET LOCAL session_replication_role = replica");
+      await tx.query("UPDATE operator_deposit_cursors SET last_key_id = 2147483647 WHERE operator_id = $1", [
+        op.id,
+      ]);
+    });
+    const second = await registry.allocateBatch(3, "alloc");
+    expect(second.keys.map((k) => k.keyId)).toEqual(ids.slice(2, 5));
+    const states = await store.query<{ id: number; state: string }>(
+      "SELECT id, state FROM keys WHERE operator_id = $1 ORDER BY id",
+      [op.id],
+    );
+    expect(states.rows.map((r) => r.state)).toEqual([
+      "deposited",
+      "deposited",
+      "deposited",
+      "deposited",
+      "deposited",
+      "vetted",
+    ]);
+  });
+
   it("review reports shares and concentration of active validators", async () => {
     for (const o of await registry.listOperators())
       if (o.active) await registry.updateOperator(o.id, { active: false }, "t");

@@ -64,6 +64,18 @@ CREATE TABLE operator_deposit_cursors (
 INSERT INTO operator_deposit_cursors (operator_id, last_key_id)
 SELECT operator_id, max(id) FROM keys WHERE deposit_batch_id IS NOT NULL GROUP BY operator_id;
 
+-- Written by the deposit trigger only.
+CREATE FUNCTION pk_written_by_triggers() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF pg_trigger_depth() < 2 THEN
+    RAISE EXCEPTION '% is written by the key triggers only', TG_TABLE_NAME USING ERRCODE = 'P0001';
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER operator_deposit_cursors_from_trigger AFTER INSERT OR UPDATE OR DELETE ON operator_deposit_cursors
+  FOR EACH STATEMENT EXECUTE FUNCTION pk_written_by_triggers();
+
 ALTER TABLE keys DROP CONSTRAINT keys_deposit_consistent;
 ALTER TABLE keys DROP COLUMN state, DROP COLUMN prev_state, DROP COLUMN deposit_batch_id,
   DROP COLUMN deposit_position, DROP COLUMN updated_at;

@@ -551,12 +551,15 @@ export interface DepositedKeyRef {
  * keys (from each operator's deposit cursor, in upload order) and inserts the batch with their ids,
  * whose trigger moves exactly those keys to deposited, all or nothing. Returns undefined, and
  * creates nothing, when fewer keys than asked are vetted (another writer got there first).
+ * `fromStart` ignores the operators' deposit cursors and searches all of their keys (slower; the
+ * cursor is only a shortcut).
  */
 export async function insertDepositBatch(
   db: Queryable,
   actor: string,
   operatorIds: readonly number[],
   counts: readonly number[],
+  fromStart = false,
 ): Promise<(DepositBatchRow & { keys: DepositedKeyRef[] }) | undefined> {
   const total = counts.reduce((a, b) => a + b, 0);
   const r = await db.query<{
@@ -572,7 +575,7 @@ export async function insertDepositBatch(
        CROSS JOIN LATERAL (
          SELECT d.id AS key_id FROM key_data d JOIN key_states ks ON ks.key_id = d.id
          WHERE d.operator_id = a.op AND ks.state = 'vetted'
-           AND d.id > coalesce((SELECT c.last_key_id FROM operator_deposit_cursors c WHERE c.operator_id = a.op), 0)
+           AND d.id > ${fromStart ? "0" : "coalesce((SELECT c.last_key_id FROM operator_deposit_cursors c WHERE c.operator_id = a.op), 0)"}
          ORDER BY d.id LIMIT a.n
        ) s
      )
