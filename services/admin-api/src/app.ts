@@ -8,6 +8,7 @@ import { makeAuthenticate, type TokenVerifier } from "./auth.js";
 import { errorHandler, notFoundHandler } from "./errors.js";
 import { Inflight } from "./inflight.js";
 import { type ApiMetrics, createMetrics, type MetricsSources } from "./metrics.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { ErrorBody } from "./schemas.js";
 
 export type App = FastifyInstance<
@@ -193,6 +194,7 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
       return reply.type(metrics.registry.contentType).send(text);
     },
   );
+  dashboardRoutes(app);
   return { app, ctx };
 }
 
