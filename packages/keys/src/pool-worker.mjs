@@ -4,6 +4,6 @@
 import { register } from "tsx/esm/api";
 
 register();
-const { runKeyTask } = await import("./pool.ts");
+const { runKeyTask } = await import("./key-task.ts");
 
-export default runKeyTask;
+export { runKeyTask };

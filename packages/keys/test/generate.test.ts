@@ -7,7 +7,16 @@ import { ValidatorKeyDeriver } from "../src/derive.js";
 import { type GenerateOptions, generateKeys } from "../src/generate.js";
 import { decryptKeystore, encryptKeystoreSync, serializeKeystore } from "../src/keystore.js";
 import { mnemonicToSeed } from "../src/mnemonic.js";
-import { defaultThreads, prepareKey, sealKeystore, uvThreadpoolSize, wipeKey } from "../src/pool.js";
+import {
+  bundledWorkerEntry,
+  createKeyPool,
+  defaultThreads,
+  prepareKey,
+  runKeyTask,
+  sealKeystore,
+  uvThreadpoolSize,
+  wipeKey,
+} from "../src/pool.js";
 import { pubkeyFromSecret } from "../src/signing.js";
 
 const MNEMONIC = "test test test test test test test test test test test waste";
@@ -102,6 +111,32 @@ describe("generateKeys", () => {
     const e = await rejection(generateKeys(base(dir, { count: 5, kdf: { function: "scrypt", cost: 3 } })));
     expect(e.message).toBe("kdf: scrypt n=3 must be a power of 2 up to 1048576");
     expect(readdirSync(dir).filter((f) => f.endsWith(".json"))).toEqual([]);
+  });
+
+  it("worker threads give the same entries from the bundled entry and from the tsx fallback", async () => {
+    const deriver = ValidatorKeyDeriver.fromSeed(mnemonicToSeed(MNEMONIC));
+    const task = {
+      node: deriver.nodeSecret(),
+      indices: [0, 1, 2],
+      withdrawal: { type: 0 as const },
+      amountGwei: 32_000_000_000n,
+      network: mainnet,
+      depositCliVersion: "2.7.0",
+    };
+    const entry = await bundledWorkerEntry();
+    expect(entry).toMatch(/\/node_modules\/\.cache\/poolkeeper-keys\/key-task-[0-9a-f]{16}\.mjs$/);
+    // The bundle is plain JavaScript: no TypeScript loader needed to import it.
+    expect(readFileSync(new URL(entry), "utf8")).not.toMatch(/from "@poolkeeper\//);
+    const inline = runKeyTask(task);
+    for (const workerEntry of ["bundled", "tsx"] as const) {
+      const pool = createKeyPool(1, { workerEntry });
+      try {
+        await pool.start();
+        expect(await pool.run(task)).toEqual(inline);
+      } finally {
+        await pool.close();
+      }
+    }
   });
 
   it("resumes: keeps existing keystores, makes only the missing ones, one file per index", async () => {
