@@ -693,7 +693,8 @@ export class Registry {
   /**
    * Take `count` vetted keys by MinFirst, put them in a new deposit batch and mark them deposited,
    * in one transaction under a pool-wide lock (an advisory transaction lock, then every operator
-   * row). Throws ERR_NO_CAPACITY when fewer than `count` keys can be deposited (nothing changes).
+   * row) — allocateBatch — then read the keys' deposit data back, in batch order. Throws
+   * ERR_NO_CAPACITY when fewer than `count` keys can be deposited (nothing changes).
    */
   async allocate(count: number, actor: string): Promise<DepositBatch> {
     const started = performance.now();
@@ -718,8 +719,8 @@ export class Registry {
   /**
    * The allocation itself, as allocate() makes it, without reading the keys' deposit data back:
    * the batch with its keys' ids, operators and positions (getDepositBatch reads the deposit data
-   * of any batch later). For large batches: 100,000 keys take ~0.8 s here, reading their deposit
-   * data ~1 s more.
+   * of any batch later). For large batches: 100,000 keys over 1,000 operators take 0.55-0.71 s on
+   * PostgreSQL (0.91 s on PGlite) here, reading their deposit data back 0.9 s more (1.7 s).
    */
   async allocateBatch(count: number, actor: string): Promise<DepositBatchAllocation> {
     checkCount(count, "count", 1, MAX_ALLOCATION);
