@@ -160,7 +160,7 @@ export interface DepositBatchAllocation {
   keyCount: number;
   perOperator: { operatorId: number; count: number }[];
   /** In batch order. */
-  keys: { position: number; keyId: number; operatorId: number }[];
+  keys: Omit<DepositBatchKey, "depositData">[];
 }
 
 export interface DepositBatchSummary {

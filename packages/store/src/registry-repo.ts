@@ -262,32 +262,27 @@ const BYTEA_COLS = new Set([
   "fork_version",
 ]);
 
-/** The select list of a key row, columns qualified with `alias` when given. */
-function keyCols(alias?: string): string {
-  const q = alias === undefined ? "" : `${alias}.`;
-  return [
-    "id",
-    "operator_id",
-    "state",
-    "pubkey",
-    "withdrawal_credentials",
-    "amount_gwei",
-    "signature",
-    "deposit_message_root",
-    "deposit_data_root",
-    "fork_version",
-    "network_name",
-    "deposit_cli_version",
-    "deposit_batch_id",
-    "deposit_position",
-    "created_at",
-    "updated_at",
-  ]
-    .map((c) => (BYTEA_COLS.has(c) ? `encode(${q}${c}, 'hex') AS ${c}` : `${q}${c}`))
-    .join(", ");
-}
-
-const KEY_COLS = keyCols();
+/** The select list of a key row (the keys view's columns, byte columns as hex). */
+const KEY_COLS = [
+  "id",
+  "operator_id",
+  "state",
+  "pubkey",
+  "withdrawal_credentials",
+  "amount_gwei",
+  "signature",
+  "deposit_message_root",
+  "deposit_data_root",
+  "fork_version",
+  "network_name",
+  "deposit_cli_version",
+  "deposit_batch_id",
+  "deposit_position",
+  "created_at",
+  "updated_at",
+]
+  .map((c) => (BYTEA_COLS.has(c) ? `encode(${c}, 'hex') AS ${c}` : c))
+  .join(", ");
 
 function unhex(h: string): Uint8Array {
   const b = Buffer.from(h, "hex");
