@@ -482,8 +482,15 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
           laneFailure ??= { error };
         }
       };
+      const lanes = Math.min(v.kdfConcurrency, missing.length);
       try {
-        await Promise.all(Array.from({ length: Math.min(v.kdfConcurrency, missing.length) }, keystoreLane));
+        // One key ready per lane before the first KDF, so that the lanes start (and, with KDFs
+        // of equal length, end) together instead of one key's preparation apart.
+        for (let k = 0; k < lanes; k++) {
+          const p = prepareNext();
+          if (p !== undefined) ready.push(p);
+        }
+        await Promise.all(Array.from({ length: lanes }, keystoreLane));
       } finally {
         for (const p of ready.splice(0)) wipeKey(p);
         await Promise.all(writes);

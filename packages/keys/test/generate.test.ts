@@ -267,10 +267,12 @@ describe("generateKeys", () => {
 });
 
 describe("defaultThreads", () => {
-  it("one per core; keystores also bounded by libuv's pool and, for scrypt, half the free memory", () => {
+  it("one per core (pbkdf2: one more); keystores also bounded by libuv's pool and, for scrypt, half the free memory", () => {
     const gib = 1024 ** 3;
     expect(defaultThreads(undefined, { cores: 8 })).toBe(8);
-    expect(defaultThreads({ function: "pbkdf2" }, { cores: 2, uvThreads: 4 })).toBe(2);
+    expect(defaultThreads({ function: "pbkdf2" }, { cores: 2, uvThreads: 4 })).toBe(3);
+    expect(defaultThreads({ function: "pbkdf2" }, { cores: 1, uvThreads: 4 })).toBe(2);
+    expect(defaultThreads({ function: "scrypt" }, { cores: 2, uvThreads: 4, freeBytes: 24 * gib })).toBe(2);
     expect(defaultThreads({ function: "pbkdf2" }, { cores: 8, uvThreads: 4 })).toBe(4);
     expect(defaultThreads({ function: "scrypt" }, { cores: 8, uvThreads: 8, freeBytes: 24 * gib })).toBe(8);
     expect(defaultThreads({ function: "scrypt" }, { cores: 8, uvThreads: 8, freeBytes: 1 * gib })).toBe(1);

@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { toHex } from "@poolkeeper/core";
@@ -148,11 +148,13 @@ describe("poolkeeper keys generate with keystores", () => {
         "--out",
         out,
       ],
-      { PK_TEST_MNEMONIC: MNEMONIC },
+      // A pool with a thread for every KDF: no note on how to size it.
+      { PK_TEST_MNEMONIC: MNEMONIC, UV_THREADPOOL_SIZE: "64" },
     );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("keystores: 3 written");
+    expect(r.stdout).not.toContain("UV_THREADPOOL_SIZE");
     expectNoSecrets(r);
     expect(statSync(out).mode & 0o777).toBe(0o700);
     const names = readdirSync(out).sort();
@@ -183,6 +185,28 @@ describe("poolkeeper keys generate with keystores", () => {
     expect(d.stdout).toBe(`pubkey: 0x${deposits[1]!.pubkey}\npath: m/12381/3600/4/0/0\n`);
     expect(d.stdout + d.stderr).not.toContain(toHex(deriver.keys(4).signingKey));
     expectNoSecrets(d);
+  });
+
+  it("says how to use every core when libuv's thread pool limits the KDFs", async () => {
+    const r = await cli(
+      [
+        "generate",
+        "--mnemonic-file",
+        mnemonicFile,
+        ..."--network hoodi --start-index 0 --count 2 --kdf pbkdf2 --kdf-cost 16".split(" "),
+        "--password-file",
+        passwordFile,
+        "--out",
+        outDir(),
+      ],
+      { UV_THREADPOOL_SIZE: "1" },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("keystores: 2 written");
+    // pbkdf2: one KDF per core and one more, and a pool thread for file writes.
+    expect(r.stdout).toContain(
+      `  1 keystore at once: libuv's thread pool has 1 thread; run with UV_THREADPOOL_SIZE=${availableParallelism() + 2} to use every core\n`,
+    );
   });
 
   it("scrypt by default, with the real EIP-2335 parameters", async () => {

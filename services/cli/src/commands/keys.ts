@@ -12,16 +12,19 @@ import {
 import {
   checkDepositAmount,
   decryptKeystore,
+  defaultThreads,
   describeDeposits,
   generateKeys,
   generateMnemonic,
   type KdfFunction,
+  type KdfSettings,
   launchpadAcceptsCliVersion,
   MAX_VALIDATOR_INDEX,
   MIN_KEYSTORE_PASSWORD_LENGTH,
   type MnemonicLanguage,
   parseMnemonicLanguage,
   pubkeyFromSecret,
+  uvThreadpoolSize,
   writeFileAtomic,
 } from "@poolkeeper/keys";
 import { SingleBar } from "cli-progress";
@@ -282,7 +285,20 @@ async function generate(opts: GenerateCliOptions): Promise<void> {
     out.write(
       `keystores: ${result.keystoresCreated} written${result.keystoresReused > 0 ? `, ${result.keystoresReused} kept from an earlier run` : ""}, in ${result.outDir}\n`,
     );
+    if (threads === undefined && result.keystoresCreated > 1) out.write(threadpoolNote(kdf));
   }
+}
+
+/**
+ * KDFs run on libuv's thread pool, whose size is fixed when the process starts (UV_THREADPOOL_SIZE,
+ * default 4): on a machine with more cores, say how to use them all.
+ */
+function threadpoolNote(kdf: KdfSettings): string {
+  const used = defaultThreads(kdf);
+  const wanted = defaultThreads(kdf, { uvThreads: Number.MAX_SAFE_INTEGER });
+  if (used >= wanted) return "";
+  const pool = uvThreadpoolSize();
+  return `  ${used} keystore${used === 1 ? "" : "s"} at once: libuv's thread pool has ${pool} thread${pool === 1 ? "" : "s"}; run with UV_THREADPOOL_SIZE=${wanted + 1} to use every core\n`;
 }
 
 interface Progress {
