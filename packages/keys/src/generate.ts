@@ -45,7 +45,7 @@ export const MAX_VALIDATOR_INDEX = 0xffffffff;
 export const MIN_KEYSTORE_PASSWORD_LENGTH = 8;
 const LOCK_FILE = ".poolkeeper-generate.lock";
 /** From this many keys on, derivation and signing use worker threads (see validate). */
-const WORKER_THRESHOLD = 512;
+const WORKER_THRESHOLD = 192;
 const KEYSTORE_RE = /^keystore-m_12381_3600_(\d+)_0_0-(\d+)\.json$/;
 const DEPOSIT_RE = /^deposit_data-(\d+)\.json$/;
 
@@ -69,7 +69,7 @@ export interface GenerateOptions {
   outDir: string;
   depositCliVersion?: string;
   /**
-   * Worker threads for derivation and signing (0 = inline; default from 512 keys on: cores - 1,
+   * Worker threads for derivation and signing (0 = inline; default from 192 keys on: cores - 1,
    * the calling thread working too) and, when not 0, the number of keystores encrypted at once
    * (default from cores and free memory, see defaultThreads).
    */
@@ -184,9 +184,10 @@ function validate(o: GenerateOptions): Validated {
   if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 0 || o.threads > 256)) {
     throw new ValidationError(name("threads"), "must be an integer from 0 to 256");
   }
-  // Worker threads for derivation and signing. Each worker first loads its modules (~0.35 s of
-  // CPU with the bundled entry, measured: 128 keys 0.43 s with a worker, 0.22 s inline; equal at
-  // 512), so below 512 keys inline is faster.
+  // Worker threads for derivation and signing. Each worker first starts and loads its modules
+  // (its first result comes ~75 ms after the start), so small runs are faster inline. Measured
+  // here, medians of 5: 128 keys 184 ms inline, 208 ms with a worker; 256 keys 371 ms against
+  // 320 ms; 512 keys 718 ms against 502 ms.
   // The main thread shares the work with them, so one core is left for it.
   const threads = o.threads ?? (o.count < WORKER_THRESHOLD ? 0 : Math.max(0, defaultThreads(undefined) - 1));
   // Keystores encrypted at once (KDFs on libuv's pool).

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadNetwork, toHex } from "@poolkeeper/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { ValidatorKeyDeriver } from "../src/derive.js";
@@ -16,6 +17,7 @@ import {
   sealKeystore,
   uvThreadpoolSize,
   wipeKey,
+  workerExecArgv,
 } from "../src/pool.js";
 import { pubkeyFromSecret } from "../src/signing.js";
 
@@ -137,6 +139,40 @@ describe("generateKeys", () => {
         await pool.close();
       }
     }
+  });
+
+  it("reuses the bundled worker entry while its inputs are unchanged, and rebuilds it when they differ", async () => {
+    const entry = await bundledWorkerEntry();
+    const manifestFile = new URL("key-task.json", entry);
+    const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as {
+      bundle: string;
+      inputs: Record<string, [number, number]>;
+    };
+    expect(manifest.bundle).toBe(entry.split("/").pop());
+    // Every workspace source and npm file that went into the bundle, each with its size and mtime.
+    const inputs = Object.keys(manifest.inputs);
+    expect(inputs).toContain(fileURLToPath(new URL("../src/key-task.ts", import.meta.url)));
+    expect(inputs.some((p) => p.includes("/@chainsafe/ssz/"))).toBe(true);
+    // core's logger (and pino) is left out of the bundle: @poolkeeper/core has no side effects.
+    expect(readFileSync(new URL(entry), "utf8")).not.toMatch(/node_modules\/\.pnpm\/pino@/);
+    const written = statSync(manifestFile).mtimeMs;
+    expect(await bundledWorkerEntry()).toBe(entry);
+    expect(statSync(manifestFile).mtimeMs).toBe(written); // reused: nothing rebuilt
+    for (const stale of [
+      { ...manifest, inputs: { ...manifest.inputs, [inputs[0]!]: [0, 0] } }, // an input changed
+      { ...manifest, bundle: "key-task-0000000000000000.mjs" }, // the bundle is gone
+    ]) {
+      writeFileSync(manifestFile, JSON.stringify(stale));
+      expect(await bundledWorkerEntry()).toBe(entry);
+      expect(JSON.parse(readFileSync(manifestFile, "utf8"))).toEqual(manifest);
+    }
+  });
+
+  it("worker threads do not inherit the process's module loaders", () => {
+    expect(workerExecArgv(["--import", "tsx", "--max-old-space-size=4096", "--loader=x", "-r", "y"])).toEqual(
+      ["--max-old-space-size=4096"],
+    );
+    expect(workerExecArgv(["--import=tsx", "--enable-source-maps"])).toEqual(["--enable-source-maps"]);
   });
 
   it("resumes: keeps existing keystores, makes only the missing ones, one file per index", async () => {
