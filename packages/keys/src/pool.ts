@@ -95,6 +95,7 @@ export async function bundledWorkerEntry(): Promise<string> {
   const entry = fileURLToPath(new URL("./key-task.ts", import.meta.url));
   const reusable = reusableBundle(esbuild.version, entry);
   if (reusable !== undefined) return reusable;
+  const started = Date.now();
   const nativeExternal = {
     name: "native-external",
     setup(b: import("esbuild").PluginBuild) {
@@ -133,13 +134,16 @@ export async function bundledWorkerEntry(): Promise<string> {
   const file = new URL(name, WORKER_CACHE);
   mkdirSync(WORKER_CACHE, { recursive: true, mode: 0o700 });
   const manifest: BundleManifest = { esbuild: esbuild.version, entry, bundle: name, inputs: {} };
+  let settled = true;
   for (const input of Object.keys(out.metafile.inputs)) {
     const path = resolve(BUNDLE_BASE, input);
     const st = statSync(path);
     manifest.inputs[path] = [st.size, st.mtimeMs];
+    // Changed while esbuild read it: the bundle may hold the old text, so it is not recorded.
+    if (st.mtimeMs >= started) settled = false;
   }
   writeCacheFile(file, code);
-  writeCacheFile(BUNDLE_MANIFEST, JSON.stringify(manifest));
+  if (settled) writeCacheFile(BUNDLE_MANIFEST, JSON.stringify(manifest));
   return file.href;
 }
 
