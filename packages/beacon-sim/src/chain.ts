@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { SecretKey } from "@chainsafe/blst";
 import type { ChainForkConfig } from "@lodestar/config";
 import type { phase0 } from "@lodestar/types";
-import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
+import { type NetworkJson, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
 import { BlockProducer, syncRewards } from "./block-production.js";
 import { resolveChainOptions } from "./chain-options.js";
 import {
@@ -199,6 +199,24 @@ export class SimChain extends EventEmitter {
     const added = this.registry.append(count, pubkeys, wc, addedEpoch, genesis);
     this.behaviourCache.clear();
     return added;
+  }
+
+  /**
+   * This chain as a poolkeeper network file (what `loadNetwork(path)` reads): its fork versions,
+   * genesis validators root and timing, with the deposit contract and chain id a devnet gives it.
+   */
+  networkJson(name: string, deposit: { contractAddress: string; chainId: number }): NetworkJson {
+    return {
+      name,
+      genesisForkVersion: toHex(this.genesisForkVersion),
+      genesisValidatorsRoot: toHex(this.genesisValidatorsRoot),
+      genesisTime: this.genesisTime,
+      secondsPerSlot: this.secondsPerSlot,
+      slotsPerEpoch: this.slotsPerEpoch,
+      capellaForkVersion: toHex(this.capellaForkVersion),
+      depositContractAddress: deposit.contractAddress,
+      chainId: deposit.chainId,
+    };
   }
 
   /** Index of a 48-byte pubkey in the registry, or -1. */

@@ -220,17 +220,10 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     writeFileSync(
       networkFile,
       `${JSON.stringify(
-        {
-          name: DEVNET_NETWORK_NAME,
-          genesisForkVersion: toHex(chain.genesisForkVersion),
-          genesisValidatorsRoot: toHex(chain.genesisValidatorsRoot),
-          genesisTime: chain.genesisTime,
-          secondsPerSlot: chain.secondsPerSlot,
-          slotsPerEpoch: chain.slotsPerEpoch,
-          capellaForkVersion: toHex(chain.capellaForkVersion),
-          depositContractAddress: "0x4242424242424242424242424242424242424242",
+        chain.networkJson(DEVNET_NETWORK_NAME, {
+          contractAddress: "0x4242424242424242424242424242424242424242",
           chainId: 32382,
-        },
+        }),
         null,
         2,
       )}\n`,

@@ -80,17 +80,7 @@ describe("watcher process", () => {
       const networkFile = join(dir, "sim.json");
       writeFileSync(
         networkFile,
-        JSON.stringify({
-          name: "sim",
-          genesisForkVersion: Buffer.from(c.genesisForkVersion).toString("hex"),
-          genesisValidatorsRoot: Buffer.from(c.genesisValidatorsRoot).toString("hex"),
-          genesisTime: c.genesisTime,
-          secondsPerSlot: c.secondsPerSlot,
-          slotsPerEpoch: c.slotsPerEpoch,
-          capellaForkVersion: Buffer.from(c.capellaForkVersion).toString("hex"),
-          depositContractAddress: `0x${"42".repeat(20)}`,
-          chainId: 1337,
-        }),
+        JSON.stringify(c.networkJson("sim", { contractAddress: `0x${"42".repeat(20)}`, chainId: 1337 })),
       );
       // nodes of another chain than the configured network: refused at start
       const wrong = start({
