@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { createLogger, type Logger } from "@poolkeeper/core";
 import type { KeyStateChange, PoolKey, PoolSource } from "../src/index.js";
 
 /** The registry's watcher transitions (packages/registry WATCHER_TRANSITIONS). */
@@ -10,6 +12,21 @@ const ALLOWED_FROM: Record<string, readonly string[]> = {
   exited: ["deposited", "active", "exiting", "slashed"],
   slashed: ["deposited", "active", "exiting"],
 };
+
+/** A logger whose JSON lines are kept in `logs` (to print on failure or to search for secrets). */
+export function capturedLogger(level: "debug" | "info"): { logger: Logger; logs: string[] } {
+  const logs: string[] = [];
+  const logger = createLogger({
+    level,
+    destination: new Writable({
+      write(c, _e, cb) {
+        logs.push(String(c));
+        cb();
+      },
+    }),
+  });
+  return { logger, logs };
+}
 
 export const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
 

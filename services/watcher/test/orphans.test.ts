@@ -4,13 +4,12 @@
  * (a missed_proposal alert saying the block was orphaned, not that it was missed), not counted as
  * made, and a slot with no block at all stays "missed".
  */
-import { Writable } from "node:stream";
 import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
-import { createLogger, toHex } from "@poolkeeper/core";
+import { toHex } from "@poolkeeper/core";
 import { createTestStore, failedProposalSlots, listWatcherAlerts, type TestStore } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Watcher, WatcherMetrics } from "../src/index.js";
-import { redisConn, StaticPool, until } from "./helpers.js";
+import { capturedLogger, redisConn, StaticPool, until } from "./helpers.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
 
@@ -25,16 +24,7 @@ describe("watcher: orphaned proposals", () => {
   let sim: Sim;
   let store: TestStore;
   let watcher: Watcher | undefined;
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(c, _e, cb) {
-        logs.push(String(c));
-        cb();
-      },
-    }),
-  });
+  const { logger, logs } = capturedLogger("info");
 
   beforeAll(async () => {
     await loadLodestar("minimal");

@@ -6,15 +6,14 @@
  * key states must follow the chain: deposited → active, then slashed for the slashed one.
  */
 import { createHash } from "node:crypto";
-import { Writable } from "node:stream";
 import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
-import { createLogger, fromHex, loadNetwork, toHex } from "@poolkeeper/core";
+import { fromHex, loadNetwork, toHex } from "@poolkeeper/core";
 import { buildDepositData, type DepositDataJson, withdrawalCredentials } from "@poolkeeper/keys";
 import { Registry } from "@poolkeeper/registry";
 import { createTestStore, type TestStore } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registryPoolSource, Watcher, WatcherMetrics } from "../src/index.js";
-import { redisConn, until } from "./helpers.js";
+import { capturedLogger, redisConn, until } from "./helpers.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
 
@@ -53,16 +52,7 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
   let store: TestStore;
   let registry: Registry;
   let watcher: Watcher | undefined;
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(c, _e, cb) {
-        logs.push(String(c));
-        cb();
-      },
-    }),
-  });
+  const { logger, logs } = capturedLogger("info");
   // operator A: 4 keys uploaded, 3 vetted; operator B: 3 uploaded, 2 vetted. 4 allocated (2 + 2).
   const dataA = depositEntries(9000, 4);
   const dataB = depositEntries(9100, 3);

@@ -3,9 +3,8 @@
  * processes share the queue without double-counting, a restart back-fills gaps, a failing beacon
  * node mid-epoch loses nothing and repeats nothing, alerts and key states follow the scenario.
  */
-import { Writable } from "node:stream";
 import { BeaconNodePool, loadLodestar, scoreSet, windowEpochs } from "@poolkeeper/beacon";
-import { createLogger, toHex } from "@poolkeeper/core";
+import { toHex } from "@poolkeeper/core";
 import {
   createTestStore,
   listWatcherAlerts,
@@ -16,7 +15,7 @@ import {
 } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Watcher, WatcherMetrics } from "../src/index.js";
-import { redisConn, StaticPool, until, webhookReceiver } from "./helpers.js";
+import { capturedLogger, redisConn, StaticPool, until, webhookReceiver } from "./helpers.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
 
@@ -30,16 +29,7 @@ describe("watcher on PostgreSQL + Redis + beacon-sim", () => {
   let store: TestStore;
   let pool: StaticPool;
   const redis = redisConn();
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: "info",
-    destination: new Writable({
-      write(c, _e, cb) {
-        logs.push(String(c));
-        cb();
-      },
-    }),
-  });
+  const { logger, logs } = capturedLogger("info");
   const watchers: Watcher[] = [];
   let hook: Awaited<ReturnType<typeof webhookReceiver>>;
 
