@@ -8,28 +8,14 @@
  *
  *   node --import tsx bench/admin-api/performance.ts [operators=200] [seconds=5]
  */
-import { createRequire } from "node:module";
 import {
+  autocannon,
   createBenchDatabase,
   insertToken,
   psql,
   type RunningServer,
   startServer,
 } from "../registry/api-support.js";
-
-interface AutocannonResult {
-  latency: { p50: number; p99: number; average: number; max: number };
-  requests: { average: number; total: number };
-  non2xx: number;
-  errors: number;
-}
-type Autocannon = (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  headers?: Record<string, string>;
-}) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
 const OPERATORS = Number(process.argv[2] ?? 200);
 const DURATION = Number(process.argv[3] ?? 5);

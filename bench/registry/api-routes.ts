@@ -5,8 +5,8 @@
  *
  *   node --import tsx bench/registry/api-routes.ts [operators=200] [keysPerOperator=100] [seconds=5]
  */
-import { createRequire } from "node:module";
 import {
+  autocannon,
   createBenchDatabase,
   insertToken,
   psql,
@@ -15,22 +15,6 @@ import {
   seedOperators,
   startServer,
 } from "./api-support.js";
-
-interface AutocannonResult {
-  latency: { p50: number; p99: number; average: number; max: number };
-  requests: { average: number; total: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (opts: {
-  url: string;
-  connections: number;
-  duration: number;
-  headers?: Record<string, string>;
-}) => Promise<AutocannonResult>;
-
-const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
 const OPERATORS = Number(process.argv[2] ?? 200);
 const KEYS_PER_OPERATOR = Number(process.argv[3] ?? 100);
