@@ -1,5 +1,5 @@
 /**
- * Shape conformance against a real Lodestar node: /work/shared/beacon-recordings (minimal preset,
+ * Shape conformance against a real Lodestar node: test/fixtures/beacon-recordings (minimal preset,
  * 64 interop validators, 0..47 online, 48..63 offline). Compares keys, value kinds (decimal string,
  * hex of a given length, boolean), status codes and meta headers of each sim response with the
  * recorded one, not the values.
@@ -19,12 +19,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BeaconSim, startBeaconSim } from "../src/index.js";
 import { computeProposerIndex, computeSeed, proposerSeed, shuffledIndices } from "../src/shuffle.js";
 
-/** CI has ../shared beside the clone; POOLKEEPER_RECORDINGS points elsewhere. */
+/** The recordings are in the repository (test/fixtures); POOLKEEPER_RECORDINGS points elsewhere. */
 const DIR =
   process.env.POOLKEEPER_RECORDINGS ??
   join(
     import.meta.dirname,
-    "../../../../shared/beacon-recordings/lodestar-v1.22.0-minimal-64-validators-48-online",
+    "../../../test/fixtures/beacon-recordings/lodestar-v1.22.0-minimal-64-validators-48-online",
   );
 const rec = (name: string) => JSON.parse(readFileSync(`${DIR}/${name}`, "utf8")) as unknown;
 
@@ -162,7 +162,7 @@ describe("conformance with recorded Lodestar responses", () => {
     // Never skipped: without the recordings this suite fails, naming the folder it looked for.
     if (!existsSync(DIR))
       throw new Error(
-        `beacon recordings not found at ${DIR}: the shared folder must sit beside the repository (../shared, as in CI), or set POOLKEEPER_RECORDINGS`,
+        `beacon recordings not found at ${DIR}: test/fixtures/beacon-recordings is missing from the checkout, or set POOLKEEPER_RECORDINGS`,
       );
   });
   for (const [file, request] of cases) {

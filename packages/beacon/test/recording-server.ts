@@ -1,5 +1,5 @@
 /**
- * Replays the Lodestar v1.22.0 recordings in /work/shared/beacon-recordings over HTTP, route by route,
+ * Replays the Lodestar v1.22.0 recordings in test/fixtures/beacon-recordings over HTTP, route by route,
  * exactly as recorded (bodies and status codes); anything not recorded answers 404. POST routes are
  * answered from the recorded "all validators" bodies, filtered to the ids asked for, as a node would.
  */
@@ -12,7 +12,7 @@ export const RECORDINGS =
   process.env.POOLKEEPER_RECORDINGS ??
   join(
     import.meta.dirname,
-    "../../../../shared/beacon-recordings/lodestar-v1.22.0-minimal-64-validators-48-online",
+    "../../../test/fixtures/beacon-recordings/lodestar-v1.22.0-minimal-64-validators-48-online",
   );
 
 export interface RecordingServer {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fromHex, toHex } from "@poolkeeper/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -20,7 +21,7 @@ import {
 } from "../src/derive.js";
 import { mnemonicToSeed } from "../src/mnemonic.js";
 
-const V = "/work/shared/vectors";
+const V = join(import.meta.dirname, "../../../test/fixtures/vectors");
 // The vector files hold 77-digit integers: parse them as text so that no precision is lost.
 function readBigJson(path: string): unknown {
   const text = readFileSync(path, "utf8").replace(/:\s*(\d{16,})/g, ': "$1"');

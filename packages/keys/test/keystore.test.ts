@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { toHex } from "@poolkeeper/core";
 import { describe, expect, it } from "vitest";
 import {
@@ -14,7 +15,7 @@ import {
   serializeKeystore,
 } from "../src/keystore.js";
 
-const V = "/work/shared/vectors";
+const V = join(import.meta.dirname, "../../../test/fixtures/vectors");
 const PASSWORD = "𝔱𝔢𝔰𝔱𝔭𝔞𝔰𝔰𝔴𝔬𝔯𝔡🔑";
 const SECRET = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
 const VECTOR_FILES = [

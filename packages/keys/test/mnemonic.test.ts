@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { toHex } from "@poolkeeper/core";
 import { entropyToMnemonic, mnemonicToSeedSync } from "@scure/bip39";
 import { wordlist as english } from "@scure/bip39/wordlists/english.js";
@@ -13,7 +14,10 @@ import {
 } from "../src/mnemonic.js";
 
 const VECTORS = JSON.parse(
-  readFileSync("/work/shared/vectors/staking-deposit-cli__mnemonic.json", "utf8"),
+  readFileSync(
+    join(import.meta.dirname, "../../../test/fixtures/vectors/staking-deposit-cli__mnemonic.json"),
+    "utf8",
+  ),
 ) as Record<string, [string, string, string, string][]>;
 const PASSPHRASE = "TREZOR";
 const TEST_MNEMONIC = "test test test test test test test test test test test waste";

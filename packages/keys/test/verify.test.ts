@@ -16,7 +16,7 @@ import {
   withdrawalCredentials,
 } from "../src/index.js";
 
-const REFERENCE_DIR = "/work/shared/vectors/reference";
+const REFERENCE_DIR = join(import.meta.dirname, "../../../test/fixtures/vectors/reference");
 const ADDRESS = "0x0f51bb10119727a7e5ea3538074fb341f56b09ad";
 const hoodi = loadNetwork("hoodi");
 const mainnet = loadNetwork("mainnet");

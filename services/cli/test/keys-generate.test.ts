@@ -17,7 +17,7 @@ import { afterAll, describe, expect, it } from "vitest";
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 // The CLI runs in a temp directory: load tsx by absolute URL, not by name from the cwd.
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const REFERENCE = "/work/shared/vectors/reference";
+const REFERENCE = join(import.meta.dirname, "../../../test/fixtures/vectors/reference");
 const MNEMONIC = "test test test test test test test test test test test waste";
 const ADDRESS = "0x0f51bb10119727a7e5ea3538074fb341f56b09ad";
 const PASSWORD = "Sup3r-s3cret-keystore-pw!";

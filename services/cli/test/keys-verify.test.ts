@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const REFERENCE_DIR = "/work/shared/vectors/reference";
+const REFERENCE_DIR = join(import.meta.dirname, "../../../test/fixtures/vectors/reference");
 const HOODI = "lighthouse_hoodi_first_0_count_2_prefix_0x01_eth1_true_edc-1.3.0.json";
 const dir = mkdtempSync(join(tmpdir(), "pk-keys-verify-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
