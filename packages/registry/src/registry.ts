@@ -8,6 +8,8 @@ import {
 } from "@poolkeeper/core";
 import {
   appendAudit,
+  CHAIN_TARGET_STATES,
+  type ChainTargetState,
   depositBatchKeys,
   emptyCounts,
   findDepositBatch,
@@ -38,6 +40,7 @@ import {
   unvetNewestVetted,
   updateOperatorRow,
   vetOldestSubmitted,
+  WATCHER_TRANSITIONS,
 } from "@poolkeeper/store";
 import { concentration, share } from "./concentration.js";
 import { checkUpload, invalidDepositData } from "./deposit-data.js";
@@ -95,13 +98,9 @@ export const MAX_ALLOCATION = 100_000;
 /** Default and largest page of streamKeys' database reads. */
 export const KEYS_PAGE_SIZE = 1000;
 
-/** The states the watcher may move a key into, and from which. Mirrors the database's table. */
-const WATCHER_TRANSITIONS: Record<string, readonly KeyState[]> = {
-  active: ["deposited"],
-  exiting: ["deposited", "active"],
-  exited: ["deposited", "active", "exiting", "slashed"],
-  slashed: ["deposited", "active", "exiting"],
-};
+function isChainTargetState(s: KeyState): s is ChainTargetState {
+  return (CHAIN_TARGET_STATES as readonly string[]).includes(s);
+}
 
 function sum(c: KeyStateCounts, states: readonly KeyState[]): number {
   let n = 0;
@@ -557,16 +556,13 @@ export class Registry {
     if (!Array.isArray(transitions)) throw new ValidationError("transitions", "must be an array");
     const wanted = new Map<
       string,
-      { pubkey: Uint8Array; to: KeyState; reason: string | null; index: number }
+      { pubkey: Uint8Array; to: ChainTargetState; reason: string | null; index: number }
     >();
     transitions.forEach((t, i) => {
       const pubkey = checkPubkey(t?.pubkey, `transitions[${i}].pubkey`);
       const to = checkKeyState(t?.to, `transitions[${i}].to`);
-      if (WATCHER_TRANSITIONS[to] === undefined) {
-        throw new ValidationError(
-          `transitions[${i}].to`,
-          `must be one of ${Object.keys(WATCHER_TRANSITIONS).join(", ")}`,
-        );
+      if (!isChainTargetState(to)) {
+        throw new ValidationError(`transitions[${i}].to`, `must be one of ${CHAIN_TARGET_STATES.join(", ")}`);
       }
       const h = toHex(pubkey);
       if (wanted.has(h))
@@ -595,7 +591,7 @@ export class Registry {
           },
         );
       }
-      const groups = new Map<string, { to: KeyState; reason: string | null; ids: number[] }>();
+      const groups = new Map<string, { to: ChainTargetState; reason: string | null; ids: number[] }>();
       const refused: string[] = [];
       let unchanged = 0;
       for (const [h, w] of wanted) {
@@ -604,7 +600,7 @@ export class Registry {
           unchanged++;
           continue;
         }
-        if (!WATCHER_TRANSITIONS[w.to]!.includes(row.state)) {
+        if (!WATCHER_TRANSITIONS[w.to].includes(row.state)) {
           refused.push(`0x${h}: ${row.state} → ${w.to}`);
           continue;
         }
@@ -626,7 +622,7 @@ export class Registry {
       let changed = 0;
       for (const g of groups.values()) {
         await setChangeContext(tx, actor, g.reason);
-        changed += (await transitionKeys(tx, g.ids, WATCHER_TRANSITIONS[g.to]!, g.to)).length;
+        changed += (await transitionKeys(tx, g.ids, WATCHER_TRANSITIONS[g.to], g.to)).length;
       }
       return { changed, unchanged };
     });

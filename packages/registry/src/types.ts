@@ -1,5 +1,11 @@
 import type { Network } from "@poolkeeper/core";
-import { type DepositDataRow, KEY_STATES, type KeyStateName } from "@poolkeeper/store";
+import {
+  type DepositDataRow,
+  EVER_DEPOSITED_STATES,
+  KEY_STATES,
+  type KeyStateName,
+  STAKED_STATES,
+} from "@poolkeeper/store";
 
 /** The pool's settings, passed in by the service (never read from the environment here). */
 export interface PoolSettings {
@@ -10,18 +16,8 @@ export interface PoolSettings {
 
 export type KeyState = KeyStateName;
 
-export { KEY_STATES };
-
-/** States that hold pool ETH on the beacon chain: an operator's "fill" for MinFirst. */
-export const STAKED_STATES: readonly KeyState[] = ["deposited", "active", "exiting", "slashed"];
-/** Every state a key can reach once deposited. */
-export const EVER_DEPOSITED_STATES: readonly KeyState[] = [
-  "deposited",
-  "active",
-  "exiting",
-  "exited",
-  "slashed",
-];
+/** The lifecycle's words are the store's (one definition: packages/store/src/lifecycle.ts). */
+export { EVER_DEPOSITED_STATES, KEY_STATES, STAKED_STATES };
 
 export type TargetLimitMode = "soft" | "hard";
 

@@ -1,5 +1,5 @@
 import { ValidationError } from "@poolkeeper/core";
-import { KEY_STATES } from "./registry-repo.js";
+import { EVER_DEPOSITED_STATES, KEY_STATES } from "./lifecycle.js";
 import type { Queryable } from "./store.js";
 
 /**
@@ -37,7 +37,7 @@ interface Row {
   signature: string;
 }
 
-const USED = new Set(["deposited", "active", "exiting", "exited", "slashed"]);
+const USED: ReadonlySet<string> = new Set(EVER_DEPOSITED_STATES);
 const KNOWN_STATES: ReadonlySet<string> = new Set(KEY_STATES);
 
 function checkInt(v: number, field: string, min: number): number {

@@ -1,3 +1,4 @@
+import { ATT_FLAG, decodeAttFlags } from "./lifecycle.js";
 import type { Queryable } from "./store.js";
 import {
   ALERT_COLS,
@@ -283,9 +284,7 @@ export async function validatorEpochHistory(
               included: x.att_included === true,
               inclusionDelay: x.att_delay,
               optimalDelay: x.att_optimal_delay,
-              sourceCorrect: (flags & 1) === 1,
-              targetCorrect: (flags & 2) === 2,
-              headCorrect: (flags & 4) === 4,
+              ...decodeAttFlags(flags),
               rewardsGwei:
                 x.reward_source_gwei === null
                   ? null
@@ -338,7 +337,7 @@ export async function validatorWindowCounts(
     `WITH e AS (
        SELECT * FROM watcher_validator_epochs WHERE network = $1 AND validator_index = $2 AND epoch BETWEEN $3 AND $4
      ), f AS (
-       SELECT *, ((att_flags & 1) + ((att_flags >> 1) & 1) + ((att_flags >> 2) & 1))::float8 / 3 AS c FROM e
+       SELECT *, ((sign(att_flags & ${ATT_FLAG.source}) + sign(att_flags & ${ATT_FLAG.target}) + sign(att_flags & ${ATT_FLAG.head}))::float8 / 3) AS c FROM e
        WHERE att_slot IS NOT NULL
      )
      SELECT

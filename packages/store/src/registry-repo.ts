@@ -1,3 +1,4 @@
+import { KEY_STATES, type KeyStateName } from "./lifecycle.js";
 import type { Queryable } from "./store.js";
 
 /**
@@ -5,19 +6,6 @@ import type { Queryable } from "./store.js";
  * functions over a Queryable, so they run inside `store.transaction` as well as outside.
  * Bytes are Uint8Array both ways (passed to SQL as hex text, which reads the same on pg and PGlite).
  */
-
-/** Every key state, in lifecycle order: the one list (registry, admin API and queries use it). */
-export const KEY_STATES = [
-  "submitted",
-  "vetted",
-  "deposited",
-  "active",
-  "exiting",
-  "exited",
-  "slashed",
-  "removed",
-] as const;
-export type KeyStateName = (typeof KEY_STATES)[number];
 
 export interface OperatorRow {
   id: number;

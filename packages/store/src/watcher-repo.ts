@@ -1,3 +1,4 @@
+import { sqlStateList, WATCHED_STATES } from "./lifecycle.js";
 import type { Queryable, Store } from "./store.js";
 
 /**
@@ -518,7 +519,7 @@ export async function poolKeysForWatcher(
 ): Promise<Array<{ pubkey: string; operatorId: number; state: string }>> {
   const r = await q.query<{ pk: string; operator_id: number; state: string }>(
     `SELECT encode(pubkey, 'hex') AS pk, operator_id, state FROM keys
-     WHERE state IN ('deposited', 'active', 'exiting', 'slashed') ORDER BY id`,
+     WHERE state IN ${sqlStateList(WATCHED_STATES)} ORDER BY id`,
   );
   return r.rows.map((x) => ({ pubkey: x.pk, operatorId: x.operator_id, state: x.state }));
 }
