@@ -27,6 +27,7 @@ import {
   processInactivityAndRewards,
   processRegistryUpdates,
 } from "./epoch-processing.js";
+import { SIM_ERRORS } from "./errors.js";
 import { blockEvent, finalizedEvent, headEvent } from "./events.js";
 import { ChainHistory } from "./history.js";
 import { secretKeyOf } from "./keys.js";
@@ -466,7 +467,7 @@ export class SimChain extends EventEmitter {
   balanceAt(i: number, epoch: number): number {
     const snap = this.history.snapshot(epoch);
     if (snap === undefined)
-      throw new PoolkeeperError("STATE_NOT_AVAILABLE", `state of epoch ${epoch} is not available`);
+      throw new PoolkeeperError(SIM_ERRORS.STATE_NOT_AVAILABLE, `state of epoch ${epoch} is not available`);
     return snap.balances[i] ?? 0;
   }
 

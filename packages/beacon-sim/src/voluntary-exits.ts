@@ -7,6 +7,7 @@ import { DOMAIN_VOLUNTARY_EXIT } from "@lodestar/params";
 import { type phase0, ssz } from "@lodestar/types";
 import { PoolkeeperError } from "@poolkeeper/core";
 import { FAR } from "./chain-types.js";
+import { SIM_ERRORS } from "./errors.js";
 import type { Registry } from "./registry.js";
 
 /** Domain for voluntary exits (EIP-7044: capella fork version from deneb on). */
@@ -44,13 +45,18 @@ export function checkVoluntaryExit(
   signingRoot: (exit: phase0.VoluntaryExit) => Uint8Array,
 ): void {
   const { validatorIndex: i, epoch } = signed.message;
-  if (i >= count) throw new PoolkeeperError("ERR_UNKNOWN_VALIDATOR", `validator ${i} is not in the state`);
-  if (!reg.isActiveAt(i, cur)) throw new PoolkeeperError("ERR_NOT_ACTIVE", `validator ${i} is not active`);
+  if (i >= count)
+    throw new PoolkeeperError(SIM_ERRORS.UNKNOWN_VALIDATOR, `validator ${i} is not in the state`);
+  if (!reg.isActiveAt(i, cur))
+    throw new PoolkeeperError(SIM_ERRORS.NOT_ACTIVE, `validator ${i} is not active`);
   if ((reg.exitEpoch[i] ?? FAR) !== FAR || pool.some((e) => e.message.validatorIndex === i)) {
-    throw new PoolkeeperError("ERR_ALREADY_EXITING", `validator ${i} has already initiated an exit`);
+    throw new PoolkeeperError(SIM_ERRORS.ALREADY_EXITING, `validator ${i} has already initiated an exit`);
   }
   if (epoch > cur)
-    throw new PoolkeeperError("ERR_FUTURE_EPOCH", `exit epoch ${epoch} is after the current epoch ${cur}`);
+    throw new PoolkeeperError(
+      SIM_ERRORS.FUTURE_EPOCH,
+      `exit epoch ${epoch} is after the current epoch ${cur}`,
+    );
   let ok = false;
   try {
     ok = blsVerify(
@@ -64,5 +70,8 @@ export function checkVoluntaryExit(
     ok = false;
   }
   if (!ok)
-    throw new PoolkeeperError("ERR_INVALID_SIGNATURE", `invalid voluntary exit signature for validator ${i}`);
+    throw new PoolkeeperError(
+      SIM_ERRORS.INVALID_SIGNATURE,
+      `invalid voluntary exit signature for validator ${i}`,
+    );
 }

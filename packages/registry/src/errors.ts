@@ -1,25 +1,21 @@
-import { PoolkeeperError } from "@poolkeeper/core";
+import { defineErrorCodes, PoolkeeperError } from "@poolkeeper/core";
 
-/**
- * Error codes of the registry. The HTTP layer maps them to statuses in one place:
- *   ERR_VALIDATION → 400, ERR_NOT_FOUND → 404, ERR_CONFLICT / ERR_LIMIT_BELOW_DEPOSITED /
- *   ERR_INVALID_STATE_TRANSITION / ERR_NO_CAPACITY → 409, ERR_INVALID_DEPOSIT_DATA → 422.
- */
-export const REGISTRY_ERRORS = {
+/** Error codes of the registry, each with its kind (the HTTP layer maps kinds to statuses). */
+export const REGISTRY_ERRORS = defineErrorCodes({
   /** A named thing (operator, key, batch) does not exist. */
-  NOT_FOUND: "ERR_NOT_FOUND",
+  NOT_FOUND: { code: "ERR_NOT_FOUND", kind: "not_found" },
   /** The change conflicts with the stored state (duplicate name, key already deposited...). */
-  CONFLICT: "ERR_CONFLICT",
+  CONFLICT: { code: "ERR_CONFLICT", kind: "conflict" },
   /** An upload failed validation; details.failures lists {index, field, reason} per entry. */
-  INVALID_DEPOSIT_DATA: "ERR_INVALID_DEPOSIT_DATA",
+  INVALID_DEPOSIT_DATA: { code: "ERR_INVALID_DEPOSIT_DATA", kind: "unprocessable" },
   /** A vetted limit below the operator's deposited keys. */
-  LIMIT_BELOW_DEPOSITED: "ERR_LIMIT_BELOW_DEPOSITED",
+  LIMIT_BELOW_DEPOSITED: { code: "ERR_LIMIT_BELOW_DEPOSITED", kind: "conflict" },
   /** A key state change that the lifecycle does not allow (e.g. removing a deposited key). */
-  INVALID_STATE_TRANSITION: "ERR_INVALID_STATE_TRANSITION",
+  INVALID_STATE_TRANSITION: { code: "ERR_INVALID_STATE_TRANSITION", kind: "conflict" },
   /** allocate(n) with fewer depositable keys than n (details.available). */
-  NO_CAPACITY: "ERR_NO_CAPACITY",
-  NOT_IMPLEMENTED: "ERR_NOT_IMPLEMENTED",
-} as const;
+  NO_CAPACITY: { code: "ERR_NO_CAPACITY", kind: "conflict" },
+  NOT_IMPLEMENTED: { code: "ERR_NOT_IMPLEMENTED", kind: "not_implemented" },
+});
 
 export type RegistryErrorCode = (typeof REGISTRY_ERRORS)[keyof typeof REGISTRY_ERRORS];
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Logger, PoolkeeperError } from "@poolkeeper/core";
+import { STORE_ERRORS } from "./errors.js";
 import type { Queryable, Store } from "./store.js";
 
 /** packages/store/migrations: NNNN_name.sql, applied in version order. */
@@ -27,7 +28,7 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     const m = FILE_RE.exec(file);
     if (m === null) {
       throw new PoolkeeperError(
-        "ERR_MIGRATION_NAME",
+        STORE_ERRORS.MIGRATION_NAME,
         `migration file "${file}" must be named NNNN_name.sql (example: 0001_registry.sql)`,
       );
     }
@@ -35,7 +36,7 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     const other = seen.get(version);
     if (other !== undefined) {
       throw new PoolkeeperError(
-        "ERR_MIGRATION_NAME",
+        STORE_ERRORS.MIGRATION_NAME,
         `migrations "${other}" and "${file}" share version ${version}`,
       );
     }
@@ -83,7 +84,7 @@ async function migrateLocked(conn: Queryable, migrations: Migration[], logger?: 
     const sum = applied.get(m.version);
     if (sum !== undefined && sum !== m.checksum) {
       throw new PoolkeeperError(
-        "ERR_MIGRATION_CHANGED",
+        STORE_ERRORS.MIGRATION_CHANGED,
         `migration ${String(m.version).padStart(4, "0")}_${m.name} was changed after it was applied: add a new migration instead`,
         { version: m.version },
       );
@@ -106,7 +107,7 @@ async function migrateLocked(conn: Queryable, migrations: Migration[], logger?: 
     } catch (e) {
       await conn.exec("ROLLBACK").catch(() => undefined);
       throw new PoolkeeperError(
-        "ERR_MIGRATION_FAILED",
+        STORE_ERRORS.MIGRATION_FAILED,
         `migration ${label} failed: ${e instanceof Error ? e.message : String(e)}`,
         { version: m.version },
         { cause: e },

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
 import { type Logger, PoolkeeperError, safeUrl } from "@poolkeeper/core";
 import pg from "pg";
+import { STORE_ERRORS } from "./errors.js";
 import { runMigrations } from "./migrate.js";
 
 /** One result of `query`: the rows and, for INSERT/UPDATE/DELETE, how many rows were touched. */
@@ -309,7 +310,7 @@ export async function openStore(opts: OpenStoreOpts = {}): Promise<Store> {
     } catch (e) {
       await pool.end().catch(() => undefined);
       throw new PoolkeeperError(
-        "ERR_DATABASE_UNAVAILABLE",
+        STORE_ERRORS.DATABASE_UNAVAILABLE,
         `cannot connect to ${safeUrl(opts.databaseUrl)}: ${e instanceof Error ? e.message : String(e)}`,
       );
     }

@@ -1,4 +1,14 @@
-import { isPoolkeeperError, PoolkeeperError } from "@poolkeeper/core";
+import { BeaconErrorCode } from "@poolkeeper/beacon";
+import {
+  CORE_ERRORS,
+  defineErrorCodes,
+  type ErrorKind,
+  errorKind,
+  isPoolkeeperError,
+  PoolkeeperError,
+} from "@poolkeeper/core";
+import { REGISTRY_ERRORS } from "@poolkeeper/registry";
+import { STORE_ERRORS } from "@poolkeeper/store";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 /**
@@ -7,16 +17,26 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
  * secrets, anything unexpected is logged and answered with a generic 500.
  */
 
+/** The HTTP layer's own codes, each with its kind. */
+export const API_ERRORS = defineErrorCodes({
+  UNAUTHORIZED: { code: "ERR_UNAUTHORIZED", kind: "unauthenticated" },
+  FORBIDDEN: { code: "ERR_FORBIDDEN", kind: "forbidden" },
+  BAD_REQUEST: { code: "ERR_BAD_REQUEST", kind: "invalid_input" },
+  RATE_LIMITED: { code: "ERR_RATE_LIMITED", kind: "rate_limited" },
+  PAYLOAD_TOO_LARGE: { code: "ERR_PAYLOAD_TOO_LARGE", kind: "too_large" },
+  UNSUPPORTED_MEDIA_TYPE: { code: "ERR_UNSUPPORTED_MEDIA_TYPE", kind: "unsupported_media_type" },
+});
+
 export class UnauthorizedError extends PoolkeeperError {
   constructor(message: string) {
-    super("ERR_UNAUTHORIZED", message);
+    super(API_ERRORS.UNAUTHORIZED, message);
     this.name = "UnauthorizedError";
   }
 }
 
 export class ForbiddenError extends PoolkeeperError {
   constructor(message: string) {
-    super("ERR_FORBIDDEN", message);
+    super(API_ERRORS.FORBIDDEN, message);
     this.name = "ForbiddenError";
   }
 }
@@ -28,49 +48,34 @@ export class NotFoundError extends PoolkeeperError {
   }
 }
 
-/** Exact codes first; then suffix rules so that new module codes land somewhere sensible. */
-const STATUS_BY_CODE: Record<string, number> = {
-  ERR_VALIDATION: 400,
-  ERR_CONFIG: 400,
-  ERR_BAD_REQUEST: 400,
-  ERR_UNAUTHORIZED: 401,
-  ERR_FORBIDDEN: 403,
-  ERR_NOT_FOUND: 404,
-  ERR_CONFLICT: 409,
-  ERR_DUPLICATE: 409,
-  ERR_INVALID_STATE: 409,
-  ERR_INVALID_STATE_TRANSITION: 409,
-  ERR_LIMIT_BELOW_DEPOSITED: 409,
-  ERR_NO_CAPACITY: 409,
-  ERR_NOT_IMPLEMENTED: 501,
-  ERR_DATABASE_UNAVAILABLE: 503,
-  ERR_UNPROCESSABLE: 422,
-  ERR_UPLOAD_REJECTED: 422,
-  ERR_INVALID_DEPOSIT_DATA: 422,
-  ERR_RATE_LIMITED: 429,
-  ERR_PAYLOAD_TOO_LARGE: 413,
-  ERR_UNAVAILABLE: 503,
-  ERR_DATABASE: 503,
+/** The one map from an error's kind to its HTTP status. */
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  invalid_input: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  rate_limited: 429,
+  internal: 500,
+  not_implemented: 501,
+  unavailable: 503,
 };
 
+/** The codes the API can meet, whose modules define them (imported so that they are registered). */
+export const API_CODE_SETS = [
+  CORE_ERRORS,
+  REGISTRY_ERRORS,
+  STORE_ERRORS,
+  BeaconErrorCode,
+  API_ERRORS,
+] as const;
+
+/** The status of a code, by its kind; a code that no module defined is a bug: 500. */
 export function statusForCode(code: string): number {
-  const exact = STATUS_BY_CODE[code];
-  if (exact !== undefined) return exact;
-  if (code.endsWith("_NOT_FOUND") || code.startsWith("ERR_UNKNOWN_")) return 404;
-  if (
-    code.endsWith("_CONFLICT") ||
-    code.endsWith("_EXISTS") ||
-    code.endsWith("_DUPLICATE") ||
-    code.includes("_ALREADY_") ||
-    code.endsWith("_STATE") ||
-    code.endsWith("_TRANSITION")
-  )
-    return 409;
-  if (code.endsWith("_REJECTED") || code.startsWith("ERR_INVALID_") || code.endsWith("_LIMIT")) return 422;
-  if (code.endsWith("_UNAVAILABLE") || code.endsWith("_TIMEOUT")) return 503;
-  if (code.endsWith("_FORBIDDEN") || code.endsWith("_DENIED")) return 403;
-  if (code.endsWith("_VALIDATION") || code.endsWith("_BAD_REQUEST")) return 400;
-  return 400;
+  return STATUS_BY_KIND[errorKind(code) ?? "internal"];
 }
 
 export interface ErrorBody {

@@ -5,6 +5,7 @@
 
 import { PoolkeeperError } from "@poolkeeper/core";
 import type { DepositDataJson } from "@poolkeeper/keys";
+import { DEVNET_ERRORS } from "./errors.js";
 
 export interface ApiOperator {
   id: number;
@@ -49,7 +50,7 @@ export class AdminApiClient {
     if (!res.ok) {
       const e = (json ?? {}) as { code?: string; message?: string };
       throw new PoolkeeperError(
-        "ERR_DEVNET_API",
+        DEVNET_ERRORS.API,
         `admin API ${method} ${path} answered ${res.status}: ${e.code ?? ""} ${e.message ?? res.statusText}`,
       );
     }

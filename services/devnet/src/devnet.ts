@@ -42,6 +42,7 @@ import {
 import { registryPoolSource, Watcher } from "@poolkeeper/watcher";
 import { Redis } from "ioredis";
 import { AdminApiClient, type ApiDepositBatch } from "./api-client.js";
+import { DEVNET_ERRORS } from "./errors.js";
 import type { DevnetSettings } from "./options.js";
 
 export const DEVNET_NETWORK_NAME = "devnet";
@@ -320,7 +321,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     for (const k of keys) {
       if (k.depositData.withdrawal_credentials !== toHex(wc))
         throw new PoolkeeperError(
-          "ERR_DEVNET",
+          DEVNET_ERRORS.RUN,
           `batch key ${k.keyId}: withdrawal credentials are not the pool's`,
         );
     }
