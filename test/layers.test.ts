@@ -104,6 +104,7 @@ function parseLayers(markdown: string): Layers {
 /** A workspace package: its short name (without the scope) and its manifest. */
 interface WorkspacePackage {
   name: string;
+  /** Relative to the repository: packages/core. */
   dir: string;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
@@ -206,7 +207,7 @@ function readWorkspace(): WorkspacePackage[] {
       if (name === undefined) throw new Error(`${group}/${entry}/package.json: name is not @poolkeeper/*`);
       out.push({
         name,
-        dir,
+        dir: `${group}/${entry}`,
         dependencies: json.dependencies ?? {},
         devDependencies: json.devDependencies ?? {},
       });
@@ -234,7 +235,7 @@ function tsFiles(dir: string): string[] {
 
 const layers = parseLayers(readFileSync(DOC, "utf8"));
 const workspace = readWorkspace();
-const packageDirs = new Map(workspace.map((p) => [p.name, p.dir]));
+const packageDirs = new Map(workspace.map((p) => [p.name, resolve(ROOT, p.dir)]));
 
 describe("package layers (docs/architecture.md)", () => {
   it("has a row for every workspace package and a package for every row", () => {
@@ -256,7 +257,7 @@ describe("package layers (docs/architecture.md)", () => {
         ["test", "test"],
         ["bench", "test"],
       ] as const) {
-        for (const f of tsFiles(join(p.dir, sub))) {
+        for (const f of tsFiles(join(ROOT, p.dir, sub))) {
           files++;
           violations.push(
             ...checkSource(p.name, relative(ROOT, f), readFileSync(f, "utf8"), kind, layers, packageDirs),
@@ -276,7 +277,7 @@ describe("package layers (docs/architecture.md)", () => {
         ["test", { ...p.dependencies, ...p.devDependencies }],
         ["bench", { ...p.dependencies, ...p.devDependencies }],
       ] as const) {
-        for (const f of tsFiles(join(p.dir, sub))) {
+        for (const f of tsFiles(join(ROOT, p.dir, sub))) {
           for (const d of importedPackages(readFileSync(f, "utf8"))) {
             if (d !== p.name && declared[SCOPE + d] === undefined) {
               missing.push(
