@@ -4,10 +4,6 @@ import type { Command } from "commander";
  * `poolkeeper beacon-sim`: a Beacon API simulator (see packages/beacon-sim). The package is
  * imported only when the command runs, after LODESTAR_PRESET is set from --preset.
  */
-interface BeaconSimModule {
-  startFromCli(opts: Record<string, string | undefined>): Promise<{ close(): Promise<void> }>;
-}
-
 export function register(program: Command): void {
   program
     .command("beacon-sim")
@@ -26,8 +22,7 @@ export function register(program: Command): void {
       if (preset !== "minimal" && preset !== "mainnet")
         throw new ConfigError(`--preset: expected minimal or mainnet, got "${preset}"`);
       process.env.LODESTAR_PRESET = preset;
-      const specifier = "@poolkeeper/beacon-sim";
-      const mod = (await import(specifier)) as BeaconSimModule;
+      const mod = await import("@poolkeeper/beacon-sim");
       const sim = await mod.startFromCli({ ...opts, preset });
       await new Promise<void>((resolve) => {
         process.once("SIGINT", () => resolve());

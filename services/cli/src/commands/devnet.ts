@@ -4,10 +4,6 @@ import type { Command } from "commander";
  * `poolkeeper devnet`: the whole main job on one machine (see services/devnet). The package is
  * imported only when the command runs, after LODESTAR_PRESET is set to minimal.
  */
-interface DevnetModule {
-  runDevnet(flags: Record<string, string | undefined>): Promise<void>;
-}
-
 export function register(program: Command): void {
   program
     .command("devnet")
@@ -43,8 +39,7 @@ export function register(program: Command): void {
           `LODESTAR_PRESET is ${process.env.LODESTAR_PRESET}; the devnet runs the minimal preset`,
         );
       }
-      const specifier = "@poolkeeper/devnet";
-      const mod = (await import(specifier)) as DevnetModule;
+      const mod = await import("@poolkeeper/devnet");
       await mod.runDevnet(opts);
       // Everything is closed by now; a handle left referenced by a library (seen: the deposit
       // verification worker's MessagePort) must not keep a stopped devnet hanging.

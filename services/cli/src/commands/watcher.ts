@@ -5,10 +5,6 @@ import type { Command } from "commander";
  * environment variables the process reads (BEACON_URLS, REDIS_URL, DATABASE_URL, ...), so one
  * validation path serves both; secrets are better given through the environment or *_FILE.
  */
-interface WatcherModule {
-  runWatcherProcess(env: Record<string, string | undefined>): Promise<void>;
-}
-
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -60,8 +56,7 @@ export function register(program: Command): void {
       set("WATCHER_UNDERPERFORMANCE_MARGIN", opts.margin);
       set("METRICS_PORT", opts.metricsPort);
       set("WATCHER_WEBHOOK_URL", opts.webhookUrl);
-      const specifier = "@poolkeeper/watcher";
-      const mod = (await import(specifier)) as WatcherModule;
+      const mod = await import("@poolkeeper/watcher");
       await mod.runWatcherProcess(env);
     });
 }
