@@ -10,7 +10,13 @@ import {
   serializeDepositDataFile,
 } from "./deposit.js";
 import { signingKeyPath, ValidatorKeyDeriver } from "./derive.js";
-import { ensurePrivateDir, fsyncDir, removeStaleTempFiles, writeFileAtomic } from "./fs-atomic.js";
+import {
+  checkWritableDir,
+  ensurePrivateDir,
+  fsyncDir,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from "./fs-atomic.js";
 import { decryptKeystore, type KdfSettings, KeystorePasswordError, parseKeystore } from "./keystore.js";
 import { type MnemonicLanguage, parseMnemonic, seedFromCanonical } from "./mnemonic.js";
 import {
@@ -209,6 +215,26 @@ function validate(o: GenerateOptions): Validated {
   };
 }
 
+/**
+ * Check the output directory once, before any work: it is (or is created as) a directory in which
+ * files can be created. Any failure is one ValidationError naming the field and the reason.
+ */
+async function prepareOutDir(dir: string, field: string): Promise<void> {
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? "error";
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (st !== undefined && !st.isDirectory()) throw new ValidationError(field, `${dir} is not a directory`);
+  try {
+    await ensurePrivateDir(dir);
+  } catch (e) {
+    throw new ValidationError(field, `cannot create directory ${dir} (${code(e)})`);
+  }
+  try {
+    await checkWritableDir(dir);
+  } catch (e) {
+    throw new ValidationError(field, `cannot create files in ${dir} (${code(e)})`);
+  }
+}
+
 async function acquireLock(dir: string, field: string): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -338,14 +364,7 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
   const last = o.startIndex + o.count - 1;
   const outName = o.fieldNames?.outDir ?? "outDir";
 
-  try {
-    await ensurePrivateDir(o.outDir);
-  } catch (e) {
-    throw new ValidationError(
-      outName,
-      `cannot create directory ${o.outDir} (${(e as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
+  await prepareOutDir(o.outDir, outName);
   const releaseLock = await acquireLock(o.outDir, outName);
   const seed = seedFromCanonical(v.canonicalMnemonic, o.mnemonicPassword ?? "");
   const node = ValidatorKeyDeriver.fromSeed(seed).nodeSecret();

@@ -342,4 +342,22 @@ describe("fs-atomic", () => {
     const notDir = await rejection(ensurePrivateDir(file));
     expect((notDir as NodeJS.ErrnoException).code).toMatch(/EEXIST|ENOTDIR/);
   });
+  it("ensurePrivateDir fails at once where mkdir cannot succeed (Node's recursive mkdir spins on /proc)", async () => {
+    const { ensurePrivateDir, checkWritableDir } = await import("../src/fs-atomic.js");
+    const e = await rejection(ensurePrivateDir("/proc/pkout/a/b"));
+    expect((e as NodeJS.ErrnoException).code).toBe("ENOENT");
+    const under = join(root, `file-${n++}`);
+    writeFileSync(under, "x");
+    expect((await rejection(ensurePrivateDir(join(under, "sub")))) as NodeJS.ErrnoException).toMatchObject({
+      code: "ENOTDIR",
+    });
+    // An existing directory where no file can be created.
+    expect((await rejection(checkWritableDir("/proc"))) as NodeJS.ErrnoException).toMatchObject({
+      code: "ENOENT",
+    });
+    const ok = fresh();
+    await ensurePrivateDir(ok);
+    await checkWritableDir(ok);
+    expect(readdirSync(ok)).toEqual([]);
+  });
 });

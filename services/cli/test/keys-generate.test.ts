@@ -42,7 +42,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
     execFile(
       process.execPath,
       ["--import", TSX, MAIN, "keys", ...args],
-      { env: { ...process.env, ...env }, cwd: dir },
+      // Killed before the test's own timeout: a CLI that hangs fails its test and leaves no process.
+      { env: { ...process.env, ...env }, cwd: dir, timeout: 50_000, killSignal: "SIGKILL" },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
         resolve({ code, stdout, stderr });
@@ -382,6 +383,43 @@ describe("bad input: non-zero exit, one clear line naming the flag, nothing writ
       expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
       expect(existsSync(out)).toBe(false);
       expectNoSecrets(r);
+    });
+  }
+  const outCases: [string, () => string, RegExp][] = [
+    // mkdir in /proc fails with ENOENT however often it is retried (Node's recursive mkdir spun).
+    [
+      "--out under /proc",
+      () => "/proc/pkout",
+      /^error: --out: cannot create directory \/proc\/pkout \(ENOENT\)$/,
+    ],
+    // An existing directory in which no file can be created.
+    ["--out /proc", () => "/proc", /^error: --out: cannot create files in \/proc \(ENOENT\)$/],
+    [
+      "--out that is a file",
+      () => {
+        const file = join(dir, `a-file-${runs++}`);
+        writeFileSync(file, "not a directory");
+        return file;
+      },
+      /^error: --out: .*a-file-\d+ is not a directory$/,
+    ],
+    [
+      "--out under a file",
+      () => {
+        const file = join(dir, `a-file-${runs++}`);
+        writeFileSync(file, "not a directory");
+        return join(file, "sub");
+      },
+      /^error: --out: cannot create directory .*a-file-\d+\/sub \(ENOTDIR\)$/,
+    ],
+  ];
+  for (const [name, out, want] of outCases) {
+    it(`${name}: checked once, one line, exit 1`, async () => {
+      const r = await cli(good(out()));
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.trimEnd()).toMatch(want);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     });
   }
   it("wrong keystore password on decrypt", async () => {
