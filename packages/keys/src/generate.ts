@@ -1,6 +1,6 @@
 import { constants, promises as fs } from "node:fs";
 import { join } from "node:path";
-import { formatGweiAsEth, type Network, PoolkeeperError, ValidationError } from "@poolkeeper/core";
+import { formatGweiAsEth, isPoolkeeperError, type Network, ValidationError } from "@poolkeeper/core";
 import {
   checkDepositAmount,
   DEFAULT_DEPOSIT_CLI_VERSION,
@@ -10,6 +10,7 @@ import {
   serializeDepositDataFile,
 } from "./deposit.js";
 import { signingKeyPath, ValidatorKeyDeriver } from "./derive.js";
+import { KEYS_ERRORS, KeysError, KeystorePasswordError } from "./errors.js";
 import {
   checkWritableDir,
   ensurePrivateDir,
@@ -17,7 +18,7 @@ import {
   removeStaleTempFiles,
   writeFileAtomic,
 } from "./fs-atomic.js";
-import { decryptKeystore, type KdfSettings, KeystorePasswordError, parseKeystore } from "./keystore.js";
+import { decryptKeystore, type KdfSettings, parseKeystore } from "./keystore.js";
 import { type MnemonicLanguage, parseMnemonic, seedFromCanonical } from "./mnemonic.js";
 import {
   createKeyPool,
@@ -247,15 +248,15 @@ async function acquireLock(dir: string, field: string): Promise<() => Promise<vo
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number.parseInt(await fs.readFile(path, "utf8").catch(() => ""), 10);
       if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new PoolkeeperError(
-          "ERR_OUTDIR_LOCKED",
+        throw new KeysError(
+          KEYS_ERRORS.OUTDIR_LOCKED,
           `${field}: another key generation (pid ${pid}) is writing to ${dir}; wait for it or remove ${path} if it is gone`,
         );
       }
       await fs.rm(path, { force: true }); // stale: its process is gone (an interrupted run)
     }
   }
-  throw new PoolkeeperError("ERR_OUTDIR_LOCKED", `${field}: cannot lock ${dir}`);
+  throw new KeysError(KEYS_ERRORS.OUTDIR_LOCKED, `${field}: cannot lock ${dir}`);
 }
 
 function isAlive(pid: number): boolean {
@@ -288,8 +289,8 @@ async function existingKeystores(
     const file = join(dir, name);
     const previous = found.get(index);
     if (previous !== undefined) {
-      throw new PoolkeeperError(
-        "ERR_DUPLICATE_KEYSTORE",
+      throw new KeysError(
+        KEYS_ERRORS.DUPLICATE_KEYSTORE,
         `${field}: ${dir} holds two keystores for index ${index} (${previous.file}, ${file}); remove one and run again`,
       );
     }
@@ -297,14 +298,14 @@ async function existingKeystores(
     try {
       ks = parseKeystore(JSON.parse(await fs.readFile(file, "utf8")), name);
     } catch (e) {
-      throw new PoolkeeperError(
-        "ERR_BAD_KEYSTORE",
-        `${field}: ${file} is not a valid keystore (${e instanceof ValidationError ? e.message : "unreadable JSON"}); move it away and run again`,
+      throw new KeysError(
+        KEYS_ERRORS.BAD_KEYSTORE,
+        `${field}: ${file} is not a valid keystore (${isPoolkeeperError(e) ? e.message : "unreadable JSON"}); move it away and run again`,
       );
     }
     if (ks.path !== signingKeyPath(index)) {
-      throw new PoolkeeperError(
-        "ERR_BAD_KEYSTORE",
+      throw new KeysError(
+        KEYS_ERRORS.BAD_KEYSTORE,
         `${field}: ${file} has path "${ks.path}", not ${signingKeyPath(index)}; move it away and run again`,
       );
     }
@@ -407,8 +408,8 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
         const ex = existing.get(r.index);
         if (ex !== undefined) {
           if (ex.pubkey !== "" && ex.pubkey !== r.pubkey) {
-            throw new PoolkeeperError(
-              "ERR_FOREIGN_KEYSTORE",
+            throw new KeysError(
+              KEYS_ERRORS.FOREIGN_KEYSTORE,
               `${outName}: ${ex.file} holds another key than index ${r.index} of this mnemonic (a different mnemonic or mnemonic password?); use another output directory`,
             );
           }

@@ -10,8 +10,9 @@ import {
   scryptSync,
   timingSafeEqual,
 } from "node:crypto";
-import { bytesEqual, fromHex, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
+import { bytesEqual, fromHex, toHex, ValidationError } from "@poolkeeper/core";
 import { parsePath } from "./derive.js";
+import { KeystorePasswordError } from "./errors.js";
 import { pubkeyFromSecret } from "./signing.js";
 
 /**
@@ -70,13 +71,6 @@ const MAX_SCRYPT_R = 32;
 const MAX_SCRYPT_P = 16;
 const MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024;
 const MAX_PBKDF2_C = 1 << 24;
-
-export class KeystorePasswordError extends PoolkeeperError {
-  constructor(field = "password") {
-    super("ERR_KEYSTORE_PASSWORD", `${field}: keystore password is wrong`, { field });
-    this.name = "KeystorePasswordError";
-  }
-}
 
 function isControlCodePoint(cp: number): boolean {
   return cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f);

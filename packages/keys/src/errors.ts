@@ -1,0 +1,52 @@
+import { type ErrorDetails, PoolkeeperError } from "@poolkeeper/core";
+
+/**
+ * Error codes of the keys package, defined here only, each with its kind. A bad value in one
+ * field (a flag, an option, a keystore field) is core's ValidationError (ERR_VALIDATION, invalid
+ * input) naming the field; the codes below are the failures that need a code of their own.
+ * Messages and details never hold a secret (password, mnemonic, key).
+ */
+export type KeysErrorKind = "invalid_input" | "not_found" | "conflict" | "unavailable" | "internal";
+
+export interface KeysErrorDef {
+  code: `ERR_${string}`;
+  kind: KeysErrorKind;
+}
+
+export const KEYS_ERRORS = {
+  /** The password does not open the keystore (the checksum does not match). */
+  KEYSTORE_PASSWORD: { code: "ERR_KEYSTORE_PASSWORD", kind: "invalid_input" },
+  /** Another key generation (a live process) holds the output directory's lock. */
+  OUTDIR_LOCKED: { code: "ERR_OUTDIR_LOCKED", kind: "conflict" },
+  /** The output directory holds two keystores for one index. */
+  DUPLICATE_KEYSTORE: { code: "ERR_DUPLICATE_KEYSTORE", kind: "conflict" },
+  /** A keystore file in the output directory is unreadable or not the keystore of its index. */
+  BAD_KEYSTORE: { code: "ERR_BAD_KEYSTORE", kind: "conflict" },
+  /** A keystore in the output directory holds another key than this mnemonic's for its index. */
+  FOREIGN_KEYSTORE: { code: "ERR_FOREIGN_KEYSTORE", kind: "conflict" },
+} as const satisfies Record<string, KeysErrorDef>;
+
+export type KeysErrorCode = (typeof KEYS_ERRORS)[keyof typeof KEYS_ERRORS]["code"];
+
+/** The kind of a code of this package (undefined: not one of its codes). */
+export function keysErrorKind(code: string): KeysErrorKind | undefined {
+  return Object.values(KEYS_ERRORS).find((d) => d.code === code)?.kind;
+}
+
+/** An error with one of the codes above; `kind` says what sort of failure it is. */
+export class KeysError extends PoolkeeperError {
+  readonly kind: KeysErrorKind;
+
+  constructor(def: KeysErrorDef, message: string, details?: ErrorDetails) {
+    super(def.code, message, details);
+    this.name = "KeysError";
+    this.kind = def.kind;
+  }
+}
+
+export class KeystorePasswordError extends KeysError {
+  constructor(field = "password") {
+    super(KEYS_ERRORS.KEYSTORE_PASSWORD, `${field}: keystore password is wrong`, { field });
+    this.name = "KeystorePasswordError";
+  }
+}
