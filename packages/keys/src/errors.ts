@@ -16,6 +16,11 @@ export interface KeysErrorDef {
 export const KEYS_ERRORS = {
   /** The password does not open the keystore (the checksum does not match). */
   KEYSTORE_PASSWORD: { code: "ERR_KEYSTORE_PASSWORD", kind: "invalid_input" },
+  /**
+   * A keystore's KDF parameters ask for more memory or work than the caps (keystore.ts,
+   * KDF_CAPS); refused before any KDF work. details: field, parameter, value, cap.
+   */
+  KEYSTORE_KDF_COST: { code: "ERR_KEYSTORE_KDF_COST", kind: "invalid_input" },
   /** Another key generation (a live process) holds the output directory's lock. */
   OUTDIR_LOCKED: { code: "ERR_OUTDIR_LOCKED", kind: "conflict" },
   /** The output directory holds two keystores for one index. */

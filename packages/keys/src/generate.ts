@@ -18,7 +18,7 @@ import {
   removeStaleTempFiles,
   writeFileAtomic,
 } from "./fs-atomic.js";
-import { decryptKeystore, type KdfSettings, parseKeystore } from "./keystore.js";
+import { checkKdfSettings, decryptKeystore, type KdfSettings, parseKeystore } from "./keystore.js";
 import { type MnemonicLanguage, parseMnemonic, seedFromCanonical } from "./mnemonic.js";
 import {
   createKeyPool,
@@ -98,6 +98,7 @@ export type GenerateField =
   | "compounding"
   | "amount"
   | "kdf"
+  | "kdfCost"
   | "keystorePassword"
   | "outDir"
   | "depositCliVersion"
@@ -172,6 +173,7 @@ function validate(o: GenerateOptions): Validated {
       `"${String(kdf.function)}" is not supported: use scrypt or pbkdf2`,
     );
   }
+  if (o.noKeystores !== true) checkKdfSettings(kdf, name(kdf.cost === undefined ? "kdf" : "kdfCost"));
   if (o.noKeystores !== true) {
     if (typeof o.keystorePassword !== "string") {
       throw new ValidationError(

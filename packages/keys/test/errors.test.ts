@@ -11,6 +11,7 @@ describe("the keys package's error codes live in errors.ts", () => {
     // The CLI, the tests and users' scripts depend on these values: they never change.
     expect(Object.fromEntries(Object.values(KEYS_ERRORS).map((d) => [d.code, d.kind]))).toEqual({
       ERR_KEYSTORE_PASSWORD: "invalid_input",
+      ERR_KEYSTORE_KDF_COST: "invalid_input",
       ERR_OUTDIR_LOCKED: "conflict",
       ERR_DUPLICATE_KEYSTORE: "conflict",
       ERR_BAD_KEYSTORE: "conflict",

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,11 +108,16 @@ describe("generateKeys", () => {
     expect(w.keys.signingKey.every((b) => b === 0)).toBe(true);
   });
 
-  it("a keystore that fails mid-run stops the run with its error and writes no keystore or deposit file", async () => {
+  it("a KDF cost that cannot be used (not a power of 2, above the caps) is refused before anything is written", async () => {
     const dir = fresh();
     const e = await rejection(generateKeys(base(dir, { count: 5, kdf: { function: "scrypt", cost: 3 } })));
-    expect(e.message).toBe("kdf: scrypt n=3 must be a power of 2 up to 1048576");
-    expect(readdirSync(dir).filter((f) => f.endsWith(".json"))).toEqual([]);
+    expect(e.message).toBe("kdfCost: scrypt n=3 must be a power of 2 up to 1048576");
+    const cap = await rejection(
+      generateKeys(base(dir, { count: 5, kdf: { function: "pbkdf2", cost: 2 ** 21 } })),
+    );
+    expect(cap).toMatchObject({ code: "ERR_KEYSTORE_KDF_COST" });
+    expect(cap.message).toMatch(/^kdfCost: pbkdf2 c=2097152 iterations is above the cap of 1048576/);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it("worker threads give the same entries from the bundled entry and from the tsx fallback", async () => {

@@ -372,6 +372,17 @@ describe("bad input: non-zero exit, one clear line naming the flag, nothing writ
       /^error: --password-file: is required to write keystores/,
     ],
     ["unknown kdf", (o) => [...good(o), "--kdf", "argon2"], /^error: --kdf: "argon2" is not supported/],
+    [
+      "a KDF cost above the cap (keystores this tool would refuse to read)",
+      (o) => [
+        ...good(o).filter((a) => a !== "--no-keystores"),
+        "--password-file",
+        passwordFile,
+        "--kdf-cost",
+        "1048576",
+      ],
+      /^error: --kdf-cost: scrypt n=1048576, r=8 needs 128·n·r = 1 GiB of memory, above the cap of 256 MiB/,
+    ],
   ];
   for (const [name, args, want] of cases) {
     it(name, async () => {
@@ -447,6 +458,26 @@ describe("bad input: non-zero exit, one clear line naming the flag, nothing writ
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe("error: --password-file: keystore password is wrong\n");
+  });
+  it("decrypt refuses a hostile keystore before any KDF work: KDF above the caps, or not a keystore file", async () => {
+    const vector = join(import.meta.dirname, "../../../test/fixtures/vectors/eip2335/scrypt.json");
+    const hostile = JSON.parse(readFileSync(vector, "utf8")) as { crypto: { kdf: { params: object } } };
+    Object.assign(hostile.crypto.kdf.params, { n: 2 ** 20, r: 8, p: 16 });
+    const file = join(dir, "hostile-keystore.json");
+    writeFileSync(file, JSON.stringify(hostile));
+    const [kdf, zero] = await Promise.all([
+      cli(["decrypt", "--keystore", file, "--password-file", passwordFile]),
+      cli(["decrypt", "--keystore", "/dev/zero", "--password-file", passwordFile]),
+    ]);
+    expect(kdf.code).toBe(1);
+    expect(kdf.stdout).toBe("");
+    expect(kdf.stderr).toBe(
+      "error: --keystore: keystore.crypto.kdf.params: scrypt n=1048576, r=8 needs 128·n·r = 1 GiB of memory, above the cap of 256 MiB (n=262144, r=8, as EIP-2335 tools write)\n",
+    );
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toBe(
+      "error: --keystore: /dev/zero is larger than 64 KiB: not an EIP-2335 keystore\n",
+    );
   });
 });
 
