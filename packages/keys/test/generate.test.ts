@@ -216,6 +216,25 @@ describe("generateKeys", () => {
     expect(readdirSync(dir).filter((f) => f.startsWith("keystore-"))).toHaveLength(1);
   });
 
+  it("a resumed run refuses a keystore in --out whose KDF is above the caps, before any KDF work", async () => {
+    const dir = fresh();
+    await generateKeys(base(dir, { count: 1 }));
+    const file = join(dir, "keystore-m_12381_3600_0_0_0-1700000000.json");
+    const ks = JSON.parse(readFileSync(file, "utf8")) as { crypto: { kdf: unknown } };
+    ks.crypto.kdf = {
+      function: "scrypt",
+      params: { dklen: 32, n: 2 ** 20, r: 8, p: 16, salt: "00".repeat(32) },
+      message: "",
+    };
+    writeFileSync(file, JSON.stringify(ks));
+    const e = await rejection(generateKeys(base(dir, { count: 2 })));
+    expect(e).toMatchObject({ code: "ERR_BAD_KEYSTORE" });
+    expect(e.message).toContain(
+      "keystore-m_12381_3600_0_0_0-1700000000.json.crypto.kdf.params: scrypt n=1048576, r=8 needs 128·n·r = 1 GiB of memory, above the cap of 256 MiB",
+    );
+    expect(readdirSync(dir).filter((f) => f.startsWith("keystore-"))).toHaveLength(1);
+  });
+
   it("refuses a keystore of another mnemonic for a requested index", async () => {
     const dir = fresh();
     await generateKeys(base(dir, { mnemonic: OTHER, count: 1 }));
