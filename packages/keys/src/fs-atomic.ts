@@ -12,7 +12,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 /**
  * Atomic, private file writes: the data goes to a temp file in the same directory (mode 0600),
@@ -91,16 +91,58 @@ export async function writeFileAtomic(
 }
 
 /**
- * Create `dir` (and parents) with mode 0700. An existing directory is kept as it is, but must be a
- * directory.
+ * Create `dir` (and missing parents) with mode 0700: one mkdir per missing component, so the work
+ * is bounded by the path's length. (Node's recursive mkdir retries for ever where mkdir fails with
+ * ENOENT under an existing parent, as in /proc.) An existing directory is kept as it is; anything
+ * else at `dir` is ENOTDIR.
  */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  const st = await fs.stat(dir);
-  if (!st.isDirectory()) {
-    const e = new Error(`${dir} is not a directory`) as NodeJS.ErrnoException;
-    e.code = "ENOTDIR";
-    throw e;
+  const missing: string[] = [];
+  for (let cur = resolve(dir); ; cur = dirname(cur)) {
+    const st = await fs.stat(cur).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return undefined;
+      throw e;
+    });
+    if (st !== undefined) {
+      if (!st.isDirectory()) throw notADirectory(cur);
+      break;
+    }
+    missing.push(cur);
+    if (dirname(cur) === cur) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await fs.mkdir(d, { mode: PRIVATE_DIR_MODE });
+    } catch (e) {
+      // Made meanwhile by someone else: fine if it is a directory.
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      if (!(await fs.stat(d)).isDirectory()) throw notADirectory(d);
+    }
+  }
+}
+
+function notADirectory(path: string): NodeJS.ErrnoException {
+  const e = new Error(`${path} is not a directory`) as NodeJS.ErrnoException;
+  e.code = "ENOTDIR";
+  e.path = path;
+  return e;
+}
+
+/**
+ * Check that files can be created in `dir`: create a probe file (O_EXCL) and remove it. Throws the
+ * error of the failing call (EACCES, EROFS, ENOSPC, ...).
+ */
+export async function checkWritableDir(dir: string): Promise<void> {
+  const probe = join(dir, `${TEMP_PREFIX}probe.${randomBytes(6).toString("hex")}`);
+  const h = await fs.open(
+    probe,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+    PRIVATE_FILE_MODE,
+  );
+  try {
+    await h.close();
+  } finally {
+    await fs.rm(probe, { force: true });
   }
 }
 

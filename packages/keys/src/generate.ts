@@ -1,6 +1,6 @@
 import { constants, promises as fs } from "node:fs";
 import { join } from "node:path";
-import { formatGweiAsEth, type Network, PoolkeeperError, ValidationError } from "@poolkeeper/core";
+import { formatGweiAsEth, isPoolkeeperError, type Network, ValidationError } from "@poolkeeper/core";
 import {
   checkDepositAmount,
   DEFAULT_DEPOSIT_CLI_VERSION,
@@ -10,8 +10,15 @@ import {
   serializeDepositDataFile,
 } from "./deposit.js";
 import { signingKeyPath, ValidatorKeyDeriver } from "./derive.js";
-import { ensurePrivateDir, fsyncDir, removeStaleTempFiles, writeFileAtomic } from "./fs-atomic.js";
-import { decryptKeystore, type KdfSettings, KeystorePasswordError, parseKeystore } from "./keystore.js";
+import { KEYS_ERRORS, KeysError, KeystorePasswordError } from "./errors.js";
+import {
+  checkWritableDir,
+  ensurePrivateDir,
+  fsyncDir,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from "./fs-atomic.js";
+import { checkKdfSettings, decryptKeystore, type KdfSettings, parseKeystore } from "./keystore.js";
 import { type MnemonicLanguage, parseMnemonic, seedFromCanonical } from "./mnemonic.js";
 import {
   createKeyPool,
@@ -91,6 +98,7 @@ export type GenerateField =
   | "compounding"
   | "amount"
   | "kdf"
+  | "kdfCost"
   | "keystorePassword"
   | "outDir"
   | "depositCliVersion"
@@ -165,6 +173,7 @@ function validate(o: GenerateOptions): Validated {
       `"${String(kdf.function)}" is not supported: use scrypt or pbkdf2`,
     );
   }
+  if (o.noKeystores !== true) checkKdfSettings(kdf, name(kdf.cost === undefined ? "kdf" : "kdfCost"));
   if (o.noKeystores !== true) {
     if (typeof o.keystorePassword !== "string") {
       throw new ValidationError(
@@ -209,6 +218,26 @@ function validate(o: GenerateOptions): Validated {
   };
 }
 
+/**
+ * Check the output directory once, before any work: it is (or is created as) a directory in which
+ * files can be created. Any failure is one ValidationError naming the field and the reason.
+ */
+async function prepareOutDir(dir: string, field: string): Promise<void> {
+  const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? "error";
+  const st = await fs.stat(dir).catch(() => undefined);
+  if (st !== undefined && !st.isDirectory()) throw new ValidationError(field, `${dir} is not a directory`);
+  try {
+    await ensurePrivateDir(dir);
+  } catch (e) {
+    throw new ValidationError(field, `cannot create directory ${dir} (${code(e)})`);
+  }
+  try {
+    await checkWritableDir(dir);
+  } catch (e) {
+    throw new ValidationError(field, `cannot create files in ${dir} (${code(e)})`);
+  }
+}
+
 async function acquireLock(dir: string, field: string): Promise<() => Promise<void>> {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -221,15 +250,15 @@ async function acquireLock(dir: string, field: string): Promise<() => Promise<vo
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number.parseInt(await fs.readFile(path, "utf8").catch(() => ""), 10);
       if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new PoolkeeperError(
-          "ERR_OUTDIR_LOCKED",
+        throw new KeysError(
+          KEYS_ERRORS.OUTDIR_LOCKED,
           `${field}: another key generation (pid ${pid}) is writing to ${dir}; wait for it or remove ${path} if it is gone`,
         );
       }
       await fs.rm(path, { force: true }); // stale: its process is gone (an interrupted run)
     }
   }
-  throw new PoolkeeperError("ERR_OUTDIR_LOCKED", `${field}: cannot lock ${dir}`);
+  throw new KeysError(KEYS_ERRORS.OUTDIR_LOCKED, `${field}: cannot lock ${dir}`);
 }
 
 function isAlive(pid: number): boolean {
@@ -262,8 +291,8 @@ async function existingKeystores(
     const file = join(dir, name);
     const previous = found.get(index);
     if (previous !== undefined) {
-      throw new PoolkeeperError(
-        "ERR_DUPLICATE_KEYSTORE",
+      throw new KeysError(
+        KEYS_ERRORS.DUPLICATE_KEYSTORE,
         `${field}: ${dir} holds two keystores for index ${index} (${previous.file}, ${file}); remove one and run again`,
       );
     }
@@ -271,14 +300,14 @@ async function existingKeystores(
     try {
       ks = parseKeystore(JSON.parse(await fs.readFile(file, "utf8")), name);
     } catch (e) {
-      throw new PoolkeeperError(
-        "ERR_BAD_KEYSTORE",
-        `${field}: ${file} is not a valid keystore (${e instanceof ValidationError ? e.message : "unreadable JSON"}); move it away and run again`,
+      throw new KeysError(
+        KEYS_ERRORS.BAD_KEYSTORE,
+        `${field}: ${file} is not a valid keystore (${isPoolkeeperError(e) ? e.message : "unreadable JSON"}); move it away and run again`,
       );
     }
     if (ks.path !== signingKeyPath(index)) {
-      throw new PoolkeeperError(
-        "ERR_BAD_KEYSTORE",
+      throw new KeysError(
+        KEYS_ERRORS.BAD_KEYSTORE,
         `${field}: ${file} has path "${ks.path}", not ${signingKeyPath(index)}; move it away and run again`,
       );
     }
@@ -338,14 +367,7 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
   const last = o.startIndex + o.count - 1;
   const outName = o.fieldNames?.outDir ?? "outDir";
 
-  try {
-    await ensurePrivateDir(o.outDir);
-  } catch (e) {
-    throw new ValidationError(
-      outName,
-      `cannot create directory ${o.outDir} (${(e as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
+  await prepareOutDir(o.outDir, outName);
   const releaseLock = await acquireLock(o.outDir, outName);
   const seed = seedFromCanonical(v.canonicalMnemonic, o.mnemonicPassword ?? "");
   const node = ValidatorKeyDeriver.fromSeed(seed).nodeSecret();
@@ -388,8 +410,8 @@ export async function generateKeys(o: GenerateOptions): Promise<GenerateResult> 
         const ex = existing.get(r.index);
         if (ex !== undefined) {
           if (ex.pubkey !== "" && ex.pubkey !== r.pubkey) {
-            throw new PoolkeeperError(
-              "ERR_FOREIGN_KEYSTORE",
+            throw new KeysError(
+              KEYS_ERRORS.FOREIGN_KEYSTORE,
               `${outName}: ${ex.file} holds another key than index ${r.index} of this mnemonic (a different mnemonic or mnemonic password?); use another output directory`,
             );
           }

@@ -1,5 +1,6 @@
 export * from "./deposit.js";
 export * from "./derive.js";
+export * from "./errors.js";
 export * from "./exit.js";
 export * from "./fs-atomic.js";
 export * from "./generate.js";

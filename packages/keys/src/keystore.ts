@@ -10,8 +10,9 @@ import {
   scryptSync,
   timingSafeEqual,
 } from "node:crypto";
-import { bytesEqual, fromHex, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
+import { bytesEqual, fromHex, toHex, ValidationError } from "@poolkeeper/core";
 import { parsePath } from "./derive.js";
+import { KEYS_ERRORS, KeysError, KeystorePasswordError } from "./errors.js";
 import { pubkeyFromSecret } from "./signing.js";
 
 /**
@@ -64,18 +65,92 @@ export interface KdfSettings {
   cost?: number;
 }
 
-/** Upper bounds accepted when reading a keystore, so that a hostile file cannot exhaust memory/time. */
+/** Ranges of the single KDF fields (their sizes); KDF_CAPS bounds what they cost together. */
 const MAX_SCRYPT_N = 1 << 20;
 const MAX_SCRYPT_R = 32;
 const MAX_SCRYPT_P = 16;
-const MAX_SCRYPT_MEMORY = 1024 * 1024 * 1024;
 const MAX_PBKDF2_C = 1 << 24;
 
-export class KeystorePasswordError extends PoolkeeperError {
-  constructor(field = "password") {
-    super("ERR_KEYSTORE_PASSWORD", `${field}: keystore password is wrong`, { field });
-    this.name = "KeystorePasswordError";
+/**
+ * The most memory and work a keystore's KDF may ask for, checked before any KDF work on every path
+ * that reads or writes a keystore. staking-deposit-cli, ethstaker-deposit-cli and
+ * @chainsafe/bls-keystore (Lodestar) write scrypt n=2^18, r=8, p=1 (256 MiB, n·r·p = 2^21) and
+ * PBKDF2 c=2^18 (Lighthouse only refuses 4 GiB of scrypt memory or c above 80,000,000). A hostile
+ * file within the field ranges above could otherwise cost gigabytes and minutes before "password
+ * is wrong".
+ */
+export const KDF_CAPS = {
+  /** scrypt's memory, 128·n·r bytes: what n=2^18, r=8 needs. */
+  scryptMemoryBytes: 256 * 1024 * 1024,
+  /** scrypt's work, n·r·p: twice that of n=2^18, r=8, p=1. */
+  scryptWork: 2 ** 22,
+  /** PBKDF2 iterations: four times 2^18 (about the time of one default scrypt). */
+  pbkdf2Iterations: 2 ** 20,
+} as const;
+
+type KdfModule = KeystoreJson["crypto"]["kdf"];
+
+function kdfCostError(
+  field: string,
+  parameter: string,
+  value: number,
+  cap: number,
+  reason: string,
+): KeysError {
+  return new KeysError(KEYS_ERRORS.KEYSTORE_KDF_COST, `${field}: ${reason}`, {
+    field,
+    parameter,
+    value,
+    cap,
+  });
+}
+
+/**
+ * Refuse KDF parameters above KDF_CAPS: a KeysError ERR_KEYSTORE_KDF_COST whose message names the
+ * parameters and the cap. `field` names the params object (keystore.crypto.kdf.params) or the
+ * setting they come from (--kdf-cost).
+ */
+export function checkKdfCost(kdf: KdfModule, field: string): void {
+  if (kdf.function === "scrypt") {
+    const { n, r, p } = kdf.params;
+    const memory = 128 * n * r;
+    if (memory > KDF_CAPS.scryptMemoryBytes) {
+      throw kdfCostError(
+        field,
+        "128·n·r",
+        memory,
+        KDF_CAPS.scryptMemoryBytes,
+        `scrypt n=${n}, r=${r} needs 128·n·r = ${mib(memory)} of memory, above the cap of ${mib(KDF_CAPS.scryptMemoryBytes)} (n=262144, r=8, as EIP-2335 tools write)`,
+      );
+    }
+    const work = n * r * p;
+    if (work > KDF_CAPS.scryptWork) {
+      throw kdfCostError(
+        field,
+        "n·r·p",
+        work,
+        KDF_CAPS.scryptWork,
+        `scrypt n=${n}, r=${r}, p=${p} is n·r·p = ${work} of work, above the cap of ${KDF_CAPS.scryptWork} (EIP-2335 tools write n=262144, r=8, p=1)`,
+      );
+    }
+    return;
   }
+  const { c } = kdf.params;
+  if (c > KDF_CAPS.pbkdf2Iterations) {
+    throw kdfCostError(
+      field,
+      "c",
+      c,
+      KDF_CAPS.pbkdf2Iterations,
+      `pbkdf2 c=${c} iterations is above the cap of ${KDF_CAPS.pbkdf2Iterations} (EIP-2335 tools write c=262144)`,
+    );
+  }
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0
+    ? `${bytes / 1024 ** 3} GiB`
+    : `${bytes / 1024 ** 2} MiB`;
 }
 
 function isControlCodePoint(cp: number): boolean {
@@ -99,7 +174,8 @@ function scryptMaxmem(n: number, r: number, p: number): number {
   return 128 * n * r + 128 * r * p + 16 * 1024 * 1024;
 }
 
-function kdfSync(kdf: KeystoreJson["crypto"]["kdf"], password: Buffer): Buffer {
+function kdfSync(kdf: KdfModule, password: Buffer): Buffer {
+  checkKdfCost(kdf, "keystore.crypto.kdf.params");
   const salt = Buffer.from(kdf.params.salt, "hex");
   if (kdf.function === "scrypt") {
     const { n, r, p, dklen } = kdf.params;
@@ -108,7 +184,8 @@ function kdfSync(kdf: KeystoreJson["crypto"]["kdf"], password: Buffer): Buffer {
   return pbkdf2Sync(password, salt, kdf.params.c, kdf.params.dklen, "sha256");
 }
 
-function kdfAsync(kdf: KeystoreJson["crypto"]["kdf"], password: Buffer): Promise<Buffer> {
+function kdfAsync(kdf: KdfModule, password: Buffer): Promise<Buffer> {
+  checkKdfCost(kdf, "keystore.crypto.kdf.params");
   const salt = Buffer.from(kdf.params.salt, "hex");
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, key: Buffer) => (err === null ? resolve(key) : reject(err));
@@ -135,29 +212,41 @@ export interface EncryptOptions {
   uuid?: string;
 }
 
-function kdfModule(settings: KdfSettings | undefined, salt: Uint8Array): KeystoreJson["crypto"]["kdf"] {
+/**
+ * The KDF module that `settings` describe, checked: the cost in range and within KDF_CAPS (a
+ * keystore is never written that this code would refuse to read). `field` names the cost in errors.
+ */
+function kdfModule(settings: KdfSettings | undefined, salt: Uint8Array, field = "kdf"): KdfModule {
   const fn = settings?.function ?? "scrypt";
   const cost = settings?.cost;
+  let kdf: KdfModule;
   if (fn === "scrypt") {
     const n = cost ?? SCRYPT_DEFAULTS.n;
     if (!Number.isInteger(n) || n < 2 || (n & (n - 1)) !== 0 || n > MAX_SCRYPT_N) {
-      throw new ValidationError("kdf", `scrypt n=${n} must be a power of 2 up to ${MAX_SCRYPT_N}`);
+      throw new ValidationError(field, `scrypt n=${n} must be a power of 2 up to ${MAX_SCRYPT_N}`);
     }
     const { dklen, r, p } = SCRYPT_DEFAULTS;
-    return { function: "scrypt", params: { dklen, n, r, p, salt: toHex(salt) }, message: "" };
-  }
-  if (fn === "pbkdf2") {
+    kdf = { function: "scrypt", params: { dklen, n, r, p, salt: toHex(salt) }, message: "" };
+  } else if (fn === "pbkdf2") {
     const c = cost ?? PBKDF2_DEFAULTS.c;
     if (!Number.isInteger(c) || c < 1 || c > MAX_PBKDF2_C) {
-      throw new ValidationError("kdf", `pbkdf2 c=${c} must be an integer from 1 to ${MAX_PBKDF2_C}`);
+      throw new ValidationError(field, `pbkdf2 c=${c} must be an integer from 1 to ${MAX_PBKDF2_C}`);
     }
-    return {
+    kdf = {
       function: "pbkdf2",
       params: { c, dklen: PBKDF2_DEFAULTS.dklen, prf: "hmac-sha256", salt: toHex(salt) },
       message: "",
     };
+  } else {
+    throw new ValidationError(field, `"${String(fn)}" is not supported: use scrypt or pbkdf2`);
   }
-  throw new ValidationError("kdf", `"${String(fn)}" is not supported: use scrypt or pbkdf2`);
+  checkKdfCost(kdf, field);
+  return kdf;
+}
+
+/** Check KDF settings (function, cost in range and within KDF_CAPS) before any work. */
+export function checkKdfSettings(settings: KdfSettings, field = "kdf"): void {
+  kdfModule(settings, new Uint8Array(32), field);
 }
 
 function checkSecret(secret: Uint8Array): void {
@@ -165,12 +254,7 @@ function checkSecret(secret: Uint8Array): void {
     throw new ValidationError("secret", "must be 32 bytes");
 }
 
-function seal(
-  opts: EncryptOptions,
-  kdf: KeystoreJson["crypto"]["kdf"],
-  key: Buffer,
-  iv: Uint8Array,
-): KeystoreJson {
+function seal(opts: EncryptOptions, kdf: KdfModule, key: Buffer, iv: Uint8Array): KeystoreJson {
   try {
     const cipher = createCipheriv("aes-128-ctr", key.subarray(0, 16), iv);
     const ciphertext = Buffer.concat([cipher.update(opts.secret), cipher.final()]);
@@ -194,7 +278,7 @@ function seal(
 }
 
 function prepare(opts: EncryptOptions): {
-  kdf: KeystoreJson["crypto"]["kdf"];
+  kdf: KdfModule;
   iv: Uint8Array;
   password: Buffer;
 } {
@@ -276,7 +360,7 @@ export function parseKeystore(value: unknown, field = "keystore"): KeystoreJson 
   const kdf = obj(crypto.kdf, kdfF);
   onlyKeys(kdf, ["function", "params", "message"], kdfF);
   const kdfParams = obj(kdf.params, `${kdfF}.params`);
-  let kdfOut: KeystoreJson["crypto"]["kdf"];
+  let kdfOut: KdfModule;
   if (kdf.function === "scrypt") {
     const pf = `${kdfF}.params`;
     onlyKeys(kdfParams, ["dklen", "n", "r", "p", "salt"], pf);
@@ -284,8 +368,6 @@ export function parseKeystore(value: unknown, field = "keystore"): KeystoreJson 
     if ((n & (n - 1)) !== 0) throw new ValidationError(`${pf}.n`, "must be a power of 2");
     const r = int(kdfParams, "r", pf, 1, MAX_SCRYPT_R);
     const p = int(kdfParams, "p", pf, 1, MAX_SCRYPT_P);
-    if (128 * n * r > MAX_SCRYPT_MEMORY)
-      throw new ValidationError(pf, "scrypt parameters need more than 1 GiB");
     kdfOut = {
       function: "scrypt",
       params: { dklen: int(kdfParams, "dklen", pf, 32, 32), n, r, p, salt: hexField(kdfParams, "salt", pf) },
@@ -308,6 +390,7 @@ export function parseKeystore(value: unknown, field = "keystore"): KeystoreJson 
   } else {
     throw new ValidationError(`${kdfF}.function`, 'must be "scrypt" or "pbkdf2"');
   }
+  checkKdfCost(kdfOut, `${kdfF}.params`);
   if (kdf.message !== undefined && kdf.message !== "")
     throw new ValidationError(`${kdfF}.message`, "must be empty");
 

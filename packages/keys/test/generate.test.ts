@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,11 +108,16 @@ describe("generateKeys", () => {
     expect(w.keys.signingKey.every((b) => b === 0)).toBe(true);
   });
 
-  it("a keystore that fails mid-run stops the run with its error and writes no keystore or deposit file", async () => {
+  it("a KDF cost that cannot be used (not a power of 2, above the caps) is refused before anything is written", async () => {
     const dir = fresh();
     const e = await rejection(generateKeys(base(dir, { count: 5, kdf: { function: "scrypt", cost: 3 } })));
-    expect(e.message).toBe("kdf: scrypt n=3 must be a power of 2 up to 1048576");
-    expect(readdirSync(dir).filter((f) => f.endsWith(".json"))).toEqual([]);
+    expect(e.message).toBe("kdfCost: scrypt n=3 must be a power of 2 up to 1048576");
+    const cap = await rejection(
+      generateKeys(base(dir, { count: 5, kdf: { function: "pbkdf2", cost: 2 ** 21 } })),
+    );
+    expect(cap).toMatchObject({ code: "ERR_KEYSTORE_KDF_COST" });
+    expect(cap.message).toMatch(/^kdfCost: pbkdf2 c=2097152 iterations is above the cap of 1048576/);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it("worker threads give the same entries from the bundled entry and from the tsx fallback", async () => {
@@ -208,6 +213,25 @@ describe("generateKeys", () => {
       /^keystorePassword: does not open .*keystore-m_12381_3600_0_0_0-1700000000.json, written by an earlier run/,
     );
     expect(e.message).not.toContain("another password");
+    expect(readdirSync(dir).filter((f) => f.startsWith("keystore-"))).toHaveLength(1);
+  });
+
+  it("a resumed run refuses a keystore in --out whose KDF is above the caps, before any KDF work", async () => {
+    const dir = fresh();
+    await generateKeys(base(dir, { count: 1 }));
+    const file = join(dir, "keystore-m_12381_3600_0_0_0-1700000000.json");
+    const ks = JSON.parse(readFileSync(file, "utf8")) as { crypto: { kdf: unknown } };
+    ks.crypto.kdf = {
+      function: "scrypt",
+      params: { dklen: 32, n: 2 ** 20, r: 8, p: 16, salt: "00".repeat(32) },
+      message: "",
+    };
+    writeFileSync(file, JSON.stringify(ks));
+    const e = await rejection(generateKeys(base(dir, { count: 2 })));
+    expect(e).toMatchObject({ code: "ERR_BAD_KEYSTORE" });
+    expect(e.message).toContain(
+      "keystore-m_12381_3600_0_0_0-1700000000.json.crypto.kdf.params: scrypt n=1048576, r=8 needs 128·n·r = 1 GiB of memory, above the cap of 256 MiB",
+    );
     expect(readdirSync(dir).filter((f) => f.startsWith("keystore-"))).toHaveLength(1);
   });
 
@@ -341,5 +365,23 @@ describe("fs-atomic", () => {
     expect(readdirSync(dir)).toEqual(["x.json"]);
     const notDir = await rejection(ensurePrivateDir(file));
     expect((notDir as NodeJS.ErrnoException).code).toMatch(/EEXIST|ENOTDIR/);
+  });
+  it("ensurePrivateDir fails at once where mkdir cannot succeed (Node's recursive mkdir spins on /proc)", async () => {
+    const { ensurePrivateDir, checkWritableDir } = await import("../src/fs-atomic.js");
+    const e = await rejection(ensurePrivateDir("/proc/pkout/a/b"));
+    expect((e as NodeJS.ErrnoException).code).toBe("ENOENT");
+    const under = join(root, `file-${n++}`);
+    writeFileSync(under, "x");
+    expect((await rejection(ensurePrivateDir(join(under, "sub")))) as NodeJS.ErrnoException).toMatchObject({
+      code: "ENOTDIR",
+    });
+    // An existing directory where no file can be created.
+    expect((await rejection(checkWritableDir("/proc"))) as NodeJS.ErrnoException).toMatchObject({
+      code: "ENOENT",
+    });
+    const ok = fresh();
+    await ensurePrivateDir(ok);
+    await checkWritableDir(ok);
+    expect(readdirSync(ok)).toEqual([]);
   });
 });

@@ -113,4 +113,23 @@ describe("poolkeeper keys exit", () => {
       expect(r.stderr).not.toContain(PASSWORD);
     }
   });
+
+  it("a keystore whose KDF asks for 1 GiB (scrypt n=2^20, r=8, p=16) is refused before any KDF work", async () => {
+    const hostile = JSON.parse(readFileSync(keystore, "utf8")) as { crypto: { kdf: unknown } };
+    hostile.crypto.kdf = {
+      function: "scrypt",
+      params: { dklen: 32, n: 2 ** 20, r: 8, p: 16, salt: "00".repeat(32) },
+      message: "",
+    };
+    const file = join(dir, "hostile.json");
+    writeFileSync(file, JSON.stringify(hostile));
+    const out = join(dir, "never-hostile.json");
+    const r = await exit("--password-file", passwordFile, "--keystore", file, "--out", out);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      "error: --keystore: keystore.crypto.kdf.params: scrypt n=1048576, r=8 needs 128·n·r = 1 GiB of memory, above the cap of 256 MiB (n=262144, r=8, as EIP-2335 tools write)\n",
+    );
+    expect(() => statSync(out)).toThrow();
+  });
 });

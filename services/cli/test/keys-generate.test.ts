@@ -42,7 +42,8 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
     execFile(
       process.execPath,
       ["--import", TSX, MAIN, "keys", ...args],
-      { env: { ...process.env, ...env }, cwd: dir },
+      // Killed before the test's own timeout: a CLI that hangs fails its test and leaves no process.
+      { env: { ...process.env, ...env }, cwd: dir, timeout: 50_000, killSignal: "SIGKILL" },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
         resolve({ code, stdout, stderr });
@@ -371,6 +372,17 @@ describe("bad input: non-zero exit, one clear line naming the flag, nothing writ
       /^error: --password-file: is required to write keystores/,
     ],
     ["unknown kdf", (o) => [...good(o), "--kdf", "argon2"], /^error: --kdf: "argon2" is not supported/],
+    [
+      "a KDF cost above the cap (keystores this tool would refuse to read)",
+      (o) => [
+        ...good(o).filter((a) => a !== "--no-keystores"),
+        "--password-file",
+        passwordFile,
+        "--kdf-cost",
+        "1048576",
+      ],
+      /^error: --kdf-cost: scrypt n=1048576, r=8 needs 128·n·r = 1 GiB of memory, above the cap of 256 MiB/,
+    ],
   ];
   for (const [name, args, want] of cases) {
     it(name, async () => {
@@ -382,6 +394,43 @@ describe("bad input: non-zero exit, one clear line naming the flag, nothing writ
       expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
       expect(existsSync(out)).toBe(false);
       expectNoSecrets(r);
+    });
+  }
+  const outCases: [string, () => string, RegExp][] = [
+    // mkdir in /proc fails with ENOENT however often it is retried (Node's recursive mkdir spun).
+    [
+      "--out under /proc",
+      () => "/proc/pkout",
+      /^error: --out: cannot create directory \/proc\/pkout \(ENOENT\)$/,
+    ],
+    // An existing directory in which no file can be created.
+    ["--out /proc", () => "/proc", /^error: --out: cannot create files in \/proc \(ENOENT\)$/],
+    [
+      "--out that is a file",
+      () => {
+        const file = join(dir, `a-file-${runs++}`);
+        writeFileSync(file, "not a directory");
+        return file;
+      },
+      /^error: --out: .*a-file-\d+ is not a directory$/,
+    ],
+    [
+      "--out under a file",
+      () => {
+        const file = join(dir, `a-file-${runs++}`);
+        writeFileSync(file, "not a directory");
+        return join(file, "sub");
+      },
+      /^error: --out: cannot create directory .*a-file-\d+\/sub \(ENOTDIR\)$/,
+    ],
+  ];
+  for (const [name, out, want] of outCases) {
+    it(`${name}: checked once, one line, exit 1`, async () => {
+      const r = await cli(good(out()));
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr.trimEnd()).toMatch(want);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     });
   }
   it("wrong keystore password on decrypt", async () => {
@@ -409,6 +458,26 @@ describe("bad input: non-zero exit, one clear line naming the flag, nothing writ
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe("error: --password-file: keystore password is wrong\n");
+  });
+  it("decrypt refuses a hostile keystore before any KDF work: KDF above the caps, or not a keystore file", async () => {
+    const vector = join(import.meta.dirname, "../../../test/fixtures/vectors/eip2335/scrypt.json");
+    const hostile = JSON.parse(readFileSync(vector, "utf8")) as { crypto: { kdf: { params: object } } };
+    Object.assign(hostile.crypto.kdf.params, { n: 2 ** 20, r: 8, p: 16 });
+    const file = join(dir, "hostile-keystore.json");
+    writeFileSync(file, JSON.stringify(hostile));
+    const [kdf, zero] = await Promise.all([
+      cli(["decrypt", "--keystore", file, "--password-file", passwordFile]),
+      cli(["decrypt", "--keystore", "/dev/zero", "--password-file", passwordFile]),
+    ]);
+    expect(kdf.code).toBe(1);
+    expect(kdf.stdout).toBe("");
+    expect(kdf.stderr).toBe(
+      "error: --keystore: keystore.crypto.kdf.params: scrypt n=1048576, r=8 needs 128·n·r = 1 GiB of memory, above the cap of 256 MiB (n=262144, r=8, as EIP-2335 tools write)\n",
+    );
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toBe(
+      "error: --keystore: /dev/zero is larger than 64 KiB: not an EIP-2335 keystore\n",
+    );
   });
 });
 

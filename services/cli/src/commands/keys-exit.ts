@@ -10,6 +10,7 @@ import {
 } from "@poolkeeper/keys";
 import type { Command } from "commander";
 import { passwordFromFile, readInputFile } from "../input.js";
+import { readKeystoreFile } from "./keys-keystore.js";
 
 export interface KeysExitOptions {
   keystore: string;
@@ -63,13 +64,7 @@ export async function runKeysExit(opts: KeysExitOptions, io: KeysExitIo): Promis
     );
     if (!isDir) throw new ValidationError("--out", `${dir} is not an existing directory`);
   }
-  const keystoreText = await readInputFile(opts.keystore, "--keystore");
-  let keystore: unknown;
-  try {
-    keystore = JSON.parse(keystoreText);
-  } catch {
-    throw new ValidationError("--keystore", `${opts.keystore} is not valid JSON`);
-  }
+  const keystore = await readKeystoreFile(opts.keystore, "--keystore");
   const password = passwordFromFile(await readInputFile(opts.passwordFile, "--password-file"));
   const secret = await decryptKeystore(keystore, password, "--password-file");
   let text: string;

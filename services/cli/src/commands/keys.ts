@@ -31,6 +31,7 @@ import { SingleBar } from "cli-progress";
 import { type Command, Option } from "commander";
 import { passwordFromFile, readInputFile } from "../input.js";
 import { registerExit } from "./keys-exit.js";
+import { readKeystoreFile } from "./keys-keystore.js";
 import { registerVerify } from "./keys-verify.js";
 
 /**
@@ -268,6 +269,7 @@ async function generate(opts: GenerateCliOptions): Promise<void> {
         compounding: "--compounding",
         amount: "--amount-eth",
         kdf: "--kdf",
+        kdfCost: "--kdf-cost",
         keystorePassword: "--password-file",
         outDir: "--out",
         depositCliVersion: "--deposit-cli-version",
@@ -343,13 +345,7 @@ interface DecryptOptions {
 }
 
 async function decrypt(opts: DecryptOptions): Promise<void> {
-  const text = await readInputFile(opts.keystore, "--keystore");
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ValidationError("--keystore", `${opts.keystore} is not valid JSON`);
-  }
+  const json = await readKeystoreFile(opts.keystore, "--keystore");
   let password: string;
   if (opts.passwordFile !== undefined) {
     password = passwordFromFile(await readInputFile(opts.passwordFile, "--password-file"));
@@ -360,10 +356,7 @@ async function decrypt(opts: DecryptOptions): Promise<void> {
   }
   const secret = await decryptKeystore(json, password, "--password-file");
   try {
-    const path = (json as { path?: unknown }).path;
-    process.stdout.write(
-      `pubkey: ${toHex0x(pubkeyFromSecret(secret))}\npath: ${typeof path === "string" ? path : ""}\n`,
-    );
+    process.stdout.write(`pubkey: ${toHex0x(pubkeyFromSecret(secret))}\npath: ${json.path}\n`);
   } finally {
     secret.fill(0);
   }
