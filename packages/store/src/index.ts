@@ -1,6 +1,7 @@
 export * from "./api-keys.js";
 export * from "./api-performance.js";
 export * from "./config.js";
+export * from "./data-dir-lock.js";
 export * from "./migrate.js";
 export * from "./performance.js";
 export * from "./registry-repo.js";

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
 import { type Logger, PoolkeeperError, safeUrl } from "@poolkeeper/core";
 import pg from "pg";
+import { acquireDataDirLock, type DataDirLock, restrictDataDirModes } from "./data-dir-lock.js";
 import { runMigrations } from "./migrate.js";
 
 /** One result of `query`: the rows and, for INSERT/UPDATE/DELETE, how many rows were touched. */
@@ -223,24 +224,73 @@ class PgliteStore implements Store {
  * twice would corrupt it, so every openStore of the same directory in one process (the devnet runs
  * the admin API and the watcher side by side) shares one database; the last close closes it.
  * PGlite serialises queries against transactions, so sharers cannot interleave inside one.
+ * Other processes are kept out by the directory's lock file (data-dir-lock.ts), taken by the first
+ * opener in this process and removed by the last close.
  */
-const sharedPglite = new Map<string, { db: Promise<PGlite>; refs: number; migrations: Promise<unknown> }>();
+interface SharedPglite {
+  db: Promise<PGlite>;
+  refs: number;
+  migrations: Promise<unknown>;
+  /** The directory's lock (none for PGlite URLs such as memory://). */
+  lock?: DataDirLock;
+}
+const sharedPglite = new Map<string, SharedPglite>();
 
 /** Number of PGlite data directories currently open in this process (for tests). */
 export function openPgliteDirectories(): number {
   return sharedPglite.size;
 }
 
+/** Lock the directory, make it private and start PGlite in it; the lock is released on failure. */
+async function startPglite(
+  dir: string,
+  logger: Logger | undefined,
+): Promise<{ db: PGlite; lock: DataDirLock }> {
+  const lock = acquireDataDirLock(dir, {
+    onStale: (h) =>
+      logger?.warn(
+        { dataDir: dir, pid: h.pid, process: h.process },
+        "took over the lock of a process that is gone",
+      ),
+  });
+  try {
+    const fixed = restrictDataDirModes(dir);
+    if (fixed > 0) {
+      logger?.warn(
+        { dataDir: dir, entries: fixed },
+        "data directory was readable by other users: made it private",
+      );
+    }
+    const db = await PGlite.create({ dataDir: dir, parsers: PGLITE_PARSERS });
+    restrictDataDirModes(dir); // the files PGlite wrote while starting
+    return { db, lock };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
 /** Migrations of one shared directory run one after the other (one session: no advisory lock). */
-async function sharedPgliteStore(dataDir: string, migrate: (s: Store) => Promise<unknown>): Promise<Store> {
-  const key = dataDir.includes("://") ? dataDir : resolve(dataDir);
+async function sharedPgliteStore(
+  dataDir: string,
+  migrate: (s: Store) => Promise<unknown>,
+  logger: Logger | undefined,
+): Promise<Store> {
+  const url = dataDir.includes("://");
+  const key = url ? dataDir : resolve(dataDir);
   let entry = sharedPglite.get(key);
   if (entry === undefined) {
-    const db = PGlite.create({ dataDir: key, parsers: PGLITE_PARSERS });
-    entry = { db, refs: 0, migrations: Promise.resolve() };
+    const created: SharedPglite = { db: Promise.resolve() as never, refs: 0, migrations: Promise.resolve() };
+    created.db = url
+      ? PGlite.create({ dataDir: key, parsers: PGLITE_PARSERS })
+      : startPglite(key, logger).then((s) => {
+          created.lock = s.lock;
+          return s.db;
+        });
+    entry = created;
     sharedPglite.set(key, entry);
-    db.catch(() => {
-      if (sharedPglite.get(key) === entry) sharedPglite.delete(key);
+    created.db.catch(() => {
+      if (sharedPglite.get(key) === created) sharedPglite.delete(key);
     });
   }
   const e = entry;
@@ -256,7 +306,12 @@ async function sharedPgliteStore(dataDir: string, migrate: (s: Store) => Promise
     e.refs--;
     if (e.refs === 0) {
       sharedPglite.delete(key);
-      if (!db.closed) await db.close();
+      try {
+        if (!db.closed) await db.close();
+        if (!url) restrictDataDirModes(key); // the files PostgreSQL writes at shutdown
+      } finally {
+        e.lock?.release();
+      }
     }
   });
   const migrated = e.migrations.then(
@@ -319,8 +374,10 @@ export async function openStore(opts: OpenStoreOpts = {}): Promise<Store> {
       throw new PoolkeeperError("ERR_CONFIG", "openStore: give databaseUrl, dataDir or inMemory: true");
     // migrated (or not) inside, serialised with the other openers of the directory
     else
-      return sharedPgliteStore(opts.dataDir, (s) =>
-        opts.migrate !== false ? runMigrations(s, opts.logger) : Promise.resolve(),
+      return sharedPgliteStore(
+        opts.dataDir,
+        (s) => (opts.migrate !== false ? runMigrations(s, opts.logger) : Promise.resolve()),
+        opts.logger,
       );
   }
   if (opts.migrate !== false) {
