@@ -11,22 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase, DATA_DIR_LOCK_FILE, type TestDatabase } from "../packages/store/src/index.js";
-import { runCli, type StartedApi, startApi, startNode, until } from "./process-helpers.js";
+import { loosePermissions, runCli, type StartedApi, startApi, startNode, until } from "./process-helpers.js";
 
 const TIMEOUT = 240_000;
-
-/** Every entry under `dir` (itself included) whose mode is not 0700 (directory) or 0600 (file). */
-function loosePermissions(dir: string): string[] {
-  const bad: string[] = [];
-  const check = (p: string) => {
-    const st = statSync(p);
-    const want = st.isDirectory() ? 0o700 : 0o600;
-    if ((st.mode & 0o777) !== want) bad.push(`${(st.mode & 0o777).toString(8)} ${p}`);
-  };
-  check(dir);
-  for (const e of readdirSync(dir, { recursive: true })) check(join(dir, String(e)));
-  return bad;
-}
 
 async function stop(api: StartedApi, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
   api.child.kill(signal);

@@ -4,6 +4,8 @@
  * umask, with output captured.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
@@ -115,4 +117,17 @@ export async function startApi(
     );
   });
   return { ...s, url };
+}
+
+/** Every entry under `dir` (itself included) whose mode is not 0700 (directory) or 0600 (file). */
+export function loosePermissions(dir: string): string[] {
+  const bad: string[] = [];
+  const check = (p: string) => {
+    const st = statSync(p);
+    const want = st.isDirectory() ? 0o700 : 0o600;
+    if ((st.mode & 0o777) !== want) bad.push(`${(st.mode & 0o777).toString(8)} ${p}`);
+  };
+  check(dir);
+  for (const e of readdirSync(dir, { recursive: true })) check(join(dir, String(e)));
+  return bad;
 }
