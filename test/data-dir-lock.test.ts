@@ -6,7 +6,7 @@
  * after a restart; an API killed with SIGKILL does not block the next start; every file is 0600
  * and every directory 0700 under umask 0000; with DATABASE_URL two APIs run side by side.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
