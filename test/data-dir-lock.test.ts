@@ -154,3 +154,38 @@ describe("with DATABASE_URL", () => {
     TIMEOUT,
   );
 });
+
+describe("every command that opens the data directory", () => {
+  it("the watcher is refused with one line naming the holder", async () => {
+    const root = mkdtempSync(join(tmpdir(), "pk-data-dir-"));
+    const dir = join(root, "db");
+    const holder = startNode("packages/store/test/fixtures/hold-data-dir.ts", [dir], {});
+    try {
+      expect(await until(() => holder.output().startsWith("held "))).toBe(true);
+      const r = await runCli(
+        [
+          "watcher",
+          "--beacon-url",
+          "http://127.0.0.1:9",
+          "--network",
+          "hoodi",
+          "--withdrawal-credentials",
+          `0x01${"00".repeat(11)}${"ab".repeat(20)}`,
+          "--data-dir",
+          dir,
+          "--metrics-port",
+          "0",
+        ],
+        {},
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `error: data directory ${dir} is in use by process ${holder.child.pid} (node packages/store/test/fixtures/hold-data-dir.ts); stop it or use DATABASE_URL (a PostgreSQL server serves several processes)\n`,
+      );
+    } finally {
+      holder.child.kill("SIGKILL");
+      await holder.exited;
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

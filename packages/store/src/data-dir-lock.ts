@@ -241,6 +241,34 @@ function breakStaleLock(path: string, staleText: string): void {
   }
 }
 
+/** Error codes of file systems that have no hard links. */
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
+
+/** Create the lock file holding `text` if there is none; false when it exists. */
+function take(path: string, text: string): boolean {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}`;
+  writePrivateFile(tmp, text);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "EEXIST") return false;
+    if (!NO_HARD_LINKS.has(code)) throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+  // No hard links here: create the lock file itself exclusively. A reader may then see it before
+  // the record is written; it waits for an unreadable record younger than 2 s (below).
+  try {
+    writePrivateFile(path, text);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw e;
+  }
+}
+
 /**
  * Take the exclusive lock on `dir` (created 0700 if missing) for this process, or throw
  * DataDirInUseError naming the live holder. Synchronous: nothing else in this process runs between
@@ -251,18 +279,7 @@ export function acquireDataDirLock(dir: string, opts: DataDirLockOptions = {}): 
   const path = join(dir, DATA_DIR_LOCK_FILE);
   const text = `${JSON.stringify(ownRecord())}\n`;
   for (let attempt = 0; attempt < 50; attempt++) {
-    const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}`;
-    writePrivateFile(tmp, text);
-    let taken = false;
-    try {
-      linkSync(tmp, path);
-      taken = true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    } finally {
-      unlinkSync(tmp);
-    }
-    if (taken) return heldLock(dir, path, text);
+    if (take(path, text)) return heldLock(dir, path, text);
 
     let current: string;
     try {
@@ -273,8 +290,8 @@ export function acquireDataDirLock(dir: string, opts: DataDirLockOptions = {}): 
     }
     const holder = parseRecord(current);
     if (holder === undefined) {
-      // Not a record this code writes (records are linked in whole): damaged, e.g. by a power loss
-      // before the data reached the disk. Give a writer of another kind a moment, then break it.
+      // Not a whole record: being written (file systems without hard links), or damaged, e.g. by a
+      // power loss before the data reached the disk. Give a writer a moment, then break it.
       const st = statSync(path, { throwIfNoEntry: false });
       if (st === undefined) continue;
       if (Date.now() - st.mtimeMs < 2_000) {

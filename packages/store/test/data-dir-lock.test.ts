@@ -4,7 +4,16 @@
  * openers on a stale lock won by exactly one, and the modes of a data directory made private.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,6 +135,17 @@ describe("data directory lock", () => {
       JSON.stringify({ ...base, start: procStart(process.ppid), boot: null }),
     );
     expect(() => acquireDataDirLock(dir)).toThrow(`in use by process ${process.ppid} (poolkeeper admin-api)`);
+  });
+
+  it("takes over a damaged lock file once it is older than a writer needs", () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, DATA_DIR_LOCK_FILE);
+    writeFileSync(path, "");
+    utimesSync(path, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    const lock = acquireDataDirLock(dir);
+    expect(lockRecord(dir).pid).toBe(process.pid);
+    lock.release();
   });
 
   it("treats a holder on another host as live and says which file to remove", () => {
