@@ -11,7 +11,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase, DATA_DIR_LOCK_FILE, type TestDatabase } from "../packages/store/src/index.js";
-import { loosePermissions, runCli, type StartedApi, startApi, startNode, until } from "./process-helpers.js";
+import {
+  loosePermissions,
+  POOL_WC,
+  runCli,
+  type StartedApi,
+  startApi,
+  startNode,
+  until,
+} from "./process-helpers.js";
 
 const TIMEOUT = 240_000;
 
@@ -162,22 +170,13 @@ describe("every command that opens the data directory", () => {
     const holder = startNode("packages/store/test/fixtures/hold-data-dir.ts", [dir], {});
     try {
       expect(await until(() => holder.output().startsWith("held "))).toBe(true);
-      const r = await runCli(
-        [
-          "watcher",
-          "--beacon-url",
-          "http://127.0.0.1:9",
-          "--network",
-          "hoodi",
-          "--withdrawal-credentials",
-          `0x01${"00".repeat(11)}${"ab".repeat(20)}`,
-          "--data-dir",
-          dir,
-          "--metrics-port",
-          "0",
-        ],
-        {},
-      );
+      const r = await runCli(["watcher"], {
+        BEACON_URLS: "http://127.0.0.1:9",
+        POOLKEEPER_NETWORK: "hoodi",
+        POOLKEEPER_WITHDRAWAL_CREDENTIALS: POOL_WC,
+        POOLKEEPER_DATA_DIR: dir,
+        METRICS_PORT: "0",
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toBe(
         `error: data directory ${dir} is in use by process ${holder.child.pid} (node packages/store/test/fixtures/hold-data-dir.ts); stop it or use DATABASE_URL (a PostgreSQL server serves several processes)\n`,
