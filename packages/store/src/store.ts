@@ -235,6 +235,8 @@ interface SharedPglite {
   lock?: DataDirLock;
 }
 const sharedPglite = new Map<string, SharedPglite>();
+/** Directories whose last close is running: a new opener waits for it. */
+const closingPglite = new Map<string, Promise<void>>();
 
 /** Number of PGlite data directories currently open in this process (for tests). */
 export function openPgliteDirectories(): number {
@@ -280,13 +282,17 @@ async function sharedPgliteStore(
   const key = url ? dataDir : resolve(dataDir);
   let entry = sharedPglite.get(key);
   if (entry === undefined) {
-    const created: SharedPglite = { db: Promise.resolve() as never, refs: 0, migrations: Promise.resolve() };
+    const created = { refs: 0, migrations: Promise.resolve() } as SharedPglite;
+    // a close of this directory still running in this process finishes (and unlocks) first
+    const closing = closingPglite.get(key)?.catch(() => undefined) ?? Promise.resolve();
     created.db = url
       ? PGlite.create({ dataDir: key, parsers: PGLITE_PARSERS })
-      : startPglite(key, logger).then((s) => {
-          created.lock = s.lock;
-          return s.db;
-        });
+      : closing
+          .then(() => startPglite(key, logger))
+          .then((s) => {
+            created.lock = s.lock;
+            return s.db;
+          });
     entry = created;
     sharedPglite.set(key, entry);
     created.db.catch(() => {
@@ -306,11 +312,19 @@ async function sharedPgliteStore(
     e.refs--;
     if (e.refs === 0) {
       sharedPglite.delete(key);
+      const closed = (async () => {
+        try {
+          if (!db.closed) await db.close();
+          if (!url) restrictDataDirModes(key); // the files PostgreSQL writes at shutdown
+        } finally {
+          e.lock?.release();
+        }
+      })();
+      closingPglite.set(key, closed);
       try {
-        if (!db.closed) await db.close();
-        if (!url) restrictDataDirModes(key); // the files PostgreSQL writes at shutdown
+        await closed;
       } finally {
-        e.lock?.release();
+        if (closingPglite.get(key) === closed) closingPglite.delete(key);
       }
     }
   });

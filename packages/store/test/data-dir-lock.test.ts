@@ -24,6 +24,7 @@ import {
   DataDirInUseError,
   restrictDataDirModes,
 } from "../src/data-dir-lock.js";
+import { openStore } from "../src/store.js";
 
 const HOLDER = fileURLToPath(new URL("./fixtures/hold-data-dir.ts", import.meta.url));
 const dirs: string[] = [];
@@ -180,6 +181,19 @@ describe("data directory lock", () => {
       if (r !== won[0]) expect(r.line).toContain(`in use by process ${won[0]!.child.pid}`);
     }
     expect(lockRecord(dir).pid).toBe(won[0]!.child.pid);
+  });
+
+  it("a reopen in this process while the last close still runs waits for it, then holds the lock", async () => {
+    const dir = freshDir();
+    const a = await openStore({ dataDir: dir, migrate: false });
+    await a.exec("CREATE TABLE t (x int); INSERT INTO t VALUES (1)");
+    const closing = a.close();
+    const b = await openStore({ dataDir: dir, migrate: false });
+    await closing;
+    expect((await b.query("SELECT x FROM t")).rows).toEqual([{ x: 1 }]);
+    expect(lockRecord(dir).pid).toBe(process.pid);
+    await b.close();
+    expect(() => statSync(join(dir, DATA_DIR_LOCK_FILE))).toThrow(/ENOENT/);
   });
 
   it("makes a data directory 0700 and everything in it 0600 / 0700", () => {
