@@ -87,7 +87,7 @@ describe("a PGlite data directory has one owner", () => {
       expect(refused.code).toBe(1);
       expect(refused.stdout).toBe("");
       expect(refused.stderr).toBe(
-        `error: data directory ${dir} is in use by process ${pid} (node services/admin-api/src/main.ts); tokens cannot be changed around it: stop it and run this again, or add --wait to run as soon as it stops (with DATABASE_URL both run at once)\n`,
+        `error: data directory ${dir} is in use by process ${pid} (node services/admin-api/src/main.ts); the tokens commands need it to themselves: stop it and run this again, or add --wait to run as soon as it stops (with DATABASE_URL both run at once)\n`,
       );
       expect(await get(api, "/v1/review", dao)).toBe(200);
       const list = await runCli(["tokens", "list"], env);

@@ -47,7 +47,11 @@ export interface Store extends Queryable {
 export interface OpenStoreOpts {
   /** postgres://… : use a `pg` Pool. Without it, PGlite (embedded). */
   databaseUrl?: string;
-  /** PGlite data directory (created if missing). Ignored with databaseUrl. */
+  /**
+   * PGlite data directory (created 0700 if missing; its files are made 0600). Ignored with
+   * databaseUrl. This process holds its lock until the last close: an open in another process
+   * fails with DataDirInUseError naming this one.
+   */
   dataDir?: string;
   /** PGlite in memory (tests). Ignored with databaseUrl. */
   inMemory?: boolean;

@@ -35,7 +35,7 @@ async function openTokenStore(wait: boolean): Promise<Store> {
       if (!wait) {
         throw new PoolkeeperError(
           e.code,
-          `${dataDirInUseMessage(e.dataDir, e.holder)}; tokens cannot be changed around it: stop it and run this again, or add --wait to run as soon as it stops (with DATABASE_URL both run at once)`,
+          `${dataDirInUseMessage(e.dataDir, e.holder)}; the tokens commands need it to themselves: stop it and run this again, or add --wait to run as soon as it stops (with DATABASE_URL both run at once)`,
           e.details,
         );
       }
