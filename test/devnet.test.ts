@@ -18,6 +18,7 @@ import {
   parseDevnetScenario,
   startDevnet,
 } from "../services/devnet/src/index.js";
+import { loosePermissions } from "./process-helpers.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -54,9 +55,13 @@ describe("poolkeeper devnet", () => {
   let devnet: Devnet;
   const lines: string[] = [];
 
+  let umask: number;
+  let options: DevnetOptions;
+
   beforeAll(async () => {
+    umask = process.umask(0o000); // every file it writes must be private all the same
     dataDir = mkdtempSync(join(tmpdir(), "pk-devnet-"));
-    devnet = await startDevnet({
+    options = {
       operators: OPERATORS,
       keysPerOperator: KEYS,
       dataDir,
@@ -77,11 +82,13 @@ describe("poolkeeper devnet", () => {
       clock: "manual",
       pollMs: 100,
       out: (l) => lines.push(l),
-    });
+    };
+    devnet = await startDevnet(options);
   });
 
   afterAll(async () => {
     await devnet?.close();
+    process.umask(umask);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -156,6 +163,14 @@ describe("poolkeeper devnet", () => {
     expect(token.length).toBeGreaterThan(16);
     expect(text).not.toContain(token);
     expect(readFileSync(devnet.logFile, "utf8")).not.toContain(token);
+
+    // under umask 0000: the data directory, the database, the keys, the log, the network file: private
+    expect(loosePermissions(dataDir)).toEqual([]);
+    // a second devnet on the same --data-dir is refused before it touches a file
+    await expect(startDevnet({ ...options, out: () => undefined })).rejects.toThrow(
+      `data directory ${dataDir} is in use by process ${process.pid}`,
+    );
+    expect(readFileSync(devnet.tokenFile, "utf8").trim()).toBe(token);
   });
 });
 

@@ -115,14 +115,16 @@ export function derivePubkeysCached(count: number, out: Uint8Array, dir: string)
   if (have >= count) return;
   derivePubkeys(have, count - have, out, have * 48);
   try {
-    mkdirSync(dir, { recursive: true });
+    // private like every file poolkeeper writes (another account must not swap the sim's keys)
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, out.subarray(0, count * 48));
+    writeFileSync(tmp, out.subarray(0, count * 48), { mode: 0o600 });
     writeFileSync(
       `${file}.sha256`,
       createHash("sha256")
         .update(out.subarray(0, count * 48))
         .digest("hex"),
+      { mode: 0o600 },
     );
     renameSync(tmp, file);
   } catch {

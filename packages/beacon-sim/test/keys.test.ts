@@ -3,7 +3,7 @@
  * their secret keys; the on-disk cache gives the same bytes and is ignored when tampered with.
  */
 import "./env-minimal.js";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SecretKey } from "@chainsafe/blst";
@@ -41,6 +41,8 @@ describe("keys", () => {
     expect(Buffer.from(b).equals(Buffer.from(direct))).toBe(true);
     expect(readFileSync(join(dir, "beacon-sim-pubkeys-v1.bin")).length).toBe(n * 48);
     const file = join(dir, "beacon-sim-pubkeys-v1.bin");
+    // private files, whatever the umask allows
+    expect([file, `${file}.sha256`].map((f) => statSync(f).mode & 0o777)).toEqual([0o600, 0o600]);
     const bytes = readFileSync(file);
     bytes[7000 * 48 + 5] = (bytes[7000 * 48 + 5] ?? 0) ^ 0xff; // not a sampled key: the checksum catches it
     writeFileSync(file, bytes);

@@ -1,8 +1,8 @@
-import { fromHex, parseAddress, ValidationError } from "@poolkeeper/core";
+import { DB_INTEGER_MAX, fromHex, parseAddress, ValidationError } from "@poolkeeper/core";
 import { KEY_STATES, type KeyState, type TargetLimit } from "./types.js";
 
-/** Largest count the database stores (integer columns). */
-export const MAX_COUNT = 2_147_483_647;
+/** Largest count (and id) the database stores (integer columns). */
+export const MAX_COUNT = DB_INTEGER_MAX;
 
 export function checkActor(actor: unknown): string {
   if (typeof actor !== "string" || actor.length === 0 || actor.length > 200) {

@@ -4,6 +4,8 @@ import { defineErrorCodes } from "@poolkeeper/core";
 export const STORE_ERRORS = defineErrorCodes({
   /** The database cannot be reached (connection refused, lost, timed out). */
   DATABASE_UNAVAILABLE: { code: "ERR_DATABASE_UNAVAILABLE", kind: "unavailable" },
+  /** Another live process holds the embedded data directory (one process owns a PGlite directory). */
+  DATA_DIR_IN_USE: { code: "ERR_DATA_DIR_IN_USE", kind: "conflict" },
   /** A migration file is misnamed or two share a version (a packaging bug). */
   MIGRATION_NAME: { code: "ERR_MIGRATION_NAME", kind: "internal" },
   /** An applied migration's file changed afterwards (a packaging bug). */

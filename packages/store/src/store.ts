@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { PGlite, types as pgliteTypes } from "@electric-sql/pglite";
 import { type Logger, PoolkeeperError, safeUrl } from "@poolkeeper/core";
 import pg from "pg";
+import { acquireDataDirLock, type DataDirLock, restrictDataDirModes } from "./data-dir-lock.js";
 import { STORE_ERRORS } from "./errors.js";
 import { runMigrations } from "./migrate.js";
 
@@ -47,7 +48,11 @@ export interface Store extends Queryable {
 export interface OpenStoreOpts {
   /** postgres://… : use a `pg` Pool. Without it, PGlite (embedded). */
   databaseUrl?: string;
-  /** PGlite data directory (created if missing). Ignored with databaseUrl. */
+  /**
+   * PGlite data directory (created 0700 if missing; its files are made 0600). Ignored with
+   * databaseUrl. This process holds its lock until the last close: an open in another process
+   * fails with DataDirInUseError naming this one.
+   */
   dataDir?: string;
   /** PGlite in memory (tests). Ignored with databaseUrl. */
   inMemory?: boolean;
@@ -224,24 +229,79 @@ class PgliteStore implements Store {
  * twice would corrupt it, so every openStore of the same directory in one process (the devnet runs
  * the admin API and the watcher side by side) shares one database; the last close closes it.
  * PGlite serialises queries against transactions, so sharers cannot interleave inside one.
+ * Other processes are kept out by the directory's lock file (data-dir-lock.ts), taken by the first
+ * opener in this process and removed by the last close.
  */
-const sharedPglite = new Map<string, { db: Promise<PGlite>; refs: number; migrations: Promise<unknown> }>();
+interface SharedPglite {
+  db: Promise<PGlite>;
+  refs: number;
+  migrations: Promise<unknown>;
+  /** The directory's lock (none for PGlite URLs such as memory://). */
+  lock?: DataDirLock;
+}
+const sharedPglite = new Map<string, SharedPglite>();
+/** Directories whose last close is running: a new opener waits for it. */
+const closingPglite = new Map<string, Promise<void>>();
 
 /** Number of PGlite data directories currently open in this process (for tests). */
 export function openPgliteDirectories(): number {
   return sharedPglite.size;
 }
 
+/** Lock the directory, make it private and start PGlite in it; the lock is released on failure. */
+async function startPglite(
+  dir: string,
+  logger: Logger | undefined,
+): Promise<{ db: PGlite; lock: DataDirLock }> {
+  const lock = acquireDataDirLock(dir, {
+    onStale: (h) =>
+      logger?.warn(
+        { dataDir: dir, pid: h.pid, process: h.process },
+        "took over the lock of a process that is gone",
+      ),
+  });
+  try {
+    const fixed = restrictDataDirModes(dir);
+    if (fixed > 0) {
+      logger?.warn(
+        { dataDir: dir, entries: fixed },
+        "data directory was readable by other users: made it private",
+      );
+    }
+    const db = await PGlite.create({ dataDir: dir, parsers: PGLITE_PARSERS });
+    restrictDataDirModes(dir); // the files PGlite wrote while starting
+    return { db, lock };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
 /** Migrations of one shared directory run one after the other (one session: no advisory lock). */
-async function sharedPgliteStore(dataDir: string, migrate: (s: Store) => Promise<unknown>): Promise<Store> {
-  const key = dataDir.includes("://") ? dataDir : resolve(dataDir);
+async function sharedPgliteStore(
+  dataDir: string,
+  migrate: (s: Store) => Promise<unknown>,
+  logger: Logger | undefined,
+): Promise<Store> {
+  const url = dataDir.includes("://");
+  const key = url ? dataDir : resolve(dataDir);
   let entry = sharedPglite.get(key);
   if (entry === undefined) {
-    const db = PGlite.create({ dataDir: key, parsers: PGLITE_PARSERS });
-    entry = { db, refs: 0, migrations: Promise.resolve() };
+    const created = { refs: 0, migrations: Promise.resolve() } as SharedPglite;
+    // a close of this directory still running in this process finishes (and unlocks) first
+    const closing = closingPglite.get(key)?.catch(() => undefined) ?? Promise.resolve();
+    created.db = url
+      ? PGlite.create({ dataDir: key, parsers: PGLITE_PARSERS })
+      : closing
+          .then(() => startPglite(key, logger))
+          .then((s) => {
+            created.lock = s.lock;
+            return s.db;
+          });
+    entry = created;
     sharedPglite.set(key, entry);
-    db.catch(() => {
-      if (sharedPglite.get(key) === entry) sharedPglite.delete(key);
+    created.db.catch(() => {
+      if (sharedPglite.get(key) === created) sharedPglite.delete(key);
     });
   }
   const e = entry;
@@ -257,7 +317,20 @@ async function sharedPgliteStore(dataDir: string, migrate: (s: Store) => Promise
     e.refs--;
     if (e.refs === 0) {
       sharedPglite.delete(key);
-      if (!db.closed) await db.close();
+      const closed = (async () => {
+        try {
+          if (!db.closed) await db.close();
+          if (!url) restrictDataDirModes(key); // the files PostgreSQL writes at shutdown
+        } finally {
+          e.lock?.release();
+        }
+      })();
+      closingPglite.set(key, closed);
+      try {
+        await closed;
+      } finally {
+        if (closingPglite.get(key) === closed) closingPglite.delete(key);
+      }
     }
   });
   const migrated = e.migrations.then(
@@ -320,8 +393,10 @@ export async function openStore(opts: OpenStoreOpts = {}): Promise<Store> {
       throw new PoolkeeperError("ERR_CONFIG", "openStore: give databaseUrl, dataDir or inMemory: true");
     // migrated (or not) inside, serialised with the other openers of the directory
     else
-      return sharedPgliteStore(opts.dataDir, (s) =>
-        opts.migrate !== false ? runMigrations(s, opts.logger) : Promise.resolve(),
+      return sharedPgliteStore(
+        opts.dataDir,
+        (s) => (opts.migrate !== false ? runMigrations(s, opts.logger) : Promise.resolve()),
+        opts.logger,
       );
   }
   if (opts.migrate !== false) {

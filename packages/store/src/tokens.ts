@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { ValidationError } from "@poolkeeper/core";
+import { DB_BIGINT_ID_MAX, parseId, ValidationError } from "@poolkeeper/core";
 import type { Queryable } from "./store.js";
 
 /**
@@ -85,9 +85,7 @@ export async function createApiToken(
   if (role !== "operator" && op !== null) {
     throw new ValidationError("operator", `only operator tokens name an operator, not ${role} tokens`);
   }
-  if (op !== null && !/^[0-9]{1,18}$/.test(op)) {
-    throw new ValidationError("operator", `"${op}" is not an operator id (example: 1)`);
-  }
+  if (op !== null) parseId(op, "operator");
   const label = input.label ?? null;
   if (label !== null && (label.length > 200 || [...label].some((c) => c.charCodeAt(0) < 0x20))) {
     throw new ValidationError("label", "must be at most 200 printable characters");
@@ -136,7 +134,7 @@ export async function listApiTokens(db: Queryable): Promise<ApiTokenInfo[]> {
 
 /** Revoke a token by id. Returns false when no live token has that id. */
 export async function revokeApiToken(db: Queryable, id: string): Promise<boolean> {
-  if (!/^[0-9]{1,18}$/.test(id)) throw new ValidationError("id", `"${id}" is not a token id (example: 3)`);
+  parseId(id, "id", DB_BIGINT_ID_MAX);
   const rows = await db.query<{ id: string }>(
     "UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id::text AS id",
     [id],

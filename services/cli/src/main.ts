@@ -4,6 +4,7 @@
  * commands/ and exports `register(program)`. This file only wires them and turns errors into one
  * clear line and a non-zero exit code.
  */
+import { setProcessLabel } from "@poolkeeper/core";
 import { Command, CommanderError } from "commander";
 import { run } from "./run.js";
 
@@ -23,6 +24,14 @@ const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [
   () => import("./commands/watcher.js"),
   () => import("./commands/devnet.js"),
 ];
+
+// The command this process runs names it in the lock of a data directory it opens
+// ("in use by process 123 (poolkeeper admin-api)").
+program.hook("preAction", (_program, action) => {
+  const words: string[] = [];
+  for (let c: Command | null = action; c !== null && c !== program; c = c.parent) words.unshift(c.name());
+  setProcessLabel(["poolkeeper", ...words].join(" "));
+});
 
 await run(async () => {
   for (const load of groups) (await load()).register(program);

@@ -10,7 +10,7 @@
  * admin API over HTTP, as an admin would do them.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startAdminApi } from "@poolkeeper/admin-api";
 import { BeaconNodePool } from "@poolkeeper/beacon";
@@ -28,10 +28,11 @@ import {
   toHex,
   toHex0x,
 } from "@poolkeeper/core";
-import { generateKeys, generateMnemonic, withdrawalCredentials } from "@poolkeeper/keys";
+import { generateKeys, generateMnemonic, withdrawalCredentials, writeFileAtomic } from "@poolkeeper/keys";
 import { createRegistry } from "@poolkeeper/registry";
 import {
   type AlertKind,
+  acquireDataDirLock,
   createApiToken,
   getWatcherCheckpoint,
   listWatcherAlerts,
@@ -183,14 +184,25 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     closer.add(() => redis.quit());
     closer.add(() => deleteKeys(redis, redisPrefix));
 
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // One devnet per --data-dir (0700): a second one would overwrite the first's token, log and
+    // network file, and remove its database.
+    const dirLock = acquireDataDirLock(dataDir, { hint: "stop it or pick another --data-dir" });
+    closer.add(() => dirLock.release());
     const dbDir = join(dataDir, "db");
     const keysDir = join(dataDir, "keys");
     // every run is a new chain: the registry and the watcher's data of an older run mean nothing on it
     rmSync(keysDir, { recursive: true, force: true });
-    if (o.databaseUrl === undefined) rmSync(dbDir, { recursive: true, force: true });
+    if (o.databaseUrl === undefined) {
+      // not from under a process that has it open (an admin API started on it by hand)
+      const dbLock = acquireDataDirLock(dbDir, {
+        hint: "stop it; the devnet starts a new database in <data-dir>/db each run",
+      });
+      rmSync(dbDir, { recursive: true, force: true });
+      dbLock.release();
+    }
     const logFile = join(dataDir, "devnet.log");
-    const logStream = createWriteStream(logFile, { flags: "w", mode: 0o600 });
+    rmSync(logFile, { force: true }); // created anew: 0600 even if an older one was not
+    const logStream = createWriteStream(logFile, { flags: "wx", mode: 0o600 });
     closer.add(() => new Promise<void>((r) => logStream.end(r)));
     const logger: Logger = createLogger({
       name: "devnet",
@@ -218,7 +230,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
 
     // the pool's network: the sim's fork versions and genesis validators root
     const networkFile = join(dataDir, "network.json");
-    writeFileSync(
+    await writeFileAtomic(
       networkFile,
       `${JSON.stringify(
         chain.networkJson(DEVNET_NETWORK_NAME, {
