@@ -17,7 +17,7 @@ import {
 import type { WatcherMetrics } from "./metrics.js";
 import type { PoolSource } from "./pool-source.js";
 import { EpochProcessor, nodeUnreachableAlert, type WatcherSettings } from "./processor.js";
-import { deliverAlert } from "./webhook.js";
+import { deliverAlert, webhookJobError } from "./webhook.js";
 
 export interface WatcherDeps {
   beacon: BeaconNodePool;
@@ -105,7 +105,7 @@ export class Watcher {
               max: job.opts.attempts ?? 1,
             }).catch((e) => {
               this.deps.metrics?.webhookFailures.inc();
-              throw e;
+              throw webhookJobError(e, url);
             }),
           { concurrency: 4, logger },
         ),
