@@ -15,6 +15,8 @@ export interface DependencyWatchOptions {
   maxRecheckMs?: number;
   /** A probe that does not answer within this long counts as failed. */
   probeTimeoutMs?: number;
+  /** Called when a dependency goes down (false) or comes back (true): metrics. */
+  onChange?: (dep: Dependency, up: boolean) => void;
 }
 
 /** The message of an error on one line (driver errors can span several). */
@@ -30,7 +32,8 @@ export class DependencyWatch {
   private timer: NodeJS.Timeout | undefined;
   private delay: number;
   private stopped = false;
-  private readonly o: Required<DependencyWatchOptions>;
+  private readonly o: Required<Omit<DependencyWatchOptions, "onChange">>;
+  private readonly onChange: DependencyWatchOptions["onChange"];
 
   constructor(
     private readonly probes: Record<Dependency, () => Promise<unknown>>,
@@ -38,7 +41,12 @@ export class DependencyWatch {
     private readonly onRecovered: () => void,
     opts: DependencyWatchOptions = {},
   ) {
-    this.o = { recheckMs: 500, maxRecheckMs: 5000, probeTimeoutMs: 5000, ...opts };
+    this.o = {
+      recheckMs: opts.recheckMs ?? 500,
+      maxRecheckMs: opts.maxRecheckMs ?? 5000,
+      probeTimeoutMs: opts.probeTimeoutMs ?? 5000,
+    };
+    this.onChange = opts.onChange;
     this.delay = this.o.recheckMs;
   }
 
@@ -89,6 +97,7 @@ export class DependencyWatch {
           this.down.delete(dep);
           this.recoveredAt.set(dep, Date.now());
           recovered = true;
+          this.onChange?.(dep, true);
           this.logger?.info(
             { dependency: dep, downSeconds: Math.round((Date.now() - was.since) / 100) / 10 },
             `${dep} available again`,
@@ -98,6 +107,7 @@ export class DependencyWatch {
         if (!this.down.has(dep)) {
           const err = oneLine(e);
           this.down.set(dep, { since: Date.now(), err });
+          this.onChange?.(dep, false);
           this.logger?.error({ dependency: dep, err }, `${dep} unavailable`);
         }
       } finally {

@@ -93,7 +93,9 @@ export class Watcher {
       },
       deps.logger,
       () => this.requestSchedule(),
+      { onChange: (dependency, up) => deps.metrics?.dependencyUp.set({ dependency }, up ? 1 : 0) },
     );
+    for (const dependency of ["redis", "postgres"]) deps.metrics?.dependencyUp.set({ dependency }, 1);
     const qo = {
       attempts: opts.attempts,
       backoffMs: opts.backoffMs,

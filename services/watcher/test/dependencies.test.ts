@@ -9,6 +9,7 @@ describe("DependencyWatch", () => {
     let redisUp = true;
     let pgCalls = 0;
     let recovered = 0;
+    const changes: string[] = [];
     const watch = new DependencyWatch(
       {
         redis: async () => {
@@ -20,7 +21,11 @@ describe("DependencyWatch", () => {
       },
       logger,
       () => recovered++,
-      { recheckMs: 20, maxRecheckMs: 40 },
+      {
+        recheckMs: 20,
+        maxRecheckMs: 40,
+        onChange: (dep, up) => changes.push(`${dep} ${up ? "up" : "down"}`),
+      },
     );
     try {
       await watch.suspect(); // all up: nothing logged, nothing recovered
@@ -56,6 +61,7 @@ describe("DependencyWatch", () => {
       await until("second recovery", () => !watch.anyDown, 5000);
       expect(logs.filter((l) => l.includes('"redis unavailable"'))).toHaveLength(2);
       expect(recovered).toBe(2);
+      expect(changes).toEqual(["redis down", "redis up", "redis down", "redis up"]);
     } finally {
       watch.stop();
     }

@@ -13,7 +13,7 @@ import { loadLodestar } from "@poolkeeper/beacon";
 import type { TestStore } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registryPoolDatabase, spawnWatcher, until, watcherEnv } from "./helpers.js";
-import { PrivatePostgres, PrivateRedis } from "./private-deps.js";
+import { freePort, PrivatePostgres, PrivateRedis } from "./private-deps.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
 
@@ -73,15 +73,21 @@ describe("watcher process through a Redis outage and a PostgreSQL outage", () =>
   it("stays up, logs one line per outage, and stores every epoch exactly once", async () => {
     const r = redis as PrivateRedis;
     const db = pg as PrivatePostgres;
-    const p = spawnWatcher(
-      watcherEnv({
+    const metricsPort = await freePort();
+    const p = spawnWatcher({
+      ...watcherEnv({
         beaconUrl: sim.url,
         redisUrl: r.url,
         prefix: "pkw-outage",
         databaseUrl: (store as TestStore).databaseUrl as string,
         networkFile,
       }),
-    );
+      METRICS_PORT: String(metricsPort),
+    });
+    const up = async (dep: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return new RegExp(`poolkeeper_watcher_dependency_up\\{dependency="${dep}"\\} (\\d)`).exec(text)?.[1];
+    };
     child = p.child;
     const output = () => p.output().slice(-4000);
     const lines = (): LogLine[] =>
@@ -111,8 +117,10 @@ describe("watcher process through a Redis outage and a PostgreSQL outage", () =>
       );
       await new Promise((res) => setTimeout(res, 3000)); // retries go on meanwhile
       expect(p.child.exitCode).toBeNull();
+      expect(await up(dep)).toBe("0");
       await start();
       await until(`the epochs finalized while ${dep} was down`, caughtUp, 60_000, output);
+      await until(`${dep} up again in the metrics`, async () => (await up(dep)) === "1", 10_000, output);
     };
     await outage(
       "redis",
