@@ -122,7 +122,7 @@ export class JobQueue<N extends JobName> {
   }
 }
 
-/** Lock of a job, renewed while it runs (BullMQ's lockDuration; renewed every LOCK_RENEW_MS). */
+/** Lock of a running job (BullMQ's lockDuration), renewed every quarter of it while the job runs. */
 export const DEFAULT_LOCK_MS = 10_000;
 
 export interface WorkerOptions {
