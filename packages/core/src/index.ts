@@ -5,4 +5,5 @@ export * from "./ids.js";
 export * from "./logger.js";
 export * from "./networks.js";
 export * from "./process-label.js";
+export * from "./process.js";
 export * from "./units.js";

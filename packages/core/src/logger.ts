@@ -43,19 +43,46 @@ export function createLogger(opts: LoggerOpts = {}): Logger {
   return opts.destination === undefined ? pino(options) : pino(options, opts.destination);
 }
 
-/** Strip user:password@ and query tokens from a URL before it is printed. */
+/**
+ * A configured URL as it may be printed or stored: scheme, host and port only. User, password,
+ * path, query and fragment are dropped: webhook URLs (Slack, Discord) carry their secret in the
+ * path, others in a query parameter (`sig`, `code`, `api_key`).
+ */
 export function safeUrl(url: string): string {
   try {
     const u = new URL(url);
-    if (u.username !== "" || u.password !== "") {
-      u.username = "";
-      u.password = "";
-    }
-    for (const k of [...u.searchParams.keys()]) {
-      if (/token|key|secret|auth|password/i.test(k)) u.searchParams.set(k, "redacted");
-    }
-    return u.toString().replace(/\/$/, url.endsWith("/") ? "/" : "");
+    return u.host === "" ? "<invalid url>" : `${u.protocol}//${u.host}`;
   } catch {
     return "<invalid url>";
   }
+}
+
+/**
+ * `text` with `url` replaced by its printable form (`safeUrl`) and every secret-bearing part of it
+ * (user, password, path and its longer segments, query and its values, fragment) replaced by
+ * "[redacted]": library errors (fetch, HTTP clients) echo whole or partial URLs.
+ */
+export function scrubUrl(text: string, url: string): string {
+  let out = text.split(url).join(safeUrl(url));
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return out;
+  }
+  out = out.split(u.href).join(safeUrl(url));
+  const parts = new Set<string>([u.username, u.password, u.search, u.hash]);
+  if (u.pathname.length > 1) parts.add(u.pathname);
+  for (const seg of u.pathname.split("/")) if (seg.length >= 6) parts.add(seg);
+  for (const v of u.searchParams.values()) if (v.length >= 4) parts.add(v);
+  for (const p of [...parts]) {
+    try {
+      parts.add(decodeURIComponent(p));
+    } catch {
+      /* not percent-encoded */
+    }
+  }
+  const list = [...parts].filter((p) => p.length > 1).sort((a, b) => b.length - a.length);
+  for (const p of list) out = out.split(p).join("[redacted]");
+  return out;
 }

@@ -5,6 +5,7 @@
  * through `createWorker` (payload validated again; a bad payload fails the job for good with
  * UnrecoverableError instead of being retried).
  */
+import { hostname } from "node:os";
 import { isPoolkeeperError, type Logger, safeUrl } from "@poolkeeper/core";
 import { type Job, Queue, QueueEvents, UnrecoverableError, Worker } from "bullmq";
 import { JOBS, type JobName, type JobPayload, parsePayload } from "./catalogue.js";
@@ -39,12 +40,22 @@ export function printableRedisUrl(c: QueueConnection): string {
   return safeUrl(c.url);
 }
 
+export interface JobQueueOptions {
+  attempts?: number;
+  backoffMs?: number;
+  /**
+   * Connection errors of the queue's Redis client (each operation also rejects with its own error,
+   * so the default drops them; without a listener BullMQ prints them raw to stderr).
+   */
+  onError?: (err: Error) => void;
+}
+
 export class JobQueue<N extends JobName> {
   readonly queue: Queue;
   constructor(
     readonly name: N,
     c: QueueConnection,
-    opts: { attempts?: number; backoffMs?: number } = {},
+    opts: JobQueueOptions = {},
   ) {
     this.queue = new Queue(JOBS[name].queue, {
       connection: connectionOptions(c, false),
@@ -55,6 +66,12 @@ export class JobQueue<N extends JobName> {
         backoff: { type: "exponential", delay: opts.backoffMs ?? DEFAULT_JOB_OPTIONS.backoff.delay },
       },
     });
+    this.queue.on("error", opts.onError ?? (() => undefined));
+  }
+
+  /** Throws when Redis does not answer (fails at once while disconnected: no offline queue). */
+  async ping(): Promise<void> {
+    await (await this.queue.getBackend().client).runCommand("ping", []);
   }
 
   /** Add a job; the same payload always gets the same id, so adding it twice runs it once. */
@@ -105,15 +122,28 @@ export class JobQueue<N extends JobName> {
   }
 }
 
+/** Lock of a running job (BullMQ's lockDuration), renewed every quarter of it while the job runs. */
+export const DEFAULT_LOCK_MS = 10_000;
+
 export interface WorkerOptions {
   concurrency?: number;
+  /** Recorded on each job it takes (`job.processedBy`); default `<hostname>:<pid>`. */
+  name?: string;
   logger?: Logger;
   /**
-   * Lock duration for long jobs (default 60 s; renewed every half of it while the job runs). A job
-   * whose worker died (kill -9, power loss) is taken up again once its lock has expired: within
-   * lockDurationMs plus two stalled checks (every min(30 s, lockDurationMs)).
+   * Lock of a running job (default DEFAULT_LOCK_MS), renewed every quarter of it while the job
+   * runs, so a long job keeps it. A job whose worker died (kill -9, power loss) is taken up again by
+   * another worker once its lock has expired and two stalled checks (every half of the lock) have
+   * seen it: within about twice the lock.
    */
   lockDurationMs?: number;
+  /**
+   * A worker error (lost Redis connection, a lock it could not renew). Default: one log line each.
+   * Without a listener BullMQ prints them raw to stderr.
+   */
+  onError?: (err: Error) => void;
+  /** A job failed (it will be retried unless attempts are spent). Default: one log line each. */
+  onFailed?: (job: Job | undefined, err: Error) => void;
 }
 
 /**
@@ -127,6 +157,7 @@ export function createWorker<N extends JobName, R>(
   processor: (payload: JobPayload<N>, job: Job) => Promise<R>,
   opts: WorkerOptions = {},
 ): Worker {
+  const lock = opts.lockDurationMs ?? DEFAULT_LOCK_MS;
   const worker = new Worker(
     JOBS[name].queue,
     async (job: Job) => {
@@ -149,23 +180,40 @@ export function createWorker<N extends JobName, R>(
       connection: connectionOptions(c, true),
       prefix: c.prefix ?? DEFAULT_PREFIX,
       concurrency: opts.concurrency ?? 1,
-      lockDuration: opts.lockDurationMs ?? 60_000,
-      stalledInterval: Math.min(30_000, opts.lockDurationMs ?? 60_000),
+      name: opts.name ?? `${hostname()}:${process.pid}`,
+      lockDuration: lock,
+      lockRenewTime: Math.max(250, Math.floor(lock / 4)),
+      stalledInterval: Math.max(500, Math.floor(lock / 2)),
+      // a job can stall a few times (a blocked event loop, a Redis restart) before it fails for good
+      maxStalledCount: 3,
+      // after a lost connection, fetch again soon once Redis is back (BullMQ's default: 15 s)
+      runRetryDelay: 1000,
     },
   );
-  worker.on("error", (err) =>
-    opts.logger?.error({ err: err.message, queue: JOBS[name].queue }, "worker error"),
+  worker.on(
+    "error",
+    opts.onError ??
+      ((err) => opts.logger?.error({ err: err.message, queue: JOBS[name].queue }, "worker error")),
   );
-  worker.on("failed", (job, err) =>
-    opts.logger?.warn({ jobId: job?.id, queue: JOBS[name].queue, err: err.message }, "job failed"),
+  worker.on(
+    "failed",
+    opts.onFailed ??
+      ((job, err) =>
+        opts.logger?.warn({ jobId: job?.id, queue: JOBS[name].queue, err: err.message }, "job failed")),
   );
   return worker;
 }
 
 /** Events of a queue (tests and tools waiting for completion). */
-export function queueEvents(name: JobName, c: QueueConnection): QueueEvents {
-  return new QueueEvents(JOBS[name].queue, {
+export function queueEvents(
+  name: JobName,
+  c: QueueConnection,
+  onError: (err: Error) => void = () => undefined,
+): QueueEvents {
+  const events = new QueueEvents(JOBS[name].queue, {
     connection: connectionOptions(c, true),
     prefix: c.prefix ?? DEFAULT_PREFIX,
   });
+  events.on("error", onError);
+  return events;
 }

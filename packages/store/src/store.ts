@@ -57,6 +57,8 @@ export interface OpenStoreOpts {
   /** PGlite in memory (tests). Ignored with databaseUrl. */
   inMemory?: boolean;
   logger?: Logger;
+  /** An idle pooled connection was lost (the server went away); default: a warning line each. */
+  onConnectionError?: (err: Error) => void;
   /** pg Pool size (default 10). */
   maxConnections?: number;
   /** Extra migration directories are not supported: every migration lives in packages/store/migrations. */
@@ -376,7 +378,11 @@ export async function openStore(opts: OpenStoreOpts = {}): Promise<Store> {
       types: pgTypes,
     });
     // An idle client that loses its server connection emits 'error' on the pool: log it, do not crash.
-    pool.on("error", (e) => opts.logger?.warn({ err: e.message }, "idle database connection failed"));
+    pool.on(
+      "error",
+      opts.onConnectionError ??
+        ((e) => opts.logger?.warn({ err: e.message }, "idle database connection failed")),
+    );
     store = new PgStore(pool);
     try {
       await store.query("SELECT 1");

@@ -6,6 +6,7 @@ import {
   type Logger,
   loadConfig,
   loadNetwork,
+  logProcessFaults,
   safeUrl,
 } from "@poolkeeper/core";
 import { openStore } from "@poolkeeper/store";
@@ -109,6 +110,7 @@ export function portFromArgv(argv: readonly string[]): number | undefined {
 /** Run until SIGTERM/SIGINT; a start-up error is logged and the process exits 1. */
 export async function runAdminApiProcess(env: Env, argv: readonly string[]): Promise<void> {
   const bootLogger = createLogger({ name: "admin-api" });
+  logProcessFaults(bootLogger);
   let running: RunningAdminApi;
   try {
     const port = portFromArgv(argv);

@@ -63,10 +63,10 @@ export const WATCHER_ENV = {
   WATCHER_CONCURRENCY: { schema: z.coerce.number().int().min(1).max(64), example: "1", default: "1" },
   WATCHER_JOB_LOCK_MS: {
     schema: z.coerce.number().int().min(1000).max(3_600_000),
-    example: "300000",
-    default: "300000",
+    example: "10000",
+    default: "10000",
     description:
-      "Lock of an epoch job in ms (renewed while it runs); after a crash its epoch is taken up again once the lock has expired",
+      "Lock of an epoch job in ms, renewed every quarter of it while the job runs; after a crash another watcher takes its epoch up within about twice this",
   },
   WATCHER_START_EPOCH: {
     schema: z.coerce.number().int().nonnegative().optional(),

@@ -82,6 +82,12 @@ export class WatcherMetrics {
     labelNames: ["kind"],
     registers: [this.registry],
   });
+  readonly dependencyUp = new Gauge({
+    name: "poolkeeper_watcher_dependency_up",
+    help: "0 while an outage of the dependency (redis, postgres) is seen by this process, else 1",
+    labelNames: ["dependency"],
+    registers: [this.registry],
+  });
   readonly webhookFailures = new Counter({
     name: "poolkeeper_watcher_webhook_failures_total",
     help: "Failed webhook delivery attempts",

@@ -11,8 +11,10 @@ import {
   type Env,
   fromHex,
   isPoolkeeperError,
+  type Logger,
   loadConfig,
   loadNetwork,
+  logProcessFaults,
   toHex0x,
 } from "@poolkeeper/core";
 import { createRegistry } from "@poolkeeper/registry";
@@ -24,6 +26,7 @@ import { Watcher } from "./watcher.js";
 
 export interface RunningWatcher {
   watcher: Watcher;
+  logger: Logger;
   metricsServer: Server;
   stop(): Promise<void>;
 }
@@ -32,10 +35,15 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
   const cfg = loadConfig(WATCHER_ENV, env);
   const logger = createLogger({ name: "watcher", level: cfg.LOG_LEVEL });
   const network = loadNetwork(cfg.POOLKEEPER_NETWORK);
+  let watcher: Watcher | undefined;
   const store = await openStore(
     cfg.DATABASE_URL === undefined
       ? { dataDir: cfg.POOLKEEPER_DATA_DIR, logger }
-      : { databaseUrl: cfg.DATABASE_URL, logger },
+      : {
+          databaseUrl: cfg.DATABASE_URL,
+          logger,
+          onConnectionError: (e: Error) => watcher?.databaseConnectionError(e),
+        },
   );
   const registry = createRegistry(
     { store, logger },
@@ -49,7 +57,6 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
     },
   );
   const metrics = new WatcherMetrics();
-  let watcher: Watcher | undefined;
   let beacon: BeaconNodePool;
   try {
     beacon = await BeaconNodePool.init(
@@ -103,6 +110,7 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
   w.start();
   return {
     watcher: w,
+    logger,
     metricsServer,
     async stop() {
       await w.stop();
@@ -124,6 +132,7 @@ export async function runWatcherProcess(env: Env): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  logProcessFaults(running.logger);
   await new Promise<void>((resolve) => {
     const stop = () => {
       void running.stop().finally(resolve);

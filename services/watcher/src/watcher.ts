@@ -3,10 +3,14 @@
  * (job id = the epoch, so several watchers scheduling the same epoch add it once), workers process
  * epochs (stored once per epoch in PostgreSQL whoever runs it), the checkpoint lets a restart
  * resume and back-fill gaps; alerts can go to a webhook through their own queue.
+ *
+ * An outage of Redis or PostgreSQL never stops the process: whatever fails asks `DependencyWatch`
+ * for a check (one log line per outage), scheduling waits for the end of the outage and then fills
+ * every epoch missed meanwhile (from the checkpoint, each once: the job id is the epoch).
  */
 import { type BeaconNodePool, FinalizedFollower, type FollowerOptions } from "@poolkeeper/beacon";
 import { type Logger, safeUrl } from "@poolkeeper/core";
-import { createWorker, JobQueue, type QueueConnection, type Worker } from "@poolkeeper/queue";
+import { createWorker, type Job, JobQueue, type QueueConnection, type Worker } from "@poolkeeper/queue";
 import {
   initWatcherCheckpoint,
   missingWatcherEpochs,
@@ -14,10 +18,11 @@ import {
   type Store,
 } from "@poolkeeper/store";
 
+import { DependencyWatch, oneLine } from "./dependencies.js";
 import type { WatcherMetrics } from "./metrics.js";
 import type { PoolSource } from "./pool-source.js";
 import { EpochProcessor, nodeUnreachableAlert, type WatcherSettings } from "./processor.js";
-import { deliverAlert } from "./webhook.js";
+import { deliverAlert, webhookJobError } from "./webhook.js";
 
 export interface WatcherDeps {
   beacon: BeaconNodePool;
@@ -41,8 +46,8 @@ export interface WatcherOptions {
   /** Run the follower and scheduler (default true); false = a worker only. */
   schedule?: boolean;
   /**
-   * Lock of an epoch job (default 300 s, renewed while it runs). After a crash, the epoch the dead
-   * process was working on is taken up again once its lock has expired.
+   * Lock of an epoch job (default DEFAULT_LOCK_MS of @poolkeeper/queue, renewed while it runs).
+   * After a crash, another worker takes up the dead process's epoch within about twice this.
    */
   jobLockMs?: number;
   /** Job attempts and first backoff (tests shorten them). */
@@ -58,6 +63,14 @@ export class Watcher {
   private follower: FinalizedFollower | undefined;
   private scheduling: Promise<number[]> = Promise.resolve([]);
   private readonly lastNodeAlert = new Map<string, number>();
+  /** Redis and PostgreSQL as this process sees them (one log line per outage). */
+  readonly dependencies: DependencyWatch;
+  /** The latest finalized epoch seen, and whether the schedule loop must run (again). */
+  private wanted = -1;
+  private again = false;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private wakeLoop: (() => void) | undefined;
 
   constructor(
     private readonly deps: WatcherDeps,
@@ -73,7 +86,21 @@ export class Watcher {
       },
       { ...opts.settings, webhook },
     );
-    const qo = { attempts: opts.attempts, backoffMs: opts.backoffMs };
+    this.dependencies = new DependencyWatch(
+      {
+        redis: () => this.epochQueue.ping(),
+        postgres: () => this.deps.store.query("SELECT 1"),
+      },
+      deps.logger,
+      () => this.requestSchedule(),
+      { onChange: (dependency, up) => deps.metrics?.dependencyUp.set({ dependency }, up ? 1 : 0) },
+    );
+    for (const dependency of ["redis", "postgres"]) deps.metrics?.dependencyUp.set({ dependency }, 1);
+    const qo = {
+      attempts: opts.attempts,
+      backoffMs: opts.backoffMs,
+      onError: () => void this.dependencies.suspect(),
+    };
     this.epochQueue = new JobQueue("watcher.epoch", opts.redis, qo);
     this.webhookQueue = webhook ? new JobQueue("watcher.webhook", opts.redis, qo) : undefined;
   }
@@ -90,7 +117,12 @@ export class Watcher {
           if (p.network !== network) throw new Error(`job for network ${p.network} on a ${network} watcher`);
           return this.processor.process(p.epoch);
         },
-        { concurrency: this.opts.concurrency ?? 1, logger, lockDurationMs: this.opts.jobLockMs ?? 300_000 },
+        {
+          concurrency: this.opts.concurrency ?? 1,
+          lockDurationMs: this.opts.jobLockMs,
+          onError: (err) => this.troubleLog("worker error", { queue: "watcher.epoch" }, err),
+          onFailed: (job, err) => this.jobFailed("watcher.epoch", job, err),
+        },
       ),
     );
     const url = this.opts.webhookUrl;
@@ -105,9 +137,13 @@ export class Watcher {
               max: job.opts.attempts ?? 1,
             }).catch((e) => {
               this.deps.metrics?.webhookFailures.inc();
-              throw e;
+              throw webhookJobError(e, url);
             }),
-          { concurrency: 4, logger },
+          {
+            concurrency: 4,
+            onError: (err) => this.troubleLog("worker error", { queue: "watcher.webhook" }, err),
+            onFailed: (job, err) => this.jobFailed("watcher.webhook", job, err),
+          },
         ),
       );
     }
@@ -116,7 +152,7 @@ export class Watcher {
         this.deps.beacon,
         (epoch) => {
           this.deps.metrics?.finalizedEpoch.set(epoch);
-          void this.schedule(epoch);
+          this.requestSchedule(epoch);
         },
         logger,
         this.opts.follower,
@@ -135,6 +171,77 @@ export class Watcher {
   }
 
   /**
+   * Schedule up to `finalizedEpoch` (default: the latest seen) in the background; never rejects.
+   * During an outage it waits for the dependency to come back (DependencyWatch calls it again); any
+   * other failure is logged and retried with backoff.
+   */
+  requestSchedule(finalizedEpoch?: number): void {
+    if (finalizedEpoch !== undefined && finalizedEpoch > this.wanted) this.wanted = finalizedEpoch;
+    if (this.wanted < 0 || this.stopping) return;
+    this.again = true;
+    this.loop ??= this.scheduleLoop().finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  private async scheduleLoop(): Promise<void> {
+    let delay = 1000;
+    while (this.again && !this.stopping) {
+      this.again = false;
+      try {
+        await this.schedule(this.wanted);
+        delay = 1000;
+        continue;
+      } catch (e) {
+        await this.dependencies.suspect();
+        if (this.dependencies.anyDown) return; // called again when the outage ends
+        if (!this.dependencies.troubled())
+          this.deps.logger?.error(
+            { err: oneLine(e), finalizedEpoch: this.wanted },
+            "scheduling failed; retrying",
+          );
+      }
+      this.again = true;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.wakeLoop = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wakeLoop = undefined;
+      delay = Math.min(delay * 2, 60_000);
+    }
+  }
+
+  /** A failed job: part of an outage (one line for all), or one line of its own. */
+  private jobFailed(queue: string, job: Job | undefined, err: Error): void {
+    this.troubleLog("job failed", { queue, jobId: job?.id, attemptsMade: job?.attemptsMade }, err, "warn");
+  }
+
+  /**
+   * Log an error unless it belongs to an outage of Redis or PostgreSQL (checked first; the outage has
+   * its own line, and the error goes to debug).
+   */
+  private troubleLog(
+    msg: string,
+    fields: Record<string, unknown>,
+    err: Error,
+    level: "warn" | "error" = "error",
+  ): void {
+    void this.dependencies.suspect().then(() => {
+      const line = { ...fields, err: oneLine(err) };
+      if (this.dependencies.troubled()) this.deps.logger?.debug(line, msg);
+      else this.deps.logger?.[level](line, msg);
+    });
+  }
+
+  /** For the store's idle-connection errors (the database went away). */
+  databaseConnectionError(err: Error): void {
+    this.troubleLog("database connection lost", {}, err, "warn");
+  }
+
+  /**
    * Enqueue every unprocessed epoch from the checkpoint up to `finalizedEpoch - 2` (the last epoch
    * whose attestations can no longer be included in a non-finalized block). Returns the epochs.
    */
@@ -150,6 +257,7 @@ export class Watcher {
     const last = finalizedEpoch - 2;
     if (last < 0) return [];
     const network = this.opts.settings.network;
+    await this.epochQueue.ping();
     const cp = await initWatcherCheckpoint(this.deps.store, network, this.opts.startEpoch ?? last);
     const missing = (await missingWatcherEpochs(this.deps.store, network, cp + 1, last)).slice(
       0,
@@ -194,6 +302,9 @@ export class Watcher {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeLoop?.();
+    this.dependencies.stop();
     this.follower?.stop();
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await this.scheduling.catch(() => undefined);

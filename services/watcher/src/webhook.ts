@@ -1,10 +1,10 @@
-import { safeUrl } from "@poolkeeper/core";
+import { safeUrl, scrubUrl } from "@poolkeeper/core";
 import { getWatcherAlert, recordWebhookAttempt, type Store } from "@poolkeeper/store";
 
 /**
  * Deliver one stored alert to the webhook: POST JSON, 2xx = delivered. Anything else throws so the
- * queue retries with backoff; the last attempt marks the alert failed. The URL (it may carry a
- * token) is printed only through safeUrl.
+ * queue retries with backoff; the last attempt marks the alert failed. The URL carries a secret
+ * (in its path for Slack and Discord, in its query for others): errors name its host only.
  */
 export async function deliverAlert(
   store: Store,
@@ -45,4 +45,18 @@ export async function deliverAlert(
   await recordWebhookAttempt(store, alertId, ok, final);
   if (!ok) throw new Error(`webhook ${safeUrl(webhookUrl)} refused alert ${alertId}: ${reason}`);
   return "delivered";
+}
+
+/**
+ * The error a webhook job fails with: message and stack without the webhook URL or any part of it
+ * (BullMQ stores both in Redis as the job's failedReason and stacktrace, and the worker logs them).
+ */
+export function webhookJobError(e: unknown, webhookUrl: string): Error {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const stack = scrubUrl(err.stack ?? `${err.name}: ${err.message}`, webhookUrl);
+  err.message = scrubUrl(err.message, webhookUrl);
+  err.stack = stack;
+  // a cause (fetch's) is neither stored nor logged: drop it rather than scrub its own fields
+  if ("cause" in err) err.cause = undefined;
+  return err;
 }

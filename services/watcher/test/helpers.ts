@@ -1,8 +1,13 @@
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { createLogger, type Logger } from "@poolkeeper/core";
+import { fileURLToPath } from "node:url";
+import { createLogger, type Logger, loadNetwork, toHex0x } from "@poolkeeper/core";
+import { buildDepositData, withdrawalCredentials } from "@poolkeeper/keys";
+import { Registry } from "@poolkeeper/registry";
+import { createTestStore, type TestStore } from "@poolkeeper/store";
 import type { KeyStateChange, PoolKey, PoolSource } from "../src/index.js";
 
 /** The registry's watcher transitions (packages/registry WATCHER_TRANSITIONS). */
@@ -59,17 +64,19 @@ export class StaticPool implements PoolSource {
   }
 }
 
+/** Wait for `cond`; on time-out the error adds `context()` (a process's last output). */
 export async function until(
   what: string,
   cond: () => Promise<boolean> | boolean,
   timeoutMs = 45_000,
+  context?: () => string,
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await cond()) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}${context === undefined ? "" : `: ${context()}`}`);
 }
 
 /** A webhook receiver that fails the first `failFirst` requests with 500. */
@@ -100,4 +107,88 @@ export async function webhookReceiver(
     hits: () => hits,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+
+/**
+ * The watcher process as an operator starts it (`node --import tsx services/watcher/src/main.ts`),
+ * with only `env` (and PATH); its stdout and stderr kept together in `output()`.
+ */
+export function spawnWatcher(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<string>;
+} {
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const chunks: string[] = [];
+  const keep = (d: Buffer) => void chunks.push(d.toString());
+  for (const stream of [child.stdout, child.stderr]) stream?.on("data", keep);
+  const exited = new Promise<string>((r) => child.once("exit", (code, signal) => r(signal ?? String(code))));
+  return { child, output: () => chunks.join(""), exited };
+}
+
+/** The watcher's environment for the process tests (a network file for the sim; PostgreSQL). */
+export function watcherEnv(o: {
+  beaconUrl: string;
+  redisUrl: string;
+  prefix: string;
+  databaseUrl: string;
+  networkFile: string;
+}): Record<string, string> {
+  return {
+    BEACON_URLS: o.beaconUrl,
+    REDIS_URL: o.redisUrl,
+    REDIS_PREFIX: o.prefix,
+    DATABASE_URL: o.databaseUrl,
+    POOLKEEPER_NETWORK: o.networkFile,
+    POOLKEEPER_WITHDRAWAL_CREDENTIALS: toHex0x(POOL_WC),
+    WATCHER_PRESET: "minimal",
+    WATCHER_START_EPOCH: "1",
+    METRICS_PORT: "0",
+    LOG_LEVEL: "info",
+  };
+}
+
+/** The pool's withdrawal credentials in the process tests. */
+export const POOL_WC = withdrawalCredentials({ type: 1, address: new Uint8Array(20).fill(0xb9) });
+const REWARD = "0x0f51bb10119727a7e5ea3538074fb341f56b09ad";
+
+/**
+ * A database whose registry has the sim's validators 0..2n-1 deposited: operator op-a has 0..n-1,
+ * op-b n..2n-1 (`serverUrl`: another PostgreSQL server than the shared test one).
+ */
+export async function registryPoolDatabase(
+  chain: { secretKeyOfValidator(i: number): unknown },
+  networkFile: string,
+  opts: { perOperator: number; serverUrl?: string },
+): Promise<TestStore> {
+  const n = opts.perOperator;
+  const store = await createTestStore(
+    "postgres",
+    opts.serverUrl === undefined ? {} : { serverUrl: opts.serverUrl },
+  );
+  const network = loadNetwork(networkFile);
+  const registry = new Registry({ store }, { network, withdrawalCredentials: POOL_WC });
+  for (const [name, from] of [
+    ["op-a", 0],
+    ["op-b", n],
+  ] as const) {
+    const op = await registry.createOperator({ name, rewardAddress: REWARD, vettedLimit: n }, "test:dao");
+    const data = Array.from({ length: n }, (_, k) =>
+      buildDepositData({
+        secretKey: chain.secretKeyOfValidator(from + k) as Uint8Array,
+        withdrawalCredentials: POOL_WC,
+        amountGwei: 32_000_000_000n,
+        network,
+      }),
+    );
+    await registry.uploadKeys(op.id, data, "test:operator");
+    await registry.vetKeys(op.id, "test:dao");
+  }
+  await registry.allocate(2 * n, "test:allocator");
+  return store;
 }

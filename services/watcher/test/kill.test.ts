@@ -4,25 +4,18 @@
  * after its first stored epoch, started again, and must end with every epoch stored exactly once,
  * contiguous, with the same rows as a run that was never killed.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadLodestar } from "@poolkeeper/beacon";
-import { loadNetwork, toHex0x } from "@poolkeeper/core";
-import { buildDepositData, withdrawalCredentials } from "@poolkeeper/keys";
 import { JobQueue } from "@poolkeeper/queue";
-import { Registry } from "@poolkeeper/registry";
-import { createTestStore, type TestStore } from "@poolkeeper/store";
+import type { TestStore } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REDIS_URL, until } from "./helpers.js";
+import { REDIS_URL, registryPoolDatabase, spawnWatcher, until, watcherEnv } from "./helpers.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
 
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
-const WC = withdrawalCredentials({ type: 1, address: new Uint8Array(20).fill(0xb9) });
-const REWARD = "0x0f51bb10119727a7e5ea3538074fb341f56b09ad";
 const POOL_SIZE = 32;
 const TABLES = [
   "watcher_network_epochs",
@@ -30,26 +23,6 @@ const TABLES = [
   "watcher_validator_epochs",
   "watcher_validators",
 ];
-
-function start(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<string>;
-} {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<string>((r) => child.once("exit", (code, signal) => r(signal ?? String(code))));
-  return { child, output: () => out, exited };
-}
 
 describe("watcher process killed with SIGKILL mid-epoch", () => {
   let sim: Sim;
@@ -90,46 +63,31 @@ describe("watcher process killed with SIGKILL mid-epoch", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A database whose registry has the sim's validators 0..31 deposited (two operators). */
   async function poolDatabase(): Promise<TestStore> {
-    const store = await createTestStore("postgres");
+    const store = await registryPoolDatabase(sim.chain, networkFile, { perOperator: POOL_SIZE / 2 });
     stores.push(store);
-    const network = loadNetwork(networkFile);
-    const registry = new Registry({ store }, { network, withdrawalCredentials: WC });
-    for (const [name, from] of [
-      ["op-a", 0],
-      ["op-b", 16],
-    ] as const) {
-      const op = await registry.createOperator({ name, rewardAddress: REWARD, vettedLimit: 16 }, "test:dao");
-      const data = Array.from({ length: 16 }, (_, k) =>
-        buildDepositData({
-          secretKey: sim.chain.secretKeyOfValidator(from + k) as Uint8Array,
-          withdrawalCredentials: WC,
-          amountGwei: 32_000_000_000n,
-          network,
-        }),
-      );
-      await registry.uploadKeys(op.id, data, "test:operator");
-      await registry.vetKeys(op.id, "test:dao");
-    }
-    await registry.allocate(POOL_SIZE, "test:allocator");
     return store;
   }
 
-  function env(store: TestStore, prefix: string): Record<string, string> {
-    return {
-      BEACON_URLS: sim.url,
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      DATABASE_URL: store.databaseUrl as string,
-      POOLKEEPER_NETWORK: networkFile,
-      POOLKEEPER_WITHDRAWAL_CREDENTIALS: toHex0x(WC),
-      WATCHER_PRESET: "minimal",
-      WATCHER_START_EPOCH: "1",
-      WATCHER_JOB_LOCK_MS: "2000",
-      METRICS_PORT: "0",
-      LOG_LEVEL: "info",
-    };
+  function env(store: TestStore, prefix: string, lockMs: string | null = "2000"): Record<string, string> {
+    const e = watcherEnv({
+      beaconUrl: sim.url,
+      redisUrl: REDIS_URL,
+      prefix,
+      databaseUrl: store.databaseUrl as string,
+      networkFile,
+    });
+    if (lockMs !== null) e.WATCHER_JOB_LOCK_MS = lockMs;
+    return e;
+  }
+
+  /** A pool database and a queue prefix; block requests slow, so an epoch is in flight for a while. */
+  async function slowRun(tag: string) {
+    const store = await poolDatabase();
+    const prefix = `${tag}-${Date.now().toString(36)}`;
+    prefixes.push(prefix);
+    sim.node.addFault({ kind: "slow", delayMs: 400, pathContains: "/blocks/" });
+    return { store, prefix, queue: new JobQueue("watcher.epoch", { url: REDIS_URL, prefix }) };
   }
 
   async function storedEpochs(store: TestStore): Promise<number[]> {
@@ -161,12 +119,13 @@ describe("watcher process killed with SIGKILL mid-epoch", () => {
   }
 
   async function runToEnd(store: TestStore, prefix: string): Promise<void> {
-    const p = start(env(store, prefix));
+    const p = spawnWatcher(env(store, prefix));
     children.push(p.child);
-    await until("all epochs stored", async () => (await storedEpochs(store)).length >= last, 60_000).catch(
-      (e) => {
-        throw new Error(`${e}: ${p.output().slice(-3000)}`);
-      },
+    await until(
+      "all epochs stored",
+      async () => (await storedEpochs(store)).length >= last,
+      60_000,
+      () => p.output().slice(-3000),
     );
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe("0");
@@ -184,18 +143,15 @@ describe("watcher process killed with SIGKILL mid-epoch", () => {
     expect(want.watcher_alerts?.length).toBeGreaterThan(0); // the offline validators
 
     // the killed run: block requests are slow, so an epoch is in flight when the kill comes
-    const store = await poolDatabase();
-    const prefix = `pkwk-${Date.now().toString(36)}`;
-    prefixes.push(prefix);
-    sim.node.addFault({ kind: "slow", delayMs: 400, pathContains: "/blocks/" });
-    const queue = new JobQueue("watcher.epoch", { url: REDIS_URL, prefix });
+    const { store, prefix, queue } = await slowRun("pkwk");
     try {
-      const first = start(env(store, prefix));
+      const first = spawnWatcher(env(store, prefix));
       children.push(first.child);
-      await until("first epoch stored", async () => (await storedEpochs(store)).length >= 1, 60_000).catch(
-        (e) => {
-          throw new Error(`${e}: ${first.output().slice(-3000)}`);
-        },
+      await until(
+        "first epoch stored",
+        async () => (await storedEpochs(store)).length >= 1,
+        60_000,
+        () => first.output().slice(-3000),
       );
       await until("an epoch in flight", async () => ((await queue.counts()).active ?? 0) >= 1, 30_000);
       await new Promise((r) => setTimeout(r, 300)); // well inside its block requests
@@ -235,5 +191,55 @@ describe("watcher process killed with SIGKILL mid-epoch", () => {
         .filter((a) => a.kind === "operator_underperforming")
         .map((a) => a.dedup_key);
     expect(operators(got.watcher_alerts)).toEqual(operators(want.watcher_alerts));
+  });
+
+  it("another watcher process takes over the epoch of one killed with SIGKILL within 30 s (default lock)", async () => {
+    const { store, prefix, queue } = await slowRun("pkwt");
+    try {
+      const a = spawnWatcher(env(store, prefix, null));
+      const b = spawnWatcher(env(store, prefix, null));
+      children.push(a.child, b.child);
+      const output = () => `A:\n${a.output().slice(-2000)}\nB:\n${b.output().slice(-2000)}`;
+      // an epoch that process A is working on
+      let held: { id: string; epoch: number } | undefined;
+      await until(
+        "an epoch in flight in process A",
+        async () => {
+          for (const job of await queue.queue.getActive()) {
+            if (job.processedBy?.endsWith(`:${a.child.pid}`) && job.id !== undefined)
+              held = { id: job.id, epoch: (job.data as { epoch: number }).epoch };
+          }
+          return held !== undefined;
+        },
+        60_000,
+        output,
+      );
+      const epoch = (held as { epoch: number }).epoch;
+      a.child.kill("SIGKILL");
+      expect(await a.exited).toBe("SIGKILL");
+      sim.node.clearFaults();
+      expect(await storedEpochs(store)).not.toContain(epoch);
+      // taken over by B: stored, and the job finished by B
+      await until(
+        "the dead process's epoch stored by the other",
+        async () => (await storedEpochs(store)).includes(epoch),
+        30_000,
+        output,
+      );
+      await until(
+        "its job completed",
+        async () => (await queue.queue.getJob((held as { id: string }).id))?.finishedOn !== undefined,
+      );
+      const job = await queue.queue.getJob((held as { id: string }).id);
+      expect(job?.processedBy).toMatch(new RegExp(`:${b.child.pid}$`));
+      expect(b.output()).toContain(`"epoch":${epoch},`);
+      await until("all epochs stored", async () => (await storedEpochs(store)).length >= last, 60_000);
+      expect(await storedEpochs(store)).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+      b.child.kill("SIGTERM");
+      expect(await b.exited).toBe("0");
+    } finally {
+      sim.node.clearFaults();
+      await queue.close();
+    }
   });
 });

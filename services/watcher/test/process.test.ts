@@ -4,48 +4,18 @@
  * one follows a beacon-sim, processes finalized epochs into PostgreSQL, serves /metrics and stops
  * on SIGTERM.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadLodestar } from "@poolkeeper/beacon";
 import { JobQueue } from "@poolkeeper/queue";
 import { createTestStore, type TestStore } from "@poolkeeper/store";
 import { afterAll, describe, expect, it } from "vitest";
-import { REDIS_URL, until } from "./helpers.js";
+import { REDIS_URL, spawnWatcher, until } from "./helpers.js";
+import { freePort } from "./private-deps.js";
 
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const WC = `0x01${"00".repeat(11)}${"b9".repeat(20)}`;
-
-function start(env: Record<string, string>): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    out += d.toString();
-  });
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, output: () => out, exited };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe("watcher process", () => {
   const children: ChildProcess[] = [];
@@ -54,14 +24,14 @@ describe("watcher process", () => {
   });
 
   it("exits 1 on bad configuration, naming the variable and not the secrets", async () => {
-    const p = start({
+    const p = spawnWatcher({
       BEACON_URLS: "ftp://user:beaconpass77@x",
       REDIS_URL: "redis://:redispass88@127.0.0.1:6379",
       POOLKEEPER_NETWORK: "hoodi",
       POOLKEEPER_WITHDRAWAL_CREDENTIALS: WC,
     });
     children.push(p.child);
-    expect(await p.exited).toBe(1);
+    expect(await p.exited).toBe("1");
     expect(p.output()).toContain("BEACON_URLS");
     expect(p.output()).not.toContain("beaconpass77");
     expect(p.output()).not.toContain("redispass88");
@@ -83,7 +53,7 @@ describe("watcher process", () => {
         JSON.stringify(c.networkJson("sim", { contractAddress: `0x${"42".repeat(20)}`, chainId: 1337 })),
       );
       // nodes of another chain than the configured network: refused at start
-      const wrong = start({
+      const wrong = spawnWatcher({
         BEACON_URLS: sim.url,
         REDIS_URL,
         DATABASE_URL: store.databaseUrl as string,
@@ -92,11 +62,11 @@ describe("watcher process", () => {
         WATCHER_PRESET: "minimal",
       });
       children.push(wrong.child);
-      expect(await wrong.exited).toBe(1);
+      expect(await wrong.exited).toBe("1");
       expect(wrong.output()).toContain("POOLKEEPER_NETWORK: the beacon nodes are on another chain");
       const metricsPort = await freePort();
       const prefix = `pkwp-${Date.now().toString(36)}`;
-      const p = start({
+      const p = spawnWatcher({
         BEACON_URLS: sim.url,
         REDIS_URL,
         DATABASE_URL: store.databaseUrl as string,
@@ -131,7 +101,7 @@ describe("watcher process", () => {
       });
       expect(metrics).toContain("poolkeeper_watcher_beacon_node_up");
       p.child.kill("SIGTERM");
-      expect(await p.exited).toBe(0);
+      expect(await p.exited).toBe("0");
       const q = new JobQueue("watcher.epoch", { url: REDIS_URL, prefix });
       await q.obliterate();
       await q.close();

@@ -36,7 +36,7 @@ describe("watcher configuration", () => {
     expect(c.WATCHER_PRESET).toBe("mainnet");
     expect(c.WATCHER_OFFLINE_EPOCHS).toBe(3);
     expect(c.REDIS_URL).toBe("redis://127.0.0.1:6379");
-    expect(c.WATCHER_JOB_LOCK_MS).toBe(300_000);
+    expect(c.WATCHER_JOB_LOCK_MS).toBe(10_000);
     expect(loadConfig(WATCHER_ENV, { ...base, WATCHER_JOB_LOCK_MS: "2000" }).WATCHER_JOB_LOCK_MS).toBe(2000);
   });
   it("names the bad variable without echoing a secret", () => {
