@@ -98,9 +98,11 @@ export class FinalizedFollower {
 
   private openStream(): void {
     if (this.stopped) return;
-    const best = this.pool.health().find((h) => h.reachable && !h.syncing) ?? this.pool.health()[0];
-    if (best === undefined) return;
-    const api = this.pool.apiFor(best.url);
+    // the best-ranked node (reachable, not syncing, furthest finalized, fastest)
+    const url = this.pool.ranked()[0];
+    if (url === undefined) return;
+    const best = { url };
+    const api = this.pool.apiFor(url);
     this.abort = new AbortController();
     const reopen = (): void => {
       this.streamUp = false;
