@@ -232,43 +232,55 @@ export class BeaconNodePool {
         throw new BeaconError(BeaconErrorCode.input, `${k}: must be a non-negative number, got ${o[k]}`);
     }
     const lodestar = await loadLodestar(opts.preset);
-    // spec and genesis: raw JSON, validated, from the first node that answers
+    // spec and genesis: raw JSON, validated, from the first node that answers (adaptive: all are
+    // asked at once, so a slow first node does not hold the start up)
     const scrub = scrubber(opts.urls);
-    let spec: ChainSpec | undefined;
-    let specJson: Record<string, unknown> | undefined;
     const errors: string[] = [];
-    for (let round = 0; round <= o.retries && spec === undefined; round++) {
+    const readSpec = async (u: string, signal?: AbortSignal) => {
+      const s = SpecJson.parse(await fetchJson(u, "/eth/v1/config/spec", o.timeoutMs, signal));
+      const g = GenesisJson.parse(await fetchJson(u, "/eth/v1/beacon/genesis", o.timeoutMs, signal));
+      if (s.data.PRESET_BASE !== opts.preset) {
+        throw new BeaconError(
+          BeaconErrorCode.preset,
+          `preset: ${safeUrl(u)} runs preset "${s.data.PRESET_BASE}", configured "${opts.preset}"`,
+        );
+      }
+      const spec: ChainSpec = {
+        preset: opts.preset,
+        slotsPerEpoch: Number(s.data.SLOTS_PER_EPOCH),
+        secondsPerSlot: Number(s.data.SECONDS_PER_SLOT),
+        epochsPerSyncCommitteePeriod: Number(s.data.EPOCHS_PER_SYNC_COMMITTEE_PERIOD),
+        genesisTime: Number(g.data.genesis_time),
+        genesisValidatorsRoot: g.data.genesis_validators_root.toLowerCase(),
+      };
+      return { spec, specJson: s.data as Record<string, unknown> };
+    };
+    const failed = (u: string, e: unknown): void => {
+      if (e instanceof BeaconError && e.code === BeaconErrorCode.preset) throw e;
+      errors.push(`${safeUrl(u)}: ${scrub(describe(e))}`);
+      deps.logger?.warn(
+        { url: safeUrl(u), err: scrub(describe(e)) },
+        "beacon node did not answer spec/genesis",
+      );
+    };
+    let found: Awaited<ReturnType<typeof readSpec>> | undefined;
+    for (let round = 0; round <= o.retries && found === undefined; round++) {
       if (round > 0) await sleep(o.retryBaseMs * 2 ** (round - 1));
+      if (o.adaptive) {
+        found = await firstToAnswer(opts.urls, readSpec, failed);
+        continue;
+      }
       for (const u of opts.urls) {
         try {
-          const s = SpecJson.parse(await fetchJson(u, "/eth/v1/config/spec", o.timeoutMs));
-          const g = GenesisJson.parse(await fetchJson(u, "/eth/v1/beacon/genesis", o.timeoutMs));
-          if (s.data.PRESET_BASE !== opts.preset) {
-            throw new BeaconError(
-              BeaconErrorCode.preset,
-              `preset: ${safeUrl(u)} runs preset "${s.data.PRESET_BASE}", configured "${opts.preset}"`,
-            );
-          }
-          specJson = s.data;
-          spec = {
-            preset: opts.preset,
-            slotsPerEpoch: Number(s.data.SLOTS_PER_EPOCH),
-            secondsPerSlot: Number(s.data.SECONDS_PER_SLOT),
-            epochsPerSyncCommitteePeriod: Number(s.data.EPOCHS_PER_SYNC_COMMITTEE_PERIOD),
-            genesisTime: Number(g.data.genesis_time),
-            genesisValidatorsRoot: g.data.genesis_validators_root.toLowerCase(),
-          };
+          found = await readSpec(u);
           break;
         } catch (e) {
-          if (e instanceof BeaconError && e.code === BeaconErrorCode.preset) throw e;
-          errors.push(`${safeUrl(u)}: ${scrub(describe(e))}`);
-          deps.logger?.warn(
-            { url: safeUrl(u), err: scrub(describe(e)) },
-            "beacon node did not answer spec/genesis",
-          );
+          failed(u, e);
         }
       }
     }
+    const spec = found?.spec;
+    const specJson = found?.specJson;
     if (spec === undefined || specJson === undefined) {
       throw new BeaconError(
         BeaconErrorCode.unavailable,
@@ -525,11 +537,13 @@ export class BeaconNodePool {
       let notFound = 0;
       let done = false;
       let timer: NodeJS.Timeout | undefined;
-      const running = new Map<NodeState, AbortController>();
+      const running = new Map<NodeState, { c: AbortController; t0: number }>();
       const finish = (r: { ok: true; value: T } | { ok: false; notFound: number }): void => {
         done = true;
         clearTimeout(timer);
-        for (const c of running.values()) {
+        for (const [n, { c, t0 }] of running) {
+          // lost the race: it would have taken at least this long
+          this.recordAnswer(n, kind, performance.now() - t0, true);
           this.counters.aborted++;
           c.abort();
         }
@@ -560,9 +574,9 @@ export class BeaconNodePool {
       };
       const launch = (n: NodeState): void => {
         const c = new AbortController();
-        running.set(n, c);
-        this.counters.sent[n.url] = (this.counters.sent[n.url] ?? 0) + 1;
         const t0 = performance.now();
+        running.set(n, { c, t0 });
+        this.counters.sent[n.url] = (this.counters.sent[n.url] ?? 0) + 1;
         let p: Promise<T | NotFound>;
         try {
           p = attemptSignal.run(c.signal, () =>
@@ -574,7 +588,8 @@ export class BeaconNodePool {
         p.then(
           (v) => {
             running.delete(n);
-            this.recordAnswer(n, kind, performance.now() - t0, c.signal.aborted);
+            if (c.signal.aborted) return; // recorded when aborted
+            this.recordAnswer(n, kind, performance.now() - t0);
             if (done) return;
             if (v === NOT_FOUND) {
               notFound++;
@@ -586,11 +601,7 @@ export class BeaconNodePool {
           },
           (e: unknown) => {
             running.delete(n);
-            if (c.signal.aborted) {
-              // lost the race: it would have taken at least this long
-              this.recordAnswer(n, kind, performance.now() - t0, true);
-              return;
-            }
+            if (c.signal.aborted) return; // lost the race, recorded when aborted
             failures.push(`${n.url}: ${this.scrub(describe(e))}`);
             this.markFailure(n, e);
             if (done) return;
@@ -709,12 +720,53 @@ function withSlash(u: string): string {
   return u.endsWith("/") ? u : `${u}/`;
 }
 
-async function fetchJson(baseUrl: string, path: string, timeoutMs: number): Promise<unknown> {
+async function fetchJson(
+  baseUrl: string,
+  path: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<unknown> {
   const { url, headers } = splitCredentials(baseUrl);
+  const timeout = AbortSignal.timeout(timeoutMs);
   const res = await fetch(new URL(path.replace(/^\//, ""), withSlash(url)), {
     headers: { accept: "application/json", ...headers },
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
   });
   if (!res.ok) throw new NodeCallError(`HTTP ${res.status}`, res.status);
   return res.json();
+}
+
+/**
+ * Ask every URL at once; the first answer wins and the other requests are aborted. `failed` is
+ * called for each failure (it may throw to fail the whole call); undefined when every URL failed.
+ */
+function firstToAnswer<T>(
+  urls: readonly string[],
+  ask: (url: string, signal: AbortSignal) => Promise<T>,
+  failed: (url: string, e: unknown) => void,
+): Promise<T | undefined> {
+  const ac = new AbortController();
+  return new Promise<T | undefined>((resolve, reject) => {
+    let left = urls.length;
+    for (const u of urls) {
+      ask(u, ac.signal).then(
+        (v) => {
+          ac.abort();
+          resolve(v);
+        },
+        (e: unknown) => {
+          if (ac.signal.aborted) return;
+          try {
+            failed(u, e);
+          } catch (fatal) {
+            ac.abort();
+            reject(fatal);
+            return;
+          }
+          if (--left === 0) resolve(undefined);
+        },
+      );
+    }
+    if (urls.length === 0) resolve(undefined);
+  });
 }
