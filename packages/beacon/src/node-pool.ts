@@ -337,6 +337,19 @@ export class BeaconNodePool {
     return this.ordered(undefined).map((n) => n.url);
   }
 
+  /**
+   * Whether node `a` is clearly better than node `b` (by URL): healthier, or in a faster latency
+   * class. Ties broken only by head slot or list position do not count (no flapping).
+   */
+  prefers(a: string, b: string): boolean {
+    const na = this.nodes.find((n) => n.url === a);
+    const nb = this.nodes.find((n) => n.url === b);
+    if (na === undefined || nb === undefined || na === nb) return false;
+    const [ra, rb] = [this.rank(na), this.rank(nb)];
+    if (ra !== rb) return ra < rb;
+    return this.opts.adaptive && this.slownessBucket(na) < this.slownessBucket(nb);
+  }
+
   /** Request counters since the pool was created. */
   stats(): PoolStats {
     return {
@@ -418,14 +431,15 @@ export class BeaconNodePool {
   }
 
   /** Nodes in the order they should be asked. */
+  private rank(n: NodeState): number {
+    if (!n.health.reachable) return 3;
+    if (n.health.syncing) return 2;
+    if (n.health.finalizedEpoch < Math.max(...this.nodes.map((x) => x.health.finalizedEpoch))) return 1; // behind
+    return 0;
+  }
+
   private ordered(minFinalizedEpoch: number | undefined): NodeState[] {
-    const maxFinalized = Math.max(...this.nodes.map((n) => n.health.finalizedEpoch));
-    const rank = (n: NodeState): number => {
-      if (!n.health.reachable) return 3;
-      if (n.health.syncing) return 2;
-      if (n.health.finalizedEpoch < maxFinalized) return 1; // behind
-      return 0;
-    };
+    const rank = (n: NodeState): number => this.rank(n);
     const adaptive = this.opts.adaptive;
     return this.nodes
       .filter((n) => minFinalizedEpoch === undefined || n.health.finalizedEpoch >= minFinalizedEpoch)

@@ -145,3 +145,26 @@ describe("a slow node first in a fleet of three", () => {
     }
   });
 });
+
+describe("the follower's event stream", () => {
+  it("moves from a slow first node to the best-ranked one", async () => {
+    const { FinalizedFollower } = await import("../src/index.js");
+    fleet.sims[0]?.node.addFault({ kind: "slow", delayMs: SLOW_MS });
+    const pool = await BeaconNodePool.init({ urls: [urlOf(0), urlOf(1), urlOf(2)], preset: "minimal" });
+    const f = new FinalizedFollower(pool, () => undefined, undefined, { fallbackPollIntervalMs: 50 });
+    try {
+      f.start();
+      expect(f.eventStreamUrl).toBe(urlOf(0)); // nothing known yet: the list's order
+      await expect.poll(() => f.eventStreamUrl, { timeout: 10_000 }).not.toBe(urlOf(0));
+      await expect
+        .poll(() => f.finalizedEpoch, { timeout: 10_000 })
+        .toBe(fleet.chain.currentFinality().finalized.epoch);
+      // once the slow node's own health check is in, it stays off the stream
+      await pool.refreshHealth();
+      expect(pool.prefers(f.eventStreamUrl as string, urlOf(0))).toBe(true);
+    } finally {
+      f.stop();
+      fleet.sims[0]?.node.clearFaults();
+    }
+  });
+});
