@@ -126,9 +126,9 @@ class LatencyEstimate {
  */
 const attemptSignal = new AsyncLocalStorage<AbortSignal>();
 
-/** A request kind for latency statistics: the description without its numbers ("block #"). */
+/** A request kind for latency statistics: the description without its numbers and roots ("block #"). */
 function kindOf(what: string): string {
-  return what.replace(/\d+/g, "#");
+  return what.replace(/0x[0-9a-fA-F]*/g, "#").replace(/\d+/g, "#");
 }
 
 /** Returned by a request function to say "this node does not have it": other nodes are asked. */
