@@ -3,7 +3,8 @@
  * run is left, its ports are closed and no Redis key with its prefix remains. pnpm runs a script
  * through a shell and did not pass the signal on, leaving the devnet running as an orphan. Also:
  * when the pnpm process is killed outright (SIGKILL: nothing can be passed on), the command sees
- * its parent gone and stops as on SIGTERM.
+ * its parent gone and stops as on SIGTERM; POOLKEEPER_EXIT_WITH_PARENT=1 turns that check on for a
+ * command started otherwise, =0 off.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -14,6 +15,7 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const MAIN = join(ROOT, "services/cli/src/main.ts");
 const REDIS_URL = process.env.TEST_REDIS_URL || "redis://127.0.0.1:6379";
 
 /** Live (not zombie) descendants of `pid`, from /proc. */
@@ -146,4 +148,42 @@ describe("long-running pnpm commands stop with the pnpm process", () => {
     expect(tree.filter(alive)).toEqual([]);
     await expect(fetch(`${url}/eth/v1/node/version`)).rejects.toThrow();
   }, 120_000);
+});
+
+/** A shell that starts `poolkeeper beacon-sim` in the background, prints its pid, lives 3 s, exits. */
+async function orphanedSim(flag: string): Promise<{ pid: number; output: () => string }> {
+  const env = { ...process.env, POOLKEEPER_EXIT_WITH_PARENT: flag };
+  const script = `"${process.execPath}" --import tsx "${MAIN}" beacon-sim --port 0 --validators 16 & echo "pid $!"; sleep 3`;
+  const sh = spawn("sh", ["-c", script], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const out: string[] = [];
+  sh.stdout.on("data", (b: Buffer) => out.push(String(b)));
+  sh.stderr.on("data", (b: Buffer) => out.push(String(b)));
+  await new Promise((r) => sh.once("exit", r));
+  const pid = Number(/pid (\d+)/.exec(out.join(""))?.[1]);
+  started.push(pid);
+  return { pid, output: () => out.join("") };
+}
+
+/** Whether `ok` came true within `limitMs`. */
+const within = (ok: () => boolean, limitMs: number): Promise<boolean> =>
+  until("", ok, limitMs).then(
+    () => true,
+    () => false,
+  );
+
+describe("POOLKEEPER_EXIT_WITH_PARENT", () => {
+  it("=1: the command stops once its parent is gone, saying why", async () => {
+    const sim = await orphanedSim("1");
+    expect(await within(() => !alive(sim.pid), 30_000)).toBe(true);
+    expect(sim.output()).toContain("is gone; stopping");
+  }, 60_000);
+
+  it("=0: the command keeps running without its parent", async () => {
+    const sim = await orphanedSim("0");
+    // as long as the other test's command needed to notice and stop, and more
+    expect(await within(() => !alive(sim.pid), 5_000)).toBe(false);
+    expect(alive(sim.pid)).toBe(true);
+    process.kill(sim.pid, "SIGTERM");
+    expect(await within(() => !alive(sim.pid), 30_000)).toBe(true);
+  }, 60_000);
 });
