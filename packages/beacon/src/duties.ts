@@ -865,7 +865,7 @@ export class EpochDutiesReader {
           `attestation rewards of epoch ${epoch}`,
           `eth/v1/beacon/rewards/attestations/${epoch}`,
           (json) => parseAttestationRewards(json, asked),
-          { method: "POST", body: chunk, minFinalizedEpoch },
+          { method: "POST", body: chunk, minFinalizedEpoch, idempotent: true },
         );
         if (r === null) missing = true;
         else for (const [v, rw] of r) out.set(v, rw);

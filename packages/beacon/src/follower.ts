@@ -24,6 +24,9 @@ export class FinalizedFollower {
   private abort: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private streamUp = false;
+  private streamUrl: string | undefined;
+  /** Incremented per stream opened: callbacks of a replaced stream are ignored. */
+  private streamGen = 0;
   private polling: Promise<void> | undefined;
   private readonly o: Required<FollowerOptions>;
 
@@ -48,6 +51,11 @@ export class FinalizedFollower {
 
   get eventStreamUp(): boolean {
     return this.streamUp;
+  }
+
+  /** The node the event stream is open on (printable URL). */
+  get eventStreamUrl(): string | undefined {
+    return this.streamUrl;
   }
 
   start(): void {
@@ -76,6 +84,7 @@ export class FinalizedFollower {
       const fin = await this.pool.request("finality checkpoints", async (api) =>
         valueOrThrow(await api.beacon.getStateFinalityCheckpoints({ stateId: "head" })),
       );
+      this.moveStreamToBest();
       if (fin === null) return;
       const epoch = fin.finalized.epoch;
       if (epoch > this.finalized) {
@@ -96,25 +105,46 @@ export class FinalizedFollower {
     this.timer.unref?.();
   }
 
+  /** A stream on a node the pool now ranks clearly worse than its best (slow, behind, failing) moves to the best. */
+  private moveStreamToBest(): void {
+    const best = this.pool.ranked()[0];
+    if (this.stopped || this.streamUrl === undefined || best === undefined) return;
+    if (!this.pool.prefers(best, this.streamUrl)) return;
+    this.logger?.info({ from: this.streamUrl, to: best }, "event stream moves to a better beacon node");
+    this.abort?.abort();
+    this.streamUp = false;
+    this.openStream();
+  }
+
   private openStream(): void {
     if (this.stopped) return;
-    const best = this.pool.health().find((h) => h.reachable && !h.syncing) ?? this.pool.health()[0];
-    if (best === undefined) return;
-    const api = this.pool.apiFor(best.url);
+    // the best-ranked node (reachable, not syncing, furthest finalized, fastest)
+    const url = this.pool.ranked()[0];
+    if (url === undefined) return;
+    const best = { url };
+    const api = this.pool.apiFor(url);
+    const gen = ++this.streamGen;
+    this.streamUrl = url;
     this.abort = new AbortController();
     const reopen = (): void => {
+      if (gen !== this.streamGen) return; // replaced by a stream on a better node
       this.streamUp = false;
-      if (!this.stopped) setTimeout(() => this.openStream(), this.o.reconnectMs).unref?.();
+      if (this.stopped) return;
+      setTimeout(() => {
+        if (gen === this.streamGen) this.openStream();
+      }, this.o.reconnectMs).unref?.();
     };
     api.events
       .eventstream({
         topics: ["finalized_checkpoint" as never],
         signal: this.abort.signal,
         onEvent: () => {
+          if (gen !== this.streamGen) return;
           this.streamUp = true;
           void this.poll();
         },
         onError: (err) => {
+          if (gen !== this.streamGen) return;
           this.logger?.warn({ url: best.url, err: err.message }, "event stream error");
           this.abort?.abort();
           reopen();
@@ -123,9 +153,10 @@ export class FinalizedFollower {
       })
       .then(
         () => {
-          this.streamUp = true;
+          if (gen === this.streamGen) this.streamUp = true;
         },
         (err: unknown) => {
+          if (gen !== this.streamGen) return;
           this.logger?.warn(
             { url: best.url, err: err instanceof Error ? err.message : String(err) },
             "event stream failed",

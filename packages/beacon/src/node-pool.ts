@@ -1,9 +1,13 @@
 /**
  * Several beacon nodes behind one interface. Every call goes to the healthiest node first (reachable,
- * not syncing, furthest finalized epoch, highest head), fails over to the next on an error, a timeout
- * or an invalid answer, and retries the whole list with exponential backoff. URLs are printed only
- * through core's `safeUrl`.
+ * not syncing, furthest finalized epoch, then the fastest by recent response times and errors), fails
+ * over to the next on an error, a timeout or an invalid answer, and retries the whole list with
+ * exponential backoff. A read the first node has not answered within the hedge delay (derived from
+ * the recent response times of that kind of request) is sent to the next node too: the first good
+ * answer wins and the other request is aborted. Health checks run in the background once every node
+ * was asked, so a slow node never holds a request up. URLs are printed only through core's `safeUrl`.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { ApiClient } from "@lodestar/api";
 import type { ChainForkConfig } from "@lodestar/config";
 import { type Logger, safeUrl } from "@poolkeeper/core";
@@ -22,6 +26,15 @@ export interface BeaconPoolOptions {
   retryBaseMs?: number;
   /** How long a health check is trusted (default 12 s). */
   healthTtlMs?: number;
+  /**
+   * Rank nodes by recent latency and errors and hedge slow reads (default true). false: the order of
+   * reachability and finality only, one node at a time, health checks awaited (the behaviour before).
+   */
+  adaptive?: boolean;
+  /** Never hedge sooner than this (default 100 ms). */
+  hedgeMinMs?: number;
+  /** Hedge after this many times the p90 estimate of the request's usual response time (default 3). */
+  hedgeFactor?: number;
 }
 
 export interface BeaconPoolDeps {
@@ -38,6 +51,10 @@ export interface NodeHealth {
   finalizedEpoch: number;
   consecutiveFailures: number;
   checkedAt: number;
+  /** Recent response time (EWMA, ms; null until the node answered once). */
+  latencyMs: number | null;
+  /** Recent share of failed requests (EWMA, 0..1). */
+  errorRate: number;
 }
 
 export interface ChainSpec {
@@ -55,6 +72,63 @@ interface NodeState {
   url: string;
   api: ApiClient;
   health: NodeHealth;
+  /** Latency estimate of this node (all its answers, aborted losers counted at their elapsed time). */
+  latency: LatencyEstimate;
+  /** EWMA of response time ÷ the usual time of the same kind of request (1: as fast as usual). */
+  slowness: LatencyEstimate;
+  /** A background health check in flight. */
+  checking?: Promise<void>;
+}
+
+/** What a request function gets besides the client: the node, and a signal aborted when another node answered first. */
+export interface RequestNode {
+  url: string;
+  baseUrl: string;
+  signal: AbortSignal;
+}
+
+/** Counters of the pool's requests (for benchmarks, metrics and tests). */
+export interface PoolStats {
+  /** Requests sent, per node URL (hedges and failovers included, health checks not). */
+  sent: Record<string, number>;
+  /** Answers used, per node URL. */
+  won: Record<string, number>;
+  /** Requests also sent to a second node because the first was slow. */
+  hedged: number;
+  /** Requests aborted because another node answered first. */
+  aborted: number;
+}
+
+const EWMA_ALPHA = 0.3;
+
+/** EWMA of response times and of their absolute deviation (as TCP's RTT estimate). */
+class LatencyEstimate {
+  mean: number | null = null;
+  dev = 0;
+  add(ms: number): void {
+    if (this.mean === null) {
+      this.mean = ms;
+      this.dev = ms / 2;
+      return;
+    }
+    this.dev += EWMA_ALPHA * (Math.abs(ms - this.mean) - this.dev);
+    this.mean += EWMA_ALPHA * (ms - this.mean);
+  }
+  /** About the 90th percentile (mean + 2 deviations), null without a sample. */
+  p90(): number | null {
+    return this.mean === null ? null : this.mean + 2 * this.dev;
+  }
+}
+
+/**
+ * The signal of the request attempt running in this async context: every lodestar client's fetch
+ * joins it, so aborting an attempt aborts the HTTP requests of its request function.
+ */
+const attemptSignal = new AsyncLocalStorage<AbortSignal>();
+
+/** A request kind for latency statistics: the description without its numbers and roots ("block #"). */
+function kindOf(what: string): string {
+  return what.replace(/0x[0-9a-fA-F]*/g, "#").replace(/\d+/g, "#");
 }
 
 /** Returned by a request function to say "this node does not have it": other nodes are asked. */
@@ -128,6 +202,10 @@ export class BeaconNodePool {
     private readonly scrub: (msg: string) => string,
   ) {}
 
+  private readonly counters: PoolStats = { sent: {}, won: {}, hedged: 0, aborted: 0 };
+  /** Response times per kind of request (answers only), for the hedge delay and the slowness ratio. */
+  private readonly kinds = new Map<string, LatencyEstimate>();
+
   /** Connects to the nodes, reads spec and genesis from the first that answers, checks the preset. */
   static async init(opts: BeaconPoolOptions, deps: BeaconPoolDeps = {}): Promise<BeaconNodePool> {
     if (opts.urls.length === 0)
@@ -145,45 +223,64 @@ export class BeaconNodePool {
       retries: opts.retries ?? 2,
       retryBaseMs: opts.retryBaseMs ?? 200,
       healthTtlMs: opts.healthTtlMs ?? 12_000,
+      adaptive: opts.adaptive ?? true,
+      hedgeMinMs: opts.hedgeMinMs ?? 100,
+      hedgeFactor: opts.hedgeFactor ?? 3,
     };
+    for (const k of ["hedgeMinMs", "hedgeFactor", "timeoutMs", "healthTtlMs"] as const) {
+      if (!Number.isFinite(o[k]) || o[k] < 0)
+        throw new BeaconError(BeaconErrorCode.input, `${k}: must be a non-negative number, got ${o[k]}`);
+    }
     const lodestar = await loadLodestar(opts.preset);
-    // spec and genesis: raw JSON, validated, from the first node that answers
+    // spec and genesis: raw JSON, validated, from the first node that answers (adaptive: all are
+    // asked at once, so a slow first node does not hold the start up)
     const scrub = scrubber(opts.urls);
-    let spec: ChainSpec | undefined;
-    let specJson: Record<string, unknown> | undefined;
     const errors: string[] = [];
-    for (let round = 0; round <= o.retries && spec === undefined; round++) {
+    const readSpec = async (u: string, signal?: AbortSignal) => {
+      const s = SpecJson.parse(await fetchJson(u, "/eth/v1/config/spec", o.timeoutMs, signal));
+      const g = GenesisJson.parse(await fetchJson(u, "/eth/v1/beacon/genesis", o.timeoutMs, signal));
+      if (s.data.PRESET_BASE !== opts.preset) {
+        throw new BeaconError(
+          BeaconErrorCode.preset,
+          `preset: ${safeUrl(u)} runs preset "${s.data.PRESET_BASE}", configured "${opts.preset}"`,
+        );
+      }
+      const spec: ChainSpec = {
+        preset: opts.preset,
+        slotsPerEpoch: Number(s.data.SLOTS_PER_EPOCH),
+        secondsPerSlot: Number(s.data.SECONDS_PER_SLOT),
+        epochsPerSyncCommitteePeriod: Number(s.data.EPOCHS_PER_SYNC_COMMITTEE_PERIOD),
+        genesisTime: Number(g.data.genesis_time),
+        genesisValidatorsRoot: g.data.genesis_validators_root.toLowerCase(),
+      };
+      return { spec, specJson: s.data as Record<string, unknown> };
+    };
+    const failed = (u: string, e: unknown): void => {
+      if (e instanceof BeaconError && e.code === BeaconErrorCode.preset) throw e;
+      errors.push(`${safeUrl(u)}: ${scrub(describe(e))}`);
+      deps.logger?.warn(
+        { url: safeUrl(u), err: scrub(describe(e)) },
+        "beacon node did not answer spec/genesis",
+      );
+    };
+    let found: Awaited<ReturnType<typeof readSpec>> | undefined;
+    for (let round = 0; round <= o.retries && found === undefined; round++) {
       if (round > 0) await sleep(o.retryBaseMs * 2 ** (round - 1));
+      if (o.adaptive) {
+        found = await firstToAnswer(opts.urls, readSpec, failed);
+        continue;
+      }
       for (const u of opts.urls) {
         try {
-          const s = SpecJson.parse(await fetchJson(u, "/eth/v1/config/spec", o.timeoutMs));
-          const g = GenesisJson.parse(await fetchJson(u, "/eth/v1/beacon/genesis", o.timeoutMs));
-          if (s.data.PRESET_BASE !== opts.preset) {
-            throw new BeaconError(
-              BeaconErrorCode.preset,
-              `preset: ${safeUrl(u)} runs preset "${s.data.PRESET_BASE}", configured "${opts.preset}"`,
-            );
-          }
-          specJson = s.data;
-          spec = {
-            preset: opts.preset,
-            slotsPerEpoch: Number(s.data.SLOTS_PER_EPOCH),
-            secondsPerSlot: Number(s.data.SECONDS_PER_SLOT),
-            epochsPerSyncCommitteePeriod: Number(s.data.EPOCHS_PER_SYNC_COMMITTEE_PERIOD),
-            genesisTime: Number(g.data.genesis_time),
-            genesisValidatorsRoot: g.data.genesis_validators_root.toLowerCase(),
-          };
+          found = await readSpec(u);
           break;
         } catch (e) {
-          if (e instanceof BeaconError && e.code === BeaconErrorCode.preset) throw e;
-          errors.push(`${safeUrl(u)}: ${scrub(describe(e))}`);
-          deps.logger?.warn(
-            { url: safeUrl(u), err: scrub(describe(e)) },
-            "beacon node did not answer spec/genesis",
-          );
+          failed(u, e);
         }
       }
     }
+    const spec = found?.spec;
+    const specJson = found?.specJson;
     if (spec === undefined || specJson === undefined) {
       throw new BeaconError(
         BeaconErrorCode.unavailable,
@@ -202,10 +299,7 @@ export class BeaconNodePool {
       index,
       baseUrl,
       url: safeUrl(baseUrl),
-      api: lodestar.api.getClient(
-        { baseUrl, globalInit: { timeoutMs: o.timeoutMs, retries: 0 } },
-        { config },
-      ),
+      api: clientWithAttemptSignal(lodestar, baseUrl, o.timeoutMs, config),
       health: {
         url: safeUrl(baseUrl),
         reachable: true,
@@ -214,7 +308,11 @@ export class BeaconNodePool {
         finalizedEpoch: -1,
         consecutiveFailures: 0,
         checkedAt: 0,
+        latencyMs: null,
+        errorRate: 0,
       },
+      latency: new LatencyEstimate(),
+      slowness: new LatencyEstimate(),
     }));
     return new BeaconNodePool(lodestar, config, spec, nodes, o, deps, scrub);
   }
@@ -234,6 +332,34 @@ export class BeaconNodePool {
     return this.nodes.map((n) => ({ ...n.health }));
   }
 
+  /** The node URLs in the order the next request would ask them (best first). */
+  ranked(): string[] {
+    return this.ordered(undefined).map((n) => n.url);
+  }
+
+  /**
+   * Whether node `a` is clearly better than node `b` (by URL): healthier, or in a faster latency
+   * class. Ties broken only by head slot or list position do not count (no flapping).
+   */
+  prefers(a: string, b: string): boolean {
+    const na = this.nodes.find((n) => n.url === a);
+    const nb = this.nodes.find((n) => n.url === b);
+    if (na === undefined || nb === undefined || na === nb) return false;
+    const [ra, rb] = [this.rank(na), this.rank(nb)];
+    if (ra !== rb) return ra < rb;
+    return this.opts.adaptive && this.slownessBucket(na) < this.slownessBucket(nb);
+  }
+
+  /** Request counters since the pool was created. */
+  stats(): PoolStats {
+    return {
+      sent: { ...this.counters.sent },
+      won: { ...this.counters.won },
+      hedged: this.counters.hedged,
+      aborted: this.counters.aborted,
+    };
+  }
+
   /** Ask every node for its sync status and finality (in parallel). */
   async refreshHealth(): Promise<NodeHealth[]> {
     await Promise.all(this.nodes.map((n) => this.checkNode(n)));
@@ -241,6 +367,7 @@ export class BeaconNodePool {
   }
 
   private async checkNode(n: NodeState): Promise<void> {
+    const t0 = performance.now();
     try {
       const [syncRes, finRes] = await Promise.all([
         n.api.node.getSyncingStatus(),
@@ -248,6 +375,7 @@ export class BeaconNodePool {
       ]);
       const sync = valueOrThrow(syncRes);
       const fin = valueOrThrow(finRes);
+      this.recordAnswer(n, "health check", performance.now() - t0);
       n.health = {
         ...n.health,
         reachable: true,
@@ -266,25 +394,59 @@ export class BeaconNodePool {
   private markFailure(n: NodeState, e: unknown): void {
     n.health.reachable = false;
     n.health.consecutiveFailures++;
+    n.health.errorRate += EWMA_ALPHA * (1 - n.health.errorRate);
     const msg = this.scrub(describe(e));
     this.deps.logger?.warn({ url: n.url, err: msg }, "beacon node request failed");
     this.deps.onNodeError?.(n.url, msg);
   }
 
+  /**
+   * An answer (or, with `censored`, an attempt aborted after `ms` because another node answered
+   * first: the node would have taken at least that long). The node's slowness is its response time
+   * relative to the usual time of the same kind of request, so a mix of cheap and costly requests
+   * does not make the node that serves the costly ones look slow.
+   */
+  private recordAnswer(n: NodeState, kind: string, ms: number, censored = false): void {
+    n.latency.add(ms);
+    n.health.latencyMs = n.latency.mean;
+    let k = this.kinds.get(kind);
+    if (k === undefined) {
+      k = new LatencyEstimate();
+      this.kinds.set(kind, k);
+    }
+    const usual = k.mean ?? ms;
+    if (!censored) {
+      k.add(ms);
+      n.health.errorRate *= 1 - EWMA_ALPHA;
+      n.health.consecutiveFailures = 0;
+      n.health.reachable = true;
+    }
+    n.slowness.add(ms / Math.max(usual, 1));
+  }
+
+  /** 0 for a node about as fast as usual, +1 per factor 4 slower (errors count as slowness). */
+  private slownessBucket(n: NodeState): number {
+    const cost = (n.slowness.mean ?? 1) * (1 + 4 * n.health.errorRate);
+    return cost <= 2 ? 0 : Math.floor(Math.log2(cost / 2) / 2) + 1;
+  }
+
   /** Nodes in the order they should be asked. */
+  private rank(n: NodeState): number {
+    if (!n.health.reachable) return 3;
+    if (n.health.syncing) return 2;
+    if (n.health.finalizedEpoch < Math.max(...this.nodes.map((x) => x.health.finalizedEpoch))) return 1; // behind
+    return 0;
+  }
+
   private ordered(minFinalizedEpoch: number | undefined): NodeState[] {
-    const maxFinalized = Math.max(...this.nodes.map((n) => n.health.finalizedEpoch));
-    const rank = (n: NodeState): number => {
-      if (!n.health.reachable) return 3;
-      if (n.health.syncing) return 2;
-      if (n.health.finalizedEpoch < maxFinalized) return 1; // behind
-      return 0;
-    };
+    const rank = (n: NodeState): number => this.rank(n);
+    const adaptive = this.opts.adaptive;
     return this.nodes
       .filter((n) => minFinalizedEpoch === undefined || n.health.finalizedEpoch >= minFinalizedEpoch)
       .sort(
         (a, b) =>
           rank(a) - rank(b) ||
+          (adaptive ? this.slownessBucket(a) - this.slownessBucket(b) : 0) ||
           b.health.finalizedEpoch - a.health.finalizedEpoch ||
           b.health.headSlot - a.health.headSlot ||
           a.health.consecutiveFailures - b.health.consecutiveFailures ||
@@ -292,9 +454,44 @@ export class BeaconNodePool {
       );
   }
 
+  /**
+   * Health checks older than the TTL. Adaptive: they run in the background (one per node at a
+   * time), and a request waits only while no node has answered a check yet, then for the first
+   * that does. Otherwise every stale check is awaited.
+   */
   private async freshHealth(): Promise<void> {
-    const stale = this.nodes.filter((n) => Date.now() - n.health.checkedAt > this.opts.healthTtlMs);
-    if (stale.length > 0) await Promise.all(stale.map((n) => this.checkNode(n)));
+    const now = Date.now();
+    const stale = this.nodes.filter(
+      (n) => n.checking === undefined && now - n.health.checkedAt > this.opts.healthTtlMs,
+    );
+    if (!this.opts.adaptive) {
+      if (stale.length > 0) await Promise.all(stale.map((n) => this.checkNode(n)));
+      return;
+    }
+    for (const n of stale) {
+      n.checking = this.checkNode(n).finally(() => {
+        n.checking = undefined;
+      });
+    }
+    if (this.nodes.some((n) => n.health.checkedAt > 0 && n.health.reachable)) return;
+    const pending = this.nodes.flatMap((n) => (n.checking === undefined ? [] : [{ n, p: n.checking }]));
+    if (pending.length === 0) return;
+    await new Promise<void>((resolve) => {
+      let left = pending.length;
+      for (const { n, p } of pending) {
+        void p.then(() => {
+          left--;
+          if (n.health.reachable || left === 0) resolve();
+        });
+      }
+    });
+  }
+
+  /** How long to wait for a node before sending the same read to `next` as well. */
+  private hedgeDelay(kind: string, next: NodeState): number {
+    const p90 = this.kinds.get(kind)?.p90() ?? next.latency.p90();
+    const d = p90 === null ? 10 * this.opts.hedgeMinMs : this.opts.hedgeFactor * p90;
+    return Math.min(Math.max(this.opts.hedgeMinMs, d), this.opts.timeoutMs);
   }
 
   /**
@@ -302,13 +499,18 @@ export class BeaconNodePool {
    * `fn` returns NOT_FOUND when the node does not have the data: the other nodes are asked, and
    * `request` returns null only when every node that answered said so (none had it). With `minFinalizedEpoch`, only nodes
    * whose finalized epoch is at least that are asked (a lagging node's "not found" is never trusted).
+   * `fn` must be an idempotent read unless `hedge: false`: a slow attempt is repeated on the next
+   * reachable node, the first answer wins and the other attempt's `signal` is aborted (lodestar
+   * calls made inside `fn` are aborted with it).
    */
   async request<T>(
     what: string,
-    fn: (api: ApiClient, node: { url: string; baseUrl: string }) => Promise<T | NotFound>,
-    opts: { minFinalizedEpoch?: number } = {},
+    fn: (api: ApiClient, node: RequestNode) => Promise<T | NotFound>,
+    opts: { minFinalizedEpoch?: number; hedge?: boolean } = {},
   ): Promise<T | null> {
     const failures: string[] = [];
+    const hedge = this.opts.adaptive && opts.hedge !== false;
+    const kind = kindOf(what);
     for (let round = 0; round <= this.opts.retries; round++) {
       if (round > 0) await sleep(this.opts.retryBaseMs * 2 ** (round - 1) * (1 + Math.random() * 0.2));
       await this.freshHealth();
@@ -324,26 +526,10 @@ export class BeaconNodePool {
           );
         }
       }
-      let notFound = 0;
-      for (const n of candidates) {
-        // once a node said "not found", ask only the others known to be reachable
-        if (notFound > 0 && !n.health.reachable) continue;
-        try {
-          const v = await fn(n.api, { url: n.url, baseUrl: n.baseUrl });
-          n.health.consecutiveFailures = 0;
-          n.health.reachable = true;
-          if (v === NOT_FOUND) {
-            notFound++;
-            continue;
-          }
-          return v;
-        } catch (e) {
-          failures.push(`${n.url}: ${this.scrub(describe(e))}`);
-          this.markFailure(n, e);
-        }
-      }
+      const r = await this.attempt(kind, candidates, fn, failures, hedge);
+      if (r.ok) return r.value;
       // every node that answered said "not found" (nodes that failed gave no information)
-      if (notFound > 0) return null;
+      if (r.notFound > 0) return null;
     }
     throw new BeaconError(
       BeaconErrorCode.unavailable,
@@ -352,26 +538,125 @@ export class BeaconNodePool {
     );
   }
 
-  /** Raw JSON GET/POST for routes whose lodestar decoding is not usable (signed reward values). */
+  /** One round over the candidates: failover on errors, hedging of slow answers, first answer wins. */
+  private attempt<T>(
+    kind: string,
+    candidates: NodeState[],
+    fn: (api: ApiClient, node: RequestNode) => Promise<T | NotFound>,
+    failures: string[],
+    hedge: boolean,
+  ): Promise<{ ok: true; value: T } | { ok: false; notFound: number }> {
+    return new Promise((resolve) => {
+      let next = 0;
+      let notFound = 0;
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const running = new Map<NodeState, { c: AbortController; t0: number }>();
+      const finish = (r: { ok: true; value: T } | { ok: false; notFound: number }): void => {
+        done = true;
+        clearTimeout(timer);
+        for (const [n, { c, t0 }] of running) {
+          // lost the race: it would have taken at least this long
+          this.recordAnswer(n, kind, performance.now() - t0, true);
+          this.counters.aborted++;
+          c.abort();
+        }
+        resolve(r);
+      };
+      const launchNext = (): boolean => {
+        while (next < candidates.length) {
+          const n = candidates[next++] as NodeState;
+          // once a node said "not found", ask only the others known to be reachable
+          if (notFound > 0 && !n.health.reachable) continue;
+          launch(n);
+          return true;
+        }
+        return false;
+      };
+      const armHedge = (): void => {
+        clearTimeout(timer);
+        const n = candidates[next];
+        if (!hedge || done || n === undefined || !n.health.reachable || n.health.syncing) return;
+        timer = setTimeout(
+          () => {
+            if (done) return;
+            this.counters.hedged++;
+            launchNext();
+          },
+          this.hedgeDelay(kind, n),
+        );
+      };
+      const launch = (n: NodeState): void => {
+        const c = new AbortController();
+        const t0 = performance.now();
+        running.set(n, { c, t0 });
+        this.counters.sent[n.url] = (this.counters.sent[n.url] ?? 0) + 1;
+        let p: Promise<T | NotFound>;
+        try {
+          p = attemptSignal.run(c.signal, () =>
+            fn(n.api, { url: n.url, baseUrl: n.baseUrl, signal: c.signal }),
+          );
+        } catch (e) {
+          p = Promise.reject(e);
+        }
+        p.then(
+          (v) => {
+            running.delete(n);
+            if (c.signal.aborted) return; // recorded when aborted
+            this.recordAnswer(n, kind, performance.now() - t0);
+            if (done) return;
+            if (v === NOT_FOUND) {
+              notFound++;
+              if (running.size === 0 && !launchNext()) finish({ ok: false, notFound });
+              return;
+            }
+            this.counters.won[n.url] = (this.counters.won[n.url] ?? 0) + 1;
+            finish({ ok: true, value: v });
+          },
+          (e: unknown) => {
+            running.delete(n);
+            if (c.signal.aborted) return; // lost the race, recorded when aborted
+            failures.push(`${n.url}: ${this.scrub(describe(e))}`);
+            this.markFailure(n, e);
+            if (done) return;
+            if (!launchNext() && running.size === 0) finish({ ok: false, notFound });
+          },
+        );
+        armHedge();
+      };
+      if (!launchNext()) finish({ ok: false, notFound: 0 });
+    });
+  }
+
+  /**
+   * Raw JSON GET/POST for routes whose lodestar decoding is not usable (signed reward values).
+   * GETs are hedged; a POST only with `idempotent: true` (a read that sends its ids in the body).
+   */
   async requestJson<T>(
     what: string,
     path: string,
     schema: z.ZodType<T> | ((json: unknown) => T),
-    init: { method?: "GET" | "POST"; body?: unknown; minFinalizedEpoch?: number } = {},
+    init: {
+      method?: "GET" | "POST";
+      body?: unknown;
+      minFinalizedEpoch?: number;
+      idempotent?: boolean;
+    } = {},
   ): Promise<T | null> {
+    const method = init.method ?? "GET";
     return this.request(
       what,
       async (_api, node) => {
         const { url, headers } = splitCredentials(node.baseUrl);
         const res = await fetch(new URL(path.replace(/^\//, ""), withSlash(url)), {
-          method: init.method ?? "GET",
+          method,
           headers: {
             accept: "application/json",
             ...headers,
             ...(init.body === undefined ? {} : { "content-type": "application/json" }),
           },
           body: init.body === undefined ? undefined : JSON.stringify(init.body),
-          signal: AbortSignal.timeout(this.opts.timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), node.signal]),
         });
         if (res.status === 404) return NOT_FOUND;
         if (!res.ok) throw new NodeCallError(`HTTP ${res.status}`, res.status);
@@ -386,9 +671,32 @@ export class BeaconNodePool {
         }
         return parsed.data;
       },
-      { minFinalizedEpoch: init.minFinalizedEpoch },
+      { minFinalizedEpoch: init.minFinalizedEpoch, hedge: method === "GET" || init.idempotent === true },
     );
   }
+}
+
+/**
+ * A lodestar client whose HTTP requests also stop when the request attempt they run in is aborted
+ * (see `attemptSignal`): lodestar's own fetch wrapper (its error types, its timeout) is kept and
+ * only given the joined signal.
+ */
+function clientWithAttemptSignal(
+  lodestar: Lodestar,
+  baseUrl: string,
+  timeoutMs: number,
+  config: ChainForkConfig,
+): ApiClient {
+  const httpClient = new lodestar.api.HttpClient({ baseUrl, globalInit: { timeoutMs, retries: 0 } });
+  const holder = httpClient as unknown as { fetch: typeof fetch };
+  const inner = holder.fetch;
+  holder.fetch = (input, init) => {
+    const attempt = attemptSignal.getStore();
+    if (attempt === undefined) return inner(input, init);
+    const signal = init?.signal ? AbortSignal.any([init.signal, attempt]) : attempt;
+    return inner(input, { ...init, signal });
+  };
+  return lodestar.api.getClient({ baseUrl }, { config, httpClient });
 }
 
 /** A URL without its user:password, and the Authorization header that carries them instead. */
@@ -426,12 +734,53 @@ function withSlash(u: string): string {
   return u.endsWith("/") ? u : `${u}/`;
 }
 
-async function fetchJson(baseUrl: string, path: string, timeoutMs: number): Promise<unknown> {
+async function fetchJson(
+  baseUrl: string,
+  path: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<unknown> {
   const { url, headers } = splitCredentials(baseUrl);
+  const timeout = AbortSignal.timeout(timeoutMs);
   const res = await fetch(new URL(path.replace(/^\//, ""), withSlash(url)), {
     headers: { accept: "application/json", ...headers },
-    signal: AbortSignal.timeout(timeoutMs),
+    signal: signal === undefined ? timeout : AbortSignal.any([timeout, signal]),
   });
   if (!res.ok) throw new NodeCallError(`HTTP ${res.status}`, res.status);
   return res.json();
+}
+
+/**
+ * Ask every URL at once; the first answer wins and the other requests are aborted. `failed` is
+ * called for each failure (it may throw to fail the whole call); undefined when every URL failed.
+ */
+function firstToAnswer<T>(
+  urls: readonly string[],
+  ask: (url: string, signal: AbortSignal) => Promise<T>,
+  failed: (url: string, e: unknown) => void,
+): Promise<T | undefined> {
+  const ac = new AbortController();
+  return new Promise<T | undefined>((resolve, reject) => {
+    let left = urls.length;
+    for (const u of urls) {
+      ask(u, ac.signal).then(
+        (v) => {
+          ac.abort();
+          resolve(v);
+        },
+        (e: unknown) => {
+          if (ac.signal.aborted) return;
+          try {
+            failed(u, e);
+          } catch (fatal) {
+            ac.abort();
+            reject(fatal);
+            return;
+          }
+          if (--left === 0) resolve(undefined);
+        },
+      );
+    }
+    if (urls.length === 0) resolve(undefined);
+  });
 }

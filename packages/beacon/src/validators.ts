@@ -179,7 +179,7 @@ export async function getBalances(
       `balances at ${stateId}`,
       `eth/v1/beacon/states/${encodeURIComponent(stateId)}/validator_balances`,
       (json) => parseBalances(json, asked),
-      { method: "POST", body: c, minFinalizedEpoch: opts.minFinalizedEpoch },
+      { method: "POST", body: c, minFinalizedEpoch: opts.minFinalizedEpoch, idempotent: true },
     );
     if (list === null) {
       missing = true;

@@ -6,7 +6,10 @@
  */
 import { setProcessLabel } from "@poolkeeper/core";
 import { Command, CommanderError } from "commander";
-import { run } from "./run.js";
+import { exitWithParent, run } from "./run.js";
+
+// `pnpm devnet` killed with SIGTERM must not leave this process running as an orphan
+exitWithParent();
 
 const program = new Command();
 program

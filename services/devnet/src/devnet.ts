@@ -283,6 +283,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     );
     out(`admin token ${tokenFile} (mode 0600; send it as "Authorization: Bearer <token>")`);
     out(`logs        ${logFile}`);
+    out(`redis       ${safeUrl(o.redisUrl)}, keys ${redisPrefix}:* (removed at exit)`);
 
     // 3. keys per operator, then operators, uploads and vetting through the API
     const client = new AdminApiClient(apiUrl, token);

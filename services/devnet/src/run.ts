@@ -14,16 +14,30 @@ export async function runDevnet(
     `poolkeeper devnet: ${settings.operators} operators × ${settings.keysPerOperator} keys, ` +
       `${settings.secondsPerSlot} s slots, data in ${settings.dataDir}`,
   );
-  const devnet = await startDevnet({ ...settings, out });
-  out(`running${settings.duration === undefined ? " until Ctrl-C" : ` for ${settings.duration} s`}`);
-  await new Promise<void>((resolve) => {
-    const done = () => resolve();
-    process.once("SIGINT", done);
-    process.once("SIGTERM", done);
-    if (settings.duration !== undefined) setTimeout(done, settings.duration * 1000).unref();
-  });
-  out("stopping…");
-  await devnet.printSummary().catch(() => undefined);
-  await devnet.close();
-  out("stopped");
+  // SIGINT/SIGTERM from here on, also while everything is starting: then it is closed once started
+  let stop: (() => void) | undefined;
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+    stop?.();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const devnet = await startDevnet({ ...settings, out });
+    if (!stopRequested) {
+      out(`running${settings.duration === undefined ? " until Ctrl-C" : ` for ${settings.duration} s`}`);
+      await new Promise<void>((resolve) => {
+        stop = resolve;
+        if (settings.duration !== undefined) setTimeout(resolve, settings.duration * 1000).unref();
+      });
+    }
+    out("stopping…");
+    await devnet.printSummary().catch(() => undefined);
+    await devnet.close();
+    out("stopped");
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
 }
