@@ -4,6 +4,6 @@ export * from "./hex.js";
 export * from "./ids.js";
 export * from "./logger.js";
 export * from "./networks.js";
-export * from "./process-label.js";
 export * from "./process.js";
+export * from "./process-label.js";
 export * from "./units.js";
