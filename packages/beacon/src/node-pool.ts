@@ -295,13 +295,14 @@ export class BeaconNodePool {
     }
     const chainConfig = lodestar.config.chainConfigFromJson(specJson);
     const config = lodestar.config.createChainForkConfig(chainConfig);
+    const printable = printableUrls(opts.urls);
     const nodes: NodeState[] = opts.urls.map((baseUrl, index) => ({
       index,
       baseUrl,
-      url: safeUrl(baseUrl),
+      url: printable[index]!,
       api: clientWithAttemptSignal(lodestar, baseUrl, o.timeoutMs, config),
       health: {
-        url: safeUrl(baseUrl),
+        url: printable[index]!,
         reachable: true,
         syncing: false,
         headSlot: 0,
@@ -783,4 +784,14 @@ function firstToAnswer<T>(
     }
     if (urls.length === 0) resolve(undefined);
   });
+}
+
+/**
+ * Each node's printable URL (scheme, host and port only: a provider's key in the path never
+ * shows). Two nodes that print the same (one provider, two keys) get `#1`, `#2`... by position, so
+ * health reports and apiFor still tell them apart.
+ */
+export function printableUrls(urls: readonly string[]): string[] {
+  const plain = urls.map((u) => safeUrl(u));
+  return plain.map((p, i) => (plain.filter((q) => q === p).length > 1 ? `${p}#${i + 1}` : p));
 }
