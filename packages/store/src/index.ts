@@ -3,6 +3,7 @@ export * from "./api-performance.js";
 export * from "./config.js";
 export * from "./migrate.js";
 export * from "./performance.js";
+export * from "./pool-identity.js";
 export * from "./registry-repo.js";
 export * from "./store.js";
 export * from "./testing.js";
