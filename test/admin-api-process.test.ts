@@ -62,6 +62,20 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Poll /health/ready until 200 (or the process exits); the last status. */
+async function waitReady(port: number, child: ChildProcess): Promise<number> {
+  let ready = 0;
+  for (let i = 0; i < 150 && ready !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (child.exitCode !== null) break;
+    ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
+  }
+  return ready;
+}
+
 describe("admin-api process", () => {
   const dirs: string[] = [];
   afterAll(() => {
@@ -133,16 +147,7 @@ describe("admin-api process", () => {
       },
       ["--port", String(port)],
     );
-    let ready = 0;
-    for (let i = 0; i < 150 && ready !== 200; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      if (child.exitCode !== null) break;
-      ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
-        (r) => r.status,
-        () => 0,
-      );
-    }
-    expect(ready, output()).toBe(200);
+    expect(await waitReady(port, child), output()).toBe(200);
     const unauth = await fetch(`http://127.0.0.1:${port}/v1/operators`);
     expect(unauth.status).toBe(401);
     const ok = await fetch(`http://127.0.0.1:${port}/v1/operators`, {
@@ -155,5 +160,42 @@ describe("admin-api process", () => {
     expect(output()).toContain("admin-api listening");
     expect(output()).toContain("admin-api stopping");
     expect(output()).not.toContain(token);
+  });
+
+  it("pins the pool's network and credentials: a restart with others is refused with one line, the same starts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pk-admin-api-"));
+    dirs.push(dir);
+    const OTHER_WC = "0x0100000000000000000000000f51bb10119727a7e5ea3538074fb341f56b09ad";
+    const run = async (network: string, wc: string) => {
+      const port = await freePort();
+      const p = start(
+        { POOLKEEPER_NETWORK: network, POOLKEEPER_WITHDRAWAL_CREDENTIALS: wc, POOLKEEPER_DATA_DIR: dir },
+        ["--port", String(port)],
+      );
+      return { ...p, port };
+    };
+    const stop = async (p: { child: ChildProcess; port: number; output: () => string }) => {
+      expect(await waitReady(p.port, p.child), p.output()).toBe(200);
+      p.child.kill("SIGTERM");
+      expect(await exitCode(p.child)).toBe(0);
+    };
+    const refusedLine = async (p: { child: ChildProcess; output: () => string }) => {
+      expect(await exitCode(p.child), p.output()).toBe(1);
+      const lines = p
+        .output()
+        .split("\n")
+        .filter((l) => l.includes("admin-api failed to start"));
+      expect(lines).toHaveLength(1);
+      return (JSON.parse(lines[0]!) as { err: { message: string } }).err.message;
+    };
+
+    await stop(await run("hoodi", WC)); // the first start records hoodi and WC
+    expect(await refusedLine(await run("hoodi", OTHER_WC))).toBe(
+      `POOLKEEPER_WITHDRAWAL_CREDENTIALS: configured ${OTHER_WC} but this database belongs to a pool with ${WC}; use the database of those credentials or a new one`,
+    );
+    expect(await refusedLine(await run("sepolia", WC))).toMatch(
+      /^POOLKEEPER_NETWORK: configured sepolia \(fork 0x90000069, .*\) but this database belongs to hoodi \(fork 0x10000910, .*\); use the database of that network or a new one$/,
+    );
+    await stop(await run("hoodi", WC));
   });
 });
