@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli, startApi, startNode, POOL_WC as WC } from "./process-helpers.js";
+import { POOL_WC, runCli, type StartedApi, startApi, startNode } from "./process-helpers.js";
+
+const WC = POOL_WC;
 
 function start(env: Record<string, string>, args: string[] = []) {
   return startNode("services/admin-api/src/main.ts", args, env);
@@ -72,5 +74,40 @@ describe("admin-api process", () => {
     expect(output()).toContain("admin-api listening");
     expect(output()).toContain("admin-api stopping");
     expect(output()).not.toContain(token);
+  });
+
+  it("pins the pool's network and credentials: a restart with others is refused with one line, the same starts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pk-admin-api-"));
+    dirs.push(dir);
+    const OTHER_WC = "0x0100000000000000000000000f51bb10119727a7e5ea3538074fb341f56b09ad";
+    const run = (network: string, wc: string) =>
+      startApi({
+        POOLKEEPER_NETWORK: network,
+        POOLKEEPER_WITHDRAWAL_CREDENTIALS: wc,
+        POOLKEEPER_DATA_DIR: dir,
+      });
+    const stop = async (p: StartedApi) => {
+      expect(p.url, p.output()).not.toBe("");
+      p.child.kill("SIGTERM");
+      expect(await p.exited).toBe(0);
+    };
+    const refusedLine = async (p: StartedApi) => {
+      expect(await p.exited, p.output()).toBe(1);
+      const lines = p
+        .output()
+        .split("\n")
+        .filter((l) => l.includes("admin-api failed to start"));
+      expect(lines).toHaveLength(1);
+      return (JSON.parse(lines[0]!) as { err: { message: string } }).err.message;
+    };
+
+    await stop(await run("hoodi", WC)); // the first start records hoodi and WC
+    expect(await refusedLine(await run("hoodi", OTHER_WC))).toBe(
+      `POOLKEEPER_WITHDRAWAL_CREDENTIALS: configured ${OTHER_WC} but this database belongs to a pool with ${WC}; use the database of those credentials or a new one`,
+    );
+    expect(await refusedLine(await run("sepolia", WC))).toMatch(
+      /^POOLKEEPER_NETWORK: configured sepolia \(fork 0x90000069, .*\) but this database belongs to hoodi \(fork 0x10000910, .*\); use the database of that network or a new one$/,
+    );
+    await stop(await run("hoodi", WC));
   });
 });

@@ -7,7 +7,8 @@
  *      counts, allocates and deposits 100,000 keys (the batch row with their ids, key_states moved
  *      to deposited, counts, audit); then reading the batch's deposit data back (getDepositBatch), and
  *      allocate(1000) with its deposit data; against naive one-deposit-per-call allocation (a
- *      sample of calls, extrapolated).
+ *      sample of calls, extrapolated); and the deposit statement with and without its check of
+ *      every key against the pool's identity, alternating in the same run.
  * Run: node --import tsx bench/registry/allocate.ts [deposits] [operators]
  *
  * Imports the packages by path: the root package does not depend on the workspace packages.
@@ -17,6 +18,7 @@ import { loadNetwork } from "../../packages/core/src/index.js";
 import { allocateMinFirst, allocateMinFirstStepwise, Registry } from "../../packages/registry/src/index.js";
 import {
   createTestDatabase,
+  insertDepositBatch,
   insertKeys,
   openStore,
   type Store,
@@ -142,6 +144,55 @@ async function seed(store: Store, keysPerOperator: number): Promise<void> {
   console.log(`  seeded ${OPERATORS} operators, ${n} vetted keys in ${(ms(t0) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * What the pool-identity check costs the statement that picks and deposits the keys: the same
+ * insertDepositBatch of every key still vetted, with and without the check, in the order
+ * without, with, with, without, … (a drift in time weighs on both), each rolled back and followed
+ * by a VACUUM so that every run starts from the same table; the best of 3 each.
+ */
+async function identityCheckCost(store: Store): Promise<void> {
+  const vetted = (
+    await store.query<{ operator_id: number; n: bigint }>(
+      "SELECT operator_id, count(*) AS n FROM keys WHERE state = 'vetted' GROUP BY operator_id ORDER BY operator_id",
+    )
+  ).rows;
+  const ops = vetted.map((r) => r.operator_id);
+  const counts = vetted.map((r) => Number(r.n));
+  const total = counts.reduce((a, b) => a + b, 0);
+  const identity = {
+    withdrawalCredentials: WC,
+    forkVersion: NETWORK.genesisForkVersion,
+    networkName: NETWORK.name,
+  };
+  const fastest = { without: Number.POSITIVE_INFINITY, with: Number.POSITIVE_INFINITY };
+  await store.exec("VACUUM");
+  for (const mode of ["without", "with", "with", "without", "without", "with"] as const) {
+    await store
+      .transaction(async (tx) => {
+        await setChangeContext(tx, "bench", "identity check cost");
+        const t0 = performance.now();
+        const r = await insertDepositBatch(
+          tx,
+          "bench",
+          ops,
+          counts,
+          false,
+          mode === "with" ? identity : undefined,
+        );
+        fastest[mode] = Math.min(fastest[mode], ms(t0));
+        if (r?.keys?.length !== total) throw new Error("identity check bench: batch not inserted");
+        throw new Error("rollback");
+      })
+      .catch((e: Error) => {
+        if (e.message !== "rollback") throw e;
+      });
+    await store.exec("VACUUM");
+  }
+  console.log(
+    `  deposit statement for the ${total} keys left: ${fastest.without.toFixed(0)} ms without the pool-identity check, ${fastest.with.toFixed(0)} ms with it (best of 3 each)`,
+  );
+}
+
 async function throughDb(label: string, store: Store): Promise<void> {
   console.log(`\n== registry.allocate() on ${label}: ${DEPOSITS} deposits over ${OPERATORS} operators`);
   const perOp = Math.ceil((DEPOSITS * 2.2) / OPERATORS);
@@ -177,6 +228,7 @@ async function throughDb(label: string, store: Store): Promise<void> {
     `  naive allocate(1) × ${NAIVE_CALLS}          ${perCall.toFixed(1)} ms per deposit → ${((perCall * DEPOSITS) / 1000).toFixed(0)} s for ${DEPOSITS} (extrapolated)`,
   );
   console.log(`  speed-up vs naive: ${((perCall * DEPOSITS) / tBatch).toFixed(0)}x`);
+  await identityCheckCost(store);
 }
 
 async function main(): Promise<void> {

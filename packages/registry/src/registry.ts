@@ -10,6 +10,8 @@ import {
   appendAudit,
   CHAIN_TARGET_STATES,
   type ChainTargetState,
+  type DepositIdentity,
+  type DepositIdentityMismatch,
   depositBatchKeys,
   emptyCounts,
   findDepositBatch,
@@ -33,6 +35,8 @@ import {
   lockAllocation,
   type OperatorFields,
   type OperatorRow,
+  pinPoolIdentity,
+  poolIdentityOf,
   type Queryable,
   type Store,
   setChangeContext,
@@ -173,6 +177,22 @@ function bucketOf(op: OperatorRow, counts: KeyStateCounts, depositable: number =
     if (op.targetLimit !== null) capacity = Math.max(fill, Math.min(capacity, op.targetLimit));
   }
   return { op, counts, fill, capacity };
+}
+
+/** A key picked for a deposit batch does not carry the pool's identity: the batch is refused whole. */
+function identityMismatch(m: DepositIdentityMismatch, pool: DepositIdentity): PoolkeeperError {
+  const expected =
+    m.field === "withdrawal_credentials"
+      ? toHex0x(pool.withdrawalCredentials)
+      : m.field === "fork_version"
+        ? toHex0x(pool.forkVersion)
+        : pool.networkName;
+  const pubkey = toHex0x(m.pubkey);
+  return new PoolkeeperError(
+    REGISTRY_ERRORS.CONFLICT,
+    `key ${pubkey}: ${m.field} ${m.value} is not the pool's ${expected}; the deposit batch was refused whole, nothing was deposited (remove the key)`,
+    { pubkey, keyId: m.keyId, field: m.field, value: m.value, expected },
+  );
 }
 
 /** A database rule (trigger) refused the change: a conflict with stored state. */
@@ -747,12 +767,22 @@ export class Registry {
           }
         });
         await setChangeContext(tx, actor, "deposit batch");
-        let batchRow = await insertDepositBatch(tx, actor, opIds, counts);
+        // Every key must carry the pool's identity, recorded in the database (or now, on a new one).
+        const pool = await pinPoolIdentity(
+          tx,
+          poolIdentityOf(this.settings.network, this.settings.withdrawalCredentials),
+        );
+        const identity = {
+          withdrawalCredentials: pool.withdrawalCredentials,
+          forkVersion: pool.genesisForkVersion,
+          networkName: pool.networkName,
+        };
+        let batchRow = await insertDepositBatch(tx, actor, opIds, counts, false, identity);
         if (batchRow === undefined) {
           // The cursors are a shortcut (each operator's next vetted keys come after its last
           // deposited one): should one ever skip a vetted key, search every key once.
-          batchRow = await insertDepositBatch(tx, actor, opIds, counts, true);
-          if (batchRow !== undefined) {
+          batchRow = await insertDepositBatch(tx, actor, opIds, counts, true, identity);
+          if (batchRow?.mismatch === undefined && batchRow !== undefined) {
             this.logger?.warn(
               { batchId: batchRow.id },
               "deposit cursors skipped vetted keys; searched all keys",
@@ -765,6 +795,7 @@ export class Registry {
             `allocation found fewer than ${count} keys still vetted: a concurrent change; nothing was deposited, try again`,
           );
         }
+        if (batchRow.mismatch !== undefined) throw identityMismatch(batchRow.mismatch, identity);
         const refs = batchRow.keys;
         const perOperator = opIds.map((operatorId, i) => ({ operatorId, count: counts[i]! }));
         await appendAudit(tx, {

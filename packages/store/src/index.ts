@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./lifecycle.js";
 export * from "./migrate.js";
 export * from "./performance.js";
+export * from "./pool-identity.js";
 export * from "./registry-repo.js";
 export * from "./store.js";
 export * from "./testing.js";

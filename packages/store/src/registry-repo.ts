@@ -528,6 +528,25 @@ export interface DepositedKeyRef {
   position: number;
 }
 
+/** What every key of a deposit batch must carry: the pool's identity (pool_identity). */
+export interface DepositIdentity {
+  withdrawalCredentials: Uint8Array;
+  forkVersion: Uint8Array;
+  networkName: string;
+}
+
+/** The deposit-data fields checked against the pool's identity, as deposit_data.json names them. */
+export type DepositIdentityField = "withdrawal_credentials" | "fork_version" | "network_name";
+
+/** A key picked for a batch whose deposit data is not the pool's: the batch was not inserted. */
+export interface DepositIdentityMismatch {
+  keyId: number;
+  pubkey: Uint8Array;
+  field: DepositIdentityField;
+  /** The key's value: 0x hex, or the network name. */
+  value: string;
+}
+
 /**
  * Create a deposit batch of the oldest vetted keys of each operator: `counts[i]` keys of
  * `operatorIds[i]`, positions in operator order then upload order. One statement: it picks the
@@ -535,7 +554,9 @@ export interface DepositedKeyRef {
  * whose trigger moves exactly those keys to deposited, all or nothing. Returns undefined, and
  * creates nothing, when fewer keys than asked are vetted (another writer got there first).
  * `fromStart` ignores the operators' deposit cursors and searches all of their keys (slower; the
- * cursor is only a shortcut).
+ * cursor is only a shortcut). With `identity`, the same statement compares every picked key's
+ * withdrawal credentials, fork version and network name with it (on the rows it reads anyway) and
+ * inserts nothing when one differs: `mismatch` names the first such key in batch order.
  */
 export async function insertDepositBatch(
   db: Queryable,
@@ -543,32 +564,76 @@ export async function insertDepositBatch(
   operatorIds: readonly number[],
   counts: readonly number[],
   fromStart = false,
-): Promise<(DepositBatchRow & { keys: DepositedKeyRef[] }) | undefined> {
+  identity?: DepositIdentity,
+): Promise<
+  | (DepositBatchRow & { keys: DepositedKeyRef[]; mismatch?: undefined })
+  | { mismatch: DepositIdentityMismatch; keys?: undefined }
+  | undefined
+> {
   const total = counts.reduce((a, b) => a + b, 0);
   const r = await db.query<{
-    id: number;
+    id: number | null;
     key_count: number;
     actor: string;
     created_at: Date;
     key_ids: string;
+    bad_id: number | null;
+    bad_field: DepositIdentityField | null;
+    bad_value: string | null;
+    bad_pubkey: string | null;
   }>(
     `WITH picked AS (
-       SELECT array_agg(s.key_id ORDER BY a.ord, s.key_id) AS ids
+       SELECT array_agg(s.key_id ORDER BY a.ord, s.key_id) AS ids,
+              min((a.ord << 32) | s.key_id) FILTER (WHERE s.other) & 4294967295 AS bad_id
        FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS a(op, n, ord)
        CROSS JOIN LATERAL (
-         SELECT d.id AS key_id FROM key_data d JOIN key_states ks ON ks.key_id = d.id
+         SELECT d.id AS key_id,
+                d.withdrawal_credentials <> decode($5, 'hex') OR d.fork_version <> decode($6, 'hex')
+                  OR d.network_name <> $7 AS other
+         FROM key_data d JOIN key_states ks ON ks.key_id = d.id
          WHERE d.operator_id = a.op AND ks.state = 'vetted'
            AND d.id > ${fromStart ? "0" : "coalesce((SELECT c.last_key_id FROM operator_deposit_cursors c WHERE c.operator_id = a.op), 0)"}
          ORDER BY d.id LIMIT a.n
        ) s
+     ), ins AS (
+       INSERT INTO deposit_batches (key_count, actor, key_ids)
+       SELECT $3, $4, p.ids FROM picked p WHERE cardinality(p.ids) = $3 AND p.bad_id IS NULL
+       RETURNING id, key_count, actor, created_at, array_to_string(key_ids, ',') AS key_ids
+     ), bad AS (
+       SELECT d.id, encode(d.pubkey, 'hex') AS pubkey,
+              CASE WHEN d.withdrawal_credentials <> decode($5, 'hex') THEN 'withdrawal_credentials'
+                   WHEN d.fork_version <> decode($6, 'hex') THEN 'fork_version'
+                   ELSE 'network_name' END AS field,
+              CASE WHEN d.withdrawal_credentials <> decode($5, 'hex') THEN '0x' || encode(d.withdrawal_credentials, 'hex')
+                   WHEN d.fork_version <> decode($6, 'hex') THEN '0x' || encode(d.fork_version, 'hex')
+                   ELSE d.network_name END AS value
+       FROM picked p JOIN key_data d ON d.id = p.bad_id
      )
-     INSERT INTO deposit_batches (key_count, actor, key_ids)
-     SELECT $3, $4, p.ids FROM picked p WHERE cardinality(p.ids) = $3
-     RETURNING id, key_count, actor, created_at, array_to_string(key_ids, ',') AS key_ids`,
-    [operatorIds, counts, total, actor],
+     SELECT i.id, i.key_count, i.actor, i.created_at, i.key_ids,
+            b.id AS bad_id, b.field AS bad_field, b.value AS bad_value, b.pubkey AS bad_pubkey
+     FROM picked p LEFT JOIN ins i ON true LEFT JOIN bad b ON true`,
+    [
+      operatorIds,
+      counts,
+      total,
+      actor,
+      identity === undefined ? null : hex(identity.withdrawalCredentials),
+      identity === undefined ? null : hex(identity.forkVersion),
+      identity?.networkName ?? null,
+    ],
   );
   const b = r.rows[0];
-  if (b === undefined) return undefined;
+  if (b?.bad_id != null && b.bad_field !== null && b.bad_pubkey !== null) {
+    return {
+      mismatch: {
+        keyId: b.bad_id,
+        pubkey: new Uint8Array(Buffer.from(b.bad_pubkey, "hex")),
+        field: b.bad_field,
+        value: b.bad_value ?? "",
+      },
+    };
+  }
+  if (b === undefined || b.id === null) return undefined;
   const ids = b.key_ids.split(",").map(Number);
   const keys: DepositedKeyRef[] = new Array(ids.length);
   let position = 0;

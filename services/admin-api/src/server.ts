@@ -9,7 +9,7 @@ import {
   logProcessFaults,
   safeUrl,
 } from "@poolkeeper/core";
-import { openStore } from "@poolkeeper/store";
+import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
 import { type App, closeApp } from "./app.js";
 
 /** On SIGTERM: running requests get this long before connections are dropped. */
@@ -52,6 +52,8 @@ export async function startAdminApi(env: Env, opts: StartOpts = {}): Promise<Run
       : { dataDir: cfg.POOLKEEPER_DATA_DIR, logger },
   );
   try {
+    // the database belongs to one network and one set of credentials: recorded at the first start
+    await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
     const registry = await registryPort({ store, network, withdrawalCredentials, logger });
     const app = await buildApp({
       store,

@@ -18,7 +18,7 @@ import {
   toHex0x,
 } from "@poolkeeper/core";
 import { createRegistry } from "@poolkeeper/registry";
-import { openStore } from "@poolkeeper/store";
+import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
 import { WATCHER_ENV } from "./config.js";
 import { WatcherMetrics } from "./metrics.js";
 import { registryPoolSource } from "./pool-source.js";
@@ -35,6 +35,11 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
   const cfg = loadConfig(WATCHER_ENV, env);
   const logger = createLogger({ name: "watcher", level: cfg.LOG_LEVEL });
   const network = loadNetwork(cfg.POOLKEEPER_NETWORK);
+  const withdrawalCredentials = fromHex(
+    cfg.POOLKEEPER_WITHDRAWAL_CREDENTIALS,
+    "POOLKEEPER_WITHDRAWAL_CREDENTIALS",
+    32,
+  );
   let watcher: Watcher | undefined;
   const store = await openStore(
     cfg.DATABASE_URL === undefined
@@ -45,17 +50,7 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
           onConnectionError: (e: Error) => watcher?.databaseConnectionError(e),
         },
   );
-  const registry = createRegistry(
-    { store, logger },
-    {
-      network,
-      withdrawalCredentials: fromHex(
-        cfg.POOLKEEPER_WITHDRAWAL_CREDENTIALS,
-        "POOLKEEPER_WITHDRAWAL_CREDENTIALS",
-        32,
-      ),
-    },
-  );
+  const registry = createRegistry({ store, logger }, { network, withdrawalCredentials });
   const metrics = new WatcherMetrics();
   let beacon: BeaconNodePool;
   try {
@@ -75,6 +70,14 @@ export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
       `POOLKEEPER_NETWORK: the beacon nodes are on another chain than ${network.name} ` +
         `(genesis validators root ${beacon.spec.genesisValidatorsRoot}, expected ${gvr})`,
     );
+  }
+  try {
+    // the database belongs to one network and one set of credentials: recorded at the first start
+    // (once the beacon nodes have confirmed the network)
+    await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
+  } catch (e) {
+    await store.close();
+    throw e;
   }
   watcher = new Watcher(
     { beacon, store, pool: registryPoolSource(store, registry), logger, metrics },

@@ -52,27 +52,24 @@ describe("watcher process", () => {
         networkFile,
         JSON.stringify(c.networkJson("sim", { contractAddress: `0x${"42".repeat(20)}`, chainId: 1337 })),
       );
-      // nodes of another chain than the configured network: refused at start
-      const wrong = spawnWatcher({
+      const databaseUrl = store.databaseUrl as string;
+      const onSim = (network: string, wc: string) => ({
         BEACON_URLS: sim.url,
         REDIS_URL,
-        DATABASE_URL: store.databaseUrl as string,
-        POOLKEEPER_NETWORK: "hoodi",
-        POOLKEEPER_WITHDRAWAL_CREDENTIALS: WC,
+        DATABASE_URL: databaseUrl,
+        POOLKEEPER_NETWORK: network,
+        POOLKEEPER_WITHDRAWAL_CREDENTIALS: wc,
         WATCHER_PRESET: "minimal",
       });
+      // nodes of another chain than the configured network: refused at start
+      const wrong = spawnWatcher(onSim("hoodi", WC));
       children.push(wrong.child);
       expect(await wrong.exited).toBe("1");
       expect(wrong.output()).toContain("POOLKEEPER_NETWORK: the beacon nodes are on another chain");
       const metricsPort = await freePort();
       const prefix = `pkwp-${Date.now().toString(36)}`;
       const p = spawnWatcher({
-        BEACON_URLS: sim.url,
-        REDIS_URL,
-        DATABASE_URL: store.databaseUrl as string,
-        POOLKEEPER_NETWORK: networkFile,
-        POOLKEEPER_WITHDRAWAL_CREDENTIALS: WC,
-        WATCHER_PRESET: "minimal",
+        ...onSim(networkFile, WC),
         WATCHER_START_EPOCH: "1",
         REDIS_PREFIX: prefix,
         METRICS_PORT: String(metricsPort),
@@ -102,6 +99,30 @@ describe("watcher process", () => {
       expect(metrics).toContain("poolkeeper_watcher_beacon_node_up");
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe("0");
+      // the database now belongs to "sim" and WC: a restart with other credentials, or with
+      // another network of the same chain, is refused with one line naming both values
+      const otherWc = `0x01${"00".repeat(11)}${"c7".repeat(20)}`;
+      const renamed = join(dir, "sim2.json");
+      const sim2 = c.networkJson("sim2", { contractAddress: `0x${"42".repeat(20)}`, chainId: 1337 });
+      writeFileSync(renamed, JSON.stringify(sim2));
+      const fork = `0x${sim2.genesisForkVersion}`;
+      for (const [network, wc, line] of [
+        [
+          networkFile,
+          otherWc,
+          `error: POOLKEEPER_WITHDRAWAL_CREDENTIALS: configured ${otherWc} but this database belongs to a pool with ${WC}; use the database of those credentials or a new one\n`,
+        ],
+        [
+          renamed,
+          WC,
+          `error: POOLKEEPER_NETWORK: configured sim2 (fork ${fork}) but this database belongs to sim (fork ${fork}); use the database of that network or a new one\n`,
+        ],
+      ] as const) {
+        const refused = spawnWatcher({ ...onSim(network, wc), REDIS_PREFIX: prefix });
+        children.push(refused.child);
+        expect(await refused.exited, refused.output()).toBe("1");
+        expect(refused.output()).toContain(line);
+      }
       const q = new JobQueue("watcher.epoch", { url: REDIS_URL, prefix });
       await q.obliterate();
       await q.close();
