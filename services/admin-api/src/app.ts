@@ -25,10 +25,16 @@ export interface AdminApiConfig {
   rateLimitWindowMs: number;
   /** Body limit of every route but the key upload. */
   bodyLimitBytes: number;
-  /** Body limit of POST /v1/operators/{id}/keys (10,000 deposit_data entries ≈ 7 MB). */
-  uploadBodyLimitBytes: number;
-  /** Largest number of entries in one key upload. */
+  /**
+   * Body limit of POST /v1/operators/{id}/keys; undefined: `maxUploadKeys` entries of the largest
+   * valid size (see maxEntryBytes in upload-guard.ts).
+   */
+  uploadBodyLimitBytes: number | undefined;
+  /** Largest number of entries in one key upload (counted while the body streams in). */
   maxUploadKeys: number;
+  /** Key uploads per token per window (on top of the per-address limit). */
+  uploadRateLimitMax: number;
+  uploadRateLimitWindowMs: number;
   /** Largest page of GET /v1/keys when a limit is given; without one everything streams. */
   maxPageSize: number;
   /** Largest deposit batch. */
@@ -43,8 +49,10 @@ export const DEFAULT_API_CONFIG: AdminApiConfig = {
   rateLimitMax: 600,
   rateLimitWindowMs: 60_000,
   bodyLimitBytes: 256 * 1024,
-  uploadBodyLimitBytes: 16 * 1024 * 1024,
+  uploadBodyLimitBytes: undefined,
   maxUploadKeys: 10_000,
+  uploadRateLimitMax: 20,
+  uploadRateLimitWindowMs: 60_000,
   maxPageSize: 10_000,
   maxBatchSize: 10_000,
   closeGraceMs: 10_000,
