@@ -5,7 +5,7 @@ import { Type } from "typebox";
 import type { App, AppContext } from "../app.js";
 import { actorOf, assertOperatorScope, principalOf } from "../auth.js";
 import { KEY_STATES, type KeyFilter, type RegistryPort } from "../port.js";
-import { envelope, errorResponses, OperatorIdParam, Pubkey } from "../schemas.js";
+import { envelope, errorResponses, IdQuery, OperatorIdParam, Pubkey, queryId } from "../schemas.js";
 import { JsonEntryCounter, PayloadTooLargeError, UploadGate, uploadBodyLimit } from "../upload-guard.js";
 
 const HexField = (maxLength: number, description: string) => Type.String({ maxLength, description });
@@ -75,11 +75,9 @@ const KeyDetail = Type.Object({
 
 const KeysQuery = Type.Object(
   {
-    operator: Type.Optional(Type.String({ pattern: "^[0-9]{1,18}$", description: "Operator id" })),
+    operator: Type.Optional(IdQuery("Operator id")),
     state: Type.Optional(Type.Union(KEY_STATES.map((s) => Type.Literal(s)))),
-    cursor: Type.Optional(
-      Type.String({ maxLength: 200, description: "meta.nextCursor of the previous page" }),
-    ),
+    cursor: Type.Optional(IdQuery("meta.nextCursor of the previous page")),
     limit: Type.Optional(
       Type.String({ pattern: "^[1-9][0-9]{0,8}$", description: "Page size; without it every key streams" }),
     ),
@@ -303,7 +301,10 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
     async (request, reply) => {
       const p = principalOf(request);
       const q = request.query;
-      let operatorId = q.operator === undefined ? undefined : Number(q.operator);
+      // Every parameter is checked before the answer starts: once the 200 is sent, an error can
+      // only cut the body.
+      let operatorId = q.operator === undefined ? undefined : queryId(q.operator, "operator");
+      const cursor = q.cursor === undefined ? undefined : queryId(q.cursor, "cursor");
       if (p.role === "operator") {
         if (operatorId !== undefined) assertOperatorScope(p, String(operatorId));
         operatorId = Number(p.operatorId);
@@ -312,12 +313,25 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
       const filter: KeyFilter = {
         ...(operatorId !== undefined ? { operatorId } : {}),
         ...(q.state !== undefined ? { state: q.state } : {}),
-        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+        ...(cursor !== undefined ? { cursor: String(cursor) } : {}),
         ...(limit !== undefined ? { limit } : {}),
       };
       const list = registry.streamKeysJson(filter);
+      // The first page is read before the status is sent, so that a database that refuses the
+      // query (or is down) gets its own error answer instead of a cut 200.
+      const pages = list.chunks[Symbol.asyncIterator]();
+      const first = await pages.next();
+      async function* rest(): AsyncGenerator<string> {
+        if (first.done === true) return;
+        try {
+          yield first.value;
+          for (let r = await pages.next(); r.done !== true; r = await pages.next()) yield r.value;
+        } finally {
+          await pages.return?.();
+        }
+      }
       const stream = Readable.from(
-        keysJson(list.chunks, () => ({ count: list.count(), nextCursor: list.nextCursor() })),
+        keysJson(rest(), () => ({ count: list.count(), nextCursor: list.nextCursor() })),
         {
           objectMode: false,
         },
