@@ -114,3 +114,13 @@ export async function createOperator(h: Harness, extra: Record<string, unknown> 
   if (r.statusCode !== 201) throw new Error(`creating an operator: ${r.statusCode} ${r.body}`);
   return (r.json() as { data: { id: number } }).data.id;
 }
+
+/** POST /v1/operators/{id}/keys with `token` (default: the admin's): the response. */
+export function uploadKeys(h: Harness, operatorId: number, entries: unknown[], token = h.admin) {
+  return h.app.inject({
+    method: "POST",
+    url: `/v1/operators/${operatorId}/keys`,
+    headers: bearer(token),
+    payload: entries as object[],
+  });
+}

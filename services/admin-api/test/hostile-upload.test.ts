@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAXIMAL_DEPOSIT_ENTRY } from "../src/routes/keys.js";
 import { maxEntryBytes, uploadBodyLimit } from "../src/upload-guard.js";
 import { depositEntries } from "./deposit-fixtures.js";
-import { bearer, createHarness, createOperator, type Harness } from "./harness.js";
+import { bearer, createHarness, createOperator, type Harness, uploadKeys } from "./harness.js";
 
 interface Answer {
   status: number;
@@ -172,12 +172,7 @@ describe("hostile key uploads (pglite)", () => {
       code = (await probe(tokenA, opA)).code;
     }
     expect(code).toBe("ERR_VALIDATION");
-    const r = await h.app.inject({
-      method: "POST",
-      url: `/v1/operators/${opA}/keys`,
-      headers: bearer(tokenA),
-      payload: depositEntries(nextKey++, 1),
-    });
+    const r = await uploadKeys(h, opA, depositEntries(nextKey++, 1), tokenA);
     expect(r.statusCode, r.body).toBe(201);
   });
 });

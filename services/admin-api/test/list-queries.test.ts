@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositEntries } from "./deposit-fixtures.js";
-import { bearer, createHarness, createOperator, type Harness } from "./harness.js";
+import { bearer, createHarness, createOperator, type Harness, uploadKeys } from "./harness.js";
 
 /**
  * Every query parameter of every list route is checked before the answer starts: a bad value is a
@@ -36,12 +36,7 @@ describe("query parameters of the list routes (pglite)", () => {
   beforeAll(async () => {
     h = await createHarness("pglite");
     const id = await createOperator(h);
-    await h.app.inject({
-      method: "POST",
-      url: `/v1/operators/${id}/keys`,
-      headers: bearer(h.admin),
-      payload: depositEntries(8000, 2),
-    });
+    expect((await uploadKeys(h, id, depositEntries(8000, 2))).statusCode).toBe(201);
   });
   afterAll(async () => {
     await h?.close();

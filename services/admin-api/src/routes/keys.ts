@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { PoolkeeperError } from "@poolkeeper/core";
+import { notFound } from "@poolkeeper/registry";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { App, AppContext } from "../app.js";
@@ -70,6 +71,10 @@ const KeyDetail = Type.Object({
   used: Type.Boolean(),
   withdrawalCredentials: Type.String(),
   depositDataRoot: Type.String(),
+  uploadedBy: Type.Union([Type.String(), Type.Null()], {
+    description: "Actor of the upload (token and operator): the first upload of a key wins",
+  }),
+  uploadedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
   history: Type.Array(KeyEvent),
 });
 
@@ -361,8 +366,14 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
     async (request) => {
       const p = principalOf(request);
       const key = await registry.getKey(request.params.pubkey);
-      assertOperatorScope(p, String(key.operatorId));
-      return { data: key, meta: {} };
+      // Another operator's key answers exactly as an unknown one: an operator cannot probe which keys exist.
+      if (p.role === "operator" && String(key.operatorId) !== p.operatorId) throw notFound("key", key.key);
+      // The first event is the upload: who uploaded the key first, and when (see README: key squatting).
+      const upload = key.history.find((e) => e.from === null);
+      return {
+        data: { ...key, uploadedBy: upload?.actor ?? null, uploadedAt: upload?.at ?? null },
+        meta: {},
+      };
     },
   );
 }
