@@ -93,8 +93,13 @@ export class JsonEntryCounter extends Transform {
             { reason: "nested too deeply", maxDepth: this.#maxDepth },
           );
         }
-      } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) this.#depth--;
-      else if (c === COMMA && this.#depth === 1 && ++this.#commas >= this.#maxEntries) {
+      } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+        if (--this.#depth < 0) {
+          return new EntryCounterError("ERR_VALIDATION", "body: is not valid JSON", 400, {
+            reason: "unbalanced brackets",
+          });
+        }
+      } else if (c === COMMA && this.#depth === 1 && ++this.#commas >= this.#maxEntries) {
         return new EntryCounterError(
           "ERR_PAYLOAD_TOO_LARGE",
           `body: more than ${this.#maxEntries} entries (upload at most ${this.#maxEntries} keys per request)`,

@@ -113,9 +113,9 @@ describe("hostile key uploads (pglite)", () => {
     expect(a.body.message).toContain("more than 10000 entries");
   });
 
-  it("refuses deeply nested bodies while they stream in", async () => {
-    const { req, answer } = partialPost(url, `/v1/operators/${opA}/keys`, tokenA, 1024 * 1024, "[[[[");
-    const a = await answered(answer, "nested upload");
+  it.each(["[[[[", "]]][[[[{},{}"])("refuses %s while the body streams in", async (start) => {
+    const { req, answer } = partialPost(url, `/v1/operators/${opA}/keys`, tokenA, 1024 * 1024, start);
+    const a = await answered(answer, "malformed upload");
     req.destroy();
     expect(a.status).toBe(400);
     expect(a.body).toMatchObject({ code: "ERR_VALIDATION", details: { field: "body" } });
