@@ -231,7 +231,7 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
     async (request, reply) => {
       const p = principalOf(request);
       if (!runUploadSlot(request)) {
-        throw new PoolkeeperError("ERR_UPLOAD_IN_PROGRESS", "the upload was abandoned by its client", {});
+        throw new PoolkeeperError("ERR_CLIENT_ABORTED", "the upload was abandoned by its client", {});
       }
       try {
         const result = await registry.uploadKeys(Number(request.params.id), request.body, {
