@@ -26,6 +26,8 @@ export const ERROR_KINDS = [
   "unsupported_media_type",
   /** Too many requests: retry later. */
   "rate_limited",
+  /** The request took too long to arrive. */
+  "timeout",
   /** A dependency (database, beacon node, Redis) is unavailable: retry later. */
   "unavailable",
   /** Not built yet. */

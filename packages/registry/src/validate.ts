@@ -22,19 +22,37 @@ export function checkReason(reason: unknown, field = "reason"): string | null {
   return reason;
 }
 
+/**
+ * Characters a name may not hold: controls (Cc), format characters (Cf: bidirectional overrides
+ * and isolates such as U+202E, zero-width space and joiners, soft hyphen), lone surrogates (Cs)
+ * and line/paragraph separators (Zl, Zp). They make a name print as something else.
+ */
+const HIDDEN_CHARACTER = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
 export function checkName(name: unknown): string {
   if (typeof name !== "string")
     throw new ValidationError("name", "must be a string (example: Staking Facilities)");
   const n = name.trim();
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (n.length === 0 || n.length > 200 || /[\u0000-\u001f\u007f]/.test(n)) {
+  if (n.length === 0 || n.length > 200) {
     throw new ValidationError("name", "must be 1 to 200 printable characters");
+  }
+  const hidden = HIDDEN_CHARACTER.exec(n);
+  if (hidden !== null) {
+    const cp = hidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+    throw new ValidationError(
+      "name",
+      `must not contain control, format (bidirectional, zero-width) or separator characters: U+${cp} at position ${hidden.index}`,
+    );
   }
   return n;
 }
 
 export function checkRewardAddress(value: unknown): Uint8Array {
-  return parseAddress(value as string, "rewardAddress");
+  const address = parseAddress(value as string, "rewardAddress");
+  if (address.every((b) => b === 0)) {
+    throw new ValidationError("rewardAddress", "must not be the zero address (rewards sent there are lost)");
+  }
+  return address;
 }
 
 export function checkCount(value: unknown, field: string, min = 0, max = MAX_COUNT): number {

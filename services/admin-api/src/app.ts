@@ -3,9 +3,15 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Logger } from "@poolkeeper/core";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import { makeAuthenticate, type TokenVerifier } from "./auth.js";
-import { errorHandler, notFoundHandler } from "./errors.js";
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from "./errors.js";
 import { Inflight } from "./inflight.js";
 import { type ApiMetrics, createMetrics, type MetricsSources } from "./metrics.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
@@ -25,10 +31,16 @@ export interface AdminApiConfig {
   rateLimitWindowMs: number;
   /** Body limit of every route but the key upload. */
   bodyLimitBytes: number;
-  /** Body limit of POST /v1/operators/{id}/keys (10,000 deposit_data entries ≈ 7 MB). */
-  uploadBodyLimitBytes: number;
-  /** Largest number of entries in one key upload. */
+  /**
+   * Body limit of POST /v1/operators/{id}/keys; undefined: `maxUploadKeys` entries of the largest
+   * valid size (see maxEntryBytes in upload-guard.ts).
+   */
+  uploadBodyLimitBytes: number | undefined;
+  /** Largest number of entries in one key upload (counted while the body streams in). */
   maxUploadKeys: number;
+  /** Key uploads per token per window (on top of the per-address limit). */
+  uploadRateLimitMax: number;
+  uploadRateLimitWindowMs: number;
   /** Largest page of GET /v1/keys when a limit is given; without one everything streams. */
   maxPageSize: number;
   /** Largest deposit batch. */
@@ -43,8 +55,10 @@ export const DEFAULT_API_CONFIG: AdminApiConfig = {
   rateLimitMax: 600,
   rateLimitWindowMs: 60_000,
   bodyLimitBytes: 256 * 1024,
-  uploadBodyLimitBytes: 16 * 1024 * 1024,
+  uploadBodyLimitBytes: undefined,
   maxUploadKeys: 10_000,
+  uploadRateLimitMax: 20,
+  uploadRateLimitWindowMs: 60_000,
   maxPageSize: 10_000,
   maxBatchSize: 10_000,
   closeGraceMs: 10_000,
@@ -75,6 +89,9 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
     trustProxy: config.trustProxy,
     ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: false } },
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    logController: new ApiLogController(),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   const inflight = new Inflight();
@@ -196,6 +213,58 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
   );
   dashboardRoutes(app);
   return { app, ctx };
+}
+
+/**
+ * What a request log line shows of a request: method, `url` as the path without its query string,
+ * and the names of the query parameters (their values may be secrets).
+ */
+export function requestLogFields(request: FastifyRequest): Record<string, unknown> {
+  const url = request.raw.url ?? "";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const names = q < 0 ? [] : [...new Set(new URLSearchParams(url.slice(q + 1)).keys())];
+  return {
+    method: request.method,
+    url: path,
+    ...(names.length > 0 ? { query: names } : {}),
+    remoteAddress: request.ip,
+  };
+}
+
+const CLIENT_GONE = new Set(["ERR_STREAM_PREMATURE_CLOSE", "ECONNRESET", "EPIPE"]);
+
+/**
+ * fastify's request log lines with the path and the names of query parameters only, never their
+ * values (a token put in the query string must not reach the log); a client that went away before
+ * its answer was written is logged at info, not as an error.
+ */
+class ApiLogController extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.info({ request: requestLogFields(request) }, "incoming request");
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    _request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    const res = { statusCode: reply.statusCode };
+    if (error === null || error === undefined) {
+      reply.log.info({ res, responseTime: reply.elapsedTime }, "request completed");
+      return;
+    }
+    const code = (error as { code?: unknown }).code;
+    const err = { name: error.name, message: error.message, code };
+    if (typeof code === "string" && CLIENT_GONE.has(code)) {
+      reply.log.info(
+        { res, err, responseTime: reply.elapsedTime },
+        "client went away before the answer was written",
+      );
+    } else {
+      reply.log.error({ res, err, responseTime: reply.elapsedTime }, "request errored");
+    }
+  }
 }
 
 /**

@@ -44,7 +44,8 @@ declare module "fastify" {
   }
 }
 
-const BEARER_RE = /^Bearer ([A-Za-z0-9._~+/=-]{16,200})$/;
+/** RFC 9110: the scheme is case-insensitive, one or more spaces before the token. */
+const BEARER_RE = /^bearer +([A-Za-z0-9._~+/=-]{16,200})$/i;
 
 export function actorOf(p: Principal): string {
   return p.role === "operator"

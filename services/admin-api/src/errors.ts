@@ -25,6 +25,12 @@ export const API_ERRORS = defineErrorCodes({
   RATE_LIMITED: { code: "ERR_RATE_LIMITED", kind: "rate_limited" },
   PAYLOAD_TOO_LARGE: { code: "ERR_PAYLOAD_TOO_LARGE", kind: "too_large" },
   UNSUPPORTED_MEDIA_TYPE: { code: "ERR_UNSUPPORTED_MEDIA_TYPE", kind: "unsupported_media_type" },
+  /** Another upload of the same operator is running (one at a time per operator). */
+  UPLOAD_IN_PROGRESS: { code: "ERR_UPLOAD_IN_PROGRESS", kind: "conflict" },
+  /** The client went away before its request was answered. */
+  CLIENT_ABORTED: { code: "ERR_CLIENT_ABORTED", kind: "invalid_input" },
+  /** The request took too long to arrive (Node's HTTP parser timed it out). */
+  TIMEOUT: { code: "ERR_TIMEOUT", kind: "timeout" },
 });
 
 export class UnauthorizedError extends PoolkeeperError {
@@ -58,6 +64,7 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  timeout: 408,
   rate_limited: 429,
   internal: 500,
   not_implemented: 501,
@@ -178,8 +185,23 @@ function databaseErrorBody(error: Error): { status: number; body: ErrorBody } | 
   return undefined;
 }
 
+/**
+ * The client went away before its request was read or answered (socket closed mid-body): not a
+ * fault of the server or of the database, so it is logged at info and nobody is answered.
+ */
+function isClientAbort(error: FastifyError, request: FastifyRequest): boolean {
+  const raw = request.raw;
+  const gone = raw.aborted || raw.readableAborted || raw.socket?.destroyed === true;
+  return gone && ((error as { code?: unknown }).code === "ECONNRESET" || error.message === "aborted");
+}
+
 /** The one error handler. */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (isClientAbort(error, request)) {
+    request.log.info({ code: (error as { code?: unknown }).code }, "client aborted the request");
+    void reply.status(400).send({ code: "ERR_CLIENT_ABORTED", message: "the client went away", details: {} });
+    return;
+  }
   if (error.validation !== undefined) {
     void reply.status(400).send(schemaErrorBody(error));
     return;
@@ -224,4 +246,76 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
     message: `no route ${request.method} ${request.url.split("?")[0] ?? ""}`,
     details: {},
   });
+}
+
+/**
+ * Errors fastify raises before a route runs (a URL that does not decode, such as /v1/operators/%zz),
+ * answered in the API's error shape (the `frameworkErrors` option).
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  if (error.code === "FST_ERR_BAD_URL") {
+    void reply.status(400).send({
+      code: "ERR_VALIDATION",
+      message: "url: is not a valid URL (malformed percent-encoding)",
+      details: { field: "url", reason: "malformed percent-encoding" },
+    });
+    return;
+  }
+  const status = typeof error.statusCode === "number" && error.statusCode >= 400 ? error.statusCode : 400;
+  void reply.status(status).send({
+    code: status >= 500 ? "ERR_INTERNAL" : "ERR_BAD_REQUEST",
+    message: status >= 500 ? "internal error" : "the request could not be routed",
+    details: {},
+  });
+}
+
+/** Why Node's HTTP parser refused a request, for the client (llhttp codes). */
+function clientErrorMessage(code: string | undefined): { status: number; message: string } {
+  switch (code) {
+    case "HPE_UNEXPECTED_CONTENT_LENGTH":
+    case "HPE_INVALID_TRANSFER_ENCODING":
+      return {
+        status: 400,
+        message: "send either Content-Length or Transfer-Encoding: chunked, not both",
+      };
+    case "HPE_HEADER_OVERFLOW":
+      return { status: 431, message: "request headers are too large" };
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return { status: 408, message: "the request took too long to arrive" };
+    default:
+      return { status: 400, message: "malformed HTTP request" };
+  }
+}
+
+/**
+ * A request Node's HTTP parser refused before fastify saw it (both Content-Length and
+ * Transfer-Encoding, bad header syntax...): answered in the API's error shape, then closed. A
+ * client that reset its connection gets nothing (there is nobody to answer).
+ */
+export function clientErrorHandler(
+  this: { log: { debug(obj: object, msg: string): void } },
+  err: NodeJS.ErrnoException,
+  socket: import("node:net").Socket,
+): void {
+  this.log.debug({ code: err.code }, "client error");
+  if (err.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const { status, message } = clientErrorMessage(err.code);
+  const body = JSON.stringify({
+    code: status === 408 ? "ERR_TIMEOUT" : "ERR_BAD_REQUEST",
+    message,
+    details: { reason: err.code ?? "unknown" },
+  });
+  const reason =
+    status === 431 ? "Request Header Fields Too Large" : status === 408 ? "Request Timeout" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -1,3 +1,4 @@
+import { ValidationError } from "@poolkeeper/core";
 import { type TSchema, Type } from "typebox";
 
 /** Shared TypeBox schemas: the one definition of each shape the API speaks. */
@@ -42,5 +43,21 @@ export const Pubkey = Type.String({
 export const OperatorIdParam = Type.Object({
   id: Type.String({ pattern: "^[0-9]{1,18}$", description: "Operator id" }),
 });
+
+/** Largest id of an `integer` column (operators, keys, batches). */
+export const MAX_INT4 = 2_147_483_647;
+
+/** A decimal id in a query string: digits only (no sign, exponent or leading zeros). */
+export const IdQuery = (description: string) =>
+  Type.String({ pattern: "^(0|[1-9][0-9]{0,9})$", description: `${description} (at most ${MAX_INT4})` });
+
+/** The value of an IdQuery parameter, range-checked: a 400 naming the field, not a database error. */
+export function queryId(value: string, field: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_INT4) {
+    throw new ValidationError(`querystring.${field}`, `must be a whole number from 0 to ${MAX_INT4}`);
+  }
+  return n;
+}
 
 export const Limit = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });

@@ -102,3 +102,25 @@ export function operatorBody(extra: Record<string, unknown> = {}): Record<string
     ...extra,
   };
 }
+
+/** A new operator made by the admin token: its id. */
+export async function createOperator(h: Harness, extra: Record<string, unknown> = {}): Promise<number> {
+  const r = await h.app.inject({
+    method: "POST",
+    url: "/v1/operators",
+    headers: bearer(h.admin),
+    payload: operatorBody(extra),
+  });
+  if (r.statusCode !== 201) throw new Error(`creating an operator: ${r.statusCode} ${r.body}`);
+  return (r.json() as { data: { id: number } }).data.id;
+}
+
+/** POST /v1/operators/{id}/keys with `token` (default: the admin's): the response. */
+export function uploadKeys(h: Harness, operatorId: number, entries: unknown[], token = h.admin) {
+  return h.app.inject({
+    method: "POST",
+    url: `/v1/operators/${operatorId}/keys`,
+    headers: bearer(token),
+    payload: entries as object[],
+  });
+}

@@ -14,6 +14,8 @@ interface Case {
   body?: () => unknown;
   /** Who may call it; everyone else gets 403 (or 401 without a valid token). */
   allowed: readonly Who[];
+  /** Operator tokens get this instead of 403 where a 403 would tell that the thing exists. */
+  operatorDenied?: { status: 404; code: "ERR_NOT_FOUND" };
 }
 
 describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
@@ -174,6 +176,7 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
       method: "GET",
       url: () => `/v1/keys/${keysB[0]!.pubkey}`,
       allowed: ["admin", "dao"],
+      operatorDenied: { status: 404, code: "ERR_NOT_FOUND" },
     },
     {
       name: "simulate",
@@ -262,8 +265,12 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
         expect(r.statusCode, label).toBeGreaterThanOrEqual(200);
         expect(r.statusCode, label).toBeLessThan(300);
       } else {
-        expect(r.statusCode, label).toBe(403);
-        expect(r.json().code, label).toBe("ERR_FORBIDDEN");
+        const denied = (who === "operatorA" ? c.operatorDenied : undefined) ?? {
+          status: 403,
+          code: "ERR_FORBIDDEN",
+        };
+        expect(r.statusCode, label).toBe(denied.status);
+        expect(r.json().code, label).toBe(denied.code);
       }
     }
   });

@@ -1,9 +1,13 @@
 import { Readable } from "node:stream";
+import { PoolkeeperError } from "@poolkeeper/core";
+import { notFound } from "@poolkeeper/registry";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { App, AppContext } from "../app.js";
 import { actorOf, assertOperatorScope, principalOf } from "../auth.js";
 import { KEY_STATES, type KeyFilter, type RegistryPort } from "../port.js";
-import { envelope, errorResponses, OperatorIdParam, Pubkey } from "../schemas.js";
+import { envelope, errorResponses, IdQuery, OperatorIdParam, Pubkey, queryId } from "../schemas.js";
+import { JsonEntryCounter, PayloadTooLargeError, UploadGate, uploadBodyLimit } from "../upload-guard.js";
 
 const HexField = (maxLength: number, description: string) => Type.String({ maxLength, description });
 
@@ -26,6 +30,17 @@ export const DepositDataEntry = Type.Object(
   },
   { $id: "DepositDataEntry" },
 );
+
+/** The largest valid entry: every string at its schema's maximum length, 32 ETH in gwei. */
+export const MAXIMAL_DEPOSIT_ENTRY: Record<string, unknown> = Object.fromEntries(
+  Object.entries(DepositDataEntry.properties).map(([name, schema]) => [
+    name,
+    "maxLength" in schema ? "f".repeat(schema.maxLength as number) : 32_000_000_000,
+  ]),
+);
+
+/** An array is an upload, an object inside it an entry: nothing nests deeper. */
+const UPLOAD_MAX_DEPTH = 2;
 
 export const Key = Type.Object(
   {
@@ -56,16 +71,18 @@ const KeyDetail = Type.Object({
   used: Type.Boolean(),
   withdrawalCredentials: Type.String(),
   depositDataRoot: Type.String(),
+  uploadedBy: Type.Union([Type.String(), Type.Null()], {
+    description: "Actor of the upload (token and operator): the first upload of a key wins",
+  }),
+  uploadedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
   history: Type.Array(KeyEvent),
 });
 
 const KeysQuery = Type.Object(
   {
-    operator: Type.Optional(Type.String({ pattern: "^[0-9]{1,18}$", description: "Operator id" })),
+    operator: Type.Optional(IdQuery("Operator id")),
     state: Type.Optional(Type.Union(KEY_STATES.map((s) => Type.Literal(s)))),
-    cursor: Type.Optional(
-      Type.String({ maxLength: 200, description: "meta.nextCursor of the previous page" }),
-    ),
+    cursor: Type.Optional(IdQuery("meta.nextCursor of the previous page")),
     limit: Type.Optional(
       Type.String({ pattern: "^[1-9][0-9]{0,8}$", description: "Page size; without it every key streams" }),
     ),
@@ -117,17 +134,86 @@ async function* keysJson(chunks: AsyncIterable<string>, meta: () => Record<strin
 }
 
 export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): void {
+  const maxKeys = ctx.config.maxUploadKeys;
+  const uploadLimit = ctx.config.uploadBodyLimitBytes ?? uploadBodyLimit(MAXIMAL_DEPOSIT_ENTRY, maxKeys);
+  const limiter = app.createRateLimit({
+    max: ctx.config.uploadRateLimitMax,
+    timeWindow: ctx.config.uploadRateLimitWindowMs,
+    keyGenerator: (request) => `upload:${principalOf(request).tokenId}`,
+  });
+  async function uploadRateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const r = await limiter(request);
+    if (r.isAllowed || !r.isExceeded) return;
+    void reply.header("retry-after", String(r.ttlInSeconds));
+    throw new PoolkeeperError(
+      "ERR_RATE_LIMITED",
+      `key uploads: at most ${r.max} per ${Math.round(r.timeWindow / 1000)} s per token, retry in ${r.ttlInSeconds} s`,
+      { limit: r.max, retryAfterSeconds: r.ttlInSeconds },
+    );
+  }
+  const uploads = new UploadGate();
+  const slots = new WeakMap<FastifyRequest, { release: () => void; released: boolean; running: boolean }>();
+  /**
+   * Take the operator's upload slot before the body is read. It is freed when the handler ends,
+   * or when the response closes first (refused body, client gone) and the handler never ran.
+   */
+  function holdUploadSlot(request: FastifyRequest, reply: FastifyReply, operatorId: string): void {
+    const release = uploads.tryAcquire(operatorId);
+    if (release === undefined) {
+      throw new PoolkeeperError(
+        "ERR_UPLOAD_IN_PROGRESS",
+        `operator ${operatorId}: another key upload is running; retry when it has finished`,
+        { operatorId },
+      );
+    }
+    const slot = {
+      released: false,
+      running: false,
+      release() {
+        slot.released = true;
+        release();
+      },
+    };
+    slots.set(request, slot);
+    reply.raw.once("close", () => {
+      if (!slot.running) slot.release();
+    });
+  }
+  /** The handler starts: false when the slot was already given up (the client left meanwhile). */
+  function runUploadSlot(request: FastifyRequest): boolean {
+    const slot = slots.get(request);
+    if (slot === undefined || slot.released) return false;
+    slot.running = true;
+    return true;
+  }
+
   app.post(
     "/v1/operators/:id/keys",
     {
-      bodyLimit: ctx.config.uploadBodyLimitBytes,
+      bodyLimit: uploadLimit,
+      // Before the body is read: the per-token rate limit, the declared size, one upload per
+      // operator; while it is read: the entry count (JSON.parse never sees more than the limit).
+      preParsing: [
+        uploadRateLimit,
+        async (request, reply, payload) => {
+          const declared = Number(request.headers["content-length"]);
+          if (declared > uploadLimit) {
+            throw new PayloadTooLargeError(
+              `body: ${declared} bytes is more than the ${uploadLimit} bytes that ${maxKeys} entries need`,
+              { reason: "too large", limit: uploadLimit },
+            );
+          }
+          holdUploadSlot(request, reply, request.params.id);
+          return payload.pipe(new JsonEntryCounter(maxKeys, UPLOAD_MAX_DEPTH));
+        },
+      ],
       schema: {
         tags: ["keys"],
         summary: "Upload deposit data (the deposit_data.json array): all or nothing",
         description:
           "Every entry is validated before anything is stored (launchpad checks with batch BLS verification, the pool's withdrawal credentials and network, 32 ETH, no duplicates here or in the registry). Any failure: 422 with `details.failures` listing each bad entry and its reasons.",
         params: OperatorIdParam,
-        body: Type.Array(DepositDataEntry, { minItems: 1, maxItems: ctx.config.maxUploadKeys }),
+        body: Type.Array(DepositDataEntry, { minItems: 1, maxItems: maxKeys }),
         response: {
           201: envelope(
             Type.Object({
@@ -137,17 +223,24 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
               lastKeyId: Type.Integer(),
             }),
           ),
-          ...errorResponses(404, 409, 413, 422),
+          ...errorResponses(404, 409, 413, 422, 429),
         },
       },
       config: { access: { roles: ["admin", "operator"], operatorParam: "id" } },
     },
     async (request, reply) => {
       const p = principalOf(request);
-      const result = await registry.uploadKeys(Number(request.params.id), request.body, {
-        actor: actorOf(p),
-      });
-      return reply.status(201).send({ data: result, meta: {} });
+      if (!runUploadSlot(request)) {
+        throw new PoolkeeperError("ERR_CLIENT_ABORTED", "the upload was abandoned by its client", {});
+      }
+      try {
+        const result = await registry.uploadKeys(Number(request.params.id), request.body, {
+          actor: actorOf(p),
+        });
+        return reply.status(201).send({ data: result, meta: {} });
+      } finally {
+        slots.get(request)?.release();
+      }
     },
   );
 
@@ -213,7 +306,10 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
     async (request, reply) => {
       const p = principalOf(request);
       const q = request.query;
-      let operatorId = q.operator === undefined ? undefined : Number(q.operator);
+      // Every parameter is checked before the answer starts: once the 200 is sent, an error can
+      // only cut the body.
+      let operatorId = q.operator === undefined ? undefined : queryId(q.operator, "operator");
+      const cursor = q.cursor === undefined ? undefined : queryId(q.cursor, "cursor");
       if (p.role === "operator") {
         if (operatorId !== undefined) assertOperatorScope(p, String(operatorId));
         operatorId = Number(p.operatorId);
@@ -222,12 +318,25 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
       const filter: KeyFilter = {
         ...(operatorId !== undefined ? { operatorId } : {}),
         ...(q.state !== undefined ? { state: q.state } : {}),
-        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+        ...(cursor !== undefined ? { cursor: String(cursor) } : {}),
         ...(limit !== undefined ? { limit } : {}),
       };
       const list = registry.streamKeysJson(filter);
+      // The first page is read before the status is sent, so that a database that refuses the
+      // query (or is down) gets its own error answer instead of a cut 200.
+      const pages = list.chunks[Symbol.asyncIterator]();
+      const first = await pages.next();
+      async function* rest(): AsyncGenerator<string> {
+        if (first.done === true) return;
+        try {
+          yield first.value;
+          for (let r = await pages.next(); r.done !== true; r = await pages.next()) yield r.value;
+        } finally {
+          await pages.return?.();
+        }
+      }
       const stream = Readable.from(
-        keysJson(list.chunks, () => ({ count: list.count(), nextCursor: list.nextCursor() })),
+        keysJson(rest(), () => ({ count: list.count(), nextCursor: list.nextCursor() })),
         {
           objectMode: false,
         },
@@ -257,8 +366,14 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
     async (request) => {
       const p = principalOf(request);
       const key = await registry.getKey(request.params.pubkey);
-      assertOperatorScope(p, String(key.operatorId));
-      return { data: key, meta: {} };
+      // Another operator's key answers exactly as an unknown one: an operator cannot probe which keys exist.
+      if (p.role === "operator" && String(key.operatorId) !== p.operatorId) throw notFound("key", key.key);
+      // The first event is the upload: who uploaded the key first, and when (see README: key squatting).
+      const upload = key.history.find((e) => e.from === null);
+      return {
+        data: { ...key, uploadedBy: upload?.actor ?? null, uploadedAt: upload?.at ?? null },
+        meta: {},
+      };
     },
   );
 }

@@ -30,7 +30,11 @@ export const Operator = Type.Object(
   { $id: "Operator" },
 );
 
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: "^[^\\u0000-\\u001f]+$" });
+const Name = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  description: "No control, format (bidirectional, zero-width) or line-separator characters",
+});
 const Reason = Type.String({ minLength: 1, maxLength: 500, description: "Why (lands in the audit log)" });
 
 const CreateBody = Type.Object(
