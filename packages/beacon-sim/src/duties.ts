@@ -6,6 +6,7 @@
 import {
   DOMAIN_BEACON_ATTESTER,
   DOMAIN_BEACON_PROPOSER,
+  DOMAIN_SYNC_COMMITTEE,
   EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
   MAX_COMMITTEES_PER_SLOT,
   MAX_EFFECTIVE_BALANCE,
@@ -17,8 +18,22 @@ import {
 import { type EpochShuffling, GWEI } from "./chain-types.js";
 import type { ChainHistory } from "./history.js";
 import type { Registry } from "./registry.js";
-import { hashOf, Rng } from "./rng.js";
-import { computeProposerIndex, computeSeed, proposerSeed, shuffledIndices } from "./shuffle.js";
+import { hashOf } from "./rng.js";
+import {
+  computeProposerIndex,
+  computeSeed,
+  computeSyncCommitteeIndices,
+  proposerSeed,
+  shuffledIndices,
+} from "./shuffle.js";
+
+/**
+ * The eth1 block hash of a Lodestar dev-mode genesis, which initialize_beacon_state_from_eth1
+ * copies into every randao mix: the genesis mix (the recorded node's states hold it in every slot
+ * not yet overwritten). With it, the duties of epochs 0 and 1 and the sync committees of periods 0
+ * and 1 are exactly those of a Lodestar dev chain with the same validators.
+ */
+export const DEV_GENESIS_MIX: Uint8Array = new Uint8Array(32).fill(0x0b);
 
 export class Duties {
   private readonly shufflings = new Map<number, EpochShuffling>();
@@ -128,7 +143,7 @@ export class Duties {
 
   /** The randao mix of `epoch` as the served state holds it (genesis mix before epoch 0). */
   randaoMix(epoch: number): Uint8Array {
-    return epoch < 0 ? hashOf(this.seed, "randao-genesis") : hashOf(this.seed, "randao", epoch);
+    return epoch < 0 ? DEV_GENESIS_MIX : hashOf(this.seed, "randao", epoch);
   }
 
   /** get_seed(state, epoch, domain). */
@@ -148,9 +163,9 @@ export class Duties {
     const eff = snap?.effective ?? this.reg.effective;
     const seed = this.epochSeed(epoch, DOMAIN_BEACON_PROPOSER);
     const out = new Int32Array(this.slotsPerEpoch).fill(-1);
+    // Slot 0 too: the genesis block has no proposer, but the epoch's duties name one (as Lodestar's do).
     for (let k = 0; k < this.slotsPerEpoch; k++) {
       const slot = this.startSlot(epoch) + k;
-      if (slot === 0) continue;
       out[k] = computeProposerIndex(
         sh.active,
         (i) => (eff[i] ?? 0) * GWEI,
@@ -177,29 +192,26 @@ export class Duties {
     return Math.floor(epoch / EPOCHS_PER_SYNC_COMMITTEE_PERIOD);
   }
 
-  /** SYNC_COMMITTEE_SIZE members (with repetition when there are few validators). */
+  /**
+   * The spec's get_next_sync_committee_indices, as the state that decides period `period` computes
+   * it: periods 0 and 1 at genesis (epoch 1, the genesis mix), period p ≥ 2 at the end of the epoch
+   * before 8·(p−1) (active set and effective balances of epoch 8·(p−1), randao mix of 8·(p−1) − 2).
+   * SYNC_COMMITTEE_SIZE members, repeated when there are few validators.
+   */
   syncCommittee(period: number): Uint32Array {
     const hit = this.syncCommittees.get(period);
     if (hit !== undefined) return hit;
-    // Drawn from the validators active at the start of the previous period: already decided when
-    // the committee can first be asked for (one period ahead), so the answer never depends on timing.
-    const sh = this.shuffling(Math.max(0, (period - 1) * EPOCHS_PER_SYNC_COMMITTEE_PERIOD));
-    const rng = new Rng(hashOf(this.seed, "sync", period));
-    const out = new Uint32Array(SYNC_COMMITTEE_SIZE);
-    const pool = sh.active;
-    if (pool.length >= SYNC_COMMITTEE_SIZE) {
-      // Distinct members: partial Fisher-Yates over a copy.
-      const copy = pool.slice();
-      for (let k = 0; k < SYNC_COMMITTEE_SIZE; k++) {
-        const j = k + rng.below(copy.length - k);
-        const t = copy[k] ?? 0;
-        copy[k] = copy[j] ?? 0;
-        copy[j] = t;
-        out[k] = copy[k] ?? 0;
-      }
-    } else {
-      for (let k = 0; k < SYNC_COMMITTEE_SIZE; k++) out[k] = pool[rng.below(pool.length)] ?? 0;
-    }
+    const epoch = Math.max(1, (period - 1) * EPOCHS_PER_SYNC_COMMITTEE_PERIOD);
+    const sh = this.shuffling(epoch);
+    const eff = this.history.snapshot(period <= 1 ? 0 : epoch)?.effective ?? this.reg.effective;
+    const out = computeSyncCommitteeIndices(
+      sh.active,
+      (i) => (eff[i] ?? 0) * GWEI,
+      this.epochSeed(epoch, DOMAIN_SYNC_COMMITTEE),
+      SHUFFLE_ROUND_COUNT,
+      MAX_EFFECTIVE_BALANCE,
+      SYNC_COMMITTEE_SIZE,
+    );
     this.syncCommittees.set(period, out);
     return out;
   }

@@ -1,0 +1,228 @@
+/**
+ * Entry-by-entry conformance with a real Lodestar node (test/fixtures/beacon-recordings: v1.22.0 dev
+ * chain, minimal preset, 64 interop validators, 0..47 online). The sim has the same interop keys,
+ * genesis validators root and genesis randao mix, so everything the genesis state decides is the
+ * real node's: committees and proposers of epochs 0 and 1, the sync committees of periods 0 and 1.
+ * Later epochs follow the sim's own randao mixes; there the spec functions are checked over the
+ * real states instead. Error codes and messages are Lodestar's (beacon-node/src/api/impl).
+ */
+import "./env-minimal.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  DOMAIN_BEACON_ATTESTER,
+  DOMAIN_BEACON_PROPOSER,
+  DOMAIN_SYNC_COMMITTEE,
+  EPOCHS_PER_HISTORICAL_VECTOR,
+  MAX_EFFECTIVE_BALANCE,
+  SHUFFLE_ROUND_COUNT,
+  SYNC_COMMITTEE_SIZE,
+} from "@lodestar/params";
+import { ssz } from "@lodestar/types";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BeaconSim, startBeaconSim } from "../src/index.js";
+import * as spec from "../src/shuffle.js";
+
+const DIR = join(
+  import.meta.dirname,
+  "../../../test/fixtures/beacon-recordings/lodestar-v1.22.0-minimal-64-validators-48-online",
+);
+const rec = (name: string) => JSON.parse(readFileSync(join(DIR, name), "utf8")) as unknown;
+const realState = (name: string) =>
+  ssz.deneb.BeaconState.deserialize(new Uint8Array(readFileSync(join(DIR, name))));
+const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString("hex")}`;
+
+const S = 8;
+const ALL = Array.from({ length: 64 }, (_, i) => String(i));
+const st40 = realState("state_slot_40.ssz");
+const stFin = realState("state_finalized.ssz");
+const pubkeys = st40.validators.map((v) => hex(v.pubkey));
+/** get_randao_mix(state, epoch − MIN_SEED_LOOKAHEAD − 1) of a real state. */
+const mixFor = (st: typeof st40, epoch: number) =>
+  st.randaoMixes[(epoch + EPOCHS_PER_HISTORICAL_VECTOR - 2) % EPOCHS_PER_HISTORICAL_VECTOR] ??
+  new Uint8Array(32);
+const ACTIVE = Uint32Array.from(st40.validators.keys());
+
+/** What the real node's genesis state decides for epoch 0 or 1: committees and proposers. */
+function expectedEpoch(epoch: number) {
+  const mix = mixFor(st40, epoch); // not yet overwritten at slot 40: the genesis mix
+  const perm = spec.shuffledIndices(
+    64,
+    spec.computeSeed(mix, epoch, DOMAIN_BEACON_ATTESTER),
+    SHUFFLE_ROUND_COUNT,
+  );
+  const shuffled = Array.from(perm, (p) => ACTIVE[p] ?? 0);
+  const committees: Array<{ index: string; slot: string; validators: string[] }> = [];
+  for (let k = 0; k < 2 * S; k++)
+    committees.push({
+      index: String(k % 2),
+      slot: String(epoch * S + Math.floor(k / 2)),
+      validators: shuffled.slice(k * 4, k * 4 + 4).map(String),
+    });
+  const seed = spec.computeSeed(mix, epoch, DOMAIN_BEACON_PROPOSER);
+  const proposers = Array.from({ length: S }, (_, k) =>
+    spec.computeProposerIndex(
+      ACTIVE,
+      () => MAX_EFFECTIVE_BALANCE,
+      spec.proposerSeed(seed, epoch * S + k),
+      SHUFFLE_ROUND_COUNT,
+      MAX_EFFECTIVE_BALANCE,
+    ),
+  );
+  return { committees, proposers };
+}
+
+let sim: BeaconSim;
+
+async function call(
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> & { data?: unknown } }> {
+  const r = await fetch(
+    sim.url + path,
+    body === undefined
+      ? undefined
+      : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+  );
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  sim = await startBeaconSim({
+    validators: 64,
+    secondsPerSlot: 2,
+    scenario: { behaviours: [{ validators: "48-63", behaviour: "offline" }] },
+  });
+});
+afterAll(async () => {
+  await sim?.close();
+});
+
+describe("at genesis (head at slot 0): the duties a Lodestar dev chain gives", () => {
+  it("the genesis randao mix is the recorded node's", () => {
+    expect(hex(sim.chain.randaoMix(-1))).toBe(hex(mixFor(st40, 0)));
+    expect(hex(mixFor(st40, 0))).toBe(hex(stFin.eth1Data.blockHash));
+  });
+
+  it("committees of the genesis state: epoch 0 and 1, slot order then index", async () => {
+    expect(sim.chain.headSlot).toBe(0);
+    for (const epoch of [0, 1]) {
+      const res = await call(`/eth/v1/beacon/states/genesis/committees?epoch=${epoch}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        data: expectedEpoch(epoch).committees,
+        execution_optimistic: false,
+        finalized: true,
+      });
+    }
+  });
+
+  it("proposer duties of epoch 0 name a proposer for every slot, slot 0 included; dependent root = genesis block", async () => {
+    const genesisRoot = hex(sim.chain.blockAt(0)?.root ?? new Uint8Array());
+    for (const epoch of [0, 1]) {
+      const res = await call(`/eth/v1/validator/duties/proposer/${epoch}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({
+        data: expectedEpoch(epoch).proposers.map((v, k) => ({
+          pubkey: pubkeys[v],
+          validator_index: String(v),
+          slot: String(epoch * S + k),
+        })),
+        execution_optimistic: false,
+        dependent_root: genesisRoot,
+      });
+    }
+  });
+
+  it("attester duties of epochs 0 and 1, in request order (indices, duplicates kept); dependent root = genesis block", async () => {
+    const genesisRoot = hex(sim.chain.blockAt(0)?.root ?? new Uint8Array());
+    const ids = ["7", "0", "63", "7"];
+    for (const epoch of [0, 1]) {
+      const { committees } = expectedEpoch(epoch);
+      const want = ids.map((id) => {
+        const c = committees.find((x) => x.validators.includes(id));
+        if (c === undefined) throw new Error(`validator ${id} in no committee`);
+        return {
+          pubkey: pubkeys[Number(id)],
+          validator_index: id,
+          committee_index: c.index,
+          committee_length: "4",
+          committees_at_slot: "2",
+          validator_committee_index: String(c.validators.indexOf(id)),
+          slot: c.slot,
+        };
+      });
+      const res = await call(`/eth/v1/validator/duties/attester/${epoch}`, ids);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ data: want, execution_optimistic: false, dependent_root: genesisRoot });
+    }
+  });
+
+  it("sync committees of periods 0 and 1 are the genesis state's (the recorded state's current committee)", async () => {
+    const members = st40.currentSyncCommittee.pubkeys.map((p) => String(pubkeys.indexOf(hex(p))));
+    expect(members.length).toBe(SYNC_COMMITTEE_SIZE);
+    const res = await call("/eth/v1/beacon/states/genesis/sync_committees");
+    expect(res.status).toBe(200);
+    expect((res.body.data as { validators: string[] }).validators).toEqual(members);
+    for (const epoch of [0, 1]) {
+      const duties = await call(`/eth/v1/validator/duties/sync/${epoch}`, ALL);
+      const got = (
+        duties.body.data as Array<{ validator_index: string; validator_sync_committee_indices: string[] }>
+      )
+        .flatMap((d) =>
+          d.validator_sync_committee_indices.map((k) => [Number(k), d.validator_index] as const),
+        )
+        .sort((a, b) => a[0] - b[0])
+        .map(([, v]) => v);
+      expect(got).toEqual(members);
+    }
+  });
+});
+
+describe("the spec functions over the real states", () => {
+  it("sync committee sampling gives the recorded next committee (period 2, decided at epoch 8)", () => {
+    const epoch = 8;
+    const next = spec.computeSyncCommitteeIndices(
+      ACTIVE,
+      (i) => stFin.validators[i]?.effectiveBalance ?? 0,
+      spec.computeSeed(mixFor(stFin, epoch), epoch, DOMAIN_SYNC_COMMITTEE),
+      SHUFFLE_ROUND_COUNT,
+      MAX_EFFECTIVE_BALANCE,
+      SYNC_COMMITTEE_SIZE,
+    );
+    expect(Array.from(next, (i) => pubkeys[i])).toEqual(stFin.nextSyncCommittee.pubkeys.map(hex));
+  });
+});
+
+describe("after the recorded epochs (head at slot 88, epoch 11)", () => {
+  beforeAll(() => {
+    sim.chain.advanceTo(88);
+  });
+
+  it("sync duties of epoch 10: the recorded answer, entry by entry", async () => {
+    const res = await call("/eth/v1/validator/duties/sync/10", ALL);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(rec("sync_duties_epoch_10.json"));
+  });
+
+  it("validators ?id=0,48 at slot 48: the recorded entries (balances aside: rewards follow the sim's blocks)", async () => {
+    const real = rec("validators_slot_48_0_48.json") as { data: Array<Record<string, unknown>> };
+    const res = await call("/eth/v1/beacon/states/48/validators?id=0,48");
+    expect(res.status).toBe(200);
+    const strip = (list: Array<Record<string, unknown>>) => list.map(({ balance: _b, ...rest }) => rest);
+    expect(strip(res.body.data as Array<Record<string, unknown>>)).toEqual(strip(real.data));
+    expect({ ...res.body, data: undefined }).toEqual({ ...real, data: undefined });
+  });
+
+  it("validators of the finalized state: every recorded entry in order (balances aside)", async () => {
+    const real = rec("validators_finalized.json") as { data: Array<Record<string, unknown>> };
+    const res = await call("/eth/v1/beacon/states/finalized/validators");
+    const strip = (list: Array<Record<string, unknown>>) => list.map(({ balance: _b, ...rest }) => rest);
+    expect(strip(res.body.data as Array<Record<string, unknown>>)).toEqual(strip(real.data));
+    const balances = await call("/eth/v1/beacon/states/finalized/validator_balances");
+    const realBalances = rec("balances_finalized.json") as { data: Array<{ index: string }> };
+    expect((balances.body.data as Array<{ index: string }>).map((b) => b.index)).toEqual(
+      realBalances.data.map((b) => b.index),
+    );
+  });
+});
