@@ -87,6 +87,16 @@ async function call(
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
+/** Lodestar's error body (fastify's): status, its name, the message. */
+const failure = (status: 400 | 404 | 500, message: string) => ({
+  status,
+  body: {
+    statusCode: status,
+    error: { 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error" }[status],
+    message,
+  },
+});
+
 beforeAll(async () => {
   sim = await startBeaconSim({
     validators: 64,
@@ -224,5 +234,115 @@ describe("after the recorded epochs (head at slot 88, epoch 11)", () => {
     expect((balances.body.data as Array<{ index: string }>).map((b) => b.index)).toEqual(
       realBalances.data.map((b) => b.index),
     );
+  });
+});
+
+describe("requests Lodestar refuses or filters (head at epoch 11)", () => {
+  beforeAll(() => {
+    sim.chain.advanceTo(88);
+  });
+  const rootAt = (slot: number) => hex(sim.chain.blockRootAtOrBefore(slot));
+
+  it("proposer duties: up to the next epoch; the dependent root is the head state's for epochs 10..12", async () => {
+    expect(await call("/eth/v1/validator/duties/proposer/13")).toEqual(
+      failure(400, "Requested epoch 13 must not be more than one epoch in the future"),
+    );
+    for (const epoch of [10, 11, 12]) {
+      const res = await call(`/eth/v1/validator/duties/proposer/${epoch}`);
+      expect(res.status).toBe(200);
+      expect(res.body.dependent_root).toBe(rootAt(87));
+      expect((res.body.data as unknown[]).length).toBe(S);
+    }
+    // older epochs come from the state at their first slot
+    const old = await call("/eth/v1/validator/duties/proposer/5");
+    expect(old.body.dependent_root).toBe(rootAt(39));
+  });
+
+  it("attester duties: 400 for none or beyond the next epoch, 500 for an unknown index or before the previous epoch", async () => {
+    expect(await call("/eth/v1/validator/duties/attester/11", [])).toEqual(
+      failure(400, "No validator to get attester duties"),
+    );
+    expect(await call("/eth/v1/validator/duties/attester/13", ["0"])).toEqual(
+      failure(400, "Cannot get duties for epoch more than one ahead"),
+    );
+    expect(await call("/eth/v1/validator/duties/attester/11", ["0", "64"])).toEqual(
+      failure(500, "validatorIndex 64 too high. Current validator count 64"),
+    );
+    expect(await call("/eth/v1/validator/duties/attester/9", ["0"])).toEqual(
+      failure(500, "EPOCH_CONTEXT_ERROR_DECISION_ROOT_EPOCH_OUT_OF_RANGE"),
+    );
+    const prev = await call("/eth/v1/validator/duties/attester/10", ["0"]);
+    expect(prev.status).toBe(200);
+    expect(prev.body.dependent_root).toBe(rootAt(71));
+    expect((await call("/eth/v1/validator/duties/attester/12", ["0"])).body.dependent_root).toBe(rootAt(87));
+  });
+
+  it("sync duties: the head state's current and next period only", async () => {
+    expect(await call("/eth/v1/validator/duties/sync/11", [])).toEqual(
+      failure(400, "No validator to get attester duties"),
+    );
+    expect(await call("/eth/v1/validator/duties/sync/7", ["0"])).toEqual(
+      failure(500, "EPOCH_CONTEXT_ERROR_NO_SYNC_COMMITTEE"),
+    );
+    expect(await call("/eth/v1/validator/duties/sync/24", ["0"])).toEqual(
+      failure(500, "EPOCH_CONTEXT_ERROR_NO_SYNC_COMMITTEE"),
+    );
+    expect((await call("/eth/v1/validator/duties/sync/23", ["0"])).status).toBe(200);
+    expect(await call("/eth/v1/beacon/states/head/sync_committees?epoch=7")).toEqual(
+      failure(500, "EPOCH_CONTEXT_ERROR_NO_SYNC_COMMITTEE"),
+    );
+  });
+
+  it("committees: within one epoch of the state, the state's epoch by default, an unknown index selects nothing", async () => {
+    expect(await call("/eth/v1/beacon/states/head/committees?epoch=9")).toEqual(
+      failure(400, "Epoch 9 must be within one epoch of state epoch 11"),
+    );
+    expect(await call("/eth/v1/beacon/states/head/committees?slot=80")).toEqual(
+      failure(400, "Slot 80 is not in epoch 11"),
+    );
+    const none = await call("/eth/v1/beacon/states/head/committees?index=2");
+    expect(none.status).toBe(200);
+    expect(none.body.data).toEqual([]);
+    const one = await call("/eth/v1/beacon/states/head/committees?epoch=10&slot=81&index=1");
+    expect((one.body.data as Array<{ slot: string; index: string }>).map((c) => [c.slot, c.index])).toEqual([
+      ["81", "1"],
+    ]);
+  });
+
+  it("validators and balances: request order, pubkeys and indices, unknown ids left out, duplicates 400", async () => {
+    const ids = ["5", pubkeys[3] ?? "", "0", "640", `0x${"ab".repeat(48)}`];
+    const res = await call("/eth/v1/beacon/states/head/validators", { ids });
+    expect((res.body.data as Array<{ index: string }>).map((v) => v.index)).toEqual(["5", "3", "0"]);
+    const get = await call(`/eth/v1/beacon/states/head/validators?id=${ids.join(",")}`);
+    expect(get.body).toEqual(res.body);
+    const bal = await call("/eth/v1/beacon/states/head/validator_balances", ids);
+    expect((bal.body.data as Array<{ index: string }>).map((v) => v.index)).toEqual(["5", "3", "0"]);
+    expect(await call("/eth/v1/beacon/states/head/validators", { ids: ["1", "2", "1"] })).toEqual(
+      failure(400, "Duplicate validator IDs provided: 1"),
+    );
+    expect(await call("/eth/v1/beacon/states/head/validator_balances", ["7", "7"])).toEqual(
+      failure(400, "Duplicate validator IDs provided: 7"),
+    );
+    expect(
+      await call("/eth/v1/beacon/states/head/validators", { statuses: ["active_ongoing", "active_ongoing"] }),
+    ).toEqual(failure(400, "Duplicate statuses provided: active_ongoing"));
+    const active = await call("/eth/v1/beacon/states/head/validators?status=active");
+    expect((active.body.data as unknown[]).length).toBe(64);
+    const pending = await call("/eth/v1/beacon/states/head/validators?status=pending_queued");
+    expect(pending.body.data).toEqual([]);
+  });
+
+  it("one validator: 404 for an index or pubkey the state does not have, 400 for a malformed id", async () => {
+    expect(await call("/eth/v1/beacon/states/head/validators/64")).toEqual(
+      failure(404, "Validator index from future state"),
+    );
+    expect(await call(`/eth/v1/beacon/states/head/validators/0x${"ab".repeat(48)}`)).toEqual(
+      failure(404, "Validator pubkey not found in state"),
+    );
+    expect(await call("/eth/v1/beacon/states/head/validators/0xzz")).toEqual(
+      failure(400, "Invalid pubkey hex encoding"),
+    );
+    const byKey = await call(`/eth/v1/beacon/states/head/validators/${pubkeys[9]}`);
+    expect((byKey.body.data as { index: string }).index).toBe("9");
   });
 });
