@@ -293,7 +293,7 @@ describe("duties, rewards, liveness", () => {
     expect(br.proposerIndex).toBe(sim.chain.blockAt(slot)?.message.proposerIndex);
     expect(br.attestations).toBeGreaterThan(0);
     expect(br.total).toBe(br.attestations + br.syncAggregate + br.proposerSlashings + br.attesterSlashings);
-    const live = (await api.validator.getLiveness({ epoch: 10, indices: [0, 47, 48, 63] })).value();
+    const live = (await api.validator.getLiveness({ epoch: 11, indices: [0, 47, 48, 63] })).value();
     expect(live).toEqual([
       { index: 0, isLive: true },
       { index: 47, isLive: true },

@@ -113,12 +113,22 @@ const cases: Array<[string, () => Promise<{ status: number; body: unknown; heade
   ["validators_slot_48_0_48.json", () => get("/eth/v1/beacon/states/48/validators?id=0,48")],
   ["attestation_rewards_epoch_5.json", () => post("/eth/v1/beacon/rewards/attestations/5", [])],
   [
+    // Lodestar answers liveness for the previous, current and next epoch only: asked of a node of
+    // the same chain whose head is in epoch 9, as the recorded node's was.
     "liveness_epoch_8.json",
-    () =>
-      post(
-        "/eth/v1/validator/liveness/8",
-        Array.from({ length: 64 }, (_, i) => String(i)),
-      ),
+    async () => {
+      const node = await startBeaconSim({ chain: sim.chain, faults: [{ kind: "stuck", atSlot: 72 }] });
+      try {
+        const r = await fetch(`${node.url}/eth/v1/validator/liveness/8`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(Array.from({ length: 64 }, (_, i) => String(i))),
+        });
+        return { status: r.status, body: (await r.json()) as unknown, headers: r.headers };
+      } finally {
+        await node.close();
+      }
+    },
   ],
   ["proposer_duties_epoch_11.json", () => get("/eth/v1/validator/duties/proposer/11")],
   [

@@ -215,6 +215,21 @@ describe("after the recorded epochs (head at slot 88, epoch 11)", () => {
     expect(res.body).toEqual(rec("sync_duties_epoch_10.json"));
   });
 
+  it("liveness of epoch 8, asked of a node whose head is in epoch 9: the recorded answer, entry by entry", async () => {
+    const node = await startBeaconSim({ chain: sim.chain, faults: [{ kind: "stuck", atSlot: 72 }] });
+    try {
+      const r = await fetch(`${node.url}/eth/v1/validator/liveness/8`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(ALL),
+      });
+      expect(r.status).toBe(200);
+      expect(await r.json()).toEqual(rec("liveness_epoch_8.json"));
+    } finally {
+      await node.close();
+    }
+  });
+
   it("validators ?id=0,48 at slot 48: the recorded entries (balances aside: rewards follow the sim's blocks)", async () => {
     const real = rec("validators_slot_48_0_48.json") as { data: Array<Record<string, unknown>> };
     const res = await call("/eth/v1/beacon/states/48/validators?id=0,48");
@@ -330,6 +345,23 @@ describe("requests Lodestar refuses or filters (head at epoch 11)", () => {
     expect((active.body.data as unknown[]).length).toBe(64);
     const pending = await call("/eth/v1/beacon/states/head/validators?status=pending_queued");
     expect(pending.body.data).toEqual([]);
+  });
+
+  it("liveness: the previous, current and next epoch only; nothing seen yet in the next", async () => {
+    expect(await call("/eth/v1/validator/liveness/9", ["0"])).toEqual(
+      failure(400, "Request epoch 9 is more than one epoch before or after the current epoch 11"),
+    );
+    expect(await call("/eth/v1/validator/liveness/13", ["0"])).toEqual(
+      failure(400, "Request epoch 13 is more than one epoch before or after the current epoch 11"),
+    );
+    expect(await call("/eth/v1/validator/liveness/5", [])).toEqual({ status: 200, body: { data: [] } });
+    expect((await call("/eth/v1/validator/liveness/12", ["0"])).body.data).toEqual([
+      { index: "0", is_live: false },
+    ]);
+    expect((await call("/eth/v1/validator/liveness/10", ["0", "48"])).body.data).toEqual([
+      { index: "0", is_live: true },
+      { index: "48", is_live: false },
+    ]);
   });
 
   it("one validator: 404 for an index or pubkey the state does not have, 400 for a malformed id", async () => {
