@@ -222,7 +222,7 @@ export class NodeApi {
       getStateFork: async ({ stateId }) => {
         const s = this.resolveState(stateId);
         return {
-          data: { previousVersion: c.capellaForkVersion, currentVersion: c.denebForkVersion, epoch: 0 },
+          data: { previousVersion: c.denebForkVersion, currentVersion: c.denebForkVersion, epoch: 0 },
           meta: stateMeta(s),
         };
       },

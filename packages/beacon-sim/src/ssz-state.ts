@@ -86,7 +86,8 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
     genesisTime: chain.genesisTime,
     genesisValidatorsRoot: chain.genesisValidatorsRoot,
     slot,
-    fork: { previousVersion: chain.capellaForkVersion, currentVersion: chain.denebForkVersion, epoch: 0 },
+    // deneb from genesis: initialize_beacon_state_from_eth1 sets both versions to the genesis fork's (as Lodestar does)
+    fork: { previousVersion: chain.denebForkVersion, currentVersion: chain.denebForkVersion, epoch: 0 },
     latestBlockHeader: {
       slot: latest.slot,
       proposerIndex: latest.message.proposerIndex,

@@ -215,6 +215,33 @@ describe("after the recorded epochs (head at slot 88, epoch 11)", () => {
     expect(res.body).toEqual(rec("sync_duties_epoch_10.json"));
   });
 
+  it("the state at slot 40: fork, registry, sync committees, genesis mixes as the recorded state's", async () => {
+    const res = await call("/eth/v1/beacon/states/40/fork");
+    expect(res.body.data).toEqual(ssz.phase0.Fork.toJson(st40.fork));
+    const r = await fetch(`${sim.url}/eth/v2/debug/beacon/states/40`, {
+      headers: { accept: "application/octet-stream" },
+    });
+    const mine = ssz.deneb.BeaconState.deserialize(new Uint8Array(await r.arrayBuffer()));
+    const json = (st: typeof st40) => ssz.deneb.BeaconState.toJson(st) as Record<string, unknown>;
+    const [a, b] = [json(mine), json(st40)];
+    for (const field of [
+      "genesis_validators_root",
+      "slot",
+      "fork",
+      "validators",
+      "slashings",
+      "inactivity_scores",
+      "current_sync_committee",
+      "next_sync_committee",
+      "justification_bits",
+      "historical_roots",
+      "historical_summaries",
+    ])
+      expect({ field, value: a[field] }).toEqual({ field, value: b[field] });
+    // the mixes of epochs 6.. are still the genesis mix at slot 40
+    expect(mine.randaoMixes.slice(6).map(hex)).toEqual(st40.randaoMixes.slice(6).map(hex));
+  });
+
   it("liveness of epoch 8, asked of a node whose head is in epoch 9: the recorded answer, entry by entry", async () => {
     const node = await startBeaconSim({ chain: sim.chain, faults: [{ kind: "stuck", atSlot: 72 }] });
     try {
