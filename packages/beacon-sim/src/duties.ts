@@ -3,6 +3,8 @@
  * compute_proposer_index, sync committees, randao mixes and seeds. Caches per epoch (shufflings,
  * inverse positions, proposers once the epoch's state exists) and per sync period.
  */
+
+import { hash } from "node:crypto";
 import {
   DOMAIN_BEACON_ATTESTER,
   DOMAIN_BEACON_PROPOSER,
@@ -18,7 +20,6 @@ import {
 import { type EpochShuffling, GWEI } from "./chain-types.js";
 import type { ChainHistory } from "./history.js";
 import type { Registry } from "./registry.js";
-import { hashOf } from "./rng.js";
 import {
   computeProposerIndex,
   computeSeed,
@@ -36,6 +37,8 @@ import {
 export const DEV_GENESIS_MIX: Uint8Array = new Uint8Array(32).fill(0x0b);
 
 export class Duties {
+  /** The randao mix after each slot (slot 0: the genesis mix); a slot without block keeps the previous. */
+  private readonly mixAfterSlot: Uint8Array[] = [DEV_GENESIS_MIX];
   private readonly shufflings = new Map<number, EpochShuffling>();
   private readonly inversePositions = new Map<number, Int32Array>();
   private readonly proposerCache = new Map<number, Int32Array>();
@@ -44,7 +47,6 @@ export class Duties {
   constructor(
     private readonly reg: Registry,
     private readonly history: ChainHistory,
-    private readonly seed: string,
     private readonly slotsPerEpoch: number,
   ) {}
 
@@ -83,6 +85,7 @@ export class Duties {
       Math.min(MAX_COMMITTEES_PER_SLOT, Math.floor(count / this.slotsPerEpoch / TARGET_COMMITTEE_SIZE)),
     );
     const sh: EpochShuffling = { epoch, active, shuffled, committeesPerSlot };
+    if (!this.seedFinal(epoch)) return sh;
     this.shufflings.set(epoch, sh);
     if (this.shufflings.size > 16) {
       const first = this.shufflings.keys().next().value;
@@ -141,9 +144,36 @@ export class Duties {
     };
   }
 
-  /** The randao mix of `epoch` as the served state holds it (genesis mix before epoch 0). */
+  /**
+   * process_randao of slot `slot`'s canonical block: mix ^= sha256(reveal); no block (or an
+   * orphan): the mix stays. Called once per slot, in order.
+   */
+  recordSlot(slot: number, randaoReveal: Uint8Array | undefined): void {
+    const prev = this.randaoMixAtSlot(slot - 1);
+    if (randaoReveal === undefined) {
+      this.mixAfterSlot[slot] = prev;
+      return;
+    }
+    const h = hash("sha256", randaoReveal, "buffer");
+    const mix = new Uint8Array(32);
+    for (let k = 0; k < 32; k++) mix[k] = (prev[k] ?? 0) ^ (h[k] ?? 0);
+    this.mixAfterSlot[slot] = mix;
+  }
+
+  /** The mix a state at `slot` holds for its epoch (the last recorded one past the head). */
+  randaoMixAtSlot(slot: number): Uint8Array {
+    const s = Math.max(0, Math.min(slot, this.mixAfterSlot.length - 1));
+    return this.mixAfterSlot[s] ?? DEV_GENESIS_MIX;
+  }
+
+  /** The randao mix of `epoch` (as of its last slot; the genesis mix before epoch 0). */
   randaoMix(epoch: number): Uint8Array {
-    return epoch < 0 ? DEV_GENESIS_MIX : hashOf(this.seed, "randao", epoch);
+    return epoch < 0 ? DEV_GENESIS_MIX : this.randaoMixAtSlot(this.startSlot(epoch + 1) - 1);
+  }
+
+  /** Whether the mix that seeds `epoch` (that of epoch − 2) is final: only then is a seed cached. */
+  private seedFinal(epoch: number): boolean {
+    return this.mixAfterSlot.length >= this.startSlot(epoch - 1);
   }
 
   /** get_seed(state, epoch, domain). */
@@ -174,7 +204,7 @@ export class Duties {
         MAX_EFFECTIVE_BALANCE,
       );
     }
-    if (snap !== undefined) {
+    if (snap !== undefined && this.seedFinal(epoch)) {
       this.proposerCache.set(epoch, out);
       if (this.proposerCache.size > 64) {
         const first = this.proposerCache.keys().next().value;
@@ -212,7 +242,7 @@ export class Duties {
       MAX_EFFECTIVE_BALANCE,
       SYNC_COMMITTEE_SIZE,
     );
-    this.syncCommittees.set(period, out);
+    if (this.seedFinal(epoch)) this.syncCommittees.set(period, out);
     return out;
   }
 }
