@@ -227,6 +227,31 @@ describe("after the recorded epochs (head at slot 88, epoch 11)", () => {
     }
   });
 
+  it("headers and blocks 40..55 from a node finalized at epoch 6 (as the recorded one was): the recorded meta fields", async () => {
+    const node = await startBeaconSim({ chain: sim.chain, faults: [{ kind: "stuck", atSlot: 80 }] });
+    try {
+      const meta = (body: Record<string, unknown>) => ({
+        execution_optimistic: body.execution_optimistic,
+        finalized: body.finalized,
+        version: body.version,
+        canonical: (body.data as { canonical?: boolean } | undefined)?.canonical,
+      });
+      for (let slot = 40; slot <= 55; slot++) {
+        for (const [file, path] of [
+          [`header_${slot}.json`, `/eth/v1/beacon/headers/${slot}`],
+          [`block_${slot}.json`, `/eth/v2/beacon/blocks/${slot}`],
+        ] as const) {
+          const real = rec(file) as Record<string, unknown>;
+          if (real.statusCode !== undefined) continue;
+          const body = (await (await fetch(node.url + path)).json()) as Record<string, unknown>;
+          expect({ file, ...meta(body) }).toEqual({ file, ...meta(real) });
+        }
+      }
+    } finally {
+      await node.close();
+    }
+  });
+
   it("proposer duties of epoch 11, attester duties of epoch 10, committees of the finalized state: the recorded entries", async () => {
     // dependent roots aside: block roots differ (the sim's blocks are not the real node's bytes)
     const proposers = await call("/eth/v1/validator/duties/proposer/11");
