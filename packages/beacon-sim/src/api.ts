@@ -132,18 +132,45 @@ export class NodeApi {
     } as routes.beacon.ValidatorResponse;
   }
 
-  /** Indices of the validators of a state matching ids and statuses, in request order / index order. */
+  /**
+   * Lodestar's getStateValidatorIndex: an index or a 0x pubkey to the validator's index in a state
+   * of `count` validators, or the status and reason Lodestar answers for it.
+   */
+  validatorIndexOf(raw: string | number, count: number): number | { code: 400 | 404; reason: string } {
+    const id = String(raw);
+    if (id.startsWith("0x")) {
+      if (!/^0x([0-9a-fA-F]{2})*$/.test(id)) return { code: 400, reason: "Invalid pubkey hex encoding" };
+      const i = id.length === 98 ? this.chain.indexOfPubkey(fromHex(id)) : -1;
+      if (i < 0) return { code: 404, reason: "Validator pubkey not found in state" };
+      if (i >= count) return { code: 404, reason: "Validator pubkey from future state" };
+      return i;
+    }
+    const i = /^\d+$/.test(id) ? Number(id) : Number.NaN;
+    if (!Number.isSafeInteger(i)) return { code: 400, reason: "Invalid validator index" };
+    if (i >= count) return { code: 404, reason: "Validator index from future state" };
+    return i;
+  }
+
+  /**
+   * Indices of the validators of a state matching ids and statuses, as Lodestar selects them: ids in
+   * request order (duplicates: 400; unknown or invalid ids: left out), else every validator in index
+   * order; statuses exact or general (`active`, `pending`, `exited`, `withdrawal`).
+   */
   selectValidators(
     epoch: number,
     ids: Array<string | number> | undefined,
     statuses: StatusFilter[] | undefined,
   ): number[] {
     const count = this.chain.countAt(epoch);
-    const idx = this.resolveIds(ids, count);
+    assertUnique(ids, "Duplicate validator IDs provided");
+    assertUnique(statuses, "Duplicate statuses provided");
     const filters = new Set<string>(statuses ?? []);
     const out: number[] = [];
-    if (idx !== undefined) {
-      for (const i of idx) if (statusMatches(this.chain.statusAt(i, epoch), filters)) out.push(i);
+    if (ids !== undefined && ids.length > 0) {
+      for (const id of ids) {
+        const i = this.validatorIndexOf(id, count);
+        if (typeof i === "number" && statusMatches(this.chain.statusAt(i, epoch), filters)) out.push(i);
+      }
     } else if (filters.size === 0) {
       for (let i = 0; i < count; i++) out.push(i);
     } else {
@@ -156,12 +183,23 @@ export class NodeApi {
     return hex(this.chain.blockRootAtOrBefore(Math.max(0, slot)));
   }
 
-  private checkDutyEpoch(epoch: number, lookahead: number): void {
-    const c = this.chain;
-    const cur = c.epochOf(this.view.headSlot());
-    if (epoch > cur + lookahead)
-      throw new ApiError(400, `Requested epoch ${epoch} is after the next epoch ${cur + lookahead}`);
-    if (c.snapshot(Math.min(epoch, cur)) === undefined) throw new ApiError(404, `Epoch ${epoch} is pruned`);
+  /** The epoch of the node's head state: duties are answered from it, as Lodestar does. */
+  private headEpoch(): number {
+    return this.chain.epochOf(this.view.headSlot());
+  }
+
+  /**
+   * Lodestar's getPubkeysForIndices: every index must be in the head state (a plain Error there,
+   * so 500), before any duty is computed. Also its 400 for an empty list.
+   */
+  private dutyPubkeys(indices: readonly number[]): Uint8Array[] {
+    if (indices.length === 0) throw new ApiError(400, "No validator to get attester duties");
+    const count = this.chain.countAt(this.headEpoch());
+    return indices.map((i) => {
+      if (i >= count)
+        throw new ApiError(500, `validatorIndex ${i} too high. Current validator count ${count}`);
+      return this.chain.pubkeyOf(i);
+    });
   }
 
   methods(): BeaconApiMethods {
@@ -184,7 +222,7 @@ export class NodeApi {
       getStateFork: async ({ stateId }) => {
         const s = this.resolveState(stateId);
         return {
-          data: { previousVersion: c.capellaForkVersion, currentVersion: c.denebForkVersion, epoch: 0 },
+          data: { previousVersion: c.denebForkVersion, currentVersion: c.denebForkVersion, epoch: 0 },
           meta: stateMeta(s),
         };
       },
@@ -203,9 +241,8 @@ export class NodeApi {
       },
       getStateValidator: async ({ stateId, validatorId }) => {
         const s = this.resolveState(stateId);
-        const idx = this.resolveIds([validatorId], c.countAt(s.epoch));
-        const i = idx?.[0];
-        if (i === undefined) throw new ApiError(404, "Validator not found");
+        const i = this.validatorIndexOf(validatorId, c.countAt(s.epoch));
+        if (typeof i !== "number") throw new ApiError(i.code, i.reason);
         return { data: this.validatorResponse(i, s.epoch), meta: stateMeta(s) };
       },
       getStateValidators: async ({ stateId, validatorIds, statuses }) => {
@@ -229,15 +266,15 @@ export class NodeApi {
         return { data: sel.map((i) => ({ index: i, balance: c.balanceAt(i, s.epoch) })), meta: stateMeta(s) };
       },
       getEpochCommittees: async ({ stateId, epoch, index, slot }) => {
+        // Lodestar: the epoch defaults to the state's (not the slot's), within one epoch of it;
+        // an index beyond the committees of a slot selects nothing.
         const s = this.resolveState(stateId);
-        const e = epoch ?? (slot !== undefined ? c.epochOf(slot) : s.epoch);
-        if (e > s.epoch + 1)
-          throw new ApiError(400, `Epoch ${e} is too far ahead of the state's epoch ${s.epoch}`);
+        const e = epoch ?? s.epoch;
+        if (Math.abs(e - s.epoch) > 1)
+          throw new ApiError(400, `Epoch ${e} must be within one epoch of state epoch ${s.epoch}`);
         if (slot !== undefined && c.epochOf(slot) !== e)
           throw new ApiError(400, `Slot ${slot} is not in epoch ${e}`);
         const cps = c.committeesPerSlot(e);
-        if (index !== undefined && index >= cps)
-          throw new ApiError(400, `Committee index ${index} out of range (${cps} per slot)`);
         const data: routes.beacon.EpochCommitteeResponse[] = [];
         for (let sl = c.startSlot(e); sl < c.startSlot(e + 1); sl++) {
           if (slot !== undefined && sl !== slot) continue;
@@ -250,10 +287,11 @@ export class NodeApi {
       },
       getEpochSyncCommittees: async ({ stateId, epoch }) => {
         const s = this.resolveState(stateId);
-        const e = epoch ?? s.epoch;
-        if (c.syncPeriodOf(e) > c.syncPeriodOf(s.epoch) + 1)
-          throw new ApiError(400, `Epoch ${e} is too far ahead of the state's sync period`);
-        const validators = Array.from(c.syncCommittee(c.syncPeriodOf(e)));
+        const period = c.syncPeriodOf(epoch ?? s.epoch);
+        // A state holds its current and next sync committee only (Lodestar: an epoch cache error).
+        if (period !== c.syncPeriodOf(s.epoch) && period !== c.syncPeriodOf(s.epoch) + 1)
+          throw new ApiError(500, "EPOCH_CONTEXT_ERROR_NO_SYNC_COMMITTEE");
+        const validators = Array.from(c.syncCommittee(period));
         const size = validators.length / SYNC_COMMITTEE_SUBNET_COUNT;
         const validatorAggregates: number[][] = [];
         for (let k = 0; k < SYNC_COMMITTEE_SUBNET_COUNT; k++)
@@ -458,15 +496,20 @@ export class NodeApi {
       getProposerDuties: async ({ epoch }) => this.proposerDuties(epoch),
       getProposerDutiesV2: async ({ epoch }) => this.proposerDuties(epoch),
       getAttesterDuties: async ({ epoch, indices }) => {
-        this.checkDutyEpoch(epoch, 1);
+        if (indices.length === 0) throw new ApiError(400, "No validator to get attester duties");
+        const cur = this.headEpoch();
+        if (epoch > cur + 1) throw new ApiError(400, "Cannot get duties for epoch more than one ahead");
+        const pubkeys = this.dutyPubkeys(indices);
+        // The head state's epoch cache knows the previous, current and next shufflings only.
+        if (epoch < cur - 1) throw new ApiError(500, "EPOCH_CONTEXT_ERROR_DECISION_ROOT_EPOCH_OUT_OF_RANGE");
         const positions = c.committeePositions(epoch);
         const cps = c.committeesPerSlot(epoch);
         const data: routes.validator.AttesterDuty[] = [];
-        for (const i of indices) {
+        indices.forEach((i, k) => {
           const p = positions(i);
-          if (p === undefined) continue;
+          if (p === undefined) return;
           data.push({
-            pubkey: c.pubkeyOf(i),
+            pubkey: pubkeys[k] ?? c.pubkeyOf(i),
             validatorIndex: i,
             committeeIndex: p.committeeIndex,
             committeeLength: p.committeeLength,
@@ -474,39 +517,44 @@ export class NodeApi {
             validatorCommitteeIndex: p.position,
             slot: p.slot,
           });
-        }
+        });
         return {
           data,
           meta: { executionOptimistic: false, dependentRoot: this.dependentRoot(c.startSlot(epoch - 1) - 1) },
         };
       },
       getSyncCommitteeDuties: async ({ epoch, indices }) => {
-        const cur = c.epochOf(view.headSlot());
-        if (c.syncPeriodOf(epoch) > c.syncPeriodOf(cur) + 1)
-          throw new ApiError(400, `Epoch ${epoch} is beyond the next sync committee period`);
-        const members = c.syncCommittee(c.syncPeriodOf(epoch));
-        const want = new Set(indices);
-        const byIndex = new Map<number, number[]>();
-        members.forEach((v, k) => {
-          if (!want.has(v)) return;
-          const list = byIndex.get(v) ?? [];
-          list.push(k);
-          byIndex.set(v, list);
+        if (indices.length === 0) throw new ApiError(400, "No validator to get attester duties");
+        const pubkeys = this.dutyPubkeys(indices);
+        const period = c.syncPeriodOf(epoch);
+        const headPeriod = c.syncPeriodOf(this.headEpoch());
+        // The head state holds the current and the next sync committee only.
+        if (period !== headPeriod && period !== headPeriod + 1)
+          throw new ApiError(500, "EPOCH_CONTEXT_ERROR_NO_SYNC_COMMITTEE");
+        const positions = syncPositions(c.syncCommittee(period));
+        const data: routes.validator.SyncDuty[] = [];
+        indices.forEach((i, k) => {
+          const list = positions.get(i);
+          if (list !== undefined)
+            data.push({
+              pubkey: pubkeys[k] ?? c.pubkeyOf(i),
+              validatorIndex: i,
+              validatorSyncCommitteeIndices: list,
+            });
         });
-        const data = indices
-          .filter((i) => byIndex.has(i))
-          .map((i) => ({
-            pubkey: c.pubkeyOf(i),
-            validatorIndex: i,
-            validatorSyncCommitteeIndices: byIndex.get(i) ?? [],
-          }));
         return { data, meta: { executionOptimistic: false } };
       },
       getLiveness: async ({ epoch, indices }) => {
-        const cur = c.epochOf(view.headSlot());
-        if (epoch > cur) throw new ApiError(400, `Epoch ${epoch} is in the future (current ${cur})`);
-        if (c.participationFlags(epoch) === undefined) throw new ApiError(400, `Epoch ${epoch} is pruned`);
-        return { data: indices.map((i) => ({ index: i, isLive: c.isLive(i, epoch) })) };
+        // Lodestar: what it saw in the previous, current and next epoch (nothing yet in the next)
+        if (indices.length === 0) return { data: [] };
+        const cur = this.headEpoch();
+        if (epoch < cur - 1 || epoch > cur + 1)
+          throw new ApiError(
+            400,
+            `Request epoch ${epoch} is more than one epoch before or after the current epoch ${cur}`,
+          );
+        const seen = epoch <= cur && c.participationFlags(epoch) !== undefined;
+        return { data: indices.map((i) => ({ index: i, isLive: seen && c.isLive(i, epoch) })) };
       },
     };
 
@@ -547,18 +595,28 @@ export class NodeApi {
     } as unknown as BeaconApiMethods;
   }
 
+  /**
+   * Lodestar's proposer duties: every slot of the epoch (slot 0 too), up to the next epoch; older
+   * epochs from the state at their first slot. The dependent root is that of the state answering:
+   * for the previous, current and next epoch the head state's (the last block before the current
+   * epoch), for older ones the block before the epoch; the genesis block when that is before slot 0.
+   */
   private proposerDuties(epoch: number) {
     const c = this.chain;
-    this.checkDutyEpoch(epoch, 1);
+    const cur = this.headEpoch();
+    if (epoch > cur + 1)
+      throw new ApiError(400, `Requested epoch ${epoch} must not be more than one epoch in the future`);
+    if (c.snapshot(Math.min(epoch, cur)) === undefined)
+      throw new ApiError(404, `No state found for id '${c.startSlot(epoch)}'`);
     const data: routes.validator.ProposerDuty[] = [];
     for (let sl = c.startSlot(epoch); sl < c.startSlot(epoch + 1); sl++) {
       const v = c.proposerAt(sl);
-      if (v < 0) continue;
       data.push({ slot: sl, validatorIndex: v, pubkey: c.pubkeyOf(v) });
     }
+    const stateEpoch = epoch >= cur - 1 ? cur : epoch;
     return {
       data,
-      meta: { executionOptimistic: false, dependentRoot: this.dependentRoot(c.startSlot(epoch) - 1) },
+      meta: { executionOptimistic: false, dependentRoot: this.dependentRoot(c.startSlot(stateEpoch) - 1) },
     };
   }
 
@@ -579,6 +637,30 @@ export class NodeApi {
       },
     };
   }
+}
+
+/** Validator index → its positions in a sync committee. */
+function syncPositions(members: Uint32Array): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  members.forEach((v, k) => {
+    const list = out.get(v);
+    if (list === undefined) out.set(v, [k]);
+    else list.push(k);
+  });
+  return out;
+}
+
+/** Lodestar's assertUniqueItems: 400 naming the repeated items. */
+function assertUnique(items: ReadonlyArray<string | number> | undefined, message: string): void {
+  if (items === undefined) return;
+  const seen = new Set<string>();
+  const dups: string[] = [];
+  for (const item of items) {
+    const k = String(item);
+    if (seen.has(k) && !dups.includes(k)) dups.push(k);
+    seen.add(k);
+  }
+  if (dups.length > 0) throw new ApiError(400, `${message}: ${dups.join(", ")}`);
 }
 
 /** Every method not implemented answers 501 (instead of a TypeError → 500). */

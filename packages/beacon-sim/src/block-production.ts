@@ -59,6 +59,8 @@ export type ProducerHost = Pick<
   | "voluntaryExitSigningRoot"
   | "secretKeyOfValidator"
   | "currentFinality"
+  | "randaoReveal"
+  | "randaoMixAtSlot"
 >;
 
 /** Sync committee rewards of a block: per member (summed over repeated positions), the signed amount. */
@@ -164,7 +166,8 @@ export class BlockProducer {
       stateRoot: hashOf(this.host.seed, "el-state", slot),
       receiptsRoot: hashOf(this.host.seed, "receipts", slot),
       logsBloom: new Uint8Array(256),
-      prevRandao: hashOf(this.host.seed, "randao", this.host.epochOf(slot)),
+      // get_randao_mix of the state before this block's randao reveal
+      prevRandao: this.host.randaoMixAtSlot(Math.max(0, slot - 1)),
       blockNumber: slot === 0 ? 0 : this.blockNumber + 1,
       gasLimit: 30_000_000,
       gasUsed: slot === 0 ? 0 : 15_000_000,
@@ -178,7 +181,7 @@ export class BlockProducer {
       excessBlobGas: 0n,
     };
     const body: deneb.BeaconBlockBody = {
-      randaoReveal: this.host.signature,
+      randaoReveal: slot === 0 ? this.host.signature : this.host.randaoReveal(slot, proposer),
       eth1Data: {
         depositRoot: hashOf(this.host.seed, "deposit-root"),
         depositCount: BigInt(this.reg.n),

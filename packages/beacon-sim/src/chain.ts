@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import { SecretKey } from "@chainsafe/blst";
 import type { ChainForkConfig } from "@lodestar/config";
-import type { phase0 } from "@lodestar/types";
+import { DOMAIN_RANDAO } from "@lodestar/params";
+import { type phase0, ssz } from "@lodestar/types";
 import { type NetworkJson, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
 import { BlockProducer, syncRewards } from "./block-production.js";
 import { resolveChainOptions } from "./chain-options.js";
@@ -40,7 +41,12 @@ import {
   parseScenario,
   type ValidatorSelector,
 } from "./scenario.js";
-import { checkVoluntaryExit, voluntaryExitDomain, voluntaryExitSigningRoot } from "./voluntary-exits.js";
+import {
+  checkVoluntaryExit,
+  computeDomain,
+  voluntaryExitDomain,
+  voluntaryExitSigningRoot,
+} from "./voluntary-exits.js";
 
 export type {
   AttestationDeltas,
@@ -73,6 +79,7 @@ export class SimChain extends EventEmitter {
   genesisValidatorsRoot: Uint8Array = ZERO_ROOT;
   readonly stateRetentionEpochs: number;
   readonly signature: Uint8Array;
+  private readonly randaoDomain: Uint8Array;
 
   /** Validators, balances, lifecycle epochs: see Registry. */
   private readonly registry: Registry;
@@ -109,7 +116,7 @@ export class SimChain extends EventEmitter {
     this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
     this.registry = new Registry(this.config, o.keyCacheDir, () => this.churnLimit());
     this.producer = new BlockProducer(this, this.registry, this.history);
-    this.duties = new Duties(this.registry, this.history, this.seed, this.slotsPerEpoch);
+    this.duties = new Duties(this.registry, this.history, this.slotsPerEpoch);
 
     // Genesis registry.
     const genesis = genesisValidators(opts, sc);
@@ -122,6 +129,7 @@ export class SimChain extends EventEmitter {
       bits: [false, false, false, false],
     };
     this.genesisValidatorsRoot = this.registry.genesisValidatorsRoot(this.seed);
+    this.randaoDomain = computeDomain(DOMAIN_RANDAO, this.denebForkVersion, this.genesisValidatorsRoot);
     this.totalActiveIncrements = this.registry.totalActiveIncrements(0);
 
     // Genesis block (slot 0, empty body).
@@ -380,6 +388,27 @@ export class SimChain extends EventEmitter {
     return this.duties.randaoMix(epoch);
   }
 
+  /** The mix a state at `slot` holds for its epoch. */
+  randaoMixAtSlot(slot: number): Uint8Array {
+    return this.duties.randaoMixAtSlot(slot);
+  }
+
+  /**
+   * The proposer's randao reveal for `slot`: its BLS signature over the epoch (DOMAIN_RANDAO, deneb
+   * fork version, genesis validators root), as a real validator client makes it; with the interop
+   * keys this reproduces a Lodestar dev chain's randao mixes. Given pubkeys (secret unknown): the
+   * constant signature.
+   */
+  randaoReveal(slot: number, proposer: number): Uint8Array {
+    const sk = this.registry.secretKeyOf(proposer);
+    if (sk === undefined) return this.signature;
+    const root = ssz.phase0.SigningData.hashTreeRoot({
+      objectRoot: ssz.Epoch.hashTreeRoot(this.epochOf(slot)),
+      domain: this.randaoDomain,
+    });
+    return SecretKey.fromBytes(sk).sign(root).toBytes();
+  }
+
   /** get_seed(state, epoch, domain). */
   epochSeed(epoch: number, domain: Uint8Array): Uint8Array {
     return this.duties.epochSeed(epoch, domain);
@@ -570,6 +599,7 @@ export class SimChain extends EventEmitter {
     } else if (proposes)
       produced = this.producer.produceBlock(slot, proposer, epoch, this.totalActiveIncrements);
     this.history.rootAtSlot[slot] = produced?.root ?? this.history.rootAtSlot[slot - 1] ?? ZERO_ROOT;
+    this.duties.recordSlot(slot, produced?.message.body.randaoReveal);
     this.headSlot = slot;
 
     // Attestations of this slot (to the head after this slot's block, if any).

@@ -3,9 +3,12 @@
  * compute_proposer_index, sync committees, randao mixes and seeds. Caches per epoch (shufflings,
  * inverse positions, proposers once the epoch's state exists) and per sync period.
  */
+
+import { hash } from "node:crypto";
 import {
   DOMAIN_BEACON_ATTESTER,
   DOMAIN_BEACON_PROPOSER,
+  DOMAIN_SYNC_COMMITTEE,
   EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
   MAX_COMMITTEES_PER_SLOT,
   MAX_EFFECTIVE_BALANCE,
@@ -17,10 +20,25 @@ import {
 import { type EpochShuffling, GWEI } from "./chain-types.js";
 import type { ChainHistory } from "./history.js";
 import type { Registry } from "./registry.js";
-import { hashOf, Rng } from "./rng.js";
-import { computeProposerIndex, computeSeed, proposerSeed, shuffledIndices } from "./shuffle.js";
+import {
+  computeProposerIndex,
+  computeSeed,
+  computeSyncCommitteeIndices,
+  proposerSeed,
+  shuffledIndices,
+} from "./shuffle.js";
+
+/**
+ * The eth1 block hash of a Lodestar dev-mode genesis, which initialize_beacon_state_from_eth1
+ * copies into every randao mix: the genesis mix (the recorded node's states hold it in every slot
+ * not yet overwritten). With it, the duties of epochs 0 and 1 and the sync committees of periods 0
+ * and 1 are exactly those of a Lodestar dev chain with the same validators.
+ */
+export const DEV_GENESIS_MIX: Uint8Array = new Uint8Array(32).fill(0x0b);
 
 export class Duties {
+  /** The randao mix after each slot (slot 0: the genesis mix); a slot without block keeps the previous. */
+  private readonly mixAfterSlot: Uint8Array[] = [DEV_GENESIS_MIX];
   private readonly shufflings = new Map<number, EpochShuffling>();
   private readonly inversePositions = new Map<number, Int32Array>();
   private readonly proposerCache = new Map<number, Int32Array>();
@@ -29,7 +47,6 @@ export class Duties {
   constructor(
     private readonly reg: Registry,
     private readonly history: ChainHistory,
-    private readonly seed: string,
     private readonly slotsPerEpoch: number,
   ) {}
 
@@ -68,6 +85,7 @@ export class Duties {
       Math.min(MAX_COMMITTEES_PER_SLOT, Math.floor(count / this.slotsPerEpoch / TARGET_COMMITTEE_SIZE)),
     );
     const sh: EpochShuffling = { epoch, active, shuffled, committeesPerSlot };
+    if (!this.seedFinal(epoch)) return sh;
     this.shufflings.set(epoch, sh);
     if (this.shufflings.size > 16) {
       const first = this.shufflings.keys().next().value;
@@ -126,9 +144,36 @@ export class Duties {
     };
   }
 
-  /** The randao mix of `epoch` as the served state holds it (genesis mix before epoch 0). */
+  /**
+   * process_randao of slot `slot`'s canonical block: mix ^= sha256(reveal); no block (or an
+   * orphan): the mix stays. Called once per slot, in order.
+   */
+  recordSlot(slot: number, randaoReveal: Uint8Array | undefined): void {
+    const prev = this.randaoMixAtSlot(slot - 1);
+    if (randaoReveal === undefined) {
+      this.mixAfterSlot[slot] = prev;
+      return;
+    }
+    const h = hash("sha256", randaoReveal, "buffer");
+    const mix = new Uint8Array(32);
+    for (let k = 0; k < 32; k++) mix[k] = (prev[k] ?? 0) ^ (h[k] ?? 0);
+    this.mixAfterSlot[slot] = mix;
+  }
+
+  /** The mix a state at `slot` holds for its epoch (the last recorded one past the head). */
+  randaoMixAtSlot(slot: number): Uint8Array {
+    const s = Math.max(0, Math.min(slot, this.mixAfterSlot.length - 1));
+    return this.mixAfterSlot[s] ?? DEV_GENESIS_MIX;
+  }
+
+  /** The randao mix of `epoch` (as of its last slot; the genesis mix before epoch 0). */
   randaoMix(epoch: number): Uint8Array {
-    return epoch < 0 ? hashOf(this.seed, "randao-genesis") : hashOf(this.seed, "randao", epoch);
+    return epoch < 0 ? DEV_GENESIS_MIX : this.randaoMixAtSlot(this.startSlot(epoch + 1) - 1);
+  }
+
+  /** Whether the mix that seeds `epoch` (that of epoch − 2) is final: only then is a seed cached. */
+  private seedFinal(epoch: number): boolean {
+    return this.mixAfterSlot.length >= this.startSlot(epoch - 1);
   }
 
   /** get_seed(state, epoch, domain). */
@@ -148,9 +193,9 @@ export class Duties {
     const eff = snap?.effective ?? this.reg.effective;
     const seed = this.epochSeed(epoch, DOMAIN_BEACON_PROPOSER);
     const out = new Int32Array(this.slotsPerEpoch).fill(-1);
+    // Slot 0 too: the genesis block has no proposer, but the epoch's duties name one (as Lodestar's do).
     for (let k = 0; k < this.slotsPerEpoch; k++) {
       const slot = this.startSlot(epoch) + k;
-      if (slot === 0) continue;
       out[k] = computeProposerIndex(
         sh.active,
         (i) => (eff[i] ?? 0) * GWEI,
@@ -159,7 +204,7 @@ export class Duties {
         MAX_EFFECTIVE_BALANCE,
       );
     }
-    if (snap !== undefined) {
+    if (snap !== undefined && this.seedFinal(epoch)) {
       this.proposerCache.set(epoch, out);
       if (this.proposerCache.size > 64) {
         const first = this.proposerCache.keys().next().value;
@@ -177,30 +222,27 @@ export class Duties {
     return Math.floor(epoch / EPOCHS_PER_SYNC_COMMITTEE_PERIOD);
   }
 
-  /** SYNC_COMMITTEE_SIZE members (with repetition when there are few validators). */
+  /**
+   * The spec's get_next_sync_committee_indices, as the state that decides period `period` computes
+   * it: periods 0 and 1 at genesis (epoch 1, the genesis mix), period p ≥ 2 at the end of the epoch
+   * before 8·(p−1) (active set and effective balances of epoch 8·(p−1), randao mix of 8·(p−1) − 2).
+   * SYNC_COMMITTEE_SIZE members, repeated when there are few validators.
+   */
   syncCommittee(period: number): Uint32Array {
     const hit = this.syncCommittees.get(period);
     if (hit !== undefined) return hit;
-    // Drawn from the validators active at the start of the previous period: already decided when
-    // the committee can first be asked for (one period ahead), so the answer never depends on timing.
-    const sh = this.shuffling(Math.max(0, (period - 1) * EPOCHS_PER_SYNC_COMMITTEE_PERIOD));
-    const rng = new Rng(hashOf(this.seed, "sync", period));
-    const out = new Uint32Array(SYNC_COMMITTEE_SIZE);
-    const pool = sh.active;
-    if (pool.length >= SYNC_COMMITTEE_SIZE) {
-      // Distinct members: partial Fisher-Yates over a copy.
-      const copy = pool.slice();
-      for (let k = 0; k < SYNC_COMMITTEE_SIZE; k++) {
-        const j = k + rng.below(copy.length - k);
-        const t = copy[k] ?? 0;
-        copy[k] = copy[j] ?? 0;
-        copy[j] = t;
-        out[k] = copy[k] ?? 0;
-      }
-    } else {
-      for (let k = 0; k < SYNC_COMMITTEE_SIZE; k++) out[k] = pool[rng.below(pool.length)] ?? 0;
-    }
-    this.syncCommittees.set(period, out);
+    const epoch = Math.max(1, (period - 1) * EPOCHS_PER_SYNC_COMMITTEE_PERIOD);
+    const sh = this.shuffling(epoch);
+    const eff = this.history.snapshot(period <= 1 ? 0 : epoch)?.effective ?? this.reg.effective;
+    const out = computeSyncCommitteeIndices(
+      sh.active,
+      (i) => (eff[i] ?? 0) * GWEI,
+      this.epochSeed(epoch, DOMAIN_SYNC_COMMITTEE),
+      SHUFFLE_ROUND_COUNT,
+      MAX_EFFECTIVE_BALANCE,
+      SYNC_COMMITTEE_SIZE,
+    );
+    if (this.seedFinal(epoch)) this.syncCommittees.set(period, out);
     return out;
   }
 }

@@ -111,6 +111,37 @@ export function computeProposerIndex(
   }
 }
 
+/**
+ * get_next_sync_committee_indices (altair..deneb): walk the shuffled active set, keep a candidate
+ * with probability effective_balance / MAX_EFFECTIVE_BALANCE, until `size` are kept (repeats allowed).
+ * `seed` is get_seed(state, epoch, DOMAIN_SYNC_COMMITTEE).
+ */
+export function computeSyncCommitteeIndices(
+  active: Uint32Array,
+  effectiveBalance: (i: number) => number,
+  seed: Uint8Array,
+  rounds: number,
+  maxEffectiveBalance: number,
+  size: number,
+): Uint32Array {
+  const out = new Uint32Array(size);
+  const total = active.length;
+  if (total === 0) return out;
+  const input = new Uint8Array(40);
+  input.set(seed, 0);
+  let hash: Uint8Array = new Uint8Array(32);
+  for (let i = 0, k = 0; k < size; i++) {
+    const candidate = active[computeShuffledIndex(i % total, total, seed, rounds)] ?? 0;
+    if (i % 32 === 0) {
+      input.set(u64le(Math.floor(i / 32)), 32);
+      hash = sha256(input);
+    }
+    const randomByte = hash[i % 32] ?? 0;
+    if (effectiveBalance(candidate) * 255 >= maxEffectiveBalance * randomByte) out[k++] = candidate;
+  }
+  return out;
+}
+
 /** sha256(seed ‖ uint64(slot)): the per-slot proposer seed. */
 export function proposerSeed(epochSeed: Uint8Array, slot: number): Uint8Array {
   const buf = new Uint8Array(40);

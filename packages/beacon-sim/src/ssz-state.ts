@@ -74,9 +74,10 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
   const randaoMixes: Uint8Array[] = [];
   const genesisMix = chain.randaoMix(-1);
   for (let k = 0; k < EPOCHS_PER_HISTORICAL_VECTOR; k++) randaoMixes.push(genesisMix);
-  for (let e = Math.max(0, epoch - EPOCHS_PER_HISTORICAL_VECTOR + 1); e <= epoch; e++) {
+  for (let e = Math.max(0, epoch - EPOCHS_PER_HISTORICAL_VECTOR + 1); e < epoch; e++) {
     randaoMixes[e % EPOCHS_PER_HISTORICAL_VECTOR] = chain.randaoMix(e);
   }
+  randaoMixes[epoch % EPOCHS_PER_HISTORICAL_VECTOR] = chain.randaoMixAtSlot(slot);
   const payload = latest.message.body.executionPayload;
   const { transactions, withdrawals, ...payloadRest } = payload;
   const fin = snap.finality;
@@ -86,7 +87,8 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
     genesisTime: chain.genesisTime,
     genesisValidatorsRoot: chain.genesisValidatorsRoot,
     slot,
-    fork: { previousVersion: chain.capellaForkVersion, currentVersion: chain.denebForkVersion, epoch: 0 },
+    // deneb from genesis: initialize_beacon_state_from_eth1 sets both versions to the genesis fork's (as Lodestar does)
+    fork: { previousVersion: chain.denebForkVersion, currentVersion: chain.denebForkVersion, epoch: 0 },
     latestBlockHeader: {
       slot: latest.slot,
       proposerIndex: latest.message.proposerIndex,

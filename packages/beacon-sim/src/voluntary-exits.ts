@@ -10,19 +10,28 @@ import { FAR } from "./chain-types.js";
 import { SIM_ERRORS } from "./errors.js";
 import type { Registry } from "./registry.js";
 
+/** compute_domain(domain_type, fork_version, genesis_validators_root). */
+export function computeDomain(
+  domainType: Uint8Array,
+  forkVersion: Uint8Array,
+  genesisValidatorsRoot: Uint8Array,
+): Uint8Array {
+  const forkDataRoot = ssz.phase0.ForkData.hashTreeRoot({
+    currentVersion: forkVersion,
+    genesisValidatorsRoot,
+  });
+  const d = new Uint8Array(32);
+  d.set(domainType.subarray(0, 4), 0);
+  d.set(forkDataRoot.subarray(0, 28), 4);
+  return d;
+}
+
 /** Domain for voluntary exits (EIP-7044: capella fork version from deneb on). */
 export function voluntaryExitDomain(
   capellaForkVersion: Uint8Array,
   genesisValidatorsRoot: Uint8Array,
 ): Uint8Array {
-  const forkDataRoot = ssz.phase0.ForkData.hashTreeRoot({
-    currentVersion: capellaForkVersion,
-    genesisValidatorsRoot,
-  });
-  const d = new Uint8Array(32);
-  d.set(DOMAIN_VOLUNTARY_EXIT, 0);
-  d.set(forkDataRoot.subarray(0, 28), 4);
-  return d;
+  return computeDomain(DOMAIN_VOLUNTARY_EXIT, capellaForkVersion, genesisValidatorsRoot);
 }
 
 export function voluntaryExitSigningRoot(exit: phase0.VoluntaryExit, domain: Uint8Array): Uint8Array {
