@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createTestDatabase, DATA_DIR_LOCK_FILE, type TestDatabase } from "../packages/store/src/index.js";
+import { DATA_DIR_LOCK_FILE } from "../packages/store/src/index.js";
+import { createTestDatabase, type TestDatabase } from "../packages/store/src/testing.js";
 import {
   loosePermissions,
   POOL_WC,

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "../packages/store/src/index.js";
+import { createTestDatabase } from "../packages/store/src/testing.js";
 // The root test folder is not a workspace package: the devnet is reached through its source.
 import {
   type Devnet,

@@ -6,12 +6,8 @@
  *
  *   node --import tsx bench/beacon/watcher-store.ts [validators] [kinds=postgres,pglite]
  */
-import {
-  createTestStore,
-  type EpochRecord,
-  type StoreKind,
-  saveWatcherEpoch,
-} from "../../packages/store/src/index.js";
+import { type EpochRecord, type StoreKind, saveWatcherEpoch } from "../../packages/store/src/index.js";
+import { createTestStore } from "../../packages/store/src/testing.js";
 
 const n = Number(process.argv[2] ?? 500_000);
 const kinds = (process.argv[3] ?? "postgres,pglite").split(",") as StoreKind[];

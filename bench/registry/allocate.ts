@@ -17,13 +17,13 @@ import { randomBytes } from "node:crypto";
 import { loadNetwork } from "../../packages/core/src/index.js";
 import { allocateMinFirst, allocateMinFirstStepwise, Registry } from "../../packages/registry/src/index.js";
 import {
-  createTestDatabase,
   insertDepositBatch,
   insertKeys,
   openStore,
   type Store,
   setChangeContext,
 } from "../../packages/store/src/index.js";
+import { createTestDatabase } from "../../packages/store/src/testing.js";
 
 const DEPOSITS = Number(process.argv[2] ?? 100_000);
 const OPERATORS = Number(process.argv[3] ?? 1_000);

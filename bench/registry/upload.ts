@@ -23,7 +23,8 @@ import {
   withdrawalCredentials,
 } from "../../packages/keys/src/index.js";
 import { checkUpload, Registry } from "../../packages/registry/src/index.js";
-import { createTestDatabase, openStore, type Store } from "../../packages/store/src/index.js";
+import { openStore, type Store } from "../../packages/store/src/index.js";
+import { createTestDatabase } from "../../packages/store/src/testing.js";
 
 const N = Number(process.argv[2] ?? 10_000);
 const R = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;

@@ -1,4 +1,5 @@
-import { createTestStore, openStore, type Store, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store";
+import { openStore, type Store } from "@poolkeeper/store";
+import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DepositBatch, Registry } from "../src/index.js";
 import { depositData, SETTINGS } from "./fixtures.js";

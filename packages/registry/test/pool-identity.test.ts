@@ -7,15 +7,8 @@
 import { randomBytes } from "node:crypto";
 import { fromHex, loadNetwork, toHex0x } from "@poolkeeper/core";
 import { withdrawalCredentials } from "@poolkeeper/keys";
-import {
-  createTestStore,
-  type DepositDataRow,
-  insertKeys,
-  readPoolIdentity,
-  setChangeContext,
-  TEST_STORE_KINDS,
-  type TestStore,
-} from "@poolkeeper/store";
+import { type DepositDataRow, insertKeys, readPoolIdentity, setChangeContext } from "@poolkeeper/store";
+import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Registry } from "../src/index.js";
 import { depositData, NETWORK, POOL_WC, SETTINGS } from "./fixtures.js";

@@ -1,5 +1,5 @@
 import { createLogger, loadNetwork } from "@poolkeeper/core";
-import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store";
+import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DepositDataFailure, Registry, toDepositDataJson } from "../src/index.js";
 import { depositData, POOL_WC, SETTINGS } from "./fixtures.js";

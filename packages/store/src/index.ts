@@ -9,6 +9,5 @@ export * from "./performance.js";
 export * from "./pool-identity.js";
 export * from "./registry-repo.js";
 export * from "./store.js";
-export * from "./testing.js";
 export * from "./tokens.js";
 export * from "./watcher-repo.js";

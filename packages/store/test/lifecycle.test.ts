@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ATT_FLAG,
   ATT_FLAGS_ALL,
-  createTestStore,
   decodeAttFlags,
   EVER_DEPOSITED_STATES,
   encodeAttFlags,
@@ -10,10 +9,9 @@ import {
   KEY_STATES,
   KEY_TRANSITIONS,
   STAKED_STATES,
-  TEST_STORE_KINDS,
-  type TestStore,
   WATCHER_TRANSITIONS,
 } from "../src/index.js";
+import { createTestStore, TEST_STORE_KINDS, type TestStore } from "../src/testing.js";
 
 describe.each(TEST_STORE_KINDS)("the key lifecycle table against the database's rule on %s", (kind) => {
   let store: TestStore;

@@ -5,14 +5,8 @@
  */
 import { fromHex, loadNetwork, toHex0x } from "@poolkeeper/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createTestStore,
-  pinPoolIdentity,
-  poolIdentityOf,
-  readPoolIdentity,
-  TEST_STORE_KINDS,
-  type TestStore,
-} from "../src/index.js";
+import { pinPoolIdentity, poolIdentityOf, readPoolIdentity } from "../src/index.js";
+import { createTestStore, TEST_STORE_KINDS, type TestStore } from "../src/testing.js";
 
 const WC = fromHex("010000000000000000000000b9d7934878b5fb9610b3fe8a5e441e8fad7e293f", "wc", 32);
 const OTHER_WC = fromHex("0100000000000000000000000f51bb10119727a7e5ea3538074fb341f56b09ad", "wc", 32);

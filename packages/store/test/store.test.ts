@@ -3,8 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  createTestDatabase,
-  createTestStore,
   insertDepositBatch,
   keyHistory,
   loadMigrations,
@@ -12,9 +10,8 @@ import {
   openStore,
   pendingMigrations,
   runMigrations,
-  TEST_STORE_KINDS,
-  type TestStore,
 } from "../src/index.js";
+import { createTestDatabase, createTestStore, TEST_STORE_KINDS, type TestStore } from "../src/testing.js";
 
 const OPERATOR_SQL =
   "INSERT INTO operators (name, reward_address, vetted_limit) VALUES ($1, $2, $3) RETURNING id";

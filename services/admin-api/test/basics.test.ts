@@ -1,4 +1,5 @@
-import { createApiToken, listApiTokens, revokeApiToken, TEST_STORE_KINDS } from "@poolkeeper/store";
+import { createApiToken, listApiTokens, revokeApiToken } from "@poolkeeper/store";
+import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
-import { TEST_STORE_KINDS } from "@poolkeeper/store";
+import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";

@@ -1,6 +1,6 @@
 import { loadNetwork } from "@poolkeeper/core";
 import { type DepositDataJson, serializeDepositDataFile, verifyDepositData } from "@poolkeeper/keys";
-import { TEST_STORE_KINDS } from "@poolkeeper/store";
+import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositEntries, OTHER_WC, TEST_NETWORK } from "./deposit-fixtures.js";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";

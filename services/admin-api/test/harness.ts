@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { createLogger } from "@poolkeeper/core";
-import { createApiToken, createTestStore, type StoreKind, type TestStore } from "@poolkeeper/store";
+import { createApiToken, type StoreKind } from "@poolkeeper/store";
+import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import type { AdminApiConfig, App } from "../src/index.js";
 import { buildApp, type PerformanceTiming, performancePort } from "../src/index.js";
 import { registryPort } from "../src/registry-adapter.js";

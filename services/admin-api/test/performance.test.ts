@@ -1,4 +1,5 @@
-import { saveWatcherEpoch, TEST_STORE_KINDS } from "@poolkeeper/store";
+import { saveWatcherEpoch } from "@poolkeeper/store";
+import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";
 import { epochRecord, pubkeyHex, seedWatcher } from "./watcher-fixtures.js";

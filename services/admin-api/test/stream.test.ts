@@ -1,4 +1,4 @@
-import { TEST_STORE_KINDS } from "@poolkeeper/store";
+import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeApp } from "../src/index.js";
 import { bearer, createHarness, type Harness } from "./harness.js";

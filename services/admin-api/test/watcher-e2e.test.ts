@@ -9,7 +9,7 @@
  */
 import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
 import { toHex } from "@poolkeeper/core";
-import { TEST_STORE_KINDS } from "@poolkeeper/store";
+import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { EpochProcessor, type PoolSource } from "@poolkeeper/watcher";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { createLogger, type Logger, loadNetwork, toHex0x } from "@poolkeeper/core";
 import { buildDepositData, withdrawalCredentials } from "@poolkeeper/keys";
 import { Registry } from "@poolkeeper/registry";
-import { createTestStore, type TestStore } from "@poolkeeper/store";
+import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import type { KeyStateChange, PoolKey, PoolSource } from "../src/index.js";
 
 /** The registry's watcher transitions (packages/registry WATCHER_TRANSITIONS). */

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadLodestar } from "@poolkeeper/beacon";
 import { JobQueue } from "@poolkeeper/queue";
-import type { TestStore } from "@poolkeeper/store";
+import type { TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REDIS_URL, registryPoolDatabase, spawnWatcher, until, watcherEnv } from "./helpers.js";
 

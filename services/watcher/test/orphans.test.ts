@@ -6,7 +6,8 @@
  */
 import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
 import { toHex } from "@poolkeeper/core";
-import { createTestStore, failedProposalSlots, listWatcherAlerts, type TestStore } from "@poolkeeper/store";
+import { failedProposalSlots, listWatcherAlerts } from "@poolkeeper/store";
+import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Watcher, WatcherMetrics } from "../src/index.js";
 import { capturedLogger, redisConn, StaticPool, until } from "./helpers.js";

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadLodestar } from "@poolkeeper/beacon";
-import type { TestStore } from "@poolkeeper/store";
+import type { TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registryPoolDatabase, spawnWatcher, until, watcherEnv } from "./helpers.js";
 import { freePort, PrivatePostgres, PrivateRedis } from "./private-deps.js";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadLodestar } from "@poolkeeper/beacon";
 import { JobQueue } from "@poolkeeper/queue";
-import { createTestStore, type TestStore } from "@poolkeeper/store";
+import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { REDIS_URL, spawnWatcher, until } from "./helpers.js";
 import { freePort } from "./private-deps.js";

@@ -10,7 +10,7 @@ import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
 import { fromHex, loadNetwork, toHex } from "@poolkeeper/core";
 import { buildDepositData, type DepositDataJson, withdrawalCredentials } from "@poolkeeper/keys";
 import { Registry } from "@poolkeeper/registry";
-import { createTestStore, type TestStore } from "@poolkeeper/store";
+import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registryPoolSource, Watcher, WatcherMetrics } from "../src/index.js";
 import { capturedLogger, redisConn, until } from "./helpers.js";

@@ -1,6 +1,5 @@
 /** The watcher's tables on both database kinds: an epoch stored once, checkpoint over gaps, streaks. */
 import {
-  createTestStore,
   type EpochRecord,
   getWatcherCheckpoint,
   initWatcherCheckpoint,
@@ -9,10 +8,9 @@ import {
   offlineStreaksEndingAt,
   operatorPerformance,
   saveWatcherEpoch,
-  TEST_STORE_KINDS,
-  type TestStore,
   validatorWindowCounts,
 } from "@poolkeeper/store";
+import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const counts = (assigned: number, included: number) => ({

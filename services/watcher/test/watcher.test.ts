@@ -6,13 +6,12 @@
 import { BeaconNodePool, loadLodestar, scoreSet, windowEpochs } from "@poolkeeper/beacon";
 import { toHex } from "@poolkeeper/core";
 import {
-  createTestStore,
   listWatcherAlerts,
   operatorPerformance,
-  type TestStore,
   validatorEpochHistory,
   validatorWindowCounts,
 } from "@poolkeeper/store";
+import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Watcher, WatcherMetrics } from "../src/index.js";
 import { capturedLogger, redisConn, StaticPool, until, webhookReceiver } from "./helpers.js";
