@@ -3,10 +3,12 @@
  * run's lines) and keeps running, as every service does (`logProcessFaults`, installed by
  * `runDevnet` before anything else).
  */
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 
+const run = promisify(execFile);
 const RUN = fileURLToPath(new URL("../src/run.ts", import.meta.url));
 
 describe("devnet process faults", () => {
@@ -17,19 +19,12 @@ describe("devnet process faults", () => {
       Promise.reject(new Error("dropped promise"));
       setTimeout(() => console.log("still running"), 100);
     `;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", source], {
-      env: { ...process.env, LODESTAR_PRESET: "minimal" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    const code = await new Promise<number | null>((r) => child.once("close", r));
+    // exit code 0, or execFile rejects
+    const { stdout: out, stderr: err } = await run(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", source],
+      { env: { ...process.env, LODESTAR_PRESET: "minimal" } },
+    );
     expect(out).toContain('refused: --operators: expected a whole number, got "x"');
     expect(out).toContain("still running");
     const faults = err
@@ -39,6 +34,5 @@ describe("devnet process faults", () => {
     expect(faults.map((l) => [l.name, l.msg, l.err?.message])).toEqual([
       ["devnet", "unhandled rejection", "dropped promise"],
     ]);
-    expect(code).toBe(0);
   }, 60_000);
 });
