@@ -1,3 +1,4 @@
+import { createLogger, logProcessFaults } from "@poolkeeper/core";
 import { startDevnet } from "./devnet.js";
 import { type DevnetFlags, parseDevnetFlags } from "./options.js";
 
@@ -9,6 +10,7 @@ export async function runDevnet(
   flags: DevnetFlags,
   out = (l: string) => process.stdout.write(`${l}\n`),
 ): Promise<void> {
+  logProcessFaults(createLogger({ name: "devnet", destination: process.stderr }));
   const settings = parseDevnetFlags(flags);
   out(
     `poolkeeper devnet: ${settings.operators} operators × ${settings.keysPerOperator} keys, ` +

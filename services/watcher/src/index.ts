@@ -1,4 +1,7 @@
+export * from "./alert-rules.js";
 export * from "./config.js";
+export * from "./epoch-record.js";
+export * from "./key-state-sync.js";
 export * from "./metrics.js";
 export * from "./pool-source.js";
 export * from "./processor.js";

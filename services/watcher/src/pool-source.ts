@@ -1,5 +1,5 @@
 import type { Registry } from "@poolkeeper/registry";
-import { poolKeysForWatcher, type Store } from "@poolkeeper/store";
+import { type ChainTargetState, poolKeysForWatcher, type Store } from "@poolkeeper/store";
 
 /** A pool validator as the registry knows it. */
 export interface PoolKey {
@@ -10,7 +10,8 @@ export interface PoolKey {
   keyState: string;
 }
 
-export type WatcherKeyState = "active" | "exiting" | "exited" | "slashed";
+/** A state the chain (through the watcher) moves a key into (`CHAIN_TARGET_STATES`). */
+export type WatcherKeyState = ChainTargetState;
 
 export interface KeyStateChange {
   pubkey: string;
@@ -44,43 +45,4 @@ export function registryPoolSource(store: Store, registry: Registry): PoolSource
       );
     },
   };
-}
-
-/** From which registry states the watcher may move a key (mirrors the registry's rule). */
-const ALLOWED_FROM: Record<WatcherKeyState, readonly string[]> = {
-  active: ["deposited"],
-  exiting: ["deposited", "active"],
-  exited: ["deposited", "active", "exiting", "slashed"],
-  slashed: ["deposited", "active", "exiting"],
-};
-
-/**
- * The key state a beacon status calls for, or null when nothing is to change.
- * deposited → active → exiting → exited; slashed from any live state, then exited.
- */
-export function keyStateFor(status: string, slashed: boolean, current: string): WatcherKeyState | null {
-  let want: WatcherKeyState | null;
-  switch (status) {
-    case "active_ongoing":
-      want = slashed ? "slashed" : "active";
-      break;
-    case "active_exiting":
-      want = slashed ? "slashed" : "exiting";
-      break;
-    case "active_slashed":
-      want = "slashed";
-      break;
-    case "exited_slashed":
-      want = current === "slashed" ? "exited" : "slashed";
-      break;
-    case "exited_unslashed":
-    case "withdrawal_possible":
-    case "withdrawal_done":
-      want = slashed && current !== "slashed" ? "slashed" : "exited";
-      break;
-    default:
-      want = null; // pending: stays deposited
-  }
-  if (want === null || want === current) return null;
-  return ALLOWED_FROM[want].includes(current) ? want : null;
 }

@@ -7,16 +7,9 @@ import { fileURLToPath } from "node:url";
 import { createLogger, type Logger, loadNetwork, toHex0x } from "@poolkeeper/core";
 import { buildDepositData, withdrawalCredentials } from "@poolkeeper/keys";
 import { Registry } from "@poolkeeper/registry";
+import { WATCHER_TRANSITIONS } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import type { KeyStateChange, PoolKey, PoolSource } from "../src/index.js";
-
-/** The registry's watcher transitions (packages/registry WATCHER_TRANSITIONS). */
-const ALLOWED_FROM: Record<string, readonly string[]> = {
-  active: ["deposited"],
-  exiting: ["deposited", "active"],
-  exited: ["deposited", "active", "exiting", "slashed"],
-  slashed: ["deposited", "active", "exiting"],
-};
 
 /** A logger whose JSON lines are kept in `logs` (to print on failure or to search for secrets). */
 export function capturedLogger(level: "debug" | "info"): { logger: Logger; logs: string[] } {
@@ -53,7 +46,8 @@ export class StaticPool implements PoolSource {
     // like the registry: one transition it does not allow refuses the whole call
     for (const c of changes) {
       const cur = this.states.get(c.pubkey) ?? "deposited";
-      if (cur !== c.to && !(ALLOWED_FROM[c.to] ?? []).includes(cur))
+      // the registry's rule: the lifecycle's watcher transitions
+      if (cur !== c.to && !(WATCHER_TRANSITIONS[c.to] as readonly string[]).includes(cur))
         throw new Error(`${c.pubkey}: ${cur} → ${c.to} not allowed`);
     }
     for (const c of changes) {

@@ -1,0 +1,149 @@
+/**
+ * The shared context of a devnet run: the options, where lines go, what each step has started
+ * (`parts`, filled in step order) and the teardown, run in reverse order of registration.
+ */
+import type { BeaconSim } from "@poolkeeper/beacon-sim";
+import { type Logger, type Network, PoolkeeperError } from "@poolkeeper/core";
+import type { DepositDataJson } from "@poolkeeper/keys";
+import type { AlertKind, Store } from "@poolkeeper/store";
+import type { Watcher } from "@poolkeeper/watcher";
+import type { Redis } from "ioredis";
+import type { ApiDepositBatch } from "./api-client.js";
+import { DEVNET_ERRORS } from "./errors.js";
+import type { DevnetSettings } from "./options.js";
+
+export interface DevnetOptions extends DevnetSettings {
+  /** "wall" (default): the sim follows real time; "manual": the caller moves it (tests). */
+  clock?: "wall" | "manual";
+  /** Where the summary and the start-up lines go (default: stdout). */
+  out?: (line: string) => void;
+  /** Log level of devnet.log (default info). */
+  logLevel?: string;
+  /** How often the devnet looks for news to print (default 1000 ms). */
+  pollMs?: number;
+}
+
+export interface DevnetOperator {
+  id: number;
+  name: string;
+  uploaded: number;
+  vetted: number;
+  deposited: number;
+  /** Beacon-chain indices of its deposited validators. */
+  validators: number[];
+}
+
+export interface OperatorSummary {
+  id: number;
+  name: string;
+  validators: number;
+  attAssigned: number;
+  attIncluded: number;
+  alerts: Partial<Record<AlertKind, number>>;
+}
+
+export interface DevnetSummary {
+  headEpoch: number;
+  finalizedEpoch: number;
+  /** Last epoch the watcher has processed (null: none yet). */
+  watcherEpoch: number | null;
+  poolActive: number;
+  poolDeposited: number;
+  operators: OperatorSummary[];
+}
+
+/** The operator taken offline and when (epochs [from, to)), once its validators are active. */
+export interface DevnetOffline {
+  operatorId: number;
+  fromEpoch: number | null;
+  toEpoch: number | null;
+}
+
+/** What the steps start and compute, each part set by one step and read by the later ones. */
+export interface DevnetParts {
+  redis: Redis;
+  /** Prefix of the run's Redis keys (removed at exit). */
+  redisPrefix: string;
+  /** <data-dir>/db: PGlite's directory (unused with --database-url). */
+  dbDir: string;
+  /** <data-dir>/keys: the operators' deposit data. */
+  keysDir: string;
+  logFile: string;
+  logger: Logger;
+  sim: BeaconSim;
+  network: Network;
+  networkFile: string;
+  /** The pool's withdrawal address and credentials (0x01). */
+  withdrawalAddress: Uint8Array;
+  withdrawalCredentials: Uint8Array;
+  store: Store;
+  /** The admin token: only in memory and in `tokenFile` (0600), never printed. */
+  token: string;
+  tokenFile: string;
+  apiUrl: string;
+  /** Deposit data generated per operator (operator k at k - 1). */
+  deposits: DepositDataJson[][];
+  operators: DevnetOperator[];
+  batch: ApiDepositBatch;
+  /** Beacon-chain indices of the pool's deposited validators. */
+  poolIndices: number[];
+  offline: DevnetOffline | null;
+  watcher: Watcher;
+  summary: () => Promise<DevnetSummary>;
+  printSummary: () => Promise<void>;
+}
+
+/** One step of the run: starts something, sets its parts, registers its teardown. */
+export interface DevnetStep {
+  name: string;
+  run(ctx: DevnetContext): Promise<void> | void;
+}
+
+export class DevnetContext {
+  private readonly parts: Partial<DevnetParts> = {};
+  private readonly teardown: Array<() => Promise<unknown> | unknown> = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly options: DevnetOptions,
+    /** The data directory, absolute. */
+    readonly dataDir: string,
+    /** Where the start-up lines and the summary go. */
+    readonly out: (line: string) => void,
+  ) {}
+
+  /** A part an earlier step set; a step run out of order is a bug. */
+  get<K extends keyof DevnetParts>(key: K): DevnetParts[K] {
+    const v = this.parts[key];
+    if (v === undefined)
+      throw new PoolkeeperError(
+        DEVNET_ERRORS.RUN,
+        `devnet step order: "${key}" is read before any step set it`,
+      );
+    return v as DevnetParts[K];
+  }
+
+  set<K extends keyof DevnetParts>(key: K, value: DevnetParts[K]): void {
+    this.parts[key] = value;
+  }
+
+  /** Registers a teardown step: they run in reverse order of registration. */
+  onClose(step: () => Promise<unknown> | unknown): void {
+    this.teardown.push(step);
+  }
+
+  /** Runs the teardown in reverse order; every step runs even if one fails. Once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      while (this.teardown.length > 0) {
+        const step = this.teardown.pop();
+        try {
+          await step?.();
+        } catch {
+          // keep closing the rest
+        }
+      }
+    })();
+    return this.closing;
+  }
+}

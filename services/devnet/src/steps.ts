@@ -1,0 +1,417 @@
+/**
+ * The steps of a devnet run, in order (`DEVNET_STEPS`). Each is a function over the shared
+ * context: it starts one thing, sets what later steps read, and registers its teardown. A new
+ * service (the oracle, the operator daemon, guardians) slots in as a new step.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, createWriteStream, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startAdminApi } from "@poolkeeper/admin-api";
+import { BeaconNodePool } from "@poolkeeper/beacon";
+import { FAR, startBeaconSim } from "@poolkeeper/beacon-sim";
+import {
+  ConfigError,
+  createLogger,
+  fromHex,
+  loadNetwork,
+  PoolkeeperError,
+  safeUrl,
+  toChecksumAddress,
+  toHex,
+  toHex0x,
+} from "@poolkeeper/core";
+import { generateKeys, generateMnemonic, withdrawalCredentials, writeFileAtomic } from "@poolkeeper/keys";
+import { createRegistry } from "@poolkeeper/registry";
+import { acquireDataDirLock, createApiToken, openStore } from "@poolkeeper/store";
+import { registryPoolSource, Watcher } from "@poolkeeper/watcher";
+import { AdminApiClient } from "./api-client.js";
+import type { DevnetContext, DevnetOffline, DevnetOperator, DevnetParts, DevnetStep } from "./context.js";
+import { DEVNET_ERRORS } from "./errors.js";
+import { checkRedis, deleteKeys } from "./redis.js";
+import { devnetSummary, summaryLines } from "./summary.js";
+
+export const DEVNET_NETWORK_NAME = "devnet";
+
+/** A taken port as one line naming the flag. */
+async function portInUse<T>(flag: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new ConfigError(`${flag}: port ${port} is in use; pick another (${flag} 0: any free port)`);
+    throw e;
+  }
+}
+
+/** Redis first: without it nothing else is worth starting. The run's keys are removed at exit. */
+export async function connectRedis(ctx: DevnetContext): Promise<void> {
+  const redis = await checkRedis(ctx.options.redisUrl);
+  const redisPrefix = `pk-devnet-${randomBytes(4).toString("hex")}`;
+  ctx.onClose(() => redis.quit());
+  ctx.onClose(() => deleteKeys(redis, redisPrefix));
+  ctx.set("redis", redis);
+  ctx.set("redisPrefix", redisPrefix);
+}
+
+/**
+ * The data directory: locked for this run, the older run's keys and database removed (every run
+ * is a new chain: the registry and the watcher's data of an older run mean nothing on it), a new
+ * devnet.log (0600) and the logger writing to it.
+ */
+export function prepareDataDir(ctx: DevnetContext): void {
+  const { dataDir, options: o } = ctx;
+  // One devnet per --data-dir (0700): a second one would overwrite the first's token, log and
+  // network file, and remove its database.
+  const dirLock = acquireDataDirLock(dataDir, { hint: "stop it or pick another --data-dir" });
+  ctx.onClose(() => dirLock.release());
+  const dbDir = join(dataDir, "db");
+  const keysDir = join(dataDir, "keys");
+  rmSync(keysDir, { recursive: true, force: true });
+  if (o.databaseUrl === undefined) {
+    // not from under a process that has it open (an admin API started on it by hand)
+    const dbLock = acquireDataDirLock(dbDir, {
+      hint: "stop it; the devnet starts a new database in <data-dir>/db each run",
+    });
+    rmSync(dbDir, { recursive: true, force: true });
+    dbLock.release();
+  }
+  const logFile = join(dataDir, "devnet.log");
+  rmSync(logFile, { force: true }); // created anew: 0600 even if an older one was not
+  const logStream = createWriteStream(logFile, { flags: "wx", mode: 0o600 });
+  ctx.onClose(() => new Promise<void>((r) => logStream.end(r)));
+  ctx.set("dbDir", dbDir);
+  ctx.set("keysDir", keysDir);
+  ctx.set("logFile", logFile);
+  ctx.set("logger", createLogger({ name: "devnet", level: o.logLevel ?? "info", destination: logStream }));
+}
+
+/** beacon-sim (minimal preset, genesis validators outside the pool) and the pool's network file. */
+export async function startSim(ctx: DevnetContext): Promise<void> {
+  const o = ctx.options;
+  const sc = o.scenario;
+  const logger = ctx.get("logger");
+  const sim = await portInUse("--sim-port", o.simPort, () =>
+    startBeaconSim({
+      validators: sc.genesisValidators,
+      seed: sc.seed,
+      secondsPerSlot: o.secondsPerSlot,
+      scenario: sc.sim,
+      port: o.simPort,
+      clock: o.clock ?? "wall",
+      ...(o.clock === "manual" ? {} : { genesisTime: Math.floor(Date.now() / 1000) }),
+    }),
+  );
+  ctx.onClose(() => sim.close());
+  const chain = sim.chain;
+  chain.on("clock_error", (e: unknown) =>
+    logger.error({ err: e instanceof Error ? e.message : String(e) }, "beacon-sim clock error"),
+  );
+
+  // the pool's network: the sim's fork versions and genesis validators root
+  const networkFile = join(ctx.dataDir, "network.json");
+  await writeFileAtomic(
+    networkFile,
+    `${JSON.stringify(
+      chain.networkJson(DEVNET_NETWORK_NAME, {
+        contractAddress: "0x4242424242424242424242424242424242424242",
+        chainId: 32382,
+      }),
+      null,
+      2,
+    )}\n`,
+  );
+  const address = fromHex(sc.withdrawalAddress, "withdrawalAddress", 20);
+  ctx.set("sim", sim);
+  ctx.set("networkFile", networkFile);
+  ctx.set("network", loadNetwork(networkFile));
+  ctx.set("withdrawalAddress", address);
+  ctx.set("withdrawalCredentials", withdrawalCredentials({ type: 1, address }));
+}
+
+/** The store, an admin token (file 0600, never printed) and the admin API over it; the start-up lines. */
+export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
+  const o = ctx.options;
+  const logger = ctx.get("logger");
+  const dbDir = ctx.get("dbDir");
+  const store = await openStore(
+    o.databaseUrl === undefined ? { dataDir: dbDir, logger } : { databaseUrl: o.databaseUrl, logger },
+  );
+  ctx.onClose(() => store.close());
+  if (o.databaseUrl !== undefined) {
+    const r = await store.query<{ n: bigint }>("SELECT count(*) AS n FROM operators");
+    if ((r.rows[0]?.n ?? 0n) > 0n)
+      throw new ConfigError(
+        `--database-url: ${safeUrl(o.databaseUrl)} already holds operators; the devnet needs an empty database (a new chain each run)`,
+      );
+  }
+  const { token } = await createApiToken(store, { role: "admin", label: "devnet" });
+  const tokenFile = join(ctx.dataDir, "admin-token");
+  rmSync(tokenFile, { force: true });
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  chmodSync(tokenFile, 0o600);
+  const api = await portInUse("--api-port", o.apiPort, () =>
+    startAdminApi(
+      {
+        POOLKEEPER_NETWORK: ctx.get("networkFile"),
+        POOLKEEPER_WITHDRAWAL_CREDENTIALS: toHex0x(ctx.get("withdrawalCredentials")),
+        ...(o.databaseUrl === undefined ? { POOLKEEPER_DATA_DIR: dbDir } : { DATABASE_URL: o.databaseUrl }),
+        HOST: "127.0.0.1",
+        LOG_LEVEL: o.logLevel ?? "info",
+        API_RATE_LIMIT_PER_MINUTE: "100000",
+      },
+      { port: o.apiPort, logger: logger.child({ name: "admin-api" }) },
+    ),
+  );
+  ctx.onClose(() => api.close());
+  const apiUrl = api.url.replace("://0.0.0.0", "://127.0.0.1");
+  ctx.set("store", store);
+  ctx.set("token", token);
+  ctx.set("tokenFile", tokenFile);
+  ctx.set("apiUrl", apiUrl);
+
+  const sim = ctx.get("sim");
+  ctx.out(`admin API   ${apiUrl}  (docs: ${apiUrl}/docs)`);
+  ctx.out(
+    `beacon-sim  ${sim.url}  (${o.scenario.genesisValidators} genesis validators, ${sim.chain.secondsPerSlot} s slots)`,
+  );
+  ctx.out(`admin token ${tokenFile} (mode 0600; send it as "Authorization: Bearer <token>")`);
+  ctx.out(`logs        ${ctx.get("logFile")}`);
+  ctx.out(`redis       ${safeUrl(o.redisUrl)}, keys ${ctx.get("redisPrefix")}:* (removed at exit)`);
+}
+
+/** Keys per operator, each from a fresh mnemonic kept in memory only; deposit data, no keystores. */
+export async function generateOperatorKeys(ctx: DevnetContext): Promise<void> {
+  const o = ctx.options;
+  const deposits: DevnetParts["deposits"] = [];
+  for (let k = 1; k <= o.operators; k++) {
+    const gen = await generateKeys({
+      mnemonic: generateMnemonic(), // in memory only
+      network: ctx.get("network"),
+      startIndex: 0,
+      count: o.keysPerOperator,
+      withdrawalAddress: ctx.get("withdrawalAddress"),
+      noKeystores: true,
+      outDir: join(ctx.get("keysDir"), `operator-${k}`),
+      threads: 0,
+    });
+    deposits.push(gen.deposits);
+  }
+  ctx.set("deposits", deposits);
+}
+
+/** Operators created, their keys uploaded and vetted through the admin API over HTTP. */
+export async function registerOperators(ctx: DevnetContext): Promise<void> {
+  const o = ctx.options;
+  const sc = o.scenario;
+  const logger = ctx.get("logger");
+  const client = new AdminApiClient(ctx.get("apiUrl"), ctx.get("token"));
+  const operators: DevnetOperator[] = [];
+  const deposits = ctx.get("deposits");
+  for (let k = 1; k <= o.operators; k++) {
+    const reward = createHash("sha256").update(`${sc.seed}/operator/${k}`).digest().subarray(0, 20);
+    const vettedLimit = sc.vettedLimits.find((v) => v.operator === k)?.limit ?? o.keysPerOperator;
+    const op = await client.createOperator({
+      name: `devnet-operator-${k}`,
+      rewardAddress: toChecksumAddress(reward),
+      vettedLimit,
+    });
+    const up = await client.uploadKeys(op.id, deposits[k - 1] ?? []);
+    const vet = await client.vetKeys(op.id);
+    operators.push({
+      id: op.id,
+      name: op.name,
+      uploaded: up.count,
+      vetted: vet.vetted,
+      deposited: 0,
+      validators: [],
+    });
+    logger.info({ operatorId: op.id, uploaded: up.count, vetted: vet.vetted }, "operator ready");
+  }
+  ctx.set("operators", operators);
+}
+
+/** One deposit batch through the API (MinFirst), then its deposits on the chain in batch order. */
+export async function allocateAndDeposit(ctx: DevnetContext): Promise<void> {
+  const operators = ctx.get("operators");
+  const wc = ctx.get("withdrawalCredentials");
+  const chain = ctx.get("sim").chain;
+  const vettedTotal = operators.reduce((s, x) => s + x.vetted, 0);
+  if (vettedTotal === 0) throw new ConfigError("scenario.vettedLimits: no key is vetted, nothing to deposit");
+  const count = Math.max(1, Math.floor(vettedTotal * ctx.options.scenario.depositShare));
+  const client = new AdminApiClient(ctx.get("apiUrl"), ctx.get("token"));
+  const batch = await client.allocate(count);
+  ctx.set("batch", batch);
+  ctx.out(
+    `deposit batch ${batch.id}: ${batch.keyCount} keys (MinFirst) — ` +
+      batch.perOperator.map((p) => `operator ${p.operatorId}: ${p.count}`).join(", "),
+  );
+
+  const keys = [...batch.keys].sort((a, b) => a.position - b.position);
+  for (const k of keys) {
+    if (k.depositData.withdrawal_credentials !== toHex(wc))
+      throw new PoolkeeperError(
+        DEVNET_ERRORS.RUN,
+        `batch key ${k.keyId}: withdrawal credentials are not the pool's`,
+      );
+  }
+  const indices = chain.addValidators(
+    keys.map((k) => fromHex(k.depositData.pubkey, "pubkey", 48)),
+    wc,
+  );
+  const byId = new Map(operators.map((op) => [op.id, op]));
+  keys.forEach((k, j) => {
+    const op = byId.get(k.operatorId);
+    const index = indices[j];
+    if (op !== undefined && index !== undefined) {
+      op.validators.push(index);
+      op.deposited++;
+    }
+  });
+  ctx.set(
+    "poolIndices",
+    operators.flatMap((op) => op.validators),
+  );
+}
+
+/**
+ * The scenario on the chain: the deposits' activation epochs announced once known, and the
+ * scenario's offline operator taken offline once all its validators are active.
+ */
+export function runScenario(ctx: DevnetContext): void {
+  const sc = ctx.options.scenario;
+  const logger = ctx.get("logger");
+  const chain = ctx.get("sim").chain;
+  const operators = ctx.get("operators");
+  const poolIndices = ctx.get("poolIndices");
+  const offlineOp = sc.offline === null ? undefined : operators[sc.offline.operator - 1];
+  const offline: DevnetOffline | null =
+    offlineOp === undefined || sc.offline === null
+      ? null
+      : { operatorId: offlineOp.id, fromEpoch: null, toEpoch: null };
+  ctx.set("offline", offline);
+  let activationAnnounced = false;
+  const announceActivation = () => {
+    let lo = FAR;
+    let hi = 0;
+    for (const i of poolIndices) {
+      const a = chain.activationEpoch[i] ?? FAR;
+      if (a === FAR) return;
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, a);
+    }
+    activationAnnounced = true;
+    ctx.out(
+      `deposits activate at epochs ${lo}..${hi} (the sim is at epoch ${chain.epochOf(chain.headSlot)})`,
+    );
+  };
+  const onSlot = () => {
+    if (!activationAnnounced && poolIndices.length > 0) announceActivation();
+    if (offline === null || offlineOp === undefined || sc.offline === null || offline.fromEpoch !== null)
+      return;
+    if (offlineOp.validators.length === 0) return;
+    let last = 0;
+    for (const i of offlineOp.validators) {
+      const a = chain.activationEpoch[i] ?? FAR;
+      if (a === FAR) return;
+      last = Math.max(last, a);
+    }
+    const from = Math.max(last + sc.offline.afterActivationEpochs, chain.epochOf(chain.headSlot) + 1);
+    offline.fromEpoch = from;
+    offline.toEpoch = from + sc.offline.epochs;
+    chain.setBehaviour(offlineOp.validators, "offline", { from, to: offline.toEpoch });
+    logger.info({ operatorId: offlineOp.id, from, to: offline.toEpoch }, "operator goes offline");
+    ctx.out(
+      `scenario: operator ${offlineOp.id}'s validators go offline for epochs ${from}..${offline.toEpoch - 1}`,
+    );
+  };
+  chain.on("slot", onSlot);
+  ctx.onClose(() => chain.off("slot", onSlot));
+}
+
+/** The watcher, following the sim's finalized epochs through BullMQ on Redis. */
+export async function startWatcher(ctx: DevnetContext): Promise<void> {
+  const o = ctx.options;
+  const logger = ctx.get("logger");
+  const store = ctx.get("store");
+  const network = ctx.get("network");
+  let watcher: Watcher | undefined;
+  const beacon = await BeaconNodePool.init(
+    { urls: [ctx.get("sim").url], preset: "minimal" },
+    { logger, onNodeError: (url, err) => void watcher?.nodeError(url, err) },
+  );
+  const registry = createRegistry(
+    { store, logger },
+    { network, withdrawalCredentials: ctx.get("withdrawalCredentials") },
+  );
+  watcher = new Watcher(
+    { beacon, store, pool: registryPoolSource(store, registry), logger },
+    {
+      settings: {
+        network: network.name,
+        offlineEpochs: o.scenario.watcher.offlineEpochs,
+        underperformanceMargin: o.scenario.watcher.underperformanceMargin,
+        webhook: false,
+      },
+      redis: { url: o.redisUrl, prefix: ctx.get("redisPrefix") },
+      concurrency: 2,
+      // epoch 0 has the genesis block (no proposer): the watcher starts at 1
+      startEpoch: 1,
+    },
+  );
+  const w = watcher;
+  w.start();
+  ctx.onClose(() => w.stop());
+  ctx.set("watcher", w);
+}
+
+/** The summary, printed every `summaryEvery` finalized epochs. */
+export function startSummaryLoop(ctx: DevnetContext): void {
+  const o = ctx.options;
+  const logger = ctx.get("logger");
+  const source = {
+    chain: ctx.get("sim").chain,
+    store: ctx.get("store"),
+    network: ctx.get("network").name,
+    operators: ctx.get("operators"),
+    poolIndices: ctx.get("poolIndices"),
+  };
+  const summary = () => devnetSummary(source);
+  const printSummary = async () => {
+    for (const line of summaryLines(await summary())) ctx.out(line);
+  };
+  ctx.set("summary", summary);
+  ctx.set("printSummary", printSummary);
+  const chain = source.chain;
+  let lastPrinted: number | null = null;
+  let printing = false;
+  const timer = setInterval(() => {
+    if (printing) return;
+    const fin = chain.currentFinality().finalized.epoch;
+    if (lastPrinted !== null && fin < lastPrinted + o.summaryEvery) return;
+    lastPrinted = fin;
+    printing = true;
+    printSummary()
+      .catch((e: unknown) =>
+        logger.warn({ err: e instanceof Error ? e.message : String(e) }, "summary failed"),
+      )
+      .finally(() => {
+        printing = false;
+      });
+  }, o.pollMs ?? 1000);
+  timer.unref();
+  ctx.onClose(() => clearInterval(timer));
+}
+
+/** The run, in order; the teardown runs in reverse. */
+export const DEVNET_STEPS: readonly DevnetStep[] = [
+  { name: "redis", run: connectRedis },
+  { name: "data directory", run: prepareDataDir },
+  { name: "beacon-sim", run: startSim },
+  { name: "store and admin API", run: startStoreAndApi },
+  { name: "keys", run: generateOperatorKeys },
+  { name: "operators", run: registerOperators },
+  { name: "deposit batch", run: allocateAndDeposit },
+  { name: "scenario", run: runScenario },
+  { name: "watcher", run: startWatcher },
+  { name: "summary", run: startSummaryLoop },
+];
