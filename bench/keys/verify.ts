@@ -1,6 +1,6 @@
 /**
  * Deposit-data verification throughput (what the registry runs on a 10,000-key upload).
- * Prints entries/s for poolkeeper's batched verifyDepositData (several batch sizes, sync and
+ * Prints entries/s for poolkeeper's chunked verifyDepositData (several chunk sizes, sync and
  * async) against the launchpad's way in the same run: per entry, both roots recomputed and one
  * bls.verify. Run: node --import tsx bench/keys/verify.ts [entries]   (BENCH_ROUNDS=2: best of)
  *
@@ -107,9 +107,9 @@ for (let round = 0; round < ROUNDS; round++) {
   measure("one by one (launchpad way: roots + bls.verify)", () =>
     oneByOne(JSON.parse(json) as DepositDataJson[]),
   );
-  for (const batchSize of [64, 256, N]) {
-    measure(`verifyDepositData, batches of ${batchSize}`, () => {
-      const r = verifyDepositData(JSON.parse(json), { network, batchSize });
+  for (const chunkSize of [64, 256, N]) {
+    measure(`verifyDepositData, chunks of ${chunkSize}`, () => {
+      const r = verifyDepositData(JSON.parse(json), { network, chunkSize });
       return r.failed === 0 && r.passed === N;
     });
   }
@@ -130,10 +130,10 @@ let c = cpuNow();
 const ra = await verifyDepositDataAsync(parsed, { network });
 const asyncS = (performance.now() - t) / 1000;
 clearInterval(timer);
-report("verifyDepositDataAsync, batches of 64", asyncS, cpuNow() - c, ra.failed === 0 && ra.passed === N);
+report("verifyDepositDataAsync, chunks of 64", asyncS, cpuNow() - c, ra.failed === 0 && ra.passed === N);
 console.log(`  longest event-loop stall during the async run: ${maxStall.toFixed(0)} ms`);
 
-// One bad signature in the middle: the failing batch is re-checked entry by entry.
+// One bad signature in the middle: the failing chunk is re-checked entry by entry.
 const tampered = JSON.parse(json) as DepositDataJson[];
 const mid = Math.floor(N / 2);
 tampered[mid] = { ...tampered[mid]!, signature: tampered[mid + 1]!.signature };

@@ -2,11 +2,11 @@
  * MinFirst allocation: 100,000 deposits over 1,000 operators (target ≤ 1 s).
  *   1. the pure algorithm (water-filling by levels) against a naive one-deposit-at-a-time loop and
  *      Lido's step-by-step loop, same inputs, results checked equal;
- *   2. registry.allocateBatch() through the database (PGlite in memory, and PostgreSQL when reachable
+ *   2. registry.allocateDepositBatchRefs() through the database (PGlite in memory, and PostgreSQL when reachable
  *      at TEST_DATABASE_URL / postgres://postgres@127.0.0.1:5432/test): one transaction that locks,
  *      counts, allocates and deposits 100,000 keys (the batch row with their ids, key_states moved
  *      to deposited, counts, audit); then reading the batch's deposit data back (getDepositBatch), and
- *      allocate(1000) with its deposit data; against naive one-deposit-per-call allocation (a
+ *      allocateDepositBatch(1000) with its deposit data; against naive one-deposit-per-call allocation (a
  *      sample of calls, extrapolated); and the deposit statement with and without its check of
  *      every key against the pool's identity, alternating in the same run.
  * Run: node --import tsx bench/registry/allocate.ts [deposits] [operators]
@@ -194,7 +194,7 @@ async function identityCheckCost(store: Store): Promise<void> {
 }
 
 async function throughDb(label: string, store: Store): Promise<void> {
-  console.log(`\n== registry.allocate() on ${label}: ${DEPOSITS} deposits over ${OPERATORS} operators`);
+  console.log(`\n== registry allocation on ${label}: ${DEPOSITS} deposits over ${OPERATORS} operators`);
   const perOp = Math.ceil((DEPOSITS * 2.2) / OPERATORS);
   await seed(store, perOp);
   await store.exec("ANALYZE");
@@ -202,30 +202,30 @@ async function throughDb(label: string, store: Store): Promise<void> {
 
   // Naive: one deposit per call (each its own transaction, lock and count), sampled.
   const t1 = performance.now();
-  for (let i = 0; i < NAIVE_CALLS; i++) await registry.allocate(1, "bench-naive");
+  for (let i = 0; i < NAIVE_CALLS; i++) await registry.allocateDepositBatch(1, "bench-naive");
   const perCall = ms(t1) / NAIVE_CALLS;
 
   const t0 = performance.now();
-  const batch = await registry.allocateBatch(DEPOSITS, "bench");
+  const batch = await registry.allocateDepositBatchRefs(DEPOSITS, "bench");
   const tBatch = ms(t0);
   const ids = new Set(batch.keys.map((k) => k.keyId));
   const t3 = performance.now();
   const read = await registry.getDepositBatch(batch.id);
   const tRead = ms(t3);
   const t2 = performance.now();
-  const small = await registry.allocate(1000, "bench");
+  const small = await registry.allocateDepositBatch(1000, "bench");
   const tSmall = ms(t2);
   console.log(
-    `  allocateBatch(${DEPOSITS})           ${tBatch.toFixed(0)} ms   (${batch.perOperator.length} operators, ${ids.size} distinct keys; target ≤ 1000 ms)`,
+    `  allocateDepositBatchRefs(${DEPOSITS})  ${tBatch.toFixed(0)} ms   (${batch.perOperator.length} operators, ${ids.size} distinct keys; target ≤ 1000 ms)`,
   );
   console.log(
     `  getDepositBatch (read its ${read.keys.length} keys' deposit data back) ${tRead.toFixed(0)} ms`,
   );
   console.log(
-    `  allocate(1000) with deposit data ${tSmall.toFixed(0)} ms   (${small.perOperator.length} operators)`,
+    `  allocateDepositBatch(1000) with deposit data ${tSmall.toFixed(0)} ms   (${small.perOperator.length} operators)`,
   );
   console.log(
-    `  naive allocate(1) × ${NAIVE_CALLS}          ${perCall.toFixed(1)} ms per deposit → ${((perCall * DEPOSITS) / 1000).toFixed(0)} s for ${DEPOSITS} (extrapolated)`,
+    `  naive allocateDepositBatch(1) × ${NAIVE_CALLS}          ${perCall.toFixed(1)} ms per deposit → ${((perCall * DEPOSITS) / 1000).toFixed(0)} s for ${DEPOSITS} (extrapolated)`,
   );
   console.log(`  speed-up vs naive: ${((perCall * DEPOSITS) / tBatch).toFixed(0)}x`);
   await identityCheckCost(store);

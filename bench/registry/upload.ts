@@ -1,11 +1,11 @@
 /**
  * Upload + validate 10,000 deposit-data entries for one operator (target ≤ 5 s):
- * registry.uploadKeys() end to end (launchpad checks, batched BLS verification on the signature
+ * registry.uploadKeys() end to end (launchpad checks, chunked BLS verification on the signature
  * worker, known-key lookup, bulk insert with history rows in one transaction) on PGlite and on
  * PostgreSQL when reachable, each split into validation and database time (the registry's
  * "keys uploaded" log line), with wall and CPU time (CPU of this process, all threads: the
  * PostgreSQL server's own CPU is not in it). Peers in the same run: validation on the calling
- * thread (verifyDepositData, sync), and one-by-one verification (batch size 1).
+ * thread (verifyDepositData, sync), and one-by-one verification (chunk size 1).
  * The entries are generated first (not timed) from cheap interop-style secret keys
  * (sha256(i) mod r), signed with native blst.
  * Run: node --import tsx bench/registry/upload.ts [entries]   (BENCH_ROUNDS=3: best of 3)
@@ -86,7 +86,7 @@ async function best(f: () => Promise<Timing>): Promise<Timing> {
   return b as Timing;
 }
 
-async function timedUpload(store: Store, data: unknown, verifyBatchSize?: number): Promise<Timing> {
+async function timedUpload(store: Store, data: unknown, verifyChunkSize?: number): Promise<Timing> {
   let validationMs: number | undefined;
   const logger = createLogger({
     name: "bench",
@@ -101,7 +101,7 @@ async function timedUpload(store: Store, data: unknown, verifyBatchSize?: number
   const registry = new Registry(
     { store, logger },
     { network: NETWORK, withdrawalCredentials: WC },
-    verifyBatchSize === undefined ? {} : { verifyBatchSize },
+    verifyChunkSize === undefined ? {} : { verifyChunkSize },
   );
   const op = await registry.createOperator({ name: "bench", rewardAddress: REWARD }, "bench");
   let count = 0;
@@ -114,10 +114,10 @@ async function timedUpload(store: Store, data: unknown, verifyBatchSize?: number
   return { ...t, validationMs, dbMs: t.wallMs - validationMs };
 }
 
-async function onPglite(data: unknown, verifyBatchSize?: number): Promise<Timing> {
+async function onPglite(data: unknown, verifyChunkSize?: number): Promise<Timing> {
   const store = await openStore({ inMemory: true });
   try {
-    return await timedUpload(store, data, verifyBatchSize);
+    return await timedUpload(store, data, verifyChunkSize);
   } finally {
     await store.close();
   }
@@ -149,11 +149,11 @@ async function main(): Promise<void> {
   const load0 = loadavg();
 
   const opts = { network: NETWORK, withdrawalCredentials: WC };
-  const vBatch = await best(() => measure(() => checkUpload(data, opts)));
+  const vChunked = await best(() => measure(() => checkUpload(data, opts)));
   const vSync = await best(() =>
     measure(() => verifyDepositData(data, { network: NETWORK, expectedWithdrawalCredentials: WC })),
   );
-  const vOne = await measure(() => checkUpload(data, { ...opts, batchSize: 1 }));
+  const vOne = await measure(() => checkUpload(data, { ...opts, chunkSize: 1 }));
 
   const lite = await best(() => onPglite(data));
   const pg = await onPostgres(data);
@@ -174,14 +174,14 @@ async function main(): Promise<void> {
   console.log(
     `  load average ${load0.map((l) => l.toFixed(2)).join(" ")} at start, ${load1.map((l) => l.toFixed(2)).join(" ")} at end (2 cores)`,
   );
-  row("uploadKeys, PGlite, batched BLS", lite);
-  if (pgBest !== undefined) row("uploadKeys, PostgreSQL, batched BLS", pgBest);
+  row("uploadKeys, PGlite, chunked BLS", lite);
+  if (pgBest !== undefined) row("uploadKeys, PostgreSQL, chunked BLS", pgBest);
   row("uploadKeys, PGlite, one-by-one BLS", liteOne);
-  row("validation, batched (signature worker)", vBatch);
-  row("validation, batched on the caller (sync)", vSync);
+  row("validation, chunked (signature worker)", vChunked);
+  row("validation, chunked on the caller (sync)", vSync);
   row("validation, one by one", vOne);
   console.log(
-    `  batched vs one-by-one: validation ${(vOne.wallMs / vBatch.wallMs).toFixed(1)}x faster; upload end to end ${(liteOne.wallMs / lite.wallMs).toFixed(1)}x`,
+    `  chunked vs one-by-one: validation ${(vOne.wallMs / vChunked.wallMs).toFixed(1)}x faster; upload end to end ${(liteOne.wallMs / lite.wallMs).toFixed(1)}x`,
   );
 }
 

@@ -194,9 +194,8 @@ function validate(o: GenerateOptions): Validated {
     throw new ValidationError(name("threads"), "must be an integer from 0 to 256");
   }
   // Worker threads for derivation and signing. Each worker first starts and loads its modules
-  // (its first result comes ~75 ms after the start), so small runs are faster inline. Measured
-  // here, medians of 5: 128 keys 184 ms inline, 208 ms with a worker; 256 keys 371 ms against
-  // 320 ms; 512 keys 718 ms against 502 ms.
+  // before its first result, so small runs are faster inline (WORKER_THRESHOLD is where the
+  // workers start to pay; bench/keys measures it).
   // The main thread shares the work with them, so one core is left for it.
   const threads = o.threads ?? (o.count < WORKER_THRESHOLD ? 0 : Math.max(0, defaultThreads(undefined) - 1));
   // Keystores encrypted at once (KDFs on libuv's pool).

@@ -81,7 +81,7 @@ export interface PreparedKey {
   keys: ValidatorKeys;
 }
 
-/** Derive and sign one index (blocking, ~1.2 ms here). Pass the result to sealKeystore or wipeKey. */
+/** Derive and sign one index (blocking: derivation and a BLS signature). Pass the result to sealKeystore or wipeKey. */
 export function prepareKey(task: Omit<KeyTask, "indices">, index: number): PreparedKey {
   const keys = deriverFor(task.node).keys(index);
   try {

@@ -82,9 +82,8 @@ const NATIVE_PACKAGES = /^@chainsafe\/(blst|hashtree)(\/|-|$)/;
  * The worker's entry: key-task.ts with everything it imports bundled by esbuild into one plain
  * JavaScript module, but for the packages with a native binding (imported by their resolved
  * paths), stored under node_modules/.cache by content hash. A worker then loads no TypeScript
- * loader and a handful of modules instead of ~150: the ESM loader's per-module resolution was most
- * of a worker's start-up (measured here: importing the entry takes 32 ms, against 92 ms with the
- * npm packages as separate modules and ~0.45 s through tsx). @poolkeeper/core declares
+ * loader and a handful of modules instead of many: the ESM loader's per-module resolution was most
+ * of a worker's start-up (more so through tsx). @poolkeeper/core declares
  * `sideEffects: false`, so that what the worker does not use (the logger and pino) is left out.
  * esbuild runs in its own process while the main thread already derives keys. When bundling is
  * not possible (esbuild missing, a read-only directory), the worker registers tsx itself
@@ -171,7 +170,7 @@ function writeCacheFile(file: URL, text: string): void {
 /**
  * The cached bundle, when none of its inputs has changed since it was made (same size and
  * modification time, same esbuild) and its content still matches its name: a stat of each input
- * instead of a build (~1 ms against 70-95 ms of esbuild's CPU, measured here).
+ * instead of a build (far cheaper than esbuild's CPU time).
  */
 function reusableBundle(esbuildVersion: string, entry: string): string | undefined {
   try {
@@ -215,8 +214,8 @@ export function createKeyPool(threads: number, opts: { workerEntry?: "bundled" |
     return new Piscina({
       filename,
       // Workers inherit the process's Node options by default: under `node --import tsx` each
-      // would load tsx (and start its loader thread) for a plain JavaScript entry, ~0.2 s
-      // measured here. The bundle needs none; the fallback entry registers tsx itself.
+      // would load tsx (and start its loader thread) for a plain JavaScript entry, which slows
+      // every worker's start. The bundle needs none; the fallback entry registers tsx itself.
       execArgv: workerExecArgv(process.execArgv),
       name: "runKeyTask",
       minThreads: threads,

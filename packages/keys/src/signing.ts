@@ -6,7 +6,7 @@ import { ForkData, SigningData } from "./ssz.js";
 /**
  * Domains, signing roots and the BLS backend. BLS is @chainsafe/bls on its native blst backend,
  * imported through the `blst-native` subpath so that a missing native binding is an error at
- * start-up instead of a silent (and 10x slower) fall-back to the WASM backend.
+ * start-up instead of a silent (and much slower) fall-back to the WASM backend.
  */
 export const bls = blsNative;
 

@@ -38,9 +38,9 @@ import {
  * both roots recomputed; no duplicate pubkeys; optionally the expected withdrawal credentials or
  * execution address. One failure per problem, naming the entry, the field and the reason.
  *
- * Signatures are checked in batches (blst's multi-signature verification with random scalars):
- * about 3x cheaper per entry than one by one. Only a batch that fails is re-checked entry by
- * entry, to name the entries at fault.
+ * Signatures are checked in chunks (blst's multi-signature verification with random scalars):
+ * cheaper per entry than one by one. Only a chunk that fails is re-checked entry by entry, to
+ * name the entries at fault.
  */
 
 export interface VerifiedDeposit {
@@ -80,14 +80,14 @@ export interface VerifyDepositDataOptions {
   /** Every entry must have 0x01 or 0x02 credentials paying this 20-byte execution address. */
   expectedWithdrawalAddress?: Uint8Array;
   /**
-   * Entries per signature batch (default 256; 128 for the async form: the event loop only does a
-   * batch's field checks and roots, ~10 ms, while the signature workers verify).
+   * Entries per signature chunk (default 256; 128 for the async form: the event loop does only a
+   * chunk's field checks and roots while the signature workers verify, so it stays short).
    */
-  batchSize?: number;
+  chunkSize?: number;
 }
 
-export const DEFAULT_VERIFY_BATCH_SIZE = 256;
-export const DEFAULT_ASYNC_VERIFY_BATCH_SIZE = 128;
+export const DEFAULT_VERIFY_CHUNK_SIZE = 256;
+export const DEFAULT_ASYNC_VERIFY_CHUNK_SIZE = 128;
 
 /** "entry 3: signature: does not verify ..." (or "file: ..." for file-level problems). */
 export function formatDepositFailure(f: DepositFailure): string {
@@ -95,22 +95,22 @@ export function formatDepositFailure(f: DepositFailure): string {
 }
 
 /**
- * Verify synchronously. Blocks the event loop for the whole input (~0.3–0.5 ms per entry on this
- * machine): servers should use verifyDepositDataAsync.
+ * Verify synchronously. Blocks the event loop for the whole input (a BLS verification per entry):
+ * servers should use verifyDepositDataAsync.
  */
 export function verifyDepositData(input: unknown, opts: VerifyDepositDataOptions): VerifyDepositDataResult {
   const run = new Verification(input, opts);
   while (run.step()) {
-    // one batch per step
+    // one chunk per step
   }
   return run.result();
 }
 
 /**
- * Same checks and the same result. The signature batches (decompression, subgroup checks, one
+ * Same checks and the same result. The signature chunks (decompression, subgroup checks, one
  * blst multi-signature verification) run on two worker threads, so the event loop only does the
- * field checks and roots of each batch, overlapped with the workers verifying earlier ones. A
- * batch a worker does not pass (or a worker that cannot start or dies) is checked again here,
+ * field checks and roots of each chunk, overlapped with the workers verifying earlier ones. A
+ * chunk a worker does not pass (or a worker that cannot start or dies) is checked again here,
  * entry by entry, exactly as the sync form does. Only public data (pubkeys, signatures, signing
  * roots) goes to the workers.
  */
@@ -118,19 +118,19 @@ export async function verifyDepositDataAsync(
   input: unknown,
   opts: VerifyDepositDataOptions,
 ): Promise<VerifyDepositDataResult> {
-  const batchSize = opts.batchSize ?? DEFAULT_ASYNC_VERIFY_BATCH_SIZE;
+  const chunkSize = opts.chunkSize ?? DEFAULT_ASYNC_VERIFY_CHUNK_SIZE;
   const workers = signatureWorkers();
   if (workers.length === 0) {
-    const run = new Verification(input, { ...opts, batchSize });
+    const run = new Verification(input, { ...opts, chunkSize });
     while (run.step()) await yieldToEventLoop();
     return run.result();
   }
-  const run = new Verification(input, { ...opts, batchSize }, true);
+  const run = new Verification(input, { ...opts, chunkSize }, true);
   const inFlight: Promise<void>[] = [];
   for (;;) {
     const candidates = run.prepare();
     if (candidates === undefined) break;
-    // The least busy worker; two batches queued per worker, so none waits for the event loop.
+    // The least busy worker; two chunks queued per worker, so none waits for the event loop.
     const worker = workers.reduce((a, b) => (b.pending < a.pending ? b : a));
     inFlight.push(run.verifyWith(worker, candidates));
     if (inFlight.length >= 2 * workers.length) await inFlight.shift();
@@ -150,7 +150,7 @@ const WORKER_ENTRY_BYTES = 48 + 96 + 32;
 /**
  * The worker's whole program (plain CommonJS, so that it starts the same way under tsx, vitest
  * or a bundle): decompress, then one verifyMultipleAggregateSignatures with the public-key and
- * signature subgroup checks; it answers true only if the whole batch verifies.
+ * signature subgroup checks; it answers true only if the whole chunk verifies.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -178,8 +178,8 @@ parentPort.on("message", (m) => {
 
 /**
  * Long-lived workers shared by every async verification of the process (unref'd: they never keep
- * it alive). Two of them on a machine with two cores or more: while one decompresses its batch
- * (one thread), the other's batch runs on blst's thread pool.
+ * it alive). Two of them on a machine with two cores or more: while one decompresses its chunk
+ * (one thread), the other's chunk runs on blst's thread pool.
  */
 class SignatureWorker {
   private readonly worker: Worker;
@@ -201,7 +201,7 @@ class SignatureWorker {
     });
     const fail = () => {
       this.broken = true;
-      // Every batch still waiting is re-checked on the calling thread.
+      // Every chunk still waiting is re-checked on the calling thread.
       for (const resolve of this.waiting.values()) resolve(false);
       this.waiting.clear();
     };
@@ -285,7 +285,7 @@ class Verification {
   private readonly failedIndices = new Set<number>();
   private readonly seen = new Map<string, number>();
   private readonly items: readonly unknown[];
-  private readonly batchSize: number;
+  private readonly chunkSize: number;
   private readonly domain: Uint8Array;
   private readonly forkHex: string;
   private next = 0;
@@ -296,7 +296,7 @@ class Verification {
     /** Leave pubkey and signature decompression of clean entries to the signature worker. */
     private readonly deferDecompression = false,
   ) {
-    this.batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_VERIFY_BATCH_SIZE));
+    this.chunkSize = Math.max(1, Math.floor(opts.chunkSize ?? DEFAULT_VERIFY_CHUNK_SIZE));
     const { expectedWithdrawalCredentials: wc, expectedWithdrawalAddress: address } = opts;
     if (wc !== undefined && (!(wc instanceof Uint8Array) || wc.length !== 32)) {
       throw new ValidationError("expectedWithdrawalCredentials", "must be 32 bytes");
@@ -317,7 +317,7 @@ class Verification {
     }
   }
 
-  /** Check the next batch; false when there is nothing left. */
+  /** Check the next chunk; false when there is nothing left. */
   step(): boolean {
     const candidates = this.prepare();
     if (candidates === undefined) return false;
@@ -325,10 +325,10 @@ class Verification {
     return this.next < this.items.length;
   }
 
-  /** Every check but the signatures for the next batch; undefined when there is nothing left. */
+  /** Every check but the signatures for the next chunk; undefined when there is nothing left. */
   prepare(): Candidate[] | undefined {
     if (this.next >= this.items.length) return undefined;
-    const end = Math.min(this.items.length, this.next + this.batchSize);
+    const end = Math.min(this.items.length, this.next + this.chunkSize);
     const candidates: Candidate[] = [];
     for (let i = this.next; i < end; i++) {
       const c = this.checkEntry(this.items[i], i);
@@ -339,8 +339,8 @@ class Verification {
   }
 
   /**
-   * Signatures of a prepared batch: entries that already failed a check one by one here, the
-   * others as one batch on the worker; if the worker does not pass it, entry by entry here.
+   * Signatures of a prepared chunk: entries that already failed a check one by one here, the
+   * others as one chunk on the worker; if the worker does not pass it, entry by entry here.
    */
   async verifyWith(worker: SignatureWorker, all: Candidate[]): Promise<void> {
     const clean: Candidate[] = [];
@@ -367,7 +367,7 @@ class Verification {
 
   result(): VerifyDepositDataResult {
     this.entries.sort((a, b) => a.index - b.index);
-    // Signature failures are found after the field checks of their batch: list by entry (stable).
+    // Signature failures are found after the field checks of their chunk: list by entry (stable).
     this.failures.sort((a, b) => a.index - b.index);
     return {
       entries: this.entries,
@@ -606,7 +606,7 @@ class Verification {
 
   private verifySignatures(all: Candidate[]): void {
     // Entries that already failed a check are verified alone: a likely-bad signature must not
-    // send a whole batch down the one-by-one path.
+    // send a whole chunk down the one-by-one path.
     const candidates: Candidate[] = [];
     const sets: SignatureSet[] = [];
     for (const c of all) {
@@ -618,14 +618,14 @@ class Verification {
       }
     }
     if (candidates.length === 0) return;
-    let batchOk = false;
+    let chunkOk = false;
     try {
-      // pksValidate and sigsGroupcheck: infinity and subgroup checks inside the batch.
-      batchOk = verifyMultipleAggregateSignatures(sets, true, true);
+      // pksValidate and sigsGroupcheck: infinity and subgroup checks inside the chunk.
+      chunkOk = verifyMultipleAggregateSignatures(sets, true, true);
     } catch {
-      batchOk = false;
+      chunkOk = false;
     }
-    if (batchOk) {
+    if (chunkOk) {
       for (const c of candidates) this.accept(c);
       return;
     }

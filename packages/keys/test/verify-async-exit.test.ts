@@ -19,7 +19,7 @@ const entries = [1, 2].map((i) => {
   sk[0] = 1;
   return buildDepositData({ secretKey: sk, withdrawalCredentials: wc, amountGwei: 32000000000n, network });
 });
-const r = await verifyDepositDataAsync(JSON.parse(JSON.stringify(entries)), { network }); // one batch: one of the two workers stays unused
+const r = await verifyDepositDataAsync(JSON.parse(JSON.stringify(entries)), { network }); // one chunk: one of the two workers stays unused
 console.log("passed=" + r.passed);
 `;
 

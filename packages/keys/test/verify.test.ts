@@ -258,19 +258,19 @@ describe("no single-character change of a valid entry passes", () => {
   });
 });
 
-describe("batch verification", () => {
+describe("chunked verification", () => {
   const deposits = randomDeposits(300);
 
-  it("passes a large file in batches", () => {
-    const r = verifyDepositData(deposits, { network: hoodi, batchSize: 64 });
+  it("passes a large file in chunks", () => {
+    const r = verifyDepositData(deposits, { network: hoodi, chunkSize: 64 });
     expect(r.failures).toEqual([]);
     expect(r.passed).toBe(300);
   });
 
-  it("finds the one bad signature inside a failing batch", () => {
+  it("finds the one bad signature inside a failing chunk", () => {
     const tampered = deposits.slice();
     tampered[137] = withDataRoot({ ...deposits[137]!, signature: deposits[138]!.signature });
-    const r = verifyDepositData(tampered, { network: hoodi, batchSize: 64 });
+    const r = verifyDepositData(tampered, { network: hoodi, chunkSize: 64 });
     expect(r.failures.map(formatDepositFailure)).toEqual([
       "entry 137: signature: does not verify for this pubkey and deposit message",
     ]);
@@ -278,7 +278,7 @@ describe("batch verification", () => {
     expect(r.entries.some((e) => e.index === 137)).toBe(false);
   });
 
-  it("the async form lets the event loop run between batches", async () => {
+  it("the async form lets the event loop run between chunks", async () => {
     let ticks = 0;
     let running = true;
     const tick = () => {
@@ -286,17 +286,17 @@ describe("batch verification", () => {
       if (running) setImmediate(tick);
     };
     setImmediate(tick);
-    const r = await verifyDepositDataAsync(deposits, { network: hoodi, batchSize: 32 });
+    const r = await verifyDepositDataAsync(deposits, { network: hoodi, chunkSize: 32 });
     running = false;
     expect(r.passed).toBe(300);
-    expect(ticks).toBeGreaterThanOrEqual(5); // 10 batches: other work ran in between
+    expect(ticks).toBeGreaterThanOrEqual(5); // 10 chunks: other work ran in between
   });
 
   it("the async form gives the same result", async () => {
     const tampered = deposits.slice(0, 100);
     tampered[50] = { ...deposits[50]!, fork_version: "00000000" };
-    const sync = verifyDepositData(tampered, { network: hoodi, batchSize: 16 });
-    const async = await verifyDepositDataAsync(tampered, { network: hoodi, batchSize: 16 });
+    const sync = verifyDepositData(tampered, { network: hoodi, chunkSize: 16 });
+    const async = await verifyDepositDataAsync(tampered, { network: hoodi, chunkSize: 16 });
     expect(async).toEqual(sync);
     expect(async.failed).toBe(1);
   });
@@ -306,7 +306,7 @@ describe("batch verification", () => {
     const input = deposits.slice(0, 60);
     const notOnCurveSig = `${e1.signature.slice(0, 150)}${"0".repeat(42)}`;
     const notOnCurvePk = `8${"0".repeat(94)}1`;
-    // Clean fields, bad point: only the signature batch can find these.
+    // Clean fields, bad point: only the signature chunk can find these.
     input[3] = withDataRoot({ ...input[3]!, signature: input[4]!.signature });
     input[10] = withDataRoot({ ...e1, signature: notOnCurveSig });
     input[20] = withDataRoot({ ...input[20]!, pubkey: toHex(pointOutsideG1Subgroup()) });
@@ -315,8 +315,8 @@ describe("batch verification", () => {
     input[30] = { ...input[30]!, pubkey: notOnCurvePk, signature: notOnCurveSig };
     input[40] = { ...e0, deposit_data_root: e1.deposit_data_root, signature: notOnCurveSig };
     input[50] = { ...input[51]! }; // duplicate
-    const sync = verifyDepositData(input, { network: hoodi, batchSize: 16 });
-    const async = await verifyDepositDataAsync(input, { network: hoodi, batchSize: 16 });
+    const sync = verifyDepositData(input, { network: hoodi, chunkSize: 16 });
+    const async = await verifyDepositDataAsync(input, { network: hoodi, chunkSize: 16 });
     expect(async).toEqual(sync);
     expect(async.failed).toBe(7);
     expect(async.failures.map(formatDepositFailure)).toContain(

@@ -28,13 +28,13 @@ export function toDepositDataJson(d: DepositData): DepositDataJson {
 export interface UploadCheckOptions {
   network: Network;
   withdrawalCredentials: Uint8Array;
-  /** Entries per BLS batch (1 = one by one, for comparison). */
-  batchSize?: number;
+  /** Entries per BLS verification chunk (1 = one by one, for comparison). */
+  chunkSize?: number;
 }
 
 /**
  * Every check of an upload that needs no database: the launchpad's (fields, lengths, fork
- * version, network, roots, BLS signature, in batches), the pool's withdrawal credentials, exactly
+ * version, network, roots, BLS signature, in chunks), the pool's withdrawal credentials, exactly
  * 32 ETH, no pubkey twice. Returns the entries (upload order) and the failures.
  */
 export async function checkUpload(
@@ -56,7 +56,7 @@ export async function checkUpload(
   const r = await verifyDepositDataAsync(input, {
     network: opts.network,
     expectedWithdrawalCredentials: opts.withdrawalCredentials,
-    ...(opts.batchSize === undefined ? {} : { batchSize: opts.batchSize }),
+    ...(opts.chunkSize === undefined ? {} : { chunkSize: opts.chunkSize }),
   });
   const failures: DepositDataFailure[] = [...r.failures];
   if (Array.isArray(input)) {

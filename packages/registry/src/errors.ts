@@ -1,4 +1,5 @@
 import { defineErrorCodes, PoolkeeperError } from "@poolkeeper/core";
+import { isRuleViolation } from "@poolkeeper/store";
 
 /** Error codes of the registry, each with its kind (the HTTP layer maps kinds to statuses). */
 export const REGISTRY_ERRORS = defineErrorCodes({
@@ -12,7 +13,7 @@ export const REGISTRY_ERRORS = defineErrorCodes({
   LIMIT_BELOW_DEPOSITED: { code: "ERR_LIMIT_BELOW_DEPOSITED", kind: "conflict" },
   /** A key state change that the lifecycle does not allow (e.g. removing a deposited key). */
   INVALID_STATE_TRANSITION: { code: "ERR_INVALID_STATE_TRANSITION", kind: "conflict" },
-  /** allocate(n) with fewer depositable keys than n (details.available). */
+  /** allocateDepositBatch(n) with fewer depositable keys than n (details.available). */
   NO_CAPACITY: { code: "ERR_NO_CAPACITY", kind: "conflict" },
   NOT_IMPLEMENTED: { code: "ERR_NOT_IMPLEMENTED", kind: "not_implemented" },
 });
@@ -34,4 +35,12 @@ export function notFound(what: string, id: string | number): PoolkeeperError {
 
 export function notImplemented(what: string): PoolkeeperError {
   return new PoolkeeperError(REGISTRY_ERRORS.NOT_IMPLEMENTED, `${what} is not implemented yet`);
+}
+
+/** A database rule (trigger) refused the change: a conflict with stored state. */
+export function mapRuleViolation(e: unknown): unknown {
+  if (isRuleViolation(e)) {
+    return new PoolkeeperError(REGISTRY_ERRORS.CONFLICT, (e as Error).message);
+  }
+  return e;
 }

@@ -148,8 +148,8 @@ export interface DepositBatch {
   keys: DepositBatchKey[];
 }
 
-/** A batch as allocateBatch returns it: its keys without their deposit data. */
-export interface DepositBatchAllocation {
+/** A batch as allocateDepositBatchRefs returns it: references to its keys, without their deposit data. */
+export interface DepositBatchRefs {
   id: number;
   actor: string;
   createdAt: Date;

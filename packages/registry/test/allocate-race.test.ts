@@ -44,7 +44,7 @@ describe.each(TEST_STORE_KINDS)("concurrent allocation on %s", (kind) => {
     // 24 requests of 1..13 keys: 7 * 24 = 168 on average, some may exceed what is left.
     const sizes = Array.from({ length: 24 }, (_, i) => 1 + ((i * 7) % 13));
     const results = await Promise.allSettled(
-      sizes.map((n, i) => registries[i % registries.length]!.allocate(n, `caller-${i}`)),
+      sizes.map((n, i) => registries[i % registries.length]!.allocateDepositBatch(n, `caller-${i}`)),
     );
     const ok = results
       .filter((r): r is PromiseFulfilledResult<DepositBatch> => r.status === "fulfilled")
@@ -78,8 +78,10 @@ describe.each(TEST_STORE_KINDS)("concurrent allocation on %s", (kind) => {
 
     // Drain what is left; then nothing more.
     const left = capacity - handedOut;
-    if (left > 0) await registries[0]!.allocate(left, "drain");
-    await expect(registries[0]!.allocate(1, "more")).rejects.toMatchObject({ code: "ERR_NO_CAPACITY" });
+    if (left > 0) await registries[0]!.allocateDepositBatch(left, "drain");
+    await expect(registries[0]!.allocateDepositBatch(1, "more")).rejects.toMatchObject({
+      code: "ERR_NO_CAPACITY",
+    });
     const all = await store.query<{ n: bigint; d: bigint }>(
       "SELECT count(*) AS n, count(DISTINCT deposit_batch_id::text || ':' || deposit_position::text) AS d FROM keys WHERE deposit_batch_id IS NOT NULL",
     );

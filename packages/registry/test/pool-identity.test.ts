@@ -72,7 +72,7 @@ describe.each(TEST_STORE_KINDS)("pool identity at allocation on %s", (kind) => {
     const drift = driftedRow(OTHER_WC, NETWORK.genesisForkVersion, NETWORK.name);
     const op = await operatorWithDrift(2, drift);
     const before = await snapshot();
-    const err = await registry.allocate(3, "test:admin").then(
+    const err = await registry.allocateDepositBatch(3, "test:admin").then(
       () => undefined,
       (e: unknown) => e as { code?: string; message?: string; details?: Record<string, unknown> },
     );
@@ -85,7 +85,7 @@ describe.each(TEST_STORE_KINDS)("pool identity at allocation on %s", (kind) => {
     // nothing half-applied: no batch, no state change, no history, no audit row, no cursor moved
     expect(await snapshot()).toEqual(before);
     // the operator's good keys still go, in a batch without the drifted one
-    const ok = await registry.allocate(2, "test:admin");
+    const ok = await registry.allocateDepositBatch(2, "test:admin");
     expect(ok.keys.map((k) => k.operatorId)).toEqual([op, op]);
     expect(ok.keys.map((k) => toHex0x(k.depositData.pubkey))).not.toContain(toHex0x(drift.pubkey));
   });
@@ -95,7 +95,7 @@ describe.each(TEST_STORE_KINDS)("pool identity at allocation on %s", (kind) => {
     await operatorWithDrift(0, drift);
     const before = await snapshot();
     // MinFirst picks the operator with no deposits: the drifted key is the first of the batch
-    await expect(registry.allocate(1, "test:admin")).rejects.toMatchObject({
+    await expect(registry.allocateDepositBatch(1, "test:admin")).rejects.toMatchObject({
       code: "ERR_CONFLICT",
       message: expect.stringContaining(
         `key ${toHex0x(drift.pubkey)}: fork_version 0x90000069 is not the pool's 0x10000910`,
@@ -111,14 +111,16 @@ describe.each(TEST_STORE_KINDS)("pool identity at allocation on %s", (kind) => {
     expect(toHex0x(stored!.withdrawalCredentials)).toBe(toHex0x(POOL_WC));
     const before = await snapshot();
     const sepolia = new Registry({ store }, { network: SEPOLIA, withdrawalCredentials: POOL_WC });
-    await expect(sepolia.allocate(1, "test:admin")).rejects.toMatchObject({
+    await expect(sepolia.allocateDepositBatch(1, "test:admin")).rejects.toMatchObject({
       code: "ERR_POOL_IDENTITY",
       message: expect.stringContaining(
         "configured sepolia (fork 0x90000069, genesis validators root 0xd8ea171f3c94aea21ebc42a1ed61052acf3f9209c00e4efbaaddac09ed9b8078",
       ),
     });
     const otherWc = new Registry({ store }, { network: NETWORK, withdrawalCredentials: OTHER_WC });
-    await expect(otherWc.allocate(1, "test:admin")).rejects.toMatchObject({ code: "ERR_POOL_IDENTITY" });
+    await expect(otherWc.allocateDepositBatch(1, "test:admin")).rejects.toMatchObject({
+      code: "ERR_POOL_IDENTITY",
+    });
     expect(await snapshot()).toEqual(before);
   });
 });

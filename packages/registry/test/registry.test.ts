@@ -179,7 +179,7 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
     const others = (await registry.listOperators()).filter((o) => o.id !== operatorId && o.active);
     for (const o of others) await registry.updateOperator(o.id, { active: false }, "t");
     try {
-      return (await registry.allocate(n, "test:allocator")).keys;
+      return (await registry.allocateDepositBatch(n, "test:allocator")).keys;
     } finally {
       for (const o of others) await registry.updateOperator(o.id, { active: true }, "t");
     }
@@ -267,11 +267,11 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
       i += 5;
       await registry.updateOperator(op.id, { vettedLimit: 5 }, "dao");
     }
-    await expect(registry.allocate(13, "alloc")).rejects.toMatchObject({
+    await expect(registry.allocateDepositBatch(13, "alloc")).rejects.toMatchObject({
       code: "ERR_NO_CAPACITY",
       details: { available: 12 },
     });
-    const batch = await registry.allocate(7, "alloc");
+    const batch = await registry.allocateDepositBatch(7, "alloc");
     expect(batch.perOperator).toEqual([
       { operatorId: a.id, count: 3 },
       { operatorId: b.id, count: 2 },
@@ -328,7 +328,7 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
     const ids = (
       await store.query<{ id: number }>("SELECT id FROM key_data WHERE operator_id = $1 ORDER BY id", [op.id])
     ).rows.map((r) => r.id);
-    const first = await registry.allocateBatch(2, "alloc");
+    const first = await registry.allocateDepositBatchRefs(2, "alloc");
     expect(first.keys.map((k) => k.keyId)).toEqual(ids.slice(0, 2));
     // The cursor table is the deposit trigger's own.
     await expect(
@@ -342,7 +342,7 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
         op.id,
       ]);
     });
-    const second = await registry.allocateBatch(3, "alloc");
+    const second = await registry.allocateDepositBatchRefs(3, "alloc");
     expect(second.keys.map((k) => k.keyId)).toEqual(ids.slice(2, 5));
     const states = await store.query<{ id: number; state: string }>(
       "SELECT id, state FROM keys WHERE operator_id = $1 ORDER BY id",
@@ -368,7 +368,7 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
       i += 3;
       await registry.updateOperator(op.id, { vettedLimit: 3 }, "dao");
     }
-    const batch = await registry.allocate(4, "alloc");
+    const batch = await registry.allocateDepositBatch(4, "alloc");
     // Activate 3 keys of op0's 2 deposited and op1's 2: 2 + 1 active.
     const pk = batch.keys.map((k) => k.depositData.pubkey);
     await registry.setKeyStates(

@@ -89,7 +89,8 @@ export interface UploadResult {
   lastKeyId: number;
 }
 
-export interface LimitProposal {
+/** One operator's proposed limits in a simulation (the registry's `ProposedLimits`). */
+export interface ProposedLimits {
   operatorId: number;
   vettedLimit?: number;
   targetLimit?: TargetLimitView | null;
@@ -122,8 +123,9 @@ export interface RegistryPort {
     nextCursor(): string | null;
   };
   getKey(pubkey: string): Promise<KeyDetailView>;
-  simulate(proposals: LimitProposal[], count: number): Promise<SimulationView>;
-  allocate(count: number, by: Actor): Promise<{ batch: DepositBatchView; keyCount: number }>;
+  simulateAllocation(input: { count: number; proposedLimits: ProposedLimits[] }): Promise<SimulationView>;
+  /** A new deposit batch with its keys' deposit data. */
+  allocateDepositBatch(count: number, by: Actor): Promise<{ batch: DepositBatchView; keyCount: number }>;
   listBatches(limit: number, before?: string): Promise<DepositBatchSummaryView[]>;
   getBatch(id: number): Promise<DepositBatchView>;
   /** The batch's deposit_data.json text, as the deposit CLIs write it (launchpad format). */

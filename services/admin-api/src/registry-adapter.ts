@@ -155,11 +155,11 @@ export function portFromRegistry(registry: Registry): RegistryPort {
       };
       return detail;
     },
-    async simulate(proposals, count) {
-      return wire(await registry.simulateAllocation({ count, proposedLimits: proposals }));
+    async simulateAllocation(input) {
+      return wire(await registry.simulateAllocation(input));
     },
-    async allocate(count, by) {
-      const batch = await registry.allocate(count, by.actor);
+    async allocateDepositBatch(count, by) {
+      const batch = await registry.allocateDepositBatch(count, by.actor);
       return { batch: batchView(batch), keyCount: batch.keyCount };
     },
     async getBatch(id) {

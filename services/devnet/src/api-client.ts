@@ -66,7 +66,8 @@ export class AdminApiClient {
   vetKeys(operatorId: number): Promise<{ vetted: number }> {
     return this.call("POST", `/v1/operators/${operatorId}/keys/vet`, { reason: "devnet" });
   }
-  allocate(count: number): Promise<ApiDepositBatch> {
+  /** A new deposit batch with its keys' deposit data (`POST /v1/deposits/batches`). */
+  allocateDepositBatch(count: number): Promise<ApiDepositBatch> {
     return this.call("POST", "/v1/deposits/batches", { count });
   }
   listOperators(): Promise<ApiOperator[]> {

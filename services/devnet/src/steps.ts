@@ -239,7 +239,7 @@ export async function allocateAndDeposit(ctx: DevnetContext): Promise<void> {
   if (vettedTotal === 0) throw new ConfigError("scenario.vettedLimits: no key is vetted, nothing to deposit");
   const count = Math.max(1, Math.floor(vettedTotal * ctx.options.scenario.depositShare));
   const client = new AdminApiClient(ctx.get("apiUrl"), ctx.get("token"));
-  const batch = await client.allocate(count);
+  const batch = await client.allocateDepositBatch(count);
   ctx.set("batch", batch);
   ctx.out(
     `deposit batch ${batch.id}: ${batch.keyCount} keys (MinFirst) — ` +

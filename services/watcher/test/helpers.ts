@@ -183,6 +183,6 @@ export async function registryPoolDatabase(
     await registry.uploadKeys(op.id, data, "test:operator");
     await registry.vetKeys(op.id, "test:dao");
   }
-  await registry.allocate(2 * n, "test:allocator");
+  await registry.allocateDepositBatch(2 * n, "test:allocator");
   return store;
 }

@@ -75,7 +75,7 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
     await registry.uploadKeys(opB, dataB, "test:operator-b");
     await registry.vetKeys(opA, "test:dao");
     await registry.vetKeys(opB, "test:dao");
-    const batch = await registry.allocate(4, "test:allocator");
+    const batch = await registry.allocateDepositBatch(4, "test:allocator");
     deposited = batch.keys.map((k) => ({ pubkey: toHex(k.depositData.pubkey), operatorId: k.operatorId }));
     const depositedSet = new Set(deposited.map((k) => k.pubkey));
     vettedOnly = [...dataA, ...dataB]

@@ -6,7 +6,8 @@ import { envelope, errorResponses, Limit } from "../schemas.js";
 import { DepositBatch, DepositBatchSummary, Simulation } from "../schemas-review.js";
 import { TargetLimit } from "./operators.js";
 
-const Proposal = Type.Object(
+/** One operator's proposed limits (the body field `limits` is the list of them). */
+const ProposedLimits = Type.Object(
   {
     operatorId: Type.Integer({ minimum: 0 }),
     vettedLimit: Type.Optional(Limit),
@@ -27,7 +28,7 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
         body: Type.Object(
           {
             count: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-            limits: Type.Optional(Type.Array(Proposal, { maxItems: 10_000 })),
+            limits: Type.Optional(Type.Array(ProposedLimits, { maxItems: 10_000 })),
           },
           { additionalProperties: false },
         ),
@@ -36,7 +37,10 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
       config: { access: { roles: ["admin", "dao"] } },
     },
     async (request) => {
-      const r = await registry.simulate(request.body.limits ?? [], request.body.count);
+      const r = await registry.simulateAllocation({
+        count: request.body.count,
+        proposedLimits: request.body.limits ?? [],
+      });
       return { data: r, meta: {} };
     },
   );
@@ -59,7 +63,9 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
     },
     async (request, reply) => {
       const p = principalOf(request);
-      const { batch, keyCount } = await registry.allocate(request.body.count, { actor: actorOf(p) });
+      const { batch, keyCount } = await registry.allocateDepositBatch(request.body.count, {
+        actor: actorOf(p),
+      });
       ctx.metrics.allocationBatches.inc();
       ctx.metrics.allocatedKeys.inc(keyCount);
       return reply.status(201).send({ data: batch, meta: { count: keyCount } });

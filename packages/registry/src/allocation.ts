@@ -1,0 +1,204 @@
+import { PoolkeeperError, toHex0x } from "@poolkeeper/core";
+import {
+  appendAudit,
+  type DepositIdentity,
+  type DepositIdentityMismatch,
+  depositBatchKeys,
+  findDepositBatch,
+  insertDepositBatch,
+  keyCountsByOperator,
+  listDepositBatchRows,
+  listOperatorRows,
+  lockAllocation,
+  pinPoolIdentity,
+  poolIdentityOf,
+  type Queryable,
+  setChangeContext,
+} from "@poolkeeper/store";
+import type { RegistryContext } from "./context.js";
+import { mapRuleViolation, notFound, REGISTRY_ERRORS } from "./errors.js";
+import { allocateMinFirst } from "./min-first.js";
+import { type Bucket, bucketsOf, MAX_ALLOCATION } from "./review.js";
+import type { DepositBatch, DepositBatchRefs, DepositBatchSummary } from "./types.js";
+import { checkActor, checkCount, checkId } from "./validate.js";
+
+/* Allocation: MinFirst into deposit batches under a pool-wide lock, and reading batches back. */
+
+/** Every operator with its MinFirst inputs; `forUpdate` locks the operator rows. */
+export async function readBuckets(db: Queryable, forUpdate: boolean): Promise<Bucket[]> {
+  const ops = await listOperatorRows(db, forUpdate);
+  const counts = await keyCountsByOperator(db);
+  return bucketsOf(ops, counts);
+}
+
+/** A key picked for a deposit batch does not carry the pool's identity: the batch is refused whole. */
+function identityMismatch(m: DepositIdentityMismatch, pool: DepositIdentity): PoolkeeperError {
+  const expected =
+    m.field === "withdrawal_credentials"
+      ? toHex0x(pool.withdrawalCredentials)
+      : m.field === "fork_version"
+        ? toHex0x(pool.forkVersion)
+        : pool.networkName;
+  const pubkey = toHex0x(m.pubkey);
+  return new PoolkeeperError(
+    REGISTRY_ERRORS.CONFLICT,
+    `key ${pubkey}: ${m.field} ${m.value} is not the pool's ${expected}; the deposit batch was refused whole, nothing was deposited (remove the key)`,
+    { pubkey, keyId: m.keyId, field: m.field, value: m.value, expected },
+  );
+}
+
+/**
+ * Take `count` vetted keys by MinFirst, put them in a new deposit batch and mark them deposited,
+ * in one transaction under a pool-wide lock (an advisory transaction lock, then every operator
+ * row) — allocateDepositBatchRefs — then read the keys' deposit data back, in batch order. Throws
+ * ERR_NO_CAPACITY when fewer than `count` keys can be deposited (nothing changes).
+ */
+export async function allocateDepositBatch(
+  ctx: RegistryContext,
+  count: number,
+  actor: string,
+): Promise<DepositBatch> {
+  const started = performance.now();
+  const batch = await allocateDepositBatchRefs(ctx, count, actor);
+  // The batch is committed and never changes: its deposit data is read after the lock is gone.
+  const keys = await depositBatchKeys(ctx.store, batch.id);
+  if (keys.length !== count) throw new Error(`batch ${batch.id}: read ${keys.length} of ${count} keys`);
+  ctx.logger?.debug({ batchId: batch.id, ms: Math.round(performance.now() - started) }, "deposit batch read");
+  return {
+    id: batch.id,
+    actor: batch.actor,
+    createdAt: batch.createdAt,
+    keyCount: batch.keyCount,
+    perOperator: batch.perOperator,
+    keys,
+  };
+}
+
+/**
+ * The allocation itself, as allocateDepositBatch makes it, without reading the keys' deposit data
+ * back: the batch with references to its keys (ids, operators, positions); getDepositBatch reads
+ * the deposit data of any batch later. For large batches, where reading the deposit data back
+ * costs as much as the allocation (bench/registry/allocate.ts).
+ */
+export async function allocateDepositBatchRefs(
+  ctx: RegistryContext,
+  count: number,
+  actor: string,
+): Promise<DepositBatchRefs> {
+  checkCount(count, "count", 1, MAX_ALLOCATION);
+  checkActor(actor);
+  const started = performance.now();
+  try {
+    const batch = await ctx.store.transaction(async (tx) => {
+      await lockAllocation(tx);
+      const buckets = await readBuckets(tx, true);
+      const r = allocateMinFirst(
+        buckets.map((b) => b.fill),
+        buckets.map((b) => b.capacity),
+        count,
+      );
+      if (r.allocated < count) {
+        throw new PoolkeeperError(
+          REGISTRY_ERRORS.NO_CAPACITY,
+          `only ${r.allocated} keys can be deposited now, ${count} were asked for (vet more keys or raise limits)`,
+          { requested: count, available: r.allocated },
+        );
+      }
+      const opIds: number[] = [];
+      const counts: number[] = [];
+      buckets.forEach((b, i) => {
+        if (r.added[i]! > 0) {
+          opIds.push(b.op.id);
+          counts.push(r.added[i]!);
+        }
+      });
+      await setChangeContext(tx, actor, "deposit batch");
+      // Every key must carry the pool's identity, recorded in the database (or now, on a new one).
+      const pool = await pinPoolIdentity(
+        tx,
+        poolIdentityOf(ctx.settings.network, ctx.settings.withdrawalCredentials),
+      );
+      const identity = {
+        withdrawalCredentials: pool.withdrawalCredentials,
+        forkVersion: pool.genesisForkVersion,
+        networkName: pool.networkName,
+      };
+      let batchRow = await insertDepositBatch(tx, actor, opIds, counts, false, identity);
+      if (batchRow === undefined) {
+        // The cursors are a shortcut (each operator's next vetted keys come after its last
+        // deposited one): should one ever skip a vetted key, search every key once.
+        batchRow = await insertDepositBatch(tx, actor, opIds, counts, true, identity);
+        if (batchRow?.mismatch === undefined && batchRow !== undefined) {
+          ctx.logger?.warn(
+            { batchId: batchRow.id },
+            "deposit cursors skipped vetted keys; searched all keys",
+          );
+        }
+      }
+      if (batchRow === undefined) {
+        throw new PoolkeeperError(
+          REGISTRY_ERRORS.CONFLICT,
+          `allocation found fewer than ${count} keys still vetted: a concurrent change; nothing was deposited, try again`,
+        );
+      }
+      if (batchRow.mismatch !== undefined) throw identityMismatch(batchRow.mismatch, identity);
+      const refs = batchRow.keys;
+      const perOperator = opIds.map((operatorId, i) => ({ operatorId, count: counts[i]! }));
+      await appendAudit(tx, {
+        actor,
+        action: "deposits.allocate",
+        target: `batch:${batchRow.id}`,
+        reason: null,
+        before: null,
+        after: { count, perOperator },
+      });
+      return {
+        id: batchRow.id,
+        actor: batchRow.actor,
+        createdAt: batchRow.createdAt,
+        keyCount: count,
+        perOperator,
+        keys: refs,
+      } satisfies DepositBatchRefs;
+    });
+    ctx.logger?.info(
+      {
+        batchId: batch.id,
+        count,
+        operators: batch.perOperator.length,
+        ms: Math.round(performance.now() - started),
+      },
+      "deposit batch allocated",
+    );
+    return batch;
+  } catch (e) {
+    throw mapRuleViolation(e);
+  }
+}
+
+/** Newest first; `cursor` is a batch id (exclusive). */
+export async function listDepositBatches(
+  ctx: RegistryContext,
+  opts: { cursor?: number; limit?: number } = {},
+): Promise<DepositBatchSummary[]> {
+  const cursor = opts.cursor === undefined ? undefined : checkId(opts.cursor, "cursor");
+  const limit = opts.limit === undefined ? 100 : checkCount(opts.limit, "limit", 1, 1000);
+  return listDepositBatchRows(ctx.store, cursor, limit);
+}
+
+export async function getDepositBatch(ctx: RegistryContext, id: number): Promise<DepositBatch> {
+  checkId(id, "batchId");
+  const b = await findDepositBatch(ctx.store, id);
+  if (b === undefined) throw notFound("batch", id);
+  const keys = await depositBatchKeys(ctx.store, id);
+  const per = new Map<number, number>();
+  for (const k of keys) per.set(k.operatorId, (per.get(k.operatorId) ?? 0) + 1);
+  return {
+    id: b.id,
+    actor: b.actor,
+    createdAt: b.createdAt,
+    keyCount: b.keyCount,
+    perOperator: [...per].map(([operatorId, count]) => ({ operatorId, count })),
+    keys,
+  };
+}
