@@ -734,9 +734,25 @@ export async function listDepositBatchRows(
 
 // ------------------------------------------------------------------ audit log
 
+/**
+ * Every action the audit log records, `<resource>.<verb>`: the resource is plural when one entry
+ * covers several (a file of keys, the keys one vetting moves, a deposit batch) and singular when it
+ * covers exactly one (an operator, a removed key).
+ */
+export const AUDIT_ACTIONS = [
+  "operator.create",
+  "operator.update",
+  "keys.upload",
+  "keys.vet",
+  "keys.unvet",
+  "key.remove",
+  "deposits.allocate",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export interface AuditInput {
   actor: string;
-  action: string;
+  action: AuditAction;
   target: string | null;
   reason: string | null;
   before: unknown;
