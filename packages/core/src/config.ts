@@ -33,7 +33,7 @@ function readSecretFile(name: string, path: string): string {
   }
 }
 
-/** Validate every variable; on failure throw one ConfigError listing each bad variable. */
+/** Validate every variable; on failure throw one ConfigError listing each bad variable, on one line. */
 export function loadConfig<S extends ConfigSpec>(spec: S, env: Env): ConfigOf<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -68,7 +68,7 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: Env): ConfigOf<S>
     }
   }
   if (problems.length > 0) {
-    throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`, {
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`, {
       variables: problems.map((p) => p.split(":")[0]),
     });
   }
