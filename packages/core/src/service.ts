@@ -251,22 +251,18 @@ export function runService<S extends ConfigSpec, R extends Closable>(
   opts: RunServiceOptions = {},
 ): Promise<number> {
   const bootLogger = opts.logger ?? createLogger({ name: service.name });
+  let logger: Logger | undefined;
   return runProcess(
     async () => {
       const settings = serviceSettings(service, env, opts.argv);
       const level = (settings as { LOG_LEVEL?: unknown }).LOG_LEVEL;
-      const logger =
+      logger =
         opts.logger ?? createLogger({ name: service.name, ...(typeof level === "string" ? { level } : {}) });
-      const running = await service.start(settings, { logger });
-      return {
-        close: async () => {
-          logger.info({ service: service.name }, `${service.name} stopping`);
-          await running.close();
-        },
-      };
+      return service.start(settings, { logger });
     },
     {
       name: service.name,
+      onStop: (reason) => logger?.info({ signal: reason }, `${service.name} stopping`),
       faultLogger: bootLogger,
       secrets: () => secretValues(service.env, env),
       ...(opts.exit !== undefined ? { exit: opts.exit } : {}),

@@ -72,7 +72,7 @@ export const DATABASE_ENV = {
   DATABASE_URL: {
     schema: z
       .string()
-      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .regex(/^postgres(ql)?:\/\/\S+$/, "must be a postgres:// URL")
       .optional(),
     example: "postgres://poolkeeper@127.0.0.1:5432/poolkeeper",
     secret: true,
@@ -101,7 +101,7 @@ export function describeDatabase(s: DatabaseSettings): string {
 /** Redis, for the job queues. */
 export const REDIS_ENV = {
   REDIS_URL: {
-    schema: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL"),
+    schema: z.string().regex(/^rediss?:\/\/[^/\s]+/, "must be a redis:// URL"),
     example: "redis://127.0.0.1:6379",
     default: "redis://127.0.0.1:6379",
     secret: true,

@@ -20,6 +20,7 @@ import {
   loadConfig,
   METRICS_ENV,
   NETWORK_ENV,
+  parseFlag,
   REDIS_ENV,
   ServiceParts,
   secretValues,
@@ -104,6 +105,22 @@ describe("settings fragments", () => {
     expect(m).not.toContain("redispass88");
     expect(m).not.toContain("dbpass99");
     expect(problem({ POOLKEEPER_NETWORK: "" })).toContain("POOLKEEPER_NETWORK: is required");
+  });
+});
+
+describe("parseFlag", () => {
+  it("checks a flag by its variable's rule, names the flag, never echoes a secret", () => {
+    expect(parseFlag(REDIS_ENV.REDIS_URL, "--redis-url", undefined)).toBe("redis://127.0.0.1:6379");
+    expect(parseFlag(METRICS_ENV.METRICS_PORT, "--metrics-port", "9100")).toBe(9100);
+    expect(() => parseFlag(METRICS_ENV.METRICS_PORT, "--metrics-port", "x")).toThrow(
+      /^--metrics-port: "x" is invalid: .* \(example: --metrics-port 9464\)$/,
+    );
+    expect(() => parseFlag(REDIS_ENV.REDIS_URL, "--redis-url", "http://:pw12345@x")).toThrow(
+      "--redis-url: must be a redis:// URL (example: --redis-url redis://127.0.0.1:6379)",
+    );
+    expect(() => parseFlag(NETWORK_ENV.POOLKEEPER_NETWORK, "--network", undefined)).toThrow(
+      "--network: is required (example: --network hoodi)",
+    );
   });
 });
 
