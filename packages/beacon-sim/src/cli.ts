@@ -1,11 +1,12 @@
 /**
- * `poolkeeper beacon-sim`: the action behind the CLI command (services/cli wires the flags).
- * Reads the scenario file, starts one sim that follows the wall clock, prints its URL, and runs
- * until SIGINT/SIGTERM.
+ * `poolkeeper beacon-sim`: the action behind the CLI command (services/cli wires the flags and
+ * chooses the preset from --preset before this package is imported). Reads the scenario file,
+ * starts one sim that follows the wall clock, prints its URL, and runs until SIGINT/SIGTERM
+ * (service kit: `runProcess`).
  */
 import { readFile } from "node:fs/promises";
 import { ACTIVE_PRESET } from "@lodestar/params";
-import { ConfigError, ValidationError } from "@poolkeeper/core";
+import { ConfigError, createLogger, runProcess, ValidationError } from "@poolkeeper/core";
 import { type BeaconSim, startBeaconSim } from "./index.js";
 import { parseScenario } from "./scenario.js";
 
@@ -74,4 +75,16 @@ export async function startFromCli(
     `beacon-sim: ${sim.chain.n} validators, preset ${ACTIVE_PRESET}, ${sim.chain.slotsPerEpoch} slots/epoch, ${sim.chain.secondsPerSlot} s/slot, listening on ${sim.url} (started in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
   return sim;
+}
+
+/**
+ * The beacon-sim process: `startFromCli`, then until SIGTERM/SIGINT, then `sim.close()`; a bad
+ * flag is one `error: …` line and exit code 1 (service kit). Fault lines go to stderr: stdout
+ * carries the sim's line.
+ */
+export function runBeaconSimProcess(opts: BeaconSimCliOptions): Promise<number> {
+  return runProcess(() => startFromCli(opts), {
+    name: "beacon-sim",
+    faultLogger: createLogger({ name: "beacon-sim", destination: process.stderr }),
+  });
 }

@@ -135,4 +135,4 @@ export async function startFleet(
   };
 }
 export type { BeaconSimCliOptions } from "./cli.js";
-export { startFromCli } from "./cli.js";
+export { runBeaconSimProcess, startFromCli } from "./cli.js";

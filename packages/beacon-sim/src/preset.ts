@@ -1,9 +1,8 @@
 /**
  * Imported first by index.ts: @lodestar/* reads LODESTAR_PRESET when it is first imported, and the
- * sim defaults to the minimal preset (8 slots per epoch) unless the process chose one already.
+ * sim defaults to the minimal preset (8 slots per epoch) unless the process chose one already
+ * (`chooseLodestarPreset`, core: the one place that decides the preset).
  */
-if (process.env.LODESTAR_PRESET === undefined || process.env.LODESTAR_PRESET === "") {
-  process.env.LODESTAR_PRESET = "minimal";
-}
+import { chooseLodestarPreset } from "@poolkeeper/core";
 
-export {};
+chooseLodestarPreset({ fallback: "minimal" });

@@ -1,16 +1,18 @@
 /**
  * Lodestar's packages read `LODESTAR_PRESET` once, when they are first imported, and size every SSZ
  * type by it. So nothing in this package imports @lodestar/* statically for values: `loadLodestar`
- * sets the preset (or checks that the one already set agrees) and then imports them.
+ * sets the preset (or checks that the one already set agrees: `chooseLodestarPreset`, core), then
+ * imports them and checks that @lodestar/params took it.
  */
 import type * as LodestarApi from "@lodestar/api";
 import type * as LodestarConfig from "@lodestar/config";
 import type * as LodestarParams from "@lodestar/params";
 import type * as LodestarTypes from "@lodestar/types";
+import { chooseLodestarPreset, type LodestarPreset } from "@poolkeeper/core";
 import { BeaconError, BeaconErrorCode } from "./errors.js";
 
-export type Preset = "mainnet" | "minimal";
-export const PRESETS: readonly Preset[] = ["mainnet", "minimal"];
+export type Preset = LodestarPreset;
+export { LODESTAR_PRESETS as PRESETS } from "@poolkeeper/core";
 
 export interface Lodestar {
   preset: Preset;
@@ -32,14 +34,11 @@ export async function loadLodestar(preset: Preset): Promise<Lodestar> {
     }
     return loaded;
   }
-  const current = process.env.LODESTAR_PRESET;
-  if (current !== undefined && current !== "" && current !== preset) {
-    throw new BeaconError(
-      BeaconErrorCode.preset,
-      `preset: LODESTAR_PRESET is "${current}" but "${preset}" was asked for (set LODESTAR_PRESET=${preset})`,
-    );
+  try {
+    chooseLodestarPreset({ wanted: preset, source: "preset" });
+  } catch (e) {
+    throw new BeaconError(BeaconErrorCode.preset, (e as Error).message);
   }
-  process.env.LODESTAR_PRESET = preset;
   const [api, config, params, types] = await Promise.all([
     import("@lodestar/api"),
     import("@lodestar/config"),

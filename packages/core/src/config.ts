@@ -33,7 +33,7 @@ function readSecretFile(name: string, path: string): string {
   }
 }
 
-/** Validate every variable; on failure throw one ConfigError listing each bad variable. */
+/** Validate every variable; on failure throw one ConfigError listing each bad variable, on one line. */
 export function loadConfig<S extends ConfigSpec>(spec: S, env: Env): ConfigOf<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
@@ -68,9 +68,27 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: Env): ConfigOf<S>
     }
   }
   if (problems.length > 0) {
-    throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`, {
+    throw new ConfigError(`invalid configuration: ${problems.join("; ")}`, {
       variables: problems.map((p) => p.split(":")[0]),
     });
   }
   return out as ConfigOf<S>;
+}
+
+/**
+ * A setting given as a command-line flag (the devnet's `--redis-url`): checked by the same schema as
+ * its variable (one rule), the variable's default when absent; a ConfigError names the flag, the
+ * reason and an example. A secret's value is never echoed.
+ */
+export function parseFlag<V extends VarSpec>(
+  spec: V,
+  flag: string,
+  value: string | undefined,
+): z.output<V["schema"]> {
+  const raw = value === undefined || value === "" ? spec.default : value;
+  const parsed = spec.schema.safeParse(raw);
+  if (parsed.success) return parsed.data as z.output<V["schema"]>;
+  const reason = parsed.error.issues[0]?.message ?? "bad value";
+  const shown = raw === undefined ? "is required" : spec.secret ? reason : `"${raw}" is invalid: ${reason}`;
+  throw new ConfigError(`${flag}: ${shown} (example: ${flag} ${spec.example})`);
 }

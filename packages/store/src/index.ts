@@ -1,6 +1,5 @@
 export * from "./api-keys.js";
 export * from "./api-performance.js";
-export * from "./config.js";
 export * from "./data-dir-lock.js";
 export * from "./errors.js";
 export * from "./lifecycle.js";

@@ -1,12 +1,19 @@
 export { type AdminApiConfig, type App, closeApp, DEFAULT_API_CONFIG } from "./app.js";
 export { type Principal, ROLES, type Role } from "./auth.js";
 export { type AdminApiDeps, buildApp, storeReady } from "./build-app.js";
-export { ADMIN_API_ENV, STORE_ENV } from "./config.js";
+export { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
 export { statusForCode } from "./errors.js";
 export { MAX_HISTORY_EPOCHS, type PerformanceTiming, performancePort } from "./performance-adapter.js";
 export type { PerformancePort } from "./performance-port.js";
 export type { RegistryPort } from "./port.js";
-export { portFromArgv, runAdminApiProcess, startAdminApi } from "./server.js";
+export {
+  ADMIN_API_SERVICE,
+  portFromArgv,
+  type RunningAdminApi,
+  runAdminApiProcess,
+  startAdminApi,
+  startAdminApiService,
+} from "./server.js";
 export {
   type ApiTokenInfo,
   createApiToken,

@@ -1,4 +1,5 @@
 /** admin-api process: `node --import tsx services/admin-api/src/main.ts [--port 3000]`. */
-import { runAdminApiProcess } from "./server.js";
+import { runService } from "@poolkeeper/core";
+import { ADMIN_API_SERVICE } from "./server.js";
 
-await runAdminApiProcess(process.env, process.argv.slice(2));
+await runService(ADMIN_API_SERVICE, process.env, { argv: process.argv.slice(2) });

@@ -1,57 +1,45 @@
 import {
   ConfigError,
   createLogger,
+  databaseTarget,
+  defineService,
+  describeDatabase,
   type Env,
-  fromHex,
   type Logger,
-  loadConfig,
-  loadNetwork,
-  logProcessFaults,
-  safeUrl,
+  runService,
+  type ServiceDeps,
+  serviceSettings,
+  startParts,
 } from "@poolkeeper/core";
 import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
 import { type App, closeApp } from "./app.js";
-
-/** On SIGTERM: running requests get this long before connections are dropped. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 import { buildApp } from "./build-app.js";
-import { ADMIN_API_ENV } from "./config.js";
+import { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
 import { performancePort } from "./performance-adapter.js";
 import { registryPort } from "./registry-adapter.js";
 
-export interface StartOpts {
-  /** Overrides PORT (the `--port` flag). */
-  port?: number;
-  logger?: Logger;
-}
+/** On SIGTERM: running requests get this long before connections are dropped. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface RunningAdminApi {
   app: App;
   /** http://host:port */
   url: string;
+  /** Stops listening (running requests finish, within the grace time), then closes the store. */
   close(): Promise<void>;
 }
 
 /**
- * Read the configuration from `env`, open the database (migrating it), build the app and listen.
- * Throws a ConfigError naming each bad variable; the caller logs it and exits 1.
+ * The admin API's start (service kit): open the database (migrating it) and pin the pool's
+ * identity in it, build the app and listen on HOST:PORT, where it also serves /metrics. Closes in
+ * reverse order: the HTTP server, then the store.
  */
-export async function startAdminApi(env: Env, opts: StartOpts = {}): Promise<RunningAdminApi> {
-  const cfg = loadConfig(ADMIN_API_ENV, env);
-  const logger = opts.logger ?? createLogger({ name: "admin-api", level: cfg.LOG_LEVEL });
-  const network = loadNetwork(cfg.POOLKEEPER_NETWORK);
-  const withdrawalCredentials = fromHex(
-    cfg.POOLKEEPER_WITHDRAWAL_CREDENTIALS,
-    "POOLKEEPER_WITHDRAWAL_CREDENTIALS",
-    32,
-  );
-  const store = await openStore(
-    cfg.DATABASE_URL !== undefined
-      ? { databaseUrl: cfg.DATABASE_URL, logger }
-      : { dataDir: cfg.POOLKEEPER_DATA_DIR, logger },
-  );
-  try {
+export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Promise<RunningAdminApi> {
+  const { logger } = deps;
+  const network = s.POOLKEEPER_NETWORK;
+  const withdrawalCredentials = s.POOLKEEPER_WITHDRAWAL_CREDENTIALS;
+  return startParts(async (parts) => {
+    const store = parts.add("store", await openStore({ ...databaseTarget(s), logger }));
     // the database belongs to one network and one set of credentials: recorded at the first start
     await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
     const registry = await registryPort({ store, network, withdrawalCredentials, logger });
@@ -60,37 +48,13 @@ export async function startAdminApi(env: Env, opts: StartOpts = {}): Promise<Run
       registry,
       performance: performancePort(store, network),
       logger,
-      config: { rateLimitMax: cfg.API_RATE_LIMIT_PER_MINUTE, trustProxy: cfg.TRUST_PROXY },
+      config: { rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE, trustProxy: s.TRUST_PROXY },
     });
-    const url = await app.listen({ port: opts.port ?? cfg.PORT, host: cfg.HOST });
-    logger.info(
-      {
-        url,
-        network: network.name,
-        database:
-          cfg.DATABASE_URL !== undefined ? safeUrl(cfg.DATABASE_URL) : `pglite:${cfg.POOLKEEPER_DATA_DIR}`,
-      },
-      "admin-api listening",
-    );
-    let closing: Promise<void> | undefined;
-    return {
-      app,
-      url,
-      close() {
-        closing ??= (async () => {
-          try {
-            await closeApp(app, SHUTDOWN_GRACE_MS);
-          } finally {
-            await store.close();
-          }
-        })();
-        return closing;
-      },
-    };
-  } catch (e) {
-    await store.close().catch(() => undefined);
-    throw e;
-  }
+    parts.onClose("http", () => closeApp(app, SHUTDOWN_GRACE_MS));
+    const url = await app.listen({ port: s.PORT, host: s.HOST });
+    logger.info({ url, network: network.name, database: describeDatabase(s) }, "admin-api listening");
+    return { app, url };
+  });
 }
 
 /** `--port 3000` / `--port=3000` from argv, validated; undefined when absent. */
@@ -109,31 +73,35 @@ export function portFromArgv(argv: readonly string[]): number | undefined {
   return undefined;
 }
 
-/** Run until SIGTERM/SIGINT; a start-up error is logged and the process exits 1. */
-export async function runAdminApiProcess(env: Env, argv: readonly string[]): Promise<void> {
-  const bootLogger = createLogger({ name: "admin-api" });
-  logProcessFaults(bootLogger);
-  let running: RunningAdminApi;
-  try {
+/** The admin-api service: its settings (`ADMIN_API_ENV`, `--port` over PORT) and its start. */
+export const ADMIN_API_SERVICE = defineService({
+  name: "admin-api",
+  env: ADMIN_API_ENV,
+  fromArgv(argv) {
     const port = portFromArgv(argv);
-    running = await startAdminApi(env, port !== undefined ? { port } : {});
-  } catch (e) {
-    bootLogger.error(
-      { err: { name: (e as Error).name, message: (e as Error).message } },
-      "admin-api failed to start",
-    );
-    process.exit(1);
-  }
-  const stop = (signal: string) => {
-    running.app.log.info({ signal }, "admin-api stopping");
-    running.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        running.app.log.error({ err: { message: (e as Error).message } }, "admin-api close failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+    return port === undefined ? {} : { PORT: port };
+  },
+  start: startAdminApiService,
+});
+
+export interface StartOpts {
+  /** Overrides PORT (the `--port` flag). */
+  port?: number;
+  logger?: Logger;
+}
+
+/**
+ * The admin API from an environment, in this process (the devnet, tests): the settings are read
+ * as the process reads them (a ConfigError names each bad variable), then `startAdminApiService`.
+ */
+export function startAdminApi(env: Env, opts: StartOpts = {}): Promise<RunningAdminApi> {
+  const s = serviceSettings(ADMIN_API_SERVICE, env);
+  if (opts.port !== undefined) s.PORT = opts.port;
+  const logger = opts.logger ?? createLogger({ name: "admin-api", level: s.LOG_LEVEL });
+  return startAdminApiService(s, { logger });
+}
+
+/** The admin-api process (main.ts, `poolkeeper admin-api`): runs until SIGTERM/SIGINT (service kit). */
+export function runAdminApiProcess(env: Env, argv: readonly string[]): Promise<number> {
+  return runService(ADMIN_API_SERVICE, env, { argv });
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigError, parseAddress } from "@poolkeeper/core";
+import { ConfigError, DATABASE_ENV, parseAddress, parseFlag, REDIS_ENV } from "@poolkeeper/core";
 import { z } from "zod";
 
 export const DEFAULT_SCENARIO_FILE = fileURLToPath(
@@ -120,13 +120,9 @@ function int(flag: string, value: string | undefined, def: number, min: number, 
 }
 
 export function parseDevnetFlags(f: DevnetFlags): DevnetSettings {
-  const redisUrl = f.redisUrl ?? "redis://127.0.0.1:6379";
-  if (!/^rediss?:\/\/[^/\s]+/.test(redisUrl))
-    throw new ConfigError('--redis-url: expected a redis:// URL (example: "redis://127.0.0.1:6379")');
-  if (f.databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(f.databaseUrl))
-    throw new ConfigError(
-      "--database-url: expected a postgres:// URL (example: postgres://postgres@127.0.0.1:5432/devnet)",
-    );
+  // the rules of REDIS_URL and DATABASE_URL (core settings), under the flags' names
+  const redisUrl = parseFlag(REDIS_ENV.REDIS_URL, "--redis-url", f.redisUrl);
+  const databaseUrl = parseFlag(DATABASE_ENV.DATABASE_URL, "--database-url", f.databaseUrl);
   if (f.dataDir !== undefined && f.dataDir.trim() === "")
     throw new ConfigError("--data-dir: must not be empty");
   const settings: DevnetSettings = {
@@ -136,7 +132,7 @@ export function parseDevnetFlags(f: DevnetFlags): DevnetSettings {
     apiPort: int("--api-port", f.apiPort, 3000, 0, 65535),
     simPort: int("--sim-port", f.simPort, 5052, 0, 65535),
     redisUrl,
-    databaseUrl: f.databaseUrl,
+    databaseUrl,
     secondsPerSlot: int("--seconds-per-slot", f.secondsPerSlot, 2, 1, 60),
     duration: f.duration === undefined ? undefined : int("--duration", f.duration, 0, 1, 30 * 86_400),
     summaryEvery: int("--summary-every", f.summaryEvery, 2, 1, 1000),

@@ -1,45 +1,47 @@
-import { createLogger, logProcessFaults } from "@poolkeeper/core";
+import { createLogger, logProcessFaults, runProcess } from "@poolkeeper/core";
 import { startDevnet } from "./devnet.js";
 import { type DevnetFlags, parseDevnetFlags } from "./options.js";
 
 /**
- * The `poolkeeper devnet` action: validate the flags, start everything, print the summary every
- * few epochs, and close it all on SIGINT/SIGTERM or after --duration seconds.
+ * The `poolkeeper devnet` action: validate the flags (a bad one throws, naming it), then run the
+ * devnet as a service (`runProcess`, core): start everything, print the summary every few epochs,
+ * and close it all on SIGINT/SIGTERM (also while starting) or after --duration seconds; a start-up
+ * failure is one `error: …` line and exit code 1 (`process.exitCode`: the caller exits).
  */
 export async function runDevnet(
   flags: DevnetFlags,
   out = (l: string) => process.stdout.write(`${l}\n`),
 ): Promise<void> {
-  logProcessFaults(createLogger({ name: "devnet", destination: process.stderr }));
+  // fault lines on stderr: stdout carries the run's lines
+  const faultLogger = createLogger({ name: "devnet", destination: process.stderr });
+  logProcessFaults(faultLogger);
   const settings = parseDevnetFlags(flags);
   out(
     `poolkeeper devnet: ${settings.operators} operators × ${settings.keysPerOperator} keys, ` +
       `${settings.secondsPerSlot} s slots, data in ${settings.dataDir}`,
   );
-  // SIGINT/SIGTERM from here on, also while everything is starting: then it is closed once started
-  let stop: (() => void) | undefined;
-  let stopRequested = false;
-  const onSignal = () => {
-    stopRequested = true;
-    stop?.();
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    const devnet = await startDevnet({ ...settings, out });
-    if (!stopRequested) {
+  await runProcess(
+    async () => {
+      const devnet = await startDevnet({ ...settings, out });
       out(`running${settings.duration === undefined ? " until Ctrl-C" : ` for ${settings.duration} s`}`);
-      await new Promise<void>((resolve) => {
-        stop = resolve;
-        if (settings.duration !== undefined) setTimeout(resolve, settings.duration * 1000).unref();
-      });
-    }
-    out("stopping…");
-    await devnet.printSummary().catch(() => undefined);
-    await devnet.close();
-    out("stopped");
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+      return {
+        async close() {
+          out("stopping…");
+          await devnet.printSummary().catch(() => undefined);
+          await devnet.close();
+          out("stopped");
+        },
+      };
+    },
+    {
+      name: "devnet",
+      faultLogger,
+      exit: false,
+      secrets: () => [
+        settings.redisUrl,
+        ...(settings.databaseUrl === undefined ? [] : [settings.databaseUrl]),
+      ],
+      ...(settings.duration === undefined ? {} : { stopAfterMs: settings.duration * 1000 }),
+    },
+  );
 }

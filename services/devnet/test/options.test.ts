@@ -30,8 +30,15 @@ describe("devnet flags", () => {
     [{ simPort: "3000" }, "--api-port and --sim-port: both are 3000; give two different ports"],
     [{ secondsPerSlot: "1.5" }, '--seconds-per-slot: expected a whole number, got "1.5"'],
     [{ duration: "0" }, "--duration: must be from 1 to 2592000, got 0"],
-    [{ redisUrl: "http://x" }, '--redis-url: expected a redis:// URL (example: "redis://127.0.0.1:6379")'],
-    [{ databaseUrl: "mysql://x" }, "--database-url: expected a postgres:// URL"],
+    [
+      { redisUrl: "http://x" },
+      "--redis-url: must be a redis:// URL (example: --redis-url redis://127.0.0.1:6379)",
+    ],
+    [{ redisUrl: "redis://" }, "--redis-url: must be a redis:// URL"],
+    [
+      { databaseUrl: "mysql://x" },
+      "--database-url: must be a postgres:// URL (example: --database-url postgres://poolkeeper@127.0.0.1:5432/poolkeeper)",
+    ],
     [{ dataDir: " " }, "--data-dir: must not be empty"],
     [{ operators: "1" }, "--operators: the scenario takes operator 2 offline; run at least 2 operators"],
   ])("%o → %s", (flags, message) => {

@@ -1,5 +1,14 @@
-import { type ConfigSpec, NETWORK_NAMES } from "@poolkeeper/core";
-import { STORE_ENV } from "@poolkeeper/store";
+import {
+  type ConfigOf,
+  type ConfigSpec,
+  DATABASE_ENV,
+  LODESTAR_PRESETS,
+  LOG_ENV,
+  METRICS_ENV,
+  NETWORK_ENV,
+  REDIS_ENV,
+  WITHDRAWAL_CREDENTIALS_ENV,
+} from "@poolkeeper/core";
 import { z } from "zod";
 
 const urlList = z
@@ -23,7 +32,7 @@ const urlList = z
     "every entry must be an http(s) URL",
   );
 
-/** Environment of the watcher process (read by main.ts only). */
+/** Environment of the watcher process: the shared fragments (core settings.ts) and its own. */
 export const WATCHER_ENV = {
   BEACON_URLS: {
     schema: urlList,
@@ -31,31 +40,12 @@ export const WATCHER_ENV = {
     secret: true,
     description: "Beacon node URLs, comma-separated, healthiest first at run time",
   },
-  REDIS_URL: {
-    schema: z.string().regex(/^rediss?:\/\//, "must be a redis:// URL"),
-    example: "redis://127.0.0.1:6379",
-    default: "redis://127.0.0.1:6379",
-    secret: true,
-  },
-  REDIS_PREFIX: {
-    schema: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "letters, digits, - and _"),
-    example: "poolkeeper",
-    default: "poolkeeper",
-    description: "Key prefix of the queues (several deployments on one Redis)",
-  },
-  ...STORE_ENV,
-  POOLKEEPER_NETWORK: {
-    schema: z.string().min(1),
-    example: "hoodi",
-    description: `One of ${NETWORK_NAMES.join(", ")}, or a network JSON file`,
-  },
-  POOLKEEPER_WITHDRAWAL_CREDENTIALS: {
-    schema: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x followed by 32 bytes of hex"),
-    example: "0x010000000000000000000000b9d7934878b5fb9610b3fe8a5e441e8fad7e293f",
-    description: "The pool's withdrawal credentials (the registry checks keys against them)",
-  },
+  ...REDIS_ENV,
+  ...DATABASE_ENV,
+  ...NETWORK_ENV,
+  ...WITHDRAWAL_CREDENTIALS_ENV,
   WATCHER_PRESET: {
-    schema: z.enum(["mainnet", "minimal"]),
+    schema: z.enum(LODESTAR_PRESETS),
     example: "mainnet",
     default: "mainnet",
     description: "Consensus preset of the beacon nodes (minimal for beacon-sim and devnets)",
@@ -84,11 +74,8 @@ export const WATCHER_ENV = {
     example: "https://hooks.example.org/poolkeeper?token=...",
     secret: true,
   },
-  METRICS_PORT: { schema: z.coerce.number().int().min(0).max(65535), example: "9464", default: "9464" },
-  METRICS_HOST: { schema: z.string().min(1), example: "127.0.0.1", default: "127.0.0.1" },
-  LOG_LEVEL: {
-    schema: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
-    example: "info",
-    default: "info",
-  },
+  ...METRICS_ENV,
+  ...LOG_ENV,
 } satisfies ConfigSpec;
+
+export type WatcherEnvSettings = ConfigOf<typeof WATCHER_ENV>;

@@ -1,4 +1,5 @@
 /** watcher process: `node --import tsx services/watcher/src/main.ts` (configuration: see config.ts). */
-import { runWatcherProcess } from "./run.js";
+import { runService } from "@poolkeeper/core";
+import { WATCHER_SERVICE } from "./run.js";
 
-await runWatcherProcess(process.env);
+await runService(WATCHER_SERVICE, process.env);

@@ -1,25 +1,26 @@
 /**
- * Builds the watcher process from its configuration: logger, store, registry, beacon nodes, queue,
- * metrics endpoint. `main.ts` calls `runWatcherProcess(process.env)`; the CLI calls it with flags
- * merged into the environment.
+ * The watcher's start (service kit): store, beacon nodes (checked against the network), pool
+ * identity, Prometheus endpoint, then the watcher itself (queues on Redis, workers, the follower).
+ * `main.ts` runs `WATCHER_SERVICE` (`runService`); the CLI runs it with flags merged into the
+ * environment.
  */
-import { createServer, type Server } from "node:http";
 import { BeaconNodePool } from "@poolkeeper/beacon";
 import {
   ConfigError,
-  createLogger,
+  databaseTarget,
+  defineService,
   type Env,
-  fromHex,
-  isPoolkeeperError,
   type Logger,
-  loadConfig,
-  loadNetwork,
-  logProcessFaults,
+  type MetricsServer,
+  runService,
+  type ServiceDeps,
+  startMetricsServer,
+  startParts,
   toHex0x,
 } from "@poolkeeper/core";
 import { createRegistry } from "@poolkeeper/registry";
 import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
-import { WATCHER_ENV } from "./config.js";
+import { WATCHER_ENV, type WatcherEnvSettings } from "./config.js";
 import { WatcherMetrics } from "./metrics.js";
 import { registryPoolSource } from "./pool-source.js";
 import { Watcher } from "./watcher.js";
@@ -27,120 +28,90 @@ import { Watcher } from "./watcher.js";
 export interface RunningWatcher {
   watcher: Watcher;
   logger: Logger;
-  metricsServer: Server;
-  stop(): Promise<void>;
+  /** /metrics and /health on METRICS_HOST:METRICS_PORT */
+  metricsServer: MetricsServer;
+  /** Stops the watcher (follower, workers, queues), then the metrics endpoint, then the store. */
+  close(): Promise<void>;
 }
 
-export async function startWatcherProcess(env: Env): Promise<RunningWatcher> {
-  const cfg = loadConfig(WATCHER_ENV, env);
-  const logger = createLogger({ name: "watcher", level: cfg.LOG_LEVEL });
-  const network = loadNetwork(cfg.POOLKEEPER_NETWORK);
-  const withdrawalCredentials = fromHex(
-    cfg.POOLKEEPER_WITHDRAWAL_CREDENTIALS,
-    "POOLKEEPER_WITHDRAWAL_CREDENTIALS",
-    32,
-  );
+export function startWatcherService(s: WatcherEnvSettings, deps: ServiceDeps): Promise<RunningWatcher> {
+  const { logger } = deps;
+  const network = s.POOLKEEPER_NETWORK;
+  const withdrawalCredentials = s.POOLKEEPER_WITHDRAWAL_CREDENTIALS;
   let watcher: Watcher | undefined;
-  const store = await openStore(
-    cfg.DATABASE_URL === undefined
-      ? { dataDir: cfg.POOLKEEPER_DATA_DIR, logger }
-      : {
-          databaseUrl: cfg.DATABASE_URL,
-          logger,
-          onConnectionError: (e: Error) => watcher?.databaseConnectionError(e),
-        },
-  );
-  const registry = createRegistry({ store, logger }, { network, withdrawalCredentials });
-  const metrics = new WatcherMetrics();
-  let beacon: BeaconNodePool;
-  try {
-    beacon = await BeaconNodePool.init(
-      { urls: cfg.BEACON_URLS, preset: cfg.WATCHER_PRESET },
+  return startParts(async (parts) => {
+    const store = parts.add(
+      "store",
+      await openStore({
+        ...databaseTarget(s),
+        logger,
+        ...(s.DATABASE_URL !== undefined
+          ? { onConnectionError: (e: Error) => watcher?.databaseConnectionError(e) }
+          : {}),
+      }),
+    );
+    const registry = createRegistry({ store, logger }, { network, withdrawalCredentials });
+    const metrics = new WatcherMetrics();
+    const beacon = await BeaconNodePool.init(
+      { urls: s.BEACON_URLS, preset: s.WATCHER_PRESET },
       { logger, onNodeError: (url, err) => void watcher?.nodeError(url, err) },
     );
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
-  // the nodes must be on the configured chain: a watcher on another chain would record nonsense
-  const gvr = toHex0x(network.genesisValidatorsRoot);
-  if (beacon.spec.genesisValidatorsRoot !== gvr || beacon.spec.slotsPerEpoch !== network.slotsPerEpoch) {
-    await store.close();
-    throw new ConfigError(
-      `POOLKEEPER_NETWORK: the beacon nodes are on another chain than ${network.name} ` +
-        `(genesis validators root ${beacon.spec.genesisValidatorsRoot}, expected ${gvr})`,
-    );
-  }
-  try {
+    // the nodes must be on the configured chain: a watcher on another chain would record nonsense
+    const gvr = toHex0x(network.genesisValidatorsRoot);
+    if (beacon.spec.genesisValidatorsRoot !== gvr || beacon.spec.slotsPerEpoch !== network.slotsPerEpoch) {
+      throw new ConfigError(
+        `POOLKEEPER_NETWORK: the beacon nodes are on another chain than ${network.name} ` +
+          `(genesis validators root ${beacon.spec.genesisValidatorsRoot}, expected ${gvr})`,
+      );
+    }
     // the database belongs to one network and one set of credentials: recorded at the first start
     // (once the beacon nodes have confirmed the network)
     await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
-  watcher = new Watcher(
-    { beacon, store, pool: registryPoolSource(store, registry), logger, metrics },
-    {
-      settings: {
-        network: network.name,
-        offlineEpochs: cfg.WATCHER_OFFLINE_EPOCHS,
-        underperformanceMargin: cfg.WATCHER_UNDERPERFORMANCE_MARGIN,
-        webhook: cfg.WATCHER_WEBHOOK_URL !== undefined,
+    const metricsServer = parts.add(
+      "metrics",
+      await startMetricsServer({
+        port: s.METRICS_PORT,
+        host: s.METRICS_HOST,
+        async scrape() {
+          for (const h of beacon.health()) {
+            metrics.beaconNodeUp.set({ url: h.url }, h.reachable ? 1 : 0);
+            if (h.finalizedEpoch >= 0) metrics.beaconNodeFinalizedEpoch.set({ url: h.url }, h.finalizedEpoch);
+          }
+          return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+        },
+      }),
+    );
+    const w = new Watcher(
+      { beacon, store, pool: registryPoolSource(store, registry), logger, metrics },
+      {
+        settings: {
+          network: network.name,
+          offlineEpochs: s.WATCHER_OFFLINE_EPOCHS,
+          underperformanceMargin: s.WATCHER_UNDERPERFORMANCE_MARGIN,
+          webhook: s.WATCHER_WEBHOOK_URL !== undefined,
+        },
+        redis: { url: s.REDIS_URL, prefix: s.REDIS_PREFIX },
+        concurrency: s.WATCHER_CONCURRENCY,
+        startEpoch: s.WATCHER_START_EPOCH,
+        jobLockMs: s.WATCHER_JOB_LOCK_MS,
+        webhookUrl: s.WATCHER_WEBHOOK_URL,
       },
-      redis: { url: cfg.REDIS_URL, prefix: cfg.REDIS_PREFIX },
-      concurrency: cfg.WATCHER_CONCURRENCY,
-      startEpoch: cfg.WATCHER_START_EPOCH,
-      jobLockMs: cfg.WATCHER_JOB_LOCK_MS,
-      webhookUrl: cfg.WATCHER_WEBHOOK_URL,
-    },
-  );
-  const w = watcher;
-  const metricsServer = createServer(async (req, res) => {
-    if (req.url === "/metrics") {
-      for (const h of beacon.health()) {
-        metrics.beaconNodeUp.set({ url: h.url }, h.reachable ? 1 : 0);
-        if (h.finalizedEpoch >= 0) metrics.beaconNodeFinalizedEpoch.set({ url: h.url }, h.finalizedEpoch);
-      }
-      res.writeHead(200, { "content-type": metrics.registry.contentType });
-      res.end(await metrics.registry.metrics());
-      return;
-    }
-    res.writeHead(req.url === "/health" ? 200 : 404, { "content-type": "text/plain" });
-    res.end(req.url === "/health" ? "ok\n" : "not found\n");
+    );
+    watcher = w;
+    parts.onClose("watcher", () => w.stop());
+    w.start();
+    return { watcher: w, logger, metricsServer };
   });
-  await new Promise<void>((r) => metricsServer.listen(cfg.METRICS_PORT, cfg.METRICS_HOST, r));
-  w.start();
-  return {
-    watcher: w,
-    logger,
-    metricsServer,
-    async stop() {
-      await w.stop();
-      await new Promise<void>((r) => metricsServer.close(() => r()));
-      await store.close();
-    },
-  };
 }
 
-/** Run until SIGTERM/SIGINT; a start-up error is logged as one line and exits 1. */
-export async function runWatcherProcess(env: Env): Promise<void> {
-  let running: RunningWatcher;
-  try {
-    running = await startWatcherProcess(env);
-  } catch (e) {
-    process.stderr.write(
-      `error: ${isPoolkeeperError(e) ? e.message : e instanceof Error ? e.message : String(e)}\n`,
-    );
-    process.exitCode = 1;
-    return;
-  }
-  logProcessFaults(running.logger);
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      void running.stop().finally(resolve);
-    };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
-  });
+/** The watcher service: its settings (`WATCHER_ENV`) and its start. */
+export const WATCHER_SERVICE = defineService({
+  name: "watcher",
+  env: WATCHER_ENV,
+  start: startWatcherService,
+});
+
+/** The watcher process (main.ts, `poolkeeper watcher`): runs until SIGTERM/SIGINT (service kit). */
+export function runWatcherProcess(env: Env): Promise<number> {
+  return runService(WATCHER_SERVICE, env);
 }

@@ -1,8 +1,9 @@
+import { chooseLodestarPreset } from "@poolkeeper/core";
 import type { Command } from "commander";
 
 /**
  * `poolkeeper beacon-sim`: a Beacon API simulator (see packages/beacon-sim). The package is
- * imported only when the command runs, after LODESTAR_PRESET is set from --preset.
+ * imported only when the command runs, after LODESTAR_PRESET is chosen from --preset.
  */
 export function register(program: Command): void {
   program
@@ -17,17 +18,14 @@ export function register(program: Command): void {
     .option("--genesis-time <unix>", "genesis time (default: now)")
     .option("--preset <name>", "minimal | mainnet (default: LODESTAR_PRESET, else minimal)")
     .action(async (opts: Record<string, string | undefined>) => {
-      const { ConfigError } = await import("@poolkeeper/core");
-      const preset = opts.preset ?? process.env.LODESTAR_PRESET ?? "minimal";
-      if (preset !== "minimal" && preset !== "mainnet")
-        throw new ConfigError(`--preset: expected minimal or mainnet, got "${preset}"`);
-      process.env.LODESTAR_PRESET = preset;
-      const mod = await import("@poolkeeper/beacon-sim");
-      const sim = await mod.startFromCli({ ...opts, preset });
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", () => resolve());
-        process.once("SIGTERM", () => resolve());
+      // before the first @lodestar import (the package's): --preset wins over LODESTAR_PRESET
+      const preset = chooseLodestarPreset({
+        wanted: opts.preset,
+        source: "--preset",
+        fallback: "minimal",
+        override: true,
       });
-      await sim.close();
+      const mod = await import("@poolkeeper/beacon-sim");
+      await mod.runBeaconSimProcess({ ...opts, preset });
     });
 }

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 
 /**
  * `poolkeeper devnet`: the whole main job on one machine (see services/devnet). The package is
- * imported only when the command runs, after LODESTAR_PRESET is set to minimal.
+ * imported only when the command runs; it sets LODESTAR_PRESET to minimal (or refuses another)
+ * before its first @lodestar import.
  */
 export function register(program: Command): void {
   program
@@ -32,13 +33,7 @@ export function register(program: Command): void {
           `${stray.startsWith("-") ? "unknown option" : "unexpected argument"} "${stray}" (see poolkeeper devnet --help)`,
         );
       }
-      process.env.LODESTAR_PRESET ??= "minimal";
-      if (process.env.LODESTAR_PRESET !== "minimal") {
-        const { ConfigError } = await import("@poolkeeper/core");
-        throw new ConfigError(
-          `LODESTAR_PRESET is ${process.env.LODESTAR_PRESET}; the devnet runs the minimal preset`,
-        );
-      }
+      // the package chooses the minimal preset first thing (devnet preset.ts), or refuses another
       const mod = await import("@poolkeeper/devnet");
       await mod.runDevnet(opts);
       // Everything is closed by now; a handle left referenced by a library (seen: the deposit

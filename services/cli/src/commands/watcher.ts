@@ -23,7 +23,7 @@ export function register(program: Command): void {
     )
     .option(
       "--withdrawal-credentials <hex>",
-      "the pool's withdrawal credentials (POOLKEEPER_WITHDRAWAL_CREDENTIALS)",
+      "the pool's 0x01/0x02 withdrawal credentials (POOLKEEPER_WITHDRAWAL_CREDENTIALS)",
     )
     .option("--preset <name>", "consensus preset of the nodes: mainnet | minimal (WATCHER_PRESET)")
     .option("--start-epoch <n>", "first epoch on an empty database (WATCHER_START_EPOCH)")
