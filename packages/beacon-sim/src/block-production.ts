@@ -9,7 +9,6 @@ import { SecretKey } from "@chainsafe/blst";
 import { BitArray } from "@chainsafe/ssz";
 import {
   MAX_ATTESTATIONS,
-  MAX_EFFECTIVE_BALANCE,
   MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
   MAX_WITHDRAWALS_PER_PAYLOAD,
   SYNC_COMMITTEE_SIZE,
@@ -184,7 +183,7 @@ export class BlockProducer {
       randaoReveal: slot === 0 ? this.host.signature : this.host.randaoReveal(slot, proposer),
       eth1Data: {
         depositRoot: hashOf(this.host.seed, "deposit-root"),
-        depositCount: BigInt(this.reg.n),
+        depositCount: BigInt(this.reg.eth1DepositCount()),
         blockHash: hashOf(this.host.seed, "eth1"),
       },
       graffiti: Buffer.from("beacon-sim".padEnd(32, "\0")),
@@ -384,24 +383,21 @@ export class BlockProducer {
     return { exits, proposerSlashings, attesterSlashings, proposerSlashingReward, attesterSlashingReward };
   }
 
-  /** The capella withdrawals sweep: full withdrawals once withdrawable, partial above MAX_EFFECTIVE_BALANCE. */
+  /** The capella withdrawals sweep: full withdrawals once withdrawable, partial above the max effective balance (2048 ETH for 0x02 from Electra). */
   private sweepWithdrawals(epoch: number): deneb.ExecutionPayload["withdrawals"] {
     const withdrawals: deneb.ExecutionPayload["withdrawals"] = [];
     if (this.reg.n > 0) {
       const bound = Math.min(this.reg.n, MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP);
       let idx = this.nextWithdrawalValidator % this.reg.n;
       for (let k = 0; k < bound && withdrawals.length < MAX_WITHDRAWALS_PER_PAYLOAD; k++) {
-        const wcPrefix = this.reg.withdrawalCredentials[idx * 32] ?? 0;
         const bal = this.reg.balances[idx] ?? 0;
-        if (wcPrefix === 1 && bal > 0) {
+        if (this.reg.hasExecutionCredentials(idx) && bal > 0) {
           const address = this.reg.withdrawalCredentials.slice(idx * 32 + 12, idx * 32 + 32);
+          const maxEffective = this.reg.maxEffectiveEth(idx) * GWEI;
           let amount = 0;
           if ((this.reg.withdrawableEpoch[idx] ?? FAR) <= epoch) amount = bal;
-          else if (
-            (this.reg.effective[idx] ?? 0) * GWEI === MAX_EFFECTIVE_BALANCE &&
-            bal > MAX_EFFECTIVE_BALANCE
-          )
-            amount = bal - MAX_EFFECTIVE_BALANCE;
+          else if ((this.reg.effective[idx] ?? 0) * GWEI === maxEffective && bal > maxEffective)
+            amount = bal - maxEffective;
           if (amount > 0) {
             withdrawals.push({
               index: this.withdrawalIndex++,

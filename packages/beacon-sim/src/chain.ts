@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { SecretKey } from "@chainsafe/blst";
 import type { ChainForkConfig } from "@lodestar/config";
-import { DOMAIN_RANDAO } from "@lodestar/params";
+import { DOMAIN_RANDAO, MIN_DEPOSIT_AMOUNT } from "@lodestar/params";
 import { type phase0, ssz } from "@lodestar/types";
 import { type NetworkJson, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
 import { BlockProducer, syncRewards } from "./block-production.js";
@@ -11,8 +11,12 @@ import {
   baseRewardPerIncrement,
   type ChainOptions,
   type EpochShuffling,
+  FAR,
   type FinalityState,
+  GWEI,
+  isElectraOrLater,
   newValidatorFields,
+  type SimFork,
   type Snapshot,
   type StoredBlock,
   type ValidatorFields,
@@ -20,6 +24,7 @@ import {
   ZERO_ROOT,
 } from "./chain-types.js";
 import { Duties } from "./duties.js";
+import { ElectraLedger } from "./electra.js";
 import {
   type AttestationRewards,
   attestationRewards,
@@ -27,6 +32,7 @@ import {
   processEffectiveBalances,
   processInactivityAndRewards,
   processRegistryUpdates,
+  processRegistryUpdatesElectra,
 } from "./epoch-processing.js";
 import { SIM_ERRORS } from "./errors.js";
 import { blockEvent, finalizedEvent, headEvent } from "./events.js";
@@ -76,6 +82,10 @@ export class SimChain extends EventEmitter {
   readonly genesisForkVersion: Uint8Array;
   readonly capellaForkVersion: Uint8Array;
   readonly denebForkVersion: Uint8Array;
+  /** The fork of every state of this chain (it starts there). */
+  readonly fork: SimFork;
+  /** The state's fork.current_version (and previous_version: the chain starts at this fork). */
+  readonly forkVersion: Uint8Array;
   genesisValidatorsRoot: Uint8Array = ZERO_ROOT;
   readonly stateRetentionEpochs: number;
   readonly signature: Uint8Array;
@@ -83,6 +93,8 @@ export class SimChain extends EventEmitter {
 
   /** Validators, balances, lifecycle epochs: see Registry. */
   private readonly registry: Registry;
+  /** Electra and later: pending deposits and the balance churn. */
+  private readonly ledger: ElectraLedger | undefined;
 
   headSlot = 0;
   /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
@@ -113,14 +125,22 @@ export class SimChain extends EventEmitter {
     this.genesisForkVersion = this.config.GENESIS_FORK_VERSION;
     this.capellaForkVersion = this.config.CAPELLA_FORK_VERSION;
     this.denebForkVersion = this.config.DENEB_FORK_VERSION;
+    this.fork = o.fork;
+    this.forkVersion = this.config.getForkInfo(0).version;
     this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
-    this.registry = new Registry(this.config, o.keyCacheDir, () => this.churnLimit());
+    this.registry = new Registry(this.config, o.keyCacheDir, () => this.churnLimit(), this.fork);
     this.producer = new BlockProducer(this, this.registry, this.history);
     this.duties = new Duties(this.registry, this.history, this.slotsPerEpoch);
 
     // Genesis registry.
     const genesis = genesisValidators(opts, sc);
     this.appendValidators(genesis.count, genesis.pubkeys, genesis.withdrawalCredentials, 0, true);
+    if (isElectraOrLater(this.fork)) {
+      const ledger = new ElectraLedger(this.config, genesis.count, FAR);
+      this.ledger = ledger;
+      this.registry.balanceExitEpoch = (exitBalance, epoch) =>
+        ledger.computeExitEpochAndUpdateChurn(exitBalance, epoch, this.totalActiveIncrements * GWEI);
+    }
 
     this.finality = {
       previousJustified: { epoch: 0, root: ZERO_ROOT },
@@ -129,7 +149,7 @@ export class SimChain extends EventEmitter {
       bits: [false, false, false, false],
     };
     this.genesisValidatorsRoot = this.registry.genesisValidatorsRoot(this.seed);
-    this.randaoDomain = computeDomain(DOMAIN_RANDAO, this.denebForkVersion, this.genesisValidatorsRoot);
+    this.randaoDomain = computeDomain(DOMAIN_RANDAO, this.forkVersion, this.genesisValidatorsRoot);
     this.totalActiveIncrements = this.registry.totalActiveIncrements(0);
 
     // Genesis block (slot 0, empty body).
@@ -187,7 +207,7 @@ export class SimChain extends EventEmitter {
     return this.registry.balances;
   }
   /** Live effective balances (whole ETH). */
-  get effective(): Uint8Array {
+  get effective(): Uint16Array {
     return this.registry.effective;
   }
   get inactivityScores(): Uint32Array {
@@ -237,6 +257,11 @@ export class SimChain extends EventEmitter {
     return this.registry.pubkeyOf(i);
   }
 
+  /** The eth1 deposit count (before Electra: every validator; from Electra: the genesis deposits). */
+  eth1DepositCount(): number {
+    return this.registry.eth1DepositCount();
+  }
+
   withdrawalCredentialsOf(i: number): Uint8Array {
     return this.registry.withdrawalCredentialsOf(i);
   }
@@ -247,12 +272,22 @@ export class SimChain extends EventEmitter {
   }
 
   /**
-   * Deposits: new validators appear in the state from the next epoch, become eligible then, and
-   * activate once that epoch is finalized (plus the usual 1 + MAX_SEED_LOOKAHEAD epochs, churn-limited).
+   * Deposits. Deneb: new validators appear in the state from the next epoch, become eligible then,
+   * and activate once that epoch is finalized (plus the usual 1 + MAX_SEED_LOOKAHEAD epochs,
+   * churn-limited). Electra and later: each is a deposit request in the next block, queued in
+   * pending_deposits (see depositRequests); returns the validator indices the deposits will have.
    */
-  addValidators(pubkeys: Uint8Array[] | number, withdrawalCredentials?: Uint8Array): number[] {
+  addValidators(
+    pubkeys: Uint8Array[] | number,
+    withdrawalCredentials?: Uint8Array,
+    amountGwei?: number,
+  ): number[] {
     if (withdrawalCredentials !== undefined && withdrawalCredentials.length !== 32)
       throw new ValidationError("withdrawalCredentials", "must be 32 bytes");
+    if (this.ledger !== undefined)
+      return this.depositRequests(this.ledger, pubkeys, withdrawalCredentials, amountGwei ?? 32 * GWEI);
+    if (amountGwei !== undefined && amountGwei !== 32 * GWEI)
+      throw new ValidationError("amount", "must be 32 ETH before electra (deposits are whole validators)");
     const epoch = this.epochOf(this.headSlot) + 1;
     if (typeof pubkeys === "number")
       return this.appendValidators(pubkeys, undefined, withdrawalCredentials, epoch, false);
@@ -266,6 +301,51 @@ export class SimChain extends EventEmitter {
       seen.add(h);
     }
     return this.appendValidators(pubkeys.length, pubkeys, withdrawalCredentials, epoch, false);
+  }
+
+  /**
+   * Electra deposit requests (EIP-6110), carried by the next block: each deposit joins
+   * pending_deposits with that block's slot. A new pubkey gets the next validator index now and
+   * enters the state when process_pending_deposits applies its first deposit (with that deposit's
+   * credentials: the first one wins); a known pubkey gets a top-up.
+   */
+  private depositRequests(
+    ledger: ElectraLedger,
+    pubkeys: Uint8Array[] | number,
+    wc: Uint8Array | undefined,
+    amount: number,
+  ): number[] {
+    if (!Number.isSafeInteger(amount) || amount < MIN_DEPOSIT_AMOUNT)
+      throw new ValidationError("amount", "must be an integer number of gwei, at least 1 ETH");
+    let indices: number[];
+    if (typeof pubkeys === "number") indices = this.appendValidators(pubkeys, undefined, wc, FAR, false);
+    else {
+      indices = [];
+      const fresh: Uint8Array[] = [];
+      const freshIndex = new Map<string, number>();
+      for (const [k, pk] of pubkeys.entries()) {
+        if (pk.length !== 48) throw new ValidationError(`pubkeys[${k}]`, "must be 48 bytes");
+        const known = this.indexOfPubkey(pk);
+        const h = Buffer.from(pk).toString("hex");
+        const i = known !== -1 ? known : (freshIndex.get(h) ?? this.n + fresh.length);
+        if (known === -1 && !freshIndex.has(h)) {
+          freshIndex.set(h, i);
+          fresh.push(pk);
+        }
+        indices.push(i);
+      }
+      if (fresh.length > 0) this.appendValidators(fresh.length, fresh, wc, FAR, false);
+    }
+    const slot = this.headSlot + 1;
+    for (const i of indices)
+      ledger.addDepositRequest({
+        pubkey: this.pubkeyOf(i).slice(),
+        withdrawalCredentials: (wc ?? this.withdrawalCredentialsOf(i)).slice(),
+        amount,
+        signature: this.signature,
+        slot,
+      });
+    return indices;
   }
 
   // ---------------------------------------------------------------- time
@@ -580,8 +660,9 @@ export class SimChain extends EventEmitter {
           this.addValidators(
             d.pubkeys.map((h) => Buffer.from(h.slice(2), "hex")),
             wc,
+            d.amount,
           );
-        else this.addValidators(d.count ?? 0, wc);
+        else this.addValidators(d.count ?? 0, wc, d.amount);
       }
     }
 
@@ -653,8 +734,19 @@ export class SimChain extends EventEmitter {
         epoch,
         this.finality.finalized.epoch,
       );
-    const activeCount = this.shuffling(Math.max(0, cur)).active.length;
-    processRegistryUpdates(this.registry, this.config, epoch, this.finality.finalized.epoch, activeCount);
+    const finalizedEpoch = this.finality.finalized.epoch;
+    if (this.ledger !== undefined) {
+      processRegistryUpdatesElectra(this.registry, this.config, epoch, finalizedEpoch);
+      this.ledger.processPendingDeposits(
+        this.registry.depositTarget(epoch),
+        cur,
+        this.startSlot(finalizedEpoch),
+        this.totalActiveIncrements * GWEI,
+      );
+    } else {
+      const activeCount = this.shuffling(Math.max(0, cur)).active.length;
+      processRegistryUpdates(this.registry, this.config, epoch, finalizedEpoch, activeCount);
+    }
     processEffectiveBalances(this.registry);
     this.totalActiveIncrements = this.registry.totalActiveIncrements(epoch);
     this.takeSnapshot(epoch);
@@ -662,6 +754,14 @@ export class SimChain extends EventEmitter {
 
   private takeSnapshot(epoch: number): void {
     const r = this.registry;
-    this.history.takeSnapshot(epoch, r.n, r.balances, r.effective, this.finality, this.totalActiveIncrements);
+    this.history.takeSnapshot(
+      epoch,
+      r.countInState(epoch),
+      r.balances,
+      r.effective,
+      this.finality,
+      this.totalActiveIncrements,
+      this.ledger?.fields(),
+    );
   }
 }
