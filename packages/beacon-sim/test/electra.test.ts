@@ -292,3 +292,107 @@ describe("the state of each fork over HTTP", () => {
     expect(state.proposerLookahead).toEqual([0, 1].flatMap((e) => Array.from(sim.chain.proposersOf(e))));
   });
 });
+
+describe("Electra and Fulu state routes over HTTP (@lodestar/api client)", () => {
+  it("pending_deposits, pending_partial_withdrawals, pending_consolidations: data and meta as Lodestar answers (JSON and SSZ)", async () => {
+    const sim = await start("electra");
+    const c = sim.chain;
+    c.advanceTo(19);
+    c.addValidators(3, wc(1, 0x66));
+    c.advanceTo(5 * 8 + 1);
+    const api = getClient({ baseUrl: sim.url }, { config: c.config });
+    const head = await api.beacon.getPendingDeposits({ stateId: "head" });
+    expect(head.meta()).toEqual({ version: "electra", executionOptimistic: false, finalized: false });
+    // At epoch 5 two of the three were applied (64 ETH churn): the third is still queued.
+    expect(head.value().map((d) => [hex(d.pubkey), hex(d.withdrawalCredentials), d.amount, d.slot])).toEqual([
+      [hex(c.pubkeyOf(66)), hex(wc(1, 0x66)), 32 * ETH, 20],
+    ]);
+    const sszAnswer = await api.beacon.getPendingDeposits(
+      { stateId: 24 },
+      { responseWireFormat: "ssz" as never },
+    );
+    expect(sszAnswer.value().length).toBe(3);
+    expect(sszAnswer.meta().version).toBe("electra");
+    const fin = await api.beacon.getPendingDeposits({ stateId: "finalized" });
+    expect(fin.meta().finalized).toBe(true);
+    for (const get of [api.beacon.getPendingPartialWithdrawals, api.beacon.getPendingConsolidations]) {
+      const r = await get({ stateId: "head" });
+      expect(r.value()).toEqual([]);
+      expect(r.meta()).toEqual({ version: "electra", executionOptimistic: false, finalized: false });
+    }
+    // The wire JSON of the Beacon API spec.
+    const raw = (await (
+      await fetch(`${sim.url}/eth/v1/beacon/states/head/pending_deposits`)
+    ).json()) as Record<string, unknown>;
+    expect(raw).toEqual({
+      version: "electra",
+      execution_optimistic: false,
+      finalized: false,
+      data: [
+        {
+          pubkey: hex(c.pubkeyOf(66)),
+          withdrawal_credentials: hex(wc(1, 0x66)),
+          amount: "32000000000",
+          signature: hex(c.signature),
+          slot: "20",
+        },
+      ],
+    });
+    // Errors as for the other state routes: unknown state 404, malformed id 400; the lookahead is Fulu's.
+    expect((await fetch(`${sim.url}/eth/v1/beacon/states/999/pending_deposits`)).status).toBe(404);
+    expect((await fetch(`${sim.url}/eth/v1/beacon/states/bad/pending_consolidations`)).status).toBe(400);
+    const lookahead = await fetch(`${sim.url}/eth/v1/beacon/states/head/proposer_lookahead`);
+    expect(lookahead.status).toBe(400);
+    expect(((await lookahead.json()) as { message: string }).message).toBe(
+      "Cannot retrieve proposer lookahead for pre-fulu state fork=electra",
+    );
+    // A validator whose deposit is still queued is not in the state yet.
+    const queued = await api.beacon.getStateValidator({ stateId: "head", validatorId: 66 });
+    expect(queued.status).toBe(404);
+    expect((await api.beacon.getStateValidator({ stateId: "head", validatorId: 65 })).value().status).toBe(
+      "pending_initialized",
+    );
+  });
+
+  it("deneb: the Electra routes answer 400 as Lodestar does for a pre-electra state", async () => {
+    const sim = await start(undefined);
+    for (const [path, what] of [
+      ["pending_deposits", "pending deposits"],
+      ["pending_partial_withdrawals", "pending partial withdrawals"],
+      ["pending_consolidations", "pending consolidations"],
+    ] as const) {
+      const res = await fetch(`${sim.url}/eth/v1/beacon/states/head/${path}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toBe(
+        `Cannot retrieve ${what} for pre-electra state fork=deneb`,
+      );
+    }
+    expect((await fetch(`${sim.url}/eth/v1/beacon/states/head/proposer_lookahead`)).status).toBe(400);
+  });
+
+  it("fulu: proposer_lookahead is the proposer duties of the state's epoch and the next", async () => {
+    const sim = await start("fulu", { behaviours: [{ validators: "60-63", behaviour: "offline" }] });
+    const c = sim.chain;
+    c.advanceTo(6 * 8 + 5);
+    const api = getClient({ baseUrl: sim.url }, { config: c.config });
+    const r = await api.beacon.getProposerLookahead({ stateId: "head" });
+    expect(r.meta()).toEqual({ version: "fulu", executionOptimistic: false, finalized: false });
+    const fromDuties: number[] = [];
+    for (const epoch of [6, 7])
+      for (const d of (await api.validator.getProposerDuties({ epoch })).value())
+        fromDuties.push(d.validatorIndex);
+    expect(r.value()).toEqual(fromDuties);
+    // The state of an older slot carries that epoch's lookahead; the SSZ answer is the same list.
+    const old = await api.beacon.getProposerLookahead(
+      { stateId: 3 * 8 + 1 },
+      { responseWireFormat: "ssz" as never },
+    );
+    expect(old.value()).toEqual([3, 4].flatMap((e) => Array.from(c.proposersOf(e))));
+    expect(old.meta().finalized).toBe(true);
+    // Every canonical block's proposer is the lookahead's.
+    for (let s = 6 * 8 + 1; s <= 6 * 8 + 5; s++) {
+      const b = c.blockAt(s);
+      if (b !== undefined) expect(b.message.proposerIndex).toBe(fromDuties[s - 6 * 8]);
+    }
+  });
+});
