@@ -7,7 +7,7 @@ import { routes } from "@lodestar/api";
 import type { BeaconApiMethods } from "@lodestar/api/beacon/server";
 import { ApiError } from "@lodestar/api/server";
 import {
-  ForkName,
+  type ForkName,
   MAX_EFFECTIVE_BALANCE,
   MAX_EFFECTIVE_BALANCE_ELECTRA,
   SYNC_COMMITTEE_SUBNET_COUNT,
@@ -364,7 +364,7 @@ export class NodeApi {
         return {
           data: { message: b.message, signature: b.signature },
           meta: {
-            version: ForkName.deneb,
+            version,
             executionOptimistic: false,
             finalized: this.isFinalizedSlot(b.slot),
           },
@@ -375,7 +375,7 @@ export class NodeApi {
         return {
           data: b.message.body.attestations,
           meta: {
-            version: ForkName.deneb,
+            version,
             executionOptimistic: false,
             finalized: this.isFinalizedSlot(b.slot),
           },

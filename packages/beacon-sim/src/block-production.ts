@@ -9,11 +9,13 @@ import { SecretKey } from "@chainsafe/blst";
 import { BitArray } from "@chainsafe/ssz";
 import {
   MAX_ATTESTATIONS,
+  MAX_ATTESTATIONS_ELECTRA,
+  MAX_COMMITTEES_PER_SLOT,
   MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
   MAX_WITHDRAWALS_PER_PAYLOAD,
   SYNC_COMMITTEE_SIZE,
 } from "@lodestar/params";
-import { type deneb, type phase0, ssz } from "@lodestar/types";
+import { type deneb, type electra, type phase0, ssz } from "@lodestar/types";
 import type { SimChain } from "./chain.js";
 import {
   BEHAVIOUR_CODE,
@@ -25,10 +27,12 @@ import {
   FLAG_TARGET,
   FLAG_WEIGHTS,
   GWEI,
+  isElectraOrLater,
   isqrt,
   type PendingAttestation,
   type PendingOp,
   PROPOSER_WEIGHT,
+  type SimBlock,
   type StoredBlock,
   SYNC_REWARD_WEIGHT,
   WEIGHT_DENOMINATOR,
@@ -62,6 +66,36 @@ export type ProducerHost = Pick<
   | "randaoMixAtSlot"
 >;
 
+/**
+ * Electra's on-chain aggregate of one vote across the committees of a slot (EIP-7549):
+ * committee_bits name the committees, aggregation_bits are their bits in committee order, and
+ * data.index is 0. `parts`: one aggregate per committee, same slot and vote.
+ */
+export function onChainAggregate(parts: readonly PendingAttestation[]): electra.Attestation {
+  const sorted = [...parts].sort((x, y) => x.att.data.index - y.att.data.index);
+  const first = sorted[0];
+  if (first === undefined) throw new Error("an on-chain aggregate needs at least one committee");
+  const committeeBits = BitArray.fromBitLen(MAX_COMMITTEES_PER_SLOT);
+  let len = 0;
+  for (const p of sorted) {
+    committeeBits.set(p.att.data.index, true);
+    len += p.att.aggregationBits.bitLen;
+  }
+  const aggregationBits = BitArray.fromBitLen(len);
+  let off = 0;
+  for (const p of sorted) {
+    const bits = p.att.aggregationBits;
+    for (let k = 0; k < bits.bitLen; k++) if (bits.get(k)) aggregationBits.set(off + k, true);
+    off += bits.bitLen;
+  }
+  return {
+    aggregationBits,
+    data: { ...first.att.data, index: 0 },
+    signature: first.att.signature,
+    committeeBits,
+  };
+}
+
 /** Sync committee rewards of a block: per member (summed over repeated positions), the signed amount. */
 export function syncRewards(
   b: StoredBlock,
@@ -92,6 +126,8 @@ export class BlockProducer {
   private nextWithdrawalValidator = 0;
   private lastPayloadHash: Uint8Array;
   private blockNumber = 0;
+  /** Electra: the deposit requests the next canonical block carries (set by the chain). */
+  takeDepositRequests: ((slot: number) => electra.DepositRequest[]) | undefined;
 
   constructor(
     private readonly host: ProducerHost,
@@ -103,7 +139,7 @@ export class BlockProducer {
 
   /** The genesis block (slot 0, empty body), stored. */
   genesisBlock(): {
-    message: deneb.BeaconBlock;
+    message: SimBlock;
     root: Uint8Array;
     bodyRoot: Uint8Array;
     stateRoot: Uint8Array;
@@ -124,7 +160,7 @@ export class BlockProducer {
   }
 
   storeBlock(
-    b: { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array },
+    b: { message: SimBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array },
     syncParticipantReward: number,
     rewards: StoredBlock["rewards"] = {
       attestations: 0,
@@ -149,14 +185,15 @@ export class BlockProducer {
     slot: number,
     proposer: number,
     parentRoot: Uint8Array,
-    attestations: phase0.Attestation[],
+    attestations: phase0.Attestation[] | electra.Attestation[],
     exits: phase0.SignedVoluntaryExit[],
     proposerSlashings: phase0.ProposerSlashing[],
     attesterSlashings: phase0.AttesterSlashing[],
     withdrawals: deneb.ExecutionPayload["withdrawals"],
     syncBits: BitArray,
     canonical = true,
-  ): { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
+    depositRequests: electra.DepositRequest[] = [],
+  ): { message: SimBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
     const blockHash = hashOf(this.host.seed, canonical ? "payload" : "orphan-payload", slot);
     const stateRoot = hashOf(this.host.seed, canonical ? "state" : "orphan-state", slot);
     const payload: deneb.ExecutionPayload = {
@@ -179,7 +216,7 @@ export class BlockProducer {
       blobGasUsed: 0n,
       excessBlobGas: 0n,
     };
-    const body: deneb.BeaconBlockBody = {
+    const common = {
       randaoReveal: slot === 0 ? this.host.signature : this.host.randaoReveal(slot, proposer),
       eth1Data: {
         depositRoot: hashOf(this.host.seed, "deposit-root"),
@@ -189,7 +226,6 @@ export class BlockProducer {
       graffiti: Buffer.from("beacon-sim".padEnd(32, "\0")),
       proposerSlashings,
       attesterSlashings,
-      attestations,
       deposits: [],
       voluntaryExits: exits,
       syncAggregate: { syncCommitteeBits: syncBits, syncCommitteeSignature: this.host.signature },
@@ -197,8 +233,22 @@ export class BlockProducer {
       blsToExecutionChanges: [],
       blobKzgCommitments: [],
     };
-    const message: deneb.BeaconBlock = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
-    const bodyRoot = ssz.deneb.BeaconBlockBody.hashTreeRoot(body);
+    let message: SimBlock;
+    let bodyRoot: Uint8Array;
+    if (isElectraOrLater(this.reg.fork)) {
+      // Electra: on-chain aggregates across committees (EIP-7549) and the execution requests.
+      const body: electra.BeaconBlockBody = {
+        ...common,
+        attestations: attestations as electra.Attestation[],
+        executionRequests: { deposits: depositRequests, withdrawals: [], consolidations: [] },
+      };
+      message = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
+      bodyRoot = ssz.electra.BeaconBlockBody.hashTreeRoot(body);
+    } else {
+      const body: deneb.BeaconBlockBody = { ...common, attestations: attestations as phase0.Attestation[] };
+      message = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
+      bodyRoot = ssz.deneb.BeaconBlockBody.hashTreeRoot(body);
+    }
     const root = ssz.phase0.BeaconBlockHeader.hashTreeRoot({
       slot,
       proposerIndex: proposer,
@@ -267,6 +317,8 @@ export class BlockProducer {
       attesterSlashings,
       withdrawals,
       bits,
+      true,
+      this.takeDepositRequests?.(slot) ?? [],
     );
     this.history.markProposed(epoch, proposer);
     return this.storeBlock(built, participantReward, {
@@ -285,10 +337,12 @@ export class BlockProducer {
     slot: number,
     epoch: number,
     brpi: number,
-  ): { included: phase0.Attestation[]; proposerNumerator: number } {
+  ): { included: phase0.Attestation[] | electra.Attestation[]; proposerNumerator: number } {
     // Aggregates of
     // the same vote of the same committee are merged (disjoint bits); newest first, as a proposer
     // maximising rewards would; at most MAX_ATTESTATIONS, the rest wait or expire (missed).
+    // Electra: the same vote of every committee of a slot is one on-chain aggregate
+    // (committee_bits), at most MAX_ATTESTATIONS_ELECTRA of them.
     const included: phase0.Attestation[] = [];
     const keep: PendingAttestation[] = [];
     const merged = new Map<string, PendingAttestation>();
@@ -314,10 +368,27 @@ export class BlockProducer {
     const ordered = [...merged.values()].sort(
       (x, y) => y.slot - x.slot || x.att.data.index - y.att.data.index,
     );
-    keep.push(...ordered.slice(MAX_ATTESTATIONS));
+    const electraBlock = isElectraOrLater(this.reg.fork);
+    let chosen: PendingAttestation[];
+    let groups: PendingAttestation[][] = [];
+    if (electraBlock) {
+      const byVote = new Map<string, PendingAttestation[]>();
+      for (const p of ordered) {
+        const key = `${p.slot}:${p.headOk ? 1 : 0}${p.targetOk ? 1 : 0}`;
+        const g = byVote.get(key);
+        if (g !== undefined) g.push(p);
+        else if (byVote.size < MAX_ATTESTATIONS_ELECTRA) byVote.set(key, [p]);
+        else keep.push(p);
+      }
+      groups = [...byVote.values()];
+      chosen = groups.flat();
+    } else {
+      keep.push(...ordered.slice(MAX_ATTESTATIONS));
+      chosen = ordered.slice(0, MAX_ATTESTATIONS);
+    }
     let proposerNumerator = 0;
     const sqrtSpe = Math.max(1, isqrt(this.host.slotsPerEpoch));
-    for (const p of ordered.slice(0, MAX_ATTESTATIONS)) {
+    for (const p of chosen) {
       const attEpoch = this.host.epochOf(p.slot);
       included.push(p.att);
       const delay = slot - p.slot;
@@ -339,6 +410,7 @@ export class BlockProducer {
       }
     }
     this.pending = keep;
+    if (electraBlock) return { included: groups.map(onChainAggregate), proposerNumerator };
     return { included, proposerNumerator };
   }
 

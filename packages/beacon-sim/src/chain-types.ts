@@ -3,7 +3,7 @@
  * epoch processing, history).
  */
 import { BASE_REWARD_FACTOR, EFFECTIVE_BALANCE_INCREMENT } from "@lodestar/params";
-import type { deneb, phase0 } from "@lodestar/types";
+import type { deneb, electra, phase0 } from "@lodestar/types";
 import type { BehaviourKind, ParsedScenario } from "./scenario.js";
 
 export const FAR = 0xffffffff;
@@ -82,10 +82,13 @@ export interface FinalityState {
   bits: [boolean, boolean, boolean, boolean];
 }
 
+/** A block of the chain's fork: deneb, or electra (Fulu blocks have the Electra shape). */
+export type SimBlock = deneb.BeaconBlock | electra.BeaconBlock;
+
 export interface StoredBlock {
   slot: number;
   root: Uint8Array;
-  message: deneb.BeaconBlock;
+  message: SimBlock;
   signature: Uint8Array;
   bodyRoot: Uint8Array;
   /** Sync committee members (positions) that took part, with the per-member reward. */

@@ -16,6 +16,7 @@ import {
   GWEI,
   isElectraOrLater,
   newValidatorFields,
+  type PendingDepositEntry,
   type SimFork,
   type Snapshot,
   type StoredBlock,
@@ -95,6 +96,8 @@ export class SimChain extends EventEmitter {
   private readonly registry: Registry;
   /** Electra and later: pending deposits and the balance churn. */
   private readonly ledger: ElectraLedger | undefined;
+  /** Electra: deposit requests for the next canonical block (its slot is the pending deposit's). */
+  private depositRequestQueue: Array<Omit<PendingDepositEntry, "slot">> = [];
 
   headSlot = 0;
   /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
@@ -140,6 +143,10 @@ export class SimChain extends EventEmitter {
       this.ledger = ledger;
       this.registry.balanceExitEpoch = (exitBalance, epoch) =>
         ledger.computeExitEpochAndUpdateChurn(exitBalance, epoch, this.totalActiveIncrements * GWEI);
+      this.producer.takeDepositRequests = (slot) =>
+        this.depositRequestQueue
+          .splice(0)
+          .map((d) => ({ ...d, index: BigInt(ledger.addDepositRequest({ ...d, slot })) }));
     }
 
     this.finality = {
@@ -285,7 +292,7 @@ export class SimChain extends EventEmitter {
     if (withdrawalCredentials !== undefined && withdrawalCredentials.length !== 32)
       throw new ValidationError("withdrawalCredentials", "must be 32 bytes");
     if (this.ledger !== undefined)
-      return this.depositRequests(this.ledger, pubkeys, withdrawalCredentials, amountGwei ?? 32 * GWEI);
+      return this.depositRequests(pubkeys, withdrawalCredentials, amountGwei ?? 32 * GWEI);
     if (amountGwei !== undefined && amountGwei !== 32 * GWEI)
       throw new ValidationError("amount", "must be 32 ETH before electra (deposits are whole validators)");
     const epoch = this.epochOf(this.headSlot) + 1;
@@ -304,13 +311,12 @@ export class SimChain extends EventEmitter {
   }
 
   /**
-   * Electra deposit requests (EIP-6110), carried by the next block: each deposit joins
-   * pending_deposits with that block's slot. A new pubkey gets the next validator index now and
+   * Electra deposit requests (EIP-6110), carried by the next canonical block (execution_requests):
+   * each deposit joins pending_deposits with that block's slot. A new pubkey gets the next validator index now and
    * enters the state when process_pending_deposits applies its first deposit (with that deposit's
    * credentials: the first one wins); a known pubkey gets a top-up.
    */
   private depositRequests(
-    ledger: ElectraLedger,
     pubkeys: Uint8Array[] | number,
     wc: Uint8Array | undefined,
     amount: number,
@@ -336,14 +342,12 @@ export class SimChain extends EventEmitter {
       }
       if (fresh.length > 0) this.appendValidators(fresh.length, fresh, wc, FAR, false);
     }
-    const slot = this.headSlot + 1;
     for (const i of indices)
-      ledger.addDepositRequest({
+      this.depositRequestQueue.push({
         pubkey: this.pubkeyOf(i).slice(),
         withdrawalCredentials: (wc ?? this.withdrawalCredentialsOf(i)).slice(),
         amount,
         signature: this.signature,
-        slot,
       });
     return indices;
   }

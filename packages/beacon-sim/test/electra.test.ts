@@ -396,3 +396,54 @@ describe("Electra and Fulu state routes over HTTP (@lodestar/api client)", () =>
     }
   });
 });
+
+describe("Electra blocks (v2 block routes)", () => {
+  it("blocks in Electra form: committee_bits aggregates, deposit requests in execution_requests, roots of the electra type", async () => {
+    const sim = await start("fulu", { behaviours: [{ validators: "56-63", behaviour: "wrong-head" }] });
+    const c = sim.chain;
+    c.advanceTo(19);
+    c.addValidators(2, wc(1, 0x77));
+    c.advanceTo(4 * 8);
+    const api = getClient({ baseUrl: sim.url }, { config: c.config });
+    // Slot 20 carries the two deposit requests, with the deposit contract's indices after genesis.
+    const b20 = await api.beacon.getBlockV2({ blockId: 20 });
+    expect(b20.meta().version).toBe("fulu");
+    const m20 = b20.value().message as import("@lodestar/types").electra.BeaconBlock;
+    expect(m20.body.executionRequests.deposits.map((d) => [hex(d.pubkey), d.amount, d.index])).toEqual([
+      [hex(c.pubkeyOf(64)), 32 * ETH, 64n],
+      [hex(c.pubkeyOf(65)), 32 * ETH, 65n],
+    ]);
+    expect(m20.body.executionRequests.withdrawals).toEqual([]);
+    const header = (await api.beacon.getBlockHeader({ blockId: 20 })).value();
+    expect(hex(ssz.electra.BeaconBlock.hashTreeRoot(m20))).toBe(hex(header.root));
+    const sszBlock = await api.beacon.getBlockV2({ blockId: 20 }, { responseWireFormat: "ssz" as never });
+    expect(hex(ssz.electra.BeaconBlock.hashTreeRoot(sszBlock.value().message as never))).toBe(
+      hex(header.root),
+    );
+    // Attestations: one aggregate per slot and vote across the slot's committees, data.index 0.
+    for (let s = 9; s < 4 * 8; s++) {
+      const b = c.blockAt(s);
+      if (b === undefined) continue;
+      const atts = (
+        await api.beacon.getBlockAttestationsV2({ blockId: s })
+      ).value() as import("@lodestar/types").electra.Attestation[];
+      expect(atts.length).toBeLessThanOrEqual(8);
+      const seen = new Set<string>();
+      for (const a of atts) {
+        expect(a.data.index).toBe(0);
+        const committees = a.committeeBits.getTrueBitIndexes();
+        expect(committees.length).toBeGreaterThan(0);
+        const size = committees.reduce((t, ci) => t + c.committee(a.data.slot, ci).length, 0);
+        expect(a.aggregationBits.bitLen).toBe(size);
+        const key = `${a.data.slot}:${hex(a.data.beaconBlockRoot)}:${hex(a.data.target.root)}`;
+        expect(seen.has(key)).toBe(false);
+        seen.add(key);
+      }
+    }
+    // Everyone but the wrong-head votes earns the head flag; finality goes on as on deneb.
+    const flags = c.participationFlags(2);
+    expect(flags?.[0]).toBe(7);
+    expect(flags?.[60]).toBe(3);
+    expect(c.finalityAt(4)?.finalized.epoch).toBe(2);
+  });
+});
