@@ -17,7 +17,7 @@ import { isPoolkeeperError } from "@poolkeeper/core";
 import type { SimChain, ValidatorStatus } from "./chain.js";
 import { isElectraOrLater } from "./chain-types.js";
 import { specJson } from "./spec-json.js";
-import { proposerLookahead, serializeState } from "./ssz-state.js";
+import { partialWithdrawalValues, proposerLookahead, serializeState } from "./ssz-state.js";
 
 export const SIM_VERSION = "beacon-sim/v0.1.0";
 
@@ -453,8 +453,8 @@ export class NodeApi {
         return { data: e.pendingDeposits, meta };
       },
       getPendingPartialWithdrawals: async ({ stateId }) => {
-        const { meta } = electraState(stateId, "pending partial withdrawals");
-        return { data: [], meta };
+        const { e, meta } = electraState(stateId, "pending partial withdrawals");
+        return { data: partialWithdrawalValues(e), meta };
       },
       getPendingConsolidations: async ({ stateId }) => {
         const { meta } = electraState(stateId, "pending consolidations");

@@ -11,8 +11,10 @@ import {
   MAX_ATTESTATIONS,
   MAX_ATTESTATIONS_ELECTRA,
   MAX_COMMITTEES_PER_SLOT,
+  MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP,
   MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
   MAX_WITHDRAWALS_PER_PAYLOAD,
+  MIN_ACTIVATION_BALANCE,
   SYNC_COMMITTEE_SIZE,
 } from "@lodestar/params";
 import { type deneb, type electra, type phase0, ssz } from "@lodestar/types";
@@ -31,6 +33,7 @@ import {
   isqrt,
   type PendingAttestation,
   type PendingOp,
+  type PendingPartialWithdrawalEntry,
   PROPOSER_WEIGHT,
   type SimBlock,
   type StoredBlock,
@@ -128,6 +131,10 @@ export class BlockProducer {
   private blockNumber = 0;
   /** Electra: the deposit requests the next canonical block carries (set by the chain). */
   takeDepositRequests: ((slot: number) => electra.DepositRequest[]) | undefined;
+  /** Electra: the withdrawal requests the next canonical block carries, processed as it takes them. */
+  takeWithdrawalRequests: ((slot: number) => electra.WithdrawalRequest[]) | undefined;
+  /** Electra: state.pending_partial_withdrawals, which the sweep serves first (set by the chain). */
+  pendingPartialWithdrawals: PendingPartialWithdrawalEntry[] | undefined;
 
   constructor(
     private readonly host: ProducerHost,
@@ -193,6 +200,7 @@ export class BlockProducer {
     syncBits: BitArray,
     canonical = true,
     depositRequests: electra.DepositRequest[] = [],
+    withdrawalRequests: electra.WithdrawalRequest[] = [],
   ): { message: SimBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
     const blockHash = hashOf(this.host.seed, canonical ? "payload" : "orphan-payload", slot);
     const stateRoot = hashOf(this.host.seed, canonical ? "state" : "orphan-state", slot);
@@ -240,7 +248,7 @@ export class BlockProducer {
       const body: electra.BeaconBlockBody = {
         ...common,
         attestations: attestations as electra.Attestation[],
-        executionRequests: { deposits: depositRequests, withdrawals: [], consolidations: [] },
+        executionRequests: { deposits: depositRequests, withdrawals: withdrawalRequests, consolidations: [] },
       };
       message = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
       bodyRoot = ssz.electra.BeaconBlockBody.hashTreeRoot(body);
@@ -319,6 +327,7 @@ export class BlockProducer {
       bits,
       true,
       this.takeDepositRequests?.(slot) ?? [],
+      this.takeWithdrawalRequests?.(slot) ?? [],
     );
     this.history.markProposed(epoch, proposer);
     return this.storeBlock(built, participantReward, {
@@ -458,6 +467,35 @@ export class BlockProducer {
   /** The capella withdrawals sweep: full withdrawals once withdrawable, partial above the max effective balance (2048 ETH for 0x02 from Electra). */
   private sweepWithdrawals(epoch: number): deneb.ExecutionPayload["withdrawals"] {
     const withdrawals: deneb.ExecutionPayload["withdrawals"] = [];
+    // Electra: pending partial withdrawals first (withdrawable ones, in queue order, at most
+    // MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP), each only while the validator is not exiting
+    // and keeps MIN_ACTIVATION_BALANCE.
+    const partials = this.pendingPartialWithdrawals;
+    if (partials !== undefined) {
+      let processed = 0;
+      for (const w of partials) {
+        if (w.withdrawableEpoch > epoch || withdrawals.length === MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP)
+          break;
+        const i = w.validatorIndex;
+        const bal = this.reg.balances[i] ?? 0;
+        if (
+          (this.reg.exitEpoch[i] ?? FAR) === FAR &&
+          (this.reg.effective[i] ?? 0) * GWEI >= MIN_ACTIVATION_BALANCE &&
+          bal > MIN_ACTIVATION_BALANCE
+        ) {
+          const amount = Math.min(bal - MIN_ACTIVATION_BALANCE, w.amount);
+          withdrawals.push({
+            index: this.withdrawalIndex++,
+            validatorIndex: i,
+            address: this.reg.withdrawalCredentials.slice(i * 32 + 12, i * 32 + 32),
+            amount: BigInt(amount),
+          });
+          this.reg.balances[i] = bal - amount;
+        }
+        processed++;
+      }
+      partials.splice(0, processed);
+    }
     if (this.reg.n > 0) {
       const bound = Math.min(this.reg.n, MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP);
       let idx = this.nextWithdrawalValidator % this.reg.n;

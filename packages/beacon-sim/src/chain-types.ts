@@ -113,6 +113,13 @@ export interface PendingDepositEntry {
   slot: number;
 }
 
+/** One entry of state.pending_partial_withdrawals (amount in gwei). */
+export interface PendingPartialWithdrawalEntry {
+  validatorIndex: number;
+  amount: number;
+  withdrawableEpoch: number;
+}
+
 /** The Electra fields of a state (the pending lists are copies; gwei amounts as numbers). */
 export interface ElectraFields {
   /** -1: UNSET_DEPOSIT_REQUESTS_START_INDEX. */
@@ -123,6 +130,7 @@ export interface ElectraFields {
   consolidationBalanceToConsume: number;
   earliestConsolidationEpoch: number;
   pendingDeposits: PendingDepositEntry[];
+  pendingPartialWithdrawals: PendingPartialWithdrawalEntry[];
 }
 
 export interface Snapshot {

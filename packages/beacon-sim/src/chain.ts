@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { SecretKey } from "@chainsafe/blst";
 import type { ChainForkConfig } from "@lodestar/config";
 import { DOMAIN_RANDAO, MIN_DEPOSIT_AMOUNT } from "@lodestar/params";
-import { type phase0, ssz } from "@lodestar/types";
+import { type electra, type phase0, ssz } from "@lodestar/types";
 import { type NetworkJson, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
 import { BlockProducer, syncRewards } from "./block-production.js";
 import { resolveChainOptions } from "./chain-options.js";
@@ -25,7 +25,7 @@ import {
   ZERO_ROOT,
 } from "./chain-types.js";
 import { Duties } from "./duties.js";
-import { ElectraLedger } from "./electra.js";
+import { ElectraLedger, processWithdrawalRequest } from "./electra.js";
 import {
   type AttestationRewards,
   attestationRewards,
@@ -98,6 +98,8 @@ export class SimChain extends EventEmitter {
   private readonly ledger: ElectraLedger | undefined;
   /** Electra: deposit requests for the next canonical block (its slot is the pending deposit's). */
   private depositRequestQueue: Array<Omit<PendingDepositEntry, "slot">> = [];
+  /** Electra: withdrawal requests (EIP-7002) for the next canonical block. */
+  private withdrawalRequestQueue: electra.WithdrawalRequest[] = [];
 
   headSlot = 0;
   /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
@@ -143,6 +145,20 @@ export class SimChain extends EventEmitter {
       this.ledger = ledger;
       this.registry.balanceExitEpoch = (exitBalance, epoch) =>
         ledger.computeExitEpochAndUpdateChurn(exitBalance, epoch, this.totalActiveIncrements * GWEI);
+      this.producer.pendingPartialWithdrawals = ledger.pendingPartialWithdrawals;
+      this.producer.takeWithdrawalRequests = (slot) => {
+        const requests = this.withdrawalRequestQueue.splice(0);
+        for (const r of requests)
+          processWithdrawalRequest(
+            ledger,
+            this.registry,
+            r,
+            this.epochOf(slot),
+            this.config,
+            this.totalActiveIncrements * GWEI,
+          );
+        return requests;
+      };
       this.producer.takeDepositRequests = (slot) =>
         this.depositRequestQueue
           .splice(0)
@@ -168,6 +184,15 @@ export class SimChain extends EventEmitter {
     for (const s of this.scenario.orphanedSlots) this.producer.orphanedSlots.add(s);
     for (const ex of this.scenario.exits) this.checkIndex(ex.validator, "scenario.exits.validator");
     for (const sl of this.scenario.slashings) this.checkIndex(sl.validator, "scenario.slashings.validator");
+    if (this.ledger === undefined) {
+      if (this.scenario.withdrawalRequests.length > 0)
+        throw new ValidationError(
+          "scenario.withdrawalRequests",
+          `need an electra or fulu chain (fork is ${this.fork})`,
+        );
+      if (this.scenario.deposits.some((d) => d.amount !== undefined && d.amount !== 32 * GWEI))
+        throw new ValidationError("scenario.deposits.amount", "must be 32 ETH before electra");
+    }
   }
 
   // ---------------------------------------------------------------- registry
@@ -350,6 +375,33 @@ export class SimChain extends EventEmitter {
         signature: this.signature,
       });
     return indices;
+  }
+
+  /**
+   * An execution-layer withdrawal request (EIP-7002), carried by the next canonical block: amount 0
+   * asks for a full exit, more a partial withdrawal (0x02 validators only). `sourceAddress` is the
+   * requesting address (default: the validator's own withdrawal address, so the request is
+   * authorised); a request the chain rejects (another address, not active, already exiting) is
+   * carried and dropped, as on a real chain. Electra and later.
+   */
+  requestWithdrawal(validator: number, opts: { amountGwei?: number; sourceAddress?: Uint8Array } = {}): void {
+    if (this.ledger === undefined)
+      throw new ValidationError(
+        "withdrawal request",
+        `needs an electra or fulu chain (this one is ${this.fork})`,
+      );
+    this.checkIndex(validator, "validator");
+    if (validator >= this.n) throw new ValidationError("validator", "is not in the registry");
+    const amount = opts.amountGwei ?? 0;
+    if (!Number.isSafeInteger(amount) || amount < 0)
+      throw new ValidationError("amountGwei", "must be a non-negative integer (0: full exit)");
+    if (opts.sourceAddress !== undefined && opts.sourceAddress.length !== 20)
+      throw new ValidationError("sourceAddress", "must be 20 bytes");
+    this.withdrawalRequestQueue.push({
+      sourceAddress: (opts.sourceAddress ?? this.withdrawalCredentialsOf(validator).subarray(12)).slice(),
+      validatorPubkey: this.pubkeyOf(validator).slice(),
+      amount: BigInt(amount),
+    });
   }
 
   // ---------------------------------------------------------------- time
@@ -654,6 +706,13 @@ export class SimChain extends EventEmitter {
     // Scripted operations of this epoch, included in its first block.
     if (isEpochStart) {
       this.producer.queueScripted(this.scenario, epoch, this.n);
+      for (const w of this.scenario.withdrawalRequests)
+        if (w.epoch === epoch)
+          this.requestWithdrawal(w.validator, {
+            amountGwei: w.amount,
+            sourceAddress:
+              w.sourceAddress === undefined ? undefined : Buffer.from(w.sourceAddress.slice(2), "hex"),
+          });
       for (const d of this.scenario.deposits) {
         if (d.epoch !== epoch) continue;
         const wc =

@@ -12,8 +12,17 @@ import {
   MAX_PENDING_DEPOSITS_PER_EPOCH,
   MAX_SEED_LOOKAHEAD,
   MIN_ACTIVATION_BALANCE,
+  PENDING_PARTIAL_WITHDRAWALS_LIMIT,
 } from "@lodestar/params";
-import type { ElectraFields, PendingDepositEntry } from "./chain-types.js";
+import type { electra } from "@lodestar/types";
+import {
+  type ElectraFields,
+  FAR,
+  GWEI,
+  type PendingDepositEntry,
+  type PendingPartialWithdrawalEntry,
+} from "./chain-types.js";
+import type { Registry } from "./registry.js";
 
 /** get_max_effective_balance: 2048 ETH for 0x02 (compounding) credentials, else 32 ETH. */
 export function maxEffectiveBalanceElectra(withdrawalCredentialsPrefix: number): number {
@@ -64,6 +73,7 @@ export class ElectraLedger {
   consolidationBalanceToConsume = 0;
   earliestConsolidationEpoch = 0;
   pendingDeposits: PendingDepositEntry[] = [];
+  pendingPartialWithdrawals: PendingPartialWithdrawalEntry[] = [];
   /** The deposit contract's next deposit index (genesis deposits come first). */
   private nextDepositIndex: number;
 
@@ -85,6 +95,13 @@ export class ElectraLedger {
     if (this.depositRequestsStartIndex === -1) this.depositRequestsStartIndex = index;
     this.pendingDeposits.push(deposit);
     return index;
+  }
+
+  /** get_pending_balance_to_withdraw. */
+  pendingBalanceToWithdraw(i: number): number {
+    let t = 0;
+    for (const w of this.pendingPartialWithdrawals) if (w.validatorIndex === i) t += w.amount;
+    return t;
   }
 
   /** compute_exit_epoch_and_update_churn at `currentEpoch` for an exit of `exitBalance` gwei. */
@@ -161,7 +178,51 @@ export class ElectraLedger {
       consolidationBalanceToConsume: this.consolidationBalanceToConsume,
       earliestConsolidationEpoch: this.earliestConsolidationEpoch,
       pendingDeposits: this.pendingDeposits.slice(),
+      pendingPartialWithdrawals: this.pendingPartialWithdrawals.map((w) => ({ ...w })),
     };
+  }
+}
+
+/**
+ * process_withdrawal_request (EIP-7002) at `epoch`: authorised by the validator's execution
+ * withdrawal address (source_address = credentials[12:]), for an active validator that is not
+ * exiting; amount 0 (FULL_EXIT_REQUEST_AMOUNT) exits it under the balance churn when nothing is
+ * pending for it, otherwise a 0x02 validator queues a partial withdrawal of its excess above
+ * MIN_ACTIVATION_BALANCE. Requests that fail a check are dropped, as the chain drops them. Not
+ * checked: SHARD_COMMITTEE_PERIOD (as for the sim's pool exits).
+ */
+export function processWithdrawalRequest(
+  ledger: ElectraLedger,
+  reg: Registry,
+  req: electra.WithdrawalRequest,
+  epoch: number,
+  config: ChainForkConfig,
+  totalActiveBalance: number,
+): void {
+  const amount = Number(req.amount);
+  const fullExit = amount === 0;
+  if (ledger.pendingPartialWithdrawals.length >= PENDING_PARTIAL_WITHDRAWALS_LIMIT && !fullExit) return;
+  const i = reg.indexOfPubkey(req.validatorPubkey);
+  if (i < 0 || (reg.addedEpoch[i] ?? FAR) > epoch) return;
+  const wc = reg.withdrawalCredentialsOf(i);
+  if (!reg.hasExecutionCredentials(i) || Buffer.compare(wc.subarray(12), req.sourceAddress) !== 0) return;
+  if (!reg.isActiveAt(i, epoch) || (reg.exitEpoch[i] ?? FAR) !== FAR) return;
+  const pending = ledger.pendingBalanceToWithdraw(i);
+  if (fullExit) {
+    if (pending === 0) reg.initiateExit(i, epoch);
+    return;
+  }
+  const balance = reg.balances[i] ?? 0;
+  const compounding = (wc[0] ?? 0) === COMPOUNDING_WITHDRAWAL_PREFIX;
+  const sufficient = (reg.effective[i] ?? 0) * GWEI >= MIN_ACTIVATION_BALANCE;
+  if (compounding && sufficient && balance > MIN_ACTIVATION_BALANCE + pending) {
+    const toWithdraw = Math.min(balance - MIN_ACTIVATION_BALANCE - pending, amount);
+    const exitQueueEpoch = ledger.computeExitEpochAndUpdateChurn(toWithdraw, epoch, totalActiveBalance);
+    ledger.pendingPartialWithdrawals.push({
+      validatorIndex: i,
+      amount: toWithdraw,
+      withdrawableEpoch: exitQueueEpoch + config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY,
+    });
   }
 }
 

@@ -102,6 +102,23 @@ export const scenarioSchema = z
           }),
       )
       .default([]),
+    /**
+     * Electra and later: execution-layer withdrawal requests (EIP-7002) carried by the first block
+     * of `epoch`; amount in gwei, 0 (default) = full exit; sourceAddress defaults to the
+     * validator's withdrawal address.
+     */
+    withdrawalRequests: z
+      .array(
+        z
+          .object({
+            validator: z.number().int().nonnegative(),
+            epoch,
+            amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
+            sourceAddress: hex(20).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     finality: z
       .array(z.object({ from: epoch, to: epoch.optional(), mode: z.literal("stall") }).strict())
       .default([]),

@@ -27,6 +27,11 @@ export function beaconStateType(fork: SimFork) {
 
 const UNSET_DEPOSIT_REQUESTS_START_INDEX = 2n ** 64n - 1n;
 
+/** state.pending_partial_withdrawals as @lodestar/types values (amounts as bigint). */
+export function partialWithdrawalValues(e: ElectraFields) {
+  return e.pendingPartialWithdrawals.map((w) => ({ ...w, amount: BigInt(w.amount) }));
+}
+
 /** The Electra fields of a state, in the shape of the @lodestar/types values. */
 function electraValues(e: ElectraFields): Record<string, unknown> {
   return {
@@ -40,7 +45,7 @@ function electraValues(e: ElectraFields): Record<string, unknown> {
     consolidationBalanceToConsume: BigInt(e.consolidationBalanceToConsume),
     earliestConsolidationEpoch: e.earliestConsolidationEpoch,
     pendingDeposits: e.pendingDeposits,
-    pendingPartialWithdrawals: [],
+    pendingPartialWithdrawals: partialWithdrawalValues(e),
     pendingConsolidations: [],
   };
 }

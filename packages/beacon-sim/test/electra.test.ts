@@ -447,3 +447,80 @@ describe("Electra blocks (v2 block routes)", () => {
     expect(c.finalityAt(4)?.finalized.epoch).toBe(2);
   });
 });
+
+describe("execution-layer withdrawal requests (EIP-7002)", () => {
+  it("a full exit asked by the withdrawal address: carried by the next block, exit under the balance churn; others dropped", async () => {
+    const sim = await start("electra", { withdrawalCredentials: hex(wc(1, 0x88)) });
+    const c = sim.chain;
+    c.advanceTo(19);
+    c.requestWithdrawal(4);
+    c.requestWithdrawal(5, { sourceAddress: new Uint8Array(20).fill(0x99) }); // not its address
+    c.advanceTo(3 * 8);
+    const body20 = c.blockAt(20)?.message.body as
+      | import("@lodestar/types").electra.BeaconBlockBody
+      | undefined;
+    const requests = body20?.executionRequests.withdrawals ?? [];
+    expect(requests.map((r) => [hex(r.validatorPubkey), hex(r.sourceAddress), r.amount])).toEqual([
+      [hex(c.pubkeyOf(4)), hex(wc(1, 0x88).subarray(12)), 0n],
+      [hex(c.pubkeyOf(5)), hex(new Uint8Array(20).fill(0x99)), 0n],
+    ]);
+    // Processed in epoch 2: exit epoch 2 + 1 + MAX_SEED_LOOKAHEAD = 7, 32 of the 64 ETH churn used.
+    expect(c.validatorAt(4, 3).exitEpoch).toBe(7);
+    expect(c.statusAt(4, 3)).toBe("active_exiting");
+    expect(c.validatorAt(5, 3).exitEpoch).toBe(Number.POSITIVE_INFINITY);
+    expect(c.snapshot(3)?.electra?.earliestExitEpoch).toBe(7);
+    expect(c.snapshot(3)?.electra?.exitBalanceToConsume).toBe(32 * ETH);
+    // BLS (0x00) credentials cannot be exited from the execution layer; deneb has no such requests.
+    const bls = await start("electra");
+    bls.chain.advanceTo(19);
+    bls.chain.requestWithdrawal(4);
+    bls.chain.advanceTo(3 * 8);
+    expect(bls.chain.validatorAt(4, 3).exitEpoch).toBe(Number.POSITIVE_INFINITY);
+    expect(() => new SimChain({ validators: 8 }).requestWithdrawal(1)).toThrow(/electra or fulu/);
+    expect(
+      () => new SimChain({ validators: 8, scenario: { withdrawalRequests: [{ validator: 1, epoch: 2 }] } }),
+    ).toThrow(/scenario\.withdrawalRequests/);
+  });
+
+  it("a partial withdrawal of a 0x02 validator: queued in pending_partial_withdrawals under the exit churn, then paid by the sweep", async () => {
+    const sim = await startBeaconSim({
+      validators: 16,
+      fork: "electra",
+      scenario: { withdrawalCredentials: hex(wc(2, 0xab)) },
+    });
+    sims.push(sim);
+    const c = sim.chain;
+    c.advanceTo(19);
+    c.addValidators([c.pubkeyOf(6).slice()], undefined, 10 * ETH); // applied in the state of 5
+    c.advanceTo(5 * 8 + 3);
+    expect(c.balanceAt(6, 5)).toBeGreaterThanOrEqual(42 * ETH);
+    c.requestWithdrawal(6, { amountGwei: 5 * ETH });
+    c.requestWithdrawal(6); // a full exit while a partial is pending: dropped
+    c.advanceTo(6 * 8);
+    // Processed at slot 44 (epoch 5): exit queue epoch 5 + 1 + 4 = 10, 5 of its 64 ETH used;
+    // withdrawable MIN_VALIDATOR_WITHDRAWABILITY_DELAY later.
+    const delay = c.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY;
+    const e6 = c.snapshot(6)?.electra;
+    expect(e6?.pendingPartialWithdrawals).toEqual([
+      { validatorIndex: 6, amount: 5 * ETH, withdrawableEpoch: 10 + delay },
+    ]);
+    expect(e6?.earliestExitEpoch).toBe(10);
+    expect(e6?.exitBalanceToConsume).toBe(59 * ETH);
+    expect(c.validatorAt(6, 6).exitEpoch).toBe(Number.POSITIVE_INFINITY);
+    const api = getClient({ baseUrl: sim.url }, { config: c.config });
+    const r = await api.beacon.getPendingPartialWithdrawals({ stateId: "head" });
+    expect(r.value()).toEqual([
+      { validatorIndex: 6, amount: 5n * BigInt(ETH), withdrawableEpoch: 10 + delay },
+    ]);
+    expect(r.meta().version).toBe("electra");
+    // The sweep pays it once withdrawable (first in the payload), and the queue empties.
+    c.advanceTo((11 + delay) * 8);
+    const paid: Array<[number, bigint]> = [];
+    for (let s = (10 + delay) * 8; s < (11 + delay) * 8; s++)
+      for (const w of c.blockAt(s)?.message.body.executionPayload.withdrawals ?? [])
+        if (w.validatorIndex === 6) paid.push([s, w.amount]);
+    expect(paid.length).toBeGreaterThanOrEqual(1);
+    expect(paid[0]?.[1]).toBe(5n * BigInt(ETH));
+    expect(c.snapshot(11 + delay)?.electra?.pendingPartialWithdrawals).toEqual([]);
+  });
+});
