@@ -18,6 +18,7 @@ import {
   type SimFork,
   startBeaconSim,
 } from "../src/index.js";
+import { computeShuffledIndex, indexShuffler } from "../src/shuffle.js";
 
 const ETH = 1_000_000_000;
 const FAR = 0xffffffff;
@@ -45,6 +46,18 @@ const MAINNET_CHURN = {
   MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT: 256 * ETH,
   CHURN_LIMIT_QUOTIENT: 65536,
 } as unknown as ChainForkConfig;
+
+describe("sampling", () => {
+  it("indexShuffler is compute_shuffled_index (pivots and source hashes cached per seed)", () => {
+    const seed = new Uint8Array(32).fill(7);
+    for (const n of [1, 2, 255, 256, 257, 2048, 100_003]) {
+      const shuffled = indexShuffler(n, seed, 90);
+      for (let i = 0; i < Math.min(n, 600); i++)
+        expect(shuffled(i)).toBe(computeShuffledIndex(i, n, seed, 90));
+      expect(shuffled(n - 1)).toBe(computeShuffledIndex(n - 1, n, seed, 90));
+    }
+  });
+});
 
 describe("balance churn (EIP-7251)", () => {
   it("churn limits at given total active balances (minimal and mainnet parameters)", () => {
