@@ -6,12 +6,18 @@
 import { routes } from "@lodestar/api";
 import type { BeaconApiMethods } from "@lodestar/api/beacon/server";
 import { ApiError } from "@lodestar/api/server";
-import { ForkName, SYNC_COMMITTEE_SUBNET_COUNT } from "@lodestar/params";
+import {
+  type ForkName,
+  MAX_EFFECTIVE_BALANCE,
+  MAX_EFFECTIVE_BALANCE_ELECTRA,
+  SYNC_COMMITTEE_SUBNET_COUNT,
+} from "@lodestar/params";
 import type { phase0, rewards } from "@lodestar/types";
 import { isPoolkeeperError } from "@poolkeeper/core";
 import type { SimChain, ValidatorStatus } from "./chain.js";
+import { isElectraOrLater } from "./chain-types.js";
 import { specJson } from "./spec-json.js";
-import { serializeState } from "./ssz-state.js";
+import { partialWithdrawalValues, proposerLookahead, serializeState } from "./ssz-state.js";
 
 export const SIM_VERSION = "beacon-sim/v0.1.0";
 
@@ -206,6 +212,15 @@ export class NodeApi {
     const c = this.chain;
     const view = this.view;
     const stateMeta = (s: ResolvedState) => ({ executionOptimistic: false, finalized: s.finalized });
+    const version = c.fork as ForkName;
+    /** Lodestar: the Electra lists of a state, 400 before Electra. */
+    const electraState = (stateId: string | number, what: string) => {
+      const s = this.resolveState(stateId);
+      const e = c.snapshot(s.epoch)?.electra;
+      if (e === undefined)
+        throw new ApiError(400, `Cannot retrieve ${what} for pre-electra state fork=${c.fork}`);
+      return { e, meta: { ...stateMeta(s), version } };
+    };
 
     const beacon: Partial<BeaconApiMethods["beacon"]> = {
       getGenesis: async () => ({
@@ -222,7 +237,7 @@ export class NodeApi {
       getStateFork: async ({ stateId }) => {
         const s = this.resolveState(stateId);
         return {
-          data: { previousVersion: c.denebForkVersion, currentVersion: c.denebForkVersion, epoch: 0 },
+          data: { previousVersion: c.forkVersion, currentVersion: c.forkVersion, epoch: 0 },
           meta: stateMeta(s),
         };
       },
@@ -349,7 +364,7 @@ export class NodeApi {
         return {
           data: { message: b.message, signature: b.signature },
           meta: {
-            version: ForkName.deneb,
+            version,
             executionOptimistic: false,
             finalized: this.isFinalizedSlot(b.slot),
           },
@@ -360,7 +375,7 @@ export class NodeApi {
         return {
           data: b.message.body.attestations,
           meta: {
-            version: ForkName.deneb,
+            version,
             executionOptimistic: false,
             finalized: this.isFinalizedSlot(b.slot),
           },
@@ -375,7 +390,9 @@ export class NodeApi {
         const count = c.countAt(epoch + 1);
         const idx = this.resolveIds(validatorIds, count) ?? Array.from({ length: count }, (_, i) => i);
         const idealRewards: rewards.AttestationsRewards["idealRewards"] = [];
-        for (let eth = 0; eth <= 32; eth++) {
+        const maxEth =
+          (isElectraOrLater(c.fork) ? MAX_EFFECTIVE_BALANCE_ELECTRA : MAX_EFFECTIVE_BALANCE) / 1e9;
+        for (let eth = 0; eth <= maxEth; eth++) {
           const r = ctx.ideal(eth);
           idealRewards.push({ ...r, inclusionDelay: 0, inactivity: 0, effectiveBalance: eth * 1e9 });
         }
@@ -431,6 +448,24 @@ export class NodeApi {
         }
       },
       getPoolVoluntaryExits: async () => ({ data: c.pendingPoolExits() as phase0.SignedVoluntaryExit[] }),
+      getPendingDeposits: async ({ stateId }) => {
+        const { e, meta } = electraState(stateId, "pending deposits");
+        return { data: e.pendingDeposits, meta };
+      },
+      getPendingPartialWithdrawals: async ({ stateId }) => {
+        const { e, meta } = electraState(stateId, "pending partial withdrawals");
+        return { data: partialWithdrawalValues(e), meta };
+      },
+      getPendingConsolidations: async ({ stateId }) => {
+        const { meta } = electraState(stateId, "pending consolidations");
+        return { data: [], meta };
+      },
+      getProposerLookahead: async ({ stateId }) => {
+        const s = this.resolveState(stateId);
+        if (c.fork !== "fulu")
+          throw new ApiError(400, `Cannot retrieve proposer lookahead for pre-fulu state fork=${c.fork}`);
+        return { data: proposerLookahead(c, s.epoch), meta: { ...stateMeta(s), version } };
+      },
     };
 
     const node: Partial<BeaconApiMethods["node"]> = {
@@ -477,6 +512,24 @@ export class NodeApi {
             epoch: 0,
           },
           { previousVersion: c.capellaForkVersion, currentVersion: c.denebForkVersion, epoch: 0 },
+          ...(isElectraOrLater(c.fork)
+            ? [
+                {
+                  previousVersion: c.denebForkVersion,
+                  currentVersion: c.config.ELECTRA_FORK_VERSION,
+                  epoch: 0,
+                },
+              ]
+            : []),
+          ...(c.fork === "fulu"
+            ? [
+                {
+                  previousVersion: c.config.ELECTRA_FORK_VERSION,
+                  currentVersion: c.config.FULU_FORK_VERSION,
+                  epoch: 0,
+                },
+              ]
+            : []),
         ],
       }),
     };
@@ -487,7 +540,7 @@ export class NodeApi {
         const bytes = serializeState(c, s.slot);
         return {
           data: bytes,
-          meta: { version: ForkName.deneb, executionOptimistic: false, finalized: s.finalized },
+          meta: { version, executionOptimistic: false, finalized: s.finalized },
         };
       },
     };

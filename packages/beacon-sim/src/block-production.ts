@@ -9,12 +9,15 @@ import { SecretKey } from "@chainsafe/blst";
 import { BitArray } from "@chainsafe/ssz";
 import {
   MAX_ATTESTATIONS,
-  MAX_EFFECTIVE_BALANCE,
+  MAX_ATTESTATIONS_ELECTRA,
+  MAX_COMMITTEES_PER_SLOT,
+  MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP,
   MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP,
   MAX_WITHDRAWALS_PER_PAYLOAD,
+  MIN_ACTIVATION_BALANCE,
   SYNC_COMMITTEE_SIZE,
 } from "@lodestar/params";
-import { type deneb, type phase0, ssz } from "@lodestar/types";
+import { type deneb, type electra, type phase0, ssz } from "@lodestar/types";
 import type { SimChain } from "./chain.js";
 import {
   BEHAVIOUR_CODE,
@@ -26,10 +29,13 @@ import {
   FLAG_TARGET,
   FLAG_WEIGHTS,
   GWEI,
+  isElectraOrLater,
   isqrt,
   type PendingAttestation,
   type PendingOp,
+  type PendingPartialWithdrawalEntry,
   PROPOSER_WEIGHT,
+  type SimBlock,
   type StoredBlock,
   SYNC_REWARD_WEIGHT,
   WEIGHT_DENOMINATOR,
@@ -63,6 +69,36 @@ export type ProducerHost = Pick<
   | "randaoMixAtSlot"
 >;
 
+/**
+ * Electra's on-chain aggregate of one vote across the committees of a slot (EIP-7549):
+ * committee_bits name the committees, aggregation_bits are their bits in committee order, and
+ * data.index is 0. `parts`: one aggregate per committee, same slot and vote.
+ */
+export function onChainAggregate(parts: readonly PendingAttestation[]): electra.Attestation {
+  const sorted = [...parts].sort((x, y) => x.att.data.index - y.att.data.index);
+  const first = sorted[0];
+  if (first === undefined) throw new Error("an on-chain aggregate needs at least one committee");
+  const committeeBits = BitArray.fromBitLen(MAX_COMMITTEES_PER_SLOT);
+  let len = 0;
+  for (const p of sorted) {
+    committeeBits.set(p.att.data.index, true);
+    len += p.att.aggregationBits.bitLen;
+  }
+  const aggregationBits = BitArray.fromBitLen(len);
+  let off = 0;
+  for (const p of sorted) {
+    const bits = p.att.aggregationBits;
+    for (let k = 0; k < bits.bitLen; k++) if (bits.get(k)) aggregationBits.set(off + k, true);
+    off += bits.bitLen;
+  }
+  return {
+    aggregationBits,
+    data: { ...first.att.data, index: 0 },
+    signature: first.att.signature,
+    committeeBits,
+  };
+}
+
 /** Sync committee rewards of a block: per member (summed over repeated positions), the signed amount. */
 export function syncRewards(
   b: StoredBlock,
@@ -93,6 +129,12 @@ export class BlockProducer {
   private nextWithdrawalValidator = 0;
   private lastPayloadHash: Uint8Array;
   private blockNumber = 0;
+  /** Electra: the deposit requests the next canonical block carries (set by the chain). */
+  takeDepositRequests: ((slot: number) => electra.DepositRequest[]) | undefined;
+  /** Electra: the withdrawal requests the next canonical block carries, processed as it takes them. */
+  takeWithdrawalRequests: ((slot: number) => electra.WithdrawalRequest[]) | undefined;
+  /** Electra: state.pending_partial_withdrawals, which the sweep serves first (set by the chain). */
+  pendingPartialWithdrawals: PendingPartialWithdrawalEntry[] | undefined;
 
   constructor(
     private readonly host: ProducerHost,
@@ -104,7 +146,7 @@ export class BlockProducer {
 
   /** The genesis block (slot 0, empty body), stored. */
   genesisBlock(): {
-    message: deneb.BeaconBlock;
+    message: SimBlock;
     root: Uint8Array;
     bodyRoot: Uint8Array;
     stateRoot: Uint8Array;
@@ -125,7 +167,7 @@ export class BlockProducer {
   }
 
   storeBlock(
-    b: { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array },
+    b: { message: SimBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array },
     syncParticipantReward: number,
     rewards: StoredBlock["rewards"] = {
       attestations: 0,
@@ -150,14 +192,16 @@ export class BlockProducer {
     slot: number,
     proposer: number,
     parentRoot: Uint8Array,
-    attestations: phase0.Attestation[],
+    attestations: phase0.Attestation[] | electra.Attestation[],
     exits: phase0.SignedVoluntaryExit[],
     proposerSlashings: phase0.ProposerSlashing[],
     attesterSlashings: phase0.AttesterSlashing[],
     withdrawals: deneb.ExecutionPayload["withdrawals"],
     syncBits: BitArray,
     canonical = true,
-  ): { message: deneb.BeaconBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
+    depositRequests: electra.DepositRequest[] = [],
+    withdrawalRequests: electra.WithdrawalRequest[] = [],
+  ): { message: SimBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
     const blockHash = hashOf(this.host.seed, canonical ? "payload" : "orphan-payload", slot);
     const stateRoot = hashOf(this.host.seed, canonical ? "state" : "orphan-state", slot);
     const payload: deneb.ExecutionPayload = {
@@ -180,17 +224,16 @@ export class BlockProducer {
       blobGasUsed: 0n,
       excessBlobGas: 0n,
     };
-    const body: deneb.BeaconBlockBody = {
+    const common = {
       randaoReveal: slot === 0 ? this.host.signature : this.host.randaoReveal(slot, proposer),
       eth1Data: {
         depositRoot: hashOf(this.host.seed, "deposit-root"),
-        depositCount: BigInt(this.reg.n),
+        depositCount: BigInt(this.reg.eth1DepositCount()),
         blockHash: hashOf(this.host.seed, "eth1"),
       },
       graffiti: Buffer.from("beacon-sim".padEnd(32, "\0")),
       proposerSlashings,
       attesterSlashings,
-      attestations,
       deposits: [],
       voluntaryExits: exits,
       syncAggregate: { syncCommitteeBits: syncBits, syncCommitteeSignature: this.host.signature },
@@ -198,8 +241,22 @@ export class BlockProducer {
       blsToExecutionChanges: [],
       blobKzgCommitments: [],
     };
-    const message: deneb.BeaconBlock = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
-    const bodyRoot = ssz.deneb.BeaconBlockBody.hashTreeRoot(body);
+    let message: SimBlock;
+    let bodyRoot: Uint8Array;
+    if (isElectraOrLater(this.reg.fork)) {
+      // Electra: on-chain aggregates across committees (EIP-7549) and the execution requests.
+      const body: electra.BeaconBlockBody = {
+        ...common,
+        attestations: attestations as electra.Attestation[],
+        executionRequests: { deposits: depositRequests, withdrawals: withdrawalRequests, consolidations: [] },
+      };
+      message = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
+      bodyRoot = ssz.electra.BeaconBlockBody.hashTreeRoot(body);
+    } else {
+      const body: deneb.BeaconBlockBody = { ...common, attestations: attestations as phase0.Attestation[] };
+      message = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
+      bodyRoot = ssz.deneb.BeaconBlockBody.hashTreeRoot(body);
+    }
     const root = ssz.phase0.BeaconBlockHeader.hashTreeRoot({
       slot,
       proposerIndex: proposer,
@@ -268,6 +325,9 @@ export class BlockProducer {
       attesterSlashings,
       withdrawals,
       bits,
+      true,
+      this.takeDepositRequests?.(slot) ?? [],
+      this.takeWithdrawalRequests?.(slot) ?? [],
     );
     this.history.markProposed(epoch, proposer);
     return this.storeBlock(built, participantReward, {
@@ -286,10 +346,12 @@ export class BlockProducer {
     slot: number,
     epoch: number,
     brpi: number,
-  ): { included: phase0.Attestation[]; proposerNumerator: number } {
+  ): { included: phase0.Attestation[] | electra.Attestation[]; proposerNumerator: number } {
     // Aggregates of
     // the same vote of the same committee are merged (disjoint bits); newest first, as a proposer
     // maximising rewards would; at most MAX_ATTESTATIONS, the rest wait or expire (missed).
+    // Electra: the same vote of every committee of a slot is one on-chain aggregate
+    // (committee_bits), at most MAX_ATTESTATIONS_ELECTRA of them.
     const included: phase0.Attestation[] = [];
     const keep: PendingAttestation[] = [];
     const merged = new Map<string, PendingAttestation>();
@@ -315,10 +377,27 @@ export class BlockProducer {
     const ordered = [...merged.values()].sort(
       (x, y) => y.slot - x.slot || x.att.data.index - y.att.data.index,
     );
-    keep.push(...ordered.slice(MAX_ATTESTATIONS));
+    const electraBlock = isElectraOrLater(this.reg.fork);
+    let chosen: PendingAttestation[];
+    let groups: PendingAttestation[][] = [];
+    if (electraBlock) {
+      const byVote = new Map<string, PendingAttestation[]>();
+      for (const p of ordered) {
+        const key = `${p.slot}:${p.headOk ? 1 : 0}${p.targetOk ? 1 : 0}`;
+        const g = byVote.get(key);
+        if (g !== undefined) g.push(p);
+        else if (byVote.size < MAX_ATTESTATIONS_ELECTRA) byVote.set(key, [p]);
+        else keep.push(p);
+      }
+      groups = [...byVote.values()];
+      chosen = groups.flat();
+    } else {
+      keep.push(...ordered.slice(MAX_ATTESTATIONS));
+      chosen = ordered.slice(0, MAX_ATTESTATIONS);
+    }
     let proposerNumerator = 0;
     const sqrtSpe = Math.max(1, isqrt(this.host.slotsPerEpoch));
-    for (const p of ordered.slice(0, MAX_ATTESTATIONS)) {
+    for (const p of chosen) {
       const attEpoch = this.host.epochOf(p.slot);
       included.push(p.att);
       const delay = slot - p.slot;
@@ -340,6 +419,7 @@ export class BlockProducer {
       }
     }
     this.pending = keep;
+    if (electraBlock) return { included: groups.map(onChainAggregate), proposerNumerator };
     return { included, proposerNumerator };
   }
 
@@ -384,24 +464,50 @@ export class BlockProducer {
     return { exits, proposerSlashings, attesterSlashings, proposerSlashingReward, attesterSlashingReward };
   }
 
-  /** The capella withdrawals sweep: full withdrawals once withdrawable, partial above MAX_EFFECTIVE_BALANCE. */
+  /** The capella withdrawals sweep: full withdrawals once withdrawable, partial above the max effective balance (2048 ETH for 0x02 from Electra). */
   private sweepWithdrawals(epoch: number): deneb.ExecutionPayload["withdrawals"] {
     const withdrawals: deneb.ExecutionPayload["withdrawals"] = [];
+    // Electra: pending partial withdrawals first (withdrawable ones, in queue order, at most
+    // MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP), each only while the validator is not exiting
+    // and keeps MIN_ACTIVATION_BALANCE.
+    const partials = this.pendingPartialWithdrawals;
+    if (partials !== undefined) {
+      let processed = 0;
+      for (const w of partials) {
+        if (w.withdrawableEpoch > epoch || withdrawals.length === MAX_PENDING_PARTIALS_PER_WITHDRAWALS_SWEEP)
+          break;
+        const i = w.validatorIndex;
+        const bal = this.reg.balances[i] ?? 0;
+        if (
+          (this.reg.exitEpoch[i] ?? FAR) === FAR &&
+          (this.reg.effective[i] ?? 0) * GWEI >= MIN_ACTIVATION_BALANCE &&
+          bal > MIN_ACTIVATION_BALANCE
+        ) {
+          const amount = Math.min(bal - MIN_ACTIVATION_BALANCE, w.amount);
+          withdrawals.push({
+            index: this.withdrawalIndex++,
+            validatorIndex: i,
+            address: this.reg.withdrawalCredentials.slice(i * 32 + 12, i * 32 + 32),
+            amount: BigInt(amount),
+          });
+          this.reg.balances[i] = bal - amount;
+        }
+        processed++;
+      }
+      partials.splice(0, processed);
+    }
     if (this.reg.n > 0) {
       const bound = Math.min(this.reg.n, MAX_VALIDATORS_PER_WITHDRAWALS_SWEEP);
       let idx = this.nextWithdrawalValidator % this.reg.n;
       for (let k = 0; k < bound && withdrawals.length < MAX_WITHDRAWALS_PER_PAYLOAD; k++) {
-        const wcPrefix = this.reg.withdrawalCredentials[idx * 32] ?? 0;
         const bal = this.reg.balances[idx] ?? 0;
-        if (wcPrefix === 1 && bal > 0) {
+        if (this.reg.hasExecutionCredentials(idx) && bal > 0) {
           const address = this.reg.withdrawalCredentials.slice(idx * 32 + 12, idx * 32 + 32);
+          const maxEffective = this.reg.maxEffectiveEth(idx) * GWEI;
           let amount = 0;
           if ((this.reg.withdrawableEpoch[idx] ?? FAR) <= epoch) amount = bal;
-          else if (
-            (this.reg.effective[idx] ?? 0) * GWEI === MAX_EFFECTIVE_BALANCE &&
-            bal > MAX_EFFECTIVE_BALANCE
-          )
-            amount = bal - MAX_EFFECTIVE_BALANCE;
+          else if ((this.reg.effective[idx] ?? 0) * GWEI === maxEffective && bal > maxEffective)
+            amount = bal - maxEffective;
           if (amount > 0) {
             withdrawals.push({
               index: this.withdrawalIndex++,

@@ -1,13 +1,14 @@
 /**
  * SimChain options resolved against the scenario file (options win) and checked: seed, slot and
- * epoch lengths, genesis time, snapshot retention, key cache, and the fork config (deneb from genesis).
+ * epoch lengths, genesis time, snapshot retention, key cache, and the fork config (deneb, electra or
+ * fulu from genesis).
  */
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from "@lodestar/config";
 import { ACTIVE_PRESET, SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH } from "@lodestar/params";
 import { ValidationError } from "@poolkeeper/core";
-import type { ChainOptions } from "./chain-types.js";
+import { type ChainOptions, SIM_FORKS, type SimFork } from "./chain-types.js";
 import { type ParsedScenario, parseScenario } from "./scenario.js";
 
 /** Memory for kept epoch snapshots when stateRetentionEpochs is not given. */
@@ -21,7 +22,26 @@ export interface ResolvedChainOptions {
   genesisTime: number;
   stateRetentionEpochs: number;
   keyCacheDir: string | undefined;
+  /** The fork of the genesis state (and of every later state). */
+  fork: SimFork;
   config: ChainForkConfig;
+}
+
+/**
+ * Fork epochs of a chain that starts at `fork`: every fork up to it at epoch 0, later ones never
+ * (as a devnet config starting at that fork: ELECTRA_FORK_EPOCH=0 etc.).
+ */
+export function forkEpochs(fork: SimFork): Record<string, number> {
+  const at = (f: SimFork) => (SIM_FORKS.indexOf(f) <= SIM_FORKS.indexOf(fork) ? 0 : Number.POSITIVE_INFINITY);
+  return {
+    ALTAIR_FORK_EPOCH: 0,
+    BELLATRIX_FORK_EPOCH: 0,
+    CAPELLA_FORK_EPOCH: 0,
+    DENEB_FORK_EPOCH: 0,
+    ELECTRA_FORK_EPOCH: at("electra"),
+    FULU_FORK_EPOCH: at("fulu"),
+    GLOAS_FORK_EPOCH: Number.POSITIVE_INFINITY,
+  };
 }
 
 export function resolveChainOptions(opts: ChainOptions): ResolvedChainOptions {
@@ -36,24 +56,21 @@ export function resolveChainOptions(opts: ChainOptions): ResolvedChainOptions {
   const slotsPerEpoch = opts.slotsPerEpoch ?? sc.slotsPerEpoch ?? PRESET_SLOTS_PER_EPOCH;
   const secondsPerSlot = opts.secondsPerSlot ?? sc.secondsPerSlot ?? (ACTIVE_PRESET === "minimal" ? 6 : 12);
   const genesisTime = opts.genesisTime ?? sc.genesisTime ?? 1_700_000_000;
-  // Per kept epoch: balances (8 B), effective (1 B), flags (1 B), inclusion delays (1 B) per validator.
+  // Per kept epoch: balances (8 B), effective (2 B), flags (1 B), inclusion delays (1 B) per validator.
   const initial = opts.validators ?? sc.validators ?? opts.pubkeys?.length ?? sc.pubkeys?.length ?? 64;
   const stateRetentionEpochs =
     opts.stateRetentionEpochs ??
-    Math.max(16, Math.min(4096, Math.floor(RETENTION_BUDGET_BYTES / (11 * initial))));
+    Math.max(16, Math.min(4096, Math.floor(RETENTION_BUDGET_BYTES / (12 * initial))));
   if (!Number.isInteger(slotsPerEpoch) || slotsPerEpoch < 1)
     throw new ValidationError("slotsPerEpoch", "must be a positive integer");
   if (!(secondsPerSlot > 0)) throw new ValidationError("secondsPerSlot", "must be positive");
+  const fork = opts.fork ?? sc.fork ?? "deneb";
+  if (!(SIM_FORKS as readonly string[]).includes(fork))
+    throw new ValidationError("fork", `must be one of ${SIM_FORKS.join(", ")}`);
   const config = createChainForkConfig({
     ...defaultChainConfig,
     SECONDS_PER_SLOT: secondsPerSlot,
-    ALTAIR_FORK_EPOCH: 0,
-    BELLATRIX_FORK_EPOCH: 0,
-    CAPELLA_FORK_EPOCH: 0,
-    DENEB_FORK_EPOCH: 0,
-    ELECTRA_FORK_EPOCH: Number.POSITIVE_INFINITY,
-    FULU_FORK_EPOCH: Number.POSITIVE_INFINITY,
-    GLOAS_FORK_EPOCH: Number.POSITIVE_INFINITY,
+    ...forkEpochs(fork),
   });
   const keyCacheDir =
     opts.keyCacheDir === false ? undefined : (opts.keyCacheDir ?? join(tmpdir(), "poolkeeper-beacon-sim"));
@@ -65,6 +82,7 @@ export function resolveChainOptions(opts: ChainOptions): ResolvedChainOptions {
     genesisTime,
     stateRetentionEpochs,
     keyCacheDir,
+    fork,
     config,
   };
 }

@@ -3,10 +3,18 @@
  * epoch processing, history).
  */
 import { BASE_REWARD_FACTOR, EFFECTIVE_BALANCE_INCREMENT } from "@lodestar/params";
-import type { deneb, phase0 } from "@lodestar/types";
+import type { deneb, electra, phase0 } from "@lodestar/types";
 import type { BehaviourKind, ParsedScenario } from "./scenario.js";
 
 export const FAR = 0xffffffff;
+
+/** The fork the chain starts at (genesis state and every later state are of this fork). */
+export const SIM_FORKS = ["deneb", "electra", "fulu"] as const;
+export type SimFork = (typeof SIM_FORKS)[number];
+/** Electra rules (pending deposits, balance churn, compounding credentials) apply from this fork on. */
+export function isElectraOrLater(fork: SimFork): boolean {
+  return fork === "electra" || fork === "fulu";
+}
 export const GWEI = 1e9;
 export const WEIGHT_DENOMINATOR = 64;
 export const PROPOSER_WEIGHT = 8;
@@ -74,10 +82,13 @@ export interface FinalityState {
   bits: [boolean, boolean, boolean, boolean];
 }
 
+/** A block of the chain's fork: deneb, or electra (Fulu blocks have the Electra shape). */
+export type SimBlock = deneb.BeaconBlock | electra.BeaconBlock;
+
 export interface StoredBlock {
   slot: number;
   root: Uint8Array;
-  message: deneb.BeaconBlock;
+  message: SimBlock;
   signature: Uint8Array;
   bodyRoot: Uint8Array;
   /** Sync committee members (positions) that took part, with the per-member reward. */
@@ -93,11 +104,42 @@ export interface StoredBlock {
   };
 }
 
+/** One entry of state.pending_deposits (amount in gwei). */
+export interface PendingDepositEntry {
+  pubkey: Uint8Array;
+  withdrawalCredentials: Uint8Array;
+  amount: number;
+  signature: Uint8Array;
+  slot: number;
+}
+
+/** One entry of state.pending_partial_withdrawals (amount in gwei). */
+export interface PendingPartialWithdrawalEntry {
+  validatorIndex: number;
+  amount: number;
+  withdrawableEpoch: number;
+}
+
+/** The Electra fields of a state (the pending lists are copies; gwei amounts as numbers). */
+export interface ElectraFields {
+  /** -1: UNSET_DEPOSIT_REQUESTS_START_INDEX. */
+  depositRequestsStartIndex: number;
+  depositBalanceToConsume: number;
+  exitBalanceToConsume: number;
+  earliestExitEpoch: number;
+  consolidationBalanceToConsume: number;
+  earliestConsolidationEpoch: number;
+  pendingDeposits: PendingDepositEntry[];
+  pendingPartialWithdrawals: PendingPartialWithdrawalEntry[];
+}
+
 export interface Snapshot {
   n: number;
   balances: Float64Array;
-  /** Effective balance in whole ETH. */
-  effective: Uint8Array;
+  /** Effective balance in whole ETH (up to 2048 for compounding validators). */
+  effective: Uint16Array;
+  /** Electra and later: the Electra fields of this state. */
+  electra?: ElectraFields;
   finality: FinalityState;
   totalActiveIncrements: number;
 }
@@ -146,6 +188,8 @@ export interface ChainOptions {
    * (default: <tmpdir>/poolkeeper-beacon-sim; false: no cache).
    */
   keyCacheDir?: string | false;
+  /** The fork the chain starts at (default: the scenario's, else deneb). */
+  fork?: SimFork;
 }
 
 export interface AttestationDeltas {
@@ -166,7 +210,7 @@ export function isqrt(n: number): number {
 }
 
 /** Grow-by-doubling typed array helper. */
-export function grow<T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(
+export function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(
   a: T,
   need: number,
   fill?: number,

@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
 import { SecretKey } from "@chainsafe/blst";
 import type { ChainForkConfig } from "@lodestar/config";
-import { DOMAIN_RANDAO } from "@lodestar/params";
-import { type phase0, ssz } from "@lodestar/types";
+import { DOMAIN_RANDAO, MIN_DEPOSIT_AMOUNT } from "@lodestar/params";
+import { type electra, type phase0, ssz } from "@lodestar/types";
 import { type NetworkJson, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
 import { BlockProducer, syncRewards } from "./block-production.js";
 import { resolveChainOptions } from "./chain-options.js";
@@ -11,8 +11,13 @@ import {
   baseRewardPerIncrement,
   type ChainOptions,
   type EpochShuffling,
+  FAR,
   type FinalityState,
+  GWEI,
+  isElectraOrLater,
   newValidatorFields,
+  type PendingDepositEntry,
+  type SimFork,
   type Snapshot,
   type StoredBlock,
   type ValidatorFields,
@@ -20,6 +25,7 @@ import {
   ZERO_ROOT,
 } from "./chain-types.js";
 import { Duties } from "./duties.js";
+import { ElectraLedger, processWithdrawalRequest } from "./electra.js";
 import {
   type AttestationRewards,
   attestationRewards,
@@ -27,6 +33,7 @@ import {
   processEffectiveBalances,
   processInactivityAndRewards,
   processRegistryUpdates,
+  processRegistryUpdatesElectra,
 } from "./epoch-processing.js";
 import { SIM_ERRORS } from "./errors.js";
 import { blockEvent, finalizedEvent, headEvent } from "./events.js";
@@ -76,6 +83,10 @@ export class SimChain extends EventEmitter {
   readonly genesisForkVersion: Uint8Array;
   readonly capellaForkVersion: Uint8Array;
   readonly denebForkVersion: Uint8Array;
+  /** The fork of every state of this chain (it starts there). */
+  readonly fork: SimFork;
+  /** The state's fork.current_version (and previous_version: the chain starts at this fork). */
+  readonly forkVersion: Uint8Array;
   genesisValidatorsRoot: Uint8Array = ZERO_ROOT;
   readonly stateRetentionEpochs: number;
   readonly signature: Uint8Array;
@@ -83,6 +94,12 @@ export class SimChain extends EventEmitter {
 
   /** Validators, balances, lifecycle epochs: see Registry. */
   private readonly registry: Registry;
+  /** Electra and later: pending deposits and the balance churn. */
+  private readonly ledger: ElectraLedger | undefined;
+  /** Electra: deposit requests for the next canonical block (its slot is the pending deposit's). */
+  private depositRequestQueue: Array<Omit<PendingDepositEntry, "slot">> = [];
+  /** Electra: withdrawal requests (EIP-7002) for the next canonical block. */
+  private withdrawalRequestQueue: electra.WithdrawalRequest[] = [];
 
   headSlot = 0;
   /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
@@ -113,14 +130,40 @@ export class SimChain extends EventEmitter {
     this.genesisForkVersion = this.config.GENESIS_FORK_VERSION;
     this.capellaForkVersion = this.config.CAPELLA_FORK_VERSION;
     this.denebForkVersion = this.config.DENEB_FORK_VERSION;
+    this.fork = o.fork;
+    this.forkVersion = this.config.getForkInfo(0).version;
     this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
-    this.registry = new Registry(this.config, o.keyCacheDir, () => this.churnLimit());
+    this.registry = new Registry(this.config, o.keyCacheDir, () => this.churnLimit(), this.fork);
     this.producer = new BlockProducer(this, this.registry, this.history);
     this.duties = new Duties(this.registry, this.history, this.slotsPerEpoch);
 
     // Genesis registry.
     const genesis = genesisValidators(opts, sc);
     this.appendValidators(genesis.count, genesis.pubkeys, genesis.withdrawalCredentials, 0, true);
+    if (isElectraOrLater(this.fork)) {
+      const ledger = new ElectraLedger(this.config, genesis.count, FAR);
+      this.ledger = ledger;
+      this.registry.balanceExitEpoch = (exitBalance, epoch) =>
+        ledger.computeExitEpochAndUpdateChurn(exitBalance, epoch, this.totalActiveIncrements * GWEI);
+      this.producer.pendingPartialWithdrawals = ledger.pendingPartialWithdrawals;
+      this.producer.takeWithdrawalRequests = (slot) => {
+        const requests = this.withdrawalRequestQueue.splice(0);
+        for (const r of requests)
+          processWithdrawalRequest(
+            ledger,
+            this.registry,
+            r,
+            this.epochOf(slot),
+            this.config,
+            this.totalActiveIncrements * GWEI,
+          );
+        return requests;
+      };
+      this.producer.takeDepositRequests = (slot) =>
+        this.depositRequestQueue
+          .splice(0)
+          .map((d) => ({ ...d, index: BigInt(ledger.addDepositRequest({ ...d, slot })) }));
+    }
 
     this.finality = {
       previousJustified: { epoch: 0, root: ZERO_ROOT },
@@ -129,7 +172,7 @@ export class SimChain extends EventEmitter {
       bits: [false, false, false, false],
     };
     this.genesisValidatorsRoot = this.registry.genesisValidatorsRoot(this.seed);
-    this.randaoDomain = computeDomain(DOMAIN_RANDAO, this.denebForkVersion, this.genesisValidatorsRoot);
+    this.randaoDomain = computeDomain(DOMAIN_RANDAO, this.forkVersion, this.genesisValidatorsRoot);
     this.totalActiveIncrements = this.registry.totalActiveIncrements(0);
 
     // Genesis block (slot 0, empty body).
@@ -141,6 +184,15 @@ export class SimChain extends EventEmitter {
     for (const s of this.scenario.orphanedSlots) this.producer.orphanedSlots.add(s);
     for (const ex of this.scenario.exits) this.checkIndex(ex.validator, "scenario.exits.validator");
     for (const sl of this.scenario.slashings) this.checkIndex(sl.validator, "scenario.slashings.validator");
+    if (this.ledger === undefined) {
+      if (this.scenario.withdrawalRequests.length > 0)
+        throw new ValidationError(
+          "scenario.withdrawalRequests",
+          `need an electra or fulu chain (fork is ${this.fork})`,
+        );
+      if (this.scenario.deposits.some((d) => d.amount !== undefined && d.amount !== 32 * GWEI))
+        throw new ValidationError("scenario.deposits.amount", "must be 32 ETH before electra");
+    }
   }
 
   // ---------------------------------------------------------------- registry
@@ -187,7 +239,7 @@ export class SimChain extends EventEmitter {
     return this.registry.balances;
   }
   /** Live effective balances (whole ETH). */
-  get effective(): Uint8Array {
+  get effective(): Uint16Array {
     return this.registry.effective;
   }
   get inactivityScores(): Uint32Array {
@@ -237,6 +289,11 @@ export class SimChain extends EventEmitter {
     return this.registry.pubkeyOf(i);
   }
 
+  /** The eth1 deposit count (before Electra: every validator; from Electra: the genesis deposits). */
+  eth1DepositCount(): number {
+    return this.registry.eth1DepositCount();
+  }
+
   withdrawalCredentialsOf(i: number): Uint8Array {
     return this.registry.withdrawalCredentialsOf(i);
   }
@@ -247,12 +304,22 @@ export class SimChain extends EventEmitter {
   }
 
   /**
-   * Deposits: new validators appear in the state from the next epoch, become eligible then, and
-   * activate once that epoch is finalized (plus the usual 1 + MAX_SEED_LOOKAHEAD epochs, churn-limited).
+   * Deposits. Deneb: new validators appear in the state from the next epoch, become eligible then,
+   * and activate once that epoch is finalized (plus the usual 1 + MAX_SEED_LOOKAHEAD epochs,
+   * churn-limited). Electra and later: each is a deposit request in the next block, queued in
+   * pending_deposits (see depositRequests); returns the validator indices the deposits will have.
    */
-  addValidators(pubkeys: Uint8Array[] | number, withdrawalCredentials?: Uint8Array): number[] {
+  addValidators(
+    pubkeys: Uint8Array[] | number,
+    withdrawalCredentials?: Uint8Array,
+    amountGwei?: number,
+  ): number[] {
     if (withdrawalCredentials !== undefined && withdrawalCredentials.length !== 32)
       throw new ValidationError("withdrawalCredentials", "must be 32 bytes");
+    if (this.ledger !== undefined)
+      return this.depositRequests(pubkeys, withdrawalCredentials, amountGwei ?? 32 * GWEI);
+    if (amountGwei !== undefined && amountGwei !== 32 * GWEI)
+      throw new ValidationError("amount", "must be 32 ETH before electra (deposits are whole validators)");
     const epoch = this.epochOf(this.headSlot) + 1;
     if (typeof pubkeys === "number")
       return this.appendValidators(pubkeys, undefined, withdrawalCredentials, epoch, false);
@@ -266,6 +333,75 @@ export class SimChain extends EventEmitter {
       seen.add(h);
     }
     return this.appendValidators(pubkeys.length, pubkeys, withdrawalCredentials, epoch, false);
+  }
+
+  /**
+   * Electra deposit requests (EIP-6110), carried by the next canonical block (execution_requests):
+   * each deposit joins pending_deposits with that block's slot. A new pubkey gets the next validator index now and
+   * enters the state when process_pending_deposits applies its first deposit (with that deposit's
+   * credentials: the first one wins); a known pubkey gets a top-up.
+   */
+  private depositRequests(
+    pubkeys: Uint8Array[] | number,
+    wc: Uint8Array | undefined,
+    amount: number,
+  ): number[] {
+    if (!Number.isSafeInteger(amount) || amount < MIN_DEPOSIT_AMOUNT)
+      throw new ValidationError("amount", "must be an integer number of gwei, at least 1 ETH");
+    let indices: number[];
+    if (typeof pubkeys === "number") indices = this.appendValidators(pubkeys, undefined, wc, FAR, false);
+    else {
+      indices = [];
+      const fresh: Uint8Array[] = [];
+      const freshIndex = new Map<string, number>();
+      for (const [k, pk] of pubkeys.entries()) {
+        if (pk.length !== 48) throw new ValidationError(`pubkeys[${k}]`, "must be 48 bytes");
+        const known = this.indexOfPubkey(pk);
+        const h = Buffer.from(pk).toString("hex");
+        const i = known !== -1 ? known : (freshIndex.get(h) ?? this.n + fresh.length);
+        if (known === -1 && !freshIndex.has(h)) {
+          freshIndex.set(h, i);
+          fresh.push(pk);
+        }
+        indices.push(i);
+      }
+      if (fresh.length > 0) this.appendValidators(fresh.length, fresh, wc, FAR, false);
+    }
+    for (const i of indices)
+      this.depositRequestQueue.push({
+        pubkey: this.pubkeyOf(i).slice(),
+        withdrawalCredentials: (wc ?? this.withdrawalCredentialsOf(i)).slice(),
+        amount,
+        signature: this.signature,
+      });
+    return indices;
+  }
+
+  /**
+   * An execution-layer withdrawal request (EIP-7002), carried by the next canonical block: amount 0
+   * asks for a full exit, more a partial withdrawal (0x02 validators only). `sourceAddress` is the
+   * requesting address (default: the validator's own withdrawal address, so the request is
+   * authorised); a request the chain rejects (another address, not active, already exiting) is
+   * carried and dropped, as on a real chain. Electra and later.
+   */
+  requestWithdrawal(validator: number, opts: { amountGwei?: number; sourceAddress?: Uint8Array } = {}): void {
+    if (this.ledger === undefined)
+      throw new ValidationError(
+        "withdrawal request",
+        `needs an electra or fulu chain (this one is ${this.fork})`,
+      );
+    this.checkIndex(validator, "validator");
+    if (validator >= this.n) throw new ValidationError("validator", "is not in the registry");
+    const amount = opts.amountGwei ?? 0;
+    if (!Number.isSafeInteger(amount) || amount < 0)
+      throw new ValidationError("amountGwei", "must be a non-negative integer (0: full exit)");
+    if (opts.sourceAddress !== undefined && opts.sourceAddress.length !== 20)
+      throw new ValidationError("sourceAddress", "must be 20 bytes");
+    this.withdrawalRequestQueue.push({
+      sourceAddress: (opts.sourceAddress ?? this.withdrawalCredentialsOf(validator).subarray(12)).slice(),
+      validatorPubkey: this.pubkeyOf(validator).slice(),
+      amount: BigInt(amount),
+    });
   }
 
   // ---------------------------------------------------------------- time
@@ -570,6 +706,13 @@ export class SimChain extends EventEmitter {
     // Scripted operations of this epoch, included in its first block.
     if (isEpochStart) {
       this.producer.queueScripted(this.scenario, epoch, this.n);
+      for (const w of this.scenario.withdrawalRequests)
+        if (w.epoch === epoch)
+          this.requestWithdrawal(w.validator, {
+            amountGwei: w.amount,
+            sourceAddress:
+              w.sourceAddress === undefined ? undefined : Buffer.from(w.sourceAddress.slice(2), "hex"),
+          });
       for (const d of this.scenario.deposits) {
         if (d.epoch !== epoch) continue;
         const wc =
@@ -580,8 +723,9 @@ export class SimChain extends EventEmitter {
           this.addValidators(
             d.pubkeys.map((h) => Buffer.from(h.slice(2), "hex")),
             wc,
+            d.amount,
           );
-        else this.addValidators(d.count ?? 0, wc);
+        else this.addValidators(d.count ?? 0, wc, d.amount);
       }
     }
 
@@ -653,8 +797,19 @@ export class SimChain extends EventEmitter {
         epoch,
         this.finality.finalized.epoch,
       );
-    const activeCount = this.shuffling(Math.max(0, cur)).active.length;
-    processRegistryUpdates(this.registry, this.config, epoch, this.finality.finalized.epoch, activeCount);
+    const finalizedEpoch = this.finality.finalized.epoch;
+    if (this.ledger !== undefined) {
+      processRegistryUpdatesElectra(this.registry, this.config, epoch, finalizedEpoch);
+      this.ledger.processPendingDeposits(
+        this.registry.depositTarget(epoch),
+        cur,
+        this.startSlot(finalizedEpoch),
+        this.totalActiveIncrements * GWEI,
+      );
+    } else {
+      const activeCount = this.shuffling(Math.max(0, cur)).active.length;
+      processRegistryUpdates(this.registry, this.config, epoch, finalizedEpoch, activeCount);
+    }
     processEffectiveBalances(this.registry);
     this.totalActiveIncrements = this.registry.totalActiveIncrements(epoch);
     this.takeSnapshot(epoch);
@@ -662,6 +817,14 @@ export class SimChain extends EventEmitter {
 
   private takeSnapshot(epoch: number): void {
     const r = this.registry;
-    this.history.takeSnapshot(epoch, r.n, r.balances, r.effective, this.finality, this.totalActiveIncrements);
+    this.history.takeSnapshot(
+      epoch,
+      r.countInState(epoch),
+      r.balances,
+      r.effective,
+      this.finality,
+      this.totalActiveIncrements,
+      this.ledger?.fields(),
+    );
   }
 }

@@ -12,12 +12,13 @@ import {
   EPOCHS_PER_SYNC_COMMITTEE_PERIOD,
   MAX_COMMITTEES_PER_SLOT,
   MAX_EFFECTIVE_BALANCE,
+  MAX_EFFECTIVE_BALANCE_ELECTRA,
   MIN_SEED_LOOKAHEAD,
   SHUFFLE_ROUND_COUNT,
   SYNC_COMMITTEE_SIZE,
   TARGET_COMMITTEE_SIZE,
 } from "@lodestar/params";
-import { type EpochShuffling, GWEI } from "./chain-types.js";
+import { type EpochShuffling, GWEI, isElectraOrLater } from "./chain-types.js";
 import type { ChainHistory } from "./history.js";
 import type { Registry } from "./registry.js";
 import {
@@ -61,9 +62,7 @@ export class Duties {
   countAt(epoch: number): number {
     const snap = this.history.snapshot(epoch);
     if (snap !== undefined) return snap.n;
-    let n = this.reg.n;
-    while (n > 0 && (this.reg.addedEpoch[n - 1] ?? 0) > epoch) n--;
-    return n;
+    return this.reg.countInState(epoch);
   }
 
   shuffling(epoch: number): EpochShuffling {
@@ -189,20 +188,32 @@ export class Duties {
     const hit = this.proposerCache.get(epoch);
     if (hit !== undefined) return hit;
     const sh = this.shuffling(epoch);
-    const snap = this.history.snapshot(epoch);
+    // Fulu: proposer_lookahead fills epoch e + 1 at the end of epoch e - 1, with the effective
+    // balances of the state of e (epochs 0 and 1 from the genesis state).
+    const snap = this.history.snapshot(this.reg.fork === "fulu" ? Math.max(0, epoch - 1) : epoch);
     const eff = snap?.effective ?? this.reg.effective;
     const seed = this.epochSeed(epoch, DOMAIN_BEACON_PROPOSER);
     const out = new Int32Array(this.slotsPerEpoch).fill(-1);
+    const electra = isElectraOrLater(this.reg.fork);
     // Slot 0 too: the genesis block has no proposer, but the epoch's duties name one (as Lodestar's do).
     for (let k = 0; k < this.slotsPerEpoch; k++) {
       const slot = this.startSlot(epoch) + k;
-      out[k] = computeProposerIndex(
-        sh.active,
-        (i) => (eff[i] ?? 0) * GWEI,
-        proposerSeed(seed, slot),
-        SHUFFLE_ROUND_COUNT,
-        MAX_EFFECTIVE_BALANCE,
-      );
+      out[k] = electra
+        ? computeProposerIndex(
+            sh.active,
+            (i) => eff[i] ?? 0,
+            proposerSeed(seed, slot),
+            SHUFFLE_ROUND_COUNT,
+            MAX_EFFECTIVE_BALANCE_ELECTRA / GWEI,
+            2,
+          )
+        : computeProposerIndex(
+            sh.active,
+            (i) => (eff[i] ?? 0) * GWEI,
+            proposerSeed(seed, slot),
+            SHUFFLE_ROUND_COUNT,
+            MAX_EFFECTIVE_BALANCE,
+          );
     }
     if (snap !== undefined && this.seedFinal(epoch)) {
       this.proposerCache.set(epoch, out);
@@ -234,13 +245,15 @@ export class Duties {
     const epoch = Math.max(1, (period - 1) * EPOCHS_PER_SYNC_COMMITTEE_PERIOD);
     const sh = this.shuffling(epoch);
     const eff = this.history.snapshot(period <= 1 ? 0 : epoch)?.effective ?? this.reg.effective;
+    const electra = isElectraOrLater(this.reg.fork);
     const out = computeSyncCommitteeIndices(
       sh.active,
-      (i) => (eff[i] ?? 0) * GWEI,
+      electra ? (i) => eff[i] ?? 0 : (i) => (eff[i] ?? 0) * GWEI,
       this.epochSeed(epoch, DOMAIN_SYNC_COMMITTEE),
       SHUFFLE_ROUND_COUNT,
-      MAX_EFFECTIVE_BALANCE,
+      electra ? MAX_EFFECTIVE_BALANCE_ELECTRA / GWEI : MAX_EFFECTIVE_BALANCE,
       SYNC_COMMITTEE_SIZE,
+      electra ? 2 : 1,
     );
     if (this.seedFinal(epoch)) this.syncCommittees.set(period, out);
     return out;

@@ -7,7 +7,8 @@ import type { ChainForkConfig } from "@lodestar/config";
 import {
   EFFECTIVE_BALANCE_INCREMENT,
   INACTIVITY_PENALTY_QUOTIENT_BELLATRIX,
-  MAX_EFFECTIVE_BALANCE,
+  MAX_SEED_LOOKAHEAD,
+  MIN_ACTIVATION_BALANCE,
   MIN_EPOCHS_TO_INACTIVITY_PENALTY,
 } from "@lodestar/params";
 import {
@@ -212,7 +213,34 @@ export function processRegistryUpdates(
   }
 }
 
-/** Effective balance updates with hysteresis. */
+/**
+ * Electra's process_registry_updates at the transition into `epoch` (cur = epoch - 1): validators
+ * with at least MIN_ACTIVATION_BALANCE join the activation queue (eligible from cur + 1), low
+ * effective balances are ejected, and every eligible validator up to the finalized epoch activates
+ * at cur + 1 + MAX_SEED_LOOKAHEAD (no count churn: deposits are churned by balance instead).
+ */
+export function processRegistryUpdatesElectra(
+  reg: Registry,
+  config: ChainForkConfig,
+  epoch: number,
+  finalizedEpoch: number,
+): void {
+  const cur = Math.max(0, epoch - 1);
+  const activationEpoch = cur + 1 + MAX_SEED_LOOKAHEAD;
+  const n = reg.countInState(cur);
+  for (let i = 0; i < n; i++) {
+    const elig = reg.eligibilityEpoch[i] ?? FAR;
+    const eff = (reg.effective[i] ?? 0) * GWEI;
+    if (elig === FAR && eff >= MIN_ACTIVATION_BALANCE) reg.eligibilityEpoch[i] = cur + 1;
+    else if (reg.isActiveAt(i, cur) && eff <= config.EJECTION_BALANCE) reg.initiateExit(i, cur);
+    else if (elig <= finalizedEpoch && (reg.activationEpoch[i] ?? FAR) === FAR) {
+      reg.activationEpoch[i] = activationEpoch;
+      reg.activationSetAt[i] = epoch;
+    }
+  }
+}
+
+/** Effective balance updates with hysteresis, up to get_max_effective_balance of each validator. */
 export function processEffectiveBalances(reg: Registry): void {
   const down = EFFECTIVE_BALANCE_INCREMENT / 4;
   const up = (EFFECTIVE_BALANCE_INCREMENT * 5) / 4;
@@ -221,6 +249,6 @@ export function processEffectiveBalances(reg: Registry): void {
     const bal = reg.balances[i] ?? 0;
     const eff = (reg.effective[i] ?? 0) * GWEI;
     if (bal + down < eff || eff + up < bal)
-      reg.effective[i] = Math.min(MAX_EFFECTIVE_BALANCE, bal - (bal % EFFECTIVE_BALANCE_INCREMENT)) / GWEI;
+      reg.effective[i] = Math.min(reg.maxEffectiveEth(i), (bal - (bal % EFFECTIVE_BALANCE_INCREMENT)) / GWEI);
   }
 }

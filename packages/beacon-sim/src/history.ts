@@ -4,7 +4,13 @@
  * leak) and the epoch snapshots. Pruning drops everything older than the retention window, like a
  * pruned node (the genesis block stays).
  */
-import { type FinalityState, type Snapshot, type StoredBlock, ZERO_ROOT } from "./chain-types.js";
+import {
+  type ElectraFields,
+  type FinalityState,
+  type Snapshot,
+  type StoredBlock,
+  ZERO_ROOT,
+} from "./chain-types.js";
 
 const key = (root: Uint8Array) => Buffer.from(root).toString("hex");
 
@@ -117,9 +123,10 @@ export class ChainHistory {
     epoch: number,
     n: number,
     balances: Float64Array,
-    effective: Uint8Array,
+    effective: Uint16Array,
     finality: FinalityState,
     totalActiveIncrements: number,
+    electra?: ElectraFields,
   ): void {
     this.snapshots.set(epoch, {
       n,
@@ -132,6 +139,7 @@ export class ChainHistory {
         bits: [...finality.bits],
       },
       totalActiveIncrements,
+      ...(electra === undefined ? {} : { electra }),
     });
     const drop = epoch - this.retentionEpochs;
     if (drop > 0) {

@@ -22,6 +22,14 @@ export type {
   ValidatorStatus,
 } from "./chain.js";
 export { FAR, FLAG_HEAD, FLAG_SOURCE, FLAG_TARGET, SimChain } from "./chain.js";
+export type { ElectraFields, PendingDepositEntry, SimFork } from "./chain-types.js";
+export { isElectraOrLater, SIM_FORKS } from "./chain-types.js";
+export {
+  activationExitChurnLimit,
+  balanceChurnLimit,
+  consolidationChurnLimit,
+  maxEffectiveBalanceElectra,
+} from "./electra.js";
 export { derivePubkeys, INTEROP_KEY_LIMIT, secretKeyOf } from "./keys.js";
 export type {
   BehaviourKind,
@@ -33,7 +41,7 @@ export type {
 } from "./scenario.js";
 export { BEHAVIOURS, parseFault, parseScenario, scenarioSchema, selectorRanges } from "./scenario.js";
 export { buildApp, SimNode, STREAM_THRESHOLD, validatorJson } from "./server.js";
-export { BeaconStateType, serializeState } from "./ssz-state.js";
+export { BeaconStateType, beaconStateType, proposerLookahead, serializeState } from "./ssz-state.js";
 
 export interface BeaconSimOptions extends ChainOptions {
   /** Share one chain between several sims (a fleet); otherwise one is built from the options. */

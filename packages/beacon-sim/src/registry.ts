@@ -7,10 +7,13 @@
 import { hash } from "node:crypto";
 import type { ChainForkConfig } from "@lodestar/config";
 import {
+  EFFECTIVE_BALANCE_INCREMENT,
   EPOCHS_PER_SLASHINGS_VECTOR,
   MAX_SEED_LOOKAHEAD,
   MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX,
+  MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA,
   WHISTLEBLOWER_REWARD_QUOTIENT,
+  WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA,
 } from "@lodestar/params";
 import { type phase0, ssz } from "@lodestar/types";
 import { ValidationError } from "@poolkeeper/core";
@@ -20,11 +23,15 @@ import {
   GVR_EXACT_LIMIT,
   GWEI,
   grow,
+  isElectraOrLater,
   newValidatorFields,
+  type PendingDepositEntry,
+  type SimFork,
   type Snapshot,
   type ValidatorFields,
   type ValidatorStatus,
 } from "./chain-types.js";
+import { maxEffectiveBalanceElectra, type PendingDepositTarget } from "./electra.js";
 import { derivePubkeys, derivePubkeysCached, KEY_CACHE_MIN, secretKeyOf } from "./keys.js";
 import { hashOf } from "./rng.js";
 import type { ParsedScenario } from "./scenario.js";
@@ -73,7 +80,7 @@ export class Registry {
   /** Epoch from which the validator shows as slashed (FAR: never). */
   slashedAt = new Uint32Array(0);
   balances = new Float64Array(0);
-  effective = new Uint8Array(0);
+  effective = new Uint16Array(0);
   inactivityScores = new Uint32Array(0);
   private keyNumbers = new Int32Array(0);
   private nextKeyNumber = 0;
@@ -82,15 +89,75 @@ export class Registry {
   private activationPointer = 0;
   private readonly exitChurn = new Map<number, number>();
   private exitQueueEpoch = 0;
+  /** Genesis validators (the genesis deposits). */
+  genesisCount = 0;
+  /** Electra and later: compute_exit_epoch_and_update_churn (set by the chain). */
+  balanceExitEpoch: ((exitBalance: number, epoch: number) => number) | undefined;
 
   /**
-   * @param churnLimit the exit churn limit of the head state, asked on every exit.
+   * @param churnLimit the exit churn limit of the head state, asked on every exit (before Electra).
    */
   constructor(
     private readonly config: ChainForkConfig,
     private readonly keyCacheDir: string | undefined,
     private readonly churnLimit: () => number,
+    readonly fork: SimFork = "deneb",
   ) {}
+
+  /** get_max_effective_balance of validator i in whole ETH (32 before Electra). */
+  maxEffectiveEth(i: number): number {
+    if (!isElectraOrLater(this.fork)) return 32;
+    return maxEffectiveBalanceElectra(this.withdrawalCredentials[i * 32] ?? 0) / GWEI;
+  }
+
+  /**
+   * The eth1 deposit count blocks vote for: every validator's deposit before Electra; from Electra
+   * on the genesis deposits only (later deposits are deposit requests).
+   */
+  eth1DepositCount(): number {
+    return isElectraOrLater(this.fork) ? this.genesisCount : this.n;
+  }
+
+  /** Whether validator i's credentials let the sweep withdraw (0x01; from Electra also 0x02). */
+  hasExecutionCredentials(i: number): boolean {
+    const prefix = this.withdrawalCredentials[i * 32] ?? 0;
+    return prefix === 1 || (prefix === 2 && isElectraOrLater(this.fork));
+  }
+
+  /** Validators in the state of `epoch` (a prefix: later ones are added later or still pending). */
+  countInState(epoch: number): number {
+    let n = this.n;
+    while (n > 0 && (this.addedEpoch[n - 1] ?? 0) > epoch) n--;
+    return n;
+  }
+
+  /**
+   * Electra: what process_pending_deposits applies to. A deposit's validator has its index from the
+   * request on (addedEpoch FAR until the deposit is applied, in queue order).
+   */
+  depositTarget(epoch: number): PendingDepositTarget {
+    return {
+      indexInState: (pk) => {
+        const i = this.indexOfPubkey(pk);
+        return i >= 0 && (this.addedEpoch[i] ?? FAR) !== FAR ? i : -1;
+      },
+      exitEpoch: (i) => this.exitEpoch[i] ?? FAR,
+      withdrawableEpoch: (i) => this.withdrawableEpoch[i] ?? FAR,
+      addValidator: (d: PendingDepositEntry) => {
+        const i = this.indexOfPubkey(d.pubkey);
+        if (i < 0) throw new Error("pending deposit of an unknown pubkey");
+        this.withdrawalCredentials.set(d.withdrawalCredentials, i * 32);
+        this.addedEpoch[i] = epoch;
+        this.eligibilityEpoch[i] = FAR;
+        this.balances[i] = d.amount;
+        const inc = d.amount - (d.amount % EFFECTIVE_BALANCE_INCREMENT);
+        this.effective[i] = Math.min(inc / GWEI, this.maxEffectiveEth(i));
+      },
+      increaseBalance: (i, amount) => {
+        this.balances[i] = (this.balances[i] ?? 0) + amount;
+      },
+    };
+  }
 
   /** Appends `count` validators (pubkeys given, or generated), in the state from `addedEpoch`. */
   append(
@@ -152,13 +219,17 @@ export class Registry {
       this.withdrawableEpoch[i] = FAR;
       this.exitSetAt[i] = FAR;
       this.slashedAt[i] = FAR;
-      this.balances[i] = 32 * GWEI;
-      this.effective[i] = 32;
+      // Electra: a deposit's validator waits outside the state (addedEpoch FAR) with no balance.
+      this.balances[i] = addedEpoch === FAR ? 0 : 32 * GWEI;
+      this.effective[i] = addedEpoch === FAR ? 0 : 32;
       this.inactivityScores[i] = 0;
     }
     this.n = end;
     this.indexPubkeys(start, end);
-    if (genesis) this.activationPointer = end;
+    if (genesis) {
+      this.activationPointer = end;
+      this.genesisCount = end;
+    }
     return Array.from({ length: count }, (_, k) => start + k);
   }
 
@@ -274,6 +345,13 @@ export class Registry {
   /** initiate_validator_exit, visible from epoch + 1. */
   initiateExit(i: number, epoch: number): void {
     if ((this.exitEpoch[i] ?? FAR) !== FAR) return;
+    if (this.balanceExitEpoch !== undefined) {
+      const exit = this.balanceExitEpoch((this.effective[i] ?? 0) * GWEI, epoch);
+      this.exitEpoch[i] = exit;
+      this.withdrawableEpoch[i] = exit + this.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY;
+      this.exitSetAt[i] = epoch + 1;
+      return;
+    }
     let exit = Math.max(epoch + 1 + MAX_SEED_LOOKAHEAD, this.exitQueueEpoch);
     if ((this.exitChurn.get(exit) ?? 0) >= this.churnLimit()) exit++;
     this.exitQueueEpoch = exit;
@@ -290,11 +368,14 @@ export class Registry {
     this.slashedAt[i] = epoch + 1;
     this.withdrawableEpoch[i] = Math.max(this.withdrawableEpoch[i] ?? 0, epoch + EPOCHS_PER_SLASHINGS_VECTOR);
     const eff = (this.effective[i] ?? 0) * GWEI;
-    this.balances[i] = Math.max(
-      0,
-      (this.balances[i] ?? 0) - Math.floor(eff / MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX),
+    const electra = isElectraOrLater(this.fork);
+    const penaltyQuotient = electra
+      ? MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA
+      : MIN_SLASHING_PENALTY_QUOTIENT_BELLATRIX;
+    this.balances[i] = Math.max(0, (this.balances[i] ?? 0) - Math.floor(eff / penaltyQuotient));
+    const reward = Math.floor(
+      eff / (electra ? WHISTLEBLOWER_REWARD_QUOTIENT_ELECTRA : WHISTLEBLOWER_REWARD_QUOTIENT),
     );
-    const reward = Math.floor(eff / WHISTLEBLOWER_REWARD_QUOTIENT);
     this.balances[whistleblower] = (this.balances[whistleblower] ?? 0) + reward;
     return reward;
   }

@@ -4,6 +4,7 @@
  */
 import { ValidationError } from "@poolkeeper/core";
 import { z } from "zod";
+import { SIM_FORKS } from "./chain-types.js";
 
 /** "5", 5, "48-63", or an array of those. Inclusive ranges of validator indices. */
 const selectorItem = z.union([
@@ -57,6 +58,8 @@ const faultSpec = z
 export const scenarioSchema = z
   .object({
     preset: z.enum(["minimal", "mainnet"]).optional(),
+    /** The fork the chain starts at (genesis and every state): deneb (default), electra or fulu. */
+    fork: z.enum(SIM_FORKS).optional(),
     validators: z.number().int().min(1).max(4_000_000).optional(),
     /** Genesis pubkeys instead of generated keys (then `validators` defaults to their count). */
     pubkeys: z.array(hex(48)).optional(),
@@ -90,11 +93,30 @@ export const scenarioSchema = z
             count: z.number().int().positive().optional(),
             pubkeys: z.array(hex(48)).optional(),
             withdrawalCredentials: hex(32).optional(),
+            /** Electra and later: gwei per deposit (default 32 ETH); a known pubkey gets a top-up. */
+            amount: z.number().int().min(1_000_000_000).max(Number.MAX_SAFE_INTEGER).optional(),
           })
           .strict()
           .refine((d) => d.count !== undefined || d.pubkeys !== undefined, {
             message: "count or pubkeys is required",
           }),
+      )
+      .default([]),
+    /**
+     * Electra and later: execution-layer withdrawal requests (EIP-7002) carried by the first block
+     * of `epoch`; amount in gwei, 0 (default) = full exit; sourceAddress defaults to the
+     * validator's withdrawal address.
+     */
+    withdrawalRequests: z
+      .array(
+        z
+          .object({
+            validator: z.number().int().nonnegative(),
+            epoch,
+            amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).default(0),
+            sourceAddress: hex(20).optional(),
+          })
+          .strict(),
       )
       .default([]),
     finality: z

@@ -89,8 +89,61 @@ export function computeShuffledIndex(index: number, n: number, seed: Uint8Array,
 }
 
 /**
- * compute_proposer_index (phase0..deneb): sample the shuffled active set, accept with probability
- * effective_balance / MAX_EFFECTIVE_BALANCE. `seed` is sha256(get_seed(PROPOSER) ‖ uint64(slot)).
+ * compute_shuffled_index(·, n, seed) for many indices of one seed: the round pivots are computed
+ * once and the source hashes of each (round, block of 256 positions) on first use. Sampling with
+ * Electra's 2048 ETH maximum draws about 64 candidates per 32 ETH validator, so this saves most
+ * of the hashing of proposer and sync committee selection.
+ */
+export function indexShuffler(n: number, seed: Uint8Array, rounds: number): (index: number) => number {
+  const pivots = new Array<number>(rounds);
+  for (let r = 0; r < rounds; r++) pivots[r] = pivotOf(seed, r, n);
+  const sources = new Map<number, Uint8Array>();
+  const blocks = Math.floor((n - 1) / 256) + 1;
+  const input = new Uint8Array(37);
+  input.set(seed, 0);
+  const dv = new DataView(input.buffer);
+  return (index) => {
+    let idx = index;
+    for (let r = 0; r < rounds; r++) {
+      const pivot = pivots[r] ?? 0;
+      let flip = pivot - idx;
+      if (flip < 0) flip += n;
+      const position = Math.max(idx, flip);
+      const block = position >>> 8;
+      const key = r * blocks + block;
+      let source = sources.get(key);
+      if (source === undefined) {
+        input[32] = r;
+        dv.setUint32(33, block, true);
+        source = sha256(input);
+        sources.set(key, source);
+      }
+      if ((((source[(position & 255) >>> 3] ?? 0) >>> (position & 7)) & 1) !== 0) idx = flip;
+    }
+    return idx;
+  };
+}
+
+/**
+ * The random value of draw i: one byte of sha256(seed ‖ uint64(i / 32)) up to deneb (max 255),
+ * from Electra on two bytes (little-endian) of sha256(seed ‖ uint64(i / 16)) (max 2^16 − 1).
+ */
+function randomValue(input: Uint8Array, i: number, bytes: 1 | 2): number {
+  if (bytes === 1) {
+    input.set(u64le(Math.floor(i / 32)), 32);
+    return sha256(input)[i % 32] ?? 0;
+  }
+  input.set(u64le(Math.floor(i / 16)), 32);
+  const h = sha256(input);
+  const off = (i % 16) * 2;
+  return (h[off] ?? 0) | ((h[off + 1] ?? 0) << 8);
+}
+
+/**
+ * compute_proposer_index: sample the shuffled active set, accept with probability
+ * effective_balance / max effective balance. `seed` is sha256(get_seed(PROPOSER) ‖ uint64(slot)).
+ * `randomBytes` 1: phase0..deneb (max MAX_EFFECTIVE_BALANCE); 2: Electra on (max
+ * MAX_EFFECTIVE_BALANCE_ELECTRA). Balances in any unit, the same for both arguments.
  */
 export function computeProposerIndex(
   active: Uint32Array,
@@ -98,22 +151,25 @@ export function computeProposerIndex(
   seed: Uint8Array,
   rounds: number,
   maxEffectiveBalance: number,
+  randomBytes: 1 | 2 = 1,
 ): number {
   const total = active.length;
   if (total === 0) return -1;
   const input = new Uint8Array(40);
   input.set(seed, 0);
+  const maxRandom = randomBytes === 1 ? 255 : 65535;
+  const shuffled = indexShuffler(total, seed, rounds);
   for (let i = 0; ; i++) {
-    const candidate = active[computeShuffledIndex(i % total, total, seed, rounds)] ?? 0;
-    input.set(u64le(Math.floor(i / 32)), 32);
-    const randomByte = sha256(input)[i % 32] ?? 0;
-    if (effectiveBalance(candidate) * 255 >= maxEffectiveBalance * randomByte) return candidate;
+    const candidate = active[shuffled(i % total)] ?? 0;
+    const r = randomValue(input, i, randomBytes);
+    if (effectiveBalance(candidate) * maxRandom >= maxEffectiveBalance * r) return candidate;
   }
 }
 
 /**
- * get_next_sync_committee_indices (altair..deneb): walk the shuffled active set, keep a candidate
- * with probability effective_balance / MAX_EFFECTIVE_BALANCE, until `size` are kept (repeats allowed).
+ * get_next_sync_committee_indices: walk the shuffled active set, keep a candidate with probability
+ * effective_balance / max effective balance, until `size` are kept (repeats allowed); `randomBytes`
+ * as for computeProposerIndex (2: Electra on).
  * `seed` is get_seed(state, epoch, DOMAIN_SYNC_COMMITTEE).
  */
 export function computeSyncCommitteeIndices(
@@ -123,21 +179,26 @@ export function computeSyncCommitteeIndices(
   rounds: number,
   maxEffectiveBalance: number,
   size: number,
+  randomBytes: 1 | 2 = 1,
 ): Uint32Array {
   const out = new Uint32Array(size);
   const total = active.length;
   if (total === 0) return out;
   const input = new Uint8Array(40);
   input.set(seed, 0);
+  const perHash = randomBytes === 1 ? 32 : 16;
+  const maxRandom = randomBytes === 1 ? 255 : 65535;
   let hash: Uint8Array = new Uint8Array(32);
+  const shuffled = indexShuffler(total, seed, rounds);
   for (let i = 0, k = 0; k < size; i++) {
-    const candidate = active[computeShuffledIndex(i % total, total, seed, rounds)] ?? 0;
-    if (i % 32 === 0) {
-      input.set(u64le(Math.floor(i / 32)), 32);
+    const candidate = active[shuffled(i % total)] ?? 0;
+    if (i % perHash === 0) {
+      input.set(u64le(Math.floor(i / perHash)), 32);
       hash = sha256(input);
     }
-    const randomByte = hash[i % 32] ?? 0;
-    if (effectiveBalance(candidate) * 255 >= maxEffectiveBalance * randomByte) out[k++] = candidate;
+    const off = (i % perHash) * randomBytes;
+    const r = randomBytes === 1 ? (hash[off] ?? 0) : (hash[off] ?? 0) | ((hash[off + 1] ?? 0) << 8);
+    if (effectiveBalance(candidate) * maxRandom >= maxEffectiveBalance * r) out[k++] = candidate;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /**
- * SSZ serialization of the deneb BeaconState of the sim at a slot, without building an object per
+ * SSZ serialization of the BeaconState (deneb, electra or fulu: the chain's fork) of the sim at a slot, without building an object per
  * validator: the five registry-sized lists (validators, balances, both participation lists,
  * inactivity scores) are written straight from typed arrays; every other field goes through the
  * @lodestar/types SSZ type of that field, and the container is assembled with its offsets.
@@ -8,11 +8,60 @@
 import { aggregateSerializedPublicKeys } from "@chainsafe/blst";
 import {
   EPOCHS_PER_HISTORICAL_VECTOR,
+  MIN_SEED_LOOKAHEAD,
+  SLOTS_PER_EPOCH,
   SLOTS_PER_HISTORICAL_ROOT,
-  SYNC_COMMITTEE_SIZE,
 } from "@lodestar/params";
 import { ssz } from "@lodestar/types";
 import { FAR, type SimChain } from "./chain.js";
+import type { ElectraFields, SimFork } from "./chain-types.js";
+
+/** The SSZ type of a state of `fork` (of the active preset). */
+export function beaconStateType(fork: SimFork) {
+  return fork === "fulu"
+    ? ssz.fulu.BeaconState
+    : fork === "electra"
+      ? ssz.electra.BeaconState
+      : ssz.deneb.BeaconState;
+}
+
+const UNSET_DEPOSIT_REQUESTS_START_INDEX = 2n ** 64n - 1n;
+
+/** state.pending_partial_withdrawals as @lodestar/types values (amounts as bigint). */
+export function partialWithdrawalValues(e: ElectraFields) {
+  return e.pendingPartialWithdrawals.map((w) => ({ ...w, amount: BigInt(w.amount) }));
+}
+
+/** The Electra fields of a state, in the shape of the @lodestar/types values. */
+function electraValues(e: ElectraFields): Record<string, unknown> {
+  return {
+    depositRequestsStartIndex:
+      e.depositRequestsStartIndex === -1
+        ? UNSET_DEPOSIT_REQUESTS_START_INDEX
+        : BigInt(e.depositRequestsStartIndex),
+    depositBalanceToConsume: BigInt(e.depositBalanceToConsume),
+    exitBalanceToConsume: BigInt(e.exitBalanceToConsume),
+    earliestExitEpoch: e.earliestExitEpoch,
+    consolidationBalanceToConsume: BigInt(e.consolidationBalanceToConsume),
+    earliestConsolidationEpoch: e.earliestConsolidationEpoch,
+    pendingDeposits: e.pendingDeposits,
+    pendingPartialWithdrawals: partialWithdrawalValues(e),
+    pendingConsolidations: [],
+  };
+}
+
+/**
+ * Fulu's proposer_lookahead of the state of `epoch`: the proposers of epoch and epoch + 1
+ * (MIN_SEED_LOOKAHEAD + 1 epochs of the preset's SLOTS_PER_EPOCH; a chain with other epoch
+ * lengths fills what fits).
+ */
+export function proposerLookahead(chain: SimChain, epoch: number): number[] {
+  const out = new Array<number>((MIN_SEED_LOOKAHEAD + 1) * SLOTS_PER_EPOCH).fill(0);
+  let k = 0;
+  for (let e = epoch; e <= epoch + MIN_SEED_LOOKAHEAD; e++)
+    for (const p of chain.proposersOf(e)) if (k < out.length) out[k++] = Math.max(0, p);
+  return out;
+}
 
 const VALIDATOR_SIZE = 121;
 
@@ -57,7 +106,7 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
   const snap = chain.snapshot(epoch);
   if (snap === undefined) throw new Error(`state of epoch ${epoch} is not available`);
   const n = snap.n;
-  const type = ssz.deneb.BeaconState;
+  const type = beaconStateType(chain.fork);
 
   const latest = chain.blockByRoot(chain.blockRootAtOrBefore(slot)) ?? chain.blockAt(0);
   if (latest === undefined) throw new Error("no genesis block");
@@ -87,8 +136,8 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
     genesisTime: chain.genesisTime,
     genesisValidatorsRoot: chain.genesisValidatorsRoot,
     slot,
-    // deneb from genesis: initialize_beacon_state_from_eth1 sets both versions to the genesis fork's (as Lodestar does)
-    fork: { previousVersion: chain.denebForkVersion, currentVersion: chain.denebForkVersion, epoch: 0 },
+    // The chain starts at its fork: initialize_beacon_state_from_eth1 sets both versions to the genesis fork's (as Lodestar does)
+    fork: { previousVersion: chain.forkVersion, currentVersion: chain.forkVersion, epoch: 0 },
     latestBlockHeader: {
       slot: latest.slot,
       proposerIndex: latest.message.proposerIndex,
@@ -101,7 +150,8 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
     historicalRoots: [],
     eth1Data: latest.message.body.eth1Data,
     eth1DataVotes: [],
-    eth1DepositIndex: n,
+    // From Electra on, deposits after genesis are deposit requests: the index stays at the genesis deposits.
+    eth1DepositIndex: snap.electra === undefined ? n : chain.eth1DepositCount(),
     randaoMixes,
     slashings: new Array<number>(ssz.deneb.BeaconState.fields.slashings.length).fill(0),
     justificationBits: ssz.deneb.BeaconState.fields.justificationBits.defaultValue(),
@@ -118,6 +168,8 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
     nextWithdrawalIndex: 0,
     nextWithdrawalValidatorIndex: 0,
     historicalSummaries: [],
+    ...(snap.electra === undefined ? {} : electraValues(snap.electra)),
+    ...(chain.fork === "fulu" ? { proposerLookahead: proposerLookahead(chain, epoch) } : {}),
   };
   const bits = small.justificationBits as { set(i: number, v: boolean): void };
   for (const [i, b] of fin.bits.entries()) bits.set(i, b);
@@ -210,9 +262,8 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
       varOff += p.variable.length;
     }
   }
-  void SYNC_COMMITTEE_SIZE;
   return out;
 }
 
-/** The SSZ type of the served state (deneb, of the active preset). */
+/** The SSZ type of the served state of a deneb chain (of the active preset); see beaconStateType. */
 export const BeaconStateType = ssz.deneb.BeaconState;

@@ -39,4 +39,30 @@ describe("mainnet preset", () => {
       await sim.close();
     }
   });
+
+  it("a Fulu chain: blocks and the state decode with the mainnet fulu types, the lookahead is 64 proposers", async () => {
+    const sim = await startBeaconSim({ validators: 2048, fork: "fulu" });
+    try {
+      sim.chain.advanceTo(2 * 32 + 3);
+      sim.chain.addValidators(1, undefined, 64e9);
+      sim.chain.advanceTo(3 * 32 + 1);
+      const api = getClient({ baseUrl: sim.url }, { config: sim.chain.config });
+      const bytes = (
+        await api.debug.getStateV2({ stateId: "head" }, { responseWireFormat: "ssz" as never })
+      ).ssz();
+      const state = ssz.fulu.BeaconState.deserialize(bytes);
+      expect(state.validators.length).toBe(2048);
+      expect(state.proposerLookahead.length).toBe(64);
+      expect(state.proposerLookahead).toEqual([3, 4].flatMap((e) => Array.from(sim.chain.proposersOf(e))));
+      expect(state.pendingDeposits.map((d) => d.amount)).toEqual([64e9]);
+      const block = await api.beacon.getBlockV2({ blockId: "head" }, { responseWireFormat: "ssz" as never });
+      expect(block.meta().version).toBe("fulu");
+      const header = (await api.beacon.getBlockHeader({ blockId: "head" })).value();
+      expect(
+        Buffer.from(ssz.fulu.BeaconBlock.hashTreeRoot(block.value().message as never)).toString("hex"),
+      ).toBe(Buffer.from(header.root).toString("hex"));
+    } finally {
+      await sim.close();
+    }
+  });
 });

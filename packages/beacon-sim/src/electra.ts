@@ -1,0 +1,233 @@
+/**
+ * The Electra part of the state (EIP-6110 deposit requests, EIP-7251 balance churn): the pending
+ * deposits queue and the churn counters, with the spec's functions over them
+ * (get_balance_churn_limit, get_activation_exit_churn_limit, get_consolidation_churn_limit,
+ * compute_exit_epoch_and_update_churn, process_pending_deposits). Amounts are gwei as numbers.
+ */
+import type { ChainForkConfig } from "@lodestar/config";
+import {
+  COMPOUNDING_WITHDRAWAL_PREFIX,
+  EFFECTIVE_BALANCE_INCREMENT,
+  MAX_EFFECTIVE_BALANCE_ELECTRA,
+  MAX_PENDING_DEPOSITS_PER_EPOCH,
+  MAX_SEED_LOOKAHEAD,
+  MIN_ACTIVATION_BALANCE,
+  PENDING_PARTIAL_WITHDRAWALS_LIMIT,
+} from "@lodestar/params";
+import type { electra } from "@lodestar/types";
+import {
+  type ElectraFields,
+  FAR,
+  GWEI,
+  type PendingDepositEntry,
+  type PendingPartialWithdrawalEntry,
+} from "./chain-types.js";
+import type { Registry } from "./registry.js";
+
+/** get_max_effective_balance: 2048 ETH for 0x02 (compounding) credentials, else 32 ETH. */
+export function maxEffectiveBalanceElectra(withdrawalCredentialsPrefix: number): number {
+  return withdrawalCredentialsPrefix === COMPOUNDING_WITHDRAWAL_PREFIX
+    ? MAX_EFFECTIVE_BALANCE_ELECTRA
+    : MIN_ACTIVATION_BALANCE;
+}
+
+/** get_balance_churn_limit: max(MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA, total / CHURN_LIMIT_QUOTIENT), whole increments. */
+export function balanceChurnLimit(config: ChainForkConfig, totalActiveBalance: number): number {
+  const churn = Math.max(
+    config.MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA,
+    Math.floor(totalActiveBalance / config.CHURN_LIMIT_QUOTIENT),
+  );
+  return churn - (churn % EFFECTIVE_BALANCE_INCREMENT);
+}
+
+/** get_activation_exit_churn_limit. */
+export function activationExitChurnLimit(config: ChainForkConfig, totalActiveBalance: number): number {
+  return Math.min(
+    config.MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT,
+    balanceChurnLimit(config, totalActiveBalance),
+  );
+}
+
+/** get_consolidation_churn_limit. */
+export function consolidationChurnLimit(config: ChainForkConfig, totalActiveBalance: number): number {
+  return balanceChurnLimit(config, totalActiveBalance) - activationExitChurnLimit(config, totalActiveBalance);
+}
+
+/** What process_pending_deposits needs from the registry. */
+export interface PendingDepositTarget {
+  /** Index of the pubkey in the state, or -1 when the state does not hold it yet. */
+  indexInState(pubkey: Uint8Array): number;
+  exitEpoch(i: number): number;
+  withdrawableEpoch(i: number): number;
+  /** add_validator_to_registry with the deposit's credentials and amount. */
+  addValidator(deposit: PendingDepositEntry): void;
+  increaseBalance(i: number, amount: number): void;
+}
+
+export class ElectraLedger {
+  /** -1: UNSET_DEPOSIT_REQUESTS_START_INDEX. */
+  depositRequestsStartIndex = -1;
+  depositBalanceToConsume = 0;
+  exitBalanceToConsume = 0;
+  earliestExitEpoch = 0;
+  consolidationBalanceToConsume = 0;
+  earliestConsolidationEpoch = 0;
+  pendingDeposits: PendingDepositEntry[] = [];
+  pendingPartialWithdrawals: PendingPartialWithdrawalEntry[] = [];
+  /** The deposit contract's next deposit index (genesis deposits come first). */
+  private nextDepositIndex: number;
+
+  /**
+   * @param genesisDeposits the genesis deposits (the state's eth1_deposit_index, which no
+   *   eth1-bridge deposit moves later: new deposits are deposit requests).
+   */
+  constructor(
+    private readonly config: ChainForkConfig,
+    readonly genesisDeposits: number,
+    private readonly farEpoch: number,
+  ) {
+    this.nextDepositIndex = genesisDeposits;
+  }
+
+  /** process_deposit_request: the deposit joins the queue with the slot of the block that carries it. */
+  addDepositRequest(deposit: PendingDepositEntry): number {
+    const index = this.nextDepositIndex++;
+    if (this.depositRequestsStartIndex === -1) this.depositRequestsStartIndex = index;
+    this.pendingDeposits.push(deposit);
+    return index;
+  }
+
+  /** get_pending_balance_to_withdraw. */
+  pendingBalanceToWithdraw(i: number): number {
+    let t = 0;
+    for (const w of this.pendingPartialWithdrawals) if (w.validatorIndex === i) t += w.amount;
+    return t;
+  }
+
+  /** compute_exit_epoch_and_update_churn at `currentEpoch` for an exit of `exitBalance` gwei. */
+  computeExitEpochAndUpdateChurn(
+    exitBalance: number,
+    currentEpoch: number,
+    totalActiveBalance: number,
+  ): number {
+    let earliest = Math.max(this.earliestExitEpoch, currentEpoch + 1 + MAX_SEED_LOOKAHEAD);
+    const perEpochChurn = activationExitChurnLimit(this.config, totalActiveBalance);
+    let toConsume = this.earliestExitEpoch < earliest ? perEpochChurn : this.exitBalanceToConsume;
+    if (exitBalance > toConsume) {
+      const additionalEpochs = Math.floor((exitBalance - toConsume - 1) / perEpochChurn) + 1;
+      earliest += additionalEpochs;
+      toConsume += additionalEpochs * perEpochChurn;
+    }
+    this.exitBalanceToConsume = toConsume - exitBalance;
+    this.earliestExitEpoch = earliest;
+    return earliest;
+  }
+
+  /**
+   * process_pending_deposits at the end of `currentEpoch`: finalized deposits in queue order, under
+   * deposit_balance_to_consume + the activation/exit churn, at most MAX_PENDING_DEPOSITS_PER_EPOCH;
+   * deposits of exiting validators wait until they are withdrawable.
+   */
+  processPendingDeposits(
+    target: PendingDepositTarget,
+    currentEpoch: number,
+    finalizedSlot: number,
+    totalActiveBalance: number,
+  ): void {
+    const nextEpoch = currentEpoch + 1;
+    const available =
+      this.depositBalanceToConsume + activationExitChurnLimit(this.config, totalActiveBalance);
+    let processed = 0;
+    let next = 0;
+    const postponed: PendingDepositEntry[] = [];
+    let churnReached = false;
+    for (const d of this.pendingDeposits) {
+      // Deposit requests wait for the eth1-bridge deposits before them (none after genesis here).
+      if (
+        d.slot > 0 &&
+        this.depositRequestsStartIndex !== -1 &&
+        this.genesisDeposits < this.depositRequestsStartIndex
+      )
+        break;
+      if (d.slot > finalizedSlot) break;
+      if (next >= MAX_PENDING_DEPOSITS_PER_EPOCH) break;
+      const i = target.indexInState(d.pubkey);
+      const exited = i >= 0 && target.exitEpoch(i) !== this.farEpoch;
+      const withdrawn = i >= 0 && target.withdrawableEpoch(i) < nextEpoch;
+      if (withdrawn) apply(target, i, d);
+      else if (exited) postponed.push(d);
+      else {
+        churnReached = processed + d.amount > available;
+        if (churnReached) break;
+        processed += d.amount;
+        apply(target, i, d);
+      }
+      next++;
+    }
+    this.pendingDeposits = [...this.pendingDeposits.slice(next), ...postponed];
+    this.depositBalanceToConsume = churnReached ? available - processed : 0;
+  }
+
+  /** A copy of the Electra fields for a state snapshot. */
+  fields(): ElectraFields {
+    return {
+      depositRequestsStartIndex: this.depositRequestsStartIndex,
+      depositBalanceToConsume: this.depositBalanceToConsume,
+      exitBalanceToConsume: this.exitBalanceToConsume,
+      earliestExitEpoch: this.earliestExitEpoch,
+      consolidationBalanceToConsume: this.consolidationBalanceToConsume,
+      earliestConsolidationEpoch: this.earliestConsolidationEpoch,
+      pendingDeposits: this.pendingDeposits.slice(),
+      pendingPartialWithdrawals: this.pendingPartialWithdrawals.map((w) => ({ ...w })),
+    };
+  }
+}
+
+/**
+ * process_withdrawal_request (EIP-7002) at `epoch`: authorised by the validator's execution
+ * withdrawal address (source_address = credentials[12:]), for an active validator that is not
+ * exiting; amount 0 (FULL_EXIT_REQUEST_AMOUNT) exits it under the balance churn when nothing is
+ * pending for it, otherwise a 0x02 validator queues a partial withdrawal of its excess above
+ * MIN_ACTIVATION_BALANCE. Requests that fail a check are dropped, as the chain drops them. Not
+ * checked: SHARD_COMMITTEE_PERIOD (as for the sim's pool exits).
+ */
+export function processWithdrawalRequest(
+  ledger: ElectraLedger,
+  reg: Registry,
+  req: electra.WithdrawalRequest,
+  epoch: number,
+  config: ChainForkConfig,
+  totalActiveBalance: number,
+): void {
+  const amount = Number(req.amount);
+  const fullExit = amount === 0;
+  if (ledger.pendingPartialWithdrawals.length >= PENDING_PARTIAL_WITHDRAWALS_LIMIT && !fullExit) return;
+  const i = reg.indexOfPubkey(req.validatorPubkey);
+  if (i < 0 || (reg.addedEpoch[i] ?? FAR) > epoch) return;
+  const wc = reg.withdrawalCredentialsOf(i);
+  if (!reg.hasExecutionCredentials(i) || Buffer.compare(wc.subarray(12), req.sourceAddress) !== 0) return;
+  if (!reg.isActiveAt(i, epoch) || (reg.exitEpoch[i] ?? FAR) !== FAR) return;
+  const pending = ledger.pendingBalanceToWithdraw(i);
+  if (fullExit) {
+    if (pending === 0) reg.initiateExit(i, epoch);
+    return;
+  }
+  const balance = reg.balances[i] ?? 0;
+  const compounding = (wc[0] ?? 0) === COMPOUNDING_WITHDRAWAL_PREFIX;
+  const sufficient = (reg.effective[i] ?? 0) * GWEI >= MIN_ACTIVATION_BALANCE;
+  if (compounding && sufficient && balance > MIN_ACTIVATION_BALANCE + pending) {
+    const toWithdraw = Math.min(balance - MIN_ACTIVATION_BALANCE - pending, amount);
+    const exitQueueEpoch = ledger.computeExitEpochAndUpdateChurn(toWithdraw, epoch, totalActiveBalance);
+    ledger.pendingPartialWithdrawals.push({
+      validatorIndex: i,
+      amount: toWithdraw,
+      withdrawableEpoch: exitQueueEpoch + config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY,
+    });
+  }
+}
+
+/** apply_pending_deposit (signatures are not checked: the sim's deposits are its own). */
+function apply(target: PendingDepositTarget, i: number, d: PendingDepositEntry): void {
+  if (i < 0) target.addValidator(d);
+  else target.increaseBalance(i, d.amount);
+}
