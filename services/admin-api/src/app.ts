@@ -32,19 +32,13 @@ export interface AdminApiConfig {
   /** Body limit of every route but the key upload. */
   bodyLimitBytes: number;
   /**
-   * Body limit of POST /v1/operators/{id}/keys; undefined: `maxUploadKeys` entries of the largest
-   * valid size (see maxEntryBytes in upload-guard.ts).
+   * Body limit of POST /v1/operators/{id}/keys; undefined: `API_CAPS.uploadEntries` entries of the
+   * largest valid size (see maxEntryBytes in upload-guard.ts).
    */
   uploadBodyLimitBytes: number | undefined;
-  /** Largest number of entries in one key upload (counted while the body streams in). */
-  maxUploadKeys: number;
   /** Key uploads per token per window (on top of the per-address limit). */
   uploadRateLimitMax: number;
   uploadRateLimitWindowMs: number;
-  /** Largest page of GET /v1/keys when a limit is given; without one everything streams. */
-  maxPageSize: number;
-  /** Largest deposit batch. */
-  maxBatchSize: number;
   /** On close, how long to wait for running handlers and streams before the database closes. */
   closeGraceMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you control). */
@@ -56,11 +50,8 @@ export const DEFAULT_API_CONFIG: AdminApiConfig = {
   rateLimitWindowMs: 60_000,
   bodyLimitBytes: 256 * 1024,
   uploadBodyLimitBytes: undefined,
-  maxUploadKeys: 10_000,
   uploadRateLimitMax: 20,
   uploadRateLimitWindowMs: 60_000,
-  maxPageSize: 10_000,
-  maxBatchSize: 10_000,
   closeGraceMs: 10_000,
   trustProxy: false,
 };

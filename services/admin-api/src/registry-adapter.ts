@@ -9,7 +9,7 @@ import {
   type Registry,
   toDepositDataJson,
 } from "@poolkeeper/registry";
-import { keyListPages, type Store } from "@poolkeeper/store";
+import { EVER_DEPOSITED_STATES, keyListPages, type Store } from "@poolkeeper/store";
 import type { DepositBatchView, Json, KeyDetailView, KeyView, OperatorView, RegistryPort } from "./port.js";
 
 /**
@@ -66,7 +66,7 @@ export function operatorView(o: OperatorWithCounts): OperatorView {
 
 const STREAM_PAGE_SIZE = 5000;
 
-const USED_STATES = new Set<KeyState>(["deposited", "active", "exiting", "exited", "slashed"]);
+const USED_STATES: ReadonlySet<KeyState> = new Set(EVER_DEPOSITED_STATES);
 
 export function keyView(k: KeyRecord): KeyView {
   return {

@@ -1,4 +1,4 @@
-import { ValidationError } from "@poolkeeper/core";
+import { DB_INTEGER_MAX, ValidationError } from "@poolkeeper/core";
 import { type TSchema, Type } from "typebox";
 
 /** Shared TypeBox schemas: the one definition of each shape the API speaks. */
@@ -45,7 +45,7 @@ export const OperatorIdParam = Type.Object({
 });
 
 /** Largest id of an `integer` column (operators, keys, batches). */
-export const MAX_INT4 = 2_147_483_647;
+export const MAX_INT4 = DB_INTEGER_MAX;
 
 /** A decimal id in a query string: digits only (no sign, exponent or leading zeros). */
 export const IdQuery = (description: string) =>

@@ -1,3 +1,4 @@
+import { API_CAPS, LIMITS } from "@poolkeeper/core";
 import { Type } from "typebox";
 import type { App, AppContext } from "../app.js";
 import { actorOf, principalOf } from "../auth.js";
@@ -27,8 +28,8 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
         description: "Returns per-operator figures and the pool's concentration before and after.",
         body: Type.Object(
           {
-            count: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-            limits: Type.Optional(Type.Array(ProposedLimits, { maxItems: 10_000 })),
+            count: Type.Integer({ minimum: 1, maximum: LIMITS.allocationCount }),
+            limits: Type.Optional(Type.Array(ProposedLimits, { maxItems: API_CAPS.simulationProposals })),
           },
           { additionalProperties: false },
         ),
@@ -54,7 +55,7 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
         description:
           "One transaction under a pool-wide lock: concurrent calls never receive the same key. Fewer depositable keys than `count`: 409 ERR_NO_CAPACITY and nothing changes.",
         body: Type.Object(
-          { count: Type.Integer({ minimum: 1, maximum: ctx.config.maxBatchSize }) },
+          { count: Type.Integer({ minimum: 1, maximum: API_CAPS.depositBatchKeys }) },
           { additionalProperties: false },
         ),
         response: { 201: envelope(DepositBatch), ...errorResponses(409, 422) },

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { PoolkeeperError } from "@poolkeeper/core";
+import { API_CAPS, LIMITS, PoolkeeperError } from "@poolkeeper/core";
 import { notFound } from "@poolkeeper/registry";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Type } from "typebox";
@@ -25,8 +25,8 @@ export const DepositDataEntry = Type.Object(
     deposit_message_root: HexField(66, "32 bytes hex"),
     deposit_data_root: HexField(66, "32 bytes hex"),
     fork_version: HexField(10, "4 bytes hex: the pool network's GENESIS_FORK_VERSION"),
-    network_name: Type.Optional(Type.String({ maxLength: 64 })),
-    deposit_cli_version: Type.Optional(Type.String({ maxLength: 64 })),
+    network_name: Type.Optional(Type.String({ maxLength: LIMITS.depositDataLabelLength })),
+    deposit_cli_version: Type.Optional(Type.String({ maxLength: LIMITS.depositDataLabelLength })),
   },
   { $id: "DepositDataEntry" },
 );
@@ -90,7 +90,7 @@ const KeysQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const Reason = Type.String({ minLength: 1, maxLength: 500 });
+const Reason = Type.String({ minLength: 1, maxLength: LIMITS.reasonLength });
 
 /**
  * Read one item ahead: the next page is fetched from the database while the current one is being
@@ -134,7 +134,7 @@ async function* keysJson(chunks: AsyncIterable<string>, meta: () => Record<strin
 }
 
 export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): void {
-  const maxKeys = ctx.config.maxUploadKeys;
+  const maxKeys = API_CAPS.uploadEntries;
   const uploadLimit = ctx.config.uploadBodyLimitBytes ?? uploadBodyLimit(MAXIMAL_DEPOSIT_ENTRY, maxKeys);
   const limiter = app.createRateLimit({
     max: ctx.config.uploadRateLimitMax,
@@ -314,7 +314,7 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
         if (operatorId !== undefined) assertOperatorScope(p, String(operatorId));
         operatorId = Number(p.operatorId);
       }
-      const limit = q.limit === undefined ? undefined : Math.min(Number(q.limit), ctx.config.maxPageSize);
+      const limit = q.limit === undefined ? undefined : Math.min(Number(q.limit), API_CAPS.keysPage);
       const filter: KeyFilter = {
         ...(operatorId !== undefined ? { operatorId } : {}),
         ...(q.state !== undefined ? { state: q.state } : {}),

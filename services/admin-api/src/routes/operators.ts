@@ -1,3 +1,4 @@
+import { LIMITS } from "@poolkeeper/core";
 import { Type } from "typebox";
 import type { App, AppContext } from "../app.js";
 import { actorOf, principalOf } from "../auth.js";
@@ -32,10 +33,14 @@ export const Operator = Type.Object(
 
 const Name = Type.String({
   minLength: 1,
-  maxLength: 100,
+  maxLength: LIMITS.operatorNameLength,
   description: "No control, format (bidirectional, zero-width) or line-separator characters",
 });
-const Reason = Type.String({ minLength: 1, maxLength: 500, description: "Why (lands in the audit log)" });
+const Reason = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.reasonLength,
+  description: "Why (lands in the audit log)",
+});
 
 const CreateBody = Type.Object(
   {
