@@ -2,6 +2,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { API_ROUTES, ErrorBody } from "@poolkeeper/contract";
 import type { Logger } from "@poolkeeper/core";
 import Fastify, {
   type FastifyBaseLogger,
@@ -11,11 +12,11 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { makeAuthenticate, type TokenVerifier } from "./auth.js";
+import { routeOptions } from "./contract-routes.js";
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from "./errors.js";
 import { Inflight } from "./inflight.js";
 import { type ApiMetrics, createMetrics, type MetricsSources } from "./metrics.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
-import { ErrorBody } from "./schemas.js";
 
 export type App = FastifyInstance<
   import("node:http").Server,
@@ -168,40 +169,27 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
     app.swagger(),
   );
 
-  app.get(
-    "/health/live",
-    {
-      schema: {
-        tags: ["health"],
-        security: [],
-        response: { 200: { type: "object", properties: { status: { type: "string" } } } },
-      },
-      config: { access: { roles: "public" } },
-    },
-    async () => ({ status: "ok" }),
-  );
-  app.get(
-    "/health/ready",
-    { schema: { tags: ["health"], security: [] }, config: { access: { roles: "public" } } },
-    async (_request, reply) => {
+  app.route({ ...routeOptions(API_ROUTES.live), handler: async () => ({ status: "ok" as const }) });
+  app.route({
+    ...routeOptions(API_ROUTES.ready),
+    handler: async (_request, reply) => {
       let r: { ok: true } | { ok: false; reason: string };
       try {
         r = await deps.ready();
       } catch (e) {
         r = { ok: false, reason: `database unreachable (${(e as Error).name})` };
       }
-      if (r.ok) return { status: "ready" };
+      if (r.ok) return { status: "ready" as const };
       return reply.status(503).send({ code: "ERR_UNAVAILABLE", message: r.reason, details: {} });
     },
-  );
-  app.get(
-    "/metrics",
-    { schema: { tags: ["health"], security: [], hide: false }, config: { access: { roles: "public" } } },
-    async (_request, reply) => {
+  });
+  app.route({
+    ...routeOptions(API_ROUTES.metrics),
+    handler: async (_request, reply) => {
       const text = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(text);
     },
-  );
+  });
   dashboardRoutes(app);
   return { app, ctx };
 }
