@@ -9,7 +9,7 @@ import { API_ROUTES, type ApiRoutes, type RouteSpec } from "./routes.js";
  */
 
 /** Path and query values may be given as numbers; they are sent as decimal text. */
-type Loose<T> = { [K in keyof T]: T[K] extends string ? T[K] | number : T[K] };
+type Loose<T> = { [K in keyof T]: T[K] extends string | undefined ? T[K] | number : T[K] };
 
 type ParamsIn<R> = R extends { params: infer P extends TSchema } ? { params: Loose<Static<P>> } : unknown;
 type QueryIn<R> = R extends { querystring: infer Q extends TSchema } ? { query?: Loose<Static<Q>> } : unknown;

@@ -1,6 +1,6 @@
-import { KEY_STATES, LIMITS } from "@poolkeeper/core";
+import { API_CAPS, KEY_STATES, LIMITS } from "@poolkeeper/core";
 import { Type } from "typebox";
-import { IdQuery, oneOf } from "./common.js";
+import { IdQuery, oneOf, PageLimit } from "./common.js";
 
 /** Keys: the upload (deposit_data.json entries), the key list and one key with its history. */
 
@@ -76,9 +76,7 @@ export const KeysQuery = Type.Object(
     operator: Type.Optional(IdQuery("Operator id")),
     state: Type.Optional(KeyStateSchema),
     cursor: Type.Optional(IdQuery("meta.nextCursor of the previous page")),
-    limit: Type.Optional(
-      Type.String({ pattern: "^[1-9][0-9]{0,8}$", description: "Page size; without it every key streams" }),
-    ),
+    limit: Type.Optional(PageLimit(API_CAPS.keysPage, "Page size; without it every key streams")),
   },
   { additionalProperties: false },
 );

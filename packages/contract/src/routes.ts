@@ -1,6 +1,6 @@
 import { API_CAPS, type ApiRole, LIMITS } from "@poolkeeper/core";
 import { type TSchema, Type } from "typebox";
-import { envelope, OperatorId, OperatorIdParam, oneOf, Pubkey } from "./common.js";
+import { envelope, listEnvelope, OperatorId, OperatorIdParam, oneOf, PageLimit, Pubkey } from "./common.js";
 import {
   AllocateBody,
   BatchIdParam,
@@ -49,7 +49,11 @@ const ADMIN_OR_OWNER = ["admin", "operator"] as const;
 
 const OperatorQuery = Type.String({ pattern: "^[0-9]{1,9}$", description: "Operator id" });
 const EpochQuery = (description: string) => Type.String({ pattern: "^[0-9]{1,10}$", description });
-const ListLimit = Type.String({ pattern: "^[1-9][0-9]{0,3}$", description: `At most ${LIMITS.listPage}` });
+/** `limit` of the lists read newest first (default LIMITS.listPageDefault). */
+const ListLimit = PageLimit(LIMITS.listPage, `Page size (default ${LIMITS.listPageDefault})`);
+/** `cursor`: meta.nextCursor of the previous page (an id; the page starts below it). */
+const Cursor = (maxDigits: number) =>
+  Type.String({ pattern: `^[0-9]{1,${maxDigits}}$`, description: "meta.nextCursor of the previous page" });
 
 export const API_ROUTES = {
   listOperators: route({
@@ -133,7 +137,7 @@ export const API_ROUTES = {
     method: "GET",
     url: "/v1/keys",
     querystring: KeysQuery,
-    response: { 200: envelope(Type.Array(Key)) },
+    response: { 200: listEnvelope(Key) },
     errors: [],
     access: { roles: EVERYONE },
     tags: ["keys"],
@@ -178,19 +182,16 @@ export const API_ROUTES = {
     method: "GET",
     url: "/v1/deposits/batches",
     querystring: Type.Object(
-      {
-        limit: Type.Optional(ListLimit),
-        before: Type.Optional(
-          Type.String({ pattern: "^[0-9]{1,9}$", description: "Batches older than this id" }),
-        ),
-      },
+      { cursor: Type.Optional(Cursor(9)), limit: Type.Optional(ListLimit) },
       { additionalProperties: false },
     ),
-    response: { 200: envelope(Type.Array(DepositBatchSummary)) },
+    response: { 200: listEnvelope(DepositBatchSummary) },
     errors: [],
     access: { roles: READERS },
     tags: ["deposits"],
     summary: "Deposit batches, newest first",
+    description:
+      "Pages with limit (default 100, at most 1000) and cursor (meta.nextCursor of the previous page).",
   }),
   getDepositBatch: route({
     method: "GET",
@@ -231,19 +232,19 @@ export const API_ROUTES = {
     url: "/v1/audit",
     querystring: Type.Object(
       {
+        cursor: Type.Optional(Cursor(18)),
         limit: Type.Optional(ListLimit),
-        before: Type.Optional(
-          Type.String({ pattern: "^[0-9]{1,18}$", description: "Entries older than this id" }),
-        ),
         target: Type.Optional(AuditTarget),
       },
       { additionalProperties: false },
     ),
-    response: { 200: envelope(Type.Array(AuditEntry)) },
+    response: { 200: listEnvelope(AuditEntry) },
     errors: [],
     access: { roles: READERS },
     tags: ["review"],
     summary: "The audit log (limit changes, vetting decisions...), newest first",
+    description:
+      "Pages with limit (default 100, at most 1000) and cursor (meta.nextCursor of the previous page).",
   }),
   operatorsPerformance: route({
     method: "GET",
@@ -295,20 +296,18 @@ export const API_ROUTES = {
             description: "Alerts created at or after, e.g. 2026-11-24T00:00:00Z",
           }),
         ),
+        cursor: Type.Optional(Cursor(15)),
         limit: Type.Optional(ListLimit),
-        before: Type.Optional(
-          Type.String({ pattern: "^[0-9]{1,15}$", description: "Alerts older than this id" }),
-        ),
       },
       { additionalProperties: false },
     ),
-    response: { 200: envelope(Type.Array(Alert)) },
+    response: { 200: listEnvelope(Alert) },
     errors: [],
     access: { roles: EVERYONE },
     tags: ["performance"],
     summary: "Alerts stored by the watcher, newest first",
     description:
-      "Filters: operator, kind, since (ISO 8601 date-time). Pages with limit (default 100, at most 1000) and before (meta.nextCursor). An operator token sees its own operator's alerts only.",
+      "Filters: operator, kind, since (ISO 8601 date-time). Pages with limit (default 100, at most 1000) and cursor (meta.nextCursor of the previous page). An operator token sees its own operator's alerts only.",
   }),
   live: route({
     method: "GET",

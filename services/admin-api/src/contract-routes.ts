@@ -61,3 +61,24 @@ export function queryId(value: string, field: string): number {
   }
   return n;
 }
+
+/** The `limit` query parameter of a list: 1 to `max` (a 400 naming it above), `fallback` when absent. */
+export function pageLimit(value: string | undefined, max: number, fallback: number): number;
+export function pageLimit(value: string | undefined, max: number): number | undefined;
+export function pageLimit(value: string | undefined, max: number, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw new ValidationError("querystring.limit", `must be a whole number from 1 to ${max}`);
+  }
+  return n;
+}
+
+/** meta of a page read newest first: a full page may have more after it, a short one is the end. */
+export function pageMeta(items: readonly { id: number | string }[], limit: number) {
+  const last = items.at(-1);
+  return {
+    count: items.length,
+    nextCursor: items.length === limit && last !== undefined ? String(last.id) : null,
+  };
+}

@@ -2,7 +2,7 @@ import { API_ROUTES } from "@poolkeeper/contract";
 import { LIMITS } from "@poolkeeper/core";
 import type { App, AppContext } from "../app.js";
 import { actorOf, principalOf } from "../auth.js";
-import { routeOptions } from "../contract-routes.js";
+import { pageLimit, pageMeta, routeOptions } from "../contract-routes.js";
 import type { RegistryPort } from "../port.js";
 
 export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppContext): void {
@@ -31,12 +31,13 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
   app.route({
     ...routeOptions(API_ROUTES.listDepositBatches),
     handler: async (request) => {
-      const limit = Math.min(Number(request.query.limit ?? LIMITS.listPageDefault), LIMITS.listPage);
+      const q = request.query;
+      const limit = pageLimit(q.limit, LIMITS.listPage, LIMITS.listPageDefault);
       const data = await registry.listBatches({
         limit,
-        ...(request.query.before !== undefined ? { cursor: request.query.before } : {}),
+        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
       });
-      return { data, meta: { count: data.length } };
+      return { data, meta: pageMeta(data, limit) };
     },
   });
 

@@ -5,7 +5,7 @@ import { notFound } from "@poolkeeper/registry";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { App, AppContext } from "../app.js";
 import { actorOf, assertOperatorScope, principalOf } from "../auth.js";
-import { queryId, routeOptions } from "../contract-routes.js";
+import { pageLimit, queryId, routeOptions } from "../contract-routes.js";
 import type { KeyFilter, RegistryPort } from "../port.js";
 import { JsonEntryCounter, PayloadTooLargeError, UploadGate, uploadBodyLimit } from "../upload-guard.js";
 
@@ -189,7 +189,7 @@ export function keyRoutes(app: App, registry: RegistryPort, ctx: AppContext): vo
         if (operatorId !== undefined) assertOperatorScope(p, String(operatorId));
         operatorId = Number(p.operatorId);
       }
-      const limit = q.limit === undefined ? undefined : Math.min(Number(q.limit), API_CAPS.keysPage);
+      const limit = pageLimit(q.limit, API_CAPS.keysPage);
       const filter: KeyFilter = {
         ...(operatorId !== undefined ? { operatorId } : {}),
         ...(q.state !== undefined ? { state: q.state } : {}),

@@ -2,7 +2,7 @@ import { API_ROUTES } from "@poolkeeper/contract";
 import { LIMITS, ValidationError } from "@poolkeeper/core";
 import type { App, AppContext } from "../app.js";
 import { assertOperatorScope, principalOf } from "../auth.js";
-import { routeOptions } from "../contract-routes.js";
+import { pageLimit, pageMeta, routeOptions } from "../contract-routes.js";
 import { ForbiddenError, NotFoundError } from "../errors.js";
 import type { PerformancePort } from "../performance-port.js";
 
@@ -51,7 +51,7 @@ export function performanceRoutes(app: App, perf: PerformancePort, _ctx: AppCont
     handler: async (request) => {
       const q = request.query;
       const operatorId = scopedOperator(principalOf(request), q.operator);
-      const limit = Math.min(Number(q.limit ?? LIMITS.listPageDefault), LIMITS.listPage);
+      const limit = pageLimit(q.limit, LIMITS.listPage, LIMITS.listPageDefault);
       const since = q.since === undefined ? undefined : new Date(q.since);
       if (since !== undefined && Number.isNaN(since.getTime())) {
         throw new ValidationError("querystring.since", "is not a date-time");
@@ -60,17 +60,10 @@ export function performanceRoutes(app: App, perf: PerformancePort, _ctx: AppCont
         ...(operatorId !== undefined ? { operatorId } : {}),
         ...(q.kind !== undefined ? { kind: q.kind } : {}),
         ...(since !== undefined ? { since } : {}),
-        ...(q.before !== undefined ? { before: Number(q.before) } : {}),
+        ...(q.cursor !== undefined ? { before: Number(q.cursor) } : {}),
         limit,
       });
-      const last = data.at(-1);
-      return {
-        data,
-        meta: {
-          count: data.length,
-          nextCursor: data.length === limit && last !== undefined ? String(last.id) : null,
-        },
-      };
+      return { data, meta: pageMeta(data, limit) };
     },
   });
 }

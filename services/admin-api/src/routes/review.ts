@@ -1,7 +1,7 @@
 import { API_ROUTES } from "@poolkeeper/contract";
 import { LIMITS } from "@poolkeeper/core";
 import type { App, AppContext } from "../app.js";
-import { routeOptions } from "../contract-routes.js";
+import { pageLimit, pageMeta, routeOptions } from "../contract-routes.js";
 import type { RegistryPort } from "../port.js";
 
 export function reviewRoutes(app: App, registry: RegistryPort, _ctx: AppContext): void {
@@ -14,13 +14,13 @@ export function reviewRoutes(app: App, registry: RegistryPort, _ctx: AppContext)
     ...routeOptions(API_ROUTES.listAudit),
     handler: async (request) => {
       const q = request.query;
-      const limit = Math.min(Number(q.limit ?? LIMITS.listPageDefault), LIMITS.listPage);
+      const limit = pageLimit(q.limit, LIMITS.listPage, LIMITS.listPageDefault);
       const data = await registry.audit({
         limit,
-        ...(q.before !== undefined ? { cursor: q.before } : {}),
+        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
         ...(q.target !== undefined ? { target: q.target } : {}),
       });
-      return { data, meta: { count: data.length } };
+      return { data, meta: pageMeta(data, limit) };
     },
   });
 }
