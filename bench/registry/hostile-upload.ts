@@ -18,6 +18,7 @@ import { request as httpRequest } from "node:http";
 import { availableParallelism, loadavg } from "node:os";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { DepositDataEntry, OperatorIdParam } from "../../packages/contract/src/index.js";
 import { createLogger, fromHex, loadNetwork } from "../../packages/core/src/index.js";
 import { createApiToken, openStore } from "../../packages/store/src/index.js";
 import { buildBase } from "../../services/admin-api/src/app.js";
@@ -25,8 +26,6 @@ import { actorOf, principalOf } from "../../services/admin-api/src/auth.js";
 import { buildApp, storeReady } from "../../services/admin-api/src/build-app.js";
 import { performancePort } from "../../services/admin-api/src/performance-adapter.js";
 import { registryPort } from "../../services/admin-api/src/registry-adapter.js";
-import { DepositDataEntry } from "../../services/admin-api/src/routes/keys.js";
-import { OperatorIdParam } from "../../services/admin-api/src/schemas.js";
 import { storeTokenVerifier } from "../../services/admin-api/src/token-verifier.js";
 import { REPO_ROOT } from "./api-support.js";
 

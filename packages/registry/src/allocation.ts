@@ -1,4 +1,4 @@
-import { PoolkeeperError, toHex0x } from "@poolkeeper/core";
+import { LIMITS, PoolkeeperError, toHex0x } from "@poolkeeper/core";
 import {
   appendAudit,
   type DepositIdentity,
@@ -182,7 +182,8 @@ export async function listDepositBatches(
   opts: { cursor?: number; limit?: number } = {},
 ): Promise<DepositBatchSummary[]> {
   const cursor = opts.cursor === undefined ? undefined : checkId(opts.cursor, "cursor");
-  const limit = opts.limit === undefined ? 100 : checkCount(opts.limit, "limit", 1, 1000);
+  const limit =
+    opts.limit === undefined ? LIMITS.listPageDefault : checkCount(opts.limit, "limit", 1, LIMITS.listPage);
   return listDepositBatchRows(ctx.store, cursor, limit);
 }
 

@@ -1,4 +1,4 @@
-import { ValidationError } from "@poolkeeper/core";
+import { LIMITS, ValidationError } from "@poolkeeper/core";
 import { listAuditRows } from "@poolkeeper/store";
 import type { RegistryContext } from "./context.js";
 import type { AuditEntry } from "./types.js";
@@ -18,8 +18,12 @@ export async function listAudit(
     }
     beforeId = BigInt(opts.cursor);
   }
-  const limit = opts.limit === undefined ? 100 : checkCount(opts.limit, "limit", 1, 1000);
-  if (opts.target !== undefined && (typeof opts.target !== "string" || opts.target.length > 200)) {
+  const limit =
+    opts.limit === undefined ? LIMITS.listPageDefault : checkCount(opts.limit, "limit", 1, LIMITS.listPage);
+  if (
+    opts.target !== undefined &&
+    (typeof opts.target !== "string" || opts.target.length > LIMITS.auditTargetLength)
+  ) {
     throw new ValidationError("target", "must be a string such as operator:3");
   }
   const rows = await listAuditRows(ctx.store, {

@@ -1,14 +1,14 @@
-import { type Network, PoolkeeperError, toHex } from "@poolkeeper/core";
+import { LIMITS, type Network, PoolkeeperError, toHex } from "@poolkeeper/core";
 import { type DepositDataJson, verifyDepositDataAsync } from "@poolkeeper/keys";
 import { type DepositDataFailure, REGISTRY_ERRORS } from "./errors.js";
 import type { DepositData } from "./types.js";
 
 /** The pool deposits exactly 32 ETH per validator. */
 export const POOL_DEPOSIT_GWEI = 32_000_000_000n;
-/** Most entries accepted in one upload. */
-export const MAX_UPLOAD_ENTRIES = 100_000;
+/** Most entries accepted in one upload (core LIMITS). */
+const MAX_UPLOAD_ENTRIES = LIMITS.uploadEntries;
 /** Most failures listed in an error's details (failuresTotal gives the full count). */
-export const MAX_LISTED_FAILURES = 1000;
+const MAX_LISTED_FAILURES = LIMITS.listedUploadFailures;
 
 /** A deposit data entry in the deposit_data.json format (lowercase hex, no 0x). */
 export function toDepositDataJson(d: DepositData): DepositDataJson {

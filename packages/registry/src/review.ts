@@ -1,4 +1,4 @@
-import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
+import { LIMITS, PoolkeeperError, ValidationError } from "@poolkeeper/core";
 import { emptyCounts, type KeyStateCounts, type OperatorRow } from "@poolkeeper/store";
 import { concentration, share } from "./concentration.js";
 import { notFound, REGISTRY_ERRORS } from "./errors.js";
@@ -21,8 +21,8 @@ import { checkBoolean, checkCount, checkId, checkTargetLimit } from "./validate.
  * no clock (the caller reads the rows and passes the time).
  */
 
-/** Most deposits in one batch (and in one simulation). */
-export const MAX_ALLOCATION = 100_000;
+/** Most deposits in one batch (and in one simulation): core LIMITS.allocationCount. */
+export const MAX_ALLOCATION = LIMITS.allocationCount;
 
 /** Keys of `c` in any of `states`. */
 export function countIn(c: KeyStateCounts, states: readonly KeyState[]): number {

@@ -1,14 +1,14 @@
-import { DB_INTEGER_MAX, fromHex, parseAddress, ValidationError } from "@poolkeeper/core";
+import { DB_INTEGER_MAX, fromHex, LIMITS, parseAddress, ValidationError } from "@poolkeeper/core";
 import { KEY_STATES, type KeyState, type TargetLimit } from "./types.js";
 
 /** Largest count (and id) the database stores (integer columns). */
 export const MAX_COUNT = DB_INTEGER_MAX;
 
 export function checkActor(actor: unknown): string {
-  if (typeof actor !== "string" || actor.length === 0 || actor.length > 200) {
+  if (typeof actor !== "string" || actor.length === 0 || actor.length > LIMITS.actorLength) {
     throw new ValidationError(
       "actor",
-      "must be a string of 1 to 200 characters naming who acts (example: token:3)",
+      `must be a string of 1 to ${LIMITS.actorLength} characters naming who acts (example: token:3)`,
     );
   }
   return actor;
@@ -16,8 +16,8 @@ export function checkActor(actor: unknown): string {
 
 export function checkReason(reason: unknown, field = "reason"): string | null {
   if (reason === undefined || reason === null || reason === "") return null;
-  if (typeof reason !== "string" || reason.length > 1000) {
-    throw new ValidationError(field, "must be a string of at most 1000 characters");
+  if (typeof reason !== "string" || reason.length > LIMITS.reasonLength) {
+    throw new ValidationError(field, `must be a string of at most ${LIMITS.reasonLength} characters`);
   }
   return reason;
 }
@@ -33,8 +33,8 @@ export function checkName(name: unknown): string {
   if (typeof name !== "string")
     throw new ValidationError("name", "must be a string (example: Staking Facilities)");
   const n = name.trim();
-  if (n.length === 0 || n.length > 200) {
-    throw new ValidationError("name", "must be 1 to 200 printable characters");
+  if (n.length === 0 || n.length > LIMITS.operatorNameLength) {
+    throw new ValidationError("name", `must be 1 to ${LIMITS.operatorNameLength} printable characters`);
   }
   const hidden = HIDDEN_CHARACTER.exec(n);
   if (hidden !== null) {

@@ -1,7 +1,6 @@
-export * from "./api-keys.js";
-export * from "./api-performance.js";
 export * from "./data-dir-lock.js";
 export * from "./errors.js";
+export * from "./key-list.js";
 export * from "./lifecycle.js";
 export * from "./migrate.js";
 export * from "./performance.js";
@@ -9,4 +8,5 @@ export * from "./pool-identity.js";
 export * from "./registry-repo.js";
 export * from "./store.js";
 export * from "./tokens.js";
+export * from "./watcher-reads.js";
 export * from "./watcher-repo.js";

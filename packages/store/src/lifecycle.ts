@@ -5,18 +5,10 @@
  * the watcher stores and the performance queries read.
  */
 
-/** Every key state, in lifecycle order: the one list (registry, admin API and queries use it). */
-export const KEY_STATES = [
-  "submitted",
-  "vetted",
-  "deposited",
-  "active",
-  "exiting",
-  "exited",
-  "slashed",
-  "removed",
-] as const;
-export type KeyStateName = (typeof KEY_STATES)[number];
+import type { KeyStateName } from "@poolkeeper/core";
+
+/** The key states, in lifecycle order, are defined in core (vocabulary.ts) for every layer. */
+export { KEY_STATES, type KeyStateName } from "@poolkeeper/core";
 
 /**
  * Every allowed state change, from → the states it may go to. vetted → submitted is the DAO

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { DB_BIGINT_ID_MAX, parseId, ValidationError } from "@poolkeeper/core";
+import { API_ROLES, type ApiRole, DB_BIGINT_ID_MAX, parseId, ValidationError } from "@poolkeeper/core";
 import type { Queryable } from "./store.js";
 
 /**
@@ -9,8 +9,8 @@ import type { Queryable } from "./store.js";
  * hash needs no constant-time comparison.
  */
 
-export type ApiRole = "admin" | "dao" | "operator";
-export const API_ROLES: readonly ApiRole[] = ["admin", "dao", "operator"];
+/** The roles are defined in core (vocabulary.ts). */
+export { API_ROLES, type ApiRole } from "@poolkeeper/core";
 
 export interface ApiTokenInfo {
   id: string;

@@ -1,3 +1,4 @@
+import type { AlertKind } from "@poolkeeper/core";
 import { sqlStateList, WATCHED_STATES } from "./lifecycle.js";
 import type { Queryable, Store } from "./store.js";
 
@@ -63,20 +64,8 @@ export interface ValidatorEpochInput {
   events: string[];
 }
 
-export type AlertKind =
-  | "validator_offline"
-  | "missed_proposal"
-  | "slashed"
-  | "operator_underperforming"
-  | "beacon_node_unreachable";
-
-export const ALERT_KINDS: readonly AlertKind[] = [
-  "validator_offline",
-  "missed_proposal",
-  "slashed",
-  "operator_underperforming",
-  "beacon_node_unreachable",
-];
+/** The alert kinds are defined in core (vocabulary.ts). */
+export { ALERT_KINDS, type AlertKind } from "@poolkeeper/core";
 
 export interface NewAlert {
   kind: AlertKind;

@@ -2,6 +2,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { API_ROUTES, ErrorBody } from "@poolkeeper/contract";
 import type { Logger } from "@poolkeeper/core";
 import Fastify, {
   type FastifyBaseLogger,
@@ -11,11 +12,11 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { makeAuthenticate, type TokenVerifier } from "./auth.js";
+import { routeOptions } from "./contract-routes.js";
 import { clientErrorHandler, errorHandler, frameworkErrorHandler, notFoundHandler } from "./errors.js";
 import { Inflight } from "./inflight.js";
 import { type ApiMetrics, createMetrics, type MetricsSources } from "./metrics.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
-import { ErrorBody } from "./schemas.js";
 
 export type App = FastifyInstance<
   import("node:http").Server,
@@ -32,19 +33,13 @@ export interface AdminApiConfig {
   /** Body limit of every route but the key upload. */
   bodyLimitBytes: number;
   /**
-   * Body limit of POST /v1/operators/{id}/keys; undefined: `maxUploadKeys` entries of the largest
-   * valid size (see maxEntryBytes in upload-guard.ts).
+   * Body limit of POST /v1/operators/{id}/keys; undefined: `API_CAPS.uploadEntries` entries of the
+   * largest valid size (see maxEntryBytes in upload-guard.ts).
    */
   uploadBodyLimitBytes: number | undefined;
-  /** Largest number of entries in one key upload (counted while the body streams in). */
-  maxUploadKeys: number;
   /** Key uploads per token per window (on top of the per-address limit). */
   uploadRateLimitMax: number;
   uploadRateLimitWindowMs: number;
-  /** Largest page of GET /v1/keys when a limit is given; without one everything streams. */
-  maxPageSize: number;
-  /** Largest deposit batch. */
-  maxBatchSize: number;
   /** On close, how long to wait for running handlers and streams before the database closes. */
   closeGraceMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you control). */
@@ -56,11 +51,8 @@ export const DEFAULT_API_CONFIG: AdminApiConfig = {
   rateLimitWindowMs: 60_000,
   bodyLimitBytes: 256 * 1024,
   uploadBodyLimitBytes: undefined,
-  maxUploadKeys: 10_000,
   uploadRateLimitMax: 20,
   uploadRateLimitWindowMs: 60_000,
-  maxPageSize: 10_000,
-  maxBatchSize: 10_000,
   closeGraceMs: 10_000,
   trustProxy: false,
 };
@@ -177,40 +169,27 @@ export async function buildBase(deps: BaseDeps): Promise<{ app: App; ctx: AppCon
     app.swagger(),
   );
 
-  app.get(
-    "/health/live",
-    {
-      schema: {
-        tags: ["health"],
-        security: [],
-        response: { 200: { type: "object", properties: { status: { type: "string" } } } },
-      },
-      config: { access: { roles: "public" } },
-    },
-    async () => ({ status: "ok" }),
-  );
-  app.get(
-    "/health/ready",
-    { schema: { tags: ["health"], security: [] }, config: { access: { roles: "public" } } },
-    async (_request, reply) => {
+  app.route({ ...routeOptions(API_ROUTES.live), handler: async () => ({ status: "ok" as const }) });
+  app.route({
+    ...routeOptions(API_ROUTES.ready),
+    handler: async (_request, reply) => {
       let r: { ok: true } | { ok: false; reason: string };
       try {
         r = await deps.ready();
       } catch (e) {
         r = { ok: false, reason: `database unreachable (${(e as Error).name})` };
       }
-      if (r.ok) return { status: "ready" };
+      if (r.ok) return { status: "ready" as const };
       return reply.status(503).send({ code: "ERR_UNAVAILABLE", message: r.reason, details: {} });
     },
-  );
-  app.get(
-    "/metrics",
-    { schema: { tags: ["health"], security: [], hide: false }, config: { access: { roles: "public" } } },
-    async (_request, reply) => {
+  });
+  app.route({
+    ...routeOptions(API_ROUTES.metrics),
+    handler: async (_request, reply) => {
       const text = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(text);
     },
-  );
+  });
   dashboardRoutes(app);
   return { app, ctx };
 }

@@ -1,3 +1,4 @@
+import { API_ROLES, type ApiRole } from "@poolkeeper/core";
 import type { FastifyRequest } from "fastify";
 import { ForbiddenError, UnauthorizedError } from "./errors.js";
 
@@ -5,13 +6,10 @@ import { ForbiddenError, UnauthorizedError } from "./errors.js";
  * Bearer-token authentication and role checks. Tokens are looked up by their hash (see
  * @poolkeeper/store tokens.ts); the token itself is never logged or returned.
  *
- * Roles:
- * - admin: everything
- * - dao: read everything, vet keys, set limits, run dry runs
- * - operator: its own operator's keys and figures only
+ * The roles are `API_ROLES` (core vocabulary.ts).
  */
-export type Role = "admin" | "dao" | "operator";
-export const ROLES: readonly Role[] = ["admin", "dao", "operator"];
+export type Role = ApiRole;
+export const ROLES = API_ROLES;
 
 export interface Principal {
   tokenId: string;

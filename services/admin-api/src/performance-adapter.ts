@@ -5,6 +5,7 @@ import {
   scoreSet,
   windowEpochs,
 } from "@poolkeeper/beacon";
+import type { Duties, Scores, ValidatorEpoch } from "@poolkeeper/contract";
 import { toHex0x, ValidationError } from "@poolkeeper/core";
 import {
   failedProposalSlots,
@@ -28,7 +29,6 @@ import type {
   WatchedValidatorView,
   Window,
 } from "./performance-port.js";
-import type { Duties, Scores, ValidatorEpoch } from "./schemas-performance.js";
 
 /** Longest epoch range of one validator history request (~44 days on mainnet). */
 export const MAX_HISTORY_EPOCHS = 10_000;

@@ -1,24 +1,25 @@
 /**
- * What the performance and alert routes need, in the API's wire shapes. `performance-adapter.ts`
+ * What the performance and alert routes need, in the contract's shapes. `performance-adapter.ts`
  * implements it over the watcher's tables (@poolkeeper/store) and the score formulas of
  * @poolkeeper/beacon, so the API reports the same figures the watcher alerts on.
  */
-import type { AlertKind } from "@poolkeeper/store";
-import type { Static } from "typebox";
+
 import type {
-  AlertView as AlertSchema,
+  Alert,
   OperatorsPerformance,
   ValidatorHistory,
   WatchedValidator,
-} from "./schemas-performance.js";
+  Window,
+} from "@poolkeeper/contract";
+import type { AlertKind } from "@poolkeeper/core";
+import type { Static } from "typebox";
 
-export const WINDOWS = ["1d", "7d", "30d"] as const;
-export type Window = (typeof WINDOWS)[number];
+export { WINDOWS, type Window } from "@poolkeeper/contract";
 
 export type OperatorsPerformanceView = Static<typeof OperatorsPerformance>;
 export type ValidatorHistoryView = Static<typeof ValidatorHistory>;
 export type WatchedValidatorView = Static<typeof WatchedValidator>;
-export type AlertView = Static<typeof AlertSchema>;
+export type AlertView = Static<typeof Alert>;
 
 export interface AlertQuery {
   operatorId?: number;

@@ -1,100 +1,53 @@
 /**
- * What the HTTP layer needs from the registry and the store, in the API's own wire shapes (ids
- * as numbers, hex with 0x, dates as ISO strings). `registry-adapter.ts` implements it over
- * @poolkeeper/registry; routes only see this interface, so a route never reaches for SQL.
+ * What the HTTP layer needs from the registry and the store, in the contract's shapes
+ * (@poolkeeper/contract: ids as numbers, hex with 0x, dates as ISO strings). `registry-adapter.ts`
+ * implements it over @poolkeeper/registry; routes only see this interface, so a route never
+ * reaches for SQL. Every type is `Static<>` of a contract schema: nothing here restates a shape.
  */
 
-import { KEY_STATES, type KeyStateName } from "@poolkeeper/store";
+import type {
+  AuditEntry,
+  CreateOperatorBody,
+  DepositBatch,
+  DepositBatchSummary,
+  Key,
+  KeyDetail,
+  KeyStateSchema,
+  Operator,
+  ProposedLimits,
+  Review,
+  Simulation,
+  UpdateOperatorBody,
+  UploadResult,
+  VetResult,
+} from "@poolkeeper/contract";
 import type { Static } from "typebox";
-import type { AuditEntry, DepositBatch, DepositBatchSummary, Review, Simulation } from "./schemas-review.js";
 
+export type OperatorView = Static<typeof Operator>;
+export type CreateOperatorInput = Omit<Static<typeof CreateOperatorBody>, "reason">;
+export type UpdateOperatorInput = Omit<Static<typeof UpdateOperatorBody>, "reason">;
+export type KeyView = Static<typeof Key>;
+export type KeyDetailView = Static<typeof KeyDetail>;
+export type UploadResultView = Static<typeof UploadResult>;
 export type ReviewView = Static<typeof Review>;
 export type SimulationView = Static<typeof Simulation>;
 export type DepositBatchView = Static<typeof DepositBatch>;
 export type DepositBatchSummaryView = Static<typeof DepositBatchSummary>;
 export type AuditEntryView = Static<typeof AuditEntry>;
-
-export { KEY_STATES };
-export type KeyState = KeyStateName;
-
-export interface TargetLimitView {
-  limit: number;
-  mode: "soft" | "hard";
-}
-
-export interface OperatorView {
-  id: number;
-  name: string;
-  rewardAddress: string;
-  active: boolean;
-  vettedLimit: number;
-  targetLimit: TargetLimitView | null;
-  keys: Record<string, number>;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface CreateOperatorInput {
-  name: string;
-  rewardAddress: string;
-  active?: boolean;
-  vettedLimit?: number;
-  targetLimit?: TargetLimitView | null;
-}
-
-export interface UpdateOperatorInput {
-  name?: string;
-  rewardAddress?: string;
-  active?: boolean;
-  vettedLimit?: number;
-  targetLimit?: TargetLimitView | null;
-}
-
-export interface KeyView {
-  /** The key's id: upload order across the registry (and the cursor of the keys list). */
-  id: number;
-  key: string;
-  depositSignature: string;
-  operatorId: number;
-  state: string;
-  used: boolean;
-}
-
-export interface KeyEventView {
-  from: string | null;
-  to: string;
-  actor: string;
-  reason: string | null;
-  at: string;
-}
-
-export interface KeyDetailView extends KeyView {
-  withdrawalCredentials: string;
-  depositDataRoot: string;
-  history: KeyEventView[];
-}
+export type ProposedLimitsInput = Static<typeof ProposedLimits>;
 
 export interface KeyFilter {
   operatorId?: number;
-  state?: string;
+  state?: Static<typeof KeyStateSchema>;
   /** meta.nextCursor of a previous page (the last key id seen). */
-  cursor?: string;
+  cursor?: number;
   limit?: number;
 }
 
-export interface UploadResult {
-  operatorId: number;
-  count: number;
-  firstKeyId: number;
-  lastKeyId: number;
-}
-
-/** One operator's proposed limits in a simulation (the registry's `ProposedLimits`). */
-export interface ProposedLimits {
-  operatorId: number;
-  vettedLimit?: number;
-  targetLimit?: TargetLimitView | null;
-  active?: boolean;
+/** A page of a list read newest first: `cursor` is the previous page's meta.nextCursor. */
+export interface PageQuery {
+  limit: number;
+  cursor?: string;
 }
 
 export interface Actor {
@@ -102,19 +55,16 @@ export interface Actor {
   reason?: string;
 }
 
-/** Any JSON value the registry returns for the review, simulation, batches and audit. */
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
 export interface RegistryPort {
   listOperators(): Promise<OperatorView[]>;
   getOperator(id: number): Promise<OperatorView>;
   createOperator(input: CreateOperatorInput, by: Actor): Promise<OperatorView>;
   updateOperator(id: number, patch: UpdateOperatorInput, by: Actor): Promise<OperatorView>;
-  uploadKeys(operatorId: number, entries: unknown[], by: Actor): Promise<UploadResult>;
+  uploadKeys(operatorId: number, entries: unknown[], by: Actor): Promise<UploadResultView>;
   removeKey(operatorId: number, pubkey: string, by: Actor): Promise<void>;
-  vetKeys(operatorId: number, by: Actor): Promise<{ vetted: number }>;
+  vetKeys(operatorId: number, by: Actor): Promise<Static<typeof VetResult>>;
   /**
-   * The key list in id order as JSON text: each chunk is one or more KeyView objects joined by
+   * The key list in id order as JSON text: each chunk is one or more Key objects joined by
    * commas. `count` and `nextCursor` are known once the iterator is done.
    */
   streamKeysJson(filter: KeyFilter): {
@@ -123,15 +73,18 @@ export interface RegistryPort {
     nextCursor(): string | null;
   };
   getKey(pubkey: string): Promise<KeyDetailView>;
-  simulateAllocation(input: { count: number; proposedLimits: ProposedLimits[] }): Promise<SimulationView>;
+  simulateAllocation(input: {
+    count: number;
+    proposedLimits: ProposedLimitsInput[];
+  }): Promise<SimulationView>;
   /** A new deposit batch with its keys' deposit data. */
-  allocateDepositBatch(count: number, by: Actor): Promise<{ batch: DepositBatchView; keyCount: number }>;
-  listBatches(limit: number, before?: string): Promise<DepositBatchSummaryView[]>;
+  allocateDepositBatch(count: number, by: Actor): Promise<DepositBatchView>;
+  listBatches(page: PageQuery): Promise<DepositBatchSummaryView[]>;
   getBatch(id: number): Promise<DepositBatchView>;
   /** The batch's deposit_data.json text, as the deposit CLIs write it (launchpad format). */
   batchDepositDataFile(id: number): Promise<string>;
   review(): Promise<ReviewView>;
-  audit(limit: number, before?: string, target?: string): Promise<AuditEntryView[]>;
+  audit(page: PageQuery & { target?: string }): Promise<AuditEntryView[]>;
   keysByState(): Promise<Record<string, number>>;
   operatorCounts(): Promise<{ active: number; inactive: number }>;
 }

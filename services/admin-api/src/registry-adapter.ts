@@ -1,53 +1,41 @@
 import { type Logger, type Network, toHex0x } from "@poolkeeper/core";
 import { serializeDepositDataFile } from "@poolkeeper/keys";
 import {
+  type Concentration,
   createRegistry,
   type DepositBatch,
+  type DepositBatchSummary,
   type KeyRecord,
   type KeyState,
   type OperatorWithCounts,
   type Registry,
+  type Review,
+  type Simulation,
+  type TargetLimit,
   toDepositDataJson,
 } from "@poolkeeper/registry";
-import { keyListPages, type Store } from "@poolkeeper/store";
-import type { DepositBatchView, Json, KeyDetailView, KeyView, OperatorView, RegistryPort } from "./port.js";
+import { EVER_DEPOSITED_STATES, type KeyListRow, keyListPages, type Store } from "@poolkeeper/store";
+import type {
+  DepositBatchSummaryView,
+  DepositBatchView,
+  KeyView,
+  OperatorView,
+  RegistryPort,
+  ReviewView,
+  SimulationView,
+} from "./port.js";
 
 /**
- * The API's view of @poolkeeper/registry: registry objects become wire shapes (0x hex, ISO
- * dates, bigint as decimal strings). No rule of the registry is re-implemented here.
+ * The API's view of @poolkeeper/registry: registry objects become the contract's shapes (0x hex,
+ * ISO dates), each built field by field and checked by the compiler against `Static<>` of the
+ * contract's schema. No rule of the registry is re-implemented here.
  */
 
-/** Any registry value as JSON: Uint8Array → 0x hex, Date → ISO string, bigint → decimal string. */
-export function toWire(v: unknown): Json {
-  if (v === null || v === undefined) return null;
-  if (typeof v === "string" || typeof v === "boolean") return v;
-  if (typeof v === "number") return Number.isFinite(v) ? v : null;
-  if (typeof v === "bigint") return v.toString();
-  if (v instanceof Uint8Array) return toHex0x(v);
-  if (v instanceof Date) return v.toISOString();
-  if (Array.isArray(v)) return v.map(toWire);
-  if (typeof v === "object") {
-    const out: { [k: string]: Json } = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = toWire(x);
-    return out;
-  }
-  return null;
-}
+/** Keys that were ever deposited are `used` (Lido keys-API word). */
+const USED: ReadonlySet<KeyState> = new Set(EVER_DEPOSITED_STATES);
 
-/**
- * A registry result in its wire shape: `toWire` turns Date, Uint8Array and bigint into strings;
- * the route's response schema (fast-json-stringify) checks the shape when it is sent.
- */
-function wire<T>(v: unknown): T {
-  return toWire(v) as unknown as T;
-}
-
-/** A deposit batch with each key's deposit data in the deposit_data.json format (for the deposit contract). */
-function batchView(batch: DepositBatch): DepositBatchView {
-  return wire({
-    ...batch,
-    keys: batch.keys.map((k) => ({ ...k, depositData: toDepositDataJson(k.depositData) })),
-  });
+function targetLimitView(t: TargetLimit | null): TargetLimit | null {
+  return t === null ? null : { limit: t.limit, mode: t.mode };
 }
 
 export function operatorView(o: OperatorWithCounts): OperatorView {
@@ -57,16 +45,12 @@ export function operatorView(o: OperatorWithCounts): OperatorView {
     rewardAddress: o.rewardAddress,
     active: o.active,
     vettedLimit: o.vettedLimit,
-    targetLimit: o.targetLimit === null ? null : { limit: o.targetLimit.limit, mode: o.targetLimit.mode },
+    targetLimit: targetLimitView(o.targetLimit),
     keys: { ...o.keys },
     createdAt: o.createdAt.toISOString(),
     updatedAt: o.updatedAt.toISOString(),
   };
 }
-
-const STREAM_PAGE_SIZE = 5000;
-
-const USED_STATES = new Set<KeyState>(["deposited", "active", "exiting", "exited", "slashed"]);
 
 export function keyView(k: KeyRecord): KeyView {
   return {
@@ -75,9 +59,81 @@ export function keyView(k: KeyRecord): KeyView {
     depositSignature: toHex0x(k.depositData.signature),
     operatorId: k.operatorId,
     state: k.state,
-    used: USED_STATES.has(k.state),
+    used: USED.has(k.state),
   };
 }
+
+/**
+ * One key of the list as the contract's `Key` JSON text, written by hand for speed: every field
+ * has a fixed format (integers, hex, a state from the table's CHECK set), so nothing needs
+ * escaping. The fields and their order are `keyView`'s (services/admin-api/test/stream.test.ts
+ * compares the two).
+ */
+export function keyListJson(x: KeyListRow): string {
+  return (
+    `{"id":${x.id},"key":"0x${x.pubkey}","depositSignature":"0x${x.signature}","operatorId":${x.operator_id},` +
+    `"state":"${x.state}","used":${USED.has(x.state)}}`
+  );
+}
+
+function concentrationView(c: Concentration): Concentration {
+  return { top1Share: c.top1Share, top5Share: c.top5Share, hhi: c.hhi, nakamoto33: c.nakamoto33 };
+}
+
+function batchSummaryView(b: DepositBatchSummary): DepositBatchSummaryView {
+  return { id: b.id, actor: b.actor, createdAt: b.createdAt.toISOString(), keyCount: b.keyCount };
+}
+
+/** A deposit batch with each key's deposit data in the deposit_data.json format (for the deposit contract). */
+function batchView(batch: DepositBatch): DepositBatchView {
+  return {
+    ...batchSummaryView(batch),
+    perOperator: batch.perOperator.map((p) => ({ operatorId: p.operatorId, count: p.count })),
+    keys: batch.keys.map((k) => ({
+      position: k.position,
+      keyId: k.keyId,
+      operatorId: k.operatorId,
+      depositData: toDepositDataJson(k.depositData),
+    })),
+  };
+}
+
+function reviewView(r: Review): ReviewView {
+  return {
+    operators: r.operators.map((o) => ({
+      operatorId: o.operatorId,
+      name: o.name,
+      active: o.active,
+      vettedLimit: o.vettedLimit,
+      targetLimit: targetLimitView(o.targetLimit),
+      keys: { ...o.keys },
+      activeShare: o.activeShare,
+      capacityLeft: o.capacityLeft,
+    })),
+    totals: { ...r.totals },
+    concentration: concentrationView(r.concentration),
+    stakedConcentration: concentrationView(r.stakedConcentration),
+    at: r.at.toISOString(),
+  };
+}
+
+function simulationView(s: Simulation): SimulationView {
+  return {
+    requested: s.requested,
+    allocated: s.allocated,
+    operators: s.operators.map((o) => ({
+      operatorId: o.operatorId,
+      name: o.name,
+      before: { staked: o.before.staked, share: o.before.share },
+      allocated: o.allocated,
+      after: { staked: o.after.staked, share: o.after.share },
+    })),
+    before: concentrationView(s.before),
+    after: concentrationView(s.after),
+  };
+}
+
+const STREAM_PAGE_SIZE = 5000;
 
 export function portFromRegistry(registry: Registry): RegistryPort {
   // One read of the operators serves both gauges of a scrape.
@@ -112,7 +168,8 @@ export function portFromRegistry(registry: Registry): RegistryPort {
       await registry.removeKey(operatorId, pubkey, by.actor, by.reason);
     },
     async vetKeys(operatorId, by) {
-      return registry.vetKeys(operatorId, by.actor, by.reason);
+      const r = await registry.vetKeys(operatorId, by.actor, by.reason);
+      return { vetted: r.vetted };
     },
     streamKeysJson(filter) {
       let count = 0;
@@ -121,15 +178,18 @@ export function portFromRegistry(registry: Registry): RegistryPort {
       const pages = keyListPages(registry.store, {
         ...(filter.operatorId !== undefined ? { operatorId: filter.operatorId } : {}),
         ...(filter.state !== undefined ? { state: filter.state } : {}),
-        ...(filter.cursor !== undefined ? { afterId: Number(filter.cursor) } : {}),
+        ...(filter.cursor !== undefined ? { afterId: filter.cursor } : {}),
         ...(limit !== undefined ? { limit } : {}),
         pageSize: STREAM_PAGE_SIZE,
       });
       async function* chunks(): AsyncGenerator<string> {
         for await (const page of pages) {
-          count += page.count;
+          const rows = page.rows;
+          const parts = new Array<string>(rows.length);
+          for (let k = 0; k < rows.length; k++) parts[k] = keyListJson(rows[k]!);
+          count += rows.length;
           last = page.lastId;
-          yield page.json;
+          yield parts.join(",");
         }
       }
       return {
@@ -141,26 +201,29 @@ export function portFromRegistry(registry: Registry): RegistryPort {
     },
     async getKey(pubkey) {
       const k = await registry.getKey(pubkey);
-      const detail: KeyDetailView = {
+      const history = k.history.map((e) => ({
+        from: e.fromState,
+        to: e.toState,
+        actor: e.actor,
+        reason: e.reason,
+        at: e.at.toISOString(),
+      }));
+      // The first event is the upload: who uploaded the key first, and when (see README: key squatting).
+      const upload = history.find((e) => e.from === null);
+      return {
         ...keyView(k),
         withdrawalCredentials: toHex0x(k.depositData.withdrawalCredentials),
         depositDataRoot: toHex0x(k.depositData.depositDataRoot),
-        history: k.history.map((e) => ({
-          from: e.fromState,
-          to: e.toState,
-          actor: e.actor,
-          reason: e.reason,
-          at: e.at.toISOString(),
-        })),
+        uploadedBy: upload?.actor ?? null,
+        uploadedAt: upload?.at ?? null,
+        history,
       };
-      return detail;
     },
     async simulateAllocation(input) {
-      return wire(await registry.simulateAllocation(input));
+      return simulationView(await registry.simulateAllocation(input));
     },
     async allocateDepositBatch(count, by) {
-      const batch = await registry.allocateDepositBatch(count, by.actor);
-      return { batch: batchView(batch), keyCount: batch.keyCount };
+      return batchView(await registry.allocateDepositBatch(count, by.actor));
     },
     async getBatch(id) {
       return batchView(await registry.getDepositBatch(id));
@@ -169,23 +232,32 @@ export function portFromRegistry(registry: Registry): RegistryPort {
       const batch = await registry.getDepositBatch(id);
       return serializeDepositDataFile(batch.keys.map((k) => toDepositDataJson(k.depositData)));
     },
-    async listBatches(limit, before) {
+    async listBatches(page) {
       const list = await registry.listDepositBatches({
-        limit,
-        ...(before !== undefined ? { cursor: Number(before) } : {}),
+        limit: page.limit,
+        ...(page.cursor !== undefined ? { cursor: Number(page.cursor) } : {}),
       });
-      return list.map((b) => wire(b));
+      return list.map(batchSummaryView);
     },
     async review() {
-      return wire(await registry.review());
+      return reviewView(await registry.review());
     },
-    async audit(limit, before, target) {
+    async audit(page) {
       const entries = await registry.listAudit({
-        limit,
-        ...(before !== undefined ? { cursor: before } : {}),
-        ...(target !== undefined ? { target } : {}),
+        limit: page.limit,
+        ...(page.cursor !== undefined ? { cursor: page.cursor } : {}),
+        ...(page.target !== undefined ? { target: page.target } : {}),
       });
-      return entries.map((e) => wire(e));
+      return entries.map((e) => ({
+        id: e.id,
+        actor: e.actor,
+        action: e.action,
+        target: e.target,
+        reason: e.reason,
+        before: e.before,
+        after: e.after,
+        at: e.at.toISOString(),
+      }));
     },
     async keysByState() {
       const counts: Record<string, number> = {};

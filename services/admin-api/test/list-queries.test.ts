@@ -19,12 +19,18 @@ const BAD: [path: string, query: string, field: string][] = [
   ["/v1/keys", "limit=1e3", "querystring.limit"],
   ["/v1/keys", "state=burnt", "querystring.state"],
   ["/v1/keys", "sort=id", "querystring.sort"],
-  ["/v1/audit", "before=99999999999999999999", "querystring.before"],
-  ["/v1/audit", "before=9223372036854775808", "querystring.before"],
+  ["/v1/keys", "limit=10001", "querystring.limit"],
+  ["/v1/audit", "cursor=99999999999999999999", "querystring.cursor"],
+  ["/v1/audit", "cursor=9223372036854775808", "querystring.cursor"],
   ["/v1/audit", "limit=-5", "querystring.limit"],
-  ["/v1/deposits/batches", "before=abc", "querystring.before"],
-  ["/v1/deposits/batches", "before=2147483648", "querystring.before"],
-  ["/v1/alerts", "before=1e400", "querystring.before"],
+  ["/v1/audit", "limit=1001", "querystring.limit"],
+  ["/v1/audit", "before=5", "querystring.before"],
+  ["/v1/deposits/batches", "cursor=abc", "querystring.cursor"],
+  ["/v1/deposits/batches", "cursor=2147483648", "querystring.cursor"],
+  ["/v1/deposits/batches", "limit=1001", "querystring.limit"],
+  ["/v1/deposits/batches", "before=1", "querystring.before"],
+  ["/v1/alerts", "cursor=1e400", "querystring.cursor"],
+  ["/v1/alerts", "limit=1001", "querystring.limit"],
   ["/v1/alerts", "since=yesterday", "querystring.since"],
   ["/v1/alerts", "operator=2147483648", "querystring.operator"],
   ["/v1/performance/operators", "operator=abc", "querystring.operator"],
@@ -69,5 +75,46 @@ describe("query parameters of the list routes (pglite)", () => {
     });
     expect(max.statusCode).toBe(200);
     expect(max.json()).toEqual({ data: [], meta: { count: 0, nextCursor: null } });
+  });
+
+  it("pages every list the same way: cursor + limit in, meta.nextCursor out (null at the end)", async () => {
+    // Three more operators: the audit log has at least four entries, three batches of one key each.
+    for (let i = 0; i < 3; i++) {
+      const id = await createOperator(h, { vettedLimit: 1 });
+      expect((await uploadKeys(h, id, depositEntries(8100 + i, 1))).statusCode).toBe(201);
+      const vet = await h.app.inject({
+        method: "POST",
+        url: `/v1/operators/${id}/keys/vet`,
+        headers: bearer(h.admin),
+        payload: {},
+      });
+      expect(vet.json(), vet.body).toEqual({ data: { vetted: 1 }, meta: {} });
+      const b = await h.app.inject({
+        method: "POST",
+        url: "/v1/deposits/batches",
+        headers: bearer(h.admin),
+        payload: { count: 1 },
+      });
+      expect(b.statusCode, b.body).toBe(201);
+    }
+    for (const path of ["/v1/deposits/batches", "/v1/audit"]) {
+      const all = (
+        await h.app.inject({ method: "GET", url: `${path}?limit=1000`, headers: bearer(h.admin) })
+      ).json() as { data: { id: number | string }[]; meta: { count: number; nextCursor: string | null } };
+      expect(all.meta).toEqual({ count: all.data.length, nextCursor: null });
+      expect(all.data.length).toBeGreaterThanOrEqual(3);
+      const seen: (number | string)[] = [];
+      let cursor: string | null = null;
+      do {
+        const q: string = cursor === null ? "limit=2" : `limit=2&cursor=${cursor}`;
+        const r = await h.app.inject({ method: "GET", url: `${path}?${q}`, headers: bearer(h.admin) });
+        expect(r.statusCode, r.body).toBe(200);
+        const page = r.json() as { data: { id: number | string }[]; meta: { nextCursor: string | null } };
+        seen.push(...page.data.map((x) => x.id));
+        cursor = page.meta.nextCursor;
+        if (cursor !== null) expect(cursor).toBe(String(page.data.at(-1)!.id));
+      } while (cursor !== null);
+      expect(seen).toEqual(all.data.map((x) => x.id));
+    }
   });
 });

@@ -322,7 +322,7 @@ describe.each(TEST_STORE_KINDS)("performance routes on %s", (kind) => {
     const p1 = await list("?limit=3", h.admin);
     expect(p1.data).toHaveLength(3);
     expect(p1.meta.nextCursor).toBe(String(p1.data[2]!.id));
-    const p2 = await list(`?limit=3&before=${p1.meta.nextCursor}`, h.admin);
+    const p2 = await list(`?limit=3&cursor=${p1.meta.nextCursor}`, h.admin);
     expect(p2.data.map((x) => x.kind)).toEqual(["missed_proposal", "missed_proposal"]);
     expect(p2.meta.nextCursor).toBeNull();
   });
@@ -339,7 +339,7 @@ describe.each(TEST_STORE_KINDS)("performance routes on %s", (kind) => {
     ["/v1/alerts?kind=nope", "querystring.kind"],
     ["/v1/alerts?since=yesterday", "querystring.since"],
     ["/v1/alerts?limit=0", "querystring.limit"],
-    ["/v1/alerts?before=x", "querystring.before"],
+    ["/v1/alerts?cursor=x", "querystring.cursor"],
   ])("%s → 400 naming %s", async (url, field) => {
     const r = await get(url, h.admin);
     expect(r.statusCode, r.body).toBe(400);
@@ -363,7 +363,7 @@ describe.each(TEST_STORE_KINDS)("performance routes on %s", (kind) => {
     const names = (p: string) => (doc.paths[p]?.get?.parameters ?? []).map((x) => x.name).sort();
     expect(names("/v1/performance/operators")).toEqual(["operator", "window"]);
     expect(names("/v1/performance/validators/{pubkey}")).toEqual(["from", "pubkey", "to"]);
-    expect(names("/v1/alerts")).toEqual(["before", "kind", "limit", "operator", "since"]);
+    expect(names("/v1/alerts")).toEqual(["cursor", "kind", "limit", "operator", "since"]);
     expect(h.logs.text()).not.toMatch(new RegExp(h.secrets.join("|")));
   });
 

@@ -1,4 +1,6 @@
+import { Key, KeyDetail } from "@poolkeeper/contract";
 import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
+import { Value } from "typebox/value";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeApp } from "../src/index.js";
 import { bearer, createHarness, type Harness } from "./harness.js";
@@ -51,6 +53,21 @@ describe.each(TEST_STORE_KINDS)("keys stream on %s", (kind) => {
     const ids = doc.data.map((k) => k.id);
     expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
     expect(doc.data[0]!.key).toMatch(/^0x[0-9a-f]{96}$/);
+  });
+
+  it("writes each streamed key as the contract's Key, field for field as GET /v1/keys/{pubkey}", async () => {
+    const res = await fetch(`${url}/v1/keys?limit=3`, { headers: bearer(h.admin) });
+    const text = await res.text();
+    const doc = JSON.parse(text) as { data: Record<string, unknown>[] };
+    expect(doc.data).toHaveLength(3);
+    for (const k of doc.data) {
+      expect(Value.Check(Key, k)).toBe(true);
+      const one = await fetch(`${url}/v1/keys/${String(k.key)}`, { headers: bearer(h.admin) });
+      const detail = ((await one.json()) as { data: Record<string, unknown> }).data;
+      expect(Value.Check(KeyDetail, detail)).toBe(true);
+      const same = Object.fromEntries(Object.keys(Key.properties).map((f) => [f, detail[f]]));
+      expect(JSON.stringify(k)).toBe(JSON.stringify(same));
+    }
   });
 
   it("survives clients that go away mid-stream, and closes cleanly afterwards", async () => {

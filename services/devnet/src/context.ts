@@ -3,14 +3,17 @@
  * (`parts`, filled in step order) and the teardown, run in reverse order of registration.
  */
 import type { BeaconSim } from "@poolkeeper/beacon-sim";
+import type { ApiClient } from "@poolkeeper/contract";
 import { type Logger, type Network, PoolkeeperError } from "@poolkeeper/core";
 import type { DepositDataJson } from "@poolkeeper/keys";
 import type { AlertKind, Store } from "@poolkeeper/store";
 import type { Watcher } from "@poolkeeper/watcher";
 import type { Redis } from "ioredis";
-import type { ApiDepositBatch } from "./api-client.js";
 import { DEVNET_ERRORS } from "./errors.js";
 import type { DevnetSettings } from "./options.js";
+
+/** The deposit batch as the admin API answers POST /v1/deposits/batches (the contract's shape). */
+export type DepositBatchAnswer = Awaited<ReturnType<ApiClient["allocateDepositBatch"]>>["data"];
 
 export interface DevnetOptions extends DevnetSettings {
   /** "wall" (default): the sim follows real time; "manual": the caller moves it (tests). */
@@ -84,7 +87,7 @@ export interface DevnetParts {
   /** Deposit data generated per operator (operator k at k - 1). */
   deposits: DepositDataJson[][];
   operators: DevnetOperator[];
-  batch: ApiDepositBatch;
+  batch: DepositBatchAnswer;
   /** Beacon-chain indices of the pool's deposited validators. */
   poolIndices: number[];
   offline: DevnetOffline | null;

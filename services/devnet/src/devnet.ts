@@ -16,8 +16,8 @@ import { resolve } from "node:path";
 import type { BeaconSim } from "@poolkeeper/beacon-sim";
 import type { Network } from "@poolkeeper/core";
 import type { Store } from "@poolkeeper/store";
-import type { ApiDepositBatch } from "./api-client.js";
 import {
+  type DepositBatchAnswer,
   DevnetContext,
   type DevnetOffline,
   type DevnetOperator,
@@ -50,7 +50,7 @@ export interface Devnet {
   logFile: string;
   store: Store;
   operators: DevnetOperator[];
-  batch: ApiDepositBatch;
+  batch: DepositBatchAnswer;
   /** The operator taken offline and when (epochs [from, to)), once its validators are active. */
   offline: DevnetOffline | null;
   summary(): Promise<DevnetSummary>;

@@ -4,6 +4,4 @@ import { defineErrorCodes } from "@poolkeeper/core";
 export const DEVNET_ERRORS = defineErrorCodes({
   /** A step of the run found the pool in a state it must never be in (a bug). */
   RUN: { code: "ERR_DEVNET", kind: "internal" },
-  /** The admin API refused a request of the run (details in the message: code and reason). */
-  API: { code: "ERR_DEVNET_API", kind: "unavailable" },
 });

@@ -4,7 +4,7 @@
  */
 import "./preset.js";
 
-export { AdminApiClient, type ApiDepositBatch, type ApiOperator } from "./api-client.js";
+export type { DepositBatchAnswer } from "./context.js";
 export {
   checkRedis,
   DEVNET_NETWORK_NAME,

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { startAdminApi } from "@poolkeeper/admin-api";
 import { BeaconNodePool } from "@poolkeeper/beacon";
 import { FAR, startBeaconSim } from "@poolkeeper/beacon-sim";
+import { createApiClient } from "@poolkeeper/contract";
 import {
   ConfigError,
   createLogger,
@@ -24,7 +25,6 @@ import { generateKeys, generateMnemonic, withdrawalCredentials, writeFileAtomic 
 import { createRegistry } from "@poolkeeper/registry";
 import { acquireDataDirLock, createApiToken, openStore } from "@poolkeeper/store";
 import { registryPoolSource, Watcher } from "@poolkeeper/watcher";
-import { AdminApiClient } from "./api-client.js";
 import type { DevnetContext, DevnetOffline, DevnetOperator, DevnetParts, DevnetStep } from "./context.js";
 import { DEVNET_ERRORS } from "./errors.js";
 import { checkRedis, deleteKeys } from "./redis.js";
@@ -204,19 +204,25 @@ export async function registerOperators(ctx: DevnetContext): Promise<void> {
   const o = ctx.options;
   const sc = o.scenario;
   const logger = ctx.get("logger");
-  const client = new AdminApiClient(ctx.get("apiUrl"), ctx.get("token"));
+  const client = createApiClient({ baseUrl: ctx.get("apiUrl"), token: ctx.get("token") });
   const operators: DevnetOperator[] = [];
   const deposits = ctx.get("deposits");
   for (let k = 1; k <= o.operators; k++) {
     const reward = createHash("sha256").update(`${sc.seed}/operator/${k}`).digest().subarray(0, 20);
     const vettedLimit = sc.vettedLimits.find((v) => v.operator === k)?.limit ?? o.keysPerOperator;
-    const op = await client.createOperator({
-      name: `devnet-operator-${k}`,
-      rewardAddress: toChecksumAddress(reward),
-      vettedLimit,
+    const { data: op } = await client.createOperator({
+      body: {
+        name: `devnet-operator-${k}`,
+        rewardAddress: toChecksumAddress(reward),
+        vettedLimit,
+        reason: "devnet",
+      },
     });
-    const up = await client.uploadKeys(op.id, deposits[k - 1] ?? []);
-    const vet = await client.vetKeys(op.id);
+    const { data: up } = await client.uploadKeys({
+      params: { id: op.id },
+      body: [...(deposits[k - 1] ?? [])],
+    });
+    const { data: vet } = await client.vetKeys({ params: { id: op.id }, body: { reason: "devnet" } });
     operators.push({
       id: op.id,
       name: op.name,
@@ -238,8 +244,8 @@ export async function allocateAndDeposit(ctx: DevnetContext): Promise<void> {
   const vettedTotal = operators.reduce((s, x) => s + x.vetted, 0);
   if (vettedTotal === 0) throw new ConfigError("scenario.vettedLimits: no key is vetted, nothing to deposit");
   const count = Math.max(1, Math.floor(vettedTotal * ctx.options.scenario.depositShare));
-  const client = new AdminApiClient(ctx.get("apiUrl"), ctx.get("token"));
-  const batch = await client.allocateDepositBatch(count);
+  const client = createApiClient({ baseUrl: ctx.get("apiUrl"), token: ctx.get("token") });
+  const { data: batch } = await client.allocateDepositBatch({ body: { count } });
   ctx.set("batch", batch);
   ctx.out(
     `deposit batch ${batch.id}: ${batch.keyCount} keys (MinFirst) — ` +

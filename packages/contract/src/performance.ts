@@ -1,7 +1,12 @@
-import { ALERT_KINDS } from "@poolkeeper/store";
+import { ALERT_KINDS } from "@poolkeeper/core";
 import { Type } from "typebox";
+import { oneOf } from "./common.js";
 
-/** Wire shapes of the performance and alert routes (one definition: validation, typing, OpenAPI). */
+/** The watcher's figures: operators' performance, one validator's history, alerts. */
+
+/** The windows of GET /v1/performance/operators. */
+export const WINDOWS = ["1d", "7d", "30d"] as const;
+export type Window = (typeof WINDOWS)[number];
 
 const Score = (description: string) =>
   Type.Union([Type.Number(), Type.Null()], { description: `${description}; null when no such duty` });
@@ -131,14 +136,11 @@ export const ValidatorHistory = Type.Object({
   epochs: Type.Array(ValidatorEpoch, { description: "Processed epochs of the range, newest first" }),
 });
 
-export const AlertKindSchema = Type.Union(
-  ALERT_KINDS.map((k) => Type.Literal(k)),
-  { description: "Alert kinds raised by the watcher" },
-);
+export const AlertKindSchema = oneOf(ALERT_KINDS, { description: "Alert kinds raised by the watcher" });
 
-export const AlertView = Type.Object({
+export const Alert = Type.Object({
   id: Type.Integer(),
-  kind: Type.String(),
+  kind: AlertKindSchema,
   operatorId: Type.Union([Type.Integer(), Type.Null()]),
   validatorIndex: Type.Union([Type.Integer(), Type.Null()]),
   validatorPubkey: Type.Union([Type.String(), Type.Null()]),

@@ -1,7 +1,7 @@
 import type { Queryable } from "./store.js";
 
 /**
- * Reads the admin API needs beside the watcher's own (performance.ts): the result of each missed
+ * Reads of the watcher's tables beside performance.ts, for the performance routes: the result of each missed
  * proposal slot (missed or orphaned, from the watcher's missed_proposal alerts, which it stores in
  * the same transaction as the epoch) and validator pubkeys by index for alert lists.
  */

@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 
-/** Response shapes of the review, dry run, deposit batches and audit log (from @poolkeeper/registry). */
+/** The DAO review and the audit log. */
 
 const TargetLimitOut = Type.Union([
   Type.Object({ limit: Type.Integer(), mode: Type.Union([Type.Literal("soft"), Type.Literal("hard")]) }),
@@ -51,58 +51,6 @@ export const Review = Type.Object({
   at: Type.String({ format: "date-time" }),
 });
 
-const Share = Type.Object({ staked: Type.Integer(), share: Type.Number() });
-
-export const Simulation = Type.Object({
-  requested: Type.Integer(),
-  allocated: Type.Integer(),
-  operators: Type.Array(
-    Type.Object({
-      operatorId: Type.Integer(),
-      name: Type.String(),
-      before: Share,
-      allocated: Type.Integer(),
-      after: Share,
-    }),
-  ),
-  before: Concentration,
-  after: Concentration,
-});
-
-export const DepositDataOut = Type.Object({
-  pubkey: Type.String(),
-  withdrawal_credentials: Type.String(),
-  amount: Type.Integer(),
-  signature: Type.String(),
-  deposit_message_root: Type.String(),
-  deposit_data_root: Type.String(),
-  fork_version: Type.String(),
-  network_name: Type.String(),
-  deposit_cli_version: Type.String(),
-});
-
-const BatchSummaryFields = {
-  id: Type.Integer(),
-  actor: Type.String(),
-  createdAt: Type.String({ format: "date-time" }),
-  keyCount: Type.Integer(),
-};
-
-export const DepositBatchSummary = Type.Object(BatchSummaryFields);
-
-export const DepositBatch = Type.Object({
-  ...BatchSummaryFields,
-  perOperator: Type.Array(Type.Object({ operatorId: Type.Integer(), count: Type.Integer() })),
-  keys: Type.Array(
-    Type.Object({
-      position: Type.Integer(),
-      keyId: Type.Integer(),
-      operatorId: Type.Integer(),
-      depositData: Type.Union([DepositDataOut], { description: "The deposit_data.json entry of the key" }),
-    }),
-  ),
-});
-
 export const AuditEntry = Type.Object({
   id: Type.String(),
   actor: Type.String(),
@@ -112,4 +60,9 @@ export const AuditEntry = Type.Object({
   before: Type.Unknown(),
   after: Type.Unknown(),
   at: Type.String({ format: "date-time" }),
+});
+
+export const AuditTarget = Type.String({
+  pattern: "^[a-z]+:[0-9A-Za-z]{1,100}$",
+  description: "Only entries about this target, e.g. operator:3 or batch:12",
 });

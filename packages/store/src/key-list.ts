@@ -1,14 +1,11 @@
 import { ValidationError } from "@poolkeeper/core";
-import { EVER_DEPOSITED_STATES, KEY_STATES } from "./lifecycle.js";
+import { KEY_STATES, type KeyStateName } from "./lifecycle.js";
 import type { Queryable } from "./store.js";
 
 /**
- * The admin API's key list (GET /v1/keys), read for streaming: only the columns the list shows,
- * hex-encoded by the database, turned into JSON text per page. Every field has a fixed format
- * (integers, hex, a state from the table's CHECK set), so nothing needs escaping. This keeps a
- * 1,000,000-key stream fast and its memory at one page.
- *
- * One key: {"id":1,"key":"0x…","depositSignature":"0x…","operatorId":1,"state":"vetted","used":false}
+ * The key list read for streaming, page by page in id order: only the columns a list shows, hex
+ * encoded by the database (no Buffer per row), so that a caller can write a very long list fast
+ * and in one page of memory. The admin API turns the rows into its own JSON.
  */
 
 export interface KeyListQuery {
@@ -22,22 +19,19 @@ export interface KeyListQuery {
   pageSize?: number;
 }
 
-export interface KeyListPage {
-  /** The page's keys as JSON objects joined by commas (no brackets). */
-  json: string;
-  count: number;
-  lastId: number;
-}
-
-interface Row {
+/** One key of the list; `pubkey` and `signature` are lowercase hex without 0x. */
+export interface KeyListRow {
   id: number;
   operator_id: number;
-  state: string;
+  state: KeyStateName;
   pubkey: string;
   signature: string;
 }
 
-const USED: ReadonlySet<string> = new Set(EVER_DEPOSITED_STATES);
+export interface KeyListPage {
+  rows: KeyListRow[];
+  lastId: number;
+}
 const KNOWN_STATES: ReadonlySet<string> = new Set(KEY_STATES);
 
 function checkInt(v: number, field: string, min: number): number {
@@ -71,18 +65,11 @@ export async function* keyListPages(db: Queryable, q: KeyListQuery = {}): AsyncG
     params[0] = after;
     const want = Math.min(pageSize, left);
     params[params.length - 1] = want;
-    const r = await db.query<Row>(sql, params);
+    const r = await db.query<KeyListRow>(sql, params);
     const rows = r.rows;
     if (rows.length === 0) return;
-    const parts = new Array<string>(rows.length);
-    for (let k = 0; k < rows.length; k++) {
-      const x = rows[k]!;
-      parts[k] =
-        `{"id":${x.id},"key":"0x${x.pubkey}","depositSignature":"0x${x.signature}","operatorId":${x.operator_id},` +
-        `"state":"${x.state}","used":${USED.has(x.state)}}`;
-    }
     const lastId = Number(rows[rows.length - 1]!.id);
-    yield { json: parts.join(","), count: rows.length, lastId };
+    yield { rows, lastId };
     left -= rows.length;
     after = lastId;
     if (rows.length < want) return;

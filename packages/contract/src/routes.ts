@@ -1,0 +1,343 @@
+import { API_CAPS, type ApiRole, LIMITS } from "@poolkeeper/core";
+import { type TSchema, Type } from "typebox";
+import { envelope, listEnvelope, OperatorId, OperatorIdParam, oneOf, PageLimit, Pubkey } from "./common.js";
+import {
+  AllocateBody,
+  BatchIdParam,
+  DepositBatch,
+  DepositBatchSummary,
+  DepositDataFile,
+  SimulateBody,
+  Simulation,
+} from "./deposits.js";
+import { Live, Ready } from "./health.js";
+import { DepositDataEntry, Key, KeyDetail, KeysQuery, UploadResult, VetResult } from "./keys.js";
+import { CreateOperatorBody, Operator, Reason, UpdateOperatorBody } from "./operators.js";
+import { Alert, AlertKindSchema, OperatorsPerformance, ValidatorHistory, WINDOWS } from "./performance.js";
+import { AuditEntry, AuditTarget, Review } from "./review.js";
+
+/**
+ * Every route of the admin API, described once: method, path, inputs, answers per status, who
+ * may call it. The server registers its routes from this table (services/admin-api) and
+ * `createApiClient` calls them from it; neither restates a shape.
+ */
+export interface RouteSpec {
+  readonly method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** fastify's form: `:name` for a path parameter. */
+  readonly url: string;
+  readonly params?: TSchema;
+  readonly querystring?: TSchema;
+  readonly body?: TSchema;
+  /** The success answers by status. */
+  readonly response: Readonly<Record<number, TSchema>>;
+  /** Error statuses the route may answer besides 400, 401, 403 and 429 (each an `Error` body). */
+  readonly errors: readonly number[];
+  readonly access: { readonly roles: readonly ApiRole[] | "public"; readonly operatorParam?: string };
+  /** How the success body is read: JSON (default), or text (a file, Prometheus metrics). */
+  readonly format?: "json" | "text";
+  readonly tags: readonly string[];
+  readonly summary: string;
+  readonly description?: string;
+}
+
+const route = <const R extends RouteSpec>(r: R): R => r;
+
+const EVERYONE = ["admin", "dao", "operator"] as const;
+const READERS = ["admin", "dao"] as const;
+const ADMIN = ["admin"] as const;
+const ADMIN_OR_OWNER = ["admin", "operator"] as const;
+
+const OperatorQuery = Type.String({ pattern: "^[0-9]{1,9}$", description: "Operator id" });
+const EpochQuery = (description: string) => Type.String({ pattern: "^[0-9]{1,10}$", description });
+/** `limit` of the lists read newest first (default LIMITS.listPageDefault). */
+const ListLimit = PageLimit(LIMITS.listPage, `Page size (default ${LIMITS.listPageDefault})`);
+/** `cursor`: meta.nextCursor of the previous page (an id; the page starts below it). */
+const Cursor = (maxDigits: number) =>
+  Type.String({ pattern: `^[0-9]{1,${maxDigits}}$`, description: "meta.nextCursor of the previous page" });
+
+export const API_ROUTES = {
+  listOperators: route({
+    method: "GET",
+    url: "/v1/operators",
+    response: { 200: envelope(Type.Array(Operator)) },
+    errors: [],
+    access: { roles: EVERYONE },
+    tags: ["operators"],
+    summary: "List operators (an operator token sees its own only)",
+  }),
+  createOperator: route({
+    method: "POST",
+    url: "/v1/operators",
+    body: CreateOperatorBody,
+    response: { 201: envelope(Operator) },
+    errors: [409, 422],
+    access: { roles: ADMIN },
+    tags: ["operators"],
+    summary: "Create an operator",
+  }),
+  getOperator: route({
+    method: "GET",
+    url: "/v1/operators/:id",
+    params: OperatorIdParam,
+    response: { 200: envelope(Operator) },
+    errors: [404],
+    access: { roles: EVERYONE, operatorParam: "id" },
+    tags: ["operators"],
+    summary: "One operator with its key counts",
+  }),
+  updateOperator: route({
+    method: "PATCH",
+    url: "/v1/operators/:id",
+    params: OperatorIdParam,
+    body: UpdateOperatorBody,
+    response: { 200: envelope(Operator) },
+    errors: [404, 409, 422],
+    access: { roles: READERS },
+    tags: ["operators"],
+    summary: "Change name, reward address, active flag, vetted limit or target limit",
+    description:
+      "Admins may change every field; the DAO only the vetted and target limits. Lowering the vetted limit below the deposited count is refused (409).",
+  }),
+  uploadKeys: route({
+    method: "POST",
+    url: "/v1/operators/:id/keys",
+    params: OperatorIdParam,
+    body: Type.Array(DepositDataEntry, { minItems: 1, maxItems: API_CAPS.uploadEntries }),
+    response: { 201: envelope(UploadResult) },
+    errors: [404, 409, 413, 422, 429],
+    access: { roles: ADMIN_OR_OWNER, operatorParam: "id" },
+    tags: ["keys"],
+    summary: "Upload deposit data (the deposit_data.json array): all or nothing",
+    description:
+      "Every entry is validated before anything is stored (launchpad checks with batch BLS verification, the pool's withdrawal credentials and network, 32 ETH, no duplicates here or in the registry). Any failure: 422 with `details.failures` listing each bad entry and its reasons.",
+  }),
+  removeKey: route({
+    method: "DELETE",
+    url: "/v1/operators/:id/keys/:pubkey",
+    params: Type.Object({ id: OperatorId, pubkey: Pubkey }),
+    querystring: Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false }),
+    response: { 204: Type.Null() },
+    errors: [404, 409],
+    access: { roles: ADMIN_OR_OWNER, operatorParam: "id" },
+    tags: ["keys"],
+    summary: "Remove a key that was never deposited",
+  }),
+  vetKeys: route({
+    method: "POST",
+    url: "/v1/operators/:id/keys/vet",
+    params: OperatorIdParam,
+    body: Type.Optional(Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false })),
+    response: { 200: envelope(VetResult) },
+    errors: [404, 409],
+    access: { roles: READERS },
+    tags: ["keys"],
+    summary: "Vet submitted keys in upload order, up to the operator's vetted limit",
+  }),
+  listKeys: route({
+    method: "GET",
+    url: "/v1/keys",
+    querystring: KeysQuery,
+    response: { 200: listEnvelope(Key) },
+    errors: [],
+    access: { roles: EVERYONE },
+    tags: ["keys"],
+    summary: "List keys, streamed",
+    description:
+      "Streams `{data: Key[], meta: {count, nextCursor}}` as it reads the database, in constant memory. Without `limit` every matching key is returned; with it, one page and `meta.nextCursor` for the next. An operator token sees its own keys only.",
+  }),
+  getKey: route({
+    method: "GET",
+    url: "/v1/keys/:pubkey",
+    params: Type.Object({ pubkey: Pubkey }),
+    response: { 200: envelope(KeyDetail) },
+    errors: [404],
+    access: { roles: EVERYONE },
+    tags: ["keys"],
+    summary: "One key with its state history",
+  }),
+  simulateAllocation: route({
+    method: "POST",
+    url: "/v1/allocation/simulate",
+    body: SimulateBody,
+    response: { 200: envelope(Simulation) },
+    errors: [404, 422],
+    access: { roles: READERS },
+    tags: ["allocation"],
+    summary: "Dry run: allocate `count` deposits under proposed limits; nothing changes",
+    description: "Returns per-operator figures and the pool's concentration before and after.",
+  }),
+  allocateDepositBatch: route({
+    method: "POST",
+    url: "/v1/deposits/batches",
+    body: AllocateBody,
+    response: { 201: envelope(DepositBatch) },
+    errors: [409, 422],
+    access: { roles: ADMIN },
+    tags: ["deposits"],
+    summary: "Allocate the next `count` deposits (MinFirst) and mark their keys deposited",
+    description:
+      "One transaction under a pool-wide lock: concurrent calls never receive the same key. Fewer depositable keys than `count`: 409 ERR_NO_CAPACITY and nothing changes.",
+  }),
+  listDepositBatches: route({
+    method: "GET",
+    url: "/v1/deposits/batches",
+    querystring: Type.Object(
+      { cursor: Type.Optional(Cursor(9)), limit: Type.Optional(ListLimit) },
+      { additionalProperties: false },
+    ),
+    response: { 200: listEnvelope(DepositBatchSummary) },
+    errors: [],
+    access: { roles: READERS },
+    tags: ["deposits"],
+    summary: "Deposit batches, newest first",
+    description:
+      "Pages with limit (default 100, at most 1000) and cursor (meta.nextCursor of the previous page).",
+  }),
+  getDepositBatch: route({
+    method: "GET",
+    url: "/v1/deposits/batches/:id",
+    params: BatchIdParam,
+    response: { 200: envelope(DepositBatch) },
+    errors: [404],
+    access: { roles: READERS },
+    tags: ["deposits"],
+    summary: "One deposit batch with its keys' deposit data",
+  }),
+  getDepositDataFile: route({
+    method: "GET",
+    url: "/v1/deposits/batches/:id/deposit_data",
+    params: BatchIdParam,
+    response: { 200: DepositDataFile },
+    errors: [404],
+    access: { roles: READERS },
+    format: "text",
+    tags: ["deposits"],
+    summary: "One deposit batch as a deposit_data.json file",
+    description:
+      "The batch's keys in batch order, in the deposit_data.json format the deposit CLIs write and the staking launchpad reads (`poolkeeper keys verify` checks it).",
+  }),
+  getReview: route({
+    method: "GET",
+    url: "/v1/review",
+    response: { 200: envelope(Review) },
+    errors: [],
+    access: { roles: READERS },
+    tags: ["review"],
+    summary: "The DAO review: per-operator figures and the pool's concentration",
+    description:
+      "Per operator: vetted, deposited, active, exited, share of the pool's active validators, capacity left, target. Pool-wide: top-1 and top-5 share, Herfindahl-Hirschman index, Nakamoto coefficient at 1/3.",
+  }),
+  listAudit: route({
+    method: "GET",
+    url: "/v1/audit",
+    querystring: Type.Object(
+      {
+        cursor: Type.Optional(Cursor(18)),
+        limit: Type.Optional(ListLimit),
+        target: Type.Optional(AuditTarget),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: listEnvelope(AuditEntry) },
+    errors: [],
+    access: { roles: READERS },
+    tags: ["review"],
+    summary: "The audit log (limit changes, vetting decisions...), newest first",
+    description:
+      "Pages with limit (default 100, at most 1000) and cursor (meta.nextCursor of the previous page).",
+  }),
+  operatorsPerformance: route({
+    method: "GET",
+    url: "/v1/performance/operators",
+    querystring: Type.Object(
+      {
+        window: Type.Optional(oneOf(WINDOWS, { description: "Default 1d" })),
+        operator: Type.Optional(OperatorQuery),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: envelope(OperatorsPerformance) },
+    errors: [],
+    access: { roles: EVERYONE },
+    tags: ["performance"],
+    summary: "Operators' scores and duty counts over a window, with the network's figure",
+    description:
+      "Per operator with duties in the window: Rated-style effectiveness (attester, proposer, combined 5/8 + 3/8), Lido CSM duty-weighted performance (54/8/2), duty counts and the difference to the network's own figure over the same epochs. The window is the last 1, 7 or 30 days of epochs up to the last processed one; `range` says which epochs that was and how many of them the watcher processed. An operator token sees its own operator only.",
+  }),
+  validatorHistory: route({
+    method: "GET",
+    url: "/v1/performance/validators/:pubkey",
+    params: Type.Object({ pubkey: Pubkey }),
+    querystring: Type.Object(
+      {
+        from: Type.Optional(EpochQuery("First epoch (inclusive)")),
+        to: Type.Optional(EpochQuery("Last epoch (inclusive)")),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: envelope(ValidatorHistory) },
+    errors: [404],
+    access: { roles: EVERYONE },
+    tags: ["performance"],
+    summary: "One validator's epoch history",
+    description:
+      "Per processed epoch, newest first: attestation (included or missed, inclusion delay, source/target/head correct), proposals (proposed, missed or orphaned), sync participation, balance change, status and events; with totals and scores over the range. Without from/to: the last day of epochs. At most 10000 epochs per request. An operator token may only read its own operator's validators.",
+  }),
+  listAlerts: route({
+    method: "GET",
+    url: "/v1/alerts",
+    querystring: Type.Object(
+      {
+        operator: Type.Optional(OperatorQuery),
+        kind: Type.Optional(AlertKindSchema),
+        since: Type.Optional(
+          Type.String({
+            format: "date-time",
+            description: "Alerts created at or after, e.g. 2026-11-24T00:00:00Z",
+          }),
+        ),
+        cursor: Type.Optional(Cursor(15)),
+        limit: Type.Optional(ListLimit),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: listEnvelope(Alert) },
+    errors: [],
+    access: { roles: EVERYONE },
+    tags: ["performance"],
+    summary: "Alerts stored by the watcher, newest first",
+    description:
+      "Filters: operator, kind, since (ISO 8601 date-time). Pages with limit (default 100, at most 1000) and cursor (meta.nextCursor of the previous page). An operator token sees its own operator's alerts only.",
+  }),
+  live: route({
+    method: "GET",
+    url: "/health/live",
+    response: { 200: Live },
+    errors: [],
+    access: { roles: "public" },
+    tags: ["health"],
+    summary: "The process answers",
+  }),
+  ready: route({
+    method: "GET",
+    url: "/health/ready",
+    response: { 200: Ready },
+    errors: [503],
+    access: { roles: "public" },
+    tags: ["health"],
+    summary: "The database answers and every migration is applied",
+  }),
+  metrics: route({
+    method: "GET",
+    url: "/metrics",
+    response: { 200: Type.String({ description: "Prometheus text format" }) },
+    errors: [],
+    access: { roles: "public" },
+    format: "text",
+    tags: ["health"],
+    summary: "Prometheus metrics",
+  }),
+} as const;
+
+export type ApiRoutes = typeof API_ROUTES;
+export type RouteName = keyof ApiRoutes;

@@ -1,0 +1,35 @@
+/**
+ * The words every layer shares, defined once: the key states (their transitions and groups are
+ * in @poolkeeper/store lifecycle.ts), the alert kinds of the watcher and the roles of API tokens.
+ * They live here, in the lowest layer, so that the API contract can name them without the store.
+ */
+
+/** Every key state, in lifecycle order. */
+export const KEY_STATES = [
+  "submitted",
+  "vetted",
+  "deposited",
+  "active",
+  "exiting",
+  "exited",
+  "slashed",
+  "removed",
+] as const;
+export type KeyStateName = (typeof KEY_STATES)[number];
+
+/** The alerts the watcher raises (`watcher_alerts.kind`, `GET /v1/alerts?kind=`). */
+export const ALERT_KINDS = [
+  "validator_offline",
+  "missed_proposal",
+  "slashed",
+  "operator_underperforming",
+  "beacon_node_unreachable",
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/**
+ * Roles of an API token: `admin` (everything), `dao` (read everything, vet keys, set limits, run
+ * dry runs), `operator` (its own operator's keys and figures only).
+ */
+export const API_ROLES = ["admin", "dao", "operator"] as const;
+export type ApiRole = (typeof API_ROLES)[number];

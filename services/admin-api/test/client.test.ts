@@ -1,0 +1,204 @@
+/**
+ * The typed client of @poolkeeper/contract against the real admin API (PGlite test store, over a
+ * real socket): every route of API_ROUTES is called through `createApiClient`, each answer is
+ * checked against the route's own success schema, and the last test fails when a route of the
+ * table was not called here (a new route needs its call in this file).
+ */
+import {
+  API_ROUTES,
+  type ApiClient,
+  ApiError,
+  createApiClient,
+  type RouteName,
+  type RouteSpec,
+} from "@poolkeeper/contract";
+import { Value } from "typebox/value";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { depositEntries } from "./deposit-fixtures.js";
+import { createHarness, type Harness, operatorBody } from "./harness.js";
+import { pubkeyHex, seedWatcher } from "./watcher-fixtures.js";
+
+const called = new Set<string>();
+
+/** The client, recording each route it calls and checking each JSON answer against the route's schema. */
+function checked(client: ApiClient): ApiClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const f = Reflect.get(target, prop, receiver) as (input?: unknown) => Promise<unknown>;
+      if (typeof prop !== "string" || !(prop in API_ROUTES)) return f;
+      const spec: RouteSpec = API_ROUTES[prop as RouteName];
+      return async (input?: unknown) => {
+        called.add(prop);
+        const answer = await f(input);
+        if (spec.format === "text") {
+          expect(typeof answer).toBe("string");
+        } else {
+          const [status, schema] = Object.entries(spec.response)[0]!;
+          expect(Value.Check(schema, answer), `${prop}: answer ${status} fits its schema`).toBe(true);
+        }
+        return answer;
+      };
+    },
+  });
+}
+
+async function apiError(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ApiError) return e;
+    throw e;
+  }
+  throw new Error("expected an ApiError");
+}
+
+describe("the typed API client against the real admin API", () => {
+  let h: Harness;
+  let url: string;
+  let admin: ApiClient;
+  let dao: ApiClient;
+  const network = `clienttest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  beforeAll(async () => {
+    h = await createHarness(
+      "pglite",
+      {},
+      { performanceNetwork: { name: network, secondsPerSlot: 1200, slotsPerEpoch: 8 } },
+    );
+    url = await h.app.listen({ port: 0, host: "127.0.0.1" });
+    admin = checked(createApiClient({ baseUrl: url, token: h.admin }));
+    dao = checked(createApiClient({ baseUrl: url, token: h.dao }));
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("health: live, ready, metrics (public, no token sent)", async () => {
+    const anonymous = checked(createApiClient({ baseUrl: url }));
+    expect(await anonymous.live()).toEqual({ status: "ok" });
+    expect(await anonymous.ready()).toEqual({ status: "ready" });
+    expect(await anonymous.metrics()).toMatch(/poolkeeper_/);
+  });
+
+  let opId = 0;
+  let otherId = 0;
+  it("operators: create, get, list, update", async () => {
+    const body = operatorBody() as { name: string; rewardAddress: string };
+    const created = await admin.createOperator({ body: { ...body, vettedLimit: 0, reason: "client test" } });
+    opId = created.data.id;
+    expect(created.data).toMatchObject({ name: body.name, vettedLimit: 0, targetLimit: null, active: true });
+    otherId = (await admin.createOperator({ body: operatorBody() as typeof body })).data.id;
+    expect((await admin.getOperator({ params: { id: opId } })).data.name).toBe(body.name);
+    const list = await dao.listOperators();
+    expect(list.data.map((o) => o.id)).toEqual(expect.arrayContaining([opId, otherId]));
+    const updated = await dao.updateOperator({
+      params: { id: opId },
+      body: { vettedLimit: 2, reason: "ok" },
+    });
+    expect(updated.data.vettedLimit).toBe(2);
+  });
+
+  let pubkeys: string[] = [];
+  it("keys: upload, vet, list in pages, get one, remove one", async () => {
+    const entries = depositEntries(7100, 3);
+    const up = await admin.uploadKeys({ params: { id: opId }, body: entries });
+    expect(up.data).toMatchObject({ operatorId: opId, count: 3 });
+    expect(up.data.lastKeyId - up.data.firstKeyId).toBe(2);
+    expect((await dao.vetKeys({ params: { id: opId }, body: { reason: "looks fine" } })).data).toEqual({
+      vetted: 2,
+    });
+
+    const first = await dao.listKeys({ query: { operator: opId, limit: 2 } });
+    expect(first.data.map((k) => k.state)).toEqual(["vetted", "vetted"]);
+    expect(first.meta.nextCursor).toBe(String(first.data[1]!.id));
+    const rest = await dao.listKeys({ query: { operator: opId, limit: 2, cursor: first.meta.nextCursor! } });
+    expect(rest.data.map((k) => k.state)).toEqual(["submitted"]);
+    expect(rest.meta.nextCursor).toBeNull();
+    pubkeys = [...first.data, ...rest.data].map((k) => k.key);
+    expect(pubkeys).toEqual(entries.map((e) => `0x${e.pubkey}`));
+
+    const one = await dao.getKey({ params: { pubkey: pubkeys[0]! } });
+    expect(one.data.history.map((e) => e.to)).toEqual(["submitted", "vetted"]);
+    expect(one.data.uploadedBy).toMatch(/^token:\d+:admin$/);
+
+    expect(
+      await admin.removeKey({ params: { id: opId, pubkey: pubkeys[2]! }, query: { reason: "spare" } }),
+    ).toBe(null);
+    expect((await dao.getKey({ params: { pubkey: pubkeys[2]! } })).data.state).toBe("removed");
+  });
+
+  let batchId = 0;
+  it("allocation: simulate, allocate a batch, read it back, as a file and in the list", async () => {
+    const sim = await dao.simulateAllocation({
+      body: { count: 1, limits: [{ operatorId: opId, vettedLimit: 2 }] },
+    });
+    expect(sim.data).toMatchObject({ requested: 1, allocated: 1 });
+    const batch = await admin.allocateDepositBatch({ body: { count: 2 } });
+    batchId = batch.data.id;
+    expect(batch.data.keyCount).toBe(2);
+    expect(batch.data.keys.map((k) => `0x${k.depositData.pubkey}`)).toEqual(pubkeys.slice(0, 2));
+    expect((await dao.getDepositBatch({ params: { id: batchId } })).data).toEqual(batch.data);
+    const file = JSON.parse(await dao.getDepositDataFile({ params: { id: batchId } })) as {
+      pubkey: string;
+    }[];
+    expect(file.map((e) => `0x${e.pubkey}`)).toEqual(pubkeys.slice(0, 2));
+    const batches = await dao.listDepositBatches({ query: { limit: 10 } });
+    expect(batches.data.map((b) => b.id)).toEqual([batchId]);
+    expect(batches.meta.nextCursor).toBeNull();
+  });
+
+  it("review and audit, the audit in pages", async () => {
+    const review = await dao.getReview();
+    expect(review.data.operators.find((o) => o.operatorId === opId)?.keys.deposited).toBe(2);
+    const page = await dao.listAudit({ query: { limit: 2 } });
+    expect(page.data).toHaveLength(2);
+    expect(page.meta.nextCursor).toBe(page.data[1]!.id);
+    const next = await dao.listAudit({ query: { limit: 2, cursor: page.meta.nextCursor! } });
+    expect(BigInt(next.data[0]!.id)).toBeLessThan(BigInt(page.data[1]!.id));
+    const about = await dao.listAudit({ query: { target: `batch:${batchId}` } });
+    expect(about.data.map((e) => e.action)).toEqual(["deposits.allocate"]);
+  });
+
+  it("performance and alerts over a watcher history", async () => {
+    await seedWatcher(h.store, network, opId, otherId);
+    const perf = await dao.operatorsPerformance({ query: { window: "1d" } });
+    expect(perf.data.window).toBe("1d");
+    expect(perf.data.operators.map((o) => o.operatorId).sort((x, y) => x - y)).toEqual(
+      [opId, otherId].sort((x, y) => x - y),
+    );
+    const history = await dao.validatorHistory({
+      params: { pubkey: pubkeyHex(10) },
+      query: { from: 60, to: 69 },
+    });
+    expect(history.data.validator).toMatchObject({ index: 10, operatorId: opId });
+    expect(history.data.epochs).toHaveLength(10);
+    const alerts = await dao.listAlerts({ query: { limit: 1 } });
+    expect(alerts.data).toHaveLength(1);
+    expect(alerts.meta.nextCursor).toBe(String(alerts.data[0]!.id));
+    const older = await dao.listAlerts({ query: { limit: 1000, cursor: alerts.meta.nextCursor! } });
+    expect(older.data.every((a) => a.id < alerts.data[0]!.id)).toBe(true);
+    expect(older.meta.nextCursor).toBeNull();
+  });
+
+  it("an error answer is one ApiError with code, status and message, never the token", async () => {
+    const missing = await apiError(admin.getOperator({ params: { id: 999_999 } }));
+    expect(missing).toMatchObject({ code: "ERR_NOT_FOUND", status: 404, route: "GET /v1/operators/:id" });
+    expect(missing.message).toMatch(/operator/);
+    const badToken = `pk_${"x".repeat(43)}`;
+    const refused = await apiError(createApiClient({ baseUrl: url, token: badToken }).listOperators());
+    expect(refused).toMatchObject({ code: "ERR_UNAUTHORIZED", status: 401 });
+    for (const e of [missing, refused]) {
+      const text = `${e.message} ${JSON.stringify(e.details)} ${String(e.stack)}`;
+      expect(text).not.toContain(badToken);
+      for (const s of h.secrets) expect(text).not.toContain(s);
+    }
+    const invalid = await apiError(dao.listKeys({ query: { limit: "0" } }));
+    expect(invalid).toMatchObject({ status: 400, details: { field: "querystring.limit" } });
+    const gone = await apiError(createApiClient({ baseUrl: "http://127.0.0.1:1", token: h.admin }).live());
+    expect(gone).toMatchObject({ code: "ERR_API_UNREACHABLE", status: 0 });
+  });
+
+  it("called every route of the route table", () => {
+    expect(Object.keys(API_ROUTES).filter((name) => !called.has(name))).toEqual([]);
+  });
+});
