@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { ACTIVE_PRESET } from "@lodestar/params";
 import { ConfigError, createLogger, runProcess, ValidationError } from "@poolkeeper/core";
+import { SIM_FORKS, type SimFork } from "./chain-types.js";
 import { type BeaconSim, startBeaconSim } from "./index.js";
 import { parseScenario } from "./scenario.js";
 
@@ -19,6 +20,8 @@ export interface BeaconSimCliOptions {
   slotsPerEpoch?: string;
   preset?: string;
   genesisTime?: string;
+  /** deneb | electra | fulu (default: the scenario's, else deneb) */
+  fork?: string;
 }
 
 function int(value: string | undefined, field: string, min: number, max: number): number | undefined {
@@ -60,8 +63,12 @@ export async function startFromCli(
   const secondsPerSlot = opts.secondsPerSlot === undefined ? undefined : Number(opts.secondsPerSlot);
   if (secondsPerSlot !== undefined && !(secondsPerSlot > 0 && secondsPerSlot <= 60))
     throw new ValidationError("--seconds-per-slot", "must be a number in (0, 60]");
+  if (opts.fork !== undefined && !(SIM_FORKS as readonly string[]).includes(opts.fork))
+    throw new ValidationError("--fork", `must be one of ${SIM_FORKS.join(", ")}, got "${opts.fork}"`);
+  const fork = opts.fork as SimFork | undefined;
   const t0 = performance.now();
   const sim = await startBeaconSim({
+    ...(fork === undefined ? {} : { fork }),
     validators: int(opts.validators, "--validators", 1, 4_000_000),
     port: int(opts.port, "--port", 0, 65535) ?? 5052,
     host: opts.host,
@@ -72,7 +79,7 @@ export async function startFromCli(
     clock: "wall",
   });
   out(
-    `beacon-sim: ${sim.chain.n} validators, preset ${ACTIVE_PRESET}, ${sim.chain.slotsPerEpoch} slots/epoch, ${sim.chain.secondsPerSlot} s/slot, listening on ${sim.url} (started in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+    `beacon-sim: ${sim.chain.n} validators, fork ${sim.chain.fork}, preset ${ACTIVE_PRESET}, ${sim.chain.slotsPerEpoch} slots/epoch, ${sim.chain.secondsPerSlot} s/slot, listening on ${sim.url} (started in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
   return sim;
 }

@@ -23,7 +23,7 @@ describe("LODESTAR_PRESET through the CLI", () => {
       LODESTAR_PRESET: "minimal",
     });
     await until(() => /listening on/.test(p.output()) || p.child.exitCode !== null, 60_000);
-    expect(p.output()).toMatch(/beacon-sim: 16 validators, preset mainnet, 32 slots\/epoch/);
+    expect(p.output()).toMatch(/beacon-sim: 16 validators, fork deneb, preset mainnet, 32 slots\/epoch/);
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
   });
@@ -39,6 +39,26 @@ describe("LODESTAR_PRESET through the CLI", () => {
     expect([bad.code, bad.stderr]).toEqual([1, 'error: --preset: expected minimal or mainnet, got "tiny"\n']);
     const flag = await runCli(["beacon-sim", "--port", "0", "--validators", "many"], { LODESTAR_PRESET: "" });
     expect([flag.code, flag.stderr]).toEqual([1, 'error: --validators: expected an integer, got "many"\n']);
+  });
+
+  it("beacon-sim --fork fulu serves a Fulu chain (proposer_lookahead answers); a bad --fork is one line and exit 1", async () => {
+    const p = startNode(MAIN, ["beacon-sim", "--fork", "fulu", "--port", "0", "--validators", "16"], {
+      LODESTAR_PRESET: "",
+    });
+    await until(() => /listening on/.test(p.output()) || p.child.exitCode !== null, 60_000);
+    expect(p.output()).toMatch(/beacon-sim: 16 validators, fork fulu, preset minimal/);
+    const url = /listening on (http:\/\/\S+)/.exec(p.output())?.[1];
+    const res = await fetch(`${url}/eth/v1/beacon/states/head/proposer_lookahead`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { version: string }).version).toBe("fulu");
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+
+    const bad = await runCli(["beacon-sim", "--fork", "capella"], { LODESTAR_PRESET: "" });
+    expect([bad.code, bad.stderr]).toEqual([
+      1,
+      'error: --fork: must be one of deneb, electra, fulu, got "capella"\n',
+    ]);
   });
 
   it("devnet: LODESTAR_PRESET=mainnet is refused before anything starts", async () => {

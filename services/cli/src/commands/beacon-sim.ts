@@ -17,6 +17,10 @@ export function register(program: Command): void {
     .option("--slots-per-epoch <n>", "slots per epoch (default: the preset's)")
     .option("--genesis-time <unix>", "genesis time (default: now)")
     .option("--preset <name>", "minimal | mainnet (default: LODESTAR_PRESET, else minimal)")
+    .option(
+      "--fork <name>",
+      "deneb | electra | fulu: the fork the chain starts at (default: the scenario's, else deneb)",
+    )
     .action(async (opts: Record<string, string | undefined>) => {
       // before the first @lodestar import (the package's): --preset wins over LODESTAR_PRESET
       const preset = chooseLodestarPreset({
