@@ -1,6 +1,6 @@
 /**
  * The words every layer shares, defined once: the key states (their transitions and groups are
- * in @poolkeeper/store lifecycle.ts), the alert kinds of the watcher and the roles of API tokens.
+ * in @poolkeeper/store registry/lifecycle.ts), the alert kinds of the watcher and the roles of API tokens.
  * They live here, in the lowest layer, so that the API contract can name them without the store.
  */
 

@@ -16,7 +16,7 @@ export interface PoolSettings {
 
 export type KeyState = KeyStateName;
 
-/** The lifecycle's words are the store's (one definition: packages/store/src/lifecycle.ts). */
+/** The lifecycle's words are the store's (one definition: packages/store/src/registry/lifecycle.ts). */
 export { EVER_DEPOSITED_STATES, KEY_STATES, STAKED_STATES };
 
 export type TargetLimitMode = "soft" | "hard";

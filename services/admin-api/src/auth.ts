@@ -4,7 +4,7 @@ import { ForbiddenError, UnauthorizedError } from "./errors.js";
 
 /**
  * Bearer-token authentication and role checks. Tokens are looked up by their hash (see
- * @poolkeeper/store tokens.ts); the token itself is never logged or returned.
+ * @poolkeeper/store tokens/tokens.ts); the token itself is never logged or returned.
  *
  * The roles are `API_ROLES` (core vocabulary.ts).
  */

@@ -1,7 +1,7 @@
 /**
  * Key-state sync: the registry key states an epoch's beacon statuses call for, and applying them
  * through the pool source. The transitions allowed are the lifecycle's (`WATCHER_TRANSITIONS`,
- * packages/store lifecycle.ts), the same table the registry checks.
+ * packages/store registry/lifecycle.ts), the same table the registry checks.
  */
 import type { EpochDuties } from "@poolkeeper/beacon";
 import type { Logger } from "@poolkeeper/core";

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { API_ROLES, type ApiRole, DB_BIGINT_ID_MAX, parseId, ValidationError } from "@poolkeeper/core";
-import type { Queryable } from "./store.js";
+import type { Queryable } from "../store.js";
 
 /**
  * API tokens of the admin API. A token is 32 random bytes (base64url, prefixed `pk_` so secret

@@ -1,5 +1,5 @@
-import { ATT_FLAG, decodeAttFlags } from "./lifecycle.js";
-import type { Queryable } from "./store.js";
+import { ATT_FLAG, decodeAttFlags } from "../registry/lifecycle.js";
+import type { Queryable } from "../store.js";
 import {
   ALERT_COLS,
   ALERT_KINDS,
@@ -7,7 +7,7 @@ import {
   alertFromDb,
   type DutyCountsRow,
   type WatcherAlertRow,
-} from "./watcher-repo.js";
+} from "./repo.js";
 
 /**
  * Read side of the watcher's tables, for the admin API and the CLI: duty counts per operator and

@@ -1,6 +1,6 @@
 import { ValidationError } from "@poolkeeper/core";
+import type { Queryable } from "../store.js";
 import { KEY_STATES, type KeyStateName } from "./lifecycle.js";
-import type { Queryable } from "./store.js";
 
 /**
  * The key list read for streaming, page by page in id order: only the columns a list shows, hex

@@ -1,4 +1,4 @@
-import type { Queryable } from "./store.js";
+import type { Queryable } from "../store.js";
 
 /**
  * Reads of the watcher's tables beside performance.ts, for the performance routes: the result of each missed

@@ -1,6 +1,6 @@
 import { type Network, PoolkeeperError, toHex0x } from "@poolkeeper/core";
-import { STORE_ERRORS } from "./errors.js";
-import type { Queryable } from "./store.js";
+import { STORE_ERRORS } from "../errors.js";
+import type { Queryable } from "../store.js";
 
 /**
  * The pool's identity (migration 0007): the network its deposits are signed for and the

@@ -1,5 +1,5 @@
+import type { Queryable } from "../store.js";
 import { KEY_STATES, type KeyStateName } from "./lifecycle.js";
-import type { Queryable } from "./store.js";
 
 /**
  * The registry's SQL: operators, keys, deposit batches, key history and the audit log. Plain

@@ -1,6 +1,6 @@
 import type { AlertKind } from "@poolkeeper/core";
-import { sqlStateList, WATCHED_STATES } from "./lifecycle.js";
-import type { Queryable, Store } from "./store.js";
+import { sqlStateList, WATCHED_STATES } from "../registry/lifecycle.js";
+import type { Queryable, Store } from "../store.js";
 
 /**
  * The watcher's SQL (migration 0020): one transaction per processed epoch, the checkpoint, the
