@@ -5,10 +5,10 @@
  * the watcher stores and the performance queries read.
  */
 
-import type { KeyStateName } from "@poolkeeper/core";
+import { KEY_STATES, type KeyStateName } from "@poolkeeper/core";
 
 /** The key states, in lifecycle order, are defined in core (vocabulary.ts) for every layer. */
-export { KEY_STATES, type KeyStateName } from "@poolkeeper/core";
+export { KEY_STATES, type KeyStateName };
 
 /**
  * Every allowed state change, from → the states it may go to. vetted → submitted is the DAO
@@ -40,6 +40,22 @@ export const EVER_DEPOSITED_STATES: readonly KeyStateName[] = [
   "exited",
   "slashed",
 ];
+/** States of a key with no deposit batch (never deposited): `deposit_batch_id IS NULL` exactly here. */
+export const UNDEPOSITED_STATES: readonly KeyStateName[] = ["submitted", "vetted", "removed"];
+/** States counted against an operator's vetted limit: vetted and every deposited state. */
+export const VETTED_LIMIT_STATES: readonly KeyStateName[] = ["vetted", ...EVER_DEPOSITED_STATES];
+/**
+ * Every named group of states: the SQL constraints and triggers may only use these lists
+ * (`IN (...)` or, for its complement, `NOT IN (...)`); a test reads the live definitions.
+ */
+export const STATE_GROUPS = {
+  all: KEY_STATES as readonly KeyStateName[],
+  staked: STAKED_STATES,
+  everDeposited: EVER_DEPOSITED_STATES,
+  undeposited: UNDEPOSITED_STATES,
+  vettedLimit: VETTED_LIMIT_STATES,
+} as const;
+
 /** States whose validators can have duties: what the watcher follows (= the staked states). */
 export const WATCHED_STATES: readonly KeyStateName[] = STAKED_STATES;
 
