@@ -244,14 +244,19 @@ describe("runService in a process", () => {
   it("SIGTERM (and a second one while closing) closes every part once, in reverse order, exit 0", async () => {
     const r = await runModule(SERVICE(""), { text: "kit-test ready", signals: ["SIGTERM", "SIGINT"] });
     const lines = r.stdout.split("\n").filter((l) => l.startsWith("started") || l.startsWith("closed"));
-    expect(lines).toEqual([
-      "started part1",
-      "started part2",
-      "started part3",
-      "closed part3",
-      "closed part2",
-      "closed part1",
-    ]);
+    // code and output in the comparison: a failure shows how the process ended
+    expect({ lines, code: r.code, stderr: r.stderr }, r.stdout).toEqual({
+      lines: [
+        "started part1",
+        "started part2",
+        "started part3",
+        "closed part3",
+        "closed part2",
+        "closed part1",
+      ],
+      code: 0,
+      stderr: "",
+    });
     expect(r.stdout).toContain('"msg":"kit-test stopping"');
     expect(r.stdout).not.toContain("not reached");
     expect(r.stderr).toBe("");
