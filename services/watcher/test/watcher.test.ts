@@ -21,6 +21,7 @@ type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeac
 const N = 64;
 const OFFLINE = [48, 49, 50, 51, 52, 53, 54, 55]; // epochs 2..5
 const SLASHED = 10; // epoch 3
+const EXITING = 12; // initiated in epoch 3: exit epoch 3 + 1 + MAX_SEED_LOOKAHEAD = 8
 const NETWORK = "minimal";
 
 describe.each(["deneb", "electra", "fulu"] as const)(
@@ -44,6 +45,14 @@ describe.each(["deneb", "electra", "fulu"] as const)(
         scenario: {
           behaviours: [{ validators: "48-55", behaviour: "offline", from: 2, to: 6 }],
           slashings: [{ validator: SLASHED, epoch: 3 }],
+          // the exit: a voluntary exit on deneb; from Electra an EIP-7002 withdrawal request from
+          // the validators' execution withdrawal address (0x01 credentials)
+          ...(fork === "deneb"
+            ? { exits: [{ validator: EXITING, epoch: 3 }] }
+            : {
+                withdrawalCredentials: `0x01${"00".repeat(11)}${"b9".repeat(20)}`,
+                withdrawalRequests: [{ validator: EXITING, epoch: 3 }],
+              }),
         },
       });
       store = await createTestStore("postgres");
@@ -185,8 +194,10 @@ describe.each(["deneb", "electra", "fulu"] as const)(
       expect(logs.join("")).not.toContain("hooksecret123");
     });
 
-    it("moves key states from beacon statuses: deposited → active, and slashed", () => {
+    it("moves key states from beacon statuses: deposited → active, exiting → exited, and slashed", () => {
       const slashedKey = toHex(sim.chain.pubkeyOf(SLASHED));
+      const exitingKey = toHex(sim.chain.pubkeyOf(EXITING));
+      expect(sim.chain.validatorAt(EXITING, 8).exitEpoch).toBe(8);
       expect(pool.states.get(toHex(sim.chain.pubkeyOf(0)))).toBe("active");
       // every change once: 64 activations, then the slashed one: slashed, and exited after its exit epoch
       expect(pool.changes.filter((c) => c.to === "active")).toHaveLength(N);
@@ -195,7 +206,14 @@ describe.each(["deneb", "electra", "fulu"] as const)(
         "slashed",
         "exited",
       ]);
-      expect(pool.changes.filter((c) => c.pubkey !== slashedKey && c.to !== "active")).toEqual([]);
+      expect(pool.changes.filter((c) => c.pubkey === exitingKey).map((c) => c.to)).toEqual([
+        "active",
+        "exiting",
+        "exited",
+      ]);
+      expect(
+        pool.changes.filter((c) => c.pubkey !== slashedKey && c.pubkey !== exitingKey && c.to !== "active"),
+      ).toEqual([]);
     });
 
     it("answers the performance queries: operator windows against the network, a validator's history", async () => {
