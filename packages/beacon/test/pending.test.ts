@@ -95,6 +95,27 @@ describe("pending deposits over the node pool", () => {
   });
 });
 
+describe("a front-run deposit", () => {
+  it("both deposits to one key are queued in order; the chain keeps the first one's credentials", async () => {
+    const s = await start({ fork: "fulu" });
+    const c = s.chain;
+    c.advanceTo(19);
+    const [i] = c.addValidators(1, wc(1, 0x33)); // the front-runner's credentials first
+    const pk = c.pubkeyOf(i as number).slice();
+    c.addValidators([pk], wc(1, 0xb9)); // then the pool's deposit to the same key
+    c.advanceTo(3 * 8);
+    const pool = await poolOf([s.url]);
+    const q = await getPendingDeposits(pool, { stateId: "head" });
+    expect(q?.items.map((d) => [d.pubkey, d.withdrawalCredentials])).toEqual([
+      [hex(pk), hex(wc(1, 0x33))],
+      [hex(pk), hex(wc(1, 0xb9))],
+    ]);
+    c.advanceTo(6 * 8);
+    expect((await getPendingDeposits(pool, { stateId: "head" }))?.items).toEqual([]);
+    expect(hex(c.validatorAt(i as number, 6).withdrawalCredentials)).toBe(hex(wc(1, 0x33)));
+  });
+});
+
 describe("pending partial withdrawals", () => {
   it("an EIP-7002 partial withdrawal of a 0x02 validator: its index, amount and withdrawable epoch", async () => {
     const s = await start({
