@@ -879,7 +879,8 @@ export class EpochDutiesReader {
 
   /**
    * Balances at the start and end of the epoch (two small POSTs) and the statuses at its end: only
-   * validators not active_ongoing are listed by the node, every other one is active_ongoing.
+   * validators not active_ongoing are listed by the node, every other one in the end state is
+   * active_ongoing; a validator not in the end state (no balance there) has no status.
    */
   private async validatorStates(
     epoch: number,
@@ -900,7 +901,10 @@ export class EpochDutiesReader {
     const exBy = new Map((exceptions ?? []).map((v) => [v.index, v]));
     return indices.map((v) => {
       const e = exBy.get(v);
-      const known = exceptions !== null;
+      // absent from the status answer means active_ongoing only for a validator in the state: one
+      // without a balance there is not in the registry yet (its deposit pending, or the index
+      // resolved at a later state), and its status is unknown
+      const known = exceptions !== null && end !== null && (e !== undefined || end.has(v));
       return {
         validatorIndex: v,
         status: e?.status ?? (known ? "active_ongoing" : null),

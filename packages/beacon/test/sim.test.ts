@@ -60,14 +60,24 @@ function firstBlockAtOrAfter(_d: EpochDuties, missedSlots: Set<number>, slot: nu
   return s;
 }
 
-describe("epoch duties on beacon-sim", () => {
+describe.each(["deneb", "electra", "fulu"] as const)("epoch duties on beacon-sim (%s)", (fork) => {
   let pool: BeaconNodePool;
+  let forkSim: Sim;
   const byEpoch = new Map<number, EpochDuties>();
 
   beforeAll(async () => {
-    pool = await BeaconNodePool.init({ urls: [sim.url], preset: "minimal", retries: 1, retryBaseMs: 10 });
+    if (fork === "deneb") forkSim = sim;
+    else {
+      const { startBeaconSim } = await import("@poolkeeper/beacon-sim");
+      forkSim = await startBeaconSim({ validators: N, seed: "h5-watcher", scenario, fork });
+      forkSim.chain.advanceEpochs(9);
+    }
+    pool = await BeaconNodePool.init({ urls: [forkSim.url], preset: "minimal", retries: 1, retryBaseMs: 10 });
     const reader = new EpochDutiesReader(pool);
     for (const e of [1, 2, 3]) byEpoch.set(e, await reader.epochDuties(e, { validators: ALL }));
+  });
+  afterAll(async () => {
+    if (forkSim !== sim) await forkSim?.close();
   });
 
   it("uses only finalized data", async () => {
@@ -79,6 +89,22 @@ describe("epoch duties on beacon-sim", () => {
     ).rejects.toMatchObject({
       code: "ERR_BEACON_NOT_FINALIZED",
     });
+  });
+
+  it("a node that refuses committees, proposer duties and sync committees: the same duties from the SSZ state", async () => {
+    for (const pathContains of ["/committees", "/duties/proposer/", "/sync_committees"])
+      forkSim.node.addFault({ kind: "error", status: 503, pathContains });
+    try {
+      const reader = new EpochDutiesReader(pool);
+      for (const e of [1, 2, 3]) {
+        const d = await reader.epochDuties(e, { validators: ALL });
+        expect(d.sources).toEqual({ committees: "state", proposers: "state" });
+        expect({ ...d, sources: null }).toEqual({ ...byEpoch.get(e), sources: null });
+      }
+      expect(byEpoch.get(1)?.sources).toEqual({ committees: "api", proposers: "api" });
+    } finally {
+      forkSim.node.clearFaults();
+    }
   });
 
   it("epoch 1 (everyone online): no missed attestation, every proposal made", () => {
@@ -98,7 +124,10 @@ describe("epoch duties on beacon-sim", () => {
       const missed = d.attestations.filter((a) => !a.included).map((a) => a.validatorIndex);
       expect(missed.sort((a, b) => a - b)).toEqual(expectedMissed.sort((a, b) => a - b));
       for (const p of d.proposals) {
-        expect(p.status).toBe(OFFLINE.includes(p.validatorIndex) ? "missed" : "proposed");
+        // a slashed validator stays in the proposer sampling and proposes no more
+        const silent = OFFLINE.includes(p.validatorIndex) || (e === 3 && p.validatorIndex === SLASHED);
+        expect(p.status).toBe(silent ? "missed" : "proposed");
+        expect(p.status === "missed").toBe(forkSim.chain.blockAt(p.slot) === undefined);
       }
       expect(d.network.attAssigned - d.network.attIncluded).toBe(expectedMissed.length);
     }

@@ -4,12 +4,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
+import { BeaconNodePool } from "@poolkeeper/beacon";
 import { createLogger, type Logger, loadNetwork, toHex0x } from "@poolkeeper/core";
 import { buildDepositData, withdrawalCredentials } from "@poolkeeper/keys";
 import { Registry } from "@poolkeeper/registry";
 import { WATCHER_TRANSITIONS } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
-import type { KeyStateChange, PoolKey, PoolSource } from "../src/index.js";
+import { type KeyStateChange, type PoolKey, type PoolSource, Watcher, WatcherMetrics } from "../src/index.js";
 
 /** A logger whose JSON lines are kept in `logs` (to print on failure or to search for secrets). */
 export function capturedLogger(level: "debug" | "info"): { logger: Logger; logs: string[] } {
@@ -185,4 +186,43 @@ export async function registryPoolDatabase(
   }
   await registry.allocateDepositBatch(2 * n, "test:allocator");
   return store;
+}
+
+/**
+ * A watcher on one beacon-sim node from epoch 1 on the "minimal" network, polling fast, no webhook
+ * (not started).
+ */
+export async function simWatcher(o: {
+  simUrl: string;
+  store: TestStore;
+  pool: PoolSource;
+  logger: Logger;
+}): Promise<Watcher> {
+  const beacon = await BeaconNodePool.init(
+    { urls: [o.simUrl], preset: "minimal", retries: 1, retryBaseMs: 20 },
+    { logger: o.logger },
+  );
+  return new Watcher(
+    { beacon, store: o.store, pool: o.pool, logger: o.logger, metrics: new WatcherMetrics() },
+    {
+      settings: { network: "minimal", offlineEpochs: 3, underperformanceMargin: 0.05, webhook: false },
+      redis: redisConn(),
+      startEpoch: 1,
+      follower: { events: false, fallbackPollIntervalMs: 50, pollIntervalMs: 50 },
+      attempts: 6,
+      backoffMs: 50,
+    },
+  );
+}
+
+/** Stop a test's watcher (and empty its queue), then close its sim and store. */
+export async function closeSimWatcher(o: {
+  watcher?: Watcher;
+  sim?: { close(): Promise<void> };
+  store?: TestStore;
+}): Promise<void> {
+  await o.watcher?.stop().catch(() => undefined);
+  await o.watcher?.epochQueue.obliterate().catch(() => undefined);
+  await o.sim?.close();
+  await o.store?.dispose();
 }

@@ -4,13 +4,13 @@
  * (a missed_proposal alert saying the block was orphaned, not that it was missed), not counted as
  * made, and a slot with no block at all stays "missed".
  */
-import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
+import { loadLodestar } from "@poolkeeper/beacon";
 import { toHex } from "@poolkeeper/core";
 import { failedProposalSlots, listWatcherAlerts } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Watcher, WatcherMetrics } from "../src/index.js";
-import { capturedLogger, redisConn, StaticPool, until } from "./helpers.js";
+import type { Watcher } from "../src/index.js";
+import { capturedLogger, closeSimWatcher, StaticPool, simWatcher, until } from "./helpers.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
 
@@ -46,21 +46,7 @@ describe("watcher: orphaned proposals", () => {
         operatorId: i < 32 ? 1 : 2,
       })),
     );
-    const beacon = await BeaconNodePool.init(
-      { urls: [sim.url], preset: "minimal", retries: 1, retryBaseMs: 20 },
-      { logger },
-    );
-    watcher = new Watcher(
-      { beacon, store, pool, logger, metrics: new WatcherMetrics() },
-      {
-        settings: { network: NETWORK, offlineEpochs: 3, underperformanceMargin: 0.05, webhook: false },
-        redis: redisConn(),
-        startEpoch: 1,
-        follower: { events: false, fallbackPollIntervalMs: 50, pollIntervalMs: 50 },
-        attempts: 6,
-        backoffMs: 50,
-      },
-    );
+    watcher = await simWatcher({ simUrl: sim.url, store, pool, logger });
     watcher.start();
     sim.chain.advanceEpochs(8);
     await until("epochs 1..4 stored", async () => {
@@ -74,12 +60,7 @@ describe("watcher: orphaned proposals", () => {
       throw e;
     });
   });
-  afterAll(async () => {
-    await watcher?.stop().catch(() => undefined);
-    await watcher?.epochQueue.obliterate().catch(() => undefined);
-    await sim?.close();
-    await store?.dispose();
-  });
+  afterAll(() => closeSimWatcher({ watcher, sim, store }));
 
   /** Expected failed proposals in epochs 2..3 from the scenario and the sim's proposers. */
   function expected(): Map<number, { validator: number; status: string }> {

@@ -6,14 +6,14 @@
  * key states must follow the chain: deposited → active, then slashed for the slashed one.
  */
 import { createHash } from "node:crypto";
-import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
+import { loadLodestar } from "@poolkeeper/beacon";
 import { fromHex, loadNetwork, toHex } from "@poolkeeper/core";
 import { buildDepositData, type DepositDataJson, withdrawalCredentials } from "@poolkeeper/keys";
 import { Registry } from "@poolkeeper/registry";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registryPoolSource, Watcher, WatcherMetrics } from "../src/index.js";
-import { capturedLogger, redisConn, until } from "./helpers.js";
+import { registryPoolSource, type Watcher } from "../src/index.js";
+import { capturedLogger, closeSimWatcher, simWatcher, until } from "./helpers.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
 
@@ -83,29 +83,10 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
       .filter((p) => !depositedSet.has(p))
       .slice(0, 1);
 
-    const beacon = await BeaconNodePool.init(
-      { urls: [sim.url], preset: "minimal", retries: 1, retryBaseMs: 20 },
-      { logger },
-    );
-    watcher = new Watcher(
-      { beacon, store, pool: registryPoolSource(store, registry), logger, metrics: new WatcherMetrics() },
-      {
-        settings: { network: NETWORK, offlineEpochs: 3, underperformanceMargin: 0.05, webhook: false },
-        redis: redisConn(),
-        startEpoch: 1,
-        follower: { events: false, fallbackPollIntervalMs: 50, pollIntervalMs: 50 },
-        attempts: 6,
-        backoffMs: 50,
-      },
-    );
+    watcher = await simWatcher({ simUrl: sim.url, store, pool: registryPoolSource(store, registry), logger });
     watcher.start();
   });
-  afterAll(async () => {
-    await watcher?.stop().catch(() => undefined);
-    await watcher?.epochQueue.obliterate().catch(() => undefined);
-    await sim?.close();
-    await store?.dispose();
-  });
+  afterAll(() => closeSimWatcher({ watcher, sim, store }));
 
   async function stored(): Promise<number> {
     const r = await store.query<{ m: bigint | null }>(
