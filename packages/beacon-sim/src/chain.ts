@@ -345,6 +345,7 @@ export class SimChain extends EventEmitter {
     pubkeys: Uint8Array[] | number,
     wc: Uint8Array | undefined,
     amount: number,
+    signature: Uint8Array = this.signature,
   ): number[] {
     if (!Number.isSafeInteger(amount) || amount < MIN_DEPOSIT_AMOUNT)
       throw new ValidationError("amount", "must be an integer number of gwei, at least 1 ETH");
@@ -372,9 +373,34 @@ export class SimChain extends EventEmitter {
         pubkey: this.pubkeyOf(i).slice(),
         withdrawalCredentials: (wc ?? this.withdrawalCredentialsOf(i)).slice(),
         amount,
-        signature: this.signature,
+        signature: signature.slice(),
       });
     return indices;
+  }
+
+  /**
+   * One execution-layer deposit request (EIP-6110) with its own signature (carried, not checked),
+   * for the next canonical block; returns the validator index the deposit goes to. Electra and
+   * later. A second deposit to a key with a pending one is queued too; the first one's
+   * credentials win when the queue is applied.
+   */
+  requestDeposit(d: {
+    pubkey: Uint8Array;
+    withdrawalCredentials: Uint8Array;
+    amountGwei: number;
+    signature: Uint8Array;
+  }): number {
+    if (this.ledger === undefined)
+      throw new ValidationError(
+        "deposit request",
+        `needs an electra or fulu chain (this one is ${this.fork})`,
+      );
+    if (d.pubkey.length !== 48) throw new ValidationError("pubkey", "must be 48 bytes");
+    if (d.withdrawalCredentials.length !== 32)
+      throw new ValidationError("withdrawalCredentials", "must be 32 bytes");
+    if (d.signature.length !== 96) throw new ValidationError("signature", "must be 96 bytes");
+    const [index] = this.depositRequests([d.pubkey], d.withdrawalCredentials, d.amountGwei, d.signature);
+    return index ?? -1;
   }
 
   /**

@@ -30,6 +30,7 @@ export {
   consolidationChurnLimit,
   maxEffectiveBalanceElectra,
 } from "./electra.js";
+export { EXECUTION_ROUTES } from "./execution.js";
 export { derivePubkeys, INTEROP_KEY_LIMIT, secretKeyOf } from "./keys.js";
 export type {
   BehaviourKind,

@@ -11,6 +11,7 @@ import { ValidationError } from "@poolkeeper/core";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { NodeApi, type NodeView } from "./api.js";
 import { newValidatorFields, type SimChain, type ValidatorFields } from "./chain.js";
+import { registerExecutionRoutes } from "./execution.js";
 import { type FaultSpec, parseFault } from "./scenario.js";
 
 /** Above this many entries, validator and balance lists are written by the sim's own streaming writer (same JSON, faster, no V8 string limit). */
@@ -101,6 +102,7 @@ export async function buildApp(
   app.addHook("preHandler", async (req, reply) => streamLargeLists(api, req, reply, threshold));
 
   registerRoutes(app, node.chain.config, api.methods(), [...NAMESPACES]);
+  registerExecutionRoutes(app, node.chain);
   return { app, api, hung };
 }
 

@@ -19,16 +19,10 @@ import {
   startBeaconSim,
 } from "../src/index.js";
 import { computeShuffledIndex, indexShuffler } from "../src/shuffle.js";
+import { hex, wc } from "./bytes.js";
 
 const ETH = 1_000_000_000;
 const FAR = 0xffffffff;
-const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString("hex")}`;
-const wc = (prefix: number, fill: number) => {
-  const b = new Uint8Array(32).fill(fill);
-  b[0] = prefix;
-  b.fill(0, 1, 12);
-  return b;
-};
 
 const sims: BeaconSim[] = [];
 afterAll(async () => {

@@ -1,0 +1,207 @@
+/**
+ * The sim's execution-layer side over HTTP: deposit requests (EIP-6110) and withdrawal requests
+ * (EIP-7002) posted to /poolkeeper/v1/execution/..., carried by the next block, seen through the
+ * Beacon API (pending_deposits, the validator's exit).
+ */
+import "./env-minimal.js";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type BeaconSim,
+  derivePubkeys,
+  EXECUTION_ROUTES,
+  type SimFork,
+  startBeaconSim,
+} from "../src/index.js";
+import { hex, wc } from "./bytes.js";
+
+const ETH = 1_000_000_000;
+const SIGNATURE = hex(new Uint8Array(96).fill(0xc0));
+/** A key outside the chain's 64 genesis validators. */
+function freshPubkey(i: number): string {
+  const out = new Uint8Array(48);
+  derivePubkeys(100 + i, 1, out);
+  return hex(out);
+}
+
+const sims: BeaconSim[] = [];
+afterAll(async () => {
+  await Promise.all(sims.map((s) => s.close()));
+});
+async function start(fork: SimFork, scenario: Record<string, unknown> = {}): Promise<BeaconSim> {
+  const sim = await startBeaconSim({ validators: 64, fork, scenario });
+  sims.push(sim);
+  return sim;
+}
+interface Answer {
+  data: Record<string, string>;
+  message?: string;
+}
+interface ValidatorAnswer {
+  data: { index: string; balance: string; status: string; validator: Record<string, string> };
+}
+async function post(sim: BeaconSim, path: string, body: unknown): Promise<{ status: number; json: Answer }> {
+  const res = await fetch(`${sim.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Answer };
+}
+async function get<T>(sim: BeaconSim, path: string): Promise<T> {
+  const res = await fetch(`${sim.url}${path}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as T;
+}
+
+describe("POST /poolkeeper/v1/execution/deposit_requests", () => {
+  it("queues the deposit in pending_deposits from the next block; a second deposit to the pending key keeps the first credentials", async () => {
+    const sim = await start("fulu");
+    sim.chain.advanceTo(19);
+    const pubkey = freshPubkey(0);
+    const first = {
+      pubkey,
+      withdrawal_credentials: hex(wc(1, 0x33)),
+      amount: String(32 * ETH),
+      signature: SIGNATURE,
+    };
+    const a = await post(sim, EXECUTION_ROUTES.depositRequests, first);
+    expect(a.status).toBe(200);
+    expect(a.json.data).toEqual({ ...first, validator_index: "64" });
+    const second = { ...first, withdrawal_credentials: hex(wc(1, 0x44)) };
+    const b = await post(sim, EXECUTION_ROUTES.depositRequests, second);
+    expect(b.status).toBe(200);
+    expect(b.json.data.validator_index).toBe("64");
+
+    sim.chain.advanceTo(3 * 8);
+    const pending = await get<{ data: Array<Record<string, string>> }>(
+      sim,
+      "/eth/v1/beacon/states/head/pending_deposits",
+    );
+    expect(
+      pending.data.map((d) => [d.pubkey, d.withdrawal_credentials, d.amount, d.signature, d.slot]),
+    ).toEqual([
+      [pubkey, hex(wc(1, 0x33)), String(32 * ETH), SIGNATURE, "20"],
+      [pubkey, hex(wc(1, 0x44)), String(32 * ETH), SIGNATURE, "20"],
+    ]);
+    sim.chain.advanceTo(5 * 8);
+    const v = await get<ValidatorAnswer>(sim, `/eth/v1/beacon/states/head/validators/${pubkey}`);
+    expect(v.data.index).toBe("64");
+    expect(v.data.validator.withdrawal_credentials).toBe(hex(wc(1, 0x33)));
+    expect(v.data.balance).toBe(String(64 * ETH));
+  });
+
+  it("400 naming the field for bad input, nothing queued; 400 on a deneb chain", async () => {
+    const sim = await start("electra");
+    const good = {
+      pubkey: freshPubkey(1),
+      withdrawal_credentials: hex(wc(1, 0x55)),
+      amount: String(32 * ETH),
+      signature: SIGNATURE,
+    };
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ ...good, pubkey: "0x1234" }, /^pubkey: must be 0x-prefixed hex of 48 bytes/],
+      [{ ...good, withdrawal_credentials: undefined }, /^withdrawal_credentials: /],
+      [{ ...good, amount: 32 }, /^amount: must be a decimal string of gwei/],
+      [{ ...good, amount: "100" }, /^amount: .*at least 1 ETH/],
+      [{ ...good, signature: "0xzz" }, /^signature: /],
+    ];
+    for (const [body, message] of cases) {
+      const r = await post(sim, EXECUTION_ROUTES.depositRequests, body);
+      expect(r.status).toBe(400);
+      expect(r.json.message).toMatch(message);
+    }
+    const n = sim.chain.n;
+    sim.chain.advanceTo(8);
+    expect(sim.chain.n).toBe(n);
+    expect(
+      (await get<{ data: Array<Record<string, string>> }>(sim, "/eth/v1/beacon/states/head/pending_deposits"))
+        .data,
+    ).toEqual([]);
+
+    const deneb = await start("deneb");
+    const r = await post(deneb, EXECUTION_ROUTES.depositRequests, good);
+    expect(r.status).toBe(400);
+    expect(r.json.message).toMatch(/^deposit request: needs an electra or fulu chain \(this one is deneb\)/);
+  });
+});
+
+describe("POST /poolkeeper/v1/execution/withdrawal_requests", () => {
+  it("a full exit asked by the validator's withdrawal address exits it; another address's request is carried and dropped", async () => {
+    const sim = await start("fulu", { withdrawalCredentials: hex(wc(1, 0x88)) });
+    const c = sim.chain;
+    c.advanceTo(19);
+    const body = {
+      validator_pubkey: hex(c.pubkeyOf(4)),
+      amount: "0",
+      source_address: hex(wc(1, 0x88).subarray(12)),
+    };
+    const a = await post(sim, EXECUTION_ROUTES.withdrawalRequests, body);
+    expect(a.status).toBe(200);
+    expect(a.json.data).toEqual({ ...body, validator_index: "4" });
+    const b = await post(sim, EXECUTION_ROUTES.withdrawalRequests, {
+      ...body,
+      validator_pubkey: hex(c.pubkeyOf(5)),
+      source_address: hex(new Uint8Array(20).fill(0x99)),
+    });
+    expect(b.status).toBe(200);
+    c.advanceTo(3 * 8);
+    const block = await get<{
+      data: { message: { body: { execution_requests: { withdrawals: unknown[] } } } };
+    }>(sim, "/eth/v2/beacon/blocks/20");
+    expect(block.data.message.body.execution_requests.withdrawals).toEqual([
+      { source_address: body.source_address, validator_pubkey: body.validator_pubkey, amount: "0" },
+      {
+        source_address: hex(new Uint8Array(20).fill(0x99)),
+        validator_pubkey: hex(c.pubkeyOf(5)),
+        amount: "0",
+      },
+    ]);
+    const v4 = await get<ValidatorAnswer>(sim, "/eth/v1/beacon/states/head/validators/4");
+    expect(v4.data.status).toBe("active_exiting");
+    expect(v4.data.validator.exit_epoch).toBe("7");
+    const v5 = await get<ValidatorAnswer>(sim, "/eth/v1/beacon/states/head/validators/5");
+    expect(v5.data.status).toBe("active_ongoing");
+    c.advanceTo(7 * 8);
+    expect((await get<ValidatorAnswer>(sim, "/eth/v1/beacon/states/head/validators/4")).data.status).toBe(
+      "exited_unslashed",
+    );
+  });
+
+  it("400 naming the field for bad input or an unknown key, nothing queued; 400 on a deneb chain", async () => {
+    const sim = await start("electra", { withdrawalCredentials: hex(wc(1, 0x88)) });
+    const c = sim.chain;
+    const good = {
+      validator_pubkey: hex(c.pubkeyOf(4)),
+      amount: "0",
+      source_address: hex(wc(1, 0x88).subarray(12)),
+    };
+    const cases: Array<[unknown, RegExp]> = [
+      [{ ...good, validator_pubkey: undefined }, /^validator_pubkey: must be 0x-prefixed hex of 48 bytes/],
+      [{ ...good, validator_pubkey: freshPubkey(2) }, /^validator_pubkey: is not in the registry/],
+      [{ ...good, amount: "-1" }, /^amount: must be a decimal string of gwei/],
+      [
+        { ...good, source_address: hex(new Uint8Array(32)) },
+        /^source_address: must be 0x-prefixed hex of 20 bytes/,
+      ],
+      [[good], /^body: must be a JSON object/],
+    ];
+    for (const [body, message] of cases) {
+      const r = await post(sim, EXECUTION_ROUTES.withdrawalRequests, body);
+      expect(r.status).toBe(400);
+      expect(r.json.message).toMatch(message);
+    }
+    c.advanceTo(2 * 8);
+    for (let s = 1; s <= 2 * 8; s++)
+      expect(c.blockAt(s)?.message.body).not.toHaveProperty("executionRequests.withdrawals.0");
+
+    const deneb = await start("deneb");
+    const r = await post(deneb, EXECUTION_ROUTES.withdrawalRequests, {
+      ...good,
+      validator_pubkey: hex(deneb.chain.pubkeyOf(4)),
+    });
+    expect(r.status).toBe(400);
+    expect(r.json.message).toMatch(
+      /^withdrawal request: needs an electra or fulu chain \(this one is deneb\)/,
+    );
+  });
+});
