@@ -64,7 +64,7 @@ export function resolveChainOptions(opts: ChainOptions): ResolvedChainOptions {
   if (!Number.isInteger(slotsPerEpoch) || slotsPerEpoch < 1)
     throw new ValidationError("slotsPerEpoch", "must be a positive integer");
   if (!(secondsPerSlot > 0)) throw new ValidationError("secondsPerSlot", "must be positive");
-  const fork = opts.fork ?? sc.fork ?? "deneb";
+  const fork = opts.fork ?? sc.fork ?? "fulu";
   if (!(SIM_FORKS as readonly string[]).includes(fork))
     throw new ValidationError("fork", `must be one of ${SIM_FORKS.join(", ")}`);
   const config = createChainForkConfig({

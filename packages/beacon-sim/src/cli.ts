@@ -20,7 +20,7 @@ export interface BeaconSimCliOptions {
   slotsPerEpoch?: string;
   preset?: string;
   genesisTime?: string;
-  /** deneb | electra | fulu (default: the scenario's, else deneb) */
+  /** deneb | electra | fulu (default: the scenario's, else fulu) */
   fork?: string;
 }
 

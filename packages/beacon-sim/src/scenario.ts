@@ -58,7 +58,7 @@ const faultSpec = z
 export const scenarioSchema = z
   .object({
     preset: z.enum(["minimal", "mainnet"]).optional(),
-    /** The fork the chain starts at (genesis and every state): deneb (default), electra or fulu. */
+    /** The fork the chain starts at (genesis and every state): deneb, electra or fulu (default). */
     fork: z.enum(SIM_FORKS).optional(),
     validators: z.number().int().min(1).max(4_000_000).optional(),
     /** Genesis pubkeys instead of generated keys (then `validators` defaults to their count). */

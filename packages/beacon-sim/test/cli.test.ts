@@ -31,7 +31,7 @@ describe("startFromCli", () => {
     );
     try {
       expect(lines[0]).toMatch(
-        /^beacon-sim: 32 validators, fork deneb, preset minimal, 8 slots\/epoch, 2 s\/slot, listening on http:\/\/127\.0\.0\.1:\d+/,
+        /^beacon-sim: 32 validators, fork fulu, preset minimal, 8 slots\/epoch, 2 s\/slot, listening on http:\/\/127\.0\.0\.1:\d+/,
       );
       // 200 s after genesis at 2 s per slot: the head is already near slot 100.
       expect(sim.chain.headSlot).toBeGreaterThanOrEqual(99);

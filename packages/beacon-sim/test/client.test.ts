@@ -23,6 +23,7 @@ const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString("hex")}`;
 
 beforeAll(async () => {
   sim = await startBeaconSim({
+    fork: "deneb",
     validators: 64,
     scenario: { behaviours: [{ validators: "48-63", behaviour: "offline" }] },
   });

@@ -72,6 +72,7 @@ let sim: BeaconSim;
 
 beforeAll(async () => {
   sim = await startBeaconSim({
+    fork: "deneb",
     validators: 64,
     secondsPerSlot: 2,
     // Same keys, same genesis, same randao reveals: the recorded node's proposers, so its empty

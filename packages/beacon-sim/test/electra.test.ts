@@ -214,11 +214,20 @@ describe("pending deposits (EIP-6110 requests, applied under the churn)", () => 
   });
 
   it("deneb keeps whole-validator deposits; amounts are electra-only", () => {
-    const c = new SimChain({ validators: 8 });
+    const c = new SimChain({ validators: 8, fork: "deneb" });
     expect(() => c.addValidators(1, undefined, 40 * ETH)).toThrow(/amount/);
     const e = new SimChain({ validators: 8, fork: "electra" });
     expect(() => e.addValidators(1, undefined, 0.5 * ETH)).toThrow(/amount/);
     expect(() => new SimChain({ validators: 8, scenario: { fork: "capella" } })).toThrow(/scenario\.fork/);
+  });
+
+  it("chains start at fulu unless told otherwise (option over scenario)", () => {
+    expect(new SimChain({ validators: 8 }).fork).toBe("fulu");
+    expect(new SimChain({ validators: 8 }).config.getForkName(0)).toBe("fulu");
+    expect(new SimChain({ validators: 8, scenario: { fork: "deneb" } }).fork).toBe("deneb");
+    expect(new SimChain({ validators: 8, fork: "electra", scenario: { fork: "deneb" } }).fork).toBe(
+      "electra",
+    );
   });
 });
 
@@ -362,7 +371,7 @@ describe("Electra and Fulu state routes over HTTP (@lodestar/api client)", () =>
   });
 
   it("deneb: the Electra routes answer 400 as Lodestar does for a pre-electra state", async () => {
-    const sim = await start(undefined);
+    const sim = await start("deneb");
     for (const [path, what] of [
       ["pending_deposits", "pending deposits"],
       ["pending_partial_withdrawals", "pending partial withdrawals"],
@@ -483,9 +492,16 @@ describe("execution-layer withdrawal requests (EIP-7002)", () => {
     bls.chain.requestWithdrawal(4);
     bls.chain.advanceTo(3 * 8);
     expect(bls.chain.validatorAt(4, 3).exitEpoch).toBe(Number.POSITIVE_INFINITY);
-    expect(() => new SimChain({ validators: 8 }).requestWithdrawal(1)).toThrow(/electra or fulu/);
+    expect(() => new SimChain({ validators: 8, fork: "deneb" }).requestWithdrawal(1)).toThrow(
+      /electra or fulu/,
+    );
     expect(
-      () => new SimChain({ validators: 8, scenario: { withdrawalRequests: [{ validator: 1, epoch: 2 }] } }),
+      () =>
+        new SimChain({
+          validators: 8,
+          fork: "deneb",
+          scenario: { withdrawalRequests: [{ validator: 1, epoch: 2 }] },
+        }),
     ).toThrow(/scenario\.withdrawalRequests/);
   });
 

@@ -100,6 +100,7 @@ const failure = (status: 400 | 404 | 500, message: string) => ({
 
 beforeAll(async () => {
   sim = await startBeaconSim({
+    fork: "deneb",
     validators: 64,
     secondsPerSlot: 2,
     scenario: { behaviours: [{ validators: "48-63", behaviour: "offline" }] },

@@ -15,6 +15,7 @@ afterAll(() => {
 describe("mainnet preset", () => {
   it("serves a 32-slot-epoch chain whose blocks and state decode with the mainnet types", async () => {
     const sim = await startBeaconSim({
+      fork: "deneb",
       validators: 8192,
       scenario: { behaviours: [{ validators: "0-99", behaviour: "offline" }] },
     });

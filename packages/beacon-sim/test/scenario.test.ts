@@ -47,6 +47,7 @@ function attestationsOf(
 
 describe("scripted validator behaviour", () => {
   const chain = new SimChain({
+    fork: "deneb",
     validators: 64,
     scenario: {
       behaviours: [
@@ -148,7 +149,7 @@ describe("scripted validator behaviour", () => {
 
 describe("orphaned proposals", () => {
   it("an orphaned block exists by root (canonical: false) but the chain builds on its parent", async () => {
-    const sim = await startBeaconSim({ validators: 64, scenario: { orphanedSlots: [20] } });
+    const sim = await startBeaconSim({ fork: "deneb", validators: 64, scenario: { orphanedSlots: [20] } });
     try {
       const chain = sim.chain;
       chain.advanceTo(4 * 8);
@@ -181,6 +182,7 @@ describe("orphaned proposals", () => {
 
   it("the orphaned-proposals behaviour orphans every block of those validators", () => {
     const chain = new SimChain({
+      fork: "deneb",
       validators: 64,
       scenario: { behaviours: [{ validators: "0-15", behaviour: "orphaned-proposals" }] },
     });
@@ -201,6 +203,7 @@ describe("orphaned proposals", () => {
 describe("block packing", () => {
   it("merges aggregates of the same vote that became includable together, and never exceeds MAX_ATTESTATIONS", () => {
     const chain = new SimChain({
+      fork: "deneb",
       validators: 64,
       scenario: {
         behaviours: [{ validators: "0-31", behaviour: "late", delay: 2, from: 2 }],
@@ -223,6 +226,7 @@ describe("block packing", () => {
 describe("slashings, exits, deposits, finality", () => {
   it("a slashing at epoch E: included in a block of E, slashed from E+1, penalised, exits later", () => {
     const chain = new SimChain({
+      fork: "deneb",
       validators: 64,
       scenario: {
         slashings: [
@@ -231,7 +235,7 @@ describe("slashings, exits, deposits, finality", () => {
         ],
       },
     });
-    const twin = new SimChain({ validators: 64 });
+    const twin = new SimChain({ fork: "deneb", validators: 64 });
     chain.advanceTo(5 * 8);
     twin.advanceTo(5 * 8);
     const blocks = Array.from({ length: 8 }, (_, k) => chain.blockAt(3 * 8 + k)).filter(
@@ -260,7 +264,11 @@ describe("slashings, exits, deposits, finality", () => {
   });
 
   it("a scripted exit: active_exiting with exit_epoch = E + 1 + MAX_SEED_LOOKAHEAD, then exited", async () => {
-    const sim = await startBeaconSim({ validators: 64, scenario: { exits: [{ validator: 3, epoch: 2 }] } });
+    const sim = await startBeaconSim({
+      fork: "deneb",
+      validators: 64,
+      scenario: { exits: [{ validator: 3, epoch: 2 }] },
+    });
     try {
       const api = getClient({ baseUrl: sim.url }, { config: sim.chain.config });
       sim.chain.advanceTo(3 * 8);
@@ -284,11 +292,11 @@ describe("slashings, exits, deposits, finality", () => {
   });
 
   it("deposits: pending_queued in the next epoch, active after finality, with given pubkeys and 0x01 credentials", async () => {
-    const sim = await startBeaconSim({ validators: 64 });
+    const sim = await startBeaconSim({ fork: "deneb", validators: 64 });
     try {
       const chain = sim.chain;
       const api = getClient({ baseUrl: sim.url }, { config: chain.config });
-      const other = new SimChain({ validators: 70 });
+      const other = new SimChain({ fork: "deneb", validators: 70 });
       const newKeys = [other.pubkeyOf(64).slice(), other.pubkeyOf(65).slice()];
       const wc = new Uint8Array(32);
       wc[0] = 1;
@@ -313,7 +321,7 @@ describe("slashings, exits, deposits, finality", () => {
   });
 
   it("finality advances (current - 2 with everyone online) and stalls on command", () => {
-    const chain = new SimChain({ validators: 64 });
+    const chain = new SimChain({ fork: "deneb", validators: 64 });
     chain.advanceTo(6 * 8);
     expect(chain.currentFinality().finalized.epoch).toBe(4);
     chain.stallFinality(true);
@@ -323,6 +331,7 @@ describe("slashings, exits, deposits, finality", () => {
     chain.advanceTo(16 * 8);
     expect(chain.currentFinality().finalized.epoch).toBe(14);
     const stalled = new SimChain({
+      fork: "deneb",
       validators: 64,
       scenario: { finality: [{ from: 4, to: 9, mode: "stall" }] },
     });
@@ -332,6 +341,7 @@ describe("slashings, exits, deposits, finality", () => {
 
   it("inactivity leak: with finality stalled, offline validators pay inactivity penalties and nobody earns flag rewards", () => {
     const chain = new SimChain({
+      fork: "deneb",
       validators: 64,
       scenario: {
         behaviours: [{ validators: "0-7", behaviour: "offline" }],
@@ -355,7 +365,7 @@ describe("slashings, exits, deposits, finality", () => {
     const wc = new Uint8Array(32);
     wc[0] = 1;
     wc.fill(0x11, 12);
-    const chain = new SimChain({ validators: 16, withdrawalCredentials: wc });
+    const chain = new SimChain({ fork: "deneb", validators: 16, withdrawalCredentials: wc });
     chain.advanceTo(12 * 8);
     const ws: deneb.ExecutionPayload["withdrawals"] = [];
     for (let s = 1; s <= chain.headSlot; s++)
@@ -366,7 +376,7 @@ describe("slashings, exits, deposits, finality", () => {
   });
 
   it("prunes states and blocks older than the retention window (404 there, like a pruned node)", async () => {
-    const sim = await startBeaconSim({ validators: 64, stateRetentionEpochs: 4 });
+    const sim = await startBeaconSim({ fork: "deneb", validators: 64, stateRetentionEpochs: 4 });
     try {
       sim.chain.advanceTo(10 * 8);
       const api = getClient({ baseUrl: sim.url }, { config: sim.chain.config });
@@ -384,7 +394,7 @@ describe("slashings, exits, deposits, finality", () => {
   });
 
   it("runs with a slots-per-epoch other than the preset's (spec, committees, duties, finality follow it)", async () => {
-    const sim = await startBeaconSim({ validators: 64, slotsPerEpoch: 4, secondsPerSlot: 3 });
+    const sim = await startBeaconSim({ fork: "deneb", validators: 64, slotsPerEpoch: 4, secondsPerSlot: 3 });
     try {
       sim.chain.advanceTo(8 * 4);
       const api = getClient({ baseUrl: sim.url }, { config: sim.chain.config });
@@ -406,11 +416,13 @@ describe("slashings, exits, deposits, finality", () => {
 
   it("is deterministic: the same scenario gives the same chain", () => {
     const a = new SimChain({
+      fork: "deneb",
       validators: 64,
       seed: "x",
       scenario: { behaviours: [{ validators: "0-9", behaviour: "offline" }] },
     });
     const b = new SimChain({
+      fork: "deneb",
       validators: 64,
       seed: "x",
       scenario: { behaviours: [{ validators: "0-9", behaviour: "offline" }] },
@@ -439,10 +451,10 @@ describe("scenario parsing", () => {
     expect(() => parseScenario({ faults: [{ kind: "error", status: 404 }] })).toThrow(
       /scenario\.faults\.0\.status/,
     );
-    expect(() => new SimChain({ scenario: { preset: "mainnet" } })).toThrow(/preset/);
-    const pk = new SimChain({ validators: 2 }).pubkeyOf(1).slice();
-    expect(() => new SimChain({ pubkeys: [pk, pk] })).toThrow(/pubkeys\[1\]: appears twice/);
-    const chain = new SimChain({ validators: 4 });
+    expect(() => new SimChain({ fork: "deneb", scenario: { preset: "mainnet" } })).toThrow(/preset/);
+    const pk = new SimChain({ fork: "deneb", validators: 2 }).pubkeyOf(1).slice();
+    expect(() => new SimChain({ fork: "deneb", pubkeys: [pk, pk] })).toThrow(/pubkeys\[1\]: appears twice/);
+    const chain = new SimChain({ fork: "deneb", validators: 4 });
     expect(() => chain.addValidators([pk, pk])).toThrow(/already in the registry|appears twice/);
     expect(chain.n).toBe(4);
     expect(() => chain.addValidators([new Uint8Array(47)])).toThrow(/pubkeys\[0\]: must be 48 bytes/);

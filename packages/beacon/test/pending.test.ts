@@ -159,7 +159,7 @@ describe("Fulu proposer lookahead", () => {
 
 describe("before the fork", () => {
   it("a Deneb state: unavailable, with the node's reason", async () => {
-    const s = await start({});
+    const s = await start({ fork: "deneb" });
     s.chain.advanceTo(3 * 8);
     const pool = await poolOf([s.url]);
     await expect(getPendingDeposits(pool, { stateId: "head" })).rejects.toMatchObject({

@@ -23,7 +23,7 @@ describe("LODESTAR_PRESET through the CLI", () => {
       LODESTAR_PRESET: "minimal",
     });
     await until(() => /listening on/.test(p.output()) || p.child.exitCode !== null, 60_000);
-    expect(p.output()).toMatch(/beacon-sim: 16 validators, fork deneb, preset mainnet, 32 slots\/epoch/);
+    expect(p.output()).toMatch(/beacon-sim: 16 validators, fork fulu, preset mainnet, 32 slots\/epoch/);
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
   });

@@ -126,7 +126,7 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
       POOL_WC,
     );
     expect(indices).toHaveLength(5);
-    for (let i = 0; i < 14; i++) sim.chain.advanceEpochs(1);
+    for (let i = 0; i < 20; i++) sim.chain.advanceEpochs(1);
     const head = sim.chain.epochOf(sim.chain.headSlot);
     await until(
       "deposited keys active in the registry, epochs processed up to the head's finalized ones",

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option("--preset <name>", "minimal | mainnet (default: LODESTAR_PRESET, else minimal)")
     .option(
       "--fork <name>",
-      "deneb | electra | fulu: the fork the chain starts at (default: the scenario's, else deneb)",
+      "deneb | electra | fulu: the fork the chain starts at (default: the scenario's, else fulu)",
     )
     .action(async (opts: Record<string, string | undefined>) => {
       // before the first @lodestar import (the package's): --preset wins over LODESTAR_PRESET
