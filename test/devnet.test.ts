@@ -156,6 +156,8 @@ describe("poolkeeper devnet", () => {
     const text = lines.join("\n");
     expect(text).toContain(`${devnet.apiUrl}/docs`);
     expect(text).toContain(devnet.sim.url);
+    expect(text).toContain(`${devnet.sim.url}  (fulu chain, `); // the devnet runs a Fulu chain
+    expect(devnet.sim.chain.fork).toBe("fulu");
     expect(text).toMatch(new RegExp(`operator ${offlineId} .*validator_offline`));
 
     // the token: a 0600 file, never in the output or the log

@@ -172,7 +172,7 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
   const sim = ctx.get("sim");
   ctx.out(`admin API   ${apiUrl}  (docs: ${apiUrl}/docs)`);
   ctx.out(
-    `beacon-sim  ${sim.url}  (${o.scenario.genesisValidators} genesis validators, ${sim.chain.secondsPerSlot} s slots)`,
+    `beacon-sim  ${sim.url}  (${sim.chain.fork} chain, ${o.scenario.genesisValidators} genesis validators, ${sim.chain.secondsPerSlot} s slots)`,
   );
   ctx.out(`admin token ${tokenFile} (mode 0600; send it as "Authorization: Bearer <token>")`);
   ctx.out(`logs        ${ctx.get("logFile")}`);
