@@ -34,6 +34,7 @@ describe.each(TEST_STORE_KINDS)(
       await loadLodestar("minimal");
       const { startBeaconSim } = await import("@poolkeeper/beacon-sim");
       sim = await startBeaconSim({
+        fork: "deneb", // the figures below were worked out on a deneb chain
         validators: 32,
         seed: "h6-admin-api-e2e",
         scenario: {
