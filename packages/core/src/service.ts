@@ -169,8 +169,14 @@ export async function runProcess<R extends Closable>(
     const reason =
       stopReason ??
       (await new Promise<string>((resolve) => {
-        wake = resolve;
-        if (opts.stopAfterMs !== undefined) setTimeout(() => resolve("timeout"), opts.stopAfterMs).unref();
+        // Signal handlers do not keep Node's event loop alive: a service whose parts hold no open
+        // handle would end here with exit code 13 (unsettled top-level await) instead of waiting.
+        const keepAlive = setInterval(() => undefined, 2 ** 30);
+        wake = (r) => {
+          clearInterval(keepAlive);
+          resolve(r);
+        };
+        if (opts.stopAfterMs !== undefined) setTimeout(() => wake?.("timeout"), opts.stopAfterMs).unref();
       }));
     opts.onStop?.(reason);
     try {

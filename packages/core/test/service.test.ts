@@ -186,7 +186,10 @@ describe("errorLine", () => {
 });
 
 /** Run a module with tsx; its exit code, stdout and stderr. */
-function runModule(source: string, signalAfter?: { text: string; signals: NodeJS.Signals[] }) {
+function runModule(
+  source: string,
+  signalAfter?: { text: string; signals: NodeJS.Signals[]; delayMs?: number },
+) {
   const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", source], {
     stdio: ["ignore", "pipe", "pipe"],
     // where zod resolves, as it does for core itself
@@ -200,7 +203,11 @@ function runModule(source: string, signalAfter?: { text: string; signals: NodeJS
     out += d.toString();
     if (signalAfter !== undefined && !sent && out.includes(signalAfter.text)) {
       sent = true;
-      for (const s of signalAfter.signals) child.kill(s);
+      const send = () => {
+        for (const s of signalAfter.signals) child.kill(s);
+      };
+      if (signalAfter.delayMs === undefined) send();
+      else setTimeout(send, signalAfter.delayMs);
     }
   });
   child.stderr.on("data", (d: Buffer) => {
@@ -261,6 +268,15 @@ describe("runService in a process", () => {
     expect(r.stdout).not.toContain("not reached");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
+  });
+
+  it("a started service with no open handle waits for its signal (no exit code 13 from an empty event loop)", async () => {
+    const r = await runModule(SERVICE(""), { text: "kit-test ready", signals: ["SIGTERM"], delayMs: 1500 });
+    const closed = r.stdout.split("\n").filter((l) => l.startsWith("closed"));
+    expect({ closed, code: r.code }, r.stdout + r.stderr).toEqual({
+      closed: ["closed part3", "closed part2", "closed part1"],
+      code: 0,
+    });
   });
 
   it("a start-up failure is one line on stderr without the secret, what started is closed, exit 1", async () => {
