@@ -95,9 +95,9 @@ async function readStateList<R, T>(
   );
 }
 
-function epochOrThrow(e: number | bigint, where: string, field: string): number {
+function uintOrThrow(e: number | bigint, where: string, field: string): number {
   const n = Number(e);
-  if (!Number.isSafeInteger(n) || n < 0) throw invalidResponse(where, `${field} is not an epoch or a slot`);
+  if (!Number.isSafeInteger(n) || n < 0) throw invalidResponse(where, `${field} is not an unsigned integer`);
   return n;
 }
 
@@ -117,7 +117,7 @@ export function getPendingDeposits(
         withdrawalCredentials: toHex0x(d.withdrawalCredentials),
         amount: BigInt(d.amount),
         signature: toHex0x(d.signature),
-        slot: epochOrThrow(d.slot, where, "slot"),
+        slot: uintOrThrow(d.slot, where, "slot"),
       })),
   );
 }
@@ -134,9 +134,9 @@ export function getPendingPartialWithdrawals(
     (api, stateId) => api.beacon.getPendingPartialWithdrawals({ stateId }, { responseWireFormat: "ssz" }),
     (list, where) =>
       list.map((w) => ({
-        validatorIndex: epochOrThrow(w.validatorIndex, where, "validator_index"),
+        validatorIndex: uintOrThrow(w.validatorIndex, where, "validator_index"),
         amount: BigInt(w.amount),
-        withdrawableEpoch: epochOrThrow(w.withdrawableEpoch, where, "withdrawable_epoch"),
+        withdrawableEpoch: uintOrThrow(w.withdrawableEpoch, where, "withdrawable_epoch"),
       })),
   );
 }
@@ -153,8 +153,8 @@ export function getPendingConsolidations(
     (api, stateId) => api.beacon.getPendingConsolidations({ stateId }, { responseWireFormat: "ssz" }),
     (list, where) =>
       list.map((c) => ({
-        sourceIndex: epochOrThrow(c.sourceIndex, where, "source_index"),
-        targetIndex: epochOrThrow(c.targetIndex, where, "target_index"),
+        sourceIndex: uintOrThrow(c.sourceIndex, where, "source_index"),
+        targetIndex: uintOrThrow(c.targetIndex, where, "target_index"),
       })),
   );
 }
@@ -180,7 +180,7 @@ export function getProposerLookahead(
           where,
           `${list.length} proposers, not (MIN_SEED_LOOKAHEAD + 1) epochs of slots`,
         );
-      return list.map((v) => epochOrThrow(v, where, "validator index"));
+      return list.map((v) => uintOrThrow(v, where, "validator index"));
     },
   );
 }

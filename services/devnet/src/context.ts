@@ -4,7 +4,7 @@
  */
 import type { BeaconSim } from "@poolkeeper/beacon-sim";
 import type { ApiClient } from "@poolkeeper/contract";
-import { type Logger, type Network, PoolkeeperError } from "@poolkeeper/core";
+import { type Logger, type Network, PoolkeeperError, ServiceParts } from "@poolkeeper/core";
 import type { DepositDataJson } from "@poolkeeper/keys";
 import type { AlertKind, Store } from "@poolkeeper/store";
 import type { Watcher } from "@poolkeeper/watcher";
@@ -104,8 +104,8 @@ export interface DevnetStep {
 
 export class DevnetContext {
   private readonly parts: Partial<DevnetParts> = {};
-  private readonly teardown: Array<() => Promise<unknown> | unknown> = [];
-  private closing: Promise<void> | undefined;
+  /** The teardown: the service kit's parts, closed in reverse order of registration, once. */
+  private readonly teardown = new ServiceParts();
 
   constructor(
     readonly options: DevnetOptions,
@@ -132,21 +132,11 @@ export class DevnetContext {
 
   /** Registers a teardown step: they run in reverse order of registration. */
   onClose(step: () => Promise<unknown> | unknown): void {
-    this.teardown.push(step);
+    this.teardown.onClose(`devnet teardown ${this.teardown.names().length + 1}`, step);
   }
 
   /** Runs the teardown in reverse order; every step runs even if one fails. Once. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      while (this.teardown.length > 0) {
-        const step = this.teardown.pop();
-        try {
-          await step?.();
-        } catch {
-          // keep closing the rest
-        }
-      }
-    })();
-    return this.closing;
+    return this.teardown.close().catch(() => undefined); // each step ran; the devnet reports none
   }
 }
