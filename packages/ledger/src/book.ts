@@ -1,0 +1,134 @@
+/**
+ * The whole ledger in memory: the state, every account's shares, the withdrawal queue and its
+ * checkpoints. It runs the same rules as the PostgreSQL ledger; `apply` replays a stored entry,
+ * recomputing every amount from the state before it and failing on any difference, so that a
+ * replay of the history proves the stored state (PoolLedger.verify) and the property tests can
+ * run thousands of operations without a database.
+ */
+import { PoolkeeperError } from "@poolkeeper/core";
+import { LEDGER_ERRORS } from "./errors.js";
+import {
+  type ClaimableRequest,
+  EMPTY_LEDGER,
+  type LedgerEntry,
+  type LedgerState,
+  type Planned,
+  planClaim,
+  planDeposit,
+  planFinalize,
+  planSubmit,
+  planWithdrawalRequest,
+  totals,
+} from "./rules.js";
+import { etherByShares } from "./shares.js";
+import { QUEUE_SENTINEL } from "./withdrawal-queue.js";
+
+export type BookRequest = ClaimableRequest;
+
+export class LedgerBook {
+  state: LedgerState = EMPTY_LEDGER;
+  readonly accounts = new Map<string, bigint>();
+  /** Requests by id; [0] is the sentinel. */
+  readonly queue: BookRequest[] = [{ ...QUEUE_SENTINEL, owner: "", claimedWei: 0n }];
+  /** Finalization checkpoints: from request id, at max share rate. */
+  readonly checkpoints: { fromRequestId: number; maxShareRate: bigint }[] = [];
+  readonly entries: LedgerEntry[] = [];
+
+  sharesOf(account: string): bigint {
+    return this.accounts.get(account) ?? 0n;
+  }
+
+  balanceOf(account: string): bigint {
+    return etherByShares(this.sharesOf(account), totals(this.state));
+  }
+
+  submit(account: string, wei: bigint): Planned {
+    return this.commit(planSubmit(this.state, account, wei));
+  }
+
+  deposit(batchId: string, validators: number, wei: bigint): Planned {
+    return this.commit(planDeposit(this.state, batchId, validators, wei));
+  }
+
+  requestWithdrawal(account: string, steth: bigint, timestamp: number): Planned {
+    const last = this.queue[this.queue.length - 1]!;
+    const p = planWithdrawalRequest(this.state, account, this.sharesOf(account), steth, last, timestamp);
+    this.queue.push({ ...p.request, owner: account, claimedWei: null });
+    return this.commit(p);
+  }
+
+  finalize(maxTimestamp: number, maxShareRate?: bigint): Planned | null {
+    const p = planFinalize(this.state, this.queue, maxTimestamp, maxShareRate);
+    return p === null ? null : this.commit(p);
+  }
+
+  /** The checkpoint's rate a finalized request is paid at. */
+  checkpointRate(requestId: number): bigint | undefined {
+    let rate: bigint | undefined;
+    for (const c of this.checkpoints) if (c.fromRequestId <= requestId) rate = c.maxShareRate;
+    return rate;
+  }
+
+  claim(account: string, requestId: number): Planned {
+    const req = this.queue[requestId];
+    if (req === undefined || requestId === 0)
+      throw new PoolkeeperError(LEDGER_ERRORS.NOT_FOUND, `no withdrawal request ${requestId}`);
+    const p = planClaim(this.state, account, this.queue[requestId - 1]!, req, this.checkpointRate(requestId));
+    return this.commit(p);
+  }
+
+  /** Replay a stored entry: recompute it from the state before it; any difference throws. */
+  apply(e: LedgerEntry): void {
+    let p: Planned | null;
+    switch (e.kind) {
+      case "submit":
+        p = this.submit(e.account, e.wei);
+        break;
+      case "deposit":
+        p = this.deposit(e.batchId, e.validators, e.wei);
+        break;
+      case "withdrawal_request":
+        p = this.requestWithdrawal(e.account, e.steth, e.timestamp);
+        break;
+      case "withdrawal_finalize":
+        p = this.finalize(e.maxTimestamp, e.maxShareRate);
+        break;
+      case "withdrawal_claim":
+        p = this.claim(e.account, e.requestId);
+        break;
+    }
+    const want = JSON.stringify(e, bigints);
+    const got = JSON.stringify(p?.entry, bigints);
+    if (want !== got)
+      throw new Error(
+        `ledger replay: entry ${this.entries.length} differs: stored ${want}, recomputed ${got}`,
+      );
+  }
+
+  private commit(p: Planned): Planned {
+    const e = p.entry;
+    switch (e.kind) {
+      case "submit":
+        this.accounts.set(e.account, this.sharesOf(e.account) + e.shares);
+        break;
+      case "withdrawal_request":
+        this.accounts.set(e.account, this.sharesOf(e.account) - e.shares);
+        break;
+      case "withdrawal_finalize":
+        this.checkpoints.push({ fromRequestId: e.firstRequestId, maxShareRate: e.maxShareRate });
+        break;
+      case "withdrawal_claim":
+        this.queue[e.requestId]!.claimedWei = e.wei;
+        break;
+      case "deposit":
+        break;
+    }
+    this.state = p.state;
+    this.entries.push(e);
+    return p;
+  }
+}
+
+function bigints(_k: string, v: unknown): unknown {
+  return typeof v === "bigint" ? v.toString() : v;
+}

@@ -1,0 +1,322 @@
+/**
+ * The pool ledger in PostgreSQL (or PGlite): every operation runs in one transaction that locks
+ * the ledger's state, applies the rule (rules.ts), appends the entry and writes the state after
+ * it, so that an operation is applied whole or not at all and operations never interleave.
+ */
+import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
+import {
+  accountShares,
+  addAccountShares,
+  appendLedgerEntry,
+  checkpointForRequest,
+  insertWithdrawalCheckpoint,
+  insertWithdrawalRequest,
+  listAccountShares,
+  listLedgerEntries,
+  listWithdrawalRequests,
+  lockLedgerState,
+  markWithdrawalClaimed,
+  type Queryable,
+  readLedgerState,
+  type Store,
+  type StoredWithdrawalRequest,
+  withdrawalRequestsOf,
+} from "@poolkeeper/store";
+import { LedgerBook } from "./book.js";
+import { entryAccount, entryFromJson, entryToJson, stateFromJson, stateToJson } from "./codec.js";
+import { LEDGER_ERRORS } from "./errors.js";
+import {
+  type LedgerEntry,
+  type LedgerState,
+  type Planned,
+  parseAccount,
+  planClaim,
+  planDeposit,
+  planFinalize,
+  planSubmit,
+  planWithdrawalRequest,
+  totalPooledEther,
+  totals,
+} from "./rules.js";
+import { etherByShares, shareRate } from "./shares.js";
+import { QUEUE_SENTINEL, type QueuedRequest } from "./withdrawal-queue.js";
+
+export interface PoolSummary {
+  totalPooledEther: bigint;
+  totalShares: bigint;
+  bufferedWei: bigint;
+  /** Deposited ether not in the last report's CL balance: its pending deposits and deposits it did not see. */
+  pendingWei: bigint;
+  clBalanceWei: bigint;
+  lockedWei: bigint;
+  unfinalizedSteth: bigint;
+  /** Ether per share, 1e27 precision, rounded down. */
+  shareRate: bigint;
+  /** The last entry applied (0 before any). */
+  lastSeq: bigint;
+}
+
+export interface AccountView {
+  account: string;
+  shares: bigint;
+  balanceWei: bigint;
+  withdrawalRequests: (StoredWithdrawalRequest & { status: "pending" | "finalized" | "claimed" })[];
+}
+
+function parseWei(value: bigint | string, field: string): bigint {
+  if (typeof value === "bigint") return value;
+  if (!/^\d{1,78}$/.test(value))
+    throw new ValidationError(field, "must be a whole number of wei (decimal digits)");
+  return BigInt(value);
+}
+
+function queued(r: StoredWithdrawalRequest): QueuedRequest & { owner: string; claimedWei: bigint | null } {
+  return {
+    id: r.id,
+    cumulativeSteth: r.cumulativeSteth,
+    cumulativeShares: r.cumulativeShares,
+    timestamp: r.requestedAt,
+    reportTimestamp: r.reportTimestamp,
+    owner: r.owner,
+    claimedWei: r.claimedWei,
+  };
+}
+
+export interface PoolLedgerOptions {
+  /** Unix seconds now (tests). */
+  now?: () => number;
+}
+
+export class PoolLedger {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    opts: PoolLedgerOptions = {},
+  ) {
+    this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  async state(q: Queryable = this.store): Promise<LedgerState> {
+    return stateFromJson((await readLedgerState(q))?.data);
+  }
+
+  async summary(): Promise<PoolSummary> {
+    const row = await readLedgerState(this.store);
+    const s = stateFromJson(row?.data);
+    return {
+      totalPooledEther: totalPooledEther(s),
+      totalShares: s.totalShares,
+      bufferedWei: s.bufferedWei,
+      pendingWei: s.clPendingWei + (s.depositedWei - s.clDepositedWei),
+      clBalanceWei: s.clBalanceWei,
+      lockedWei: s.lockedWei,
+      unfinalizedSteth: s.unfinalizedSteth,
+      shareRate: shareRate(totals(s)),
+      lastSeq: row?.lastSeq ?? 0n,
+    };
+  }
+
+  async account(address: string): Promise<AccountView> {
+    const account = parseAccount(address);
+    const [s, shares, requests] = await Promise.all([
+      this.state(),
+      accountShares(this.store, account),
+      withdrawalRequestsOf(this.store, account),
+    ]);
+    return {
+      account,
+      shares,
+      balanceWei: etherByShares(shares, totals(s)),
+      withdrawalRequests: requests.map((r) => ({
+        ...r,
+        status:
+          r.claimedWei !== null ? "claimed" : r.id <= s.lastFinalizedRequestId ? "finalized" : "pending",
+      })),
+    };
+  }
+
+  /** An account stakes `wei`: shares minted at the current rate, the buffer grows. */
+  async submit(address: string, amount: bigint | string): Promise<{ seq: bigint; shares: bigint }> {
+    const account = parseAccount(address);
+    const wei = parseWei(amount, "amount");
+    return this.write(async (tx, s) => {
+      const p = planSubmit(s, account, wei);
+      return {
+        p,
+        after: (seq) =>
+          addAccountShares(tx, account, p.entry.shares).then(() => ({ seq, shares: p.entry.shares })),
+      };
+    });
+  }
+
+  /**
+   * A deposit batch paid from the buffer, in the caller's transaction when `tx` is given (the
+   * registry's batch transaction), so that the batch and its payment land together or not at all.
+   */
+  async deposit(
+    batchId: string,
+    validators: number,
+    amount: bigint,
+    tx?: Queryable,
+  ): Promise<{ seq: bigint }> {
+    const run = (q: Queryable) =>
+      this.writeIn(q, async (_tx, s) => ({
+        p: planDeposit(s, batchId, validators, amount),
+        after: async (seq) => ({ seq }),
+      }));
+    return tx === undefined ? this.store.transaction(run) : run(tx);
+  }
+
+  /** An account asks to withdraw `amount` stETH: its shares move to the queue; returns the request id. */
+  async requestWithdrawal(
+    address: string,
+    amount: bigint | string,
+  ): Promise<{ seq: bigint; requestId: number; shares: bigint }> {
+    const account = parseAccount(address);
+    const wei = parseWei(amount, "amount");
+    const timestamp = this.now();
+    return this.write(async (tx, s) => {
+      const last =
+        s.lastRequestId === 0
+          ? QUEUE_SENTINEL
+          : queued((await listWithdrawalRequests(tx, s.lastRequestId))[0]!);
+      const p = planWithdrawalRequest(s, account, await accountShares(tx, account), wei, last, timestamp);
+      return {
+        p,
+        after: async (seq) => {
+          await addAccountShares(tx, account, -p.entry.shares);
+          await insertWithdrawalRequest(tx, {
+            id: p.request.id,
+            owner: account,
+            steth: wei,
+            shares: p.entry.shares,
+            cumulativeSteth: p.request.cumulativeSteth,
+            cumulativeShares: p.request.cumulativeShares,
+            requestedAt: timestamp,
+            reportTimestamp: p.request.reportTimestamp,
+          });
+          return { seq, requestId: p.request.id, shares: p.entry.shares };
+        },
+      };
+    });
+  }
+
+  /**
+   * Finalize the requests the buffer can pay, made up to `maxTimestamp` (default now), at the lower
+   * of their rate and `maxShareRate` (default the current rate). Null when nothing could be.
+   */
+  async finalize(
+    opts: { maxTimestamp?: number; maxShareRate?: bigint } = {},
+  ): Promise<Extract<LedgerEntry, { kind: "withdrawal_finalize" }> | null> {
+    const maxTimestamp = opts.maxTimestamp ?? this.now();
+    return this.store.transaction(async (tx) => {
+      const row = await lockLedgerState(tx);
+      const s = stateFromJson(row?.data);
+      if (s.lastFinalizedRequestId === s.lastRequestId) return null;
+      const rows = await listWithdrawalRequests(tx, s.lastFinalizedRequestId);
+      const queue: QueuedRequest[] = [];
+      for (const r of rows) queue[r.id] = queued(r);
+      if (s.lastFinalizedRequestId === 0) queue[0] = QUEUE_SENTINEL;
+      const p = planFinalize(s, queue, maxTimestamp, opts.maxShareRate);
+      if (p === null) return null;
+      const seq = await this.append(tx, p);
+      await insertWithdrawalCheckpoint(tx, p.entry.firstRequestId, p.entry.maxShareRate, seq);
+      return p.entry;
+    });
+  }
+
+  /** Pay a finalized request to its owner (once). */
+  async claim(address: string, requestId: number): Promise<{ seq: bigint; wei: bigint }> {
+    const account = parseAccount(address);
+    if (!Number.isSafeInteger(requestId) || requestId <= 0)
+      throw new ValidationError("requestId", "must be a positive integer");
+    return this.write(async (tx, s) => {
+      const [prevRow, reqRow] = await listWithdrawalRequests(tx, requestId - 1, requestId).then((rs) =>
+        requestId === 1 ? [undefined, rs[0]] : [rs[0], rs[1]],
+      );
+      if (reqRow === undefined)
+        throw new PoolkeeperError(LEDGER_ERRORS.NOT_FOUND, `no withdrawal request ${requestId}`, {
+          requestId,
+        });
+      const cp = await checkpointForRequest(tx, requestId);
+      const prev = prevRow === undefined ? QUEUE_SENTINEL : queued(prevRow);
+      const p = planClaim(s, account, prev, queued(reqRow), cp?.maxShareRate);
+      return {
+        p,
+        after: async (seq) => {
+          if (!(await markWithdrawalClaimed(tx, requestId, p.entry.wei, seq)))
+            throw new PoolkeeperError(
+              LEDGER_ERRORS.WITHDRAWAL_CLAIMED,
+              `withdrawal request ${requestId} was claimed already`,
+            );
+          return { seq, wei: p.entry.wei };
+        },
+      };
+    });
+  }
+
+  /**
+   * Replay the whole history from the first entry and compare the result with the stored
+   * state, every account and every request; throws on the first difference. Returns the book.
+   */
+  async verify(): Promise<LedgerBook> {
+    const book = new LedgerBook();
+    for (let after = 0n; ; ) {
+      const batch = await listLedgerEntries(this.store, after, 5000);
+      if (batch.length === 0) break;
+      for (const e of batch) book.apply(entryFromJson(e.kind, e.account, e.data));
+      after = batch[batch.length - 1]!.seq;
+    }
+    const stored = JSON.stringify(stateToJson(await this.state()));
+    const replayed = JSON.stringify(stateToJson(book.state));
+    if (stored !== replayed)
+      throw new Error(`ledger verify: state ${stored} but the history gives ${replayed}`);
+    const accounts = await listAccountShares(this.store);
+    for (const [a, sh] of book.accounts)
+      if ((accounts.get(a) ?? 0n) !== sh)
+        throw new Error(`ledger verify: ${a} holds ${accounts.get(a)} shares, history gives ${sh}`);
+    for (const [a, sh] of accounts)
+      if (book.sharesOf(a) !== sh)
+        throw new Error(`ledger verify: ${a} holds ${sh} shares, history gives ${book.sharesOf(a)}`);
+    const requests = await listWithdrawalRequests(this.store, 1);
+    if (requests.length !== book.queue.length - 1)
+      throw new Error("ledger verify: the withdrawal queue's length differs");
+    for (const r of requests) {
+      const b = book.queue[r.id]!;
+      if (
+        b.cumulativeSteth !== r.cumulativeSteth ||
+        b.cumulativeShares !== r.cumulativeShares ||
+        b.owner !== r.owner ||
+        b.claimedWei !== r.claimedWei
+      )
+        throw new Error(`ledger verify: withdrawal request ${r.id} differs from its history`);
+    }
+    return book;
+  }
+
+  private write<T>(
+    fn: (tx: Queryable, s: LedgerState) => Promise<{ p: Planned; after: (seq: bigint) => Promise<T> }>,
+  ): Promise<T> {
+    return this.store.transaction((tx) => this.writeIn(tx, fn));
+  }
+
+  private async writeIn<T>(
+    tx: Queryable,
+    fn: (tx: Queryable, s: LedgerState) => Promise<{ p: Planned; after: (seq: bigint) => Promise<T> }>,
+  ): Promise<T> {
+    const row = await lockLedgerState(tx);
+    const { p, after } = await fn(tx, stateFromJson(row?.data));
+    return after(await this.append(tx, p));
+  }
+
+  private append(tx: Queryable, p: Planned): Promise<bigint> {
+    return appendLedgerEntry(
+      tx,
+      p.entry.kind,
+      entryAccount(p.entry),
+      entryToJson(p.entry),
+      stateToJson(p.state),
+    );
+  }
+}
