@@ -8,6 +8,13 @@
 import { PoolkeeperError } from "@poolkeeper/core";
 import { LEDGER_ERRORS } from "./errors.js";
 import {
+  checkFeeConfig,
+  DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
+  type FeeConfig,
+  planReport,
+  type ReportInput,
+} from "./report.js";
+import {
   type ClaimableRequest,
   EMPTY_LEDGER,
   type LedgerEntry,
@@ -77,6 +84,25 @@ export class LedgerBook {
     return this.commit(p);
   }
 
+  /** Apply an agreed oracle report (report.ts). */
+  report(
+    input: ReportInput,
+    fees: FeeConfig,
+    maxPositiveTokenRebase = DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
+  ): Planned {
+    const plan = planReport(this.state, input, this.queue, fees, maxPositiveTokenRebase);
+    return this.commit({
+      entry: {
+        kind: "report",
+        input,
+        fees: checkFeeConfig(fees),
+        maxPositiveTokenRebase,
+        outcome: plan.outcome,
+      },
+      state: plan.state,
+    });
+  }
+
   /** Replay a stored entry: recompute it from the state before it; any difference throws. */
   apply(e: LedgerEntry): void {
     let p: Planned | null;
@@ -96,9 +122,12 @@ export class LedgerBook {
       case "withdrawal_claim":
         p = this.claim(e.account, e.requestId);
         break;
+      case "report":
+        p = this.report(e.input, e.fees, e.maxPositiveTokenRebase);
+        break;
     }
-    const want = JSON.stringify(e, bigints);
-    const got = JSON.stringify(p?.entry, bigints);
+    const want = canonicalJson(e);
+    const got = canonicalJson(p?.entry);
     if (want !== got)
       throw new Error(
         `ledger replay: entry ${this.entries.length} differs: stored ${want}, recomputed ${got}`,
@@ -120,6 +149,15 @@ export class LedgerBook {
       case "withdrawal_claim":
         this.queue[e.requestId]!.claimedWei = e.wei;
         break;
+      case "report":
+        for (const m of e.outcome.mints) this.accounts.set(m.account, this.sharesOf(m.account) + m.shares);
+        if (e.input.finalizationBatches.length > 0)
+          // this.state is still the state before the entry
+          this.checkpoints.push({
+            fromRequestId: this.state.lastFinalizedRequestId + 1,
+            maxShareRate: e.input.simulatedShareRate,
+          });
+        break;
       case "deposit":
         break;
     }
@@ -129,6 +167,14 @@ export class LedgerBook {
   }
 }
 
-function bigints(_k: string, v: unknown): unknown {
-  return typeof v === "bigint" ? v.toString() : v;
+/** JSON with bigints as strings and object keys sorted, so that equal entries give equal text. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (typeof x === "bigint") return x.toString();
+    if (x !== null && typeof x === "object" && !Array.isArray(x))
+      return Object.fromEntries(
+        Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
+    return x;
+  });
 }

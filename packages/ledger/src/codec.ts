@@ -2,6 +2,7 @@
  * The ledger's state and entries as stored (JSON with amounts as decimal strings) and back. A
  * stored value that does not decode is a broken invariant, not user input.
  */
+import type { ReportInput, ReportOutcome } from "./report.js";
 import { EMPTY_LEDGER, type LedgerEntry, type LedgerState } from "./rules.js";
 
 type Json = Record<string, unknown>;
@@ -14,7 +15,7 @@ const BIG_STATE_FIELDS = [
   "clDepositedWei",
   "clBalanceWei",
   "clPendingWei",
-  "vaultWei",
+  "burnerShares",
   "lockedWei",
   "unfinalizedSteth",
 ] as const;
@@ -24,6 +25,7 @@ const NUM_STATE_FIELDS = [
   "lastRequestId",
   "lastFinalizedRequestId",
   "lastReportTimestamp",
+  "lastRefSlot",
 ] as const;
 
 function big(v: unknown, what: string): bigint {
@@ -62,7 +64,7 @@ export function entryToJson(e: LedgerEntry): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(e)) {
     if (k === "kind" || k === "account") continue;
-    out[k] = typeof v === "bigint" ? v.toString() : v;
+    out[k] = toJsonValue(v);
   }
   return out;
 }
@@ -113,7 +115,100 @@ export function entryFromJson(kind: string, account: string | null, d: Json): Le
         account: acct(),
         wei: big(d.wei, "withdrawal_claim.wei"),
       };
+    case "report":
+      return reportEntryFromStored(d);
     default:
       throw new Error(`ledger: unknown entry kind ${kind}`);
   }
+}
+
+// ---------------------------------------------------------------- reports
+
+const OUTCOME_BIG_FIELDS = [
+  "principalClBalanceWei",
+  "withdrawalsWei",
+  "elRewardsWei",
+  "etherToFinalizeWei",
+  "sharesToFinalize",
+  "sharesBurnt",
+  "rewardsWei",
+  "feeWei",
+  "sharesToMintAsFees",
+  "sharesNotMinted",
+  "postTotalPooledEther",
+  "postTotalShares",
+  "preShareRate",
+  "postShareRate",
+] as const;
+
+/** JSON of any ledger value: bigints as decimal strings. */
+export function toJsonValue(v: unknown): unknown {
+  return JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
+}
+
+function arr(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) throw new Error(`ledger: ${what} is not a stored list`);
+  return v;
+}
+
+function obj(v: unknown, what: string): Json {
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new Error(`ledger: ${what} is not a stored object`);
+  return v as Json;
+}
+
+function reportInputFromStored(j: Json): ReportInput {
+  return {
+    refSlot: num(j.refSlot, "report.refSlot"),
+    timestamp: num(j.timestamp, "report.timestamp"),
+    timeElapsed: num(j.timeElapsed, "report.timeElapsed"),
+    clValidators: num(j.clValidators, "report.clValidators"),
+    clDepositedWei: big(j.clDepositedWei, "report.clDepositedWei"),
+    clBalanceWei: big(j.clBalanceWei, "report.clBalanceWei"),
+    clPendingWei: big(j.clPendingWei, "report.clPendingWei"),
+    withdrawalVaultWei: big(j.withdrawalVaultWei, "report.withdrawalVaultWei"),
+    elRewardsVaultWei: big(j.elRewardsVaultWei, "report.elRewardsVaultWei"),
+    finalizationBatches: arr(j.finalizationBatches, "report.finalizationBatches").map((b, i) =>
+      num(b, `report.finalizationBatches[${i}]`),
+    ),
+    simulatedShareRate: big(j.simulatedShareRate, "report.simulatedShareRate"),
+    operators: arr(j.operators, "report.operators").map((o, i) => {
+      const x = obj(o, `report.operators[${i}]`);
+      return {
+        operatorId: str(x.operatorId, "operatorId"),
+        rewardAddress: str(x.rewardAddress, "rewardAddress"),
+        activeValidators: num(x.activeValidators, "activeValidators"),
+        rewardedValidators: num(x.rewardedValidators, "rewardedValidators"),
+      };
+    }),
+  };
+}
+
+function reportOutcomeFromStored(j: Json): ReportOutcome {
+  const out: Record<string, unknown> = {};
+  for (const k of OUTCOME_BIG_FIELDS) out[k] = big(j[k], `report.outcome.${k}`);
+  out.mints = arr(j.mints, "report.outcome.mints").map((m) => {
+    const x = obj(m, "report.outcome.mints[]");
+    return {
+      account: str(x.account, "mint.account"),
+      shares: big(x.shares, "mint.shares"),
+      operatorId: x.operatorId === null ? null : str(x.operatorId, "mint.operatorId"),
+    };
+  });
+  return out as unknown as ReportOutcome;
+}
+
+export function reportEntryFromStored(d: Json): Extract<LedgerEntry, { kind: "report" }> {
+  const f = obj(d.fees, "report.fees");
+  return {
+    kind: "report",
+    input: reportInputFromStored(obj(d.input, "report.input")),
+    fees: {
+      totalFeeBP: num(f.totalFeeBP, "fees.totalFeeBP"),
+      operatorsFeeBP: num(f.operatorsFeeBP, "fees.operatorsFeeBP"),
+      treasury: str(f.treasury, "fees.treasury"),
+    },
+    maxPositiveTokenRebase: big(d.maxPositiveTokenRebase, "report.maxPositiveTokenRebase"),
+    outcome: reportOutcomeFromStored(obj(d.outcome, "report.outcome")),
+  };
 }

@@ -13,6 +13,7 @@ import {
   insertWithdrawalRequest,
   listAccountShares,
   listLedgerEntries,
+  listLedgerEntriesOfKind,
   listWithdrawalRequests,
   lockLedgerState,
   markWithdrawalClaimed,
@@ -23,8 +24,23 @@ import {
   withdrawalRequestsOf,
 } from "@poolkeeper/store";
 import { LedgerBook } from "./book.js";
-import { entryAccount, entryFromJson, entryToJson, stateFromJson, stateToJson } from "./codec.js";
+import {
+  entryAccount,
+  entryFromJson,
+  entryToJson,
+  reportEntryFromStored,
+  stateFromJson,
+  stateToJson,
+} from "./codec.js";
 import { LEDGER_ERRORS } from "./errors.js";
+import {
+  checkFeeConfig,
+  DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
+  type FeeConfig,
+  planReport,
+  type ReportInput,
+  type ReportOutcome,
+} from "./report.js";
 import {
   type LedgerEntry,
   type LedgerState,
@@ -39,7 +55,7 @@ import {
   totals,
 } from "./rules.js";
 import { etherByShares, shareRate } from "./shares.js";
-import { QUEUE_SENTINEL, type QueuedRequest } from "./withdrawal-queue.js";
+import { finalizationBatches, QUEUE_SENTINEL, type QueuedRequest } from "./withdrawal-queue.js";
 
 export interface PoolSummary {
   totalPooledEther: bigint;
@@ -214,11 +230,7 @@ export class PoolLedger {
       const row = await lockLedgerState(tx);
       const s = stateFromJson(row?.data);
       if (s.lastFinalizedRequestId === s.lastRequestId) return null;
-      const rows = await listWithdrawalRequests(tx, s.lastFinalizedRequestId);
-      const queue: QueuedRequest[] = [];
-      for (const r of rows) queue[r.id] = queued(r);
-      if (s.lastFinalizedRequestId === 0) queue[0] = QUEUE_SENTINEL;
-      const p = planFinalize(s, queue, maxTimestamp, opts.maxShareRate);
+      const p = planFinalize(s, await this.queueFrom(tx, s), maxTimestamp, opts.maxShareRate);
       if (p === null) return null;
       const seq = await this.append(tx, p);
       await insertWithdrawalCheckpoint(tx, p.entry.firstRequestId, p.entry.maxShareRate, seq);
@@ -254,6 +266,72 @@ export class PoolLedger {
         },
       };
     });
+  }
+
+  /**
+   * Apply an agreed oracle report (report.ts): CL balances, vault transfers under the rebase
+   * limiter, withdrawals finalized at the report's share rate, fee shares minted. Once per ref
+   * slot; a report for a ref slot at or before the last applied one is refused.
+   */
+  async applyReport(
+    input: ReportInput,
+    fees: FeeConfig,
+    maxPositiveTokenRebase: bigint = DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
+  ): Promise<{ seq: bigint; outcome: ReportOutcome }> {
+    return this.store.transaction(async (tx) => {
+      const row = await lockLedgerState(tx);
+      const s = stateFromJson(row?.data);
+      const queue = input.finalizationBatches.length > 0 ? await this.queueFrom(tx, s) : [];
+      const plan = planReport(s, input, queue, fees, maxPositiveTokenRebase);
+      const entry: LedgerEntry = {
+        kind: "report",
+        input,
+        fees: checkFeeConfig(fees),
+        maxPositiveTokenRebase,
+        outcome: plan.outcome,
+      };
+      const seq = await this.append(tx, { entry, state: plan.state });
+      for (const m of plan.outcome.mints) await addAccountShares(tx, m.account, m.shares);
+      if (plan.finalizedFrom !== null)
+        await insertWithdrawalCheckpoint(tx, plan.finalizedFrom, input.simulatedShareRate, seq);
+      return { seq, outcome: plan.outcome };
+    });
+  }
+
+  /**
+   * What an oracle member puts in a report, from the ledger as it stands: the simulated share
+   * rate (the report without withdrawals) and the finalization batches at that rate for requests
+   * made up to `maxTimestamp`, paid from the buffer and the vault transfers the report brings.
+   */
+  async prepareReport(
+    base: Omit<ReportInput, "finalizationBatches" | "simulatedShareRate">,
+    fees: FeeConfig,
+    opts: { maxTimestamp: number; maxPositiveTokenRebase?: bigint },
+  ): Promise<ReportInput> {
+    const limit = opts.maxPositiveTokenRebase ?? DEFAULT_MAX_POSITIVE_TOKEN_REBASE;
+    const s = await this.state();
+    const dry = planReport(s, { ...base, finalizationBatches: [], simulatedShareRate: 0n }, [], fees, limit);
+    const rate = dry.outcome.postShareRate;
+    let batches: number[] = [];
+    if (s.lastRequestId > s.lastFinalizedRequestId) {
+      const budget = dry.state.bufferedWei;
+      batches = finalizationBatches(
+        await this.queueFrom(this.store, s),
+        s.lastFinalizedRequestId,
+        rate,
+        opts.maxTimestamp,
+        budget,
+      ).batches;
+    }
+    return { ...base, finalizationBatches: batches, simulatedShareRate: rate };
+  }
+
+  /** The reports applied, newest first (at most `limit`). */
+  async reports(
+    limit = 100,
+  ): Promise<{ seq: bigint; createdAt: Date; report: Extract<LedgerEntry, { kind: "report" }> }[]> {
+    const rows = await listLedgerEntriesOfKind(this.store, "report", limit);
+    return rows.map((e) => ({ seq: e.seq, createdAt: e.createdAt, report: reportEntryFromStored(e.data) }));
   }
 
   /**
@@ -293,6 +371,14 @@ export class PoolLedger {
         throw new Error(`ledger verify: withdrawal request ${r.id} differs from its history`);
     }
     return book;
+  }
+
+  /** The withdrawal queue by id from the last finalized request (or the sentinel) to the last one. */
+  private async queueFrom(tx: Queryable, s: LedgerState): Promise<QueuedRequest[]> {
+    const queue: QueuedRequest[] = [];
+    for (const r of await listWithdrawalRequests(tx, s.lastFinalizedRequestId)) queue[r.id] = queued(r);
+    if (s.lastFinalizedRequestId === 0) queue[0] = QUEUE_SENTINEL;
+    return queue;
   }
 
   private write<T>(

@@ -6,6 +6,7 @@
  */
 import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
 import { LEDGER_ERRORS } from "./errors.js";
+import type { FeeConfig, ReportInput, ReportOutcome } from "./report.js";
 import { E27, etherByShares, type PoolTotals, shareRate, sharesByEther } from "./shares.js";
 import {
   calcBatch,
@@ -31,16 +32,17 @@ export interface LedgerState {
   clDepositedWei: bigint;
   clBalanceWei: bigint;
   clPendingWei: bigint;
-  /** Vault balances (withdrawal vault, execution-layer rewards) counted but not yet collected. */
-  vaultWei: bigint;
+  /** Shares of finalized withdrawals waiting to be burnt (the rebase limiter burns them over several reports, as Lido's Burner). */
+  burnerShares: bigint;
   /** Ether locked in the withdrawal queue for finalized, unclaimed requests (not pooled). */
   lockedWei: bigint;
   /** stETH of requests not yet finalized (what the buffer reserves before deposits). */
   unfinalizedSteth: bigint;
   lastRequestId: number;
   lastFinalizedRequestId: number;
-  /** Unix seconds of the last applied report (0 before any). */
+  /** Unix seconds and ref slot of the last applied report (0 before any). */
   lastReportTimestamp: number;
+  lastRefSlot: number;
 }
 
 export const EMPTY_LEDGER: LedgerState = {
@@ -53,20 +55,22 @@ export const EMPTY_LEDGER: LedgerState = {
   clDepositedWei: 0n,
   clBalanceWei: 0n,
   clPendingWei: 0n,
-  vaultWei: 0n,
+  burnerShares: 0n,
   lockedWei: 0n,
   unfinalizedSteth: 0n,
   lastRequestId: 0,
   lastFinalizedRequestId: 0,
   lastReportTimestamp: 0,
+  lastRefSlot: 0,
 };
 
 /**
  * buffered + CL balance at the last report + its pending deposits + deposits the last report
- * did not see yet (at their amounts) + vault balances not yet collected.
+ * did not see yet (at their amounts). Vault balances count once a report collects them (the
+ * rebase limiter may leave part of them for later reports, as Lido's does).
  */
 export function totalPooledEther(s: LedgerState): bigint {
-  return s.bufferedWei + s.clBalanceWei + s.clPendingWei + (s.depositedWei - s.clDepositedWei) + s.vaultWei;
+  return s.bufferedWei + s.clBalanceWei + s.clPendingWei + (s.depositedWei - s.clDepositedWei);
 }
 
 export function totals(s: LedgerState): PoolTotals {
@@ -103,7 +107,14 @@ export type LedgerEntry =
       shares: bigint;
       batches: number[];
     }
-  | { kind: "withdrawal_claim"; requestId: number; account: string; wei: bigint };
+  | { kind: "withdrawal_claim"; requestId: number; account: string; wei: bigint }
+  | {
+      kind: "report";
+      input: ReportInput;
+      fees: FeeConfig;
+      maxPositiveTokenRebase: bigint;
+      outcome: ReportOutcome;
+    };
 
 export type LedgerEntryKind = LedgerEntry["kind"];
 export const LEDGER_ENTRY_KINDS: readonly LedgerEntryKind[] = [
@@ -112,6 +123,7 @@ export const LEDGER_ENTRY_KINDS: readonly LedgerEntryKind[] = [
   "withdrawal_request",
   "withdrawal_finalize",
   "withdrawal_claim",
+  "report",
 ];
 
 export interface Planned<E extends LedgerEntry = LedgerEntry> {

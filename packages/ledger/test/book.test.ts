@@ -7,8 +7,10 @@ import { isPoolkeeperError } from "@poolkeeper/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LedgerBook } from "../src/book.js";
+import { type ReportInput, simulatedShareRate } from "../src/report.js";
 import { depositableEther, totalPooledEther, totals } from "../src/rules.js";
 import { E27, etherByShares, shareRate } from "../src/shares.js";
+import { finalizationBatches } from "../src/withdrawal-queue.js";
 
 const ETH = 10n ** 18n;
 const A = "0x00000000000000000000000000000000000000aa";
@@ -101,22 +103,58 @@ describe("hand-worked", () => {
 
 type Op =
   | { op: "submit"; who: number; wei: bigint }
-  | { op: "rebase"; gwei: bigint }
   | { op: "request"; who: number; part: number }
   | { op: "finalize" }
   | { op: "claim"; id: number }
-  | { op: "deposit"; keys: number };
+  | { op: "deposit"; keys: number }
+  | { op: "report"; clGwei: bigint; elGwei: bigint; finalize: boolean };
 
 const ACCOUNTS = [A, B, "0x00000000000000000000000000000000000000cc"];
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("submit" as const), who: fc.nat(2), wei: fc.bigInt(1n, 50n * ETH) }),
-  fc.record({ op: fc.constant("rebase" as const), gwei: fc.bigInt(-2_000_000_000n, 5_000_000_000n) }),
   fc.record({ op: fc.constant("request" as const), who: fc.nat(2), part: fc.integer({ min: 1, max: 100 }) }),
   fc.record({ op: fc.constant("finalize" as const) }),
   fc.record({ op: fc.constant("claim" as const), id: fc.integer({ min: 1, max: 40 }) }),
   fc.record({ op: fc.constant("deposit" as const), keys: fc.integer({ min: 1, max: 2 }) }),
+  fc.record({
+    op: fc.constant("report" as const),
+    clGwei: fc.bigInt(-3_000_000_000n, 3_000_000_000n),
+    elGwei: fc.bigInt(0n, 2_000_000_000n),
+    finalize: fc.boolean(),
+  }),
 );
+
+const FEES = {
+  totalFeeBP: 1000,
+  operatorsFeeBP: 500,
+  treasury: "0x00000000000000000000000000000000000000ee",
+};
+
+/** A report as an oracle would make it: every deposited key seen, the CL balance moved by `clGwei`. */
+function reportOf(b: LedgerBook, o: Extract<Op, { op: "report" }>, t: number): ReportInput {
+  const s = b.state;
+  const seen = s.depositedWei - s.clDepositedWei;
+  let cl = s.depositedValidators === 0 ? 0n : s.clBalanceWei + seen + o.clGwei * 10n ** 9n;
+  if (cl < 0n) cl = 0n;
+  const base = {
+    refSlot: s.lastRefSlot + 1,
+    timestamp: t,
+    timeElapsed: t - s.lastReportTimestamp,
+    clValidators: s.depositedValidators,
+    clDepositedWei: s.depositedWei,
+    clBalanceWei: cl,
+    clPendingWei: 0n,
+    withdrawalVaultWei: 0n,
+    elRewardsVaultWei: o.elGwei * 10n ** 9n,
+    operators: [{ operatorId: "1", rewardAddress: ACCOUNTS[2]!, activeValidators: 2, rewardedValidators: 1 }],
+  };
+  const rate = simulatedShareRate(s, base, FEES);
+  const batches = o.finalize
+    ? finalizationBatches(b.queue, s.lastFinalizedRequestId, rate, t, s.bufferedWei).batches
+    : [];
+  return { ...base, finalizationBatches: batches, simulatedShareRate: rate };
+}
 
 /** Run ops, skipping those the rules refuse (they must throw a PoolkeeperError and change nothing). */
 function run(ops: Op[]): LedgerBook {
@@ -130,11 +168,6 @@ function run(ops: Op[]): LedgerBook {
         case "submit":
           b.submit(ACCOUNTS[o.who]!, o.wei);
           break;
-        case "rebase": {
-          const gain = o.gwei * 10n ** 9n;
-          if (b.state.clBalanceWei + gain >= 0n && b.state.totalShares > 0n) rebase(b, gain);
-          break;
-        }
         case "request": {
           const acct = ACCOUNTS[o.who]!;
           b.requestWithdrawal(acct, (b.balanceOf(acct) * BigInt(o.part)) / 100n, t);
@@ -150,6 +183,9 @@ function run(ops: Op[]): LedgerBook {
         }
         case "deposit":
           b.deposit(String(t), o.keys, BigInt(o.keys) * 32n * ETH);
+          break;
+        case "report":
+          b.report(reportOf(b, o, t), FEES);
           break;
       }
     } catch (e) {
@@ -172,11 +208,25 @@ describe("properties over random runs", () => {
           sum += etherByShares(sh, t);
           held += sh;
         }
-        sum += etherByShares(b.state.queueShares, t);
+        sum += etherByShares(b.state.queueShares + b.state.burnerShares, t);
         expect(sum).toBeLessThanOrEqual(t.totalPooledEther);
-        expect(held + b.state.queueShares).toBe(b.state.totalShares);
+        expect(held + b.state.queueShares + b.state.burnerShares).toBe(b.state.totalShares);
+        // a replay of the entries gives the same book
+        const replay = new LedgerBook();
+        for (const e of b.entries) replay.apply(e);
+        expect(replay.state).toEqual(b.state);
+        expect(replay.accounts).toEqual(b.accounts);
         const claimed = b.queue.slice(1).reduce((a, r) => a + (r.claimedWei ?? 0n), 0n);
-        const locked = b.entries.reduce((a, e) => a + (e.kind === "withdrawal_finalize" ? e.wei : 0n), 0n);
+        const locked = b.entries.reduce(
+          (a, e) =>
+            a +
+            (e.kind === "withdrawal_finalize"
+              ? e.wei
+              : e.kind === "report"
+                ? e.outcome.etherToFinalizeWei
+                : 0n),
+          0n,
+        );
         expect(claimed + b.state.lockedWei).toBe(locked);
         expect(b.state.lockedWei).toBeGreaterThanOrEqual(0n);
       }),

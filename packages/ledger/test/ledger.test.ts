@@ -9,6 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PoolLedger } from "../src/ledger.js";
 
 const ETH = 10n ** 18n;
+const FEES = {
+  totalFeeBP: 1000,
+  operatorsFeeBP: 500,
+  treasury: "0x00000000000000000000000000000000000000ee",
+};
 const A = "0x00000000000000000000000000000000000000aa";
 const B = "0x00000000000000000000000000000000000000Bb";
 
@@ -113,6 +118,35 @@ describe.each(TEST_STORE_KINDS)("pool ledger on %s", (kind) => {
     await ledger.verify();
   });
 
+  it("a report is applied once per ref slot, its fee shares minted to their recipients", async () => {
+    const s = await ledger.state();
+    const base = {
+      refSlot: s.lastRefSlot + 32,
+      timestamp: now,
+      timeElapsed: 384,
+      clValidators: s.depositedValidators,
+      clDepositedWei: s.depositedWei,
+      clBalanceWei: s.depositedWei + 10n ** 16n,
+      clPendingWei: 0n,
+      withdrawalVaultWei: 0n,
+      elRewardsVaultWei: 0n,
+      operators: [],
+    };
+    const input = await ledger.prepareReport(base, FEES, { maxTimestamp: now });
+    const { outcome } = await ledger.applyReport(input, FEES);
+    expect(outcome.rewardsWei).toBe(10n ** 16n);
+    // no operator reported: the operators' half is not minted, the treasury gets its half and the rounding
+    const treasuryShares = outcome.sharesToMintAsFees - outcome.sharesNotMinted;
+    expect(outcome.sharesNotMinted).toBe((outcome.sharesToMintAsFees * 500n) / 1000n);
+    expect(outcome.mints).toEqual([{ account: FEES.treasury, shares: treasuryShares, operatorId: null }]);
+    expect((await ledger.account(FEES.treasury)).shares).toBe(treasuryShares);
+    await expect(ledger.applyReport(input, FEES)).rejects.toThrow(/refSlot: must be after/);
+    const [last] = await ledger.reports(1);
+    expect(last?.report.input.refSlot).toBe(base.refSlot);
+    expect(last?.report.outcome).toEqual(outcome);
+    await ledger.verify();
+  });
+
   it("a long random run: every step checked, then the whole history replayed", async () => {
     let seed = 12345;
     const rnd = (n: number) => {
@@ -124,7 +158,7 @@ describe.each(TEST_STORE_KINDS)("pool ledger on %s", (kind) => {
       now += 10;
       const acct = who[rnd(3)]!;
       try {
-        switch (rnd(5)) {
+        switch (rnd(6)) {
           case 0:
           case 1:
             await ledger.submit(acct, BigInt(rnd(10_000) + 1) * 10n ** 15n);
@@ -141,6 +175,36 @@ describe.each(TEST_STORE_KINDS)("pool ledger on %s", (kind) => {
             const v = await ledger.account(acct);
             const fin = v.withdrawalRequests.find((r) => r.status === "finalized");
             if (fin !== undefined) await ledger.claim(acct, fin.id);
+            break;
+          }
+          case 5: {
+            const st = await ledger.state();
+            if (st.bufferedWei - st.unfinalizedSteth >= 32n * ETH)
+              await store.transaction((tx) => ledger.deposit(`r${i}`, 1, 32n * ETH, tx));
+            const s2 = await ledger.state();
+            const cl =
+              s2.depositedValidators === 0
+                ? 0n
+                : s2.depositedWei + BigInt(rnd(2000)) * 10n ** 14n - 10n ** 17n;
+            const input = await ledger.prepareReport(
+              {
+                refSlot: s2.lastRefSlot + 32,
+                timestamp: now,
+                timeElapsed: 384,
+                clValidators: s2.depositedValidators,
+                clDepositedWei: s2.depositedWei,
+                clBalanceWei: cl < 0n ? 0n : cl,
+                clPendingWei: 0n,
+                withdrawalVaultWei: 0n,
+                elRewardsVaultWei: BigInt(rnd(100)) * 10n ** 14n,
+                operators: [
+                  { operatorId: "1", rewardAddress: who[2]!, activeValidators: 1, rewardedValidators: 1 },
+                ],
+              },
+              FEES,
+              { maxTimestamp: now },
+            );
+            await ledger.applyReport(input, FEES);
             break;
           }
         }

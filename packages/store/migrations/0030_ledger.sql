@@ -5,12 +5,15 @@
 -- (ledger_state.last_seq), written in the entry's transaction.
 CREATE TABLE ledger_entries (
   seq bigserial PRIMARY KEY,
-  kind text NOT NULL CHECK (kind IN ('submit', 'deposit', 'withdrawal_request', 'withdrawal_finalize', 'withdrawal_claim')),
+  kind text NOT NULL CHECK (kind IN ('submit', 'deposit', 'withdrawal_request', 'withdrawal_finalize', 'withdrawal_claim', 'report')),
   account text CHECK (account ~ '^0x[0-9a-f]{40}$'),
   data jsonb NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX ledger_entries_by_account ON ledger_entries (account, seq) WHERE account IS NOT NULL;
+-- a report is applied once: one entry per ref slot
+CREATE UNIQUE INDEX ledger_entries_one_report_per_ref_slot ON ledger_entries (((data -> 'input' ->> 'refSlot')::bigint))
+  WHERE kind = 'report';
 
 CREATE FUNCTION pk_ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

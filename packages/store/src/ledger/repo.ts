@@ -73,6 +73,24 @@ export async function appendLedgerEntry(
   return seq;
 }
 
+interface EntryRow {
+  seq: bigint;
+  kind: string;
+  account: string | null;
+  data: Record<string, unknown>;
+  created_at: Date | string;
+}
+
+function entryFromRow(x: EntryRow): StoredLedgerEntry {
+  return {
+    seq: BigInt(x.seq),
+    kind: x.kind,
+    account: x.account,
+    data: x.data,
+    createdAt: x.created_at instanceof Date ? x.created_at : new Date(x.created_at),
+  };
+}
+
 /** Entries in order, from `afterSeq` (exclusive), at most `limit`. */
 export async function listLedgerEntries(
   q: Queryable,
@@ -96,6 +114,19 @@ export async function listLedgerEntries(
     data: x.data,
     createdAt: x.created_at instanceof Date ? x.created_at : new Date(x.created_at),
   }));
+}
+
+/** The newest entries of one kind, newest first. */
+export async function listLedgerEntriesOfKind(
+  q: Queryable,
+  kind: string,
+  limit: number,
+): Promise<StoredLedgerEntry[]> {
+  const r = await q.query<EntryRow>(
+    "SELECT seq, kind, account, data, created_at FROM ledger_entries WHERE kind = $1 ORDER BY seq DESC LIMIT $2",
+    [kind, limit],
+  );
+  return r.rows.map(entryFromRow);
 }
 
 export async function accountShares(q: Queryable, account: string): Promise<bigint> {
