@@ -25,6 +25,7 @@ import { buildBase } from "../../services/admin-api/src/app.js";
 import { actorOf, principalOf } from "../../services/admin-api/src/auth.js";
 import { buildApp, storeReady } from "../../services/admin-api/src/build-app.js";
 import { performancePort } from "../../services/admin-api/src/performance-adapter.js";
+import { poolPort } from "../../services/admin-api/src/pool-adapter.js";
 import { registryPort } from "../../services/admin-api/src/registry-adapter.js";
 import { storeTokenVerifier } from "../../services/admin-api/src/token-verifier.js";
 import { REPO_ROOT } from "./api-support.js";
@@ -56,7 +57,14 @@ async function serve(mode: Mode, clients: number): Promise<void> {
   const config = { rateLimitMax: 1_000_000_000, uploadRateLimitMax: 1_000_000_000 };
   let app: Awaited<ReturnType<typeof buildApp>>;
   if (mode === "after") {
-    app = await buildApp({ store, registry, performance: performancePort(store, network), logger, config });
+    app = await buildApp({
+      store,
+      registry,
+      performance: performancePort(store, network),
+      pool: poolPort(store),
+      logger,
+      config,
+    });
   } else {
     // The upload route as it was: a 16 MiB body parsed whole, then the schema's maxItems.
     ({ app } = await buildBase({

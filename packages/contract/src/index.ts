@@ -6,5 +6,6 @@ export * from "./health.js";
 export * from "./keys.js";
 export * from "./operators.js";
 export * from "./performance.js";
+export * from "./pool.js";
 export * from "./review.js";
 export * from "./routes.js";

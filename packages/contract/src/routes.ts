@@ -14,6 +14,19 @@ import { Live, Ready } from "./health.js";
 import { DepositDataEntry, Key, KeyDetail, KeysQuery, UploadResult, VetResult } from "./keys.js";
 import { CreateOperatorBody, Operator, Reason, UpdateOperatorBody } from "./operators.js";
 import { Alert, AlertKindSchema, OperatorsPerformance, ValidatorHistory, WINDOWS } from "./performance.js";
+import {
+  Account,
+  AddressParam,
+  ClaimBody,
+  ClaimResult,
+  PoolSummary,
+  RequestIdParam,
+  ShareRatePoint,
+  SubmitBody,
+  SubmitResult,
+  WithdrawalBody,
+  WithdrawalResult,
+} from "./pool.js";
 import { AuditEntry, AuditTarget, Review } from "./review.js";
 
 /**
@@ -282,6 +295,73 @@ export const API_ROUTES = {
     summary: "One validator's epoch history",
     description:
       "Per processed epoch, newest first: attestation (included or missed, inclusion delay, source/target/head correct), proposals (proposed, missed or orphaned), sync participation, balance change, status and events; with totals and scores over the range. Without from/to: the last day of epochs. At most 10000 epochs per request. An operator token may only read its own operator's validators.",
+  }),
+  getPool: route({
+    method: "GET",
+    url: "/v1/pool",
+    response: { 200: envelope(PoolSummary) },
+    errors: [],
+    access: { roles: EVERYONE },
+    tags: ["pool"],
+    summary: "The pool's totals and share rate",
+  }),
+  poolShareRate: route({
+    method: "GET",
+    url: "/v1/pool/share-rate",
+    querystring: Type.Object(
+      {
+        from: Type.Optional(Type.String({ pattern: "^[0-9]{1,12}$", description: "First ref slot" })),
+        to: Type.Optional(Type.String({ pattern: "^[0-9]{1,12}$", description: "Last ref slot" })),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: envelope(Type.Array(ShareRatePoint)) },
+    errors: [],
+    access: { roles: EVERYONE },
+    tags: ["pool"],
+    summary: "The share rate before and after each applied report, oldest first",
+  }),
+  getAccount: route({
+    method: "GET",
+    url: "/v1/accounts/:address",
+    params: AddressParam,
+    response: { 200: envelope(Account) },
+    errors: [],
+    access: { roles: READERS },
+    tags: ["pool"],
+    summary: "An account's shares, balance and withdrawal requests",
+  }),
+  submitToPool: route({
+    method: "POST",
+    url: "/v1/pool/submit",
+    body: SubmitBody,
+    response: { 200: envelope(SubmitResult) },
+    errors: [],
+    access: { roles: ADMIN },
+    tags: ["pool"],
+    summary:
+      "Stake ether for an account (devnet and tests; on a real network submits come from the execution layer)",
+  }),
+  requestWithdrawal: route({
+    method: "POST",
+    url: "/v1/withdrawals",
+    body: WithdrawalBody,
+    response: { 200: envelope(WithdrawalResult) },
+    errors: [],
+    access: { roles: ADMIN },
+    tags: ["pool"],
+    summary: "Queue a withdrawal request for an account's stETH (devnet and tests)",
+  }),
+  claimWithdrawal: route({
+    method: "POST",
+    url: "/v1/withdrawals/:id/claim",
+    params: RequestIdParam,
+    body: ClaimBody,
+    response: { 200: envelope(ClaimResult) },
+    errors: [404, 409],
+    access: { roles: ADMIN },
+    tags: ["pool"],
+    summary: "Pay a finalized withdrawal request to its owner (devnet and tests)",
   }),
   listAlerts: route({
     method: "GET",

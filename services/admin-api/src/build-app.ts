@@ -2,11 +2,13 @@ import type { Logger } from "@poolkeeper/core";
 import { pendingMigrations, type Store } from "@poolkeeper/store";
 import { type AdminApiConfig, type App, buildBase } from "./app.js";
 import type { PerformancePort } from "./performance-port.js";
+import type { PoolPort } from "./pool-port.js";
 import type { RegistryPort } from "./port.js";
 import { allocationRoutes } from "./routes/allocation.js";
 import { keyRoutes } from "./routes/keys.js";
 import { operatorRoutes } from "./routes/operators.js";
 import { performanceRoutes } from "./routes/performance.js";
+import { poolRoutes } from "./routes/pool.js";
 import { reviewRoutes } from "./routes/review.js";
 import { storeTokenVerifier } from "./token-verifier.js";
 
@@ -16,6 +18,8 @@ export interface AdminApiDeps {
   registry: RegistryPort;
   /** The watcher's figures: `performancePort(store, network)`. */
   performance: PerformancePort;
+  /** The pool ledger: `poolPort(store)`. */
+  pool: PoolPort;
   logger: Logger;
   config?: Partial<AdminApiConfig>;
 }
@@ -42,5 +46,6 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
   allocationRoutes(app, deps.registry, ctx);
   reviewRoutes(app, deps.registry, ctx);
   performanceRoutes(app, deps.performance, ctx);
+  poolRoutes(app, deps.pool, ctx);
   return app;
 }

@@ -5,6 +5,8 @@ export { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
 export { statusForCode } from "./errors.js";
 export { MAX_HISTORY_EPOCHS, type PerformanceTiming, performancePort } from "./performance-adapter.js";
 export type { PerformancePort } from "./performance-port.js";
+export { poolPort } from "./pool-adapter.js";
+export type { PoolPort } from "./pool-port.js";
 export type { RegistryPort } from "./port.js";
 export {
   ADMIN_API_SERVICE,

@@ -16,6 +16,7 @@ import { type App, closeApp } from "./app.js";
 import { buildApp } from "./build-app.js";
 import { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
 import { performancePort } from "./performance-adapter.js";
+import { poolPort } from "./pool-adapter.js";
 import { registryPort } from "./registry-adapter.js";
 
 /** On SIGTERM: running requests get this long before connections are dropped. */
@@ -47,6 +48,7 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
       store,
       registry,
       performance: performancePort(store, network),
+      pool: poolPort(store),
       logger,
       config: { rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE, trustProxy: s.TRUST_PROXY },
     });

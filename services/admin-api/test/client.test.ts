@@ -180,6 +180,21 @@ describe("the typed API client against the real admin API", () => {
     expect(older.meta.nextCursor).toBeNull();
   });
 
+  it("pool: stake, request a withdrawal, read the pool, its share-rate history and the account", async () => {
+    const account = "0x00000000000000000000000000000000000000a1";
+    const staked = await admin.submitToPool({ body: { account, amount: "2000000000000000000" } });
+    expect(staked.data.shares).toBe("2000000000000000000");
+    const w = await admin.requestWithdrawal({ body: { account, amount: "1000" } });
+    expect(w.data.requestId).toBe(1);
+    const claim = await apiError(admin.claimWithdrawal({ params: { id: "1" }, body: { account } }));
+    expect(claim).toMatchObject({ status: 409, code: "ERR_WITHDRAWAL_NOT_FINALIZED" });
+    const pool = await dao.getPool();
+    expect(pool.data.totalPooledEther).toBe("2000000000000000000");
+    expect((await dao.poolShareRate({ query: { from: "0" } })).data).toEqual([]);
+    const a = await dao.getAccount({ params: { address: account } });
+    expect(a.data.withdrawalRequests.map((r) => r.status)).toEqual(["pending"]);
+  });
+
   it("an error answer is one ApiError with code, status and message, never the token", async () => {
     const missing = await apiError(admin.getOperator({ params: { id: 999_999 } }));
     expect(missing).toMatchObject({ code: "ERR_NOT_FOUND", status: 404, route: "GET /v1/operators/:id" });

@@ -4,6 +4,7 @@ import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import type { AdminApiConfig, App } from "../src/index.js";
 import { buildApp, type PerformanceTiming, performancePort } from "../src/index.js";
+import { poolPort } from "../src/pool-adapter.js";
 import { registryPort } from "../src/registry-adapter.js";
 import { POOL_WC, TEST_NETWORK } from "./deposit-fixtures.js";
 
@@ -58,6 +59,7 @@ export async function createHarness(
     store,
     registry,
     performance: performancePort(store, opts.performanceNetwork ?? TEST_NETWORK),
+    pool: poolPort(store),
     logger,
     config: { rateLimitMax: 1_000_000, ...config },
   });

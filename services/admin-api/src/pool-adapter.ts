@@ -1,0 +1,73 @@
+import { formatRate, PoolLedger } from "@poolkeeper/ledger";
+import type { Store } from "@poolkeeper/store";
+import type { PoolPort } from "./pool-port.js";
+
+/** Reports read for the share-rate history (newest first, then filtered). */
+const HISTORY_REPORTS = 10_000;
+
+/** The pool routes over the pool ledger. */
+export function poolPort(store: Store): PoolPort {
+  const ledger = new PoolLedger(store);
+  return {
+    async summary() {
+      const [s, st] = await Promise.all([ledger.summary(), ledger.state()]);
+      return {
+        totalPooledEther: s.totalPooledEther.toString(),
+        totalShares: s.totalShares.toString(),
+        bufferedEther: s.bufferedWei.toString(),
+        pendingEther: s.pendingWei.toString(),
+        clBalance: s.clBalanceWei.toString(),
+        lockedForWithdrawals: s.lockedWei.toString(),
+        unfinalizedWithdrawals: s.unfinalizedSteth.toString(),
+        shareRate: formatRate(s.shareRate),
+        lastReport:
+          st.lastRefSlot === 0 ? null : { refSlot: st.lastRefSlot, timestamp: st.lastReportTimestamp },
+      };
+    },
+    async shareRateHistory({ from, to }) {
+      const reports = await ledger.reports(HISTORY_REPORTS);
+      return reports
+        .map((r) => r.report)
+        .filter(
+          (r) =>
+            (from === undefined || r.input.refSlot >= from) && (to === undefined || r.input.refSlot <= to),
+        )
+        .reverse()
+        .map((r) => ({
+          refSlot: r.input.refSlot,
+          timestamp: r.input.timestamp,
+          before: formatRate(r.outcome.preShareRate),
+          after: formatRate(r.outcome.postShareRate),
+        }));
+    },
+    async account(address) {
+      const a = await ledger.account(address);
+      return {
+        address: a.account,
+        shares: a.shares.toString(),
+        balance: a.balanceWei.toString(),
+        withdrawalRequests: a.withdrawalRequests.map((r) => ({
+          id: r.id,
+          owner: r.owner,
+          amountOfStETH: r.steth.toString(),
+          amountOfShares: r.shares.toString(),
+          requestedAt: r.requestedAt,
+          status: r.status,
+          claimedEther: r.claimedWei === null ? null : r.claimedWei.toString(),
+        })),
+      };
+    },
+    async submit(account, amount) {
+      const r = await ledger.submit(account, amount);
+      return { account: account.toLowerCase(), amount, shares: r.shares.toString() };
+    },
+    async requestWithdrawal(account, amount) {
+      const r = await ledger.requestWithdrawal(account, amount);
+      return { requestId: r.requestId, amountOfStETH: amount, amountOfShares: r.shares.toString() };
+    },
+    async claim(account, requestId) {
+      const r = await ledger.claim(account, requestId);
+      return { requestId, amount: r.wei.toString() };
+    },
+  };
+}
