@@ -29,7 +29,8 @@ export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /**
  * Roles of an API token: `admin` (everything), `dao` (read everything, vet keys, set limits, run
- * dry runs), `operator` (its own operator's keys and figures only).
+ * dry runs), `operator` (its own operator's keys and figures only), `oracle` (an oracle member's
+ * process: it submits votes and nothing else).
  */
-export const API_ROLES = ["admin", "dao", "operator"] as const;
+export const API_ROLES = ["admin", "dao", "operator", "oracle"] as const;
 export type ApiRole = (typeof API_ROLES)[number];

@@ -113,6 +113,11 @@ export class PoolLedger {
     this.now = opts.now ?? (() => Math.floor(Date.now() / 1000));
   }
 
+  /** The request's stored row (null: no such request). */
+  async withdrawalRequest(id: number, q: Queryable = this.store): Promise<StoredWithdrawalRequest | null> {
+    return (await listWithdrawalRequests(q, id, id))[0] ?? null;
+  }
+
   async state(q: Queryable = this.store): Promise<LedgerState> {
     return stateFromJson((await readLedgerState(q))?.data);
   }
@@ -277,11 +282,12 @@ export class PoolLedger {
     input: ReportInput,
     fees: FeeConfig,
     maxPositiveTokenRebase: bigint = DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
+    tx?: Queryable,
   ): Promise<{ seq: bigint; outcome: ReportOutcome }> {
-    return this.store.transaction(async (tx) => {
-      const row = await lockLedgerState(tx);
+    const run = async (q: Queryable) => {
+      const row = await lockLedgerState(q);
       const s = stateFromJson(row?.data);
-      const queue = input.finalizationBatches.length > 0 ? await this.queueFrom(tx, s) : [];
+      const queue = input.finalizationBatches.length > 0 ? await this.queueFrom(q, s) : [];
       const plan = planReport(s, input, queue, fees, maxPositiveTokenRebase);
       const entry: LedgerEntry = {
         kind: "report",
@@ -290,12 +296,13 @@ export class PoolLedger {
         maxPositiveTokenRebase,
         outcome: plan.outcome,
       };
-      const seq = await this.append(tx, { entry, state: plan.state });
-      for (const m of plan.outcome.mints) await addAccountShares(tx, m.account, m.shares);
+      const seq = await this.append(q, { entry, state: plan.state });
+      for (const m of plan.outcome.mints) await addAccountShares(q, m.account, m.shares);
       if (plan.finalizedFrom !== null)
-        await insertWithdrawalCheckpoint(tx, plan.finalizedFrom, input.simulatedShareRate, seq);
+        await insertWithdrawalCheckpoint(q, plan.finalizedFrom, input.simulatedShareRate, seq);
       return { seq, outcome: plan.outcome };
-    });
+    };
+    return tx === undefined ? this.store.transaction(run) : run(tx);
   }
 
   /**

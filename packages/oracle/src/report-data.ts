@@ -72,12 +72,17 @@ const GWEI = 1_000_000_000n;
  */
 export function ledgerInputOf(
   r: ReportData,
-  ctx: { refTimestamp: number; lastReportTimestamp: number; rewardAddressOf: (operatorId: number) => string },
+  ctx: {
+    refTimestamp: number;
+    /** The previous report's ref slot time; for the first report, the slot before the initial epoch. */
+    previousRefTimestamp: number;
+    rewardAddressOf: (operatorId: number) => string;
+  },
 ): ReportInput {
   return {
     refSlot: r.refSlot,
     timestamp: ctx.refTimestamp,
-    timeElapsed: ctx.lastReportTimestamp === 0 ? 0 : ctx.refTimestamp - ctx.lastReportTimestamp,
+    timeElapsed: ctx.refTimestamp - ctx.previousRefTimestamp,
     clValidators: r.clValidators,
     clDepositedWei: r.clDepositedGwei * GWEI,
     clBalanceWei: r.clBalanceGwei * GWEI,

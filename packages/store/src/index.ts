@@ -8,6 +8,7 @@ export * from "./data-dir-lock.js";
 export * from "./errors.js";
 export * from "./ledger/repo.js";
 export * from "./migrate.js";
+export * from "./oracle/repo.js";
 export * from "./registry/key-list.js";
 export * from "./registry/lifecycle.js";
 export * from "./registry/pool-identity.js";

@@ -1,0 +1,148 @@
+/** SQL of the oracle (migration 0031): members' votes and the decision on each ref slot. */
+import type { Queryable } from "../store.js";
+
+export interface StoredVote {
+  refSlot: number;
+  memberId: string;
+  consensusVersion: number;
+  reportHash: string;
+  signature: string;
+  report: Uint8Array;
+  votedAt: Date;
+}
+
+export interface StoredOracleReport {
+  refSlot: number;
+  reportHash: string;
+  report: Uint8Array;
+  status: "applied" | "refused";
+  sanity: unknown;
+  historyPoint: unknown;
+  ledgerSeq: bigint | null;
+  decidedAt: Date;
+}
+
+const date = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+
+/** Serialise deciding on one ref slot (transaction-scoped). */
+export async function lockRefSlot(tx: Queryable, refSlot: number): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext('poolkeeper.oracle'), $1::int)", [refSlot % 2 ** 31]);
+}
+
+/** Store a member's vote, replacing its earlier one for the ref slot. */
+export async function upsertVote(tx: Queryable, v: Omit<StoredVote, "votedAt">): Promise<void> {
+  await tx.query(
+    `INSERT INTO oracle_votes (ref_slot, member_id, consensus_version, report_hash, signature, report)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (ref_slot, member_id) DO UPDATE SET consensus_version = EXCLUDED.consensus_version,
+       report_hash = EXCLUDED.report_hash, signature = EXCLUDED.signature, report = EXCLUDED.report, voted_at = now()`,
+    [v.refSlot, v.memberId, v.consensusVersion, v.reportHash, v.signature, v.report],
+  );
+}
+
+interface VoteRow {
+  ref_slot: bigint;
+  member_id: string;
+  consensus_version: number;
+  report_hash: string;
+  signature: string;
+  report: Uint8Array;
+  voted_at: Date | string;
+}
+
+export async function votesFor(q: Queryable, refSlot: number): Promise<StoredVote[]> {
+  const r = await q.query<VoteRow>(
+    "SELECT ref_slot, member_id, consensus_version, report_hash, signature, report, voted_at FROM oracle_votes WHERE ref_slot = $1 ORDER BY member_id",
+    [refSlot],
+  );
+  return r.rows.map((x) => ({
+    refSlot: Number(x.ref_slot),
+    memberId: x.member_id,
+    consensusVersion: x.consensus_version,
+    reportHash: x.report_hash,
+    signature: x.signature,
+    report: new Uint8Array(x.report),
+    votedAt: date(x.voted_at),
+  }));
+}
+
+export async function insertOracleReport(
+  tx: Queryable,
+  r: Omit<StoredOracleReport, "decidedAt">,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO oracle_reports (ref_slot, report_hash, report, status, sanity, history_point, ledger_seq)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7)`,
+    [
+      r.refSlot,
+      r.reportHash,
+      r.report,
+      r.status,
+      JSON.stringify(r.sanity),
+      r.historyPoint === null ? null : JSON.stringify(r.historyPoint),
+      r.ledgerSeq === null ? null : r.ledgerSeq.toString(),
+    ],
+  );
+}
+
+interface ReportRow {
+  ref_slot: bigint;
+  report_hash: string;
+  report: Uint8Array;
+  status: "applied" | "refused";
+  sanity: unknown;
+  history_point: unknown;
+  ledger_seq: bigint | null;
+  decided_at: Date | string;
+}
+
+function reportFromRow(x: ReportRow): StoredOracleReport {
+  return {
+    refSlot: Number(x.ref_slot),
+    reportHash: x.report_hash,
+    report: new Uint8Array(x.report),
+    status: x.status,
+    sanity: x.sanity,
+    historyPoint: x.history_point,
+    ledgerSeq: x.ledger_seq === null ? null : BigInt(x.ledger_seq),
+    decidedAt: date(x.decided_at),
+  };
+}
+
+const REPORT_COLUMNS = "ref_slot, report_hash, report, status, sanity, history_point, ledger_seq, decided_at";
+
+export async function oracleReport(q: Queryable, refSlot: number): Promise<StoredOracleReport | null> {
+  const r = await q.query<ReportRow>(`SELECT ${REPORT_COLUMNS} FROM oracle_reports WHERE ref_slot = $1`, [
+    refSlot,
+  ]);
+  return r.rows[0] === undefined ? null : reportFromRow(r.rows[0]);
+}
+
+/** Decided reports, newest first; `before`: ref slots below it only. */
+export async function listOracleReports(
+  q: Queryable,
+  limit: number,
+  before?: number,
+): Promise<StoredOracleReport[]> {
+  const r = await q.query<ReportRow>(
+    `SELECT ${REPORT_COLUMNS} FROM oracle_reports WHERE ($2::bigint IS NULL OR ref_slot < $2) ORDER BY ref_slot DESC LIMIT $1`,
+    [limit, before ?? null],
+  );
+  return r.rows.map(reportFromRow);
+}
+
+/** The history points of applied reports, oldest first. */
+export async function appliedHistoryPoints(q: Queryable): Promise<unknown[]> {
+  const r = await q.query<{ history_point: unknown }>(
+    "SELECT history_point FROM oracle_reports WHERE status = 'applied' ORDER BY ref_slot",
+  );
+  return r.rows.map((x) => x.history_point);
+}
+
+/** Every operator's reward address, 0x-hex, by id. */
+export async function operatorRewardAddresses(q: Queryable): Promise<Map<number, string>> {
+  const r = await q.query<{ id: number; addr: string }>(
+    "SELECT id, '0x' || encode(reward_address, 'hex') AS addr FROM operators",
+  );
+  return new Map(r.rows.map((x) => [Number(x.id), x.addr]));
+}
