@@ -24,6 +24,7 @@ import { createApiToken, openStore } from "../../packages/store/src/index.js";
 import { buildBase } from "../../services/admin-api/src/app.js";
 import { actorOf, principalOf } from "../../services/admin-api/src/auth.js";
 import { buildApp, storeReady } from "../../services/admin-api/src/build-app.js";
+import { oraclePort } from "../../services/admin-api/src/oracle-adapter.js";
 import { performancePort } from "../../services/admin-api/src/performance-adapter.js";
 import { poolPort } from "../../services/admin-api/src/pool-adapter.js";
 import { registryPort } from "../../services/admin-api/src/registry-adapter.js";
@@ -62,6 +63,7 @@ async function serve(mode: Mode, clients: number): Promise<void> {
       registry,
       performance: performancePort(store, network),
       pool: poolPort(store),
+      oracle: oraclePort(store, null),
       logger,
       config,
     });

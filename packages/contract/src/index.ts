@@ -5,6 +5,7 @@ export * from "./errors.js";
 export * from "./health.js";
 export * from "./keys.js";
 export * from "./operators.js";
+export * from "./oracle.js";
 export * from "./performance.js";
 export * from "./pool.js";
 export * from "./review.js";

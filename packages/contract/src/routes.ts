@@ -13,6 +13,7 @@ import {
 import { Live, Ready } from "./health.js";
 import { DepositDataEntry, Key, KeyDetail, KeysQuery, UploadResult, VetResult } from "./keys.js";
 import { CreateOperatorBody, Operator, Reason, UpdateOperatorBody } from "./operators.js";
+import { OracleReport, RefSlotParam, VoteBody, VoteResult } from "./oracle.js";
 import { Alert, AlertKindSchema, OperatorsPerformance, ValidatorHistory, WINDOWS } from "./performance.js";
 import {
   Account,
@@ -362,6 +363,40 @@ export const API_ROUTES = {
     access: { roles: ADMIN },
     tags: ["pool"],
     summary: "Pay a finalized withdrawal request to its owner (devnet and tests)",
+  }),
+  submitOracleVote: route({
+    method: "POST",
+    url: "/v1/oracle/votes",
+    body: VoteBody,
+    response: { 200: envelope(VoteResult) },
+    errors: [409, 422, 503],
+    access: { roles: ["oracle"] },
+    tags: ["oracle"],
+    summary:
+      "An oracle member's signed vote with its report; the vote completing a quorum applies the report",
+  }),
+  listOracleReports: route({
+    method: "GET",
+    url: "/v1/oracle/reports",
+    querystring: Type.Object(
+      { limit: Type.Optional(ListLimit), cursor: Type.Optional(Cursor(12)) },
+      { additionalProperties: false },
+    ),
+    response: { 200: listEnvelope(OracleReport, "Decided reports, newest first") },
+    errors: [],
+    access: { roles: READERS },
+    tags: ["oracle"],
+    summary: "The reports a quorum decided (applied or refused), with the votes and sanity checks",
+  }),
+  getOracleReport: route({
+    method: "GET",
+    url: "/v1/oracle/reports/:refSlot",
+    params: RefSlotParam,
+    response: { 200: envelope(OracleReport) },
+    errors: [404],
+    access: { roles: READERS },
+    tags: ["oracle"],
+    summary: "One ref slot's report: status, data, sanity checks, each member's vote and its diff",
   }),
   listAlerts: route({
     method: "GET",

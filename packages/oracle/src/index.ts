@@ -4,3 +4,4 @@ export * from "./frames.js";
 export * from "./oracle-consensus.js";
 export * from "./report-data.js";
 export * from "./sanity.js";
+export * from "./settings.js";

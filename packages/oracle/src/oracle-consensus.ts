@@ -92,6 +92,7 @@ function toHistoryPoint(x: unknown): ReportHistoryPoint {
 }
 
 export class OracleConsensus {
+  readonly reader: OracleReportReader;
   private readonly ledger: PoolLedger;
   private readonly sanity: SanityLimits;
   private readonly now: () => number;
@@ -106,6 +107,7 @@ export class OracleConsensus {
     this.sanity = cfg.sanity ?? DEFAULT_SANITY_LIMITS;
     this.now = cfg.now ?? (() => Math.floor(Date.now() / 1000));
     this.members = new Map(cfg.members.map((m) => [m.id, m]));
+    this.reader = new OracleReportReader(store);
   }
 
   /**
@@ -267,6 +269,11 @@ export class OracleConsensus {
     });
     return { status: "applied", failed: [] };
   }
+}
+
+/** The decided reports and the votes, as the admin API shows them (needs no member list). */
+export class OracleReportReader {
+  constructor(private readonly store: Store) {}
 
   /** A ref slot's report: its status, the agreed data, the checks, every member's vote with a diff when it disagrees. */
   async report(refSlot: number): Promise<ReportView> {

@@ -149,7 +149,7 @@ describe.each(TEST_STORE_KINDS)("oracle consensus on %s", (kind) => {
     expect(reports[0]?.report.outcome.rewardsWei).toBe(10n * 10n ** 9n);
     await expect(vote(2, good)).rejects.toThrow(/decided already/);
 
-    const view = await oracle.report(refSlot);
+    const view = await oracle.reader.report(refSlot);
     expect(view).toMatchObject({ status: "applied", reportHash: reportHash(good) });
     expect(view.sanity.every((c) => c.ok)).toBe(true);
     expect(view.votes.map((v) => [v.memberId, v.agrees])).toEqual([
@@ -173,13 +173,13 @@ describe.each(TEST_STORE_KINDS)("oracle consensus on %s", (kind) => {
     const out = await vote(1, greedy);
     expect(out.decided).toEqual({ status: "refused", failed: ["annual_balance_increase"] });
     expect(await ledger.state()).toEqual(before);
-    const view = await oracle.report(greedy.refSlot);
+    const view = await oracle.reader.report(greedy.refSlot);
     expect(view.status).toBe("refused");
     expect(view.sanity.find((c) => c.check === "annual_balance_increase")).toMatchObject({
       ok: false,
       limit: "1000",
     });
-    await expect(oracle.report(frameAt(FRAMES, 5).refSlot)).rejects.toThrow(/no report or vote/);
-    expect((await oracle.reports(10)).map((r) => r.status)).toEqual(["refused", "applied"]);
+    await expect(oracle.reader.report(frameAt(FRAMES, 5).refSlot)).rejects.toThrow(/no report or vote/);
+    expect((await oracle.reader.reports(10)).map((r) => r.status)).toEqual(["refused", "applied"]);
   });
 });

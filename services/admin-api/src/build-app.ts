@@ -1,12 +1,14 @@
 import type { Logger } from "@poolkeeper/core";
 import { pendingMigrations, type Store } from "@poolkeeper/store";
 import { type AdminApiConfig, type App, buildBase } from "./app.js";
+import type { OraclePort } from "./oracle-port.js";
 import type { PerformancePort } from "./performance-port.js";
 import type { PoolPort } from "./pool-port.js";
 import type { RegistryPort } from "./port.js";
 import { allocationRoutes } from "./routes/allocation.js";
 import { keyRoutes } from "./routes/keys.js";
 import { operatorRoutes } from "./routes/operators.js";
+import { oracleRoutes } from "./routes/oracle.js";
 import { performanceRoutes } from "./routes/performance.js";
 import { poolRoutes } from "./routes/pool.js";
 import { reviewRoutes } from "./routes/review.js";
@@ -20,6 +22,8 @@ export interface AdminApiDeps {
   performance: PerformancePort;
   /** The pool ledger: `poolPort(store)`. */
   pool: PoolPort;
+  /** The oracle's votes and reports: `oraclePort(store, oracleConfigFrom(settings, network))`. */
+  oracle: OraclePort;
   logger: Logger;
   config?: Partial<AdminApiConfig>;
 }
@@ -47,5 +51,6 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
   reviewRoutes(app, deps.registry, ctx);
   performanceRoutes(app, deps.performance, ctx);
   poolRoutes(app, deps.pool, ctx);
+  oracleRoutes(app, deps.oracle, ctx);
   return app;
 }

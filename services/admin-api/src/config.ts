@@ -6,6 +6,7 @@ import {
   NETWORK_ENV,
   WITHDRAWAL_CREDENTIALS_ENV,
 } from "@poolkeeper/core";
+import { ORACLE_ENV } from "@poolkeeper/oracle";
 import { z } from "zod";
 
 /** Environment of the admin-api process: the shared fragments (core settings.ts) and its own. */
@@ -26,6 +27,7 @@ export const ADMIN_API_ENV = {
   ...NETWORK_ENV,
   ...WITHDRAWAL_CREDENTIALS_ENV,
   ...LOG_ENV,
+  ...ORACLE_ENV,
   TRUST_PROXY: {
     schema: z.enum(["true", "false"]).transform((v) => v === "true"),
     example: "false",

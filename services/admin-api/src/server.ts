@@ -11,10 +11,12 @@ import {
   serviceSettings,
   startParts,
 } from "@poolkeeper/core";
+import { oracleConfigFrom } from "@poolkeeper/oracle";
 import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
 import { type App, closeApp } from "./app.js";
 import { buildApp } from "./build-app.js";
 import { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
+import { oraclePort } from "./oracle-adapter.js";
 import { performancePort } from "./performance-adapter.js";
 import { poolPort } from "./pool-adapter.js";
 import { registryPort } from "./registry-adapter.js";
@@ -49,6 +51,7 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
       registry,
       performance: performancePort(store, network),
       pool: poolPort(store),
+      oracle: oraclePort(store, oracleConfigFrom(s, network)),
       logger,
       config: { rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE, trustProxy: s.TRUST_PROXY },
     });

@@ -12,6 +12,15 @@ import {
   type RouteName,
   type RouteSpec,
 } from "@poolkeeper/contract";
+import {
+  CONSENSUS_VERSION,
+  encodeReport,
+  generateMemberKey,
+  publicKeyOf,
+  ReportDataType,
+  reportHash,
+  signVote,
+} from "@poolkeeper/oracle";
 import { Value } from "typebox/value";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositEntries } from "./deposit-fixtures.js";
@@ -19,6 +28,7 @@ import { createHarness, type Harness, operatorBody } from "./harness.js";
 import { pubkeyHex, seedWatcher } from "./watcher-fixtures.js";
 
 const called = new Set<string>();
+const ORACLE_KEYS = [generateMemberKey(), generateMemberKey(), generateMemberKey()];
 
 /** The client, recording each route it calls and checking each JSON answer against the route's schema. */
 function checked(client: ApiClient): ApiClient {
@@ -63,7 +73,25 @@ describe("the typed API client against the real admin API", () => {
     h = await createHarness(
       "pglite",
       {},
-      { performanceNetwork: { name: network, secondsPerSlot: 1200, slotsPerEpoch: 8 } },
+      {
+        performanceNetwork: { name: network, secondsPerSlot: 1200, slotsPerEpoch: 8 },
+        oracle: {
+          members: ORACLE_KEYS.map((k, i) => ({ id: `m${i + 1}`, publicKey: publicKeyOf(k) })),
+          quorum: 2,
+          frames: {
+            slotsPerEpoch: 8,
+            secondsPerSlot: 6,
+            genesisTime: 1_000,
+            epochsPerFrame: 2,
+            initialEpoch: 0,
+          },
+          fees: {
+            totalFeeBP: 1000,
+            operatorsFeeBP: 500,
+            treasury: "0x00000000000000000000000000000000000000ee",
+          },
+        },
+      },
     );
     url = await h.app.listen({ port: 0, host: "127.0.0.1" });
     admin = checked(createApiClient({ baseUrl: url, token: h.admin }));
@@ -193,6 +221,26 @@ describe("the typed API client against the real admin API", () => {
     expect((await dao.poolShareRate({ query: { from: "0" } })).data).toEqual([]);
     const a = await dao.getAccount({ params: { address: account } });
     expect(a.data.withdrawalRequests.map((r) => r.status)).toEqual(["pending"]);
+  });
+
+  it("oracle: a member's vote with its report, the pending report, the decided list", async () => {
+    const oracle = checked(createApiClient({ baseUrl: url, token: await h.oracleToken() }));
+    const report = { ...ReportDataType.defaultValue(), consensusVersion: CONSENSUS_VERSION, refSlot: 15 };
+    const vote = signVote(ORACLE_KEYS[0]!, "m1", 15, reportHash(report));
+    const r = await oracle.submitOracleVote({
+      body: { ...vote, report: `0x${Buffer.from(encodeReport(report)).toString("hex")}` },
+    });
+    expect(r.data).toEqual({
+      refSlot: 15,
+      consensusHash: null,
+      votes: { [vote.reportHash]: ["m1"] },
+      decided: null,
+    });
+    const pending = await dao.getOracleReport({ params: { refSlot: "15" } });
+    expect(pending.data).toMatchObject({ status: "pending", votes: [{ memberId: "m1", agrees: false }] });
+    expect((await dao.listOracleReports({ query: { limit: "10" } })).data).toEqual([]);
+    // an oracle token may vote and nothing else
+    expect(await apiError(oracle.getPool())).toMatchObject({ status: 403 });
   });
 
   it("an error answer is one ApiError with code, status and message, never the token", async () => {

@@ -1,9 +1,11 @@
 import { Writable } from "node:stream";
 import { createLogger } from "@poolkeeper/core";
+import type { OracleConfig } from "@poolkeeper/oracle";
 import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import type { AdminApiConfig, App } from "../src/index.js";
 import { buildApp, type PerformanceTiming, performancePort } from "../src/index.js";
+import { oraclePort } from "../src/oracle-adapter.js";
 import { poolPort } from "../src/pool-adapter.js";
 import { registryPort } from "../src/registry-adapter.js";
 import { POOL_WC, TEST_NETWORK } from "./deposit-fixtures.js";
@@ -31,6 +33,8 @@ export interface Harness {
   admin: string;
   dao: string;
   operatorToken(operatorId: number, label?: string): Promise<string>;
+  /** A token of role `oracle` (an oracle member's process). */
+  oracleToken(): Promise<string>;
   /** Every token created, so that tests can grep logs and responses for them. */
   secrets: string[];
   close(): Promise<void>;
@@ -39,6 +43,8 @@ export interface Harness {
 export interface HarnessOpts {
   /** Network of the performance routes (name and timing); default TEST_NETWORK. */
   performanceNetwork?: PerformanceTiming;
+  /** The oracle's members and settings (default none: votes answer 503). */
+  oracle?: OracleConfig;
 }
 
 export async function createHarness(
@@ -60,6 +66,7 @@ export async function createHarness(
     registry,
     performance: performancePort(store, opts.performanceNetwork ?? TEST_NETWORK),
     pool: poolPort(store),
+    oracle: oraclePort(store, opts.oracle ?? null),
     logger,
     config: { rateLimitMax: 1_000_000, ...config },
   });
@@ -82,6 +89,7 @@ export async function createHarness(
     admin: await make("admin"),
     dao: await make("dao"),
     operatorToken: (id, label) => make("operator", id, label),
+    oracleToken: () => make("oracle"),
     secrets,
     async close() {
       await app.close();

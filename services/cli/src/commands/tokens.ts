@@ -1,3 +1,4 @@
+import { API_ROLES } from "@poolkeeper/core";
 import type { Command } from "commander";
 
 /**
@@ -69,7 +70,7 @@ export function register(program: Command): void {
   tokens
     .command("create")
     .description("Create a token and print it once")
-    .requiredOption("--role <role>", "admin | dao | operator")
+    .requiredOption("--role <role>", API_ROLES.join(" | "))
     .option("--operator <id>", "the operator an operator token acts for")
     .option("--label <label>", "a note to recognise the token by")
     .option("--wait", WAIT_HELP)

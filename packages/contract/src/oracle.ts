@@ -1,0 +1,93 @@
+import { Type } from "typebox";
+import { oneOf } from "./common.js";
+
+/** The oracle: members' votes and the reports a quorum decided. Amounts are decimal strings. */
+
+const Hash = Type.String({
+  pattern: "^0x[0-9a-f]{64}$",
+  description: "Report hash (SSZ hash tree root), 0x-hex",
+});
+const Dec = Type.String({ pattern: "^[0-9]{1,78}$" });
+
+export const VoteBody = Type.Object(
+  {
+    memberId: Type.String({ minLength: 1, maxLength: 64 }),
+    refSlot: Type.Integer({ minimum: 0 }),
+    consensusVersion: Type.Integer({ minimum: 0 }),
+    reportHash: Hash,
+    signature: Type.String({ pattern: "^0x[0-9a-fA-F]{192}$", description: "BLS signature of the vote" }),
+    report: Type.String({
+      pattern: "^0x([0-9a-fA-F]{2}){1,1000000}$",
+      description: "The member's report, SSZ-encoded (ReportData of @poolkeeper/oracle), 0x-hex",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const VoteResult = Type.Object({
+  refSlot: Type.Integer(),
+  consensusHash: Type.Union([Hash, Type.Null()]),
+  votes: Type.Record(Type.String(), Type.Array(Type.String()), {
+    description: "Member ids by the hash they vote for",
+  }),
+  decided: Type.Union([
+    Type.Object({ status: oneOf(["applied", "refused"] as const), failed: Type.Array(Type.String()) }),
+    Type.Null(),
+  ]),
+});
+
+export const OracleReportData = Type.Object({
+  consensusVersion: Type.Integer(),
+  refSlot: Type.Integer(),
+  clValidators: Type.Integer(),
+  clDepositedGwei: Dec,
+  clBalanceGwei: Dec,
+  clPendingBalanceGwei: Dec,
+  exitedValidators: Type.Integer(),
+  operators: Type.Array(
+    Type.Object({
+      operatorId: Type.Integer(),
+      activeValidators: Type.Integer(),
+      exitedValidators: Type.Integer(),
+      rewardedValidators: Type.Integer(),
+      balanceGwei: Dec,
+    }),
+  ),
+  withdrawalVaultBalanceWei: Dec,
+  elRewardsVaultBalanceWei: Dec,
+  withdrawalFinalizationBatches: Type.Array(Type.Integer()),
+  simulatedShareRate: Dec,
+  isBunkerMode: Type.Boolean(),
+});
+
+export const SanityCheckResult = Type.Object({
+  check: Type.String(),
+  ok: Type.Boolean(),
+  value: Type.String(),
+  limit: Type.String(),
+  unit: Type.String(),
+});
+
+export const OracleReport = Type.Object({
+  refSlot: Type.Integer(),
+  status: oneOf(["applied", "refused", "pending"] as const),
+  reportHash: Type.Union([Hash, Type.Null()]),
+  report: Type.Union([OracleReportData, Type.Null()]),
+  sanity: Type.Array(SanityCheckResult),
+  votes: Type.Array(
+    Type.Object({
+      memberId: Type.String(),
+      reportHash: Hash,
+      votedAt: Type.String({ format: "date-time" }),
+      agrees: Type.Boolean(),
+      diff: Type.Array(Type.Object({ field: Type.String(), agreed: Type.String(), member: Type.String() }), {
+        description: "Where this member's report differs from the agreed one",
+      }),
+    }),
+  ),
+  decidedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+});
+
+export const RefSlotParam = Type.Object({
+  refSlot: Type.String({ pattern: "^[0-9]{1,12}$", description: "Ref slot" }),
+});

@@ -1,0 +1,98 @@
+/**
+ * The oracle's settings, one fragment for every process that needs them (the admin API decides
+ * consensus; oracle members build reports): members and quorum, frames, the pool's fee.
+ */
+import type { ConfigOf, ConfigSpec, Network } from "@poolkeeper/core";
+import { ConfigError } from "@poolkeeper/core";
+import { z } from "zod";
+import { checkMembers, type OracleMember } from "./consensus.js";
+import { DEFAULT_EPOCHS_PER_FRAME, type FrameConfig } from "./frames.js";
+import type { OracleConfig } from "./oracle-consensus.js";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address: 0x and 40 hex digits");
+
+export const ORACLE_ENV = {
+  ORACLE_MEMBERS: {
+    schema: z.string().optional(),
+    example: "alice=0xa1b2…(96 hex),bob=0x…,carol=0x…",
+    description: "Oracle members: id=BLS public key, comma-separated; without it no vote is taken",
+  },
+  ORACLE_QUORUM: {
+    schema: z.coerce.number().int().min(1).optional(),
+    example: "2",
+    description: "Votes that decide a report: more than half of the members",
+  },
+  ORACLE_EPOCHS_PER_FRAME: {
+    schema: z.coerce.number().int().min(1),
+    example: "225",
+    default: String(DEFAULT_EPOCHS_PER_FRAME),
+    description: "Epochs per report frame (225 = one day)",
+  },
+  ORACLE_INITIAL_EPOCH: {
+    schema: z.coerce.number().int().min(0),
+    example: "0",
+    default: "0",
+    description: "The first frame's first epoch",
+  },
+  POOL_FEE_BP: {
+    schema: z.coerce.number().int().min(0).max(10_000),
+    example: "1000",
+    default: "1000",
+    description: "The pool's fee on rewards, basis points",
+  },
+  POOL_OPERATORS_FEE_BP: {
+    schema: z.coerce.number().int().min(0).max(10_000),
+    example: "500",
+    default: "500",
+    description: "The operators' part of the fee, basis points (the treasury gets the rest)",
+  },
+  POOL_TREASURY: {
+    schema: address.optional(),
+    example: "0x3e40d73eb977dc6a537af587d48316fee66e9c8c",
+    description: "The treasury's address (fee shares)",
+  },
+} satisfies ConfigSpec;
+
+export type OracleSettings = ConfigOf<typeof ORACLE_ENV>;
+
+/** Parse ORACLE_MEMBERS ("id=0x…,id=0x…"). */
+export function parseMembers(value: string): OracleMember[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((entry, i) => {
+      const eq = entry.indexOf("=");
+      if (eq <= 0) throw new ConfigError(`ORACLE_MEMBERS: entry ${i + 1} is not id=0xPUBKEY`);
+      return { id: entry.slice(0, eq), publicKey: entry.slice(eq + 1).toLowerCase() };
+    });
+}
+
+/** The consensus settings, or null when no member is configured. */
+export function oracleConfigFrom(s: OracleSettings, network: Network): OracleConfig | null {
+  if (s.ORACLE_MEMBERS === undefined || s.ORACLE_MEMBERS.trim() === "") return null;
+  const members = parseMembers(s.ORACLE_MEMBERS);
+  const quorum = s.ORACLE_QUORUM ?? Math.floor(members.length / 2) + 1;
+  try {
+    checkMembers(members, quorum);
+  } catch (e) {
+    throw new ConfigError(`ORACLE_MEMBERS/ORACLE_QUORUM: ${(e as Error).message}`);
+  }
+  if (s.POOL_TREASURY === undefined)
+    throw new ConfigError("POOL_TREASURY: required when ORACLE_MEMBERS is set");
+  if (s.POOL_OPERATORS_FEE_BP > s.POOL_FEE_BP)
+    throw new ConfigError("POOL_OPERATORS_FEE_BP: must not be above POOL_FEE_BP");
+  const frames: FrameConfig = {
+    slotsPerEpoch: network.slotsPerEpoch,
+    secondsPerSlot: network.secondsPerSlot,
+    genesisTime: network.genesisTime,
+    epochsPerFrame: s.ORACLE_EPOCHS_PER_FRAME,
+    initialEpoch: s.ORACLE_INITIAL_EPOCH,
+  };
+  return {
+    members,
+    quorum,
+    frames,
+    fees: { totalFeeBP: s.POOL_FEE_BP, operatorsFeeBP: s.POOL_OPERATORS_FEE_BP, treasury: s.POOL_TREASURY },
+  };
+}

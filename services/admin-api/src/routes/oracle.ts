@@ -1,0 +1,35 @@
+import { API_ROUTES } from "@poolkeeper/contract";
+import { LIMITS } from "@poolkeeper/core";
+import type { App, AppContext } from "../app.js";
+import { pageLimit, routeOptions } from "../contract-routes.js";
+import type { OraclePort } from "../oracle-port.js";
+
+/** Oracle members' votes (role `oracle`) and the decided reports (admin, DAO). */
+export function oracleRoutes(app: App, oracle: OraclePort, _ctx: AppContext): void {
+  app.route({
+    ...routeOptions(API_ROUTES.submitOracleVote),
+    handler: async (request) => ({ data: await oracle.submitVote(request.body), meta: {} }),
+  });
+
+  app.route({
+    ...routeOptions(API_ROUTES.listOracleReports),
+    handler: async (request) => {
+      const limit = pageLimit(request.query.limit, LIMITS.listPage, LIMITS.listPageDefault);
+      const before = request.query.cursor === undefined ? undefined : Number(request.query.cursor);
+      const data = await oracle.reports(limit, before);
+      const last = data.at(-1);
+      return {
+        data,
+        meta: {
+          count: data.length,
+          nextCursor: data.length === limit && last !== undefined ? String(last.refSlot) : null,
+        },
+      };
+    },
+  });
+
+  app.route({
+    ...routeOptions(API_ROUTES.getOracleReport),
+    handler: async (request) => ({ data: await oracle.report(Number(request.params.refSlot)), meta: {} }),
+  });
+}
