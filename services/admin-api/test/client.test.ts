@@ -16,7 +16,6 @@ import {
   CONSENSUS_VERSION,
   encodeReport,
   generateMemberKey,
-  publicKeyOf,
   ReportDataType,
   reportHash,
   signVote,
@@ -24,7 +23,7 @@ import {
 import { Value } from "typebox/value";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositEntries } from "./deposit-fixtures.js";
-import { createHarness, type Harness, operatorBody } from "./harness.js";
+import { createHarness, type Harness, operatorBody, testOracleConfig } from "./harness.js";
 import { pubkeyHex, seedWatcher } from "./watcher-fixtures.js";
 
 const called = new Set<string>();
@@ -75,22 +74,7 @@ describe("the typed API client against the real admin API", () => {
       {},
       {
         performanceNetwork: { name: network, secondsPerSlot: 1200, slotsPerEpoch: 8 },
-        oracle: {
-          members: ORACLE_KEYS.map((k, i) => ({ id: `m${i + 1}`, publicKey: publicKeyOf(k) })),
-          quorum: 2,
-          frames: {
-            slotsPerEpoch: 8,
-            secondsPerSlot: 6,
-            genesisTime: 1_000,
-            epochsPerFrame: 2,
-            initialEpoch: 0,
-          },
-          fees: {
-            totalFeeBP: 1000,
-            operatorsFeeBP: 500,
-            treasury: "0x00000000000000000000000000000000000000ee",
-          },
-        },
+        oracle: testOracleConfig(ORACLE_KEYS),
       },
     );
     url = await h.app.listen({ port: 0, host: "127.0.0.1" });

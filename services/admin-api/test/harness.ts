@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { createLogger } from "@poolkeeper/core";
-import type { OracleConfig } from "@poolkeeper/oracle";
+import { type OracleConfig, publicKeyOf } from "@poolkeeper/oracle";
 import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import type { AdminApiConfig, App } from "../src/index.js";
@@ -95,6 +95,16 @@ export async function createHarness(
       await app.close();
       await store.dispose();
     },
+  };
+}
+
+/** An oracle of members m1, m2, … with these signing keys, quorum 2, frames of 2 epochs of 8 slots. */
+export function testOracleConfig(keys: readonly Uint8Array[]): OracleConfig {
+  return {
+    members: keys.map((k, i) => ({ id: `m${i + 1}`, publicKey: publicKeyOf(k) })),
+    quorum: 2,
+    frames: { slotsPerEpoch: 8, secondsPerSlot: 6, genesisTime: 1_000, epochsPerFrame: 2, initialEpoch: 0 },
+    fees: { totalFeeBP: 1000, operatorsFeeBP: 500, treasury: "0x00000000000000000000000000000000000000ee" },
   };
 }
 

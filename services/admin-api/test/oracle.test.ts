@@ -7,14 +7,13 @@ import {
   CONSENSUS_VERSION,
   encodeReport,
   generateMemberKey,
-  publicKeyOf,
   type ReportData,
   ReportDataType,
   reportHash,
   signVote,
 } from "@poolkeeper/oracle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, createHarness, type Harness } from "./harness.js";
+import { bearer, createHarness, type Harness, testOracleConfig } from "./harness.js";
 
 const KEYS = [generateMemberKey(), generateMemberKey(), generateMemberKey()];
 const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString("hex")}`;
@@ -28,22 +27,7 @@ describe("oracle routes", () => {
       "pglite",
       {},
       {
-        oracle: {
-          members: KEYS.map((k, i) => ({ id: `m${i + 1}`, publicKey: publicKeyOf(k) })),
-          quorum: 2,
-          frames: {
-            slotsPerEpoch: 8,
-            secondsPerSlot: 6,
-            genesisTime: 1_000,
-            epochsPerFrame: 2,
-            initialEpoch: 0,
-          },
-          fees: {
-            totalFeeBP: 1000,
-            operatorsFeeBP: 500,
-            treasury: "0x00000000000000000000000000000000000000ee",
-          },
-        },
+        oracle: testOracleConfig(KEYS),
       },
     );
     bare = await createHarness("pglite");
