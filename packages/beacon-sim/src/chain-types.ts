@@ -111,6 +111,11 @@ export interface PendingDepositEntry {
   amount: number;
   signature: Uint8Array;
   slot: number;
+  /**
+   * The sim's own deposit (chain.addValidators: the scenario's deposits, tests, benchmarks; it
+   * carries the sim's constant signature): applied without the signature check. Not in the state.
+   */
+  unchecked?: true;
 }
 
 /** One entry of state.pending_partial_withdrawals (amount in gwei). */

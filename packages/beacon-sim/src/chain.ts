@@ -4,6 +4,7 @@ import type { ChainForkConfig } from "@lodestar/config";
 import { DOMAIN_RANDAO, MIN_DEPOSIT_AMOUNT } from "@lodestar/params";
 import { type electra, type phase0, ssz } from "@lodestar/types";
 import { type NetworkJson, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
+import { isValidDepositSignature } from "@poolkeeper/keys";
 import { BlockProducer, syncRewards } from "./block-production.js";
 import { resolveChainOptions } from "./chain-options.js";
 import {
@@ -141,7 +142,9 @@ export class SimChain extends EventEmitter {
     const genesis = genesisValidators(opts, sc);
     this.appendValidators(genesis.count, genesis.pubkeys, genesis.withdrawalCredentials, 0, true);
     if (isElectraOrLater(this.fork)) {
-      const ledger = new ElectraLedger(this.config, genesis.count, FAR);
+      const ledger = new ElectraLedger(this.config, genesis.count, FAR, (d) =>
+        this.isValidDepositSignature(d),
+      );
       this.ledger = ledger;
       this.registry.balanceExitEpoch = (exitBalance, epoch) =>
         ledger.computeExitEpochAndUpdateChurn(exitBalance, epoch, this.totalActiveIncrements * GWEI);
@@ -345,10 +348,8 @@ export class SimChain extends EventEmitter {
     pubkeys: Uint8Array[] | number,
     wc: Uint8Array | undefined,
     amount: number,
-    signature: Uint8Array = this.signature,
   ): number[] {
-    if (!Number.isSafeInteger(amount) || amount < MIN_DEPOSIT_AMOUNT)
-      throw new ValidationError("amount", "must be an integer number of gwei, at least 1 ETH");
+    checkDepositRequestAmount(amount);
     let indices: number[];
     if (typeof pubkeys === "number") indices = this.appendValidators(pubkeys, undefined, wc, FAR, false);
     else {
@@ -373,23 +374,44 @@ export class SimChain extends EventEmitter {
         pubkey: this.pubkeyOf(i).slice(),
         withdrawalCredentials: (wc ?? this.withdrawalCredentialsOf(i)).slice(),
         amount,
-        signature: signature.slice(),
+        signature: this.signature.slice(),
+        unchecked: true,
       });
     return indices;
   }
 
   /**
-   * One execution-layer deposit request (EIP-6110) with its own signature (carried, not checked),
-   * for the next canonical block; returns the validator index the deposit goes to. Electra and
-   * later. A second deposit to a key with a pending one is queued too; the first one's
-   * credentials win when the queue is applied.
+   * is_valid_deposit_signature: the DepositMessage signed over DOMAIN_DEPOSIT with the chain's
+   * GENESIS_FORK_VERSION and a zero genesis validators root.
+   */
+  isValidDepositSignature(d: Omit<PendingDepositEntry, "slot">): boolean {
+    return isValidDepositSignature(
+      {
+        pubkey: d.pubkey,
+        withdrawalCredentials: d.withdrawalCredentials,
+        amount: BigInt(d.amount),
+        signature: d.signature,
+      },
+      this.genesisForkVersion,
+    );
+  }
+
+  /**
+   * One execution-layer deposit request (EIP-6110) with its own signature, for the next canonical
+   * block. Electra and later. It is queued whatever its signature (the deposit contract does not
+   * check it); process_pending_deposits checks it when the state does not hold the key yet:
+   * invalid, the deposit is dropped, valid, the validator is added with its credentials, and any
+   * later deposit to the key is a top-up (so the first valid deposit's credentials win). Returns
+   * the validator index the deposit goes to: a key already in the registry (or with a valid
+   * deposit queued) keeps its index, a new key with a valid signature gets the registry's next
+   * one now; undefined for a new key whose signature is invalid (no validator will come of it).
    */
   requestDeposit(d: {
     pubkey: Uint8Array;
     withdrawalCredentials: Uint8Array;
     amountGwei: number;
     signature: Uint8Array;
-  }): number {
+  }): number | undefined {
     if (this.ledger === undefined)
       throw new ValidationError(
         "deposit request",
@@ -399,8 +421,23 @@ export class SimChain extends EventEmitter {
     if (d.withdrawalCredentials.length !== 32)
       throw new ValidationError("withdrawalCredentials", "must be 32 bytes");
     if (d.signature.length !== 96) throw new ValidationError("signature", "must be 96 bytes");
-    const [index] = this.depositRequests([d.pubkey], d.withdrawalCredentials, d.amountGwei, d.signature);
-    return index ?? -1;
+    checkDepositRequestAmount(d.amountGwei);
+    const entry = {
+      pubkey: d.pubkey.slice(),
+      withdrawalCredentials: d.withdrawalCredentials.slice(),
+      amount: d.amountGwei,
+      signature: d.signature.slice(),
+    };
+    // The same check as when the deposit is applied (a pure function of the deposit), made now to
+    // give the key its index: validators enter the state in index order, so a deposit that will
+    // be dropped must not hold one.
+    let index: number | undefined = this.indexOfPubkey(entry.pubkey);
+    if (index === -1)
+      index = this.isValidDepositSignature(entry)
+        ? this.appendValidators(1, [entry.pubkey], entry.withdrawalCredentials, FAR, false)[0]
+        : undefined;
+    this.depositRequestQueue.push(entry);
+    return index;
   }
 
   /**
@@ -853,4 +890,10 @@ export class SimChain extends EventEmitter {
       this.ledger?.fields(),
     );
   }
+}
+
+/** A deposit request's amount: the deposit contract's minimum (1 ETH), whole gwei. */
+function checkDepositRequestAmount(amount: number): void {
+  if (!Number.isSafeInteger(amount) || amount < MIN_DEPOSIT_AMOUNT)
+    throw new ValidationError("amount", "must be an integer number of gwei, at least 1 ETH");
 }

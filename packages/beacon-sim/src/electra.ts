@@ -85,6 +85,8 @@ export class ElectraLedger {
     private readonly config: ChainForkConfig,
     readonly genesisDeposits: number,
     private readonly farEpoch: number,
+    /** is_valid_deposit_signature over the chain's deposit domain. */
+    private readonly validDepositSignature: (d: PendingDepositEntry) => boolean,
   ) {
     this.nextDepositIndex = genesisDeposits;
   }
@@ -154,18 +156,29 @@ export class ElectraLedger {
       const i = target.indexInState(d.pubkey);
       const exited = i >= 0 && target.exitEpoch(i) !== this.farEpoch;
       const withdrawn = i >= 0 && target.withdrawableEpoch(i) < nextEpoch;
-      if (withdrawn) apply(target, i, d);
+      if (withdrawn) this.apply(target, i, d);
       else if (exited) postponed.push(d);
       else {
         churnReached = processed + d.amount > available;
         if (churnReached) break;
         processed += d.amount;
-        apply(target, i, d);
+        this.apply(target, i, d);
       }
       next++;
     }
     this.pendingDeposits = [...this.pendingDeposits.slice(next), ...postponed];
     this.depositBalanceToConsume = churnReached ? available - processed : 0;
+  }
+
+  /**
+   * apply_pending_deposit: a deposit for a pubkey the state does not hold adds the validator only
+   * when its signature is valid (is_valid_deposit_signature; otherwise it is dropped, its amount
+   * credited to no one, having consumed churn all the same); a deposit to a validator in the state
+   * is a top-up, with no signature check. The sim's own deposits (`unchecked`) skip the check.
+   */
+  private apply(target: PendingDepositTarget, i: number, d: PendingDepositEntry): void {
+    if (i >= 0) target.increaseBalance(i, d.amount);
+    else if (d.unchecked === true || this.validDepositSignature(d)) target.addValidator(d);
   }
 
   /** A copy of the Electra fields for a state snapshot. */
@@ -224,10 +237,4 @@ export function processWithdrawalRequest(
       withdrawableEpoch: exitQueueEpoch + config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY,
     });
   }
-}
-
-/** apply_pending_deposit (signatures are not checked: the sim's deposits are its own). */
-function apply(target: PendingDepositTarget, i: number, d: PendingDepositEntry): void {
-  if (i < 0) target.addValidator(d);
-  else target.increaseBalance(i, d.amount);
 }

@@ -83,7 +83,8 @@ export function registerExecutionRoutes(app: FastifyInstance, chain: SimChain): 
           withdrawal_credentials: hex(withdrawalCredentials),
           amount: String(amount),
           signature: hex(signature),
-          validator_index: String(index),
+          // null: a new key whose signature does not verify (the deposit will be dropped)
+          validator_index: index === undefined ? null : String(index),
         },
       };
     } catch (e) {

@@ -20,6 +20,7 @@ import {
 } from "../src/index.js";
 import { computeShuffledIndex, indexShuffler } from "../src/shuffle.js";
 import { hex, wc } from "./bytes.js";
+import { signedDeposit } from "./deposits.js";
 
 const ETH = 1_000_000_000;
 const FAR = 0xffffffff;
@@ -73,7 +74,7 @@ describe("balance churn (EIP-7251)", () => {
   });
 
   it("compute_exit_epoch_and_update_churn: exits share an epoch until its churn is used", () => {
-    const ledger = new ElectraLedger(MAINNET_CHURN, 0, FAR);
+    const ledger = new ElectraLedger(MAINNET_CHURN, 0, FAR, () => true);
     const total = 32_000_000 * ETH; // activation/exit churn 256 ETH
     // Epoch 10: the earliest exit epoch is 10 + 1 + MAX_SEED_LOOKAHEAD (4) = 15, with 256 ETH to consume.
     expect(ledger.computeExitEpochAndUpdateChurn(32 * ETH, 10, total)).toBe(15);
@@ -228,6 +229,83 @@ describe("pending deposits (EIP-6110 requests, applied under the churn)", () => 
     expect(new SimChain({ validators: 8, fork: "electra", scenario: { fork: "deneb" } }).fork).toBe(
       "electra",
     );
+  });
+});
+
+describe("deposit signatures (apply_pending_deposit: is_valid_deposit_signature)", () => {
+  it("a new key's deposit with an invalid signature is dropped after consuming churn; a valid one adds the validator; a top-up needs no signature", async () => {
+    const sim = await start("fulu");
+    const c = sim.chain;
+    c.advanceTo(19);
+    const valid = signedDeposit(c, 100, wc(1, 0x31), 32 * ETH);
+    // Signed by another key: no validator comes of it, so it holds no index.
+    const forged = { ...signedDeposit(c, 101, wc(1, 0x32), 32 * ETH), signature: valid.signature };
+    const third = signedDeposit(c, 102, wc(1, 0x33), 32 * ETH);
+    expect(c.isValidDepositSignature({ ...forged, amount: forged.amountGwei })).toBe(false);
+    expect(c.requestDeposit(forged)).toBeUndefined();
+    expect(c.requestDeposit(valid)).toBe(64);
+    expect(c.requestDeposit(third)).toBe(65);
+    // A top-up of genesis validator 3 with a signature that verifies for nothing: credited all the same.
+    const topUp = { pubkey: c.pubkeyOf(3).slice(), withdrawalCredentials: wc(1, 0x34), amountGwei: ETH };
+    expect(c.requestDeposit({ ...topUp, signature: valid.signature })).toBe(3);
+    c.advanceTo(3 * 8);
+    expect(c.snapshot(3)?.electra?.pendingDeposits.map((d) => hex(d.pubkey))).toEqual(
+      [forged, valid, third, topUp].map((d) => hex(d.pubkey)),
+    );
+    const before3 = c.balanceAt(3, 3);
+    c.advanceTo(5 * 8);
+    // At the transition into 5 (slot 20 finalized), 64 validators of 32 ETH: 64 ETH of churn. The
+    // forged deposit takes 32 ETH of it and is dropped; the valid one takes the rest and adds 64.
+    expect(c.countAt(5)).toBe(65);
+    expect(hex(c.validatorAt(64, 5).pubkey)).toBe(hex(valid.pubkey));
+    expect(hex(c.validatorAt(64, 5).withdrawalCredentials)).toBe(hex(wc(1, 0x31)));
+    expect(c.balanceAt(64, 5)).toBe(32 * ETH);
+    expect(c.indexOfPubkey(forged.pubkey)).toBe(-1);
+    expect(c.snapshot(5)?.electra?.pendingDeposits.map((d) => hex(d.pubkey))).toEqual(
+      [third, topUp].map((d) => hex(d.pubkey)),
+    );
+    c.advanceTo(6 * 8);
+    expect(c.countAt(6)).toBe(66);
+    expect(hex(c.validatorAt(65, 6).pubkey)).toBe(hex(third.pubkey));
+    expect(c.snapshot(6)?.electra?.pendingDeposits).toEqual([]);
+    // The top-up (1 ETH) was credited at the transition into 6, on top of validator 3's rewards
+    // over three epochs (a few thousandths of an ETH).
+    expect(c.balanceAt(3, 6) - before3).toBeGreaterThan(ETH);
+    expect(c.balanceAt(3, 6) - before3).toBeLessThan(ETH + ETH / 100);
+    expect(hex(c.validatorAt(3, 6).withdrawalCredentials)).toBe(hex(c.withdrawalCredentialsOf(3)));
+  });
+
+  it("front-running: a front-run deposit with a valid signature and other credentials wins; one with an invalid signature is dropped and the next deposit's credentials win", async () => {
+    const sim = await start("fulu");
+    const c = sim.chain;
+    c.advanceTo(19);
+    const pool = wc(1, 0x50);
+    const attacker = wc(1, 0x66);
+    // Key 100: the front-runner (who holds the key) deposits 1 ETH first with its own credentials.
+    const frontRun = signedDeposit(c, 100, attacker, ETH);
+    const poolDeposit = signedDeposit(c, 100, pool, 32 * ETH);
+    expect(c.requestDeposit(frontRun)).toBe(64);
+    expect(c.requestDeposit(poolDeposit)).toBe(64);
+    // Key 101: a front-run without the key (the pool's signature over other credentials) is dropped.
+    const poolDeposit2 = signedDeposit(c, 101, pool, 32 * ETH);
+    const forged = { ...poolDeposit2, withdrawalCredentials: attacker, amountGwei: ETH };
+    expect(c.requestDeposit(forged)).toBeUndefined();
+    expect(c.requestDeposit(poolDeposit2)).toBe(65);
+    c.advanceTo(5 * 8);
+    // Key 100, at the transition into 5: the front-runner's deposit adds the validator with its
+    // credentials, the pool's 32 ETH is a top-up to it (1 + 32 + 1 forged = 34 ETH of the 64 ETH
+    // churn; the pool's second deposit no longer fits and waits).
+    expect(hex(c.validatorAt(64, 5).withdrawalCredentials)).toBe(hex(attacker));
+    expect(c.balanceAt(64, 5)).toBe(33 * ETH);
+    expect(c.countAt(5)).toBe(65);
+    c.advanceTo(7 * 8);
+    expect(c.snapshot(7)?.electra?.pendingDeposits).toEqual([]);
+    expect(hex(c.validatorAt(64, 7).withdrawalCredentials)).toBe(hex(attacker));
+    // Key 101: the pool's credentials and amount; the forged deposit's 1 ETH went nowhere.
+    expect(hex(c.validatorAt(65, 7).pubkey)).toBe(hex(poolDeposit2.pubkey));
+    expect(hex(c.validatorAt(65, 7).withdrawalCredentials)).toBe(hex(pool));
+    expect(c.balanceAt(65, 7)).toBe(32 * ETH);
+    expect(c.countAt(7)).toBe(66);
   });
 });
 
