@@ -542,6 +542,62 @@ describe("Electra blocks (v2 block routes)", () => {
   });
 });
 
+describe("v2 attestation routes per fork (@lodestar/api client)", () => {
+  for (const fork of ["deneb", "electra", "fulu"] as const) {
+    it(`${fork}: blocks/{id}/attestations v2 in the fork's form, with Eth-Consensus-Version ${fork} (JSON and SSZ)`, async () => {
+      const sim = await start(fork);
+      const c = sim.chain;
+      c.advanceTo(3 * 8);
+      const api = getClient({ baseUrl: sim.url }, { config: c.config });
+      const slot = 18;
+      expect(c.blockAt(slot)).toBeDefined();
+      const json = await api.beacon.getBlockAttestationsV2({ blockId: slot });
+      expect(json.meta().version).toBe(fork);
+      // SSZ: the client picks the type from the Eth-Consensus-Version header (electra.Attestations
+      // from Electra on, phase0.Attestations before), so a wrong header would not decode.
+      const bin = await api.beacon.getBlockAttestationsV2(
+        { blockId: slot },
+        {
+          responseWireFormat: "ssz" as never,
+        },
+      );
+      expect(bin.meta().version).toBe(fork);
+      const atts = json.value();
+      expect(atts.length).toBeGreaterThan(0);
+      expect(bin.value()).toEqual(atts);
+      const raw = await fetch(`${sim.url}/eth/v2/beacon/blocks/${slot}/attestations`);
+      expect(raw.headers.get("eth-consensus-version")).toBe(fork);
+      const wire = (await raw.json()) as { version: string; data: Array<Record<string, unknown>> };
+      expect(wire.version).toBe(fork);
+      for (const [k, a] of atts.entries()) {
+        const committeesPerSlot = c.committeesPerSlot(c.epochOf(a.data.slot));
+        if (fork === "deneb") {
+          // phase0 form: one committee per attestation, named by data.index; no committee_bits.
+          expect("committeeBits" in a).toBe(false);
+          expect(Object.keys(wire.data[k] ?? {}).sort()).toEqual(["aggregation_bits", "data", "signature"]);
+          expect(a.data.index).toBeLessThan(committeesPerSlot);
+          expect(a.aggregationBits.bitLen).toBe(c.committee(a.data.slot, a.data.index).length);
+        } else {
+          // EIP-7549: committee_bits name the committees, aggregation bits run over them in order.
+          const e = a as import("@lodestar/types").electra.Attestation;
+          expect(Object.keys(wire.data[k] ?? {}).sort()).toEqual([
+            "aggregation_bits",
+            "committee_bits",
+            "data",
+            "signature",
+          ]);
+          expect(e.data.index).toBe(0);
+          const committees = e.committeeBits.getTrueBitIndexes();
+          expect(committees.length).toBeGreaterThan(0);
+          expect(Math.max(...committees)).toBeLessThan(committeesPerSlot);
+          const size = committees.reduce((t, ci) => t + c.committee(e.data.slot, ci).length, 0);
+          expect(e.aggregationBits.bitLen).toBe(size);
+        }
+      }
+    });
+  }
+});
+
 describe("execution-layer withdrawal requests (EIP-7002)", () => {
   it("a full exit asked by the withdrawal address: carried by the next block, exit under the balance churn; others dropped", async () => {
     const sim = await start("electra", { withdrawalCredentials: hex(wc(1, 0x88)) });
