@@ -457,8 +457,8 @@ export class NodeApi {
         return { data: partialWithdrawalValues(e), meta };
       },
       getPendingConsolidations: async ({ stateId }) => {
-        const { meta } = electraState(stateId, "pending consolidations");
-        return { data: [], meta };
+        const { e, meta } = electraState(stateId, "pending consolidations");
+        return { data: e.pendingConsolidations, meta };
       },
       getProposerLookahead: async ({ stateId }) => {
         const s = this.resolveState(stateId);

@@ -125,6 +125,12 @@ export interface PendingPartialWithdrawalEntry {
   withdrawableEpoch: number;
 }
 
+/** One entry of state.pending_consolidations. */
+export interface PendingConsolidationEntry {
+  sourceIndex: number;
+  targetIndex: number;
+}
+
 /** The Electra fields of a state (the pending lists are copies; gwei amounts as numbers). */
 export interface ElectraFields {
   /** -1: UNSET_DEPOSIT_REQUESTS_START_INDEX. */
@@ -136,6 +142,7 @@ export interface ElectraFields {
   earliestConsolidationEpoch: number;
   pendingDeposits: PendingDepositEntry[];
   pendingPartialWithdrawals: PendingPartialWithdrawalEntry[];
+  pendingConsolidations: PendingConsolidationEntry[];
 }
 
 export interface Snapshot {

@@ -1,7 +1,12 @@
 import { EventEmitter } from "node:events";
 import { SecretKey } from "@chainsafe/blst";
 import type { ChainForkConfig } from "@lodestar/config";
-import { DOMAIN_RANDAO, MIN_DEPOSIT_AMOUNT } from "@lodestar/params";
+import {
+  DOMAIN_RANDAO,
+  MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD,
+  MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD,
+  MIN_DEPOSIT_AMOUNT,
+} from "@lodestar/params";
 import { type electra, type phase0, ssz } from "@lodestar/types";
 import { type NetworkJson, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
 import { isValidDepositSignature } from "@poolkeeper/keys";
@@ -26,7 +31,7 @@ import {
   ZERO_ROOT,
 } from "./chain-types.js";
 import { Duties } from "./duties.js";
-import { ElectraLedger, processWithdrawalRequest } from "./electra.js";
+import { ElectraLedger, processConsolidationRequest, processWithdrawalRequest } from "./electra.js";
 import {
   type AttestationRewards,
   attestationRewards,
@@ -99,8 +104,10 @@ export class SimChain extends EventEmitter {
   private readonly ledger: ElectraLedger | undefined;
   /** Electra: deposit requests for the next canonical block (its slot is the pending deposit's). */
   private depositRequestQueue: Array<Omit<PendingDepositEntry, "slot">> = [];
-  /** Electra: withdrawal requests (EIP-7002) for the next canonical block. */
+  /** Electra: withdrawal requests (EIP-7002), MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD per block. */
   private withdrawalRequestQueue: electra.WithdrawalRequest[] = [];
+  /** Electra: consolidation requests (EIP-7251), MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD per block. */
+  private consolidationRequestQueue: electra.ConsolidationRequest[] = [];
 
   headSlot = 0;
   /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
@@ -149,19 +156,25 @@ export class SimChain extends EventEmitter {
       this.registry.balanceExitEpoch = (exitBalance, epoch) =>
         ledger.computeExitEpochAndUpdateChurn(exitBalance, epoch, this.totalActiveIncrements * GWEI);
       this.producer.pendingPartialWithdrawals = ledger.pendingPartialWithdrawals;
-      this.producer.takeWithdrawalRequests = (slot) => {
-        const requests = this.withdrawalRequestQueue.splice(0);
-        for (const r of requests)
-          processWithdrawalRequest(
-            ledger,
-            this.registry,
-            r,
-            this.epochOf(slot),
-            this.config,
-            this.totalActiveIncrements * GWEI,
-          );
-        return requests;
-      };
+      // Requests are processed as the block that carries them is built, at that block's epoch,
+      // at most `perBlock` of them (the rest wait for the next block, as in the execution layer).
+      const takeAndProcess =
+        <R>(queue: R[], perBlock: number, process: (r: R, epoch: number, totalActive: number) => void) =>
+        (slot: number): R[] => {
+          const requests = queue.splice(0, perBlock);
+          for (const r of requests) process(r, this.epochOf(slot), this.totalActiveIncrements * GWEI);
+          return requests;
+        };
+      this.producer.takeWithdrawalRequests = takeAndProcess(
+        this.withdrawalRequestQueue,
+        MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD,
+        (r, epoch, total) => processWithdrawalRequest(ledger, this.registry, r, epoch, this.config, total),
+      );
+      this.producer.takeConsolidationRequests = takeAndProcess(
+        this.consolidationRequestQueue,
+        MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD,
+        (r, epoch, total) => processConsolidationRequest(ledger, this.registry, r, epoch, this.config, total),
+      );
       this.producer.takeDepositRequests = (slot) =>
         this.depositRequestQueue
           .splice(0)
@@ -188,11 +201,12 @@ export class SimChain extends EventEmitter {
     for (const ex of this.scenario.exits) this.checkIndex(ex.validator, "scenario.exits.validator");
     for (const sl of this.scenario.slashings) this.checkIndex(sl.validator, "scenario.slashings.validator");
     if (this.ledger === undefined) {
-      if (this.scenario.withdrawalRequests.length > 0)
-        throw new ValidationError(
-          "scenario.withdrawalRequests",
-          `need an electra or fulu chain (fork is ${this.fork})`,
-        );
+      for (const field of ["withdrawalRequests", "consolidationRequests"] as const)
+        if (this.scenario[field].length > 0)
+          throw new ValidationError(
+            `scenario.${field}`,
+            `need an electra or fulu chain (fork is ${this.fork})`,
+          );
       if (this.scenario.deposits.some((d) => d.amount !== undefined && d.amount !== 32 * GWEI))
         throw new ValidationError("scenario.deposits.amount", "must be 32 ETH before electra");
     }
@@ -464,6 +478,34 @@ export class SimChain extends EventEmitter {
       sourceAddress: (opts.sourceAddress ?? this.withdrawalCredentialsOf(validator).subarray(12)).slice(),
       validatorPubkey: this.pubkeyOf(validator).slice(),
       amount: BigInt(amount),
+    });
+  }
+  /**
+   * An execution-layer consolidation request (EIP-7251), carried by a coming canonical block (at
+   * most MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD per block): `source` into `target` (a 0x02
+   * validator), or with source = target a switch of a 0x01 validator to compounding credentials.
+   * `sourceAddress` is the requesting address (default: the source's own withdrawal address); a
+   * request the chain rejects is carried and dropped, as on a real chain. Electra and later.
+   */
+  requestConsolidation(source: number, target: number, opts: { sourceAddress?: Uint8Array } = {}): void {
+    if (this.ledger === undefined)
+      throw new ValidationError(
+        "consolidation request",
+        `needs an electra or fulu chain (this one is ${this.fork})`,
+      );
+    for (const [i, field] of [
+      [source, "source"],
+      [target, "target"],
+    ] as const) {
+      this.checkIndex(i, field);
+      if (i >= this.n) throw new ValidationError(field, "is not in the registry");
+    }
+    if (opts.sourceAddress !== undefined && opts.sourceAddress.length !== 20)
+      throw new ValidationError("sourceAddress", "must be 20 bytes");
+    this.consolidationRequestQueue.push({
+      sourceAddress: (opts.sourceAddress ?? this.withdrawalCredentialsOf(source).subarray(12)).slice(),
+      sourcePubkey: this.pubkeyOf(source).slice(),
+      targetPubkey: this.pubkeyOf(target).slice(),
     });
   }
 
@@ -776,6 +818,12 @@ export class SimChain extends EventEmitter {
             sourceAddress:
               w.sourceAddress === undefined ? undefined : Buffer.from(w.sourceAddress.slice(2), "hex"),
           });
+      for (const r of this.scenario.consolidationRequests)
+        if (r.epoch === epoch)
+          this.requestConsolidation(r.source, r.target, {
+            sourceAddress:
+              r.sourceAddress === undefined ? undefined : Buffer.from(r.sourceAddress.slice(2), "hex"),
+          });
       for (const d of this.scenario.deposits) {
         if (d.epoch !== epoch) continue;
         const wc =
@@ -869,6 +917,7 @@ export class SimChain extends EventEmitter {
         this.startSlot(finalizedEpoch),
         this.totalActiveIncrements * GWEI,
       );
+      this.ledger.processPendingConsolidations(this.registry, cur);
     } else {
       const activeCount = this.shuffling(Math.max(0, cur)).active.length;
       processRegistryUpdates(this.registry, this.config, epoch, finalizedEpoch, activeCount);

@@ -542,6 +542,152 @@ describe("Electra blocks (v2 block routes)", () => {
   });
 });
 
+describe("execution-layer consolidation requests (EIP-7251)", () => {
+  it("switch to compounding, then consolidations under the 128 ETH consolidation churn of 8192 ETH; pending_consolidations moves the balance once the source is withdrawable", async () => {
+    // 256 validators of 32 ETH (minimal): balance churn max(64, 8192 / 32) = 256 ETH, activation/exit
+    // churn min(128, 256) = 128 ETH, so the consolidation churn is 256 - 128 = 128 ETH (> 32 ETH).
+    const A = wc(1, 0xaa);
+    const other = new Uint8Array(20).fill(0x99);
+    const sim = await startBeaconSim({
+      validators: 256,
+      fork: "fulu",
+      scenario: {
+        withdrawalCredentials: hex(A),
+        // A deposit request in the first block of epoch 2 (slot 16, finalized at the transition
+        // into 4) holds the deposit queue: the switches' excess balances wait behind it, in view.
+        deposits: [{ epoch: 2, count: 1, withdrawalCredentials: hex(A) }],
+        consolidationRequests: [
+          { source: 40, target: 40, epoch: 2 },
+          { source: 41, target: 41, epoch: 2 },
+          { source: 30, target: 40, epoch: 4 },
+          { source: 31, target: 40, epoch: 4 },
+          { source: 32, target: 41, epoch: 4 },
+          { source: 33, target: 41, epoch: 4 },
+          { source: 34, target: 41, epoch: 4 },
+          { source: 35, target: 36, epoch: 4 }, // target 0x01: dropped
+          { source: 37, target: 40, epoch: 4, sourceAddress: hex(other) }, // not its address: dropped
+          { source: 40, target: 40, epoch: 4 }, // already 0x02: neither a switch nor a consolidation
+        ],
+      },
+    });
+    sims.push(sim);
+    const c = sim.chain;
+    const ETHS = (n: number) => n * ETH;
+    c.advanceTo(3 * 8);
+    const b16 = c.blockAt(16)?.message.body as import("@lodestar/types").electra.BeaconBlockBody;
+    expect(
+      b16.executionRequests.consolidations.map((r) => [hex(r.sourcePubkey), hex(r.targetPubkey)]),
+    ).toEqual([
+      [hex(c.pubkeyOf(40)), hex(c.pubkeyOf(40))],
+      [hex(c.pubkeyOf(41)), hex(c.pubkeyOf(41))],
+    ]);
+    // switch_to_compounding_validator: 0x02 with the same address; queue_excess_active_balance: the
+    // balance above 32 ETH at the block becomes a pending deposit (G2 infinity, GENESIS_SLOT).
+    const compounding = wc(2, 0xaa);
+    const e3 = c.snapshot(3)?.electra;
+    expect(
+      e3?.pendingDeposits.map((d) => [hex(d.pubkey), hex(d.withdrawalCredentials), hex(d.signature), d.slot]),
+    ).toEqual([
+      [hex(c.pubkeyOf(256)), hex(A), hex(c.signature), 16],
+      [hex(c.pubkeyOf(40)), hex(compounding), `0xc0${"00".repeat(95)}`, 0],
+      [hex(c.pubkeyOf(41)), hex(compounding), `0xc0${"00".repeat(95)}`, 0],
+    ]);
+    for (const [k, v] of [40, 41].entries()) {
+      expect(hex(c.validatorAt(v, 3).withdrawalCredentials)).toBe(hex(compounding));
+      // what the block found above 32 ETH: the balance at the epoch's start, its sync reward in
+      // slot 16, minus what the sweep of slot 16 withdrew from it (it proposes no block there)
+      expect(c.proposerAt(16)).not.toBe(v);
+      const sync = c.syncRewardsOfBlock(16)?.find((r) => r.validatorIndex === v)?.reward ?? 0;
+      const swept = b16.executionPayload.withdrawals
+        .filter((w) => w.validatorIndex === v)
+        .reduce((t, w) => t + Number(w.amount), 0);
+      expect(e3?.pendingDeposits[k + 1]?.amount).toBe(c.balanceAt(v, 2) + sync - swept - ETHS(32));
+    }
+    c.advanceTo(5 * 8);
+    expect(c.snapshot(5)?.electra?.pendingDeposits).toEqual([]);
+
+    // Epoch 4, 8 requests, 2 per block (slots 32..35). compute_consolidation_epoch_and_update_churn:
+    // earliest max(0, 4 + 1 + 4) = 9 with 128 ETH; four 32 ETH sources fill epoch 9, the fifth
+    // needs (32 - 0 - 1) // 128 + 1 = 1 more epoch: 10, leaving 128 - 32 = 96 ETH.
+    for (const slot of [32, 33, 34, 35]) {
+      const body = c.blockAt(slot)?.message.body as import("@lodestar/types").electra.BeaconBlockBody;
+      expect(body.executionRequests.consolidations.length).toBe(2);
+    }
+    const delay = c.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY; // 256
+    expect([30, 31, 32, 33, 34].map((i) => c.validatorAt(i, 5).exitEpoch)).toEqual([9, 9, 9, 9, 10]);
+    expect([30, 31, 32, 33, 34].map((i) => c.validatorAt(i, 5).withdrawableEpoch)).toEqual(
+      [9, 9, 9, 9, 10].map((e) => e + delay),
+    );
+    const e5 = c.snapshot(5)?.electra;
+    expect(e5?.earliestConsolidationEpoch).toBe(10);
+    expect(e5?.consolidationBalanceToConsume).toBe(ETHS(96));
+    const pairs = [
+      [30, 40],
+      [31, 40],
+      [32, 41],
+      [33, 41],
+      [34, 41],
+    ];
+    expect(e5?.pendingConsolidations.map((p) => [p.sourceIndex, p.targetIndex])).toEqual(pairs);
+    expect([35, 36, 37, 40].map((i) => c.statusAt(i, 5))).toEqual(Array(4).fill("active_ongoing"));
+    expect(c.statusAt(30, 5)).toBe("active_exiting");
+    // Over HTTP as Lodestar answers it.
+    const api = getClient({ baseUrl: sim.url }, { config: c.config });
+    const served = await api.beacon.getPendingConsolidations({ stateId: "head" });
+    expect(served.value().map((p) => [p.sourceIndex, p.targetIndex])).toEqual(pairs);
+    // The SSZ state of the fork carries them (decoded with @lodestar/types' own type).
+    const sszState = await fetch(`${sim.url}/eth/v2/debug/beacon/states/head`, {
+      headers: { accept: "application/octet-stream" },
+    });
+    expect(sszState.headers.get("eth-consensus-version")).toBe("fulu");
+    const state = ssz.fulu.BeaconState.deserialize(new Uint8Array(await sszState.arrayBuffer()));
+    expect(state.pendingConsolidations.map((p) => [p.sourceIndex, p.targetIndex])).toEqual(pairs);
+    expect(state.earliestConsolidationEpoch).toBe(10);
+    expect(state.consolidationBalanceToConsume).toBe(BigInt(ETHS(96)));
+    expect(state.validators[30]?.exitEpoch).toBe(9);
+    const raw = (await (
+      await fetch(`${sim.url}/eth/v1/beacon/states/head/pending_consolidations`)
+    ).json()) as {
+      data: unknown[];
+    };
+    expect(raw.data[0]).toEqual({ source_index: "30", target_index: "40" });
+
+    // process_pending_consolidations at the transition into 265 (next epoch 265 = the first four's
+    // withdrawable epoch): min(balance, effective balance) of each source moves to its target (an
+    // exited source's balance no longer changes: no duties, and the 0x01 sweep leaves it at most
+    // 32 ETH); the fifth (withdrawable 266) stops the queue.
+    c.advanceTo((9 + delay + 2) * 8);
+    const w = 9 + delay;
+    expect(c.snapshot(w - 1)?.electra?.pendingConsolidations.length).toBe(5);
+    expect(c.snapshot(w)?.electra?.pendingConsolidations.map((p) => [p.sourceIndex, p.targetIndex])).toEqual([
+      [34, 41],
+    ]);
+    const moved = (i: number) => Math.min(c.balanceAt(i, w - 1), c.validatorAt(i, w - 1).effectiveBalance);
+    for (const i of [30, 31, 32, 33]) {
+      expect(c.validatorAt(i, w - 1).effectiveBalance).toBe(ETHS(32));
+      expect(moved(i)).toBeGreaterThan(ETHS(31));
+      expect(c.balanceAt(i, w)).toBe(c.balanceAt(i, w - 1) - moved(i));
+      expect(c.statusAt(i, w)).toBe(c.balanceAt(i, w) === 0 ? "withdrawal_done" : "withdrawal_possible");
+    }
+    for (const [target, sources] of [
+      [40, [30, 31]],
+      [41, [32, 33]],
+    ] as const) {
+      // the sources' balances and one epoch's rewards of the target's own (a few thousandths of an ETH)
+      const own = c.balanceAt(target, w) - c.balanceAt(target, w - 1) - moved(sources[0]) - moved(sources[1]);
+      expect(own).toBeGreaterThanOrEqual(0);
+      expect(own).toBeLessThan(ETH / 100);
+      // process_effective_balance_updates in the same transition: 0x02, so up to 2048 ETH
+      const bal = c.balanceAt(target, w);
+      expect(c.validatorAt(target, w).effectiveBalance).toBe(bal - (bal % ETH));
+      expect(c.validatorAt(target, w).effectiveBalance).toBeGreaterThanOrEqual(ETHS(95));
+    }
+    expect(c.snapshot(w + 1)?.electra?.pendingConsolidations).toEqual([]);
+    expect(c.balanceAt(41, w + 1) - c.balanceAt(41, w)).toBeGreaterThanOrEqual(moved(34));
+    expect(c.validatorAt(41, w + 1).effectiveBalance).toBeGreaterThanOrEqual(ETHS(127));
+  });
+});
+
 describe("v2 attestation routes per fork (@lodestar/api client)", () => {
   for (const fork of ["deneb", "electra", "fulu"] as const) {
     it(`${fork}: blocks/{id}/attestations v2 in the fork's form, with Eth-Consensus-Version ${fork} (JSON and SSZ)`, async () => {
@@ -637,6 +783,18 @@ describe("execution-layer withdrawal requests (EIP-7002)", () => {
           scenario: { withdrawalRequests: [{ validator: 1, epoch: 2 }] },
         }),
     ).toThrow(/scenario\.withdrawalRequests/);
+    expect(() => new SimChain({ validators: 8, fork: "deneb" }).requestConsolidation(1, 2)).toThrow(
+      /^consolidation request: needs an electra or fulu chain/,
+    );
+    expect(
+      () =>
+        new SimChain({
+          validators: 8,
+          fork: "deneb",
+          scenario: { consolidationRequests: [{ source: 1, target: 2, epoch: 2 }] },
+        }),
+    ).toThrow(/^scenario\.consolidationRequests: need an electra or fulu chain/);
+    expect(() => new SimChain({ validators: 8 }).requestConsolidation(1, 8)).toThrow(/^target: /);
   });
 
   it("a partial withdrawal of a 0x02 validator: queued in pending_partial_withdrawals under the exit churn, then paid by the sweep", async () => {

@@ -219,3 +219,43 @@ describe("POST /poolkeeper/v1/execution/withdrawal_requests", () => {
     );
   });
 });
+
+describe("POST /poolkeeper/v1/execution/consolidation_requests", () => {
+  it("a switch to compounding asked by the withdrawal address: carried by the next block, 0x02 from the next state; bad input 400 naming the field; 400 on a deneb chain", async () => {
+    const sim = await start("fulu", { withdrawalCredentials: hex(wc(1, 0x88)) });
+    const c = sim.chain;
+    c.advanceTo(19);
+    const body = {
+      source_address: hex(wc(1, 0x88).subarray(12)),
+      source_pubkey: hex(c.pubkeyOf(6)),
+      target_pubkey: hex(c.pubkeyOf(6)),
+    };
+    const a = await post(sim, EXECUTION_ROUTES.consolidationRequests, body);
+    expect(a.status).toBe(200);
+    expect(a.json.data).toEqual({ ...body, source_index: "6", target_index: "6" });
+    const cases: Array<[unknown, RegExp]> = [
+      [{ ...body, source_pubkey: "0x12" }, /^source_pubkey: must be 0x-prefixed hex of 48 bytes/],
+      [{ ...body, target_pubkey: freshPubkey(3) }, /^target_pubkey: is not in the registry/],
+      [{ ...body, source_address: undefined }, /^source_address: must be 0x-prefixed hex of 20 bytes/],
+    ];
+    for (const [bad, message] of cases) {
+      const r = await post(sim, EXECUTION_ROUTES.consolidationRequests, bad);
+      expect(r.status).toBe(400);
+      expect(r.json.message).toMatch(message);
+    }
+    c.advanceTo(3 * 8);
+    const block = await get<{
+      data: { message: { body: { execution_requests: { consolidations: unknown[] } } } };
+    }>(sim, "/eth/v2/beacon/blocks/20");
+    expect(block.data.message.body.execution_requests.consolidations).toEqual([body]);
+    const v6 = await get<ValidatorAnswer>(sim, "/eth/v1/beacon/states/head/validators/6");
+    expect(v6.data.validator.withdrawal_credentials).toBe(hex(wc(2, 0x88)));
+
+    const deneb = await start("deneb");
+    const r = await post(deneb, EXECUTION_ROUTES.consolidationRequests, body);
+    expect(r.status).toBe(400);
+    expect(r.json.message).toMatch(
+      /^consolidation request: needs an electra or fulu chain \(this one is deneb\)/,
+    );
+  });
+});
