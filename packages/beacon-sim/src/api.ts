@@ -447,6 +447,10 @@ export class NodeApi {
           throw e;
         }
       },
+      getPoolAttestationsV2: async ({ slot, committeeIndex }) => ({
+        data: c.poolAttestations({ slot, committeeIndex }),
+        meta: { version },
+      }),
       getPoolVoluntaryExits: async () => ({ data: c.pendingPoolExits() as phase0.SignedVoluntaryExit[] }),
       getPendingDeposits: async ({ stateId }) => {
         const { e, meta } = electraState(stateId, "pending deposits");

@@ -347,6 +347,28 @@ export class BlockProducer {
    * Attestations within the inclusion window (deneb: previous and current epoch) go into the block
    * at `slot`; sets the participation flags they earn and returns the proposer's reward numerator.
    */
+  /**
+   * The operations pool's attestations (getPoolAttestationsV2): the aggregates waiting for
+   * inclusion that the node has seen by `headSlot` (includable in the next block: late ones show
+   * when they arrive; expired ones not), one per committee and vote; from Electra on in Electra form
+   * (committee_bits naming that committee, data.index 0). Filters: slot, committee index.
+   */
+  poolAttestations(
+    headSlot: number,
+    filter: { slot?: number; committeeIndex?: number },
+  ): phase0.Attestation[] | electra.Attestation[] {
+    const nextEpoch = this.host.epochOf(headSlot + 1);
+    const seen = this.pending.filter(
+      (p) =>
+        p.includeFrom <= headSlot + 1 &&
+        this.host.epochOf(p.slot) + 1 >= nextEpoch &&
+        (filter.slot === undefined || p.slot === filter.slot) &&
+        (filter.committeeIndex === undefined || p.att.data.index === filter.committeeIndex),
+    );
+    if (isElectraOrLater(this.reg.fork)) return seen.map((p) => onChainAggregate([p]));
+    return seen.map((p) => p.att);
+  }
+
   private packAttestations(
     slot: number,
     epoch: number,

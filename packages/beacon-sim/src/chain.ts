@@ -624,6 +624,13 @@ export class SimChain extends EventEmitter {
     return this.producer.poolExits;
   }
 
+  /** The attestations in the operations pool at the head (see BlockProducer.poolAttestations). */
+  poolAttestations(
+    filter: { slot?: number; committeeIndex?: number } = {},
+  ): phase0.Attestation[] | electra.Attestation[] {
+    return this.producer.poolAttestations(this.headSlot, filter);
+  }
+
   /** The randao mix of `epoch` as the served state holds it (genesis mix before epoch 0). */
   randaoMix(epoch: number): Uint8Array {
     return this.duties.randaoMix(epoch);

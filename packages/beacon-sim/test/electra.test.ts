@@ -744,6 +744,51 @@ describe("v2 attestation routes per fork (@lodestar/api client)", () => {
   }
 });
 
+describe("pool attestations v2 per fork (@lodestar/api client)", () => {
+  for (const fork of ["deneb", "fulu"] as const) {
+    it(`${fork}: pool/attestations v2 lists the aggregates seen by the head, per committee, in the fork's form, with Eth-Consensus-Version ${fork}`, async () => {
+      const sim = await start(fork, {
+        behaviours: [{ validators: "0-63", behaviour: "late", delay: 2, from: 2 }],
+      });
+      const c = sim.chain;
+      c.advanceTo(20);
+      const api = getClient({ baseUrl: sim.url }, { config: c.config });
+      // everyone attests 2 slots late from epoch 2: at head 20 the votes of slot 19 are in the
+      // pool (includable from 21), those of 20 not yet (from 22)
+      const all = await api.beacon.getPoolAttestationsV2({});
+      expect(all.meta().version).toBe(fork);
+      const atts = all.value();
+      expect(atts.length).toBe(c.committeesPerSlot(2));
+      expect(new Set(atts.map((a) => a.data.slot))).toEqual(new Set([19]));
+      expect((await api.beacon.getPoolAttestationsV2({ slot: 20 })).value()).toEqual([]);
+      const committeeOf = (a: (typeof atts)[number]) =>
+        fork === "deneb"
+          ? a.data.index
+          : (a as import("@lodestar/types").electra.Attestation).committeeBits.getTrueBitIndexes()[0];
+      expect(atts.map(committeeOf).sort()).toEqual([...Array(c.committeesPerSlot(2)).keys()]);
+      for (const a of atts) {
+        const committee = c.committee(19, committeeOf(a) ?? -1);
+        expect(a.aggregationBits.bitLen).toBe(committee.length);
+        expect(a.aggregationBits.getTrueBitIndexes().length).toBe(committee.length);
+        if (fork === "deneb") expect("committeeBits" in a).toBe(false);
+        else {
+          expect(a.data.index).toBe(0);
+          expect(
+            (a as import("@lodestar/types").electra.Attestation).committeeBits.getTrueBitIndexes().length,
+          ).toBe(1);
+        }
+      }
+      const one = (await api.beacon.getPoolAttestationsV2({ slot: 19, committeeIndex: 1 })).value();
+      expect(one.map(committeeOf)).toEqual([1]);
+      const raw = await fetch(`${sim.url}/eth/v2/beacon/pool/attestations?slot=19`);
+      expect(raw.headers.get("eth-consensus-version")).toBe(fork);
+      const wire = (await raw.json()) as { version: string; data: Array<Record<string, unknown>> };
+      expect(wire.version).toBe(fork);
+      expect("committee_bits" in (wire.data[0] ?? {})).toBe(fork !== "deneb");
+    });
+  }
+});
+
 describe("execution-layer withdrawal requests (EIP-7002)", () => {
   it("a full exit asked by the withdrawal address: carried by the next block, exit under the balance churn; others dropped", async () => {
     const sim = await start("electra", { withdrawalCredentials: hex(wc(1, 0x88)) });
