@@ -105,8 +105,36 @@ describe("poolkeeper devnet", () => {
     expect(devnet.operators.map((o) => split.get(o.id) ?? 0)).toEqual(expected);
     expect(devnet.operators.map((o) => o.validators.length)).toEqual(expected);
 
-    // move the chain until the offline window is over and the watcher has processed it
+    // the batch's keys are deposited in the registry (read back through the admin API)
+    const token = readFileSync(devnet.tokenFile, "utf8").trim();
+    const keysIn = async (state: string) => {
+      const res = await fetch(`${devnet.apiUrl}/v1/keys?state=${state}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { data: unknown[] }).data.length;
+    };
+    expect(await keysIn("deposited")).toBe(count);
+    expect(await keysIn("active")).toBe(0);
+
+    // each key's own deposit data went to the chain as a deposit request: after one epoch they
+    // wait in pending_deposits (over HTTP), in batch order, with the batch's signatures
     const chain = devnet.sim.chain;
+    chain.advanceEpochs(1);
+    const batchKeys = [...devnet.batch.keys].sort((a, b) => a.position - b.position);
+    const pendingRes = await fetch(`${devnet.sim.url}/eth/v1/beacon/states/head/pending_deposits`);
+    const pending = (await pendingRes.json()) as { data: Array<Record<string, string>> };
+    expect(pending.data.map((d) => [d.pubkey, d.withdrawal_credentials, d.amount, d.signature])).toEqual(
+      batchKeys.map((k) => [
+        `0x${k.depositData.pubkey}`,
+        `0x${k.depositData.withdrawal_credentials}`,
+        String(k.depositData.amount),
+        `0x${k.depositData.signature}`,
+      ]),
+    );
+    expect(chain.countAt(chain.epochOf(chain.headSlot))).toBe(32); // none in the state yet
+
+    // move the chain until the offline window is over and the watcher has processed it
     for (let step = 0; step < 60; step++) {
       chain.advanceEpochs(1);
       const fin = chain.currentFinality().finalized.epoch;
@@ -127,13 +155,16 @@ describe("poolkeeper devnet", () => {
     expect(body.data.map((v) => v.validator.pubkey).sort()).toEqual([...pubkeys].sort());
     expect(new Set(body.data.map((v) => v.status))).toEqual(new Set(["active_ongoing"]));
 
-    // the watcher moved the registry's keys to active (read back through the admin API)
-    const token = readFileSync(devnet.tokenFile, "utf8").trim();
-    const keys = await fetch(`${devnet.apiUrl}/v1/keys?state=active`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    expect(keys.status).toBe(200);
-    expect(((await keys.json()) as { data: unknown[] }).data).toHaveLength(count);
+    // the chain applied them under the churn: 32 validators of 32 ETH give 64 ETH per epoch, so
+    // two deposits per epoch and two activations per activation epoch
+    const activations = devnet.operators.flatMap((o) => o.validators.map((i) => chain.activationEpoch[i]));
+    const perEpoch = new Map<number | undefined, number>();
+    for (const a of activations) perEpoch.set(a, (perEpoch.get(a) ?? 0) + 1);
+    expect([...perEpoch.values()].sort()).toEqual(Array.from({ length: count / 2 }, () => 2));
+
+    // the watcher moved the registry's keys deposited → active (read back through the admin API)
+    expect(await keysIn("active")).toBe(count);
+    expect(await keysIn("deposited")).toBe(0);
 
     // duties recorded for every operator; the offline one missed attestations and was alerted
     const s = await devnet.summary();

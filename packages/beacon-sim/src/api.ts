@@ -447,6 +447,10 @@ export class NodeApi {
           throw e;
         }
       },
+      getPoolAttestationsV2: async ({ slot, committeeIndex }) => ({
+        data: c.poolAttestations({ slot, committeeIndex }),
+        meta: { version },
+      }),
       getPoolVoluntaryExits: async () => ({ data: c.pendingPoolExits() as phase0.SignedVoluntaryExit[] }),
       getPendingDeposits: async ({ stateId }) => {
         const { e, meta } = electraState(stateId, "pending deposits");
@@ -457,8 +461,8 @@ export class NodeApi {
         return { data: partialWithdrawalValues(e), meta };
       },
       getPendingConsolidations: async ({ stateId }) => {
-        const { meta } = electraState(stateId, "pending consolidations");
-        return { data: [], meta };
+        const { e, meta } = electraState(stateId, "pending consolidations");
+        return { data: e.pendingConsolidations, meta };
       },
       getProposerLookahead: async ({ stateId }) => {
         const s = this.resolveState(stateId);

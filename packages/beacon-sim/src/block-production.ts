@@ -133,6 +133,8 @@ export class BlockProducer {
   takeDepositRequests: ((slot: number) => electra.DepositRequest[]) | undefined;
   /** Electra: the withdrawal requests the next canonical block carries, processed as it takes them. */
   takeWithdrawalRequests: ((slot: number) => electra.WithdrawalRequest[]) | undefined;
+  /** Electra: the consolidation requests the next canonical block carries, processed as it takes them. */
+  takeConsolidationRequests: ((slot: number) => electra.ConsolidationRequest[]) | undefined;
   /** Electra: state.pending_partial_withdrawals, which the sweep serves first (set by the chain). */
   pendingPartialWithdrawals: PendingPartialWithdrawalEntry[] | undefined;
 
@@ -199,8 +201,7 @@ export class BlockProducer {
     withdrawals: deneb.ExecutionPayload["withdrawals"],
     syncBits: BitArray,
     canonical = true,
-    depositRequests: electra.DepositRequest[] = [],
-    withdrawalRequests: electra.WithdrawalRequest[] = [],
+    executionRequests: electra.ExecutionRequests = { deposits: [], withdrawals: [], consolidations: [] },
   ): { message: SimBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
     const blockHash = hashOf(this.host.seed, canonical ? "payload" : "orphan-payload", slot);
     const stateRoot = hashOf(this.host.seed, canonical ? "state" : "orphan-state", slot);
@@ -248,7 +249,7 @@ export class BlockProducer {
       const body: electra.BeaconBlockBody = {
         ...common,
         attestations: attestations as electra.Attestation[],
-        executionRequests: { deposits: depositRequests, withdrawals: withdrawalRequests, consolidations: [] },
+        executionRequests,
       };
       message = { slot, proposerIndex: proposer, parentRoot, stateRoot, body };
       bodyRoot = ssz.electra.BeaconBlockBody.hashTreeRoot(body);
@@ -326,8 +327,12 @@ export class BlockProducer {
       withdrawals,
       bits,
       true,
-      this.takeDepositRequests?.(slot) ?? [],
-      this.takeWithdrawalRequests?.(slot) ?? [],
+      // in the spec's order: deposits, withdrawals, consolidations
+      {
+        deposits: this.takeDepositRequests?.(slot) ?? [],
+        withdrawals: this.takeWithdrawalRequests?.(slot) ?? [],
+        consolidations: this.takeConsolidationRequests?.(slot) ?? [],
+      },
     );
     this.history.markProposed(epoch, proposer);
     return this.storeBlock(built, participantReward, {
@@ -342,6 +347,28 @@ export class BlockProducer {
    * Attestations within the inclusion window (deneb: previous and current epoch) go into the block
    * at `slot`; sets the participation flags they earn and returns the proposer's reward numerator.
    */
+  /**
+   * The operations pool's attestations (getPoolAttestationsV2): the aggregates waiting for
+   * inclusion that the node has seen by `headSlot` (includable in the next block: late ones show
+   * when they arrive; expired ones not), one per committee and vote; from Electra on in Electra form
+   * (committee_bits naming that committee, data.index 0). Filters: slot, committee index.
+   */
+  poolAttestations(
+    headSlot: number,
+    filter: { slot?: number; committeeIndex?: number },
+  ): phase0.Attestation[] | electra.Attestation[] {
+    const nextEpoch = this.host.epochOf(headSlot + 1);
+    const seen = this.pending.filter(
+      (p) =>
+        p.includeFrom <= headSlot + 1 &&
+        this.host.epochOf(p.slot) + 1 >= nextEpoch &&
+        (filter.slot === undefined || p.slot === filter.slot) &&
+        (filter.committeeIndex === undefined || p.att.data.index === filter.committeeIndex),
+    );
+    if (isElectraOrLater(this.reg.fork)) return seen.map((p) => onChainAggregate([p]));
+    return seen.map((p) => p.att);
+  }
+
   private packAttestations(
     slot: number,
     epoch: number,

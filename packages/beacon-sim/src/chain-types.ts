@@ -111,6 +111,11 @@ export interface PendingDepositEntry {
   amount: number;
   signature: Uint8Array;
   slot: number;
+  /**
+   * The sim's own deposit (chain.addValidators: the scenario's deposits, tests, benchmarks; it
+   * carries the sim's constant signature): applied without the signature check. Not in the state.
+   */
+  unchecked?: true;
 }
 
 /** One entry of state.pending_partial_withdrawals (amount in gwei). */
@@ -118,6 +123,12 @@ export interface PendingPartialWithdrawalEntry {
   validatorIndex: number;
   amount: number;
   withdrawableEpoch: number;
+}
+
+/** One entry of state.pending_consolidations. */
+export interface PendingConsolidationEntry {
+  sourceIndex: number;
+  targetIndex: number;
 }
 
 /** The Electra fields of a state (the pending lists are copies; gwei amounts as numbers). */
@@ -131,6 +142,7 @@ export interface ElectraFields {
   earliestConsolidationEpoch: number;
   pendingDeposits: PendingDepositEntry[];
   pendingPartialWithdrawals: PendingPartialWithdrawalEntry[];
+  pendingConsolidations: PendingConsolidationEntry[];
 }
 
 export interface Snapshot {

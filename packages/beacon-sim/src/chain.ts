@@ -1,9 +1,15 @@
 import { EventEmitter } from "node:events";
 import { SecretKey } from "@chainsafe/blst";
 import type { ChainForkConfig } from "@lodestar/config";
-import { DOMAIN_RANDAO, MIN_DEPOSIT_AMOUNT } from "@lodestar/params";
+import {
+  DOMAIN_RANDAO,
+  MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD,
+  MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD,
+  MIN_DEPOSIT_AMOUNT,
+} from "@lodestar/params";
 import { type electra, type phase0, ssz } from "@lodestar/types";
 import { type NetworkJson, PoolkeeperError, toHex, ValidationError } from "@poolkeeper/core";
+import { isValidDepositSignature } from "@poolkeeper/keys";
 import { BlockProducer, syncRewards } from "./block-production.js";
 import { resolveChainOptions } from "./chain-options.js";
 import {
@@ -25,7 +31,7 @@ import {
   ZERO_ROOT,
 } from "./chain-types.js";
 import { Duties } from "./duties.js";
-import { ElectraLedger, processWithdrawalRequest } from "./electra.js";
+import { ElectraLedger, processConsolidationRequest, processWithdrawalRequest } from "./electra.js";
 import {
   type AttestationRewards,
   attestationRewards,
@@ -98,8 +104,10 @@ export class SimChain extends EventEmitter {
   private readonly ledger: ElectraLedger | undefined;
   /** Electra: deposit requests for the next canonical block (its slot is the pending deposit's). */
   private depositRequestQueue: Array<Omit<PendingDepositEntry, "slot">> = [];
-  /** Electra: withdrawal requests (EIP-7002) for the next canonical block. */
+  /** Electra: withdrawal requests (EIP-7002), MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD per block. */
   private withdrawalRequestQueue: electra.WithdrawalRequest[] = [];
+  /** Electra: consolidation requests (EIP-7251), MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD per block. */
+  private consolidationRequestQueue: electra.ConsolidationRequest[] = [];
 
   headSlot = 0;
   /** Blocks, roots, per-epoch records and snapshots: see ChainHistory. */
@@ -141,24 +149,32 @@ export class SimChain extends EventEmitter {
     const genesis = genesisValidators(opts, sc);
     this.appendValidators(genesis.count, genesis.pubkeys, genesis.withdrawalCredentials, 0, true);
     if (isElectraOrLater(this.fork)) {
-      const ledger = new ElectraLedger(this.config, genesis.count, FAR);
+      const ledger = new ElectraLedger(this.config, genesis.count, FAR, (d) =>
+        this.isValidDepositSignature(d),
+      );
       this.ledger = ledger;
       this.registry.balanceExitEpoch = (exitBalance, epoch) =>
         ledger.computeExitEpochAndUpdateChurn(exitBalance, epoch, this.totalActiveIncrements * GWEI);
       this.producer.pendingPartialWithdrawals = ledger.pendingPartialWithdrawals;
-      this.producer.takeWithdrawalRequests = (slot) => {
-        const requests = this.withdrawalRequestQueue.splice(0);
-        for (const r of requests)
-          processWithdrawalRequest(
-            ledger,
-            this.registry,
-            r,
-            this.epochOf(slot),
-            this.config,
-            this.totalActiveIncrements * GWEI,
-          );
-        return requests;
-      };
+      // Requests are processed as the block that carries them is built, at that block's epoch,
+      // at most `perBlock` of them (the rest wait for the next block, as in the execution layer).
+      const takeAndProcess =
+        <R>(queue: R[], perBlock: number, process: (r: R, epoch: number, totalActive: number) => void) =>
+        (slot: number): R[] => {
+          const requests = queue.splice(0, perBlock);
+          for (const r of requests) process(r, this.epochOf(slot), this.totalActiveIncrements * GWEI);
+          return requests;
+        };
+      this.producer.takeWithdrawalRequests = takeAndProcess(
+        this.withdrawalRequestQueue,
+        MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD,
+        (r, epoch, total) => processWithdrawalRequest(ledger, this.registry, r, epoch, this.config, total),
+      );
+      this.producer.takeConsolidationRequests = takeAndProcess(
+        this.consolidationRequestQueue,
+        MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD,
+        (r, epoch, total) => processConsolidationRequest(ledger, this.registry, r, epoch, this.config, total),
+      );
       this.producer.takeDepositRequests = (slot) =>
         this.depositRequestQueue
           .splice(0)
@@ -185,11 +201,12 @@ export class SimChain extends EventEmitter {
     for (const ex of this.scenario.exits) this.checkIndex(ex.validator, "scenario.exits.validator");
     for (const sl of this.scenario.slashings) this.checkIndex(sl.validator, "scenario.slashings.validator");
     if (this.ledger === undefined) {
-      if (this.scenario.withdrawalRequests.length > 0)
-        throw new ValidationError(
-          "scenario.withdrawalRequests",
-          `need an electra or fulu chain (fork is ${this.fork})`,
-        );
+      for (const field of ["withdrawalRequests", "consolidationRequests"] as const)
+        if (this.scenario[field].length > 0)
+          throw new ValidationError(
+            `scenario.${field}`,
+            `need an electra or fulu chain (fork is ${this.fork})`,
+          );
       if (this.scenario.deposits.some((d) => d.amount !== undefined && d.amount !== 32 * GWEI))
         throw new ValidationError("scenario.deposits.amount", "must be 32 ETH before electra");
     }
@@ -345,10 +362,8 @@ export class SimChain extends EventEmitter {
     pubkeys: Uint8Array[] | number,
     wc: Uint8Array | undefined,
     amount: number,
-    signature: Uint8Array = this.signature,
   ): number[] {
-    if (!Number.isSafeInteger(amount) || amount < MIN_DEPOSIT_AMOUNT)
-      throw new ValidationError("amount", "must be an integer number of gwei, at least 1 ETH");
+    checkDepositRequestAmount(amount);
     let indices: number[];
     if (typeof pubkeys === "number") indices = this.appendValidators(pubkeys, undefined, wc, FAR, false);
     else {
@@ -373,23 +388,44 @@ export class SimChain extends EventEmitter {
         pubkey: this.pubkeyOf(i).slice(),
         withdrawalCredentials: (wc ?? this.withdrawalCredentialsOf(i)).slice(),
         amount,
-        signature: signature.slice(),
+        signature: this.signature.slice(),
+        unchecked: true,
       });
     return indices;
   }
 
   /**
-   * One execution-layer deposit request (EIP-6110) with its own signature (carried, not checked),
-   * for the next canonical block; returns the validator index the deposit goes to. Electra and
-   * later. A second deposit to a key with a pending one is queued too; the first one's
-   * credentials win when the queue is applied.
+   * is_valid_deposit_signature: the DepositMessage signed over DOMAIN_DEPOSIT with the chain's
+   * GENESIS_FORK_VERSION and a zero genesis validators root.
+   */
+  isValidDepositSignature(d: Omit<PendingDepositEntry, "slot">): boolean {
+    return isValidDepositSignature(
+      {
+        pubkey: d.pubkey,
+        withdrawalCredentials: d.withdrawalCredentials,
+        amount: BigInt(d.amount),
+        signature: d.signature,
+      },
+      this.genesisForkVersion,
+    );
+  }
+
+  /**
+   * One execution-layer deposit request (EIP-6110) with its own signature, for the next canonical
+   * block. Electra and later. It is queued whatever its signature (the deposit contract does not
+   * check it); process_pending_deposits checks it when the state does not hold the key yet:
+   * invalid, the deposit is dropped, valid, the validator is added with its credentials, and any
+   * later deposit to the key is a top-up (so the first valid deposit's credentials win). Returns
+   * the validator index the deposit goes to: a key already in the registry (or with a valid
+   * deposit queued) keeps its index, a new key with a valid signature gets the registry's next
+   * one now; undefined for a new key whose signature is invalid (no validator will come of it).
    */
   requestDeposit(d: {
     pubkey: Uint8Array;
     withdrawalCredentials: Uint8Array;
     amountGwei: number;
     signature: Uint8Array;
-  }): number {
+  }): number | undefined {
     if (this.ledger === undefined)
       throw new ValidationError(
         "deposit request",
@@ -399,8 +435,23 @@ export class SimChain extends EventEmitter {
     if (d.withdrawalCredentials.length !== 32)
       throw new ValidationError("withdrawalCredentials", "must be 32 bytes");
     if (d.signature.length !== 96) throw new ValidationError("signature", "must be 96 bytes");
-    const [index] = this.depositRequests([d.pubkey], d.withdrawalCredentials, d.amountGwei, d.signature);
-    return index ?? -1;
+    checkDepositRequestAmount(d.amountGwei);
+    const entry = {
+      pubkey: d.pubkey.slice(),
+      withdrawalCredentials: d.withdrawalCredentials.slice(),
+      amount: d.amountGwei,
+      signature: d.signature.slice(),
+    };
+    // The same check as when the deposit is applied (a pure function of the deposit), made now to
+    // give the key its index: validators enter the state in index order, so a deposit that will
+    // be dropped must not hold one.
+    let index: number | undefined = this.indexOfPubkey(entry.pubkey);
+    if (index === -1)
+      index = this.isValidDepositSignature(entry)
+        ? this.appendValidators(1, [entry.pubkey], entry.withdrawalCredentials, FAR, false)[0]
+        : undefined;
+    this.depositRequestQueue.push(entry);
+    return index;
   }
 
   /**
@@ -427,6 +478,34 @@ export class SimChain extends EventEmitter {
       sourceAddress: (opts.sourceAddress ?? this.withdrawalCredentialsOf(validator).subarray(12)).slice(),
       validatorPubkey: this.pubkeyOf(validator).slice(),
       amount: BigInt(amount),
+    });
+  }
+  /**
+   * An execution-layer consolidation request (EIP-7251), carried by a coming canonical block (at
+   * most MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD per block): `source` into `target` (a 0x02
+   * validator), or with source = target a switch of a 0x01 validator to compounding credentials.
+   * `sourceAddress` is the requesting address (default: the source's own withdrawal address); a
+   * request the chain rejects is carried and dropped, as on a real chain. Electra and later.
+   */
+  requestConsolidation(source: number, target: number, opts: { sourceAddress?: Uint8Array } = {}): void {
+    if (this.ledger === undefined)
+      throw new ValidationError(
+        "consolidation request",
+        `needs an electra or fulu chain (this one is ${this.fork})`,
+      );
+    for (const [i, field] of [
+      [source, "source"],
+      [target, "target"],
+    ] as const) {
+      this.checkIndex(i, field);
+      if (i >= this.n) throw new ValidationError(field, "is not in the registry");
+    }
+    if (opts.sourceAddress !== undefined && opts.sourceAddress.length !== 20)
+      throw new ValidationError("sourceAddress", "must be 20 bytes");
+    this.consolidationRequestQueue.push({
+      sourceAddress: (opts.sourceAddress ?? this.withdrawalCredentialsOf(source).subarray(12)).slice(),
+      sourcePubkey: this.pubkeyOf(source).slice(),
+      targetPubkey: this.pubkeyOf(target).slice(),
     });
   }
 
@@ -543,6 +622,13 @@ export class SimChain extends EventEmitter {
 
   pendingPoolExits(): readonly phase0.SignedVoluntaryExit[] {
     return this.producer.poolExits;
+  }
+
+  /** The attestations in the operations pool at the head (see BlockProducer.poolAttestations). */
+  poolAttestations(
+    filter: { slot?: number; committeeIndex?: number } = {},
+  ): phase0.Attestation[] | electra.Attestation[] {
+    return this.producer.poolAttestations(this.headSlot, filter);
   }
 
   /** The randao mix of `epoch` as the served state holds it (genesis mix before epoch 0). */
@@ -739,6 +825,12 @@ export class SimChain extends EventEmitter {
             sourceAddress:
               w.sourceAddress === undefined ? undefined : Buffer.from(w.sourceAddress.slice(2), "hex"),
           });
+      for (const r of this.scenario.consolidationRequests)
+        if (r.epoch === epoch)
+          this.requestConsolidation(r.source, r.target, {
+            sourceAddress:
+              r.sourceAddress === undefined ? undefined : Buffer.from(r.sourceAddress.slice(2), "hex"),
+          });
       for (const d of this.scenario.deposits) {
         if (d.epoch !== epoch) continue;
         const wc =
@@ -832,6 +924,7 @@ export class SimChain extends EventEmitter {
         this.startSlot(finalizedEpoch),
         this.totalActiveIncrements * GWEI,
       );
+      this.ledger.processPendingConsolidations(this.registry, cur);
     } else {
       const activeCount = this.shuffling(Math.max(0, cur)).active.length;
       processRegistryUpdates(this.registry, this.config, epoch, finalizedEpoch, activeCount);
@@ -853,4 +946,10 @@ export class SimChain extends EventEmitter {
       this.ledger?.fields(),
     );
   }
+}
+
+/** A deposit request's amount: the deposit contract's minimum (1 ETH), whole gwei. */
+function checkDepositRequestAmount(amount: number): void {
+  if (!Number.isSafeInteger(amount) || amount < MIN_DEPOSIT_AMOUNT)
+    throw new ValidationError("amount", "must be an integer number of gwei, at least 1 ETH");
 }

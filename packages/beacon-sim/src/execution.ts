@@ -1,7 +1,8 @@
 /**
  * The execution-layer side of the sim over HTTP (outside the Beacon API's /eth/ paths): EIP-6110
- * deposit requests and EIP-7002 withdrawal requests, each carried by the next canonical block as
- * the chain's own requests are. Electra and later; bad input is a 400 naming the field.
+ * deposit requests, EIP-7002 withdrawal requests and EIP-7251 consolidation requests, each carried
+ * by a coming canonical block as the chain's own requests are. Electra and later; bad input is a
+ * 400 naming the field.
  */
 import { isPoolkeeperError, ValidationError } from "@poolkeeper/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
@@ -10,6 +11,7 @@ import type { SimChain } from "./chain.js";
 export const EXECUTION_ROUTES = {
   withdrawalRequests: "/poolkeeper/v1/execution/withdrawal_requests",
   depositRequests: "/poolkeeper/v1/execution/deposit_requests",
+  consolidationRequests: "/poolkeeper/v1/execution/consolidation_requests",
 } as const;
 
 function field(body: unknown, name: string): unknown {
@@ -41,53 +43,82 @@ function badRequest(reply: FastifyReply, e: unknown): FastifyReply {
   return reply.code(400).send({ statusCode: 400, error: "Bad Request", message: e.message });
 }
 
+function registryIndex(chain: SimChain, pubkey: Uint8Array, name: string): number {
+  const index = chain.indexOfPubkey(pubkey);
+  if (index === -1) throw new ValidationError(name, "is not in the registry");
+  return index;
+}
+
 function requireElectra(chain: SimChain, what: string): void {
   if (chain.fork === "deneb")
     throw new ValidationError(what, `needs an electra or fulu chain (this one is ${chain.fork})`);
 }
 
-export function registerExecutionRoutes(app: FastifyInstance, chain: SimChain): void {
-  app.post(EXECUTION_ROUTES.withdrawalRequests, async (req, reply) => {
+/**
+ * One execution-layer route: `what` names the request in the Electra check; `handle` reads the
+ * body, queues the request and returns the answer's `data`. Bad input: 400 naming the field.
+ */
+function postRoute(
+  app: FastifyInstance,
+  chain: SimChain,
+  path: string,
+  what: string,
+  handle: (body: unknown) => Record<string, string | null>,
+): void {
+  app.post(path, async (req, reply) => {
     try {
-      requireElectra(chain, "withdrawal request");
-      const pubkey = hexField(req.body, "validator_pubkey", 48);
-      const amount = gweiField(req.body, "amount");
-      const sourceAddress = hexField(req.body, "source_address", 20);
-      const index = chain.indexOfPubkey(pubkey);
-      if (index === -1) throw new ValidationError("validator_pubkey", "is not in the registry");
-      chain.requestWithdrawal(index, { amountGwei: amount, sourceAddress });
-      return {
-        data: {
-          validator_pubkey: hex(pubkey),
-          validator_index: String(index),
-          amount: String(amount),
-          source_address: hex(sourceAddress),
-        },
-      };
+      requireElectra(chain, what);
+      return { data: handle(req.body) };
     } catch (e) {
       return badRequest(reply, e);
     }
   });
+}
 
-  app.post(EXECUTION_ROUTES.depositRequests, async (req, reply) => {
-    try {
-      requireElectra(chain, "deposit request");
-      const pubkey = hexField(req.body, "pubkey", 48);
-      const withdrawalCredentials = hexField(req.body, "withdrawal_credentials", 32);
-      const amount = gweiField(req.body, "amount");
-      const signature = hexField(req.body, "signature", 96);
-      const index = chain.requestDeposit({ pubkey, withdrawalCredentials, amountGwei: amount, signature });
-      return {
-        data: {
-          pubkey: hex(pubkey),
-          withdrawal_credentials: hex(withdrawalCredentials),
-          amount: String(amount),
-          signature: hex(signature),
-          validator_index: String(index),
-        },
-      };
-    } catch (e) {
-      return badRequest(reply, e);
-    }
+export function registerExecutionRoutes(app: FastifyInstance, chain: SimChain): void {
+  postRoute(app, chain, EXECUTION_ROUTES.withdrawalRequests, "withdrawal request", (body) => {
+    const pubkey = hexField(body, "validator_pubkey", 48);
+    const amount = gweiField(body, "amount");
+    const sourceAddress = hexField(body, "source_address", 20);
+    const index = registryIndex(chain, pubkey, "validator_pubkey");
+    chain.requestWithdrawal(index, { amountGwei: amount, sourceAddress });
+    return {
+      validator_pubkey: hex(pubkey),
+      validator_index: String(index),
+      amount: String(amount),
+      source_address: hex(sourceAddress),
+    };
+  });
+
+  postRoute(app, chain, EXECUTION_ROUTES.depositRequests, "deposit request", (body) => {
+    const pubkey = hexField(body, "pubkey", 48);
+    const withdrawalCredentials = hexField(body, "withdrawal_credentials", 32);
+    const amount = gweiField(body, "amount");
+    const signature = hexField(body, "signature", 96);
+    const index = chain.requestDeposit({ pubkey, withdrawalCredentials, amountGwei: amount, signature });
+    return {
+      pubkey: hex(pubkey),
+      withdrawal_credentials: hex(withdrawalCredentials),
+      amount: String(amount),
+      signature: hex(signature),
+      // null: a new key whose signature does not verify (the deposit will be dropped)
+      validator_index: index === undefined ? null : String(index),
+    };
+  });
+
+  postRoute(app, chain, EXECUTION_ROUTES.consolidationRequests, "consolidation request", (body) => {
+    const sourceAddress = hexField(body, "source_address", 20);
+    const sourcePubkey = hexField(body, "source_pubkey", 48);
+    const targetPubkey = hexField(body, "target_pubkey", 48);
+    const source = registryIndex(chain, sourcePubkey, "source_pubkey");
+    const target = registryIndex(chain, targetPubkey, "target_pubkey");
+    chain.requestConsolidation(source, target, { sourceAddress });
+    return {
+      source_address: hex(sourceAddress),
+      source_pubkey: hex(sourcePubkey),
+      target_pubkey: hex(targetPubkey),
+      source_index: String(source),
+      target_index: String(target),
+    };
   });
 }

@@ -342,23 +342,28 @@ export class Registry {
     }
   }
 
+  /**
+   * Sets validator i's exit epoch (withdrawable MIN_VALIDATOR_WITHDRAWABILITY_DELAY later), visible
+   * from epoch + 1.
+   */
+  setExit(i: number, exitEpoch: number, epoch: number): void {
+    this.exitEpoch[i] = exitEpoch;
+    this.withdrawableEpoch[i] = exitEpoch + this.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY;
+    this.exitSetAt[i] = epoch + 1;
+  }
+
   /** initiate_validator_exit, visible from epoch + 1. */
   initiateExit(i: number, epoch: number): void {
     if ((this.exitEpoch[i] ?? FAR) !== FAR) return;
     if (this.balanceExitEpoch !== undefined) {
-      const exit = this.balanceExitEpoch((this.effective[i] ?? 0) * GWEI, epoch);
-      this.exitEpoch[i] = exit;
-      this.withdrawableEpoch[i] = exit + this.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY;
-      this.exitSetAt[i] = epoch + 1;
+      this.setExit(i, this.balanceExitEpoch((this.effective[i] ?? 0) * GWEI, epoch), epoch);
       return;
     }
     let exit = Math.max(epoch + 1 + MAX_SEED_LOOKAHEAD, this.exitQueueEpoch);
     if ((this.exitChurn.get(exit) ?? 0) >= this.churnLimit()) exit++;
     this.exitQueueEpoch = exit;
     this.exitChurn.set(exit, (this.exitChurn.get(exit) ?? 0) + 1);
-    this.exitEpoch[i] = exit;
-    this.withdrawableEpoch[i] = exit + this.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY;
-    this.exitSetAt[i] = epoch + 1;
+    this.setExit(i, exit, epoch);
   }
 
   /** Slashes i; returns the whistleblower (= proposer) reward. */

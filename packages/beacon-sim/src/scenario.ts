@@ -119,6 +119,23 @@ export const scenarioSchema = z
           .strict(),
       )
       .default([]),
+    /**
+     * Electra and later: execution-layer consolidation requests (EIP-7251) carried from the first
+     * block of `epoch`: source into target, or source = target to switch a 0x01 validator to
+     * compounding; sourceAddress defaults to the source's withdrawal address.
+     */
+    consolidationRequests: z
+      .array(
+        z
+          .object({
+            source: z.number().int().nonnegative(),
+            target: z.number().int().nonnegative(),
+            epoch,
+            sourceAddress: hex(20).optional(),
+          })
+          .strict(),
+      )
+      .default([]),
     finality: z
       .array(z.object({ from: epoch, to: epoch.optional(), mode: z.literal("stall") }).strict())
       .default([]),

@@ -46,7 +46,7 @@ function electraValues(e: ElectraFields): Record<string, unknown> {
     earliestConsolidationEpoch: e.earliestConsolidationEpoch,
     pendingDeposits: e.pendingDeposits,
     pendingPartialWithdrawals: partialWithdrawalValues(e),
-    pendingConsolidations: [],
+    pendingConsolidations: e.pendingConsolidations,
   };
 }
 

@@ -20,6 +20,7 @@ import {
 } from "../src/index.js";
 import { computeShuffledIndex, indexShuffler } from "../src/shuffle.js";
 import { hex, wc } from "./bytes.js";
+import { signedDeposit } from "./deposits.js";
 
 const ETH = 1_000_000_000;
 const FAR = 0xffffffff;
@@ -73,7 +74,7 @@ describe("balance churn (EIP-7251)", () => {
   });
 
   it("compute_exit_epoch_and_update_churn: exits share an epoch until its churn is used", () => {
-    const ledger = new ElectraLedger(MAINNET_CHURN, 0, FAR);
+    const ledger = new ElectraLedger(MAINNET_CHURN, 0, FAR, () => true);
     const total = 32_000_000 * ETH; // activation/exit churn 256 ETH
     // Epoch 10: the earliest exit epoch is 10 + 1 + MAX_SEED_LOOKAHEAD (4) = 15, with 256 ETH to consume.
     expect(ledger.computeExitEpochAndUpdateChurn(32 * ETH, 10, total)).toBe(15);
@@ -228,6 +229,83 @@ describe("pending deposits (EIP-6110 requests, applied under the churn)", () => 
     expect(new SimChain({ validators: 8, fork: "electra", scenario: { fork: "deneb" } }).fork).toBe(
       "electra",
     );
+  });
+});
+
+describe("deposit signatures (apply_pending_deposit: is_valid_deposit_signature)", () => {
+  it("a new key's deposit with an invalid signature is dropped after consuming churn; a valid one adds the validator; a top-up needs no signature", async () => {
+    const sim = await start("fulu");
+    const c = sim.chain;
+    c.advanceTo(19);
+    const valid = signedDeposit(c, 100, wc(1, 0x31), 32 * ETH);
+    // Signed by another key: no validator comes of it, so it holds no index.
+    const forged = { ...signedDeposit(c, 101, wc(1, 0x32), 32 * ETH), signature: valid.signature };
+    const third = signedDeposit(c, 102, wc(1, 0x33), 32 * ETH);
+    expect(c.isValidDepositSignature({ ...forged, amount: forged.amountGwei })).toBe(false);
+    expect(c.requestDeposit(forged)).toBeUndefined();
+    expect(c.requestDeposit(valid)).toBe(64);
+    expect(c.requestDeposit(third)).toBe(65);
+    // A top-up of genesis validator 3 with a signature that verifies for nothing: credited all the same.
+    const topUp = { pubkey: c.pubkeyOf(3).slice(), withdrawalCredentials: wc(1, 0x34), amountGwei: ETH };
+    expect(c.requestDeposit({ ...topUp, signature: valid.signature })).toBe(3);
+    c.advanceTo(3 * 8);
+    expect(c.snapshot(3)?.electra?.pendingDeposits.map((d) => hex(d.pubkey))).toEqual(
+      [forged, valid, third, topUp].map((d) => hex(d.pubkey)),
+    );
+    const before3 = c.balanceAt(3, 3);
+    c.advanceTo(5 * 8);
+    // At the transition into 5 (slot 20 finalized), 64 validators of 32 ETH: 64 ETH of churn. The
+    // forged deposit takes 32 ETH of it and is dropped; the valid one takes the rest and adds 64.
+    expect(c.countAt(5)).toBe(65);
+    expect(hex(c.validatorAt(64, 5).pubkey)).toBe(hex(valid.pubkey));
+    expect(hex(c.validatorAt(64, 5).withdrawalCredentials)).toBe(hex(wc(1, 0x31)));
+    expect(c.balanceAt(64, 5)).toBe(32 * ETH);
+    expect(c.indexOfPubkey(forged.pubkey)).toBe(-1);
+    expect(c.snapshot(5)?.electra?.pendingDeposits.map((d) => hex(d.pubkey))).toEqual(
+      [third, topUp].map((d) => hex(d.pubkey)),
+    );
+    c.advanceTo(6 * 8);
+    expect(c.countAt(6)).toBe(66);
+    expect(hex(c.validatorAt(65, 6).pubkey)).toBe(hex(third.pubkey));
+    expect(c.snapshot(6)?.electra?.pendingDeposits).toEqual([]);
+    // The top-up (1 ETH) was credited at the transition into 6, on top of validator 3's rewards
+    // over three epochs (a few thousandths of an ETH).
+    expect(c.balanceAt(3, 6) - before3).toBeGreaterThan(ETH);
+    expect(c.balanceAt(3, 6) - before3).toBeLessThan(ETH + ETH / 100);
+    expect(hex(c.validatorAt(3, 6).withdrawalCredentials)).toBe(hex(c.withdrawalCredentialsOf(3)));
+  });
+
+  it("front-running: a front-run deposit with a valid signature and other credentials wins; one with an invalid signature is dropped and the next deposit's credentials win", async () => {
+    const sim = await start("fulu");
+    const c = sim.chain;
+    c.advanceTo(19);
+    const pool = wc(1, 0x50);
+    const attacker = wc(1, 0x66);
+    // Key 100: the front-runner (who holds the key) deposits 1 ETH first with its own credentials.
+    const frontRun = signedDeposit(c, 100, attacker, ETH);
+    const poolDeposit = signedDeposit(c, 100, pool, 32 * ETH);
+    expect(c.requestDeposit(frontRun)).toBe(64);
+    expect(c.requestDeposit(poolDeposit)).toBe(64);
+    // Key 101: a front-run without the key (the pool's signature over other credentials) is dropped.
+    const poolDeposit2 = signedDeposit(c, 101, pool, 32 * ETH);
+    const forged = { ...poolDeposit2, withdrawalCredentials: attacker, amountGwei: ETH };
+    expect(c.requestDeposit(forged)).toBeUndefined();
+    expect(c.requestDeposit(poolDeposit2)).toBe(65);
+    c.advanceTo(5 * 8);
+    // Key 100, at the transition into 5: the front-runner's deposit adds the validator with its
+    // credentials, the pool's 32 ETH is a top-up to it (1 + 32 + 1 forged = 34 ETH of the 64 ETH
+    // churn; the pool's second deposit no longer fits and waits).
+    expect(hex(c.validatorAt(64, 5).withdrawalCredentials)).toBe(hex(attacker));
+    expect(c.balanceAt(64, 5)).toBe(33 * ETH);
+    expect(c.countAt(5)).toBe(65);
+    c.advanceTo(7 * 8);
+    expect(c.snapshot(7)?.electra?.pendingDeposits).toEqual([]);
+    expect(hex(c.validatorAt(64, 7).withdrawalCredentials)).toBe(hex(attacker));
+    // Key 101: the pool's credentials and amount; the forged deposit's 1 ETH went nowhere.
+    expect(hex(c.validatorAt(65, 7).pubkey)).toBe(hex(poolDeposit2.pubkey));
+    expect(hex(c.validatorAt(65, 7).withdrawalCredentials)).toBe(hex(pool));
+    expect(c.balanceAt(65, 7)).toBe(32 * ETH);
+    expect(c.countAt(7)).toBe(66);
   });
 });
 
@@ -464,6 +542,253 @@ describe("Electra blocks (v2 block routes)", () => {
   });
 });
 
+describe("execution-layer consolidation requests (EIP-7251)", () => {
+  it("switch to compounding, then consolidations under the 128 ETH consolidation churn of 8192 ETH; pending_consolidations moves the balance once the source is withdrawable", async () => {
+    // 256 validators of 32 ETH (minimal): balance churn max(64, 8192 / 32) = 256 ETH, activation/exit
+    // churn min(128, 256) = 128 ETH, so the consolidation churn is 256 - 128 = 128 ETH (> 32 ETH).
+    const A = wc(1, 0xaa);
+    const other = new Uint8Array(20).fill(0x99);
+    const sim = await startBeaconSim({
+      validators: 256,
+      fork: "fulu",
+      scenario: {
+        withdrawalCredentials: hex(A),
+        // A deposit request in the first block of epoch 2 (slot 16, finalized at the transition
+        // into 4) holds the deposit queue: the switches' excess balances wait behind it, in view.
+        deposits: [{ epoch: 2, count: 1, withdrawalCredentials: hex(A) }],
+        consolidationRequests: [
+          { source: 40, target: 40, epoch: 2 },
+          { source: 41, target: 41, epoch: 2 },
+          { source: 30, target: 40, epoch: 4 },
+          { source: 31, target: 40, epoch: 4 },
+          { source: 32, target: 41, epoch: 4 },
+          { source: 33, target: 41, epoch: 4 },
+          { source: 34, target: 41, epoch: 4 },
+          { source: 35, target: 36, epoch: 4 }, // target 0x01: dropped
+          { source: 37, target: 40, epoch: 4, sourceAddress: hex(other) }, // not its address: dropped
+          { source: 40, target: 40, epoch: 4 }, // already 0x02: neither a switch nor a consolidation
+        ],
+      },
+    });
+    sims.push(sim);
+    const c = sim.chain;
+    const ETHS = (n: number) => n * ETH;
+    c.advanceTo(3 * 8);
+    const b16 = c.blockAt(16)?.message.body as import("@lodestar/types").electra.BeaconBlockBody;
+    expect(
+      b16.executionRequests.consolidations.map((r) => [hex(r.sourcePubkey), hex(r.targetPubkey)]),
+    ).toEqual([
+      [hex(c.pubkeyOf(40)), hex(c.pubkeyOf(40))],
+      [hex(c.pubkeyOf(41)), hex(c.pubkeyOf(41))],
+    ]);
+    // switch_to_compounding_validator: 0x02 with the same address; queue_excess_active_balance: the
+    // balance above 32 ETH at the block becomes a pending deposit (G2 infinity, GENESIS_SLOT).
+    const compounding = wc(2, 0xaa);
+    const e3 = c.snapshot(3)?.electra;
+    expect(
+      e3?.pendingDeposits.map((d) => [hex(d.pubkey), hex(d.withdrawalCredentials), hex(d.signature), d.slot]),
+    ).toEqual([
+      [hex(c.pubkeyOf(256)), hex(A), hex(c.signature), 16],
+      [hex(c.pubkeyOf(40)), hex(compounding), `0xc0${"00".repeat(95)}`, 0],
+      [hex(c.pubkeyOf(41)), hex(compounding), `0xc0${"00".repeat(95)}`, 0],
+    ]);
+    for (const [k, v] of [40, 41].entries()) {
+      expect(hex(c.validatorAt(v, 3).withdrawalCredentials)).toBe(hex(compounding));
+      // what the block found above 32 ETH: the balance at the epoch's start, its sync reward in
+      // slot 16, minus what the sweep of slot 16 withdrew from it (it proposes no block there)
+      expect(c.proposerAt(16)).not.toBe(v);
+      const sync = c.syncRewardsOfBlock(16)?.find((r) => r.validatorIndex === v)?.reward ?? 0;
+      const swept = b16.executionPayload.withdrawals
+        .filter((w) => w.validatorIndex === v)
+        .reduce((t, w) => t + Number(w.amount), 0);
+      expect(e3?.pendingDeposits[k + 1]?.amount).toBe(c.balanceAt(v, 2) + sync - swept - ETHS(32));
+    }
+    c.advanceTo(5 * 8);
+    expect(c.snapshot(5)?.electra?.pendingDeposits).toEqual([]);
+
+    // Epoch 4, 8 requests, 2 per block (slots 32..35). compute_consolidation_epoch_and_update_churn:
+    // earliest max(0, 4 + 1 + 4) = 9 with 128 ETH; four 32 ETH sources fill epoch 9, the fifth
+    // needs (32 - 0 - 1) // 128 + 1 = 1 more epoch: 10, leaving 128 - 32 = 96 ETH.
+    for (const slot of [32, 33, 34, 35]) {
+      const body = c.blockAt(slot)?.message.body as import("@lodestar/types").electra.BeaconBlockBody;
+      expect(body.executionRequests.consolidations.length).toBe(2);
+    }
+    const delay = c.config.MIN_VALIDATOR_WITHDRAWABILITY_DELAY; // 256
+    expect([30, 31, 32, 33, 34].map((i) => c.validatorAt(i, 5).exitEpoch)).toEqual([9, 9, 9, 9, 10]);
+    expect([30, 31, 32, 33, 34].map((i) => c.validatorAt(i, 5).withdrawableEpoch)).toEqual(
+      [9, 9, 9, 9, 10].map((e) => e + delay),
+    );
+    const e5 = c.snapshot(5)?.electra;
+    expect(e5?.earliestConsolidationEpoch).toBe(10);
+    expect(e5?.consolidationBalanceToConsume).toBe(ETHS(96));
+    const pairs = [
+      [30, 40],
+      [31, 40],
+      [32, 41],
+      [33, 41],
+      [34, 41],
+    ];
+    expect(e5?.pendingConsolidations.map((p) => [p.sourceIndex, p.targetIndex])).toEqual(pairs);
+    expect([35, 36, 37, 40].map((i) => c.statusAt(i, 5))).toEqual(Array(4).fill("active_ongoing"));
+    expect(c.statusAt(30, 5)).toBe("active_exiting");
+    // Over HTTP as Lodestar answers it.
+    const api = getClient({ baseUrl: sim.url }, { config: c.config });
+    const served = await api.beacon.getPendingConsolidations({ stateId: "head" });
+    expect(served.value().map((p) => [p.sourceIndex, p.targetIndex])).toEqual(pairs);
+    // The SSZ state of the fork carries them (decoded with @lodestar/types' own type).
+    const sszState = await fetch(`${sim.url}/eth/v2/debug/beacon/states/head`, {
+      headers: { accept: "application/octet-stream" },
+    });
+    expect(sszState.headers.get("eth-consensus-version")).toBe("fulu");
+    const state = ssz.fulu.BeaconState.deserialize(new Uint8Array(await sszState.arrayBuffer()));
+    expect(state.pendingConsolidations.map((p) => [p.sourceIndex, p.targetIndex])).toEqual(pairs);
+    expect(state.earliestConsolidationEpoch).toBe(10);
+    expect(state.consolidationBalanceToConsume).toBe(BigInt(ETHS(96)));
+    expect(state.validators[30]?.exitEpoch).toBe(9);
+    const raw = (await (
+      await fetch(`${sim.url}/eth/v1/beacon/states/head/pending_consolidations`)
+    ).json()) as {
+      data: unknown[];
+    };
+    expect(raw.data[0]).toEqual({ source_index: "30", target_index: "40" });
+
+    // process_pending_consolidations at the transition into 265 (next epoch 265 = the first four's
+    // withdrawable epoch): min(balance, effective balance) of each source moves to its target (an
+    // exited source's balance no longer changes: no duties, and the 0x01 sweep leaves it at most
+    // 32 ETH); the fifth (withdrawable 266) stops the queue.
+    c.advanceTo((9 + delay + 2) * 8);
+    const w = 9 + delay;
+    expect(c.snapshot(w - 1)?.electra?.pendingConsolidations.length).toBe(5);
+    expect(c.snapshot(w)?.electra?.pendingConsolidations.map((p) => [p.sourceIndex, p.targetIndex])).toEqual([
+      [34, 41],
+    ]);
+    const moved = (i: number) => Math.min(c.balanceAt(i, w - 1), c.validatorAt(i, w - 1).effectiveBalance);
+    for (const i of [30, 31, 32, 33]) {
+      expect(c.validatorAt(i, w - 1).effectiveBalance).toBe(ETHS(32));
+      expect(moved(i)).toBeGreaterThan(ETHS(31));
+      expect(c.balanceAt(i, w)).toBe(c.balanceAt(i, w - 1) - moved(i));
+      expect(c.statusAt(i, w)).toBe(c.balanceAt(i, w) === 0 ? "withdrawal_done" : "withdrawal_possible");
+    }
+    for (const [target, sources] of [
+      [40, [30, 31]],
+      [41, [32, 33]],
+    ] as const) {
+      // the sources' balances and one epoch's rewards of the target's own (a few thousandths of an ETH)
+      const own = c.balanceAt(target, w) - c.balanceAt(target, w - 1) - moved(sources[0]) - moved(sources[1]);
+      expect(own).toBeGreaterThanOrEqual(0);
+      expect(own).toBeLessThan(ETH / 100);
+      // process_effective_balance_updates in the same transition: 0x02, so up to 2048 ETH
+      const bal = c.balanceAt(target, w);
+      expect(c.validatorAt(target, w).effectiveBalance).toBe(bal - (bal % ETH));
+      expect(c.validatorAt(target, w).effectiveBalance).toBeGreaterThanOrEqual(ETHS(95));
+    }
+    expect(c.snapshot(w + 1)?.electra?.pendingConsolidations).toEqual([]);
+    expect(c.balanceAt(41, w + 1) - c.balanceAt(41, w)).toBeGreaterThanOrEqual(moved(34));
+    expect(c.validatorAt(41, w + 1).effectiveBalance).toBeGreaterThanOrEqual(ETHS(127));
+  });
+});
+
+describe("v2 attestation routes per fork (@lodestar/api client)", () => {
+  for (const fork of ["deneb", "electra", "fulu"] as const) {
+    it(`${fork}: blocks/{id}/attestations v2 in the fork's form, with Eth-Consensus-Version ${fork} (JSON and SSZ)`, async () => {
+      const sim = await start(fork);
+      const c = sim.chain;
+      c.advanceTo(3 * 8);
+      const api = getClient({ baseUrl: sim.url }, { config: c.config });
+      const slot = 18;
+      expect(c.blockAt(slot)).toBeDefined();
+      const json = await api.beacon.getBlockAttestationsV2({ blockId: slot });
+      expect(json.meta().version).toBe(fork);
+      // SSZ: the client picks the type from the Eth-Consensus-Version header (electra.Attestations
+      // from Electra on, phase0.Attestations before), so a wrong header would not decode.
+      const bin = await api.beacon.getBlockAttestationsV2(
+        { blockId: slot },
+        {
+          responseWireFormat: "ssz" as never,
+        },
+      );
+      expect(bin.meta().version).toBe(fork);
+      const atts = json.value();
+      expect(atts.length).toBeGreaterThan(0);
+      expect(bin.value()).toEqual(atts);
+      const raw = await fetch(`${sim.url}/eth/v2/beacon/blocks/${slot}/attestations`);
+      expect(raw.headers.get("eth-consensus-version")).toBe(fork);
+      const wire = (await raw.json()) as { version: string; data: Array<Record<string, unknown>> };
+      expect(wire.version).toBe(fork);
+      for (const [k, a] of atts.entries()) {
+        const committeesPerSlot = c.committeesPerSlot(c.epochOf(a.data.slot));
+        if (fork === "deneb") {
+          // phase0 form: one committee per attestation, named by data.index; no committee_bits.
+          expect("committeeBits" in a).toBe(false);
+          expect(Object.keys(wire.data[k] ?? {}).sort()).toEqual(["aggregation_bits", "data", "signature"]);
+          expect(a.data.index).toBeLessThan(committeesPerSlot);
+          expect(a.aggregationBits.bitLen).toBe(c.committee(a.data.slot, a.data.index).length);
+        } else {
+          // EIP-7549: committee_bits name the committees, aggregation bits run over them in order.
+          const e = a as import("@lodestar/types").electra.Attestation;
+          expect(Object.keys(wire.data[k] ?? {}).sort()).toEqual([
+            "aggregation_bits",
+            "committee_bits",
+            "data",
+            "signature",
+          ]);
+          expect(e.data.index).toBe(0);
+          const committees = e.committeeBits.getTrueBitIndexes();
+          expect(committees.length).toBeGreaterThan(0);
+          expect(Math.max(...committees)).toBeLessThan(committeesPerSlot);
+          const size = committees.reduce((t, ci) => t + c.committee(e.data.slot, ci).length, 0);
+          expect(e.aggregationBits.bitLen).toBe(size);
+        }
+      }
+    });
+  }
+});
+
+describe("pool attestations v2 per fork (@lodestar/api client)", () => {
+  for (const fork of ["deneb", "fulu"] as const) {
+    it(`${fork}: pool/attestations v2 lists the aggregates seen by the head, per committee, in the fork's form, with Eth-Consensus-Version ${fork}`, async () => {
+      const sim = await start(fork, {
+        behaviours: [{ validators: "0-63", behaviour: "late", delay: 2, from: 2 }],
+      });
+      const c = sim.chain;
+      c.advanceTo(20);
+      const api = getClient({ baseUrl: sim.url }, { config: c.config });
+      // everyone attests 2 slots late from epoch 2: at head 20 the votes of slot 19 are in the
+      // pool (includable from 21), those of 20 not yet (from 22)
+      const all = await api.beacon.getPoolAttestationsV2({});
+      expect(all.meta().version).toBe(fork);
+      const atts = all.value();
+      expect(atts.length).toBe(c.committeesPerSlot(2));
+      expect(new Set(atts.map((a) => a.data.slot))).toEqual(new Set([19]));
+      expect((await api.beacon.getPoolAttestationsV2({ slot: 20 })).value()).toEqual([]);
+      const committeeOf = (a: (typeof atts)[number]) =>
+        fork === "deneb"
+          ? a.data.index
+          : (a as import("@lodestar/types").electra.Attestation).committeeBits.getTrueBitIndexes()[0];
+      expect(atts.map(committeeOf).sort()).toEqual([...Array(c.committeesPerSlot(2)).keys()]);
+      for (const a of atts) {
+        const committee = c.committee(19, committeeOf(a) ?? -1);
+        expect(a.aggregationBits.bitLen).toBe(committee.length);
+        expect(a.aggregationBits.getTrueBitIndexes().length).toBe(committee.length);
+        if (fork === "deneb") expect("committeeBits" in a).toBe(false);
+        else {
+          expect(a.data.index).toBe(0);
+          expect(
+            (a as import("@lodestar/types").electra.Attestation).committeeBits.getTrueBitIndexes().length,
+          ).toBe(1);
+        }
+      }
+      const one = (await api.beacon.getPoolAttestationsV2({ slot: 19, committeeIndex: 1 })).value();
+      expect(one.map(committeeOf)).toEqual([1]);
+      const raw = await fetch(`${sim.url}/eth/v2/beacon/pool/attestations?slot=19`);
+      expect(raw.headers.get("eth-consensus-version")).toBe(fork);
+      const wire = (await raw.json()) as { version: string; data: Array<Record<string, unknown>> };
+      expect(wire.version).toBe(fork);
+      expect("committee_bits" in (wire.data[0] ?? {})).toBe(fork !== "deneb");
+    });
+  }
+});
+
 describe("execution-layer withdrawal requests (EIP-7002)", () => {
   it("a full exit asked by the withdrawal address: carried by the next block, exit under the balance churn; others dropped", async () => {
     const sim = await start("electra", { withdrawalCredentials: hex(wc(1, 0x88)) });
@@ -503,6 +828,18 @@ describe("execution-layer withdrawal requests (EIP-7002)", () => {
           scenario: { withdrawalRequests: [{ validator: 1, epoch: 2 }] },
         }),
     ).toThrow(/scenario\.withdrawalRequests/);
+    expect(() => new SimChain({ validators: 8, fork: "deneb" }).requestConsolidation(1, 2)).toThrow(
+      /^consolidation request: needs an electra or fulu chain/,
+    );
+    expect(
+      () =>
+        new SimChain({
+          validators: 8,
+          fork: "deneb",
+          scenario: { consolidationRequests: [{ source: 1, target: 2, epoch: 2 }] },
+        }),
+    ).toThrow(/^scenario\.consolidationRequests: need an electra or fulu chain/);
+    expect(() => new SimChain({ validators: 8 }).requestConsolidation(1, 8)).toThrow(/^target: /);
   });
 
   it("a partial withdrawal of a 0x02 validator: queued in pending_partial_withdrawals under the exit churn, then paid by the sweep", async () => {

@@ -13,6 +13,7 @@ import {
   startBeaconSim,
 } from "../src/index.js";
 import { hex, wc } from "./bytes.js";
+import { signedDeposit } from "./deposits.js";
 
 const ETH = 1_000_000_000;
 const SIGNATURE = hex(new Uint8Array(96).fill(0xc0));
@@ -33,7 +34,7 @@ async function start(fork: SimFork, scenario: Record<string, unknown> = {}): Pro
   return sim;
 }
 interface Answer {
-  data: Record<string, string>;
+  data: Record<string, string | null>;
   message?: string;
 }
 interface ValidatorAnswer {
@@ -54,23 +55,32 @@ async function get<T>(sim: BeaconSim, path: string): Promise<T> {
 }
 
 describe("POST /poolkeeper/v1/execution/deposit_requests", () => {
-  it("queues the deposit in pending_deposits from the next block; a second deposit to the pending key keeps the first credentials", async () => {
+  it("queues the deposit in pending_deposits from the next block; a second deposit to the pending key keeps the first credentials; a new key's deposit with an invalid signature is dropped", async () => {
     const sim = await start("fulu");
     sim.chain.advanceTo(19);
-    const pubkey = freshPubkey(0);
-    const first = {
-      pubkey,
-      withdrawal_credentials: hex(wc(1, 0x33)),
-      amount: String(32 * ETH),
-      signature: SIGNATURE,
-    };
+    const body = (d: ReturnType<typeof signedDeposit>) => ({
+      pubkey: hex(d.pubkey),
+      withdrawal_credentials: hex(d.withdrawalCredentials),
+      amount: String(d.amountGwei),
+      signature: hex(d.signature),
+    });
+    const first = body(signedDeposit(sim.chain, 100, wc(1, 0x33), 32 * ETH));
+    const pubkey = first.pubkey;
     const a = await post(sim, EXECUTION_ROUTES.depositRequests, first);
     expect(a.status).toBe(200);
     expect(a.json.data).toEqual({ ...first, validator_index: "64" });
-    const second = { ...first, withdrawal_credentials: hex(wc(1, 0x44)) };
+    const second = body(signedDeposit(sim.chain, 100, wc(1, 0x44), 32 * ETH));
     const b = await post(sim, EXECUTION_ROUTES.depositRequests, second);
     expect(b.status).toBe(200);
     expect(b.json.data.validator_index).toBe("64");
+    // key 101 with key 100's signature: queued (the deposit contract takes it), no index
+    const forged = {
+      ...body(signedDeposit(sim.chain, 101, wc(1, 0x55), 32 * ETH)),
+      signature: first.signature,
+    };
+    const f = await post(sim, EXECUTION_ROUTES.depositRequests, forged);
+    expect(f.status).toBe(200);
+    expect(f.json.data).toEqual({ ...forged, validator_index: null });
 
     sim.chain.advanceTo(3 * 8);
     const pending = await get<{ data: Array<Record<string, string>> }>(
@@ -79,15 +89,19 @@ describe("POST /poolkeeper/v1/execution/deposit_requests", () => {
     );
     expect(
       pending.data.map((d) => [d.pubkey, d.withdrawal_credentials, d.amount, d.signature, d.slot]),
-    ).toEqual([
-      [pubkey, hex(wc(1, 0x33)), String(32 * ETH), SIGNATURE, "20"],
-      [pubkey, hex(wc(1, 0x44)), String(32 * ETH), SIGNATURE, "20"],
-    ]);
-    sim.chain.advanceTo(5 * 8);
+    ).toEqual(
+      [first, second, forged].map((d) => [d.pubkey, d.withdrawal_credentials, d.amount, d.signature, "20"]),
+    );
+    sim.chain.advanceTo(6 * 8);
     const v = await get<ValidatorAnswer>(sim, `/eth/v1/beacon/states/head/validators/${pubkey}`);
     expect(v.data.index).toBe("64");
     expect(v.data.validator.withdrawal_credentials).toBe(hex(wc(1, 0x33)));
-    expect(v.data.balance).toBe(String(64 * ETH));
+    expect(sim.chain.balanceAt(64, 5)).toBe(64 * ETH);
+    const none = await fetch(`${sim.url}/eth/v1/beacon/states/head/validators/${forged.pubkey}`);
+    expect(none.status).toBe(404);
+    expect((await get<{ data: unknown[] }>(sim, "/eth/v1/beacon/states/head/pending_deposits")).data).toEqual(
+      [],
+    );
   });
 
   it("400 naming the field for bad input, nothing queued; 400 on a deneb chain", async () => {
@@ -202,6 +216,46 @@ describe("POST /poolkeeper/v1/execution/withdrawal_requests", () => {
     expect(r.status).toBe(400);
     expect(r.json.message).toMatch(
       /^withdrawal request: needs an electra or fulu chain \(this one is deneb\)/,
+    );
+  });
+});
+
+describe("POST /poolkeeper/v1/execution/consolidation_requests", () => {
+  it("a switch to compounding asked by the withdrawal address: carried by the next block, 0x02 from the next state; bad input 400 naming the field; 400 on a deneb chain", async () => {
+    const sim = await start("fulu", { withdrawalCredentials: hex(wc(1, 0x88)) });
+    const c = sim.chain;
+    c.advanceTo(19);
+    const body = {
+      source_address: hex(wc(1, 0x88).subarray(12)),
+      source_pubkey: hex(c.pubkeyOf(6)),
+      target_pubkey: hex(c.pubkeyOf(6)),
+    };
+    const a = await post(sim, EXECUTION_ROUTES.consolidationRequests, body);
+    expect(a.status).toBe(200);
+    expect(a.json.data).toEqual({ ...body, source_index: "6", target_index: "6" });
+    const cases: Array<[unknown, RegExp]> = [
+      [{ ...body, source_pubkey: "0x12" }, /^source_pubkey: must be 0x-prefixed hex of 48 bytes/],
+      [{ ...body, target_pubkey: freshPubkey(3) }, /^target_pubkey: is not in the registry/],
+      [{ ...body, source_address: undefined }, /^source_address: must be 0x-prefixed hex of 20 bytes/],
+    ];
+    for (const [bad, message] of cases) {
+      const r = await post(sim, EXECUTION_ROUTES.consolidationRequests, bad);
+      expect(r.status).toBe(400);
+      expect(r.json.message).toMatch(message);
+    }
+    c.advanceTo(3 * 8);
+    const block = await get<{
+      data: { message: { body: { execution_requests: { consolidations: unknown[] } } } };
+    }>(sim, "/eth/v2/beacon/blocks/20");
+    expect(block.data.message.body.execution_requests.consolidations).toEqual([body]);
+    const v6 = await get<ValidatorAnswer>(sim, "/eth/v1/beacon/states/head/validators/6");
+    expect(v6.data.validator.withdrawal_credentials).toBe(hex(wc(2, 0x88)));
+
+    const deneb = await start("deneb");
+    const r = await post(deneb, EXECUTION_ROUTES.consolidationRequests, body);
+    expect(r.status).toBe(400);
+    expect(r.json.message).toMatch(
+      /^consolidation request: needs an electra or fulu chain \(this one is deneb\)/,
     );
   });
 });

@@ -1,6 +1,7 @@
+import { verify as blstVerify, PublicKey, Signature } from "@chainsafe/blst";
 import { formatGweiAsEth, type Network, toHex, ValidationError } from "@poolkeeper/core";
 import { computeDepositDomain, computeSigningRoot, secretKeyObject } from "./signing.js";
-import { DepositData, DepositMessage } from "./ssz.js";
+import { DepositData, type DepositDataValue, DepositMessage, type DepositMessageValue } from "./ssz.js";
 import {
   depositAmountRange,
   parseWithdrawalCredentials,
@@ -123,6 +124,33 @@ export function buildDepositData(p: BuildDepositDataParams): DepositDataJson {
     network_name: p.network.name,
     deposit_cli_version: version,
   };
+}
+
+/**
+ * The spec's is_valid_deposit_signature, as Electra's apply_pending_deposit checks a deposit for a
+ * pubkey the state does not hold yet: bls.Verify(pubkey, compute_signing_root(DepositMessage,
+ * compute_domain(DOMAIN_DEPOSIT, GENESIS_FORK_VERSION, zero root)), signature). Bytes that are no
+ * valid public key (infinity, off the subgroup) or signature make it false, never an error.
+ */
+export function isValidDepositSignature(d: DepositDataValue, genesisForkVersion: Uint8Array): boolean {
+  if (d.pubkey.length !== 48 || d.withdrawalCredentials.length !== 32 || d.signature.length !== 96)
+    return false;
+  const message: DepositMessageValue = {
+    pubkey: d.pubkey,
+    withdrawalCredentials: d.withdrawalCredentials,
+    amount: d.amount,
+  };
+  const signingRoot = computeSigningRoot(
+    DepositMessage.hashTreeRoot(message),
+    computeDepositDomain(genesisForkVersion),
+  );
+  try {
+    const pk = PublicKey.fromBytes(d.pubkey, true);
+    const sig = Signature.fromBytes(d.signature, true, true);
+    return blstVerify(signingRoot, pk, sig, false, false);
+  } catch {
+    return false;
+  }
 }
 
 /** A JSON string as Python's json.dumps writes it (ensure_ascii: non-ASCII as lowercase \uXXXX). */

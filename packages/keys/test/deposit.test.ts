@@ -8,6 +8,7 @@ import {
   DEFAULT_DEPOSIT_CLI_VERSION,
   type DepositDataJson,
   describeWithdrawalCredentials,
+  isValidDepositSignature,
   launchpadAcceptsCliVersion,
   mnemonicToSeed,
   parseWithdrawalCredentials,
@@ -85,6 +86,39 @@ describe("deposit_data.json byte-identical to the reference deposit CLIs", () =>
       expect(serializeDepositDataFile(entries)).toBe(expected);
     });
   }
+});
+
+describe("isValidDepositSignature (the spec's is_valid_deposit_signature)", () => {
+  it("holds for a reference CLI's deposits and fails for any change to the message, the fork version or the bytes", () => {
+    const c = cases.find((x) => x.network === "hoodi") ?? cases[0]!;
+    const network = loadNetwork(c.network);
+    const entries = JSON.parse(readFileSync(join(REFERENCE_DIR, c.file), "utf8")) as DepositDataJson[];
+    const e = entries[0]!;
+    const d = {
+      pubkey: fromHex(e.pubkey, "pubkey", 48),
+      withdrawalCredentials: fromHex(e.withdrawal_credentials, "withdrawal_credentials", 32),
+      amount: BigInt(e.amount),
+      signature: fromHex(e.signature, "signature", 96),
+    };
+    const gfv = network.genesisForkVersion;
+    expect(isValidDepositSignature(d, gfv)).toBe(true);
+    // the network's deposit domain only: another GENESIS_FORK_VERSION does not verify
+    expect(isValidDepositSignature(d, Uint8Array.from([0x10, 0x00, 0x00, 0x38]))).toBe(false);
+    const otherWc = d.withdrawalCredentials.slice();
+    otherWc[31] = (otherWc[31] ?? 0) ^ 1;
+    expect(isValidDepositSignature({ ...d, withdrawalCredentials: otherWc }, gfv)).toBe(false);
+    expect(isValidDepositSignature({ ...d, amount: d.amount + 1n }, gfv)).toBe(false);
+    // another entry's signature, the point at infinity, bytes that are no point: false, no error
+    const e1 = entries[1]!;
+    expect(isValidDepositSignature({ ...d, signature: fromHex(e1.signature, "signature", 96) }, gfv)).toBe(
+      false,
+    );
+    const infinity = new Uint8Array(96);
+    infinity[0] = 0xc0;
+    expect(isValidDepositSignature({ ...d, signature: infinity }, gfv)).toBe(false);
+    expect(isValidDepositSignature({ ...d, pubkey: new Uint8Array(48).fill(0xff) }, gfv)).toBe(false);
+    expect(isValidDepositSignature({ ...d, signature: new Uint8Array(95) }, gfv)).toBe(false);
+  });
 });
 
 describe("buildDepositData input checks", () => {

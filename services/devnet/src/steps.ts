@@ -8,7 +8,7 @@ import { chmodSync, createWriteStream, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAdminApi } from "@poolkeeper/admin-api";
 import { BeaconNodePool } from "@poolkeeper/beacon";
-import { FAR, startBeaconSim } from "@poolkeeper/beacon-sim";
+import { EXECUTION_ROUTES, FAR, startBeaconSim } from "@poolkeeper/beacon-sim";
 import { createApiClient } from "@poolkeeper/contract";
 import {
   ConfigError,
@@ -236,11 +236,17 @@ export async function registerOperators(ctx: DevnetContext): Promise<void> {
   ctx.set("operators", operators);
 }
 
-/** One deposit batch through the API (MinFirst), then its deposits on the chain in batch order. */
+/**
+ * One deposit batch through the API (MinFirst), then its deposits on the chain in batch order:
+ * each key's own deposit data (pubkey, withdrawal credentials, amount, signature) posted to the
+ * sim's execution-layer side as an EIP-6110 deposit request, as the deposit contract would pass
+ * it on. The chain queues them in pending_deposits, checks each signature when it applies the
+ * deposit and adds the validators under the churn.
+ */
 export async function allocateAndDeposit(ctx: DevnetContext): Promise<void> {
   const operators = ctx.get("operators");
   const wc = ctx.get("withdrawalCredentials");
-  const chain = ctx.get("sim").chain;
+  const sim = ctx.get("sim");
   const vettedTotal = operators.reduce((s, x) => s + x.vetted, 0);
   if (vettedTotal === 0) throw new ConfigError("scenario.vettedLimits: no key is vetted, nothing to deposit");
   const count = Math.max(1, Math.floor(vettedTotal * ctx.options.scenario.depositShare));
@@ -260,23 +266,50 @@ export async function allocateAndDeposit(ctx: DevnetContext): Promise<void> {
         `batch key ${k.keyId}: withdrawal credentials are not the pool's`,
       );
   }
-  const indices = chain.addValidators(
-    keys.map((k) => fromHex(k.depositData.pubkey, "pubkey", 48)),
-    wc,
-  );
   const byId = new Map(operators.map((op) => [op.id, op]));
-  keys.forEach((k, j) => {
+  for (const k of keys) {
+    const index = await postDepositRequest(sim.url, k.keyId, k.depositData);
     const op = byId.get(k.operatorId);
-    const index = indices[j];
-    if (op !== undefined && index !== undefined) {
+    if (op !== undefined) {
       op.validators.push(index);
       op.deposited++;
     }
-  });
+  }
   ctx.set(
     "poolIndices",
     operators.flatMap((op) => op.validators),
   );
+}
+
+/** One deposit request to the sim; the validator index the chain gives the key. */
+async function postDepositRequest(
+  simUrl: string,
+  keyId: number,
+  d: { pubkey: string; withdrawal_credentials: string; amount: number; signature: string },
+): Promise<number> {
+  const res = await fetch(`${simUrl}${EXECUTION_ROUTES.depositRequests}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      pubkey: `0x${d.pubkey}`,
+      withdrawal_credentials: `0x${d.withdrawal_credentials}`,
+      amount: String(d.amount),
+      signature: `0x${d.signature}`,
+    }),
+  });
+  const body = (await res.json()) as { data?: { validator_index?: string | null }; message?: string };
+  const index = body.data?.validator_index;
+  if (!res.ok || index === undefined)
+    throw new PoolkeeperError(
+      DEVNET_ERRORS.RUN,
+      `batch key ${keyId}: beacon-sim refused its deposit request (${res.status}: ${body.message ?? "no message"})`,
+    );
+  if (index === null)
+    throw new PoolkeeperError(
+      DEVNET_ERRORS.RUN,
+      `batch key ${keyId}: its deposit signature does not verify on the chain (the chain would drop the deposit)`,
+    );
+  return Number(index);
 }
 
 /**
