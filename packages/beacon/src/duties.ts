@@ -215,6 +215,20 @@ async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T) => Pro
   return out;
 }
 
+/**
+ * A perfect attestation: included in the very next slot (inclusion delay 1, so at the optimal
+ * delay too) with source, target and head right, which earns every timely flag on chain. An
+ * attestation at the optimal delay but a longer one (the slots after its duty slot were missed)
+ * is not: the chain's timely-head flag needs delay 1 (and timely-source at most
+ * √SLOTS_PER_EPOCH), so its rewards fall short; the attester is not at fault (its optimal delay
+ * and scores say so), but its row, delay and rewards are kept.
+ */
+export function isPerfectAttestation(
+  a: Pick<AttestationDuty, "included" | "inclusionDelay" | "sourceCorrect" | "targetCorrect" | "headCorrect">,
+): boolean {
+  return a.included && a.inclusionDelay === 1 && a.sourceCorrect && a.targetCorrect && a.headCorrect;
+}
+
 /** An aggregate attestation as the blocks carry it (phase0..Deneb: data.index; Electra: committee_bits). */
 export interface AggregateLike {
   aggregationBits: { get(i: number): boolean; bitLen: number };
@@ -734,17 +748,6 @@ export class EpochDutiesReader {
 
     phase("sync");
     // pool attestations (+ rewards)
-    let rewardsFor: readonly number[] = [];
-    if (opts.rewards === "exceptions") {
-      rewardsFor = opts.validators.filter((v) => {
-        if (v >= n || dutySlot[v] === -1) return false;
-        const s = inclSlot[v] as number;
-        return s === -1 || flags[v] !== 3 || s !== nextAfter.get(dutySlot[v] as number);
-      });
-    } else if (opts.rewards !== false) rewardsFor = opts.validators;
-    const rewards =
-      rewardsFor.length === 0 ? null : await this.attestationRewards(epoch, rewardsFor, minFinalizedEpoch);
-    phase("rewards");
     const attestations: AttestationDuty[] = [];
     for (const v of opts.validators) {
       if (v >= n || dutySlot[v] === -1) continue;
@@ -762,11 +765,20 @@ export class EpochDutiesReader {
         sourceCorrect: included,
         targetCorrect: included && (flags[v]! & 1) === 1,
         headCorrect: included && (flags[v]! & 2) === 2,
-        rewards: rewards?.get(v) ?? null,
+        rewards: null,
       });
     }
-
     phase("pool attestations");
+    const rewardsFor =
+      opts.rewards === false
+        ? []
+        : opts.rewards === "exceptions"
+          ? attestations.filter((a) => !isPerfectAttestation(a)).map((a) => a.validatorIndex)
+          : opts.validators;
+    const rewards =
+      rewardsFor.length === 0 ? null : await this.attestationRewards(epoch, rewardsFor, minFinalizedEpoch);
+    if (rewards !== null) for (const a of attestations) a.rewards = rewards.get(a.validatorIndex) ?? null;
+    phase("rewards");
     const validators = await statesPromise;
     phase("balances and statuses (waited)");
     const poolEvents = events.filter((e) => pool.has(e.validatorIndex));

@@ -10,6 +10,7 @@ import {
   csmPerformance,
   type EpochDuties,
   EpochDutiesReader,
+  isPerfectAttestation,
   loadLodestar,
   ratedScores,
 } from "../src/index.js";
@@ -160,8 +161,7 @@ describe.each(["deneb", "electra", "fulu"] as const)("epoch duties on beacon-sim
     const d = await new EpochDutiesReader(pool).epochDuties(2, { validators: ALL, rewards: "exceptions" });
     const full = byEpoch.get(2) as EpochDuties;
     for (const a of d.attestations) {
-      const perfect = a.included && a.targetCorrect && a.headCorrect && a.optimalDelay === 1;
-      if (perfect) expect(a.rewards).toBeNull();
+      if (isPerfectAttestation(a)) expect(a.rewards).toBeNull();
       else
         expect(a.rewards).toEqual(
           full.attestations.find((x) => x.validatorIndex === a.validatorIndex)?.rewards,

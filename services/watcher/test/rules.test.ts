@@ -191,6 +191,26 @@ describe("record building", () => {
       [8, 2, 2, 1],
     ]);
   });
+
+  it("keeps an attestation at the optimal delay whose slots after the duty were missed (delay 3: no timely head on chain)", () => {
+    const byIndex = pool([
+      [1, 7, "active"],
+      [2, 7, "active"],
+    ]);
+    // duty slot 29, slots 30 and 31 empty: included at 32, the first block after the duty slot
+    const late = { slot: 29, inclusionSlot: 32, inclusionDelay: 3, optimalDelay: 1 };
+    const d = duties({ attestations: [attestation(1), attestation(2, late)] });
+    const rec = buildEpochRecord({
+      network: "devnet",
+      duties: d,
+      byIndex,
+      stored: new Set([1, 2]),
+      alerts: [],
+    });
+    expect(rec.exceptions.map((e) => [e.validatorIndex, e.attDelay, e.attOptimalDelay])).toEqual([[2, 3, 1]]);
+    // not the attester's fault: its scores are those of a perfect attestation
+    expect(rec.operators[0]?.counts.attDelayScoreSum).toBe(2);
+  });
 });
 
 describe("key-state sync", () => {
