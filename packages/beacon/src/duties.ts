@@ -19,6 +19,7 @@ import {
   type NotFound,
   valueOrNotFound,
 } from "./node-pool.js";
+import { attestationWeight } from "./scores.js";
 import {
   computeEpochCommittees,
   computeEpochProposers,
@@ -48,6 +49,11 @@ export interface AttestationDuty {
   sourceCorrect: boolean;
   targetCorrect: boolean;
   headCorrect: boolean;
+  /**
+   * The validator's effective balance (gwei) in the state at the epoch's start: its attestation
+   * rewards are proportional to it (0x02 validators up to 2048 ETH), so its duty weighs as much.
+   */
+  effectiveBalance: number;
   rewards: AttestationRewards | null;
 }
 
@@ -82,14 +88,24 @@ export interface ChainEvent {
   slot: number;
 }
 
+/**
+ * Attestation duties are counted (attAssigned, attIncluded) and weighed: each by its validator's
+ * effective balance in units of 32 ETH (`attestationWeight`), as the spec's attestation rewards
+ * are proportional to effective-balance increments. The sums are weighted; scores divide them by
+ * the weights (a 2048 ETH validator's duty weighs 64 of a 32 ETH one).
+ */
 export interface DutyAggregate {
   attAssigned: number;
   attIncluded: number;
-  /** Sum over included attestations of (source + target + head) / 3. */
+  /** Sum of the weights of the assigned attestations. */
+  attWeightAssigned: number;
+  /** Sum of the weights of the included attestations. */
+  attWeightIncluded: number;
+  /** Sum over included attestations of weight × (source + target + head) / 3. */
   attCorrectnessSum: number;
-  /** Sum over included attestations of 1 / optimalDelay. */
+  /** Sum over included attestations of weight / optimalDelay. */
   attDelayScoreSum: number;
-  /** Sum over included attestations of correctness / optimalDelay (Rated's per-attestation score). */
+  /** Sum over included attestations of weight × correctness / optimalDelay (Rated's per-attestation score). */
   attEffectivenessSum: number;
   proposalsAssigned: number;
   proposalsMade: number;
@@ -133,6 +149,8 @@ export function emptyAggregate(): DutyAggregate {
   return {
     attAssigned: 0,
     attIncluded: 0,
+    attWeightAssigned: 0,
+    attWeightIncluded: 0,
     attCorrectnessSum: 0,
     attDelayScoreSum: 0,
     attEffectivenessSum: 0,
@@ -687,7 +705,10 @@ export class EpochDutiesReader {
       }
     }
 
-    // network aggregate over every validator with a duty
+    // network aggregate over every validator with a duty, each weighted by its effective balance
+    // at the epoch's start (from the state: the API has no effective balances of every validator)
+    stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
+    const effectiveBalance = stateCache.state.effectiveBalance;
     const network = emptyAggregate();
     const scoreOf = (v: number): { corr: number; opt: number } => {
       const s = inclSlot[v] as number;
@@ -701,15 +722,17 @@ export class EpochDutiesReader {
     for (let k = 0; k < S; k++) nextAfter.set(first + k, nextBlockSlotAfter(first + k) ?? first + k + 1);
     for (let v = 0; v < n; v++) {
       if (dutySlot[v] === -1) continue;
+      const w = attestationWeight(effectiveBalance(v));
       network.attAssigned++;
+      network.attWeightAssigned += w;
       const s = inclSlot[v] as number;
       if (s === -1) continue;
       network.attIncluded++;
-      const corr = (1 + (flags[v]! & 1) + ((flags[v]! >> 1) & 1)) / 3;
-      const opt = s - (nextAfter.get(dutySlot[v] as number) as number) + 1;
-      network.attCorrectnessSum += corr;
-      network.attDelayScoreSum += 1 / opt;
-      network.attEffectivenessSum += corr / opt;
+      network.attWeightIncluded += w;
+      const { corr, opt } = scoreOf(v);
+      network.attCorrectnessSum += w * corr;
+      network.attDelayScoreSum += w / opt;
+      network.attEffectivenessSum += (w * corr) / opt;
     }
 
     phase("attestations");
@@ -765,6 +788,7 @@ export class EpochDutiesReader {
         sourceCorrect: included,
         targetCorrect: included && (flags[v]! & 1) === 1,
         headCorrect: included && (flags[v]! & 2) === 2,
+        effectiveBalance: effectiveBalance(v),
         rewards: null,
       });
     }

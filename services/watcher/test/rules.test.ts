@@ -33,6 +33,7 @@ function attestation(validatorIndex: number, o: Partial<AttestationDuty> = {}): 
     sourceCorrect: true,
     targetCorrect: true,
     headCorrect: true,
+    effectiveBalance: 32e9,
     rewards: null,
     ...o,
   };
@@ -127,6 +128,8 @@ describe("alert rules", () => {
     ...emptyAggregate(),
     attAssigned: assigned,
     attIncluded: included,
+    attWeightAssigned: assigned,
+    attWeightIncluded: included,
     attCorrectnessSum: included,
     attDelayScoreSum: included,
     attEffectivenessSum: included,

@@ -8,9 +8,12 @@ import type { Queryable, Store } from "../store.js";
  * Queryable or a Store. Bytes go to SQL as hex text (reads the same on pg and PGlite).
  */
 
+/** @poolkeeper/beacon's DutyAggregate as stored (attestation weights: effective balance / 32 ETH). */
 export interface DutyCountsRow {
   attAssigned: number;
   attIncluded: number;
+  attWeightAssigned: number;
+  attWeightIncluded: number;
   attCorrectnessSum: number;
   attDelayScoreSum: number;
   attEffectivenessSum: number;
@@ -128,8 +131,8 @@ export async function saveWatcherEpoch(
     const ins = await tx.query(
       `INSERT INTO watcher_network_epochs (network, epoch, att_assigned, att_included, att_correctness_sum,
          att_delay_score_sum, att_effectiveness_sum, proposals_assigned, proposals_made, sync_assigned,
-         sync_included, pool_validators)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         sync_included, pool_validators, att_weight_assigned, att_weight_included)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (network, epoch) DO NOTHING`,
       [
         rec.network,
@@ -144,6 +147,8 @@ export async function saveWatcherEpoch(
         n.syncAssigned,
         n.syncIncluded,
         rec.poolValidators,
+        n.attWeightAssigned,
+        n.attWeightIncluded,
       ],
     );
     if (ins.rowCount === 0)
@@ -153,9 +158,10 @@ export async function saveWatcherEpoch(
       await tx.query(
         `INSERT INTO watcher_operator_epochs (network, epoch, operator_id, validators, att_assigned, att_included,
            att_correctness_sum, att_delay_score_sum, att_effectiveness_sum, proposals_assigned, proposals_made,
-           sync_assigned, sync_included, balance_delta_gwei)
+           sync_assigned, sync_included, balance_delta_gwei, att_weight_assigned, att_weight_included)
          SELECT $1, $2, u.* FROM unnest($3::int[], $4::int[], $5::int[], $6::int[], $7::float8[], $8::float8[],
-           $9::float8[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int8[]) AS u`,
+           $9::float8[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int8[], $15::float8[],
+           $16::float8[]) AS u`,
         [
           rec.network,
           rec.epoch,
@@ -171,6 +177,8 @@ export async function saveWatcherEpoch(
           c.map((o) => o.counts.syncAssigned),
           c.map((o) => o.counts.syncIncluded),
           c.map((o) => big(o.balanceDeltaGwei)),
+          c.map((o) => o.counts.attWeightAssigned),
+          c.map((o) => o.counts.attWeightIncluded),
         ],
       );
     }
