@@ -26,7 +26,7 @@ import {
   type ShufflingParams,
   stateCanShuffle,
 } from "./shuffling.js";
-import { getBalances, getStatusExceptions, type ValidatorStatus } from "./validators.js";
+import { getBalances, getStatusExceptions, resolvePubkeys, type ValidatorStatus } from "./validators.js";
 
 const GENESIS_SLOT = 0;
 
@@ -82,8 +82,23 @@ export interface ValidatorEpochState {
   balanceEnd: bigint | null;
 }
 
+/**
+ * Operations in the epoch's blocks that concern a validator: slashings, a signed voluntary exit,
+ * or (Electra and later) an execution-layer withdrawal request for a full exit (EIP-7002: sent by
+ * the validator's withdrawal address, signed by nobody; the exit it starts shows in the statuses).
+ */
+export const CHAIN_EVENT_KINDS = [
+  "proposer_slashing",
+  "attester_slashing",
+  "voluntary_exit",
+  "withdrawal_request",
+] as const;
+export type ChainEventKind = (typeof CHAIN_EVENT_KINDS)[number];
+/** The event kinds that mean the validator was slashed. */
+export const SLASHING_EVENT_KINDS: readonly ChainEventKind[] = ["proposer_slashing", "attester_slashing"];
+
 export interface ChainEvent {
-  kind: "proposer_slashing" | "attester_slashing" | "voluntary_exit";
+  kind: ChainEventKind;
   validatorIndex: number;
   slot: number;
 }
@@ -657,6 +672,7 @@ export class EpochDutiesReader {
     const targetRoot = rootAt(first);
 
     const events: ChainEvent[] = [];
+    const exitRequests: Array<{ pubkey: string; slot: number }> = [];
     for (const b of present) {
       const atts = (b.body.attestations ?? []) as Array<{
         aggregationBits: { get(i: number): boolean; bitLen: number };
@@ -702,6 +718,23 @@ export class EpochDutiesReader {
         for (const ex of b.body.voluntaryExits ?? []) {
           events.push({ kind: "voluntary_exit", validatorIndex: ex.message.validatorIndex, slot: b.slot });
         }
+        // EIP-7002 full exits (amount 0; a partial withdrawal is no exit): named by pubkey
+        for (const wr of b.body.executionRequests?.withdrawals ?? []) {
+          if (BigInt(wr.amount) === 0n)
+            exitRequests.push({ pubkey: toHex0x(wr.validatorPubkey), slot: b.slot });
+        }
+      }
+    }
+    if (exitRequests.length > 0) {
+      const idx = await resolvePubkeys(
+        this.pool,
+        exitRequests.map((r) => r.pubkey),
+        { stateId: "finalized", minFinalizedEpoch },
+      );
+      for (const r of exitRequests) {
+        const v = idx.get(r.pubkey);
+        // a request for an unknown pubkey is ignored by the chain too
+        if (v !== undefined) events.push({ kind: "withdrawal_request", validatorIndex: v, slot: r.slot });
       }
     }
 

@@ -80,11 +80,12 @@ describe("alert rules", () => {
     expect(alerts[1]?.message).toBe("validator 2 had its block orphaned at slot 82");
   });
 
-  it("slashed: once per validator, from a slashing in a block or the state; a voluntary exit is not", () => {
+  it("slashed: once per validator, from a slashing in a block or the state; a voluntary exit or an exit requested by the withdrawal address (EIP-7002) is not", () => {
     const d = duties({
       events: [
         { kind: "attester_slashing", validatorIndex: 1, slot: 81 },
         { kind: "voluntary_exit", validatorIndex: 2, slot: 82 },
+        { kind: "withdrawal_request", validatorIndex: 4, slot: 83 },
       ],
       validators: [
         {

@@ -256,6 +256,12 @@ describe.each(["deneb", "electra", "fulu"] as const)(
           expect(e.attestation?.inclusionDelay, `validator ${v} epoch ${e.epoch}`).toBeGreaterThanOrEqual(3);
         }
       }
+      // the exit's cause is stored in its epoch: a signed voluntary exit, or from Electra the
+      // withdrawal address's request (no slashing alert for it: see the alerts test)
+      const hx = await validatorEpochHistory(store, NETWORK, { pubkey: toHex(sim.chain.pubkeyOf(EXITING)) });
+      expect(hx!.epochs.filter((e) => e.events.length > 0).map((e) => [e.epoch, e.events])).toEqual([
+        [3, [fork === "deneb" ? "voluntary_exit" : "withdrawal_request"]],
+      ]);
       const c48 = await validatorWindowCounts(store, NETWORK, { validatorIndex: 48 }, w);
       expect(c48!.counts.attAssigned - c48!.counts.attIncluded).toBe(4);
       const c0 = await validatorWindowCounts(store, NETWORK, { validatorIndex: 0 }, w);
