@@ -136,6 +136,9 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
     while (sim.chain.currentFinality().finalized.epoch < lastActivation + 2) {
       sim.chain.advanceEpochs(1);
       advanced++;
+      // epoch by epoch, the watcher keeping up: it sees the deposits while they are pending
+      const fin = sim.chain.currentFinality().finalized.epoch;
+      await until("the watcher keeps up", async () => (await stored()) >= fin - 2);
       const head = sim.chain.epochOf(sim.chain.headSlot);
       // not activated yet: a far-future activation epoch
       lastActivation = Math.max(...poolIndices.map((i) => sim.chain.validatorAt(i, head).activationEpoch));
@@ -173,6 +176,20 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
       ["deposited", "active", "watcher"],
     ]);
     expect(k0.history[3]?.reason).toMatch(/^beacon status active_ongoing at the end of epoch \d+$/);
+  });
+
+  it("each deposited key's pending deposit was seen on chain before its validator activated", async () => {
+    for (const k of deposited) {
+      const key = await registry.getKey(k.pubkey);
+      const index = sim.chain.indexOfPubkey(fromHex(k.pubkey, "pubkey", 48));
+      const activation = sim.chain.validatorAt(index, sim.chain.epochOf(sim.chain.headSlot)).activationEpoch;
+      expect(key.chainDeposit).toMatchObject({ amountGwei: 32_000_000_000n });
+      expect(toHex(key.chainDeposit?.withdrawalCredentials as Uint8Array)).toBe(toHex(POOL_WC));
+      expect(key.chainDeposit?.slot).toBeGreaterThan(0);
+      expect(key.chainDeposit?.seenEpoch).toBeLessThan(activation);
+    }
+    // not the pool's deposit (its key stays vetted): not recorded
+    expect((await registry.getKey(vettedOnly[0] as string)).chainDeposit).toBeNull();
   });
 
   it("a slashing on chain moves that key to slashed in the registry, the others stay active", async () => {
