@@ -50,10 +50,12 @@ export interface AttestationDuty {
   targetCorrect: boolean;
   headCorrect: boolean;
   /**
-   * The validator's effective balance (gwei) in the state at the epoch's start: its attestation
-   * rewards are proportional to it (0x02 validators up to 2048 ETH), so its duty weighs as much.
+   * The validator's effective balance (gwei), from Electra on (0x02 validators up to 2048 ETH):
+   * its attestation rewards are proportional to it, so its duty weighs as much. null before
+   * Electra (at most 32 ETH: the duty weighs 1). Read from a state near the epoch (see
+   * `EFFECTIVE_BALANCE_MAX_AGE_EPOCHS`).
    */
-  effectiveBalance: number;
+  effectiveBalance: number | null;
   rewards: AttestationRewards | null;
 }
 
@@ -315,9 +317,19 @@ export function markAttestation(
   }
 }
 
+/**
+ * Effective balances are read from a state (the API has none for every validator) and kept for
+ * this many epochs around it: they change by whole ETH and rarely (hysteresis), and a state read
+ * per epoch costs seconds on a large chain. A validator beyond the kept ones reads a state again.
+ */
+export const EFFECTIVE_BALANCE_MAX_AGE_EPOCHS = 32;
+const GWEI_PER_ETH = 1_000_000_000;
+
 export class EpochDutiesReader {
   private readonly S: number;
   private readonly shuffling: ShufflingParams;
+  /** Effective balances in whole ETH by validator index, from the state of `epoch`. */
+  private ebCache: { epoch: number; eth: Uint16Array } | undefined;
 
   constructor(private readonly pool: BeaconNodePool) {
     const p = pool.lodestar.params;
@@ -425,6 +437,35 @@ export class EpochDutiesReader {
       },
       { minFinalizedEpoch },
     );
+  }
+
+  /**
+   * Effective balance (gwei) by validator index for `epoch`'s duties, or null before Electra
+   * (every effective balance at most 32 ETH: each duty weighs 1, no state read). Kept from a state
+   * within EFFECTIVE_BALANCE_MAX_AGE_EPOCHS of the epoch that has the validators below `n`.
+   */
+  private async effectiveBalances(
+    epoch: number,
+    n: number,
+    minFinalizedEpoch: number | undefined,
+    stateCache: { state?: StateView },
+  ): Promise<(v: number) => number | null> {
+    if (epoch < this.pool.config.ELECTRA_FORK_EPOCH) return () => null;
+    const c = this.ebCache;
+    if (
+      c === undefined ||
+      Math.abs(c.epoch - epoch) >= EFFECTIVE_BALANCE_MAX_AGE_EPOCHS ||
+      c.eth.length < n ||
+      stateCache.state !== undefined
+    ) {
+      stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
+      const st = stateCache.state;
+      const eth = new Uint16Array(n);
+      for (let i = 0; i < n; i++) eth[i] = Math.floor(st.effectiveBalance(i) / GWEI_PER_ETH);
+      this.ebCache = { epoch: st.epoch, eth };
+    }
+    const eth = (this.ebCache as { eth: Uint16Array }).eth;
+    return (v) => (eth[v] ?? 0) * GWEI_PER_ETH;
   }
 
   /** A state able to reproduce the shuffling of `epoch`: the epoch's first slot, else "finalized". */
@@ -739,9 +780,7 @@ export class EpochDutiesReader {
     }
 
     // network aggregate over every validator with a duty, each weighted by its effective balance
-    // at the epoch's start (from the state: the API has no effective balances of every validator)
-    stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
-    const effectiveBalance = stateCache.state.effectiveBalance;
+    const effectiveBalance = await this.effectiveBalances(epoch, n, minFinalizedEpoch, stateCache);
     const network = emptyAggregate();
     const scoreOf = (v: number): { corr: number; opt: number } => {
       const s = inclSlot[v] as number;

@@ -25,12 +25,13 @@ import type { DutyAggregate } from "./duties.js";
 const WEIGHT_UNIT_GWEI = 32_000_000_000;
 
 /**
- * The weight of an attestation duty: the validator's effective balance (gwei) in units of 32 ETH.
+ * The weight of an attestation duty: the validator's effective balance (gwei) in units of 32 ETH
+ * (null, before Electra: 1).
  * The spec's attestation rewards (and penalties) are base_reward × flag weight, base_reward =
  * effective-balance increments × base_reward_per_increment: proportional to the effective balance.
  */
-export function attestationWeight(effectiveBalanceGwei: number): number {
-  return effectiveBalanceGwei / WEIGHT_UNIT_GWEI;
+export function attestationWeight(effectiveBalanceGwei: number | null): number {
+  return effectiveBalanceGwei === null ? 1 : effectiveBalanceGwei / WEIGHT_UNIT_GWEI;
 }
 
 export type DutyCounts = DutyAggregate;
@@ -157,7 +158,7 @@ export function countsByValidator(d: {
     targetCorrect: boolean;
     headCorrect: boolean;
     optimalDelay: number | null;
-    effectiveBalance: number;
+    effectiveBalance: number | null;
   }>;
   proposals: ReadonlyArray<{ validatorIndex: number; status: string }>;
   sync: ReadonlyArray<{ validatorIndex: number; assigned: number; included: number }>;

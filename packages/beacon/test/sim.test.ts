@@ -238,6 +238,8 @@ describe("a 0x02 validator next to 0x01 ones (fulu): attestation duties weigh by
   const COMPOUNDING = 32; // deposited with 0x02 credentials and 96 ETH after genesis
   let sim02: Sim;
   let duties: EpochDuties;
+  let reader02: EpochDutiesReader;
+  let epoch02 = 0;
 
   beforeAll(async () => {
     const { startBeaconSim } = await import("@poolkeeper/beacon-sim");
@@ -272,7 +274,9 @@ describe("a 0x02 validator next to 0x01 ones (fulu): attestation duties weigh by
       retries: 1,
       retryBaseMs: 10,
     });
-    duties = await new EpochDutiesReader(pool).epochDuties(activation, { validators: [0, 1, COMPOUNDING] });
+    reader02 = new EpochDutiesReader(pool);
+    epoch02 = activation;
+    duties = await reader02.epochDuties(activation, { validators: [0, 1, COMPOUNDING] });
   });
   afterAll(async () => {
     await sim02?.close();
@@ -290,6 +294,17 @@ describe("a 0x02 validator next to 0x01 ones (fulu): attestation duties weigh by
     expect(duties.network).toMatchObject({ attAssigned: 33, attIncluded: 32 });
     expect(duties.network.attWeightAssigned).toBeCloseTo(35);
     expect(duties.network.attWeightIncluded).toBeCloseTo(32);
+  });
+
+  it("the next epoch reuses the effective balances read for this one: no state read", async () => {
+    sim02.chain.advanceEpochs(1);
+    sim02.node.addFault({ kind: "error", status: 503, pathContains: "/debug/beacon/states" });
+    try {
+      const next = await reader02.epochDuties(epoch02 + 1, { validators: [0, COMPOUNDING] });
+      expect(next.attestations.map((a) => a.effectiveBalance)).toEqual([32 * ETH, 96 * ETH]);
+    } finally {
+      sim02.node.clearFaults();
+    }
   });
 
   it("an operator of the 0x02 validator and two 0x01 ones: scores over weights, not duties", () => {
