@@ -16,6 +16,8 @@ const secs = (t: number) => `${((performance.now() - t) / 1000).toFixed(2)} s`;
 const counts = {
   attAssigned: n,
   attIncluded: n - exceptionsPerEpoch,
+  attWeightAssigned: n,
+  attWeightIncluded: n - exceptionsPerEpoch,
   attCorrectnessSum: n,
   attDelayScoreSum: n,
   attEffectivenessSum: n,

@@ -19,13 +19,14 @@ import {
   type NotFound,
   valueOrNotFound,
 } from "./node-pool.js";
+import { attestationWeight } from "./scores.js";
 import {
   computeEpochCommittees,
   computeEpochProposers,
   type ShufflingParams,
   stateCanShuffle,
 } from "./shuffling.js";
-import { getBalances, getStatusExceptions, type ValidatorStatus } from "./validators.js";
+import { getBalances, getStatusExceptions, resolvePubkeys, type ValidatorStatus } from "./validators.js";
 
 const GENESIS_SLOT = 0;
 
@@ -48,6 +49,13 @@ export interface AttestationDuty {
   sourceCorrect: boolean;
   targetCorrect: boolean;
   headCorrect: boolean;
+  /**
+   * The validator's effective balance (gwei), from Electra on (0x02 validators up to 2048 ETH):
+   * its attestation rewards are proportional to it, so its duty weighs as much. null before
+   * Electra (at most 32 ETH: the duty weighs 1). Read from a state near the epoch (see
+   * `EFFECTIVE_BALANCE_MAX_AGE_EPOCHS`).
+   */
+  effectiveBalance: number | null;
   rewards: AttestationRewards | null;
 }
 
@@ -76,20 +84,45 @@ export interface ValidatorEpochState {
   balanceEnd: bigint | null;
 }
 
+/**
+ * Operations in the epoch's blocks that concern a validator: slashings, a signed voluntary exit,
+ * or (Electra and later) an execution-layer withdrawal request for a full exit (EIP-7002: sent by
+ * the validator's withdrawal address, signed by nobody; the exit it starts shows in the statuses).
+ */
+export const CHAIN_EVENT_KINDS = [
+  "proposer_slashing",
+  "attester_slashing",
+  "voluntary_exit",
+  "withdrawal_request",
+] as const;
+export type ChainEventKind = (typeof CHAIN_EVENT_KINDS)[number];
+/** The event kinds that mean the validator was slashed. */
+export const SLASHING_EVENT_KINDS: readonly ChainEventKind[] = ["proposer_slashing", "attester_slashing"];
+
 export interface ChainEvent {
-  kind: "proposer_slashing" | "attester_slashing" | "voluntary_exit";
+  kind: ChainEventKind;
   validatorIndex: number;
   slot: number;
 }
 
+/**
+ * Attestation duties are counted (attAssigned, attIncluded) and weighed: each by its validator's
+ * effective balance in units of 32 ETH (`attestationWeight`), as the spec's attestation rewards
+ * are proportional to effective-balance increments. The sums are weighted; scores divide them by
+ * the weights (a 2048 ETH validator's duty weighs 64 of a 32 ETH one).
+ */
 export interface DutyAggregate {
   attAssigned: number;
   attIncluded: number;
-  /** Sum over included attestations of (source + target + head) / 3. */
+  /** Sum of the weights of the assigned attestations. */
+  attWeightAssigned: number;
+  /** Sum of the weights of the included attestations. */
+  attWeightIncluded: number;
+  /** Sum over included attestations of weight × (source + target + head) / 3. */
   attCorrectnessSum: number;
-  /** Sum over included attestations of 1 / optimalDelay. */
+  /** Sum over included attestations of weight / optimalDelay. */
   attDelayScoreSum: number;
-  /** Sum over included attestations of correctness / optimalDelay (Rated's per-attestation score). */
+  /** Sum over included attestations of weight × correctness / optimalDelay (Rated's per-attestation score). */
   attEffectivenessSum: number;
   proposalsAssigned: number;
   proposalsMade: number;
@@ -133,6 +166,8 @@ export function emptyAggregate(): DutyAggregate {
   return {
     attAssigned: 0,
     attIncluded: 0,
+    attWeightAssigned: 0,
+    attWeightIncluded: 0,
     attCorrectnessSum: 0,
     attDelayScoreSum: 0,
     attEffectivenessSum: 0,
@@ -215,6 +250,20 @@ async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T) => Pro
   return out;
 }
 
+/**
+ * A perfect attestation: included in the very next slot (inclusion delay 1, so at the optimal
+ * delay too) with source, target and head right, which earns every timely flag on chain. An
+ * attestation at the optimal delay but a longer one (the slots after its duty slot were missed)
+ * is not: the chain's timely-head flag needs delay 1 (and timely-source at most
+ * √SLOTS_PER_EPOCH), so its rewards fall short; the attester is not at fault (its optimal delay
+ * and scores say so), but its row, delay and rewards are kept.
+ */
+export function isPerfectAttestation(
+  a: Pick<AttestationDuty, "included" | "inclusionDelay" | "sourceCorrect" | "targetCorrect" | "headCorrect">,
+): boolean {
+  return a.included && a.inclusionDelay === 1 && a.sourceCorrect && a.targetCorrect && a.headCorrect;
+}
+
 /** An aggregate attestation as the blocks carry it (phase0..Deneb: data.index; Electra: committee_bits). */
 export interface AggregateLike {
   aggregationBits: { get(i: number): boolean; bitLen: number };
@@ -268,9 +317,19 @@ export function markAttestation(
   }
 }
 
+/**
+ * Effective balances are read from a state (the API has none for every validator) and kept for
+ * this many epochs around it: they change by whole ETH and rarely (hysteresis), and a state read
+ * per epoch costs seconds on a large chain. A validator beyond the kept ones reads a state again.
+ */
+export const EFFECTIVE_BALANCE_MAX_AGE_EPOCHS = 32;
+const GWEI_PER_ETH = 1_000_000_000;
+
 export class EpochDutiesReader {
   private readonly S: number;
   private readonly shuffling: ShufflingParams;
+  /** Effective balances in whole ETH by validator index, from the state of `epoch`. */
+  private ebCache: { epoch: number; eth: Uint16Array } | undefined;
 
   constructor(private readonly pool: BeaconNodePool) {
     const p = pool.lodestar.params;
@@ -378,6 +437,35 @@ export class EpochDutiesReader {
       },
       { minFinalizedEpoch },
     );
+  }
+
+  /**
+   * Effective balance (gwei) by validator index for `epoch`'s duties, or null before Electra
+   * (every effective balance at most 32 ETH: each duty weighs 1, no state read). Kept from a state
+   * within EFFECTIVE_BALANCE_MAX_AGE_EPOCHS of the epoch that has the validators below `n`.
+   */
+  private async effectiveBalances(
+    epoch: number,
+    n: number,
+    minFinalizedEpoch: number | undefined,
+    stateCache: { state?: StateView },
+  ): Promise<(v: number) => number | null> {
+    if (epoch < this.pool.config.ELECTRA_FORK_EPOCH) return () => null;
+    const c = this.ebCache;
+    if (
+      c === undefined ||
+      Math.abs(c.epoch - epoch) >= EFFECTIVE_BALANCE_MAX_AGE_EPOCHS ||
+      c.eth.length < n ||
+      stateCache.state !== undefined
+    ) {
+      stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
+      const st = stateCache.state;
+      const eth = new Uint16Array(n);
+      for (let i = 0; i < n; i++) eth[i] = Math.floor(st.effectiveBalance(i) / GWEI_PER_ETH);
+      this.ebCache = { epoch: st.epoch, eth };
+    }
+    const eth = (this.ebCache as { eth: Uint16Array }).eth;
+    return (v) => (eth[v] ?? 0) * GWEI_PER_ETH;
   }
 
   /** A state able to reproduce the shuffling of `epoch`: the epoch's first slot, else "finalized". */
@@ -625,6 +713,7 @@ export class EpochDutiesReader {
     const targetRoot = rootAt(first);
 
     const events: ChainEvent[] = [];
+    const exitRequests: Array<{ pubkey: string; slot: number }> = [];
     for (const b of present) {
       const atts = (b.body.attestations ?? []) as Array<{
         aggregationBits: { get(i: number): boolean; bitLen: number };
@@ -670,10 +759,28 @@ export class EpochDutiesReader {
         for (const ex of b.body.voluntaryExits ?? []) {
           events.push({ kind: "voluntary_exit", validatorIndex: ex.message.validatorIndex, slot: b.slot });
         }
+        // EIP-7002 full exits (amount 0; a partial withdrawal is no exit): named by pubkey
+        for (const wr of b.body.executionRequests?.withdrawals ?? []) {
+          if (BigInt(wr.amount) === 0n)
+            exitRequests.push({ pubkey: toHex0x(wr.validatorPubkey), slot: b.slot });
+        }
+      }
+    }
+    if (exitRequests.length > 0) {
+      const idx = await resolvePubkeys(
+        this.pool,
+        exitRequests.map((r) => r.pubkey),
+        { stateId: "finalized", minFinalizedEpoch },
+      );
+      for (const r of exitRequests) {
+        const v = idx.get(r.pubkey);
+        // a request for an unknown pubkey is ignored by the chain too
+        if (v !== undefined) events.push({ kind: "withdrawal_request", validatorIndex: v, slot: r.slot });
       }
     }
 
-    // network aggregate over every validator with a duty
+    // network aggregate over every validator with a duty, each weighted by its effective balance
+    const effectiveBalance = await this.effectiveBalances(epoch, n, minFinalizedEpoch, stateCache);
     const network = emptyAggregate();
     const scoreOf = (v: number): { corr: number; opt: number } => {
       const s = inclSlot[v] as number;
@@ -687,15 +794,17 @@ export class EpochDutiesReader {
     for (let k = 0; k < S; k++) nextAfter.set(first + k, nextBlockSlotAfter(first + k) ?? first + k + 1);
     for (let v = 0; v < n; v++) {
       if (dutySlot[v] === -1) continue;
+      const w = attestationWeight(effectiveBalance(v));
       network.attAssigned++;
+      network.attWeightAssigned += w;
       const s = inclSlot[v] as number;
       if (s === -1) continue;
       network.attIncluded++;
-      const corr = (1 + (flags[v]! & 1) + ((flags[v]! >> 1) & 1)) / 3;
-      const opt = s - (nextAfter.get(dutySlot[v] as number) as number) + 1;
-      network.attCorrectnessSum += corr;
-      network.attDelayScoreSum += 1 / opt;
-      network.attEffectivenessSum += corr / opt;
+      network.attWeightIncluded += w;
+      const { corr, opt } = scoreOf(v);
+      network.attCorrectnessSum += w * corr;
+      network.attDelayScoreSum += w / opt;
+      network.attEffectivenessSum += (w * corr) / opt;
     }
 
     phase("attestations");
@@ -734,17 +843,6 @@ export class EpochDutiesReader {
 
     phase("sync");
     // pool attestations (+ rewards)
-    let rewardsFor: readonly number[] = [];
-    if (opts.rewards === "exceptions") {
-      rewardsFor = opts.validators.filter((v) => {
-        if (v >= n || dutySlot[v] === -1) return false;
-        const s = inclSlot[v] as number;
-        return s === -1 || flags[v] !== 3 || s !== nextAfter.get(dutySlot[v] as number);
-      });
-    } else if (opts.rewards !== false) rewardsFor = opts.validators;
-    const rewards =
-      rewardsFor.length === 0 ? null : await this.attestationRewards(epoch, rewardsFor, minFinalizedEpoch);
-    phase("rewards");
     const attestations: AttestationDuty[] = [];
     for (const v of opts.validators) {
       if (v >= n || dutySlot[v] === -1) continue;
@@ -762,11 +860,21 @@ export class EpochDutiesReader {
         sourceCorrect: included,
         targetCorrect: included && (flags[v]! & 1) === 1,
         headCorrect: included && (flags[v]! & 2) === 2,
-        rewards: rewards?.get(v) ?? null,
+        effectiveBalance: effectiveBalance(v),
+        rewards: null,
       });
     }
-
     phase("pool attestations");
+    const rewardsFor =
+      opts.rewards === false
+        ? []
+        : opts.rewards === "exceptions"
+          ? attestations.filter((a) => !isPerfectAttestation(a)).map((a) => a.validatorIndex)
+          : opts.validators;
+    const rewards =
+      rewardsFor.length === 0 ? null : await this.attestationRewards(epoch, rewardsFor, minFinalizedEpoch);
+    if (rewards !== null) for (const a of attestations) a.rewards = rewards.get(a.validatorIndex) ?? null;
+    phase("rewards");
     const validators = await statesPromise;
     phase("balances and statuses (waited)");
     const poolEvents = events.filter((e) => pool.has(e.validatorIndex));

@@ -2,6 +2,11 @@
  * Performance scores, as pure functions over duty counts (one validator, one operator or the
  * whole network; one epoch or a window of epochs, counts simply add up).
  *
+ * Attestation duties weigh by effective balance (`attestationWeight`: the spec's attestation
+ * rewards are proportional to effective-balance increments, so a 2048 ETH 0x02 validator's duty
+ * weighs 64 of a 32 ETH one's); proposals and sync duties count one each (their rewards do not
+ * scale with the duty holder's effective balance).
+ *
  * Rated-style effectiveness (RAVER, post-merge weights):
  *   attester    = participation × correctness × (1 / inclusion delay)
  *                 participation = included / assigned; correctness = mean over included
@@ -12,8 +17,22 @@
  * Lido CSM duty-weighted performance (lido-oracle PerformanceCoefficients 54 / 8 / 2):
  *   (54 × att + 8 × prop + 2 × sync) / (54 + 8 + 2), a term and its weight left out when no duty of
  *   that kind was assigned; att = included / assigned, prop = proposed / assigned, sync likewise.
+ * Every attestation ratio and mean above is over weights (effective balance), not over duties.
  */
 import type { DutyAggregate } from "./duties.js";
+
+/** MIN_ACTIVATION_BALANCE (gwei): the effective balance of weight 1. */
+const WEIGHT_UNIT_GWEI = 32_000_000_000;
+
+/**
+ * The weight of an attestation duty: the validator's effective balance (gwei) in units of 32 ETH
+ * (null, before Electra: 1).
+ * The spec's attestation rewards (and penalties) are base_reward × flag weight, base_reward =
+ * effective-balance increments × base_reward_per_increment: proportional to the effective balance.
+ */
+export function attestationWeight(effectiveBalanceGwei: number | null): number {
+  return effectiveBalanceGwei === null ? 1 : effectiveBalanceGwei / WEIGHT_UNIT_GWEI;
+}
 
 export type DutyCounts = DutyAggregate;
 
@@ -21,6 +40,8 @@ export function addCounts(a: DutyCounts, b: DutyCounts): DutyCounts {
   return {
     attAssigned: a.attAssigned + b.attAssigned,
     attIncluded: a.attIncluded + b.attIncluded,
+    attWeightAssigned: a.attWeightAssigned + b.attWeightAssigned,
+    attWeightIncluded: a.attWeightIncluded + b.attWeightIncluded,
     attCorrectnessSum: a.attCorrectnessSum + b.attCorrectnessSum,
     attDelayScoreSum: a.attDelayScoreSum + b.attDelayScoreSum,
     attEffectivenessSum: a.attEffectivenessSum + b.attEffectivenessSum,
@@ -44,9 +65,10 @@ export const RATED_ATTESTER_WEIGHT = 5 / 8;
 export const RATED_PROPOSER_WEIGHT = 3 / 8;
 
 export function ratedScores(c: DutyCounts): RatedScores {
-  const participation = c.attAssigned > 0 ? c.attIncluded / c.attAssigned : null;
-  const correctness = c.attIncluded > 0 ? c.attCorrectnessSum / c.attIncluded : null;
-  const inclusionDelayScore = c.attIncluded > 0 ? c.attDelayScoreSum / c.attIncluded : null;
+  const participation = c.attAssigned > 0 ? attParticipation(c) : null;
+  const per = (sum: number): number | null => (c.attWeightIncluded > 0 ? sum / c.attWeightIncluded : null);
+  const correctness = per(c.attCorrectnessSum);
+  const inclusionDelayScore = per(c.attDelayScoreSum);
   let attester: number | null = null;
   if (participation !== null) {
     attester = participation === 0 ? 0 : participation * (correctness ?? 0) * (inclusionDelayScore ?? 0);
@@ -57,6 +79,11 @@ export function ratedScores(c: DutyCounts): RatedScores {
   else if (proposer === null) effectiveness = attester;
   else effectiveness = RATED_ATTESTER_WEIGHT * attester + RATED_PROPOSER_WEIGHT * proposer;
   return { participation, correctness, inclusionDelayScore, attester, proposer, effectiveness };
+}
+
+/** Included / assigned attestations, by weight (by count if the weights are 0). */
+function attParticipation(c: DutyCounts): number {
+  return c.attWeightAssigned > 0 ? c.attWeightIncluded / c.attWeightAssigned : c.attIncluded / c.attAssigned;
 }
 
 export interface CsmWeights {
@@ -71,7 +98,7 @@ export const CSM_WEIGHTS: CsmWeights = { attestations: 54, proposals: 8, sync: 2
 export function csmPerformance(c: DutyCounts, w: CsmWeights = CSM_WEIGHTS): number | null {
   if (c.attAssigned === 0) return null;
   let base = w.attestations;
-  let perf = (c.attIncluded / c.attAssigned) * w.attestations;
+  let perf = attParticipation(c) * w.attestations;
   if (c.proposalsAssigned > 0) {
     base += w.proposals;
     perf += (c.proposalsMade / c.proposalsAssigned) * w.proposals;
@@ -131,6 +158,7 @@ export function countsByValidator(d: {
     targetCorrect: boolean;
     headCorrect: boolean;
     optimalDelay: number | null;
+    effectiveBalance: number | null;
   }>;
   proposals: ReadonlyArray<{ validatorIndex: number; status: string }>;
   sync: ReadonlyArray<{ validatorIndex: number; assigned: number; included: number }>;
@@ -142,6 +170,8 @@ export function countsByValidator(d: {
       c = {
         attAssigned: 0,
         attIncluded: 0,
+        attWeightAssigned: 0,
+        attWeightIncluded: 0,
         attCorrectnessSum: 0,
         attDelayScoreSum: 0,
         attEffectivenessSum: 0,
@@ -156,14 +186,17 @@ export function countsByValidator(d: {
   };
   for (const a of d.attestations) {
     const c = get(a.validatorIndex);
+    const w = attestationWeight(a.effectiveBalance);
     c.attAssigned++;
+    c.attWeightAssigned += w;
     if (a.included) {
       c.attIncluded++;
+      c.attWeightIncluded += w;
       const corr = ((a.sourceCorrect ? 1 : 0) + (a.targetCorrect ? 1 : 0) + (a.headCorrect ? 1 : 0)) / 3;
       const delay = a.optimalDelay ?? 1;
-      c.attCorrectnessSum += corr;
-      c.attDelayScoreSum += 1 / delay;
-      c.attEffectivenessSum += corr / delay;
+      c.attCorrectnessSum += w * corr;
+      c.attDelayScoreSum += w / delay;
+      c.attEffectivenessSum += (w * corr) / delay;
     }
   }
   for (const p of d.proposals) {

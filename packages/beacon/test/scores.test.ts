@@ -10,8 +10,14 @@ import {
   windowEpochs,
 } from "../src/scores.js";
 
+/** Counts of 32 ETH validators: each attestation duty weighs 1. */
 function counts(p: Partial<DutyCounts>): DutyCounts {
-  return { ...emptyAggregate(), ...p };
+  return {
+    ...emptyAggregate(),
+    attWeightAssigned: p.attAssigned ?? 0,
+    attWeightIncluded: p.attIncluded ?? 0,
+    ...p,
+  };
 }
 
 describe("scores", () => {
@@ -73,6 +79,7 @@ describe("scores", () => {
           targetCorrect: true,
           headCorrect: false,
           optimalDelay: 1,
+          effectiveBalance: 32e9,
         },
         {
           validatorIndex: 2,
@@ -81,6 +88,7 @@ describe("scores", () => {
           targetCorrect: false,
           headCorrect: false,
           optimalDelay: null,
+          effectiveBalance: 32e9,
         },
       ],
       proposals: [{ validatorIndex: 2, status: "missed" }],

@@ -5,11 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  addCounts,
   BeaconNodePool,
   countsByValidator,
   csmPerformance,
+  type DutyCounts,
   type EpochDuties,
   EpochDutiesReader,
+  isPerfectAttestation,
   loadLodestar,
   ratedScores,
 } from "../src/index.js";
@@ -160,8 +163,7 @@ describe.each(["deneb", "electra", "fulu"] as const)("epoch duties on beacon-sim
     const d = await new EpochDutiesReader(pool).epochDuties(2, { validators: ALL, rewards: "exceptions" });
     const full = byEpoch.get(2) as EpochDuties;
     for (const a of d.attestations) {
-      const perfect = a.included && a.targetCorrect && a.headCorrect && a.optimalDelay === 1;
-      if (perfect) expect(a.rewards).toBeNull();
+      if (isPerfectAttestation(a)) expect(a.rewards).toBeNull();
       else
         expect(a.rewards).toEqual(
           full.attestations.find((x) => x.validatorIndex === a.validatorIndex)?.rewards,
@@ -228,5 +230,92 @@ describe("a fleet of three sims: one failing, one lagging, one healthy", () => {
     const h = fleetPool.health();
     expect(h[0]?.reachable).toBe(false); // 503
     expect(h[1]?.finalizedEpoch).toBeLessThan(h[2]?.finalizedEpoch ?? 0); // lagging
+  });
+});
+
+describe("a 0x02 validator next to 0x01 ones (fulu): attestation duties weigh by effective balance", () => {
+  const ETH = 1_000_000_000;
+  const COMPOUNDING = 32; // deposited with 0x02 credentials and 96 ETH after genesis
+  let sim02: Sim;
+  let duties: EpochDuties;
+  let reader02: EpochDutiesReader;
+  let epoch02 = 0;
+
+  beforeAll(async () => {
+    const { startBeaconSim } = await import("@poolkeeper/beacon-sim");
+    sim02 = await startBeaconSim({
+      validators: 32,
+      seed: "h5-compounding",
+      fork: "fulu",
+      scenario: {
+        withdrawalCredentials: `0x01${"00".repeat(11)}${"b9".repeat(20)}`,
+        deposits: [
+          {
+            epoch: 1,
+            count: 1,
+            withdrawalCredentials: `0x02${"00".repeat(11)}${"c2".repeat(20)}`,
+            amount: 96 * ETH,
+          },
+        ],
+        behaviours: [{ validators: COMPOUNDING, behaviour: "offline" }],
+      },
+    });
+    // the deposit waits for finality and the balance churn (64 ETH per epoch here), then activates
+    let activation = Number.POSITIVE_INFINITY;
+    while (sim02.chain.currentFinality().finalized.epoch < activation + 2) {
+      sim02.chain.advanceEpochs(1);
+      const head = sim02.chain.epochOf(sim02.chain.headSlot);
+      activation = sim02.chain.validatorAt(COMPOUNDING, head).activationEpoch;
+      expect(head).toBeLessThan(40);
+    }
+    const pool = await BeaconNodePool.init({
+      urls: [sim02.url],
+      preset: "minimal",
+      retries: 1,
+      retryBaseMs: 10,
+    });
+    reader02 = new EpochDutiesReader(pool);
+    epoch02 = activation;
+    duties = await reader02.epochDuties(activation, { validators: [0, 1, COMPOUNDING] });
+  });
+  afterAll(async () => {
+    await sim02?.close();
+  });
+
+  it("the duty carries the effective balance; the weights follow it, in the pool's and the network's counts", () => {
+    const att = new Map(duties.attestations.map((a) => [a.validatorIndex, a]));
+    expect(att.get(COMPOUNDING)?.effectiveBalance).toBe(96 * ETH);
+    expect(att.get(COMPOUNDING)?.included).toBe(false); // offline
+    expect(att.get(0)?.effectiveBalance).toBe(32 * ETH);
+    const c = countsByValidator(duties);
+    expect(c.get(COMPOUNDING)).toMatchObject({ attAssigned: 1, attWeightAssigned: 3, attWeightIncluded: 0 });
+    expect(c.get(0)).toMatchObject({ attAssigned: 1, attWeightAssigned: 1, attWeightIncluded: 1 });
+    // the network: 32 validators of weight 1 and one of weight 3, which missed
+    expect(duties.network).toMatchObject({ attAssigned: 33, attIncluded: 32 });
+    expect(duties.network.attWeightAssigned).toBeCloseTo(35);
+    expect(duties.network.attWeightIncluded).toBeCloseTo(32);
+  });
+
+  it("the next epoch reuses the effective balances read for this one: no state read", async () => {
+    sim02.chain.advanceEpochs(1);
+    sim02.node.addFault({ kind: "error", status: 503, pathContains: "/debug/beacon/states" });
+    try {
+      const next = await reader02.epochDuties(epoch02 + 1, { validators: [0, COMPOUNDING] });
+      expect(next.attestations.map((a) => a.effectiveBalance)).toEqual([32 * ETH, 96 * ETH]);
+    } finally {
+      sim02.node.clearFaults();
+    }
+  });
+
+  it("an operator of the 0x02 validator and two 0x01 ones: scores over weights, not duties", () => {
+    const c = countsByValidator(duties);
+    const op = [0, 1, COMPOUNDING].map((v) => c.get(v) as DutyCounts).reduce(addCounts);
+    // by count 2 of 3 included; by weight (rewards at stake) 2 of 5
+    expect(op.attIncluded / op.attAssigned).toBeCloseTo(2 / 3);
+    expect(ratedScores(op).participation).toBeCloseTo(2 / 5);
+    // CSM: its attestation term (the validators also have sync duties here)
+    expect(csmPerformance({ ...op, proposalsAssigned: 0, syncAssigned: 0 })).toBeCloseTo(2 / 5);
+    // the included ones were perfect: correctness and delay are means over the included weight
+    expect(ratedScores(op).correctness).toBeCloseTo(1);
   });
 });

@@ -68,6 +68,23 @@ export const KeyDetail = Type.Object({
     description: "Actor of the upload (token and operator): the first upload of a key wins",
   }),
   uploadedAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  chainDeposit: Type.Union(
+    [
+      Type.Object({
+        slot: Type.Integer({ description: "Slot of the block that carried the deposit request" }),
+        amountGwei: Type.String({ description: "Gwei, decimal" }),
+        withdrawalCredentials: Type.String({
+          description: "The chain's credentials, 0x-prefixed (different from the key's: a front-run deposit)",
+        }),
+        seenEpoch: Type.Integer({ description: "The epoch whose finalized state showed it first" }),
+      }),
+      Type.Null(),
+    ],
+    {
+      description:
+        "The key's deposit as the chain first showed it: a pending deposit (Electra and later) seen by the watcher; null before",
+    },
+  ),
   history: Type.Array(KeyEvent),
 });
 

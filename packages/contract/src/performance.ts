@@ -16,14 +16,21 @@ export const Scores = Type.Object(
     attester: Score("Rated attester effectiveness: participation × correctness × inclusion-delay score"),
     proposer: Score("Rated proposer effectiveness: proposed / assigned"),
     effectiveness: Score("Rated combined: 5/8 attester + 3/8 proposer (attester alone without proposals)"),
-    participation: Score("Attestations included / assigned"),
-    correctness: Score("Mean over included attestations of (source + target + head) / 3"),
-    inclusionDelayScore: Score("Mean over included attestations of 1 / optimal inclusion delay"),
+    participation: Score("Attestations included / assigned, weighted by effective balance"),
+    correctness: Score(
+      "Mean over included attestations of (source + target + head) / 3, weighted by effective balance",
+    ),
+    inclusionDelayScore: Score(
+      "Mean over included attestations of 1 / optimal inclusion delay, weighted by effective balance",
+    ),
     csmPerformance: Score(
-      "Lido CSM duty-weighted performance: (54 att + 8 proposals + 2 sync) / weights of assigned kinds",
+      "Lido CSM duty-weighted performance: (54 att + 8 proposals + 2 sync) / weights of assigned kinds; att weighted by effective balance",
     ),
   },
-  { description: "Scores; one formula with the watcher's alerts (@poolkeeper/beacon)" },
+  {
+    description:
+      "Scores; one formula with the watcher's alerts (@poolkeeper/beacon). Attestation duties weigh by the validator's effective balance (its attestation rewards are proportional to it; a 2048 ETH 0x02 validator weighs 64 of a 32 ETH one); proposals and sync duties count one each",
+  },
 );
 
 const Count = Type.Integer({ minimum: 0 });

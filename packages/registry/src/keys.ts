@@ -11,6 +11,7 @@ import {
   insertKeys,
   isUniqueViolation,
   type KeyRow,
+  keyChainDeposit,
   keyCountsByOperator,
   keyHistory,
   keysPage,
@@ -291,6 +292,7 @@ export async function getKey(ctx: RegistryContext, pubkey: string | Uint8Array):
   const history = await keyHistory(ctx.store, key.id);
   return {
     ...keyOut(key),
+    chainDeposit: await keyChainDeposit(ctx.store, key.id),
     history: history.map((e) => ({
       id: e.id.toString(),
       fromState: e.fromState,

@@ -1,5 +1,6 @@
 import type { Network } from "@poolkeeper/core";
 import {
+  type ChainDepositRow,
   type DepositDataRow,
   EVER_DEPOSITED_STATES,
   KEY_STATES,
@@ -103,6 +104,8 @@ export interface KeyEvent {
 
 export interface KeyWithHistory extends KeyRecord {
   history: KeyEvent[];
+  /** The key's deposit as the chain first showed it (a pending deposit, seen by the watcher), or null. */
+  chainDeposit: ChainDepositRow | null;
 }
 
 export interface StreamKeysFilter {

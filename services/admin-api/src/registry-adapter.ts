@@ -216,6 +216,15 @@ export function portFromRegistry(registry: Registry): RegistryPort {
         depositDataRoot: toHex0x(k.depositData.depositDataRoot),
         uploadedBy: upload?.actor ?? null,
         uploadedAt: upload?.at ?? null,
+        chainDeposit:
+          k.chainDeposit === null
+            ? null
+            : {
+                slot: k.chainDeposit.slot,
+                amountGwei: k.chainDeposit.amountGwei.toString(),
+                withdrawalCredentials: toHex0x(k.chainDeposit.withdrawalCredentials),
+                seenEpoch: k.chainDeposit.seenEpoch,
+              },
         history,
       };
     },

@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { recordKeyChainDeposits } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositEntries } from "./deposit-fixtures.js";
 import { bearer, createHarness, createOperator, type Harness, operatorBody, uploadKeys } from "./harness.js";
@@ -234,5 +235,28 @@ describe("admin-api hardening (pglite)", () => {
     expect(key.uploadedBy).toMatch(new RegExp(`^token:\\d+:operator:${a}$`));
     expect(key.history[0]!.actor).toBe(key.uploadedBy);
     expect(Number.isNaN(Date.parse(key.uploadedAt))).toBe(false);
+  });
+
+  it("shows the key's deposit as the chain first showed it (recorded by the watcher), null before", async () => {
+    const entries = depositEntries(9310, 1);
+    expect((await uploadKeys(h, a, entries, tokenA)).statusCode).toBe(201);
+    const pk = entries[0]!.pubkey;
+    const get = async () =>
+      (await h.app.inject({ method: "GET", url: `/v1/keys/${pk}`, headers: bearer(h.dao) })).json().data
+        .chainDeposit;
+    expect(await get()).toBeNull();
+    const wc = new Uint8Array(32).fill(7); // a front-run deposit: other credentials than the key's
+    const seen = { slot: 41, amountGwei: 1_000_000_000n, withdrawalCredentials: wc, seenEpoch: 7 };
+    expect(await recordKeyChainDeposits(h.store, [{ ...seen, pubkey: pk.replace(/^0x/, "") }])).toBe(1);
+    // the first record stays
+    expect(
+      await recordKeyChainDeposits(h.store, [{ ...seen, slot: 90, pubkey: pk.replace(/^0x/, "") }]),
+    ).toBe(0);
+    expect(await get()).toEqual({
+      slot: 41,
+      amountGwei: "1000000000",
+      withdrawalCredentials: `0x${"07".repeat(32)}`,
+      seenEpoch: 7,
+    });
   });
 });

@@ -5,7 +5,8 @@
  *
  * 32 validators; the pool is 0..23 (operator A: 0..11, operator B: 12..23), 24..31 are other
  * stakers. Offline in epochs 2..4: validators 4 and 5 (A) and 28 (not the pool's). Validator 14
- * (B) is late (inclusion delay 3) throughout.
+ * (B) is late (inclusion delay 3) throughout. The same scenario on a Deneb and a Fulu chain (their
+ * proposer schedules differ, so the slots the offline validators miss do too).
  */
 import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
 import { toHex } from "@poolkeeper/core";
@@ -19,9 +20,12 @@ type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeac
 const EPOCHS = [1, 2, 3, 4, 5, 6];
 const OFFLINE_A = [4, 5];
 
-describe.each(TEST_STORE_KINDS)(
-  "performance routes over the watcher's processor and beacon-sim on %s",
-  (kind) => {
+const FORKS = ["deneb", "fulu"] as const;
+const CASES = FORKS.flatMap((fork) => TEST_STORE_KINDS.map((kind) => ({ fork, kind })));
+
+describe.each(CASES)(
+  "performance routes over the watcher's processor and a $fork beacon-sim on $kind",
+  ({ fork, kind }) => {
     let sim: Sim;
     let h: Harness;
     let a: number;
@@ -34,7 +38,7 @@ describe.each(TEST_STORE_KINDS)(
       await loadLodestar("minimal");
       const { startBeaconSim } = await import("@poolkeeper/beacon-sim");
       sim = await startBeaconSim({
-        fork: "deneb", // the figures below were worked out on a deneb chain
+        fork,
         validators: 32,
         seed: "h6-admin-api-e2e",
         scenario: {

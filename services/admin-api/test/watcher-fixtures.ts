@@ -34,6 +34,7 @@ export function pubkeyHex(index: number): string {
   return `0x${Buffer.from(pubkeyOf(index)).toString("hex")}`;
 }
 
+/** Counts of 32 ETH validators: each attestation duty weighs 1. */
 const counts = (c: Partial<DutyCountsRow>): DutyCountsRow => ({
   attAssigned: 0,
   attIncluded: 0,
@@ -45,6 +46,8 @@ const counts = (c: Partial<DutyCountsRow>): DutyCountsRow => ({
   syncAssigned: 0,
   syncIncluded: 0,
   ...c,
+  attWeightAssigned: c.attAssigned ?? 0,
+  attWeightIncluded: c.attIncluded ?? 0,
 });
 
 const row = (

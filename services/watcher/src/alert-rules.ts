@@ -7,6 +7,7 @@ import {
   csmPerformance,
   type DutyCounts,
   type EpochDuties,
+  SLASHING_EVENT_KINDS,
   scoreSet,
   type WindowName,
 } from "@poolkeeper/beacon";
@@ -44,7 +45,8 @@ export function slashedAlerts(
   webhook: boolean,
 ): NewAlert[] {
   const slashedSeen = new Set<number>();
-  for (const e of d.events) if (e.kind !== "voluntary_exit") slashedSeen.add(e.validatorIndex);
+  // only a slashing is a slashing: an exit (signed, or requested by the withdrawal address) is not
+  for (const e of d.events) if (SLASHING_EVENT_KINDS.includes(e.kind)) slashedSeen.add(e.validatorIndex);
   for (const v of d.validators) if (v.slashed === true) slashedSeen.add(v.validatorIndex);
   return [...slashedSeen].map((v) => ({
     kind: "slashed",

@@ -2,14 +2,14 @@
  * Record building: the stored form of one epoch (`EpochRecord`, saved in one transaction by
  * `saveWatcherEpoch`) from the duties the beacon nodes reported. Pure: no Redis, no database.
  */
-import { countsByValidator, type DutyCounts, type EpochDuties, emptyAggregate } from "@poolkeeper/beacon";
 import {
-  ATT_FLAGS_ALL,
-  type EpochRecord,
-  encodeAttFlags,
-  type NewAlert,
-  type ValidatorEpochInput,
-} from "@poolkeeper/store";
+  countsByValidator,
+  type DutyCounts,
+  type EpochDuties,
+  emptyAggregate,
+  isPerfectAttestation,
+} from "@poolkeeper/beacon";
+import { type EpochRecord, encodeAttFlags, type NewAlert, type ValidatorEpochInput } from "@poolkeeper/store";
 import type { PoolKey } from "./pool-source.js";
 
 export interface EpochRecordInput {
@@ -21,14 +21,6 @@ export interface EpochRecordInput {
   stored: ReadonlySet<number>;
   /** Alerts stored with the epoch. */
   alerts: NewAlert[];
-}
-
-/** A perfect attestation: included, source, target and head right, at the optimal delay. */
-export function isPerfectAttestation(
-  a: { included: boolean; optimalDelay: number | null } | undefined,
-  flags: number | null,
-): boolean {
-  return a?.included === true && flags === ATT_FLAGS_ALL && a.optimalDelay === 1;
 }
 
 /** The stored form of an epoch: operator counts, the pool's validators, and non-perfect rows. */
@@ -87,7 +79,8 @@ export function buildEpochRecord({
     const events = eventsBy.get(v) ?? [];
     const flags = a === undefined ? null : encodeAttFlags(a);
     const notable =
-      !isPerfectAttestation(a, flags) ||
+      a === undefined ||
+      !isPerfectAttestation(a) ||
       props.length > 0 ||
       sync !== undefined ||
       events.length > 0 ||

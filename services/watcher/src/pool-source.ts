@@ -1,5 +1,10 @@
 import type { Registry } from "@poolkeeper/registry";
-import { type ChainTargetState, poolKeysForWatcher, type Store } from "@poolkeeper/store";
+import {
+  type ChainTargetState,
+  poolKeysForWatcher,
+  recordKeyChainDeposits,
+  type Store,
+} from "@poolkeeper/store";
 
 /** A pool validator as the registry knows it. */
 export interface PoolKey {
@@ -8,6 +13,19 @@ export interface PoolKey {
   operatorId: number;
   /** Registry key state (deposited, active, exiting, slashed, ...). */
   keyState: string;
+  /** Whether the key's deposit was already seen on chain (recorded by `recordChainDeposits`). */
+  chainDepositSeen?: boolean;
+}
+
+/** A pool key's deposit as the chain first showed it: a pending deposit (Electra and later). */
+export interface ChainDepositSeen {
+  /** Lowercase hex without 0x. */
+  pubkey: string;
+  slot: number;
+  amountGwei: bigint;
+  withdrawalCredentials: Uint8Array;
+  /** The epoch processed when the finalized state showed it. */
+  seenEpoch: number;
 }
 
 /** A state the chain (through the watcher) moves a key into (`CHAIN_TARGET_STATES`). */
@@ -23,6 +41,8 @@ export interface KeyStateChange {
 export interface PoolSource {
   keys(): Promise<PoolKey[]>;
   setKeyStates(changes: KeyStateChange[]): Promise<void>;
+  /** Record deposits seen on chain (the first record of a key stays); a source without it skips them. */
+  recordChainDeposits?(deposits: ChainDepositSeen[]): Promise<void>;
 }
 
 export const WATCHER_ACTOR = "watcher";
@@ -35,7 +55,11 @@ export function registryPoolSource(store: Store, registry: Registry): PoolSource
         pubkey: k.pubkey,
         operatorId: k.operatorId,
         keyState: k.state,
+        chainDepositSeen: k.chainDepositSeen,
       }));
+    },
+    async recordChainDeposits(deposits) {
+      await recordKeyChainDeposits(store, deposits);
     },
     async setKeyStates(changes) {
       if (changes.length === 0) return;

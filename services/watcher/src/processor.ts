@@ -8,13 +8,14 @@ import {
   type BeaconNodePool,
   csmPerformance,
   EpochDutiesReader,
+  getPendingDeposits,
   ratedScores,
   resolvePubkeys,
   scoreSet,
   type WindowName,
   windowEpochs,
 } from "@poolkeeper/beacon";
-import type { Logger } from "@poolkeeper/core";
+import { fromHex, type Logger } from "@poolkeeper/core";
 import {
   insertWatcherAlert,
   isWatcherEpochProcessed,
@@ -36,7 +37,7 @@ import {
 import { buildEpochRecord } from "./epoch-record.js";
 import { syncKeyStates } from "./key-state-sync.js";
 import type { WatcherMetrics } from "./metrics.js";
-import type { PoolKey, PoolSource } from "./pool-source.js";
+import type { ChainDepositSeen, PoolKey, PoolSource } from "./pool-source.js";
 
 export interface WatcherSettings {
   network: string;
@@ -148,6 +149,7 @@ export class EpochProcessor {
     const alertIds = [...res.alertIds];
     alertIds.push(...(await this.operatorAlerts(epoch)));
     const changes = await syncKeyStates(this.deps.pool, duties, byIndex, logger);
+    await this.recordPendingDeposits(epoch, keys, indexOf);
     if (this.settings.webhook && alertIds.length > 0) await this.deps.onAlerts?.(alertIds);
 
     const missedAtt = duties.attestations.filter((a) => !a.included);
@@ -186,6 +188,56 @@ export class EpochProcessor {
       keyStateChanges: changes.length,
       checkpoint: res.checkpoint,
     };
+  }
+
+  /**
+   * Deposited keys with no validator yet whose deposit waits in the finalized state's
+   * pending_deposits (Electra and later): recorded on the key once, the first pending deposit of
+   * its pubkey (the one the chain keeps the credentials of). Read only while such keys exist; a
+   * failure is logged (the next epoch tries again), as the epoch is already stored.
+   */
+  private async recordPendingDeposits(
+    epoch: number,
+    keys: readonly PoolKey[],
+    indexOf: ReadonlyMap<string, number>,
+  ): Promise<number> {
+    const { pool, beacon, logger } = this.deps;
+    if (pool.recordChainDeposits === undefined) return 0;
+    // the finalized state (at or after epoch + 2) has pending deposits from Electra on
+    if (epoch + 2 < beacon.config.ELECTRA_FORK_EPOCH) return 0;
+    const waiting = new Set(
+      keys
+        .filter((k) => k.keyState === "deposited" && k.chainDepositSeen !== true && !indexOf.has(k.pubkey))
+        .map((k) => k.pubkey),
+    );
+    if (waiting.size === 0) return 0;
+    try {
+      const list = await getPendingDeposits(beacon, { stateId: "finalized" });
+      const seen = new Map<string, ChainDepositSeen>();
+      for (const d of list?.items ?? []) {
+        const pk = d.pubkey.slice(2);
+        if (!waiting.has(pk) || seen.has(pk)) continue;
+        seen.set(pk, {
+          pubkey: pk,
+          slot: d.slot,
+          amountGwei: d.amount,
+          withdrawalCredentials: fromHex(d.withdrawalCredentials, "withdrawalCredentials", 32),
+          seenEpoch: epoch,
+        });
+      }
+      if (seen.size > 0) {
+        await pool.recordChainDeposits([...seen.values()]);
+        for (const k of keys) if (seen.has(k.pubkey)) k.chainDepositSeen = true;
+        logger?.info({ epoch, keys: seen.size }, "pending deposits of pool keys seen on chain");
+      }
+      return seen.size;
+    } catch (e) {
+      logger?.warn(
+        { epoch, err: e instanceof Error ? e.message : String(e) },
+        "pending deposits not read; the next epoch will retry",
+      );
+      return 0;
+    }
   }
 
   /** "offline for N epochs": decided when the checkpoint passes an epoch, once per streak. */

@@ -2,7 +2,7 @@
  * Orphaned proposals through the watcher (beacon-sim `orphanedSlots` and the `orphaned-proposals`
  * behaviour, real PostgreSQL + Redis): each is stored as a failed proposal with status "orphaned"
  * (a missed_proposal alert saying the block was orphaned, not that it was missed), not counted as
- * made, and a slot with no block at all stays "missed".
+ * made, and a slot with no block at all stays "missed". The same scenario on a Deneb and a Fulu chain.
  */
 import { loadLodestar } from "@poolkeeper/beacon";
 import { toHex } from "@poolkeeper/core";
@@ -21,7 +21,7 @@ const ORPHANED_SLOTS = [17, 20]; // epoch 2
 const MISSED_SLOTS = [18]; // epoch 2
 const ORPHANING = (v: number) => v < 32; // epoch 3
 
-describe("watcher: orphaned proposals", () => {
+describe.each(["deneb", "fulu"] as const)("watcher: orphaned proposals (%s)", (fork) => {
   let sim: Sim;
   let store: TestStore;
   let watcher: Watcher | undefined;
@@ -33,6 +33,7 @@ describe("watcher: orphaned proposals", () => {
     sim = await startBeaconSim({
       validators: N,
       seed: "h5-orphans",
+      fork,
       scenario: {
         orphanedSlots: ORPHANED_SLOTS,
         missedSlots: MISSED_SLOTS,

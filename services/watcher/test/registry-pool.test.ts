@@ -126,13 +126,29 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
       POOL_WC,
     );
     expect(indices).toHaveLength(5);
-    for (let i = 0; i < 20; i++) sim.chain.advanceEpochs(1);
-    const head = sim.chain.epochOf(sim.chain.headSlot);
+    // the chain's delays, no more: the deposits wait in pending_deposits for finality and the
+    // balance churn (a few per epoch), then activation; the watcher stores a validator with its
+    // first duty, in its activation epoch A, and processes A once A + 2 is finalized. (The registry
+    // says active an epoch earlier: the status at the end of epoch A - 1 is already active_ongoing.)
+    const poolIndices = indices.slice(0, deposited.length);
+    let lastActivation = Number.POSITIVE_INFINITY;
+    let advanced = 0;
+    while (sim.chain.currentFinality().finalized.epoch < lastActivation + 2) {
+      sim.chain.advanceEpochs(1);
+      advanced++;
+      // epoch by epoch, the watcher keeping up: it sees the deposits while they are pending
+      const fin = sim.chain.currentFinality().finalized.epoch;
+      await until("the watcher keeps up", async () => (await stored()) >= fin - 2);
+      const head = sim.chain.epochOf(sim.chain.headSlot);
+      // not activated yet: a far-future activation epoch
+      lastActivation = Math.max(...poolIndices.map((i) => sim.chain.validatorAt(i, head).activationEpoch));
+      expect(advanced).toBeLessThan(30);
+    }
     await until(
-      "deposited keys active in the registry, epochs processed up to the head's finalized ones",
+      "deposited keys active in the registry, epochs processed up to the last activation",
       async () => {
         const st = await keyStates();
-        return deposited.every((k) => st.get(k.pubkey) === "active") && (await stored()) >= head - 5;
+        return deposited.every((k) => st.get(k.pubkey) === "active") && (await stored()) >= lastActivation;
       },
       60_000,
     ).catch((e) => {
@@ -160,6 +176,20 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
       ["deposited", "active", "watcher"],
     ]);
     expect(k0.history[3]?.reason).toMatch(/^beacon status active_ongoing at the end of epoch \d+$/);
+  });
+
+  it("each deposited key's pending deposit was seen on chain before its validator activated", async () => {
+    for (const k of deposited) {
+      const key = await registry.getKey(k.pubkey);
+      const index = sim.chain.indexOfPubkey(fromHex(k.pubkey, "pubkey", 48));
+      const activation = sim.chain.validatorAt(index, sim.chain.epochOf(sim.chain.headSlot)).activationEpoch;
+      expect(key.chainDeposit).toMatchObject({ amountGwei: 32_000_000_000n });
+      expect(toHex(key.chainDeposit?.withdrawalCredentials as Uint8Array)).toBe(toHex(POOL_WC));
+      expect(key.chainDeposit?.slot).toBeGreaterThan(0);
+      expect(key.chainDeposit?.seenEpoch).toBeLessThan(activation);
+    }
+    // not the pool's deposit (its key stays vetted): not recorded
+    expect((await registry.getKey(vettedOnly[0] as string)).chainDeposit).toBeNull();
   });
 
   it("a slashing on chain moves that key to slashed in the registry, the others stay active", async () => {

@@ -33,6 +33,7 @@ function attestation(validatorIndex: number, o: Partial<AttestationDuty> = {}): 
     sourceCorrect: true,
     targetCorrect: true,
     headCorrect: true,
+    effectiveBalance: 32e9,
     rewards: null,
     ...o,
   };
@@ -79,11 +80,12 @@ describe("alert rules", () => {
     expect(alerts[1]?.message).toBe("validator 2 had its block orphaned at slot 82");
   });
 
-  it("slashed: once per validator, from a slashing in a block or the state; a voluntary exit is not", () => {
+  it("slashed: once per validator, from a slashing in a block or the state; a voluntary exit or an exit requested by the withdrawal address (EIP-7002) is not", () => {
     const d = duties({
       events: [
         { kind: "attester_slashing", validatorIndex: 1, slot: 81 },
         { kind: "voluntary_exit", validatorIndex: 2, slot: 82 },
+        { kind: "withdrawal_request", validatorIndex: 4, slot: 83 },
       ],
       validators: [
         {
@@ -127,6 +129,8 @@ describe("alert rules", () => {
     ...emptyAggregate(),
     attAssigned: assigned,
     attIncluded: included,
+    attWeightAssigned: assigned,
+    attWeightIncluded: included,
     attCorrectnessSum: included,
     attDelayScoreSum: included,
     attEffectivenessSum: included,
@@ -190,6 +194,26 @@ describe("record building", () => {
       [7, 2, 2, 2],
       [8, 2, 2, 1],
     ]);
+  });
+
+  it("keeps an attestation at the optimal delay whose slots after the duty were missed (delay 3: no timely head on chain)", () => {
+    const byIndex = pool([
+      [1, 7, "active"],
+      [2, 7, "active"],
+    ]);
+    // duty slot 29, slots 30 and 31 empty: included at 32, the first block after the duty slot
+    const late = { slot: 29, inclusionSlot: 32, inclusionDelay: 3, optimalDelay: 1 };
+    const d = duties({ attestations: [attestation(1), attestation(2, late)] });
+    const rec = buildEpochRecord({
+      network: "devnet",
+      duties: d,
+      byIndex,
+      stored: new Set([1, 2]),
+      alerts: [],
+    });
+    expect(rec.exceptions.map((e) => [e.validatorIndex, e.attDelay, e.attOptimalDelay])).toEqual([[2, 3, 1]]);
+    // not the attester's fault: its scores are those of a perfect attestation
+    expect(rec.operators[0]?.counts.attDelayScoreSum).toBe(2);
   });
 });
 

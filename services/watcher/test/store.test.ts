@@ -16,6 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const counts = (assigned: number, included: number) => ({
   attAssigned: assigned,
   attIncluded: included,
+  // validators of 48 ETH effective balance: each duty weighs 1.5
+  attWeightAssigned: assigned * 1.5,
+  attWeightIncluded: included * 1.5,
   attCorrectnessSum: included,
   attDelayScoreSum: included,
   attEffectivenessSum: included,
@@ -115,6 +118,9 @@ describe.each(TEST_STORE_KINDS)("watcher tables on %s", (kind) => {
     const perf = await operatorPerformance(store, "t", 100);
     expect(perf.operators[0]?.counts.attAssigned).toBe(9);
     expect(perf.operators[0]?.counts.attIncluded).toBe(5);
+    // the weights (effective balance / 32 ETH) are stored and summed with the counts
+    expect(perf.operators[0]?.counts).toMatchObject({ attWeightAssigned: 13.5, attWeightIncluded: 7.5 });
+    expect(perf.network).toMatchObject({ attWeightAssigned: 450, attWeightIncluded: 444 });
     expect(perf.operators[0]?.balanceDeltaGwei).toBe(30n);
     const v1 = await validatorWindowCounts(store, "t", { validatorIndex: 1 }, 100);
     expect(v1?.counts).toMatchObject({ attAssigned: 3, attIncluded: 0 });

@@ -20,6 +20,7 @@ type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeac
 
 const N = 64;
 const OFFLINE = [48, 49, 50, 51, 52, 53, 54, 55]; // epochs 2..5
+const LATE = [56, 57]; // inclusion delay 3 from epoch 2
 const SLASHED = 10; // epoch 3
 const EXITING = 12; // initiated in epoch 3: exit epoch 3 + 1 + MAX_SEED_LOOKAHEAD = 8
 const NETWORK = "minimal";
@@ -43,7 +44,10 @@ describe.each(["deneb", "electra", "fulu"] as const)(
         seed: "h5-watcher-e2e",
         fork,
         scenario: {
-          behaviours: [{ validators: "48-55", behaviour: "offline", from: 2, to: 6 }],
+          behaviours: [
+            { validators: "48-55", behaviour: "offline", from: 2, to: 6 },
+            { validators: "56-57", behaviour: "late", delay: 3, from: 2 },
+          ],
           slashings: [{ validator: SLASHED, epoch: 3 }],
           // the exit: a voluntary exit on deneb; from Electra an EIP-7002 withdrawal request from
           // the validators' execution withdrawal address (0x01 credentials)
@@ -241,6 +245,23 @@ describe.each(["deneb", "electra", "fulu"] as const)(
         .filter((e) => e.attestation !== null && !e.attestation.included)
         .map((e) => e.epoch);
       expect(missedEpochs.sort((a, b) => a - b)).toEqual([2, 3, 4, 5]);
+      // the late ones: every epoch from 2 included, 3 slots or more after the duty (stored even
+      // where the slots after the duty were missed and the optimal delay is 1)
+      for (const v of LATE) {
+        const hl = await validatorEpochHistory(store, NETWORK, { pubkey: toHex(sim.chain.pubkeyOf(v)) });
+        const late = hl!.epochs.filter((e) => e.epoch >= 2);
+        expect(late.length).toBeGreaterThan(4);
+        for (const e of late) {
+          expect(e.attestation?.included, `validator ${v} epoch ${e.epoch}`).toBe(true);
+          expect(e.attestation?.inclusionDelay, `validator ${v} epoch ${e.epoch}`).toBeGreaterThanOrEqual(3);
+        }
+      }
+      // the exit's cause is stored in its epoch: a signed voluntary exit, or from Electra the
+      // withdrawal address's request (no slashing alert for it: see the alerts test)
+      const hx = await validatorEpochHistory(store, NETWORK, { pubkey: toHex(sim.chain.pubkeyOf(EXITING)) });
+      expect(hx!.epochs.filter((e) => e.events.length > 0).map((e) => [e.epoch, e.events])).toEqual([
+        [3, [fork === "deneb" ? "voluntary_exit" : "withdrawal_request"]],
+      ]);
       const c48 = await validatorWindowCounts(store, NETWORK, { validatorIndex: 48 }, w);
       expect(c48!.counts.attAssigned - c48!.counts.attIncluded).toBe(4);
       const c0 = await validatorWindowCounts(store, NETWORK, { validatorIndex: 0 }, w);

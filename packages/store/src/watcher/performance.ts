@@ -38,6 +38,7 @@ export interface PerformanceWindow {
 }
 
 const COUNT_SUMS = `COALESCE(sum(att_assigned), 0) AS att_assigned, COALESCE(sum(att_included), 0) AS att_included,
+  COALESCE(sum(att_weight_assigned), 0) AS att_weight_assigned, COALESCE(sum(att_weight_included), 0) AS att_weight_included,
   COALESCE(sum(att_correctness_sum), 0) AS att_correctness_sum, COALESCE(sum(att_delay_score_sum), 0) AS att_delay_score_sum,
   COALESCE(sum(att_effectiveness_sum), 0) AS att_effectiveness_sum, COALESCE(sum(proposals_assigned), 0) AS proposals_assigned,
   COALESCE(sum(proposals_made), 0) AS proposals_made, COALESCE(sum(sync_assigned), 0) AS sync_assigned,
@@ -46,6 +47,8 @@ const COUNT_SUMS = `COALESCE(sum(att_assigned), 0) AS att_assigned, COALESCE(sum
 interface CountSumsRow {
   att_assigned: bigint | string | number;
   att_included: bigint | string | number;
+  att_weight_assigned: number | string;
+  att_weight_included: number | string;
   att_correctness_sum: number | string;
   att_delay_score_sum: number | string;
   att_effectiveness_sum: number | string;
@@ -60,6 +63,8 @@ function countsFrom(r: CountSumsRow | undefined): DutyCountsRow {
   return {
     attAssigned: n(r?.att_assigned),
     attIncluded: n(r?.att_included),
+    attWeightAssigned: n(r?.att_weight_assigned),
+    attWeightIncluded: n(r?.att_weight_included),
     attCorrectnessSum: n(r?.att_correctness_sum),
     attDelayScoreSum: n(r?.att_delay_score_sum),
     attEffectivenessSum: n(r?.att_effectiveness_sum),
@@ -308,7 +313,10 @@ export async function validatorEpochHistory(
   return { validator: v, epochs };
 }
 
-/** One validator's duty counts over a window, rebuilt from its stored rows (no row = perfect). */
+/**
+ * One validator's duty counts over a window, rebuilt from its stored rows (no row = perfect). Its
+ * duties weigh 1 each (its rows keep no effective balance; its scores are ratios of its own duties).
+ */
 export async function validatorWindowCounts(
   q: Queryable,
   network: string,
@@ -360,6 +368,8 @@ export async function validatorWindowCounts(
     counts: {
       attAssigned: epochs,
       attIncluded: perfect + Number(x?.inc ?? 0n),
+      attWeightAssigned: epochs,
+      attWeightIncluded: perfect + Number(x?.inc ?? 0n),
       attCorrectnessSum: perfect + Number(x?.corr ?? 0),
       attDelayScoreSum: perfect + Number(x?.delay ?? 0),
       attEffectivenessSum: perfect + Number(x?.eff ?? 0),

@@ -8,9 +8,12 @@ import type { Queryable, Store } from "../store.js";
  * Queryable or a Store. Bytes go to SQL as hex text (reads the same on pg and PGlite).
  */
 
+/** @poolkeeper/beacon's DutyAggregate as stored (attestation weights: effective balance / 32 ETH). */
 export interface DutyCountsRow {
   attAssigned: number;
   attIncluded: number;
+  attWeightAssigned: number;
+  attWeightIncluded: number;
   attCorrectnessSum: number;
   attDelayScoreSum: number;
   attEffectivenessSum: number;
@@ -128,8 +131,8 @@ export async function saveWatcherEpoch(
     const ins = await tx.query(
       `INSERT INTO watcher_network_epochs (network, epoch, att_assigned, att_included, att_correctness_sum,
          att_delay_score_sum, att_effectiveness_sum, proposals_assigned, proposals_made, sync_assigned,
-         sync_included, pool_validators)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         sync_included, pool_validators, att_weight_assigned, att_weight_included)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        ON CONFLICT (network, epoch) DO NOTHING`,
       [
         rec.network,
@@ -144,6 +147,8 @@ export async function saveWatcherEpoch(
         n.syncAssigned,
         n.syncIncluded,
         rec.poolValidators,
+        n.attWeightAssigned,
+        n.attWeightIncluded,
       ],
     );
     if (ins.rowCount === 0)
@@ -153,9 +158,10 @@ export async function saveWatcherEpoch(
       await tx.query(
         `INSERT INTO watcher_operator_epochs (network, epoch, operator_id, validators, att_assigned, att_included,
            att_correctness_sum, att_delay_score_sum, att_effectiveness_sum, proposals_assigned, proposals_made,
-           sync_assigned, sync_included, balance_delta_gwei)
+           sync_assigned, sync_included, balance_delta_gwei, att_weight_assigned, att_weight_included)
          SELECT $1, $2, u.* FROM unnest($3::int[], $4::int[], $5::int[], $6::int[], $7::float8[], $8::float8[],
-           $9::float8[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int8[]) AS u`,
+           $9::float8[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int8[], $15::float8[],
+           $16::float8[]) AS u`,
         [
           rec.network,
           rec.epoch,
@@ -171,6 +177,8 @@ export async function saveWatcherEpoch(
           c.map((o) => o.counts.syncAssigned),
           c.map((o) => o.counts.syncIncluded),
           c.map((o) => big(o.balanceDeltaGwei)),
+          c.map((o) => o.counts.attWeightAssigned),
+          c.map((o) => o.counts.attWeightIncluded),
         ],
       );
     }
@@ -505,12 +513,72 @@ export async function knownValidatorIndices(q: Queryable, network: string): Prom
 /** The pool's keys that can have duties: deposited and later, with their operator. */
 export async function poolKeysForWatcher(
   q: Queryable,
-): Promise<Array<{ pubkey: string; operatorId: number; state: string }>> {
-  const r = await q.query<{ pk: string; operator_id: number; state: string }>(
-    `SELECT encode(pubkey, 'hex') AS pk, operator_id, state FROM keys
-     WHERE state IN ${sqlStateList(WATCHED_STATES)} ORDER BY id`,
+): Promise<Array<{ pubkey: string; operatorId: number; state: string; chainDepositSeen: boolean }>> {
+  const r = await q.query<{ pk: string; operator_id: number; state: string; seen: boolean }>(
+    `SELECT encode(k.pubkey, 'hex') AS pk, k.operator_id, k.state, (c.key_id IS NOT NULL) AS seen
+     FROM keys k LEFT JOIN key_chain_deposits c ON c.key_id = k.id
+     WHERE k.state IN ${sqlStateList(WATCHED_STATES)} ORDER BY k.id`,
   );
-  return r.rows.map((x) => ({ pubkey: x.pk, operatorId: x.operator_id, state: x.state }));
+  return r.rows.map((x) => ({
+    pubkey: x.pk,
+    operatorId: x.operator_id,
+    state: x.state,
+    chainDepositSeen: x.seen,
+  }));
+}
+
+/** A key's deposit as the chain first showed it (a pending deposit, Electra and later). */
+export interface ChainDepositRow {
+  /** Slot of the block that carried the deposit request. */
+  slot: number;
+  amountGwei: bigint;
+  /** The chain's credentials (may differ from the key's uploaded ones: a front-run deposit). */
+  withdrawalCredentials: Uint8Array;
+  /** The epoch whose finalized state showed it first. */
+  seenEpoch: number;
+}
+
+/**
+ * Record the chain's deposits of registry keys (pubkey: hex without 0x), each once: the first
+ * record of a key stays. Pubkeys not in the registry are skipped. Returns the keys recorded now.
+ */
+export async function recordKeyChainDeposits(
+  q: Queryable,
+  deposits: ReadonlyArray<ChainDepositRow & { pubkey: string }>,
+): Promise<number> {
+  if (deposits.length === 0) return 0;
+  const r = await q.query(
+    `INSERT INTO key_chain_deposits (key_id, slot, amount_gwei, withdrawal_credentials, seen_epoch)
+     SELECT k.id, u.slot, u.amount, decode(u.wc, 'hex'), u.epoch
+     FROM unnest($1::text[], $2::int8[], $3::int8[], $4::text[], $5::int8[]) AS u(pk, slot, amount, wc, epoch)
+     JOIN keys k ON k.pubkey = decode(u.pk, 'hex')
+     ON CONFLICT (key_id) DO NOTHING`,
+    [
+      deposits.map((d) => d.pubkey),
+      deposits.map((d) => d.slot),
+      deposits.map((d) => d.amountGwei.toString()),
+      deposits.map((d) => Buffer.from(d.withdrawalCredentials).toString("hex")),
+      deposits.map((d) => d.seenEpoch),
+    ],
+  );
+  return r.rowCount ?? 0;
+}
+
+/** The chain's deposit of a key, if seen. */
+export async function keyChainDeposit(q: Queryable, keyId: number): Promise<ChainDepositRow | null> {
+  const r = await q.query<{ slot: bigint; amount_gwei: bigint; wc: string; seen_epoch: bigint }>(
+    `SELECT slot, amount_gwei, encode(withdrawal_credentials, 'hex') AS wc, seen_epoch
+     FROM key_chain_deposits WHERE key_id = $1`,
+    [keyId],
+  );
+  const x = r.rows[0];
+  if (x === undefined) return null;
+  return {
+    slot: Number(x.slot),
+    amountGwei: BigInt(x.amount_gwei),
+    withdrawalCredentials: new Uint8Array(Buffer.from(x.wc, "hex")),
+    seenEpoch: Number(x.seen_epoch),
+  };
 }
 
 /** Start a network's checkpoint just before `epoch` unless it already has one. */
