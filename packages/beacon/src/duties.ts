@@ -25,6 +25,7 @@ import {
   type ShufflingParams,
   stateCanShuffle,
 } from "./shuffling.js";
+import { BeaconStateReader } from "./state-reader.js";
 import { getBalances, getStatusExceptions, type ValidatorStatus } from "./validators.js";
 
 const GENESIS_SLOT = 0;
@@ -158,7 +159,8 @@ interface StateView {
   randaoMixes: Uint8Array[];
   activeIndices(epoch: number): Uint32Array;
   effectiveBalance(index: number): number;
-  pubkeyIndex(): Map<string, number>;
+  /** The registry index of a pubkey (a hash table over the state's bytes, built on first use). */
+  indexOfPubkey(pubkey: Uint8Array): number | undefined;
   currentSyncCommittee: Uint8Array[];
   nextSyncCommittee: Uint8Array[];
   /** Fulu and later: the proposers of the state's epoch and the next, as the state records them. */
@@ -294,7 +296,9 @@ export class EpochDutiesReader {
     return this.pool.request(
       `block ${slot}`,
       async (api) => {
-        const v = await api.beacon.getBlockV2({ blockId: slot });
+        // SSZ where the node offers it (decoded with the fork's type named by Eth-Consensus-Version),
+        // else JSON: the client asks for both, SSZ first
+        const v = await api.beacon.getBlockV2({ blockId: slot }, { responseWireFormat: "ssz" });
         const signed = valueOrNotFound(v);
         if (signed === NOT_FOUND) return NOT_FOUND;
         const meta = v.meta();
@@ -339,40 +343,25 @@ export class EpochDutiesReader {
       async (api: ApiClient) => {
         const res = await api.debug.getStateV2({ stateId }, { responseWireFormat: "ssz" });
         if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
-        const st = valueOrNotFound(res);
-        if (st === NOT_FOUND) return NOT_FOUND;
-        const fork = res.meta().version;
-        // biome-ignore lint/suspicious/noExplicitAny: fork union of BeaconState, read field by field
-        const s = st as any;
-        const validators = s.validators as Array<{
-          pubkey: Uint8Array;
-          effectiveBalance: number;
-          activationEpoch: number;
-          exitEpoch: number;
-        }>;
-        if (!Array.isArray(validators) || !Array.isArray(s.randaoMixes))
-          throw invalidResponse("state", "not a beacon state");
-        let pkMap: Map<string, number> | undefined;
+        // the SSZ bytes read in place (BeaconStateReader), not decoded into a million objects
+        const bytes = valueOrNotFound({
+          ok: res.ok,
+          status: res.status,
+          error: () => res.error(),
+          value: () => res.ssz(),
+        });
+        if (bytes === NOT_FOUND) return NOT_FOUND;
+        const st = new BeaconStateReader(this.pool.lodestar.types, res.meta().version, bytes);
         const view: StateView = {
-          epoch: Math.floor(s.slot / S),
-          fork,
-          randaoMixes: s.randaoMixes,
-          activeIndices(epoch: number): Uint32Array {
-            const out: number[] = [];
-            for (let i = 0; i < validators.length; i++) {
-              const v = validators[i];
-              if (v !== undefined && v.activationEpoch <= epoch && epoch < v.exitEpoch) out.push(i);
-            }
-            return Uint32Array.from(out);
-          },
-          effectiveBalance: (i: number) => validators[i]?.effectiveBalance ?? 0,
-          pubkeyIndex(): Map<string, number> {
-            if (pkMap === undefined) pkMap = new Map(validators.map((v, i) => [toHex0x(v.pubkey), i]));
-            return pkMap;
-          },
-          currentSyncCommittee: s.currentSyncCommittee?.pubkeys ?? [],
-          nextSyncCommittee: s.nextSyncCommittee?.pubkeys ?? [],
-          proposerLookahead: Array.isArray(s.proposerLookahead) ? (s.proposerLookahead as number[]) : null,
+          epoch: Math.floor(st.slot / S),
+          fork: st.fork,
+          randaoMixes: st.randaoMixes(),
+          activeIndices: (epoch) => st.activeIndices(epoch),
+          effectiveBalance: (i) => (i < st.validatorCount ? st.effectiveBalance(i) : 0),
+          indexOfPubkey: (pubkey) => st.indexOfPubkey(pubkey),
+          currentSyncCommittee: st.currentSyncCommittee(),
+          nextSyncCommittee: st.nextSyncCommittee(),
+          proposerLookahead: st.proposerLookahead(),
         };
         return view;
       },
@@ -838,9 +827,8 @@ export class EpochDutiesReader {
         "sync committee",
         `state of epoch ${st.epoch} cannot give epoch ${epoch}'s committee`,
       );
-    const map = st.pubkeyIndex();
     return pks.map((pk) => {
-      const i = map.get(toHex0x(pk));
+      const i = st.indexOfPubkey(pk);
       if (i === undefined) throw invalidResponse("sync committee", "member pubkey not in the registry");
       return i;
     });
