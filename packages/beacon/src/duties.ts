@@ -126,6 +126,11 @@ export interface EpochDutiesOptions {
   balances?: boolean;
   /** Parallel block requests (default 8). */
   concurrency?: number;
+  /**
+   * Blocks asked for as "ssz" (default; a node without SSZ answers JSON) or as "json" only (a node
+   * whose SSZ answers are broken; the benchmark's peer).
+   */
+  blockWireFormat?: "ssz" | "json";
   /** Called with each phase's duration (benchmarks, metrics). */
   onPhase?: (phase: string, ms: number) => void;
 }
@@ -292,13 +297,14 @@ export class EpochDutiesReader {
     slot: number,
     requireFinalized: boolean,
     minFinalizedEpoch: number | undefined,
+    wireFormat: "ssz" | "json" = "ssz",
   ): Promise<BlockInfo | null> {
     return this.pool.request(
       `block ${slot}`,
       async (api) => {
         // SSZ where the node offers it (decoded with the fork's type named by Eth-Consensus-Version),
         // else JSON: the client asks for both, SSZ first
-        const v = await api.beacon.getBlockV2({ blockId: slot }, { responseWireFormat: "ssz" });
+        const v = await api.beacon.getBlockV2({ blockId: slot }, { responseWireFormat: wireFormat });
         const signed = valueOrNotFound(v);
         if (signed === NOT_FOUND) return NOT_FOUND;
         const meta = v.meta();
@@ -545,7 +551,7 @@ export class EpochDutiesReader {
     statesPromise.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     const slots = Array.from({ length: 2 * S }, (_, k) => first + k);
     const fetched = await mapLimit(slots, opts.concurrency ?? 8, (s) =>
-      this.block(s, requireFinalized, minFinalizedEpoch),
+      this.block(s, requireFinalized, minFinalizedEpoch, opts.blockWireFormat),
     );
     const blocks = new Map<number, BlockInfo>();
     for (const b of fetched) if (b !== null) blocks.set(b.slot, b);

@@ -2,9 +2,16 @@
  * Pool validators on the beacon chain: pubkey → index resolution in chunks (POST
  * /eth/v1/beacon/states/{id}/validators), and statuses/balances for a set of indices.
  */
+import type { ContainerType, Type } from "@chainsafe/ssz";
 import { fromHex, toHex0x } from "@poolkeeper/core";
 import { BeaconError, BeaconErrorCode, invalidResponse } from "./errors.js";
-import { type BeaconNodePool, NOT_FOUND, NodeCallError, valueOrNotFound } from "./node-pool.js";
+import {
+  type BeaconNodePool,
+  NOT_FOUND,
+  NodeCallError,
+  type NotFound,
+  valueOrNotFound,
+} from "./node-pool.js";
 
 export type ValidatorStatus =
   | "pending_initialized"
@@ -164,7 +171,39 @@ export function parseBalances(json: unknown, asked: ReadonlySet<string>): Array<
   return out;
 }
 
-/** Balances (gwei) of `indices` at `stateId` (POST validator_balances, raw JSON); null when no node has that state. */
+/**
+ * Validate a validator_balances answer in SSZ (a list of {index, balance} records, the layout of
+ * @lodestar/api's ValidatorBalanceListType) read in place: only asked-for indices.
+ */
+export function parseBalancesSsz(
+  bytes: Uint8Array,
+  asked: ReadonlySet<number>,
+  // biome-ignore lint/suspicious/noExplicitAny: the record type's fields are read by name
+  recordType: ContainerType<Record<string, Type<any>>>,
+): Array<[number, bigint]> {
+  const size = recordType.fixedSize as number;
+  if (bytes.length % size !== 0)
+    throw invalidResponse("balances", `${bytes.length} bytes is not a list of ${size}-byte records`);
+  const ranges = recordType.getFieldRanges(new DataView(new ArrayBuffer(size)), 0, size);
+  const at = (name: string): number =>
+    ranges[recordType.fieldsEntries.findIndex((f) => f.fieldName === name)]?.start ?? -1;
+  const [iOff, bOff] = [at("index"), at("balance")];
+  if (iOff < 0 || bOff < 0) throw invalidResponse("balances", "record type has no index or balance");
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Array<[number, bigint]> = [];
+  for (let o = 0; o < bytes.length; o += size) {
+    const index = dv.getUint32(o + iOff, true) + dv.getUint32(o + iOff + 4, true) * 2 ** 32;
+    if (!asked.has(index)) throw invalidResponse("balances", `validator ${index} was not asked for`);
+    out.push([index, dv.getBigUint64(o + bOff, true)]);
+  }
+  return out;
+}
+
+/**
+ * Balances (gwei) of `indices` at `stateId` (POST validator_balances); null when no node has that
+ * state. Asked for as SSZ (16 bytes a validator, read in place); a node that answers JSON is read
+ * from the raw JSON by hand (hundreds of thousands of entries: a schema per entry is slow).
+ */
 export async function getBalances(
   pool: BeaconNodePool,
   indices: readonly number[],
@@ -172,14 +211,24 @@ export async function getBalances(
 ): Promise<Map<number, bigint> | null> {
   const stateId = String(opts.stateId ?? "finalized");
   const out = new Map<number, bigint>();
+  const recordType = pool.lodestar.api.routes.beacon.state.ValidatorBalanceListType
+    .elementType as unknown as Parameters<typeof parseBalancesSsz>[2];
   let missing = false;
-  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 100_000), opts.concurrency ?? 2, async (c) => {
-    const asked = new Set(c);
-    const list = await pool.requestJson(
+  await runChunks(chunk(indices, opts.chunkSize ?? 100_000), opts.concurrency ?? 2, async (c) => {
+    const list = await pool.request(
       `balances at ${stateId}`,
-      `eth/v1/beacon/states/${encodeURIComponent(stateId)}/validator_balances`,
-      (json) => parseBalances(json, asked),
-      { method: "POST", body: c, minFinalizedEpoch: opts.minFinalizedEpoch, idempotent: true },
+      async (api) => {
+        const validatorIds = c.map(String);
+        const res = await api.beacon.postStateValidatorBalances(
+          { stateId, validatorIds },
+          { responseWireFormat: "ssz" },
+        );
+        if (!res.ok) return valueOrNotFound(res) as NotFound;
+        return (res.wireFormat() as string | null) === "ssz"
+          ? parseBalancesSsz(res.ssz(), new Set(c), recordType)
+          : parseBalances(res.json(), new Set(validatorIds));
+      },
+      { minFinalizedEpoch: opts.minFinalizedEpoch },
     );
     if (list === null) {
       missing = true;
