@@ -399,7 +399,11 @@ export class EpochDutiesReader {
       return await this.pool.request(
         `committees of epoch ${epoch}`,
         async (api) => {
-          const res = await api.beacon.getEpochCommittees({ stateId: String(epoch * S), epoch });
+          // SSZ where the node offers it: a million indices as JSON strings is most of the cost
+          const res = await api.beacon.getEpochCommittees(
+            { stateId: String(epoch * S), epoch },
+            { responseWireFormat: "ssz" },
+          );
           if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
           const list = valueOrNotFound(res);
           if (list === NOT_FOUND) return NOT_FOUND;

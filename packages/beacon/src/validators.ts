@@ -171,16 +171,26 @@ export function parseBalances(json: unknown, asked: ReadonlySet<string>): Array<
   return out;
 }
 
+/** The indices of a request as a bitmap (asked[i] = 1): the answer's check, hundreds of thousands of entries. */
+export function askedBitmap(indices: readonly number[]): Uint8Array {
+  let max = -1;
+  for (const i of indices) if (i > max) max = i;
+  const asked = new Uint8Array(max + 1);
+  for (const i of indices) asked[i] = 1;
+  return asked;
+}
+
 /**
  * Validate a validator_balances answer in SSZ (a list of {index, balance} records, the layout of
- * @lodestar/api's ValidatorBalanceListType) read in place: only asked-for indices.
+ * @lodestar/api's ValidatorBalanceListType) read in place into `out`: only asked-for indices.
  */
 export function parseBalancesSsz(
   bytes: Uint8Array,
-  asked: ReadonlySet<number>,
+  asked: Uint8Array,
   // biome-ignore lint/suspicious/noExplicitAny: the record type's fields are read by name
   recordType: ContainerType<Record<string, Type<any>>>,
-): Array<[number, bigint]> {
+  out: Map<number, bigint>,
+): void {
   const size = recordType.fixedSize as number;
   if (bytes.length % size !== 0)
     throw invalidResponse("balances", `${bytes.length} bytes is not a list of ${size}-byte records`);
@@ -190,13 +200,11 @@ export function parseBalancesSsz(
   const [iOff, bOff] = [at("index"), at("balance")];
   if (iOff < 0 || bOff < 0) throw invalidResponse("balances", "record type has no index or balance");
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: Array<[number, bigint]> = [];
   for (let o = 0; o < bytes.length; o += size) {
     const index = dv.getUint32(o + iOff, true) + dv.getUint32(o + iOff + 4, true) * 2 ** 32;
-    if (!asked.has(index)) throw invalidResponse("balances", `validator ${index} was not asked for`);
-    out.push([index, dv.getBigUint64(o + bOff, true)]);
+    if (asked[index] !== 1) throw invalidResponse("balances", `validator ${index} was not asked for`);
+    out.set(index, dv.getBigUint64(o + bOff, true));
   }
-  return out;
 }
 
 /**
@@ -215,26 +223,28 @@ export async function getBalances(
     .elementType as unknown as Parameters<typeof parseBalancesSsz>[2];
   let missing = false;
   await runChunks(chunk(indices, opts.chunkSize ?? 100_000), opts.concurrency ?? 2, async (c) => {
-    const list = await pool.request(
+    const found = await pool.request(
       `balances at ${stateId}`,
       async (api) => {
-        const validatorIds = c.map(String);
         const res = await api.beacon.postStateValidatorBalances(
-          { stateId, validatorIds },
+          { stateId, validatorIds: c as number[] },
           { responseWireFormat: "ssz" },
         );
         if (!res.ok) return valueOrNotFound(res) as NotFound;
-        return (res.wireFormat() as string | null) === "ssz"
-          ? parseBalancesSsz(res.ssz(), new Set(c), recordType)
-          : parseBalances(res.json(), new Set(validatorIds));
+        // parsed whole before anything is kept: a bad answer leaves nothing behind for the next node
+        const got = new Map<number, bigint>();
+        if ((res.wireFormat() as string | null) === "ssz")
+          parseBalancesSsz(res.ssz(), askedBitmap(c), recordType, got);
+        else for (const [i, b] of parseBalances(res.json(), new Set(c.map(String)))) got.set(i, b);
+        return got;
       },
       { minFinalizedEpoch: opts.minFinalizedEpoch },
     );
-    if (list === null) {
+    if (found === null) {
       missing = true;
       return;
     }
-    for (const [i, b] of list) out.set(i, b);
+    for (const [i, b] of found) out.set(i, b);
   });
   return missing ? null : out;
 }
@@ -253,20 +263,20 @@ export async function getStatusExceptions(
   const stateId = String(opts.stateId ?? "finalized");
   const out: ValidatorInfo[] = [];
   let missing = false;
-  await runChunks(chunk(indices.map(String), opts.chunkSize ?? 100_000), opts.concurrency ?? 2, async (c) => {
-    const asked = new Set(c);
+  await runChunks(chunk(indices, opts.chunkSize ?? 100_000), opts.concurrency ?? 2, async (c) => {
     const list = await pool.request(
       `validator statuses at ${stateId}`,
       async (api) => {
         const res = await api.beacon.postStateValidators({
           stateId,
-          validatorIds: c,
+          validatorIds: c as number[],
           statuses: NOT_ACTIVE_ONGOING,
         });
         const v = valueOrNotFound(res);
         if (v === NOT_FOUND) return NOT_FOUND;
+        const asked = askedBitmap(c);
         for (const r of v) {
-          if (!asked.has(String(r.index)))
+          if (asked[r.index] !== 1)
             throw invalidResponse("validators", `validator ${r.index} was not asked for`);
           if (r.status === "active_ongoing" || !STATUSES.has(r.status)) {
             throw invalidResponse(

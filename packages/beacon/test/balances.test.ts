@@ -6,7 +6,14 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BeaconNodePool, getBalances, type Lodestar, loadLodestar, parseBalancesSsz } from "../src/index.js";
+import {
+  askedBitmap,
+  BeaconNodePool,
+  getBalances,
+  type Lodestar,
+  loadLodestar,
+  parseBalancesSsz,
+} from "../src/index.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
 
@@ -94,14 +101,21 @@ describe("getBalances", () => {
       { index: 3, balance: 32e9 },
       { index: 9, balance: 31e9 },
     ]);
-    expect(parseBalancesSsz(bytes, new Set([3, 9]), recordType)).toEqual([
-      [3, 32_000_000_000n],
-      [9, 31_000_000_000n],
-    ]);
-    expect(() => parseBalancesSsz(bytes, new Set([3]), recordType)).toThrow(
+    const out = new Map<number, bigint>();
+    parseBalancesSsz(bytes, askedBitmap([9, 3]), recordType, out);
+    expect(out).toEqual(
+      new Map([
+        [3, 32_000_000_000n],
+        [9, 31_000_000_000n],
+      ]),
+    );
+    expect(() => parseBalancesSsz(bytes, askedBitmap([3]), recordType, new Map())).toThrow(
       /balances: validator 9 was not asked for/,
     );
-    expect(() => parseBalancesSsz(bytes.subarray(0, 20), new Set([3, 9]), recordType)).toThrow(
+    expect(() => parseBalancesSsz(bytes, askedBitmap([3, 8]), recordType, new Map())).toThrow(
+      /balances: validator 9 was not asked for/,
+    );
+    expect(() => parseBalancesSsz(bytes.subarray(0, 20), askedBitmap([3, 9]), recordType, new Map())).toThrow(
       /balances: 20 bytes is not a list of 16-byte records/,
     );
   });
