@@ -26,7 +26,7 @@ import {
   stateCanShuffle,
 } from "./shuffling.js";
 import { BeaconStateReader } from "./state-reader.js";
-import { getBalances, getStatusExceptions, type ValidatorStatus } from "./validators.js";
+import { getBalanceArray, getStatusExceptions, type ValidatorStatus } from "./validators.js";
 
 const GENESIS_SLOT = 0;
 
@@ -892,24 +892,27 @@ export class EpochDutiesReader {
         throw e;
       });
     const [start, end, exceptions] = await Promise.all([
-      soft(getBalances(this.pool, indices, { stateId: epoch * S, minFinalizedEpoch })),
-      soft(getBalances(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
+      soft(getBalanceArray(this.pool, indices, { stateId: epoch * S, minFinalizedEpoch })),
+      soft(getBalanceArray(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
       soft(getStatusExceptions(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
     ]);
     const exBy = new Map((exceptions ?? []).map((v) => [v.index, v]));
-    return indices.map((v) => {
+    // balances by position in `indices`, NaN where the state has no such validator
+    const gwei = (a: Float64Array | null, k: number): bigint | null =>
+      a === null || Number.isNaN(a[k]) ? null : BigInt(a[k] as number);
+    return indices.map((v, k) => {
       const e = exBy.get(v);
       // absent from the status answer means active_ongoing only for a validator in the state: one
       // without a balance there is not in the registry yet (its deposit pending, or the index
       // resolved at a later state), and its status is unknown
-      const known = exceptions !== null && end !== null && (e !== undefined || end.has(v));
+      const known = exceptions !== null && end !== null && (e !== undefined || !Number.isNaN(end[k]));
       return {
         validatorIndex: v,
         status: e?.status ?? (known ? "active_ongoing" : null),
         slashed: e?.slashed ?? (known ? false : null),
         exitEpoch: e?.exitEpoch ?? null,
-        balanceStart: start?.get(v) ?? null,
-        balanceEnd: end?.get(v) ?? null,
+        balanceStart: gwei(start, k),
+        balanceEnd: gwei(end, k),
       };
     });
   }

@@ -7,12 +7,12 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  askedBitmap,
   BeaconNodePool,
   getBalances,
   type Lodestar,
   loadLodestar,
   parseBalancesSsz,
+  positionsOf,
 } from "../src/index.js";
 
 type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeaconSim"]>>;
@@ -101,22 +101,21 @@ describe("getBalances", () => {
       { index: 3, balance: 32e9 },
       { index: 9, balance: 31e9 },
     ]);
-    const out = new Map<number, bigint>();
-    parseBalancesSsz(bytes, askedBitmap([9, 3]), recordType, out);
-    expect(out).toEqual(
-      new Map([
-        [3, 32_000_000_000n],
-        [9, 31_000_000_000n],
-      ]),
-    );
-    expect(() => parseBalancesSsz(bytes, askedBitmap([3]), recordType, new Map())).toThrow(
+    const out = new Float64Array(2);
+    parseBalancesSsz(bytes, positionsOf([9, 3]), recordType, out);
+    expect(Array.from(out)).toEqual([31e9, 32e9]);
+    expect(() => parseBalancesSsz(bytes, positionsOf([3]), recordType, out)).toThrow(
       /balances: validator 9 was not asked for/,
     );
-    expect(() => parseBalancesSsz(bytes, askedBitmap([3, 8]), recordType, new Map())).toThrow(
+    expect(() => parseBalancesSsz(bytes, positionsOf([3, 8, 10]), recordType, out)).toThrow(
       /balances: validator 9 was not asked for/,
     );
-    expect(() => parseBalancesSsz(bytes.subarray(0, 20), askedBitmap([3, 9]), recordType, new Map())).toThrow(
+    expect(() => parseBalancesSsz(bytes.subarray(0, 20), positionsOf([3, 9]), recordType, out)).toThrow(
       /balances: 20 bytes is not a list of 16-byte records/,
+    );
+    const huge = type.serialize([{ index: 3, balance: 2 ** 53 }]);
+    expect(() => parseBalancesSsz(huge, positionsOf([3]), recordType, out)).toThrow(
+      /balances: a balance above 2\^53 gwei/,
     );
   });
 });
