@@ -4,11 +4,16 @@
  *
  *   node --import tsx bench/beacon/watcher-epoch-client.ts epoch <url> <epoch> <simN> <pool> <ssz|json>
  *   node --import tsx bench/beacon/watcher-epoch-client.ts pubkeys <url> <pool>
+ *
+ * WATCHER_BENCH_BEACON_SRC=<dir>/packages/beacon/src/index.ts runs another checkout's client (the
+ * "before" of a change; its node_modules linked to this one's).
  */
 const [mode, url = "", ...rest] = process.argv.slice(2);
 const preset = "mainnet";
 process.env.LODESTAR_PRESET = preset;
-const beacon = await import("../../packages/beacon/src/index.js");
+const beacon = (await import(
+  process.env.WATCHER_BENCH_BEACON_SRC ?? "../../packages/beacon/src/index.js"
+)) as typeof import("../../packages/beacon/src/index.js");
 const rssAfterImports = process.memoryUsage().rss;
 const pool = await beacon.BeaconNodePool.init({ urls: [url], preset, timeoutMs: 120_000 });
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
@@ -29,6 +34,7 @@ if (mode === "epoch") {
   });
   const wallMs = performance.now() - t;
   const cpu = process.cpuUsage(cpu0);
+  const epochPeakMiB = peakMiB(); // before the scores below (the bench's own summary)
   const perValidator = beacon.countsByValidator(d);
   let agg = beacon.emptyAggregate();
   for (const c of perValidator.values()) agg = beacon.addCounts(agg, c);
@@ -36,7 +42,7 @@ if (mode === "epoch") {
     `${JSON.stringify({
       wallMs,
       cpuMs: (cpu.user + cpu.system) / 1000,
-      peakRssMiB: peakMiB(),
+      peakRssMiB: epochPeakMiB,
       importRssMiB: Math.round(rssAfterImports / 1048576),
       phases,
       duties: d.attestations.length,

@@ -9,6 +9,9 @@
  *
  *   node --import tsx bench/beacon/watcher-epoch.ts [simValidators=1000000] [pool=500000] [forks=deneb,fulu] [--pubkeys]
  *   BENCH_ROUNDS=3 ...   (rounds per fork and wire format; best and range printed)
+ *   BENCH_BASELINE_SRC=/tmp/base/packages/beacon/src/index.ts ...   (adds a "before" client per fork:
+ *     another checkout's packages/beacon, e.g. `git archive <rev> packages/beacon | tar -x -C /tmp/base`
+ *     with its node_modules linked to this checkout's)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -21,7 +24,9 @@ const poolSize = Number(args[1] ?? 500_000);
 const forks = (args[2] ?? "deneb,fulu").split(",");
 const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const preset = "mainnet";
-const WIRES = ["ssz", "json"] as const;
+const baseline = process.env.BENCH_BASELINE_SRC;
+/** Client variants: SSZ blocks, JSON blocks (the peer), and the "before" checkout when given. */
+const WIRES = baseline === undefined ? (["ssz", "json"] as const) : (["ssz", "json", "before"] as const);
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -64,10 +69,11 @@ function startSim(fork: string): Promise<Sim> {
   });
 }
 
-function runClient(argv: string[]): Promise<Record<string, unknown>> {
+function runClient(argv: string[], beaconSrc?: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", here("./watcher-epoch-client.ts"), ...argv], {
       stdio: ["ignore", "pipe", "inherit"],
+      env: beaconSrc === undefined ? process.env : { ...process.env, WATCHER_BENCH_BEACON_SRC: beaconSrc },
     });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -115,14 +121,10 @@ try {
       const order = round % 2 === 0 ? WIRES : [...WIRES].reverse();
       for (const wire of order) {
         const before = await s.usage();
-        const r = (await runClient([
-          "epoch",
-          s.url,
-          String(s.epoch),
-          String(simN),
-          String(poolSize),
-          wire,
-        ])) as unknown as EpochRun;
+        const r = (await runClient(
+          ["epoch", s.url, String(s.epoch), String(simN), String(poolSize), wire === "before" ? "ssz" : wire],
+          wire === "before" ? baseline : undefined,
+        )) as unknown as EpochRun;
         r.simCpuMs = (await s.usage()).cpuMs - before.cpuMs;
         const key = `${s.fork} ${wire}`;
         runs.set(key, [...(runs.get(key) ?? []), r]);
@@ -155,7 +157,11 @@ try {
         rs.map((r) => r.peakRssMiB),
         (x) => `${x} MiB`,
       )}`;
-    console.log(`  ${s.fork}: SSZ blocks ${line(ssz)} | JSON blocks (peer) ${line(json)}`);
+    const before = runs.get(`${s.fork} before`);
+    console.log(
+      `  ${s.fork}: SSZ blocks ${line(ssz)} | JSON blocks (peer) ${line(json)}` +
+        (before === undefined ? "" : ` | before (${baseline}) ${line(before)}`),
+    );
     if (s.fork === "fulu") {
       const w = Math.min(...ssz.map((r) => r.wallMs));
       const m = Math.min(...ssz.map((r) => r.peakRssMiB));
