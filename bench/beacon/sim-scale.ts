@@ -122,14 +122,14 @@ const state = BeaconStateType.deserialize(serialized);
 console.log(
   `  (serializeState ${serializeSeconds.toFixed(2)} s; decoding it with @lodestar/types takes ${secs(t)} more; ${state.validators.length.toLocaleString()} validators)`,
 );
-const best = served.reduce((a, b) => (b.totalMs < a.totalMs ? b : a));
 console.log(
   `${SUMMARY}${JSON.stringify({
     fork,
     stateMiB: Math.round(serialized.length / 1048576),
     serializeSeconds: serializeSeconds.toFixed(2),
-    serveSeconds: (best.totalMs / 1000).toFixed(2),
-    firstByteSeconds: (best.firstByteMs / 1000).toFixed(2),
+    // both requests: the first one of a state pays what the sim computes once (caches)
+    serveSeconds: served.map((r) => (r.totalMs / 1000).toFixed(2)).join(" / "),
+    firstByteSeconds: served.map((r) => (r.firstByteMs / 1000).toFixed(2)).join(" / "),
     peakBeforeMiB,
     peakAfterMiB,
   })}`,
