@@ -1,30 +1,73 @@
 /**
- * beacon-sim at scale: start-up time and memory for N validators (default 1,000,000, mainnet
- * preset), epoch production time, SSZ state serve time over HTTP, streamed JSON validator list,
- * pubkey → index lookups; compared with the naive ways (one object per validator serialized by
- * the SSZ type; JSON.stringify of the whole list).
+ * beacon-sim at scale, per fork (Deneb and Fulu by default, each in a process of its own so that
+ * each has its own peak RSS): start-up time and memory for N validators (default 1,000,000, mainnet
+ * preset), epoch production time, SSZ state serve time over HTTP and the peak RSS it brings,
+ * streamed JSON validator list, pubkey → index lookups; compared with the naive ways (one object
+ * per validator serialized by the SSZ type; JSON.stringify of the whole list). Ends with the forks'
+ * SSZ state figures side by side.
  *
- *   node --import tsx bench/beacon/sim-scale.ts [validators] [preset]
+ *   node --import tsx bench/beacon/sim-scale.ts [validators] [preset] [forks=deneb,fulu]
  */
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
 const n = Number(process.argv[2] ?? 1_000_000);
 const preset = process.argv[3] ?? "mainnet";
+const forks = (process.argv[4] ?? "deneb,fulu").split(",");
+const SUMMARY = "SUMMARY ";
+
+if (forks.length > 1) {
+  // one child per fork; its lines are passed on, its summary line kept for the comparison
+  const summaries: Array<Record<string, number | string>> = [];
+  for (const fork of forks) {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(import.meta.url), String(n), preset, fork],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    createInterface({ input: child.stdout }).on("line", (l) => {
+      if (l.startsWith(SUMMARY)) summaries.push(JSON.parse(l.slice(SUMMARY.length)));
+      else console.log(`[${fork}] ${l}`);
+    });
+    const code = await new Promise<number | null>((r) => child.once("exit", r));
+    if (code !== 0) throw new Error(`${fork} run exited with ${code}`);
+  }
+  console.log(`\nSSZ state of ${n.toLocaleString()} validators (${preset}), forks side by side:`);
+  for (const s of summaries) {
+    console.log(
+      `  ${String(s.fork).padEnd(6)} ${s.stateMiB} MiB; serializeState ${s.serializeSeconds} s; over HTTP complete ` +
+        `${s.serveSeconds} s (first byte ${s.firstByteSeconds} s); sim peak RSS ${s.peakBeforeMiB} MiB before serving, ` +
+        `${s.peakAfterMiB} MiB after two requests`,
+    );
+  }
+  process.exit(0);
+}
+
+const fork = forks[0] as "deneb" | "electra" | "fulu";
 process.env.LODESTAR_PRESET = preset;
-const { startBeaconSim, serializeState, BeaconStateType } = await import(
+const { startBeaconSim, serializeState, beaconStateType } = await import(
   "../../packages/beacon-sim/src/index.js"
 );
+const BeaconStateType = beaconStateType(fork) as unknown as {
+  // biome-ignore lint/suspicious/noExplicitAny: the fork's state value, rebuilt field by field below
+  deserialize(bytes: Uint8Array): any;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  serialize(value: any): Uint8Array;
+};
 
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
 const rss = () => mb(process.memoryUsage().rss);
 const secs = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(2)} s`;
 
 console.log(
-  `beacon-sim scale bench: ${n.toLocaleString()} validators, ${preset} preset, node ${process.version}`,
+  `beacon-sim scale bench: ${n.toLocaleString()} validators, ${preset} preset, fork ${fork}, node ${process.version}`,
 );
 const { existsSync } = await import("node:fs");
 const { tmpdir } = await import("node:os");
 const cached = existsSync(`${tmpdir()}/poolkeeper-beacon-sim/beacon-sim-pubkeys-v1.bin`);
 let t = performance.now();
-const sim = await startBeaconSim({ validators: n });
+const sim = await startBeaconSim({ validators: n, fork });
 console.log(
   `start-up (keys, registry, genesis; pubkey cache ${cached ? "present" : "absent: keys derived, then cached"}): ${secs(t)}; RSS ${rss()}; heap ${mb(process.memoryUsage().heapUsed)}`,
 );
@@ -59,16 +102,37 @@ async function timedGet(
   );
   return JSON.parse(stdout) as { status: number; bytes: number; firstByteMs: number; totalMs: number };
 }
+const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const peakBeforeMiB = peakMiB();
+const served: Array<{ bytes: number; firstByteMs: number; totalMs: number }> = [];
 for (const round of ["first", "second"]) {
   const sszGet = await timedGet(`${sim.url}/eth/v2/debug/beacon/states/head`, "application/octet-stream");
+  served.push(sszGet);
   console.log(
     `SSZ state over HTTP (separate client process, ${round} request): ${mb(sszGet.bytes)}, first byte ${(sszGet.firstByteMs / 1000).toFixed(2)} s, complete ${(sszGet.totalMs / 1000).toFixed(2)} s (status ${sszGet.status}); RSS ${rss()}`,
   );
 }
+const peakAfterMiB = peakMiB();
+console.log(`sim peak RSS: ${peakBeforeMiB} MiB before serving the state, ${peakAfterMiB} MiB after`);
 t = performance.now();
-const state = BeaconStateType.deserialize(serializeState(chain, chain.headSlot));
+const serialized = serializeState(chain, chain.headSlot);
+const serializeSeconds = (performance.now() - t) / 1000;
+t = performance.now();
+const state = BeaconStateType.deserialize(serialized);
 console.log(
-  `  (decoding it with @lodestar/types takes ${secs(t)} more; ${state.validators.length.toLocaleString()} validators)`,
+  `  (serializeState ${serializeSeconds.toFixed(2)} s; decoding it with @lodestar/types takes ${secs(t)} more; ${state.validators.length.toLocaleString()} validators)`,
+);
+console.log(
+  `${SUMMARY}${JSON.stringify({
+    fork,
+    stateMiB: Math.round(serialized.length / 1048576),
+    serializeSeconds: serializeSeconds.toFixed(2),
+    // both requests: the first one of a state pays what the sim computes once (caches)
+    serveSeconds: served.map((r) => (r.totalMs / 1000).toFixed(2)).join(" / "),
+    firstByteSeconds: served.map((r) => (r.firstByteMs / 1000).toFixed(2)).join(" / "),
+    peakBeforeMiB,
+    peakAfterMiB,
+  })}`,
 );
 
 // Naive peer: build the state as a value (one object per validator) and serialize it with the SSZ type.

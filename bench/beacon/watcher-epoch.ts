@@ -1,118 +1,194 @@
 /**
- * The watcher's work for one finalized epoch, at scale: a 1,000,000-validator beacon-sim (mainnet
- * preset, in a child process so that server and client each have a core) and pools of 100,000 and
- * 500,000 validators. Prints the time of each part and the client's peak RSS; compares the chunked
- * POST pubkey → index resolution with the naive one-GET-per-key way (sampled, extrapolated).
+ * The watcher's work for one finalized epoch at scale, per fork (Deneb and Fulu by default, in the
+ * same run): a 1,000,000-validator beacon-sim per fork (mainnet preset, each in a child process)
+ * and a pool of 500,000 of its validators. Each epoch is read by a client in a child process of its
+ * own, so its peak RSS is that epoch's alone, with blocks as SSZ and, as the peer, as JSON (the
+ * order alternates by round). Prints wall time, client CPU, client peak RSS, the sim's CPU for the
+ * same epoch, and the phases. Target (issue 11): the Fulu epoch ≤ 1.5 s and ≤ 400 MiB client peak
+ * RSS. `--pubkeys` adds the pubkey → index resolution (chunked POST vs one GET per key, sampled).
  *
- *   node --import tsx bench/beacon/watcher-epoch.ts [simValidators=1000000] [pools=100000,500000]
+ *   node --import tsx bench/beacon/watcher-epoch.ts [simValidators=1000000] [pool=500000] [forks=deneb,fulu] [--pubkeys]
+ *   BENCH_ROUNDS=3 ...   (rounds per fork and wire format; best and range printed)
+ *   BENCH_BASELINE_SRC=/tmp/base/packages/beacon/src/index.ts ...   (adds a "before" client per fork:
+ *     another checkout's packages/beacon, e.g. `git archive <rev> packages/beacon | tar -x -C /tmp/base`
+ *     with its node_modules linked to this checkout's)
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-const simN = Number(process.argv[2] ?? 1_000_000);
-const pools = (process.argv[3] ?? "100000,500000").split(",").map(Number);
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const withPubkeys = process.argv.includes("--pubkeys");
+const simN = Number(args[0] ?? 1_000_000);
+const poolSize = Number(args[1] ?? 500_000);
+const forks = (args[2] ?? "deneb,fulu").split(",");
+const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const preset = "mainnet";
-process.env.LODESTAR_PRESET = preset;
-const {
-  BeaconNodePool,
-  EpochDutiesReader,
-  getValidators,
-  resolvePubkeys,
-  countsByValidator,
-  scoreSet,
-  emptyAggregate,
-  addCounts,
-} = await import("../../packages/beacon/src/index.js");
+const baseline = process.env.BENCH_BASELINE_SRC;
+/** Client variants: SSZ blocks, JSON blocks (the peer), and the "before" checkout when given. */
+const WIRES = baseline === undefined ? (["ssz", "json"] as const) : (["ssz", "json", "before"] as const);
 
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const peakRss = () => `${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`;
 
-console.log(
-  `watcher epoch bench: sim of ${simN.toLocaleString()} validators (${preset}), pools ${pools.join(", ")}; node ${process.version}`,
-);
-const child = spawn(
-  process.execPath,
-  [
-    "--import",
-    "tsx",
-    fileURLToPath(new URL("./watcher-sim-server.ts", import.meta.url)),
-    String(simN),
-    preset,
-  ],
-  {
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const ready = await new Promise<{ url: string; epoch: number; startSeconds: number; rssMiB: number }>(
-  (resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once("line", (l) => resolve(JSON.parse(l)));
-    child.once("exit", (code) => reject(new Error(`sim exited with ${code}`)));
-  },
-);
-console.log(
-  `sim ready in ${ready.startSeconds.toFixed(1)} s (RSS ${ready.rssMiB} MiB); processing epoch ${ready.epoch}`,
-);
+interface Sim {
+  fork: string;
+  child: ChildProcess;
+  url: string;
+  epoch: number;
+  startSeconds: number;
+  rssMiB: number;
+  /** The sim's CPU time and peak RSS so far (asked over its stdin). */
+  usage(): Promise<{ cpuMs: number; peakRssMiB: number }>;
+}
 
-try {
-  const pool = await BeaconNodePool.init({ urls: [ready.url], preset, timeoutMs: 120_000 });
-  for (const size of pools) {
-    const indices = Array.from({ length: size }, (_, i) => i * Math.floor(simN / size));
-    const reader = new EpochDutiesReader(pool);
-    const t = performance.now();
-    const cpu0 = process.cpuUsage();
-    const phases: string[] = [];
-    // as the watcher asks: rewards only for the attestations that were not perfect (what it stores)
-    const d = await reader.epochDuties(ready.epoch, {
-      validators: indices,
-      rewards: "exceptions",
-      onPhase: (name, ms) => phases.push(`${name} ${(ms / 1000).toFixed(2)}`),
+function startSim(fork: string): Promise<Sim> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", here("./watcher-sim-server.ts"), String(simN), preset, fork],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const waiting: Array<(line: string) => void> = [];
+  createInterface({ input: child.stdout! }).on("line", (l) => waiting.shift()?.(l));
+  const nextLine = () => new Promise<string>((resolve) => waiting.push(resolve));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${fork} sim exited with ${code}`)));
+    void nextLine().then((l) => {
+      const r = JSON.parse(l) as { url: string; epoch: number; startSeconds: number; rssMiB: number };
+      resolve({
+        fork,
+        child,
+        ...r,
+        usage: async () => {
+          const p = nextLine();
+          child.stdin!.write("usage\n");
+          return JSON.parse(await p);
+        },
+      });
     });
-    const total = performance.now() - t;
-    const cpu = process.cpuUsage(cpu0);
-    const perValidator = countsByValidator(d);
-    let agg = emptyAggregate();
-    for (const c of perValidator.values()) agg = addCounts(agg, c);
-    const s = scoreSet(agg);
-    const n = scoreSet(d.network);
+  });
+}
+
+function runClient(argv: string[], beaconSrc?: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", here("./watcher-epoch-client.ts"), ...argv], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: beaconSrc === undefined ? process.env : { ...process.env, WATCHER_BENCH_BEACON_SRC: beaconSrc },
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`client ${argv.join(" ")} exited with ${code}`));
+      else resolve(JSON.parse(out.trim().split("\n").pop() ?? "{}"));
+    });
+  });
+}
+
+interface EpochRun {
+  wallMs: number;
+  cpuMs: number;
+  peakRssMiB: number;
+  importRssMiB: number;
+  simCpuMs: number;
+  phases: Array<[string, number]>;
+  duties: number;
+  missed: number;
+  proposals: number;
+  sync: number;
+  sources: { committees: string; proposers: string };
+  poolCsm: number;
+  networkCsm: number;
+}
+
+console.log(
+  `watcher epoch bench: sims of ${simN.toLocaleString()} validators (${preset}) for ${forks.join(", ")}, pool ${poolSize.toLocaleString()}, ${rounds} round(s); node ${process.version}`,
+);
+const sims: Sim[] = [];
+try {
+  // the sims start one after another (each start is CPU-bound; two at once only slow each other)
+  for (const fork of forks) {
+    const s = await startSim(fork);
+    sims.push(s);
     console.log(
-      `pool ${size.toLocaleString()}: epoch processed in ${secs(total)} (target ≤ 10 s for 500,000); ` +
-        `${d.attestations.length.toLocaleString()} attestation duties, ${d.attestations.filter((a) => !a.included).length.toLocaleString()} missed, ` +
-        `${d.proposals.length} proposals, ${d.sync.length} sync members; pool CSM ${s.csm?.toFixed(4)} vs network ${n.csm?.toFixed(4)}; ` +
-        `sources ${d.sources.committees}/${d.sources.proposers}; client peak RSS ${peakRss()}`,
+      `${fork} sim ready in ${s.startSeconds.toFixed(1)} s (RSS ${s.rssMiB} MiB); processing epoch ${s.epoch}`,
     );
-    console.log(`  phases (s): ${phases.join(", ")}`);
+  }
+  const runs = new Map<string, EpochRun[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const s of sims) {
+      const order = round % 2 === 0 ? WIRES : [...WIRES].reverse();
+      for (const wire of order) {
+        const before = await s.usage();
+        const r = (await runClient(
+          ["epoch", s.url, String(s.epoch), String(simN), String(poolSize), wire === "before" ? "ssz" : wire],
+          wire === "before" ? baseline : undefined,
+        )) as unknown as EpochRun;
+        r.simCpuMs = (await s.usage()).cpuMs - before.cpuMs;
+        const key = `${s.fork} ${wire}`;
+        runs.set(key, [...(runs.get(key) ?? []), r]);
+        console.log(
+          `${key.padEnd(12)} ${secs(r.wallMs)} wall, client CPU ${secs(r.cpuMs)}, client peak RSS ${r.peakRssMiB} MiB ` +
+            `(${r.importRssMiB} MiB after imports), sim CPU ${secs(r.simCpuMs)}; ` +
+            `${r.duties.toLocaleString()} duties, ${r.missed.toLocaleString()} missed, ${r.proposals} proposals, ${r.sync} sync members, ` +
+            `pool CSM ${r.poolCsm.toFixed(4)} vs network ${r.networkCsm.toFixed(4)}, sources ${r.sources.committees}/${r.sources.proposers}`,
+        );
+        console.log(
+          `             phases (s): ${r.phases.map(([n, ms]) => `${n} ${(ms / 1000).toFixed(2)}`).join(", ")}`,
+        );
+      }
+    }
+  }
+  console.log("\nsummary (best of rounds; range):");
+  const range = (xs: number[], f: (x: number) => string) =>
+    `${f(Math.min(...xs))}${xs.length > 1 ? ` (${f(Math.min(...xs))}–${f(Math.max(...xs))})` : ""}`;
+  for (const s of sims) {
+    const ssz = runs.get(`${s.fork} ssz`) ?? [];
+    const json = runs.get(`${s.fork} json`) ?? [];
+    const line = (rs: EpochRun[]) =>
+      `${range(
+        rs.map((r) => r.wallMs),
+        secs,
+      )} wall, CPU ${range(
+        rs.map((r) => r.cpuMs),
+        secs,
+      )}, peak RSS ${range(
+        rs.map((r) => r.peakRssMiB),
+        (x) => `${x} MiB`,
+      )}`;
+    const before = runs.get(`${s.fork} before`);
     console.log(
-      `  client CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s of ${secs(total)} wall (the rest: waiting for the node)`,
+      `  ${s.fork}: SSZ blocks ${line(ssz)} | JSON blocks (peer) ${line(json)}` +
+        (before === undefined ? "" : ` | before (${baseline}) ${line(before)}`),
     );
+    if (s.fork === "fulu") {
+      const w = Math.min(...ssz.map((r) => r.wallMs));
+      const m = Math.min(...ssz.map((r) => r.peakRssMiB));
+      console.log(
+        `  fulu target ≤ 1.5 s and ≤ 400 MiB: ${w <= 1500 ? "met" : "missed"} (${secs(w)}), ${m <= 400 ? "met" : "missed"} (${m} MiB)`,
+      );
+    }
   }
 
-  // pubkey → index: chunked POST vs one GET per key
-  const size = Math.max(...pools);
-  const ids = Array.from({ length: size }, (_, i) => i);
-  let t = performance.now();
-  const infos = await getValidators(pool, ids, { chunkSize: 2000, concurrency: 4 });
-  const pubkeys = infos.map((v) => v.pubkey);
-  console.log(
-    `(setup) ${pubkeys.length.toLocaleString()} pubkeys read by index in ${secs(performance.now() - t)}`,
-  );
-  t = performance.now();
-  const m = await resolvePubkeys(pool, pubkeys, { chunkSize: 2000, concurrency: 4 });
-  const chunked = performance.now() - t;
-  console.log(
-    `pubkey → index, POST in chunks of 2000: ${m.size.toLocaleString()} keys in ${secs(chunked)} (${Math.round(m.size / (chunked / 1000)).toLocaleString()}/s); peak RSS ${peakRss()}`,
-  );
-  const sample = pubkeys.slice(0, 1000);
-  t = performance.now();
-  for (const pk of sample) {
-    const r = await fetch(`${ready.url}/eth/v1/beacon/states/finalized/validators/${pk}`);
-    await r.arrayBuffer();
+  const last = sims[sims.length - 1];
+  if (withPubkeys && last !== undefined) {
+    const p = (await runClient(["pubkeys", last.url, String(poolSize)])) as {
+      read: number;
+      readMs: number;
+      resolved: number;
+      chunkedMs: number;
+      naiveMs: number;
+      peakRssMiB: number;
+    };
+    console.log(
+      `\n(setup) ${p.read.toLocaleString()} pubkeys read by index in ${secs(p.readMs)}\n` +
+        `pubkey → index, POST in chunks of 2000: ${p.resolved.toLocaleString()} keys in ${secs(p.chunkedMs)} ` +
+        `(${Math.round(p.resolved / (p.chunkedMs / 1000)).toLocaleString()}/s); client peak RSS ${p.peakRssMiB} MiB\n` +
+        `naive: one GET per key (1,000 sampled) → ${secs(p.naiveMs)} for ${poolSize.toLocaleString()} keys ` +
+        `(${(p.naiveMs / p.chunkedMs).toFixed(1)}× slower)`,
+    );
   }
-  const naive = ((performance.now() - t) / sample.length) * size;
-  console.log(
-    `naive: one GET per key (1,000 sampled) → ${secs(naive)} for ${size.toLocaleString()} keys (${(naive / chunked).toFixed(1)}× slower)`,
-  );
 } finally {
-  child.kill("SIGTERM");
+  for (const s of sims) s.child.kill("SIGTERM");
 }

@@ -1,16 +1,22 @@
 /**
- * Child process of watcher-epoch.ts: a beacon-sim with N validators (mainnet preset), advanced
- * until an epoch is processable (finalized ≥ epoch + 2), serving over HTTP until killed.
- * Prints one JSON line {url, epoch, validators, startSeconds} when ready.
+ * Child process of watcher-epoch.ts: a beacon-sim of one fork with N validators (mainnet preset),
+ * advanced until an epoch is processable (finalized ≥ epoch + 2), serving over HTTP until killed.
+ * Prints one JSON line {url, epoch, validators, fork, startSeconds, rssMiB} when ready, and on
+ * each line read from stdin one line {cpuMs, peakRssMiB}: the sim's CPU time and peak RSS so far
+ * (the bench reads it before and after each client run: the node's side of the work).
  *
- *   node --import tsx bench/beacon/watcher-sim-server.ts [validators] [preset]
+ *   node --import tsx bench/beacon/watcher-sim-server.ts [validators] [preset] [fork]
  */
+import { createInterface } from "node:readline";
+
 const n = Number(process.argv[2] ?? 1_000_000);
 process.env.LODESTAR_PRESET = process.argv[3] ?? "mainnet";
+const fork = (process.argv[4] ?? "fulu") as "deneb" | "electra" | "fulu";
 const { startBeaconSim } = await import("../../packages/beacon-sim/src/index.js");
 const t0 = performance.now();
 const sim = await startBeaconSim({
   validators: n,
+  fork,
   seed: "watcher-bench",
   // some misses so the results are not all perfect: 1% offline, 1% late
   scenario: {
@@ -23,8 +29,14 @@ const sim = await startBeaconSim({
 while (sim.chain.currentFinality().finalized.epoch < 4) sim.chain.advanceEpochs(1);
 const epoch = sim.chain.currentFinality().finalized.epoch - 2;
 process.stdout.write(
-  `${JSON.stringify({ url: sim.url, epoch, validators: n, startSeconds: (performance.now() - t0) / 1000, rssMiB: Math.round(process.memoryUsage().rss / 1048576) })}\n`,
+  `${JSON.stringify({ url: sim.url, epoch, validators: n, fork, startSeconds: (performance.now() - t0) / 1000, rssMiB: Math.round(process.memoryUsage().rss / 1048576) })}\n`,
 );
+createInterface({ input: process.stdin }).on("line", () => {
+  const cpu = process.cpuUsage();
+  process.stdout.write(
+    `${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+  );
+});
 process.on("SIGTERM", () => {
   void sim.close().then(() => process.exit(0));
 });

@@ -175,7 +175,11 @@ export class NodeApi {
     if (ids !== undefined && ids.length > 0) {
       for (const id of ids) {
         const i = this.validatorIndexOf(id, count);
-        if (typeof i === "number" && statusMatches(this.chain.statusAt(i, epoch), filters)) out.push(i);
+        if (
+          typeof i === "number" &&
+          (filters.size === 0 || statusMatches(this.chain.statusAt(i, epoch), filters))
+        )
+          out.push(i);
       }
     } else if (filters.size === 0) {
       for (let i = 0; i < count; i++) out.push(i);
@@ -710,14 +714,38 @@ function syncPositions(members: Uint32Array): Map<number, number[]> {
 /** Lodestar's assertUniqueItems: 400 naming the repeated items. */
 function assertUnique(items: ReadonlyArray<string | number> | undefined, message: string): void {
   if (items === undefined) return;
+  // ids compare as strings; a canonical decimal (the common case: hundreds of thousands of
+  // indices) is kept as its number, which is one string exactly, and the others as strings
+  let seenIndices = new Uint8Array(1024); // a bitmap, grown as needed
   const seen = new Set<string>();
   const dups: string[] = [];
   for (const item of items) {
-    const k = String(item);
-    if (seen.has(k) && !dups.includes(k)) dups.push(k);
-    seen.add(k);
+    const n = canonicalIndex(item);
+    if (n >= seenIndices.length) {
+      const grown = new Uint8Array(Math.max(n + 1, seenIndices.length * 2));
+      grown.set(seenIndices);
+      seenIndices = grown;
+    }
+    const dup = n >= 0 ? seenIndices[n] === 1 : seen.has(String(item));
+    if (dup && !dups.includes(String(item))) dups.push(String(item));
+    if (n >= 0) seenIndices[n] = 1;
+    else seen.add(String(item));
   }
   if (dups.length > 0) throw new ApiError(400, `${message}: ${dups.join(", ")}`);
+}
+
+/** The number a canonical decimal id stands for (no sign, no leading zero, below 2^24: the bitmap's bound), else -1. */
+function canonicalIndex(item: string | number): number {
+  if (typeof item === "number") return Number.isInteger(item) && item >= 0 && item < 2 ** 24 ? item : -1;
+  const len = item.length;
+  if (len === 0 || len > 8 || (len > 1 && item.charCodeAt(0) === 48)) return -1;
+  let n = 0;
+  for (let k = 0; k < len; k++) {
+    const d = item.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n < 2 ** 24 ? n : -1;
 }
 
 /** Every method not implemented answers 501 (instead of a TypeError → 500). */

@@ -68,12 +68,8 @@ export class Duties {
   shuffling(epoch: number): EpochShuffling {
     const hit = this.shufflings.get(epoch);
     if (hit !== undefined) return hit;
-    const n = this.countAt(epoch);
-    let count = 0;
-    for (let i = 0; i < n; i++) if (this.reg.isActiveAt(i, epoch)) count++;
-    const active = new Uint32Array(count);
-    count = 0;
-    for (let i = 0; i < n; i++) if (this.reg.isActiveAt(i, epoch)) active[count++] = i;
+    const active = this.activeAt(epoch);
+    const count = active.length;
     // The spec's shuffle (compute_shuffled_index over the active set, seed from the randao mix of
     // epoch - MIN_SEED_LOOKAHEAD - 1, which the served state carries).
     const perm = shuffledIndices(count, this.epochSeed(epoch, DOMAIN_BEACON_ATTESTER), SHUFFLE_ROUND_COUNT);
@@ -91,6 +87,23 @@ export class Duties {
       if (first !== undefined) this.shufflings.delete(first);
     }
     return sh;
+  }
+
+  /**
+   * The validators active at `epoch`, in index order: the shuffling's list when it is computed,
+   * else the registry scanned (no shuffle: the proposers of a future epoch, Fulu's lookahead, need
+   * only this list, and a full shuffle of 1,000,000 validators takes seconds).
+   */
+  activeAt(epoch: number): Uint32Array {
+    const hit = this.shufflings.get(epoch);
+    if (hit !== undefined) return hit.active;
+    const n = this.countAt(epoch);
+    let count = 0;
+    for (let i = 0; i < n; i++) if (this.reg.isActiveAt(i, epoch)) count++;
+    const active = new Uint32Array(count);
+    count = 0;
+    for (let i = 0; i < n; i++) if (this.reg.isActiveAt(i, epoch)) active[count++] = i;
+    return active;
   }
 
   committeesPerSlot(epoch: number): number {
@@ -187,7 +200,7 @@ export class Duties {
   proposersOf(epoch: number): Int32Array {
     const hit = this.proposerCache.get(epoch);
     if (hit !== undefined) return hit;
-    const sh = this.shuffling(epoch);
+    const active = this.activeAt(epoch);
     // Fulu: proposer_lookahead fills epoch e + 1 at the end of epoch e - 1, with the effective
     // balances of the state of e (epochs 0 and 1 from the genesis state).
     const snap = this.history.snapshot(this.reg.fork === "fulu" ? Math.max(0, epoch - 1) : epoch);
@@ -200,7 +213,7 @@ export class Duties {
       const slot = this.startSlot(epoch) + k;
       out[k] = electra
         ? computeProposerIndex(
-            sh.active,
+            active,
             (i) => eff[i] ?? 0,
             proposerSeed(seed, slot),
             SHUFFLE_ROUND_COUNT,
@@ -208,7 +221,7 @@ export class Duties {
             2,
           )
         : computeProposerIndex(
-            sh.active,
+            active,
             (i) => (eff[i] ?? 0) * GWEI,
             proposerSeed(seed, slot),
             SHUFFLE_ROUND_COUNT,

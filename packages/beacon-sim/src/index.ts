@@ -41,7 +41,7 @@ export type {
   ValidatorSelector,
 } from "./scenario.js";
 export { BEHAVIOURS, parseFault, parseScenario, scenarioSchema, selectorRanges } from "./scenario.js";
-export { buildApp, SimNode, STREAM_THRESHOLD, validatorJson } from "./server.js";
+export { buildApp, prefersSsz, SimNode, STREAM_THRESHOLD, validatorJson } from "./server.js";
 export { BeaconStateType, beaconStateType, proposerLookahead, serializeState } from "./ssz-state.js";
 
 export interface BeaconSimOptions extends ChainOptions {

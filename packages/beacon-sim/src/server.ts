@@ -4,7 +4,7 @@
  * switched at runtime per node. Large validator lists are streamed as JSON (never one string).
  */
 import { Readable } from "node:stream";
-import { HttpHeader } from "@lodestar/api";
+import { HttpHeader, routes } from "@lodestar/api";
 import { registerRoutes } from "@lodestar/api/beacon/server";
 import { addSszContentTypeParser } from "@lodestar/api/server";
 import { ValidationError } from "@poolkeeper/core";
@@ -13,6 +13,7 @@ import { NodeApi, type NodeView } from "./api.js";
 import { newValidatorFields, type SimChain, type ValidatorFields } from "./chain.js";
 import { registerExecutionRoutes } from "./execution.js";
 import { type FaultSpec, parseFault } from "./scenario.js";
+import { writeU64 } from "./ssz-state.js";
 
 /** Above this many entries, validator and balance lists are written by the sim's own streaming writer (same JSON, faster, no V8 string limit). */
 export const STREAM_THRESHOLD = 500;
@@ -126,9 +127,40 @@ function asList(v: unknown): string[] | undefined {
 }
 
 /**
+ * Whether an Accept header prefers SSZ to JSON (RFC 9110 quality values, `*\/*` counting as JSON,
+ * as Lodestar's server negotiates).
+ */
+export function prefersSsz(accept: string | undefined): boolean {
+  let ssz = 0;
+  let json = accept === undefined ? 1 : 0;
+  for (const part of (accept ?? "").toLowerCase().split(",")) {
+    const [type = "", ...params] = part.split(";").map((x) => x.trim());
+    const qp = params.find((p) => p.startsWith("q="));
+    const q = qp === undefined ? 1 : Number(qp.slice(2));
+    if (!(q > 0 && q <= 1)) continue;
+    if (type === "application/octet-stream") ssz = Math.max(ssz, q);
+    else if (type === "application/json" || type === "*/*") json = Math.max(json, q);
+  }
+  return ssz > json;
+}
+
+/** One validator_balances record of Lodestar's SSZ answer: its size and where index and balance sit. */
+const BALANCE_RECORD = (() => {
+  const t = routes.beacon.state.ValidatorBalanceListType.elementType as unknown as {
+    fixedSize: number;
+    fieldsEntries: Array<{ fieldName: string }>;
+    getFieldRanges(dv: DataView, start: number, end: number): Array<{ start: number }>;
+  };
+  const r = t.getFieldRanges(new DataView(new ArrayBuffer(t.fixedSize)), 0, t.fixedSize);
+  const at = (name: string) => r[t.fieldsEntries.findIndex((f) => f.fieldName === name)]?.start ?? 0;
+  return { size: t.fixedSize, index: at("index"), balance: at("balance") };
+})();
+
+/**
  * GET/POST .../validators and .../validator_balances with more than STREAM_THRESHOLD entries:
- * the same JSON Lodestar's route would write, produced in chunks. Smaller answers go through the
- * Lodestar handler unchanged.
+ * the same JSON Lodestar's route would write, produced in chunks; balances asked for as SSZ are
+ * written straight from the chain's arrays (Lodestar's handler would build an object per entry).
+ * Smaller answers go through the Lodestar handler unchanged.
  */
 async function streamLargeLists(
   api: NodeApi,
@@ -138,10 +170,10 @@ async function streamLargeLists(
 ): Promise<FastifyReply | undefined> {
   const m = /^\/eth\/v1\/beacon\/states\/([^/]+)\/(validators|validator_balances)(\?.*)?$/.exec(req.url);
   if (m === null) return undefined;
-  const accept = req.headers.accept;
-  if (accept !== undefined && !accept.includes("json") && !accept.includes("*/*")) return undefined;
   const stateId = decodeURIComponent(m[1] ?? "");
   const balancesOnly = m[2] === "validator_balances";
+  const ssz = prefersSsz(req.headers.accept);
+  if (ssz && !balancesOnly) return undefined; // validators: JSON only, Lodestar's handler says so
   let ids: string[] | undefined;
   let statuses: string[] | undefined;
   const q = (req.query ?? {}) as Record<string, unknown>;
@@ -169,6 +201,19 @@ async function streamLargeLists(
   const chain = api.chain;
   const epoch = state.epoch;
   const finalized = state.finalized;
+  void reply.header("Eth-Execution-Optimistic", "false");
+  void reply.header("Eth-Consensus-Finalized", String(finalized));
+  if (ssz) {
+    const { size, index, balance } = BALANCE_RECORD;
+    const out = new Uint8Array(sel.length * size);
+    const dv = new DataView(out.buffer);
+    sel.forEach((i, k) => {
+      writeU64(dv, k * size + index, i);
+      writeU64(dv, k * size + balance, chain.balanceAt(i, epoch));
+    });
+    void reply.header(HttpHeader.ContentType, "application/octet-stream");
+    return reply.send(Buffer.from(out.buffer));
+  }
   function* chunks(): Generator<string> {
     yield '{"data":[';
     const CHUNK = 2000;
@@ -188,8 +233,6 @@ async function streamLargeLists(
     yield `],"execution_optimistic":false,"finalized":${finalized}}`;
   }
   void reply.header(HttpHeader.ContentType, "application/json");
-  void reply.header("Eth-Execution-Optimistic", "false");
-  void reply.header("Eth-Consensus-Finalized", String(finalized));
   return reply.send(Readable.from(chunks()));
 }
 

@@ -65,7 +65,8 @@ export function proposerLookahead(chain: SimChain, epoch: number): number[] {
 
 const VALIDATOR_SIZE = 121;
 
-function writeU64(dv: DataView, off: number, v: number): void {
+/** A uint64 little-endian (FAR and Infinity: 2^64 - 1). */
+export function writeU64(dv: DataView, off: number, v: number): void {
   if (v < 4294967295) {
     dv.setUint32(off, v, true);
     dv.setUint32(off + 4, 0, true);

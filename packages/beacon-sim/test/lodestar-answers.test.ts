@@ -436,6 +436,13 @@ describe("requests Lodestar refuses or filters (head at epoch 11)", () => {
     expect(await call("/eth/v1/beacon/states/head/validator_balances", ["7", "7"])).toEqual(
       failure(400, "Duplicate validator IDs provided: 7"),
     );
+    // decimal ids are read as numbers first ("07" is 7); ids beyond any index are compared too
+    expect(await call("/eth/v1/beacon/states/head/validator_balances", ["7", "07"])).toEqual(
+      failure(400, "Duplicate validator IDs provided: 7"),
+    );
+    expect(
+      await call("/eth/v1/beacon/states/head/validator_balances", ["99999999999", "3", "99999999999", "3"]),
+    ).toEqual(failure(400, "Duplicate validator IDs provided: 99999999999, 3"));
     expect(
       await call("/eth/v1/beacon/states/head/validators", { statuses: ["active_ongoing", "active_ongoing"] }),
     ).toEqual(failure(400, "Duplicate statuses provided: active_ongoing"));

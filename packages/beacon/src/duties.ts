@@ -26,7 +26,8 @@ import {
   type ShufflingParams,
   stateCanShuffle,
 } from "./shuffling.js";
-import { getBalances, getStatusExceptions, resolvePubkeys, type ValidatorStatus } from "./validators.js";
+import { BeaconStateReader } from "./state-reader.js";
+import { getBalanceArray, getStatusExceptions, resolvePubkeys, type ValidatorStatus } from "./validators.js";
 
 const GENESIS_SLOT = 0;
 
@@ -158,6 +159,11 @@ export interface EpochDutiesOptions {
   balances?: boolean;
   /** Parallel block requests (default 8). */
   concurrency?: number;
+  /**
+   * Blocks asked for as "ssz" (default; a node without SSZ answers JSON) or as "json" only (a node
+   * whose SSZ answers are broken; the benchmark's peer).
+   */
+  blockWireFormat?: "ssz" | "json";
   /** Called with each phase's duration (benchmarks, metrics). */
   onPhase?: (phase: string, ms: number) => void;
 }
@@ -193,7 +199,8 @@ interface StateView {
   randaoMixes: Uint8Array[];
   activeIndices(epoch: number): Uint32Array;
   effectiveBalance(index: number): number;
-  pubkeyIndex(): Map<string, number>;
+  /** The registry index of a pubkey (a hash table over the state's bytes, built on first use). */
+  indexOfPubkey(pubkey: Uint8Array): number | undefined;
   currentSyncCommittee: Uint8Array[];
   nextSyncCommittee: Uint8Array[];
   /** Fulu and later: the proposers of the state's epoch and the next, as the state records them. */
@@ -349,11 +356,14 @@ export class EpochDutiesReader {
     slot: number,
     requireFinalized: boolean,
     minFinalizedEpoch: number | undefined,
+    wireFormat: "ssz" | "json" = "ssz",
   ): Promise<BlockInfo | null> {
     return this.pool.request(
       `block ${slot}`,
       async (api) => {
-        const v = await api.beacon.getBlockV2({ blockId: slot });
+        // SSZ where the node offers it (decoded with the fork's type named by Eth-Consensus-Version),
+        // else JSON: the client asks for both, SSZ first
+        const v = await api.beacon.getBlockV2({ blockId: slot }, { responseWireFormat: wireFormat });
         const signed = valueOrNotFound(v);
         if (signed === NOT_FOUND) return NOT_FOUND;
         const meta = v.meta();
@@ -398,40 +408,25 @@ export class EpochDutiesReader {
       async (api: ApiClient) => {
         const res = await api.debug.getStateV2({ stateId }, { responseWireFormat: "ssz" });
         if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
-        const st = valueOrNotFound(res);
-        if (st === NOT_FOUND) return NOT_FOUND;
-        const fork = res.meta().version;
-        // biome-ignore lint/suspicious/noExplicitAny: fork union of BeaconState, read field by field
-        const s = st as any;
-        const validators = s.validators as Array<{
-          pubkey: Uint8Array;
-          effectiveBalance: number;
-          activationEpoch: number;
-          exitEpoch: number;
-        }>;
-        if (!Array.isArray(validators) || !Array.isArray(s.randaoMixes))
-          throw invalidResponse("state", "not a beacon state");
-        let pkMap: Map<string, number> | undefined;
+        // the SSZ bytes read in place (BeaconStateReader), not decoded into a million objects
+        const bytes = valueOrNotFound({
+          ok: res.ok,
+          status: res.status,
+          error: () => res.error(),
+          value: () => res.ssz(),
+        });
+        if (bytes === NOT_FOUND) return NOT_FOUND;
+        const st = new BeaconStateReader(this.pool.lodestar.types, res.meta().version, bytes);
         const view: StateView = {
-          epoch: Math.floor(s.slot / S),
-          fork,
-          randaoMixes: s.randaoMixes,
-          activeIndices(epoch: number): Uint32Array {
-            const out: number[] = [];
-            for (let i = 0; i < validators.length; i++) {
-              const v = validators[i];
-              if (v !== undefined && v.activationEpoch <= epoch && epoch < v.exitEpoch) out.push(i);
-            }
-            return Uint32Array.from(out);
-          },
-          effectiveBalance: (i: number) => validators[i]?.effectiveBalance ?? 0,
-          pubkeyIndex(): Map<string, number> {
-            if (pkMap === undefined) pkMap = new Map(validators.map((v, i) => [toHex0x(v.pubkey), i]));
-            return pkMap;
-          },
-          currentSyncCommittee: s.currentSyncCommittee?.pubkeys ?? [],
-          nextSyncCommittee: s.nextSyncCommittee?.pubkeys ?? [],
-          proposerLookahead: Array.isArray(s.proposerLookahead) ? (s.proposerLookahead as number[]) : null,
+          epoch: Math.floor(st.slot / S),
+          fork: st.fork,
+          randaoMixes: st.randaoMixes(),
+          activeIndices: (epoch) => st.activeIndices(epoch),
+          effectiveBalance: (i) => (i < st.validatorCount ? st.effectiveBalance(i) : 0),
+          indexOfPubkey: (pubkey) => st.indexOfPubkey(pubkey),
+          currentSyncCommittee: st.currentSyncCommittee(),
+          nextSyncCommittee: st.nextSyncCommittee(),
+          proposerLookahead: st.proposerLookahead(),
         };
         return view;
       },
@@ -492,7 +487,11 @@ export class EpochDutiesReader {
       return await this.pool.request(
         `committees of epoch ${epoch}`,
         async (api) => {
-          const res = await api.beacon.getEpochCommittees({ stateId: String(epoch * S), epoch });
+          // SSZ where the node offers it: a million indices as JSON strings is most of the cost
+          const res = await api.beacon.getEpochCommittees(
+            { stateId: String(epoch * S), epoch },
+            { responseWireFormat: "ssz" },
+          );
           if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
           const list = valueOrNotFound(res);
           if (list === NOT_FOUND) return NOT_FOUND;
@@ -644,7 +643,7 @@ export class EpochDutiesReader {
     statesPromise.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     const slots = Array.from({ length: 2 * S }, (_, k) => first + k);
     const fetched = await mapLimit(slots, opts.concurrency ?? 8, (s) =>
-      this.block(s, requireFinalized, minFinalizedEpoch),
+      this.block(s, requireFinalized, minFinalizedEpoch, opts.blockWireFormat),
     );
     const blocks = new Map<number, BlockInfo>();
     for (const b of fetched) if (b !== null) blocks.set(b.slot, b);
@@ -946,9 +945,8 @@ export class EpochDutiesReader {
         "sync committee",
         `state of epoch ${st.epoch} cannot give epoch ${epoch}'s committee`,
       );
-    const map = st.pubkeyIndex();
     return pks.map((pk) => {
-      const i = map.get(toHex0x(pk));
+      const i = st.indexOfPubkey(pk);
       if (i === undefined) throw invalidResponse("sync committee", "member pubkey not in the registry");
       return i;
     });
@@ -1002,24 +1000,27 @@ export class EpochDutiesReader {
         throw e;
       });
     const [start, end, exceptions] = await Promise.all([
-      soft(getBalances(this.pool, indices, { stateId: epoch * S, minFinalizedEpoch })),
-      soft(getBalances(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
+      soft(getBalanceArray(this.pool, indices, { stateId: epoch * S, minFinalizedEpoch })),
+      soft(getBalanceArray(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
       soft(getStatusExceptions(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
     ]);
     const exBy = new Map((exceptions ?? []).map((v) => [v.index, v]));
-    return indices.map((v) => {
+    // balances by position in `indices`, NaN where the state has no such validator
+    const gwei = (a: Float64Array | null, k: number): bigint | null =>
+      a === null || Number.isNaN(a[k]) ? null : BigInt(a[k] as number);
+    return indices.map((v, k) => {
       const e = exBy.get(v);
       // absent from the status answer means active_ongoing only for a validator in the state: one
       // without a balance there is not in the registry yet (its deposit pending, or the index
       // resolved at a later state), and its status is unknown
-      const known = exceptions !== null && end !== null && (e !== undefined || end.has(v));
+      const known = exceptions !== null && end !== null && (e !== undefined || !Number.isNaN(end[k]));
       return {
         validatorIndex: v,
         status: e?.status ?? (known ? "active_ongoing" : null),
         slashed: e?.slashed ?? (known ? false : null),
         exitEpoch: e?.exitEpoch ?? null,
-        balanceStart: start?.get(v) ?? null,
-        balanceEnd: end?.get(v) ?? null,
+        balanceStart: gwei(start, k),
+        balanceEnd: gwei(end, k),
       };
     });
   }

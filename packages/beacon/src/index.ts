@@ -6,4 +6,5 @@ export * from "./node-pool.js";
 export * from "./pending.js";
 export * from "./scores.js";
 export * from "./shuffling.js";
+export * from "./state-reader.js";
 export * from "./validators.js";

@@ -111,15 +111,53 @@ export function getPendingDeposits(
     "pending deposits",
     opts,
     (api, stateId) => api.beacon.getPendingDeposits({ stateId }, { responseWireFormat: "ssz" }),
-    (list, where) =>
-      list.map((d) => ({
-        pubkey: toHex0x(d.pubkey),
-        withdrawalCredentials: toHex0x(d.withdrawalCredentials),
-        amount: BigInt(d.amount),
-        signature: toHex0x(d.signature),
-        slot: uintOrThrow(d.slot, where, "slot"),
-      })),
+    toPendingDeposits,
   );
+}
+
+type Num = number | bigint;
+
+/** @lodestar/types values of state.pending_deposits as PendingDeposit (also the state reader's). */
+export function toPendingDeposits(
+  list: ReadonlyArray<{
+    pubkey: Uint8Array;
+    withdrawalCredentials: Uint8Array;
+    amount: Num;
+    signature: Uint8Array;
+    slot: Num;
+  }>,
+  where: string,
+): PendingDeposit[] {
+  return list.map((d) => ({
+    pubkey: toHex0x(d.pubkey),
+    withdrawalCredentials: toHex0x(d.withdrawalCredentials),
+    amount: BigInt(d.amount),
+    signature: toHex0x(d.signature),
+    slot: uintOrThrow(d.slot, where, "slot"),
+  }));
+}
+
+/** @lodestar/types values of state.pending_partial_withdrawals as PendingPartialWithdrawal. */
+export function toPendingPartialWithdrawals(
+  list: ReadonlyArray<{ validatorIndex: Num; amount: Num; withdrawableEpoch: Num }>,
+  where: string,
+): PendingPartialWithdrawal[] {
+  return list.map((w) => ({
+    validatorIndex: uintOrThrow(w.validatorIndex, where, "validator_index"),
+    amount: BigInt(w.amount),
+    withdrawableEpoch: uintOrThrow(w.withdrawableEpoch, where, "withdrawable_epoch"),
+  }));
+}
+
+/** @lodestar/types values of state.pending_consolidations as PendingConsolidation. */
+export function toPendingConsolidations(
+  list: ReadonlyArray<{ sourceIndex: Num; targetIndex: Num }>,
+  where: string,
+): PendingConsolidation[] {
+  return list.map((c) => ({
+    sourceIndex: uintOrThrow(c.sourceIndex, where, "source_index"),
+    targetIndex: uintOrThrow(c.targetIndex, where, "target_index"),
+  }));
 }
 
 /** The state's pending partial withdrawals (EIP-7002 requests queued under the exit churn). */
@@ -132,12 +170,7 @@ export function getPendingPartialWithdrawals(
     "pending partial withdrawals",
     opts,
     (api, stateId) => api.beacon.getPendingPartialWithdrawals({ stateId }, { responseWireFormat: "ssz" }),
-    (list, where) =>
-      list.map((w) => ({
-        validatorIndex: uintOrThrow(w.validatorIndex, where, "validator_index"),
-        amount: BigInt(w.amount),
-        withdrawableEpoch: uintOrThrow(w.withdrawableEpoch, where, "withdrawable_epoch"),
-      })),
+    toPendingPartialWithdrawals,
   );
 }
 
@@ -151,11 +184,7 @@ export function getPendingConsolidations(
     "pending consolidations",
     opts,
     (api, stateId) => api.beacon.getPendingConsolidations({ stateId }, { responseWireFormat: "ssz" }),
-    (list, where) =>
-      list.map((c) => ({
-        sourceIndex: uintOrThrow(c.sourceIndex, where, "source_index"),
-        targetIndex: uintOrThrow(c.targetIndex, where, "target_index"),
-      })),
+    toPendingConsolidations,
   );
 }
 

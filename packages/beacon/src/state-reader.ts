@@ -1,0 +1,315 @@
+/**
+ * The pool's view of a beacon state read straight from its SSZ bytes, without decoding the state:
+ * a 1,000,000-validator state is ~140 MB of bytes but a full decode builds a million validator
+ * objects (and a million balances, participation flags, inactivity scores). Here every field is
+ * located with the fork's container type from @lodestar/types (its fixed part, the offset table of
+ * its variable fields, the element types' fixed sizes), and a validator's field is read at
+ * `index × Validator size + field offset` with the field's own SSZ type when asked for. Small
+ * fields (slot, fork, sync committees, the pending lists, the proposer lookahead) are decoded with
+ * their types; nothing registry-sized is built except on request (`activeIndices`, the pubkey
+ * table).
+ */
+import type { ByteViews, ContainerType, Type } from "@chainsafe/ssz";
+import type * as LodestarTypes from "@lodestar/types";
+import type { phase0 } from "@lodestar/types";
+import { invalidResponse } from "./errors.js";
+import {
+  type PendingConsolidation,
+  type PendingDeposit,
+  type PendingPartialWithdrawal,
+  toPendingConsolidations,
+  toPendingDeposits,
+  toPendingPartialWithdrawals,
+} from "./pending.js";
+
+// biome-ignore lint/suspicious/noExplicitAny: the fields of a fork's BeaconState, looked up by name
+type AnyContainer = ContainerType<Record<string, Type<any>>>;
+// biome-ignore lint/suspicious/noExplicitAny: a field's SSZ type, decoding to the type's value
+type AnyType = Type<any>;
+
+/** A validator record of the registry as the full decode gives it (epochs: Infinity for FAR_FUTURE_EPOCH). */
+export type StateValidator = phase0.Validator;
+/** state.fork: the previous and current fork versions and the epoch of the last fork. */
+export type StateFork = phase0.Fork;
+
+interface Field {
+  type: AnyType;
+  start: number;
+  end: number;
+}
+
+const VALIDATOR_FIELDS = [
+  "pubkey",
+  "withdrawalCredentials",
+  "effectiveBalance",
+  "slashed",
+  "activationEligibilityEpoch",
+  "activationEpoch",
+  "exitEpoch",
+  "withdrawableEpoch",
+] as const;
+type ValidatorField = (typeof VALIDATOR_FIELDS)[number];
+
+/** Forks whose BeaconState this reader knows (the registry layout of phase0, Electra's queues, Fulu's lookahead). */
+export const STATE_READER_FORKS = ["deneb", "electra", "fulu"] as const;
+export type StateReaderFork = (typeof STATE_READER_FORKS)[number];
+
+function stateType(types: typeof LodestarTypes, fork: string): AnyContainer {
+  if (!(STATE_READER_FORKS as readonly string[]).includes(fork))
+    throw invalidResponse("state", `fork "${fork}" is not one of ${STATE_READER_FORKS.join(", ")}`);
+  return (types.ssz as unknown as Record<string, { BeaconState: AnyContainer }>)[fork]!.BeaconState;
+}
+
+/**
+ * A beacon state of `fork` read in place. `types` is @lodestar/types of the chain's preset (the
+ * pool's `lodestar.types`): the preset sizes the vectors and so the offsets. Throws an invalid-
+ * response BeaconError naming the reason for bytes that are not a state of that fork (too short
+ * for its fixed part, an offset out of order or out of bounds, a list that is not a whole number
+ * of records or longer than its limit, balances not matching the registry).
+ */
+export class BeaconStateReader {
+  readonly fork: StateReaderFork;
+  readonly slot: number;
+  readonly validatorCount: number;
+  private readonly views: ByteViews;
+  private readonly fields = new Map<string, Field>();
+  private readonly vStart: number;
+  private readonly vSize: number;
+  private readonly vField: Record<ValidatorField, { type: AnyType; offset: number; size: number }>;
+  private readonly balStart: number;
+  private readonly balType: AnyType;
+  private readonly balSize: number;
+  private pkTable: Int32Array | undefined;
+
+  constructor(types: typeof LodestarTypes, fork: string, bytes: Uint8Array) {
+    const type = stateType(types, fork);
+    this.fork = fork as StateReaderFork;
+    const where = `${fork} state`;
+    this.views = {
+      uint8Array: bytes,
+      dataView: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    };
+    if (bytes.length < type.fixedEnd)
+      throw invalidResponse(
+        where,
+        `${bytes.length} bytes, shorter than the fixed part of a ${fork} state (${type.fixedEnd})`,
+      );
+    let ranges: Array<{ start: number; end: number }>;
+    try {
+      ranges = type.getFieldRanges(this.views.dataView, 0, bytes.length);
+    } catch (e) {
+      throw invalidResponse(where, `offsets: ${(e as Error).message}`);
+    }
+    type.fieldsEntries.forEach(({ fieldName, fieldType }, i) => {
+      const r = ranges[i] as { start: number; end: number };
+      const f = { type: fieldType as AnyType, start: r.start, end: r.end };
+      const size = f.end - f.start;
+      const list = fieldType as unknown as { elementType?: AnyType; limit?: number; isList?: boolean };
+      if (fieldType.fixedSize !== null) {
+        if (size !== fieldType.fixedSize) throw invalidResponse(where, `${fieldName}: ${size} bytes`);
+      } else if (list.isList && list.elementType?.fixedSize != null) {
+        const el = list.elementType.fixedSize;
+        if (size % el !== 0 || size / el > (list.limit ?? Number.POSITIVE_INFINITY))
+          throw invalidResponse(
+            where,
+            `${fieldName}: ${size} bytes is not a list of at most ${list.limit} ${el}-byte records`,
+          );
+      }
+      this.fields.set(fieldName, f);
+    });
+    this.slot = this.decode<number>("slot");
+
+    const validators = this.field("validators");
+    const vType = (validators.type as unknown as { elementType: AnyContainer }).elementType;
+    this.vSize = vType.fixedSize as number;
+    this.vStart = validators.start;
+    this.validatorCount = (validators.end - validators.start) / this.vSize;
+    const vRanges = vType.getFieldRanges(this.views.dataView, 0, this.vSize);
+    const vField = {} as Record<ValidatorField, { type: AnyType; offset: number; size: number }>;
+    vType.fieldsEntries.forEach(({ fieldName, fieldType }, i) => {
+      const r = vRanges[i] as { start: number; end: number };
+      vField[fieldName as ValidatorField] = {
+        type: fieldType as AnyType,
+        offset: r.start,
+        size: r.end - r.start,
+      };
+    });
+    for (const name of VALIDATOR_FIELDS)
+      if (vField[name] === undefined) throw invalidResponse(where, `Validator has no field ${name}`);
+    this.vField = vField;
+
+    const balances = this.field("balances");
+    this.balType = (balances.type as unknown as { elementType: AnyType }).elementType;
+    this.balSize = this.balType.fixedSize as number;
+    this.balStart = balances.start;
+    const balanceCount = (balances.end - balances.start) / this.balSize;
+    if (balanceCount !== this.validatorCount)
+      throw invalidResponse(where, `${balanceCount} balances for ${this.validatorCount} validators`);
+  }
+
+  private field(name: string): Field {
+    const f = this.fields.get(name);
+    if (f === undefined) throw invalidResponse(`${this.fork} state`, `has no field ${name}`);
+    return f;
+  }
+
+  /** The field decoded with its own SSZ type (small fields only). */
+  private decode<T>(name: string): T {
+    const f = this.field(name);
+    return f.type.value_deserializeFromBytes(this.views, f.start, f.end) as T;
+  }
+
+  private has(name: string): boolean {
+    return this.fields.has(name);
+  }
+
+  private checkIndex(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.validatorCount)
+      throw new RangeError(`validator index ${i} outside the registry of ${this.validatorCount}`);
+  }
+
+  /** One field of validator `i` (no bounds check: internal loops). */
+  private vRead<T>(i: number, name: ValidatorField): T {
+    const f = this.vField[name];
+    const o = this.vStart + i * this.vSize + f.offset;
+    return f.type.value_deserializeFromBytes(this.views, o, o + f.size) as T;
+  }
+
+  /** state.fork: the previous and current fork versions and the epoch of the last fork. */
+  forkVersions(): StateFork {
+    return this.decode<StateFork>("fork");
+  }
+
+  validator(i: number): StateValidator {
+    this.checkIndex(i);
+    const out = {} as Record<ValidatorField, unknown>;
+    for (const name of VALIDATOR_FIELDS) out[name] = this.vRead(i, name);
+    return out as unknown as StateValidator;
+  }
+
+  /** The validator's pubkey: a view into the state's bytes (not a copy). */
+  pubkey(i: number): Uint8Array {
+    this.checkIndex(i);
+    const f = this.vField.pubkey;
+    const o = this.vStart + i * this.vSize + f.offset;
+    return this.views.uint8Array.subarray(o, o + f.size);
+  }
+
+  effectiveBalance(i: number): number {
+    this.checkIndex(i);
+    return this.vRead<number>(i, "effectiveBalance");
+  }
+
+  balance(i: number): number {
+    this.checkIndex(i);
+    const o = this.balStart + i * this.balSize;
+    return this.balType.value_deserializeFromBytes(this.views, o, o + this.balSize) as number;
+  }
+
+  /** Indices of the validators active at `epoch` (activation ≤ epoch < exit), ascending. */
+  activeIndices(epoch: number): Uint32Array {
+    const out = new Uint32Array(this.validatorCount);
+    let k = 0;
+    for (let i = 0; i < this.validatorCount; i++) {
+      if (this.vRead<number>(i, "activationEpoch") <= epoch && epoch < this.vRead<number>(i, "exitEpoch"))
+        out[k++] = i;
+    }
+    return out.slice(0, k);
+  }
+
+  /** The index of the validator with `pubkey` (48 bytes), or undefined. A hash table is built on first use. */
+  indexOfPubkey(pubkey: Uint8Array): number | undefined {
+    const f = this.vField.pubkey;
+    if (pubkey.length !== f.size) return undefined;
+    const table = this.pubkeyTable();
+    const mask = table.length - 1;
+    const bytes = this.views.uint8Array;
+    for (let h = pubkeyHash(pubkey, 0) & mask; ; h = (h + 1) & mask) {
+      const i = table[h] as number;
+      if (i === -1) return undefined;
+      const o = this.vStart + i * this.vSize + f.offset;
+      let same = true;
+      for (let b = 0; b < f.size; b++) {
+        if (bytes[o + b] !== pubkey[b]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return i;
+    }
+  }
+
+  private pubkeyTable(): Int32Array {
+    if (this.pkTable !== undefined) return this.pkTable;
+    let size = 16;
+    while (size < this.validatorCount * 2) size *= 2;
+    const table = new Int32Array(size).fill(-1);
+    const mask = size - 1;
+    const bytes = this.views.uint8Array;
+    const off = this.vField.pubkey.offset;
+    for (let i = 0; i < this.validatorCount; i++) {
+      let h = pubkeyHash(bytes, this.vStart + i * this.vSize + off) & mask;
+      while (table[h] !== -1) h = (h + 1) & mask;
+      table[h] = i;
+    }
+    this.pkTable = table;
+    return table;
+  }
+
+  /** randao_mixes: views into the state's bytes, one per entry of EPOCHS_PER_HISTORICAL_VECTOR. */
+  randaoMixes(): Uint8Array[] {
+    const f = this.field("randaoMixes");
+    const el = (f.type as unknown as { elementType: AnyType }).elementType.fixedSize as number;
+    const out: Uint8Array[] = [];
+    for (let o = f.start; o < f.end; o += el) out.push(this.views.uint8Array.subarray(o, o + el));
+    return out;
+  }
+
+  /** current_sync_committee.pubkeys (altair and later). */
+  currentSyncCommittee(): Uint8Array[] {
+    return this.decode<{ pubkeys: Uint8Array[] }>("currentSyncCommittee").pubkeys;
+  }
+
+  nextSyncCommittee(): Uint8Array[] {
+    return this.decode<{ pubkeys: Uint8Array[] }>("nextSyncCommittee").pubkeys;
+  }
+
+  /** state.pending_deposits (Electra and later; null before). */
+  pendingDeposits(): PendingDeposit[] | null {
+    if (!this.has("pendingDeposits")) return null;
+    return toPendingDeposits(this.decode("pendingDeposits"), `${this.fork} state pending_deposits`);
+  }
+
+  pendingPartialWithdrawals(): PendingPartialWithdrawal[] | null {
+    if (!this.has("pendingPartialWithdrawals")) return null;
+    return toPendingPartialWithdrawals(
+      this.decode("pendingPartialWithdrawals"),
+      `${this.fork} state pending_partial_withdrawals`,
+    );
+  }
+
+  pendingConsolidations(): PendingConsolidation[] | null {
+    if (!this.has("pendingConsolidations")) return null;
+    return toPendingConsolidations(
+      this.decode("pendingConsolidations"),
+      `${this.fork} state pending_consolidations`,
+    );
+  }
+
+  /** Fulu: the proposers of the state's epoch and the next MIN_SEED_LOOKAHEAD epochs; null before. */
+  proposerLookahead(): number[] | null {
+    if (!this.has("proposerLookahead")) return null;
+    return this.decode<number[]>("proposerLookahead");
+  }
+}
+
+/** 32 bits of a pubkey past its flag byte (a compressed G1 point: the rest is an x coordinate). */
+function pubkeyHash(bytes: Uint8Array, o: number): number {
+  return (
+    ((bytes[o + 1] as number) |
+      ((bytes[o + 2] as number) << 8) |
+      ((bytes[o + 3] as number) << 16) |
+      ((bytes[o + 4] as number) << 24)) >>>
+    0
+  );
+}
