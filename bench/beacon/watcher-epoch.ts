@@ -89,6 +89,9 @@ function runClient(argv: string[], beaconSrc?: string): Promise<Record<string, u
 interface EpochRun {
   wallMs: number;
   cpuMs: number;
+  /** The same epoch again in the same client (effective balances cached, as for the watcher's next epochs). */
+  warmWallMs: number;
+  warmCpuMs: number;
   peakRssMiB: number;
   importRssMiB: number;
   simCpuMs: number;
@@ -130,7 +133,7 @@ try {
         runs.set(key, [...(runs.get(key) ?? []), r]);
         console.log(
           `${key.padEnd(12)} ${secs(r.wallMs)} wall, client CPU ${secs(r.cpuMs)}, client peak RSS ${r.peakRssMiB} MiB ` +
-            `(${r.importRssMiB} MiB after imports), sim CPU ${secs(r.simCpuMs)}; ` +
+            `(${r.importRssMiB} MiB after imports), sim CPU ${secs(r.simCpuMs)} (both runs); again with the reader's caches: ${secs(r.warmWallMs)} wall, CPU ${secs(r.warmCpuMs)}; ` +
             `${r.duties.toLocaleString()} duties, ${r.missed.toLocaleString()} missed, ${r.proposals} proposals, ${r.sync} sync members, ` +
             `pool CSM ${r.poolCsm.toFixed(4)} vs network ${r.networkCsm.toFixed(4)}, sources ${r.sources.committees}/${r.sources.proposers}`,
         );
@@ -156,6 +159,12 @@ try {
       )}, peak RSS ${range(
         rs.map((r) => r.peakRssMiB),
         (x) => `${x} MiB`,
+      )}; again ${range(
+        rs.map((r) => r.warmWallMs),
+        secs,
+      )} wall, CPU ${range(
+        rs.map((r) => r.warmCpuMs),
+        secs,
       )}`;
     const before = runs.get(`${s.fork} before`);
     console.log(
