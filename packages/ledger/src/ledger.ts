@@ -13,7 +13,7 @@ import {
   insertWithdrawalRequest,
   listAccountShares,
   listLedgerEntries,
-  listLedgerEntriesOfKind,
+  listReportEntries,
   listWithdrawalRequests,
   lockLedgerState,
   markWithdrawalClaimed,
@@ -70,6 +70,9 @@ export interface PoolSummary {
   shareRate: bigint;
   /** The last entry applied (0 before any). */
   lastSeq: bigint;
+  /** The last applied report's ref slot and its unix seconds (0 before any). */
+  lastRefSlot: number;
+  lastReportTimestamp: number;
 }
 
 export interface AccountView {
@@ -135,6 +138,8 @@ export class PoolLedger {
       unfinalizedSteth: s.unfinalizedSteth,
       shareRate: shareRate(totals(s)),
       lastSeq: row?.lastSeq ?? 0n,
+      lastRefSlot: s.lastRefSlot,
+      lastReportTimestamp: s.lastReportTimestamp,
     };
   }
 
@@ -333,11 +338,12 @@ export class PoolLedger {
     return { ...base, finalizationBatches: batches, simulatedShareRate: rate };
   }
 
-  /** The reports applied, newest first (at most `limit`). */
+  /** The reports applied, newest first (at most `limit`; ref slots in the range when given). */
   async reports(
     limit = 100,
+    range: { fromRefSlot?: number; toRefSlot?: number } = {},
   ): Promise<{ seq: bigint; createdAt: Date; report: Extract<LedgerEntry, { kind: "report" }> }[]> {
-    const rows = await listLedgerEntriesOfKind(this.store, "report", limit);
+    const rows = await listReportEntries(this.store, limit, range);
     return rows.map((e) => ({ seq: e.seq, createdAt: e.createdAt, report: reportEntryFromStored(e.data) }));
   }
 

@@ -93,6 +93,14 @@ export interface ReportPlan {
   finalizedFrom: number | null;
 }
 
+/**
+ * The principal a report's CL figures are measured against: the CL balance and pending balance
+ * of the last report plus the deposit amounts of the keys this report newly sees.
+ */
+export function principalClBalance(s: LedgerState, clDepositedWei: bigint): bigint {
+  return s.clBalanceWei + s.clPendingWei + (clDepositedWei - s.clDepositedWei);
+}
+
 function fail(field: string, reason: string): never {
   throw new ValidationError(field, reason);
 }
@@ -169,7 +177,7 @@ export function planReport(
   }
 
   const postCl = r.clBalanceWei + r.clPendingWei;
-  const principal = s.clBalanceWei + s.clPendingWei + (r.clDepositedWei - s.clDepositedWei);
+  const principal = principalClBalance(s, r.clDepositedWei);
   // a pool nobody holds shares of collects nothing from its vaults: the ether would go to whoever
   // stakes first (Lido avoids this with shares minted at its bootstrap); it waits for a later report
   const collect = preTotalShares > 0n;

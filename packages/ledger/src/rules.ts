@@ -7,7 +7,7 @@
 import { PoolkeeperError, ValidationError } from "@poolkeeper/core";
 import { LEDGER_ERRORS } from "./errors.js";
 import type { FeeConfig, ReportInput, ReportOutcome } from "./report.js";
-import { E27, etherByShares, type PoolTotals, shareRate, sharesByEther } from "./shares.js";
+import { etherByShares, type PoolTotals, shareRate, sharesByEther } from "./shares.js";
 import {
   calcBatch,
   claimableEther,
@@ -326,5 +326,3 @@ export function planClaim(
     state: { ...s, lockedWei: s.lockedWei - wei },
   };
 }
-
-export { E27 };

@@ -6,7 +6,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { PublicKey, SecretKey, Signature, verify } from "@chainsafe/blst";
-import { ValidationError } from "@poolkeeper/core";
+import { toHex0x, ValidationError } from "@poolkeeper/core";
+import { toJsonValue } from "@poolkeeper/ledger";
 import { CONSENSUS_VERSION, OperatorReportType, type ReportData, ReportDataType } from "./report-data.js";
 
 export interface OracleMember {
@@ -80,7 +81,7 @@ export function signVote(
     refSlot,
     consensusVersion,
     reportHash,
-    signature: `0x${Buffer.from(sig.toBytes()).toString("hex")}`,
+    signature: toHex0x(sig.toBytes()),
   };
 }
 
@@ -90,7 +91,7 @@ export function generateMemberKey(ikm: Uint8Array = randomBytes(32)): Uint8Array
 }
 
 export function publicKeyOf(secretKey: Uint8Array): string {
-  return `0x${Buffer.from(SecretKey.fromBytes(secretKey).toPublicKey().toBytes()).toString("hex")}`;
+  return toHex0x(SecretKey.fromBytes(secretKey).toPublicKey().toBytes());
 }
 
 /** Whether `vote` is signed by `member`'s key (false for any malformed part). */
@@ -144,7 +145,7 @@ export interface FieldDiff {
   member: string;
 }
 
-const show = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+const show = (v: unknown): string => JSON.stringify(toJsonValue(v));
 
 /** Field by field, where a member's report differs from the agreed one (operators by id). */
 export function diffReports(agreed: ReportData, member: ReportData): FieldDiff[] {

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
   type FeeConfig,
   PoolLedger,
+  principalClBalance,
   type ReportInput,
   simulatedShareRate,
 } from "@poolkeeper/ledger";
@@ -212,7 +213,7 @@ export class OracleConsensus {
     const last = history.at(-1);
     const lastBatch = input.finalizationBatches.at(-1);
     const lastRequest = lastBatch === undefined ? null : await this.ledger.withdrawalRequest(lastBatch, tx);
-    const principal = s.clBalanceWei + s.clPendingWei + (input.clDepositedWei - s.clDepositedWei);
+    const principal = principalClBalance(s, input.clDepositedWei);
     const postCl = input.clBalanceWei + input.clPendingWei;
     const sanityInput = {
       timestamp: refTimestamp,

@@ -11,6 +11,7 @@ import {
   UintBigintType,
   UintNumberType,
 } from "@chainsafe/ssz";
+import { toHex0x } from "@poolkeeper/core";
 import { type FeeConfig, MAX_FINALIZATION_BATCHES, type ReportInput } from "@poolkeeper/ledger";
 
 /** Bumped whenever the report's meaning changes: members on another version do not count. */
@@ -61,7 +62,7 @@ export function decodeReport(bytes: Uint8Array): ReportData {
 
 /** The hash members vote for: the report's hash tree root, 0x-hex. */
 export function reportHash(r: ReportData): string {
-  return `0x${Buffer.from(ReportDataType.hashTreeRoot(r)).toString("hex")}`;
+  return toHex0x(ReportDataType.hashTreeRoot(r));
 }
 
 const GWEI = 1_000_000_000n;

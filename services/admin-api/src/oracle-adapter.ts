@@ -1,4 +1,5 @@
 import { defineErrorCodes, PoolkeeperError } from "@poolkeeper/core";
+import { toJsonValue } from "@poolkeeper/ledger";
 import { type OracleConfig, OracleConsensus, OracleReportReader, type ReportView } from "@poolkeeper/oracle";
 import type { Store } from "@poolkeeper/store";
 import type { OraclePort } from "./oracle-port.js";
@@ -8,15 +9,12 @@ const ADAPTER_ERRORS = defineErrorCodes({
   ORACLE_NOT_CONFIGURED: { code: "ERR_ORACLE_NOT_CONFIGURED", kind: "unavailable" },
 });
 
-const str = (v: unknown): unknown =>
-  JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
-
 function toJson(v: ReportView) {
   return {
     refSlot: v.refSlot,
     status: v.status,
     reportHash: v.reportHash,
-    report: v.report === null ? null : (str(v.report) as never),
+    report: v.report === null ? null : (toJsonValue(v.report) as never),
     sanity: v.sanity,
     votes: v.votes.map((x) => ({ ...x, votedAt: x.votedAt.toISOString() })),
     decidedAt: v.decidedAt === null ? null : v.decidedAt.toISOString(),

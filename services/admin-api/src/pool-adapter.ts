@@ -10,7 +10,7 @@ export function poolPort(store: Store): PoolPort {
   const ledger = new PoolLedger(store);
   return {
     async summary() {
-      const [s, st] = await Promise.all([ledger.summary(), ledger.state()]);
+      const s = await ledger.summary();
       return {
         totalPooledEther: s.totalPooledEther.toString(),
         totalShares: s.totalShares.toString(),
@@ -20,18 +20,16 @@ export function poolPort(store: Store): PoolPort {
         lockedForWithdrawals: s.lockedWei.toString(),
         unfinalizedWithdrawals: s.unfinalizedSteth.toString(),
         shareRate: formatRate(s.shareRate),
-        lastReport:
-          st.lastRefSlot === 0 ? null : { refSlot: st.lastRefSlot, timestamp: st.lastReportTimestamp },
+        lastReport: s.lastRefSlot === 0 ? null : { refSlot: s.lastRefSlot, timestamp: s.lastReportTimestamp },
       };
     },
     async shareRateHistory({ from, to }) {
-      const reports = await ledger.reports(HISTORY_REPORTS);
+      const reports = await ledger.reports(HISTORY_REPORTS, {
+        ...(from !== undefined ? { fromRefSlot: from } : {}),
+        ...(to !== undefined ? { toRefSlot: to } : {}),
+      });
       return reports
         .map((r) => r.report)
-        .filter(
-          (r) =>
-            (from === undefined || r.input.refSlot >= from) && (to === undefined || r.input.refSlot <= to),
-        )
         .reverse()
         .map((r) => ({
           refSlot: r.input.refSlot,

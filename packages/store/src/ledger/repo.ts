@@ -116,15 +116,19 @@ export async function listLedgerEntries(
   }));
 }
 
-/** The newest entries of one kind, newest first. */
-export async function listLedgerEntriesOfKind(
+/** The newest report entries, newest first, with ref slots in [fromRefSlot, toRefSlot] when given. */
+export async function listReportEntries(
   q: Queryable,
-  kind: string,
   limit: number,
+  range: { fromRefSlot?: number; toRefSlot?: number } = {},
 ): Promise<StoredLedgerEntry[]> {
   const r = await q.query<EntryRow>(
-    "SELECT seq, kind, account, data, created_at FROM ledger_entries WHERE kind = $1 ORDER BY seq DESC LIMIT $2",
-    [kind, limit],
+    `SELECT seq, kind, account, data, created_at FROM ledger_entries
+     WHERE kind = 'report'
+       AND ($2::bigint IS NULL OR (data -> 'input' ->> 'refSlot')::bigint >= $2)
+       AND ($3::bigint IS NULL OR (data -> 'input' ->> 'refSlot')::bigint <= $3)
+     ORDER BY seq DESC LIMIT $1`,
+    [limit, range.fromRefSlot ?? null, range.toRefSlot ?? null],
   );
   return r.rows.map(entryFromRow);
 }
