@@ -91,3 +91,68 @@ export const OracleReport = Type.Object({
 export const RefSlotParam = Type.Object({
   refSlot: Type.String({ pattern: "^[0-9]{1,12}$", description: "Ref slot" }),
 });
+
+/** What an oracle member needs to know of the oracle: members, quorum, frames. */
+export const OracleSetup = Type.Object({
+  consensusVersion: Type.Integer(),
+  members: Type.Array(Type.Object({ id: Type.String(), publicKey: Type.String() })),
+  quorum: Type.Integer(),
+  frames: Type.Object({
+    slotsPerEpoch: Type.Integer(),
+    secondsPerSlot: Type.Integer(),
+    genesisTime: Type.Integer(),
+    epochsPerFrame: Type.Integer(),
+    initialEpoch: Type.Integer(),
+  }),
+  withdrawalCredentials: Type.String({ pattern: "^0x[0-9a-f]{64}$" }),
+});
+
+const QueuedRequestJson = Type.Object({
+  id: Type.Integer(),
+  cumulativeSteth: Dec,
+  cumulativeShares: Dec,
+  timestamp: Type.Integer(),
+  reportTimestamp: Type.Integer(),
+});
+
+/** A frame's context (FrameContext of @poolkeeper/oracle), pinned at the first member's ask. */
+export const FrameContextSchema = Type.Object({
+  refSlot: Type.Integer(),
+  frame: Type.Object({
+    index: Type.Integer(),
+    firstEpoch: Type.Integer(),
+    lastEpoch: Type.Integer(),
+    refSlot: Type.Integer(),
+    refTimestamp: Type.Integer(),
+  }),
+  consensusVersion: Type.Integer(),
+  ledgerSeq: Dec,
+  ledger: Type.Record(Type.String(), Type.Union([Type.String(), Type.Integer()]), {
+    description: "The ledger's state at the pin: amounts as decimal strings, counters as integers",
+  }),
+  queue: Type.Array(QueuedRequestJson),
+  maxBatchId: Type.Integer(),
+  fees: Type.Object({ totalFeeBP: Type.Integer(), operatorsFeeBP: Type.Integer(), treasury: Type.String() }),
+  maxPositiveTokenRebase: Dec,
+  requestTimestampMarginSeconds: Type.Integer(),
+  previousRefTimestamp: Type.Integer(),
+  performance: Type.Object({
+    complete: Type.Boolean(),
+    watcherEpoch: Type.Union([Type.Integer(), Type.Null()]),
+    networkPerformance: Type.Union([Type.Number(), Type.Null()]),
+    threshold: Type.Union([Type.Number(), Type.Null()]),
+    underperforming: Type.Array(Type.Integer()),
+  }),
+  decision: Type.Union([
+    Type.Object({ status: oneOf(["applied", "refused"] as const), reportHash: Hash }),
+    Type.Null(),
+  ]),
+  votes: Type.Array(Type.Object({ memberId: Type.String(), reportHash: Hash })),
+});
+
+export const FrameKey = Type.Object({
+  id: Type.Integer(),
+  pubkey: Type.String({ pattern: "^0x[0-9a-f]{96}$" }),
+  operatorId: Type.Integer(),
+  amountGwei: Dec,
+});

@@ -13,7 +13,15 @@ import {
 import { Live, Ready } from "./health.js";
 import { DepositDataEntry, Key, KeyDetail, KeysQuery, UploadResult, VetResult } from "./keys.js";
 import { CreateOperatorBody, Operator, Reason, UpdateOperatorBody } from "./operators.js";
-import { OracleReport, RefSlotParam, VoteBody, VoteResult } from "./oracle.js";
+import {
+  FrameContextSchema,
+  FrameKey,
+  OracleReport,
+  OracleSetup,
+  RefSlotParam,
+  VoteBody,
+  VoteResult,
+} from "./oracle.js";
 import { Alert, AlertKindSchema, OperatorsPerformance, ValidatorHistory, WINDOWS } from "./performance.js";
 import {
   Account,
@@ -59,6 +67,9 @@ const route = <const R extends RouteSpec>(r: R): R => r;
 const EVERYONE = ["admin", "dao", "operator"] as const;
 const READERS = ["admin", "dao"] as const;
 const ADMIN = ["admin"] as const;
+/** Oracle members read what they build reports on; admins and the DAO may look too. */
+const ORACLE_READERS = ["admin", "dao", "oracle"] as const;
+export const FRAME_KEYS_PAGE = 10_000;
 const ADMIN_OR_OWNER = ["admin", "operator"] as const;
 
 const OperatorQuery = Type.String({ pattern: "^[0-9]{1,9}$", description: "Operator id" });
@@ -374,6 +385,43 @@ export const API_ROUTES = {
     tags: ["oracle"],
     summary:
       "An oracle member's signed vote with its report; the vote completing a quorum applies the report",
+  }),
+  getOracleSetup: route({
+    method: "GET",
+    url: "/v1/oracle/setup",
+    response: { 200: envelope(OracleSetup) },
+    errors: [503],
+    access: { roles: ORACLE_READERS },
+    tags: ["oracle"],
+    summary: "The oracle's members, quorum and frames, and the pool's withdrawal credentials",
+  }),
+  getOracleFrame: route({
+    method: "GET",
+    url: "/v1/oracle/frames/:refSlot",
+    params: RefSlotParam,
+    response: { 200: envelope(FrameContextSchema) },
+    errors: [409, 503],
+    access: { roles: ORACLE_READERS },
+    tags: ["oracle"],
+    summary:
+      "What a member builds the frame's report on besides the chain: the ledger and pool keys pinned at the first ask, the fee, the frame's duty performance, the votes",
+  }),
+  listOracleFrameKeys: route({
+    method: "GET",
+    url: "/v1/oracle/frames/:refSlot/keys",
+    params: RefSlotParam,
+    querystring: Type.Object(
+      {
+        limit: Type.Optional(PageLimit(FRAME_KEYS_PAGE, `Page size (default ${FRAME_KEYS_PAGE})`)),
+        cursor: Type.Optional(Cursor(12)),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: listEnvelope(FrameKey, "The frame's pool keys, by key id") },
+    errors: [409, 503],
+    access: { roles: ORACLE_READERS },
+    tags: ["oracle"],
+    summary: "The pool's keys of a frame: those of deposit batches up to the frame's pin",
   }),
   listOracleReports: route({
     method: "GET",

@@ -119,3 +119,35 @@ export const METRICS_ENV = {
   METRICS_PORT: { schema: port, example: "9464", default: "9464" },
   METRICS_HOST: { schema: z.string().min(1), example: "127.0.0.1", default: "127.0.0.1" },
 } satisfies ConfigSpec;
+
+/** A comma-separated list of http(s) URLs. */
+export const urlList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((u) => u.trim())
+      .filter((u) => u !== ""),
+  )
+  .refine((l) => l.length > 0, "at least one URL")
+  .refine(
+    (l) =>
+      l.every((u) => {
+        try {
+          return ["http:", "https:"].includes(new URL(u).protocol);
+        } catch {
+          return false;
+        }
+      }),
+    "every entry must be an http(s) URL",
+  );
+
+/** Beacon nodes of a process that reads the chain (the watcher, oracle members). */
+export const BEACON_ENV = {
+  BEACON_URLS: {
+    schema: urlList,
+    example: "http://127.0.0.1:5052,https://user:pass@beacon.example.org",
+    secret: true,
+    description: "Beacon node URLs, comma-separated, healthiest first at run time",
+  },
+} satisfies ConfigSpec;

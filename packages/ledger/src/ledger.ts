@@ -38,6 +38,7 @@ import {
   DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
   type FeeConfig,
   planReport,
+  prepareReportInput,
   type ReportInput,
   type ReportOutcome,
 } from "./report.js";
@@ -55,7 +56,7 @@ import {
   totals,
 } from "./rules.js";
 import { etherByShares, shareRate } from "./shares.js";
-import { finalizationBatches, QUEUE_SENTINEL, type QueuedRequest } from "./withdrawal-queue.js";
+import { QUEUE_SENTINEL, type QueuedRequest } from "./withdrawal-queue.js";
 
 export interface PoolSummary {
   totalPooledEther: bigint;
@@ -320,22 +321,14 @@ export class PoolLedger {
     fees: FeeConfig,
     opts: { maxTimestamp: number; maxPositiveTokenRebase?: bigint },
   ): Promise<ReportInput> {
-    const limit = opts.maxPositiveTokenRebase ?? DEFAULT_MAX_POSITIVE_TOKEN_REBASE;
     const s = await this.state();
-    const dry = planReport(s, { ...base, finalizationBatches: [], simulatedShareRate: 0n }, [], fees, limit);
-    const rate = dry.outcome.postShareRate;
-    let batches: number[] = [];
-    if (s.lastRequestId > s.lastFinalizedRequestId) {
-      const budget = dry.state.bufferedWei;
-      batches = finalizationBatches(
-        await this.queueFrom(this.store, s),
-        s.lastFinalizedRequestId,
-        rate,
-        opts.maxTimestamp,
-        budget,
-      ).batches;
-    }
-    return { ...base, finalizationBatches: batches, simulatedShareRate: rate };
+    const queue = s.lastRequestId > s.lastFinalizedRequestId ? await this.queueFrom(this.store, s) : [];
+    return prepareReportInput(s, queue, base, fees, opts);
+  }
+
+  /** The withdrawal queue a report reads: requests from the last finalized one (or the sentinel) to `toId`. */
+  async reportQueue(s: LedgerState, toId = s.lastRequestId): Promise<QueuedRequest[]> {
+    return this.queueFrom(this.store, s, toId);
   }
 
   /** The reports applied, newest first (at most `limit`; ref slots in the range when given). */
@@ -387,9 +380,9 @@ export class PoolLedger {
   }
 
   /** The withdrawal queue by id from the last finalized request (or the sentinel) to the last one. */
-  private async queueFrom(tx: Queryable, s: LedgerState): Promise<QueuedRequest[]> {
+  private async queueFrom(tx: Queryable, s: LedgerState, toId?: number): Promise<QueuedRequest[]> {
     const queue: QueuedRequest[] = [];
-    for (const r of await listWithdrawalRequests(tx, s.lastFinalizedRequestId)) queue[r.id] = queued(r);
+    for (const r of await listWithdrawalRequests(tx, s.lastFinalizedRequestId, toId)) queue[r.id] = queued(r);
     if (s.lastFinalizedRequestId === 0) queue[0] = QUEUE_SENTINEL;
     return queue;
   }

@@ -19,7 +19,7 @@ import { ValidationError } from "@poolkeeper/core";
 import { smoothenTokenRebase } from "./rebase-limiter.js";
 import { type LedgerState, parseAccount, totalPooledEther, totals } from "./rules.js";
 import { E27, shareRate } from "./shares.js";
-import { calcBatch, prefinalize, type QueuedRequest } from "./withdrawal-queue.js";
+import { calcBatch, finalizationBatches, prefinalize, type QueuedRequest } from "./withdrawal-queue.js";
 
 export const FEE_PRECISION_BP = 10_000;
 
@@ -297,4 +297,28 @@ export function simulatedShareRate(
     fees,
     maxPositiveTokenRebase,
   ).outcome.postShareRate;
+}
+
+/**
+ * What an oracle member puts in a report, from the ledger's state `s` and its withdrawal queue
+ * (by id, from the last finalized request on): the simulated share rate (the report without
+ * withdrawals) and the finalization batches at that rate for requests made up to
+ * `maxTimestamp`, paid from the buffer and the vault transfers the report brings.
+ */
+export function prepareReportInput(
+  s: LedgerState,
+  queue: readonly QueuedRequest[],
+  base: Omit<ReportInput, "finalizationBatches" | "simulatedShareRate">,
+  fees: FeeConfig,
+  opts: { maxTimestamp: number; maxPositiveTokenRebase?: bigint },
+): ReportInput {
+  const limit = opts.maxPositiveTokenRebase ?? DEFAULT_MAX_POSITIVE_TOKEN_REBASE;
+  const dry = planReport(s, { ...base, finalizationBatches: [], simulatedShareRate: 0n }, [], fees, limit);
+  const rate = dry.outcome.postShareRate;
+  const batches =
+    s.lastRequestId > s.lastFinalizedRequestId
+      ? finalizationBatches(queue, s.lastFinalizedRequestId, rate, opts.maxTimestamp, dry.state.bufferedWei)
+          .batches
+      : [];
+  return { ...base, finalizationBatches: batches, simulatedShareRate: rate };
 }

@@ -8,5 +8,7 @@ export const ORACLE_ERRORS = defineErrorCodes({
   INVALID_SIGNATURE: { code: "ERR_INVALID_SIGNATURE", kind: "unprocessable" },
   /** A vote from an id that is not a current oracle member. */
   NOT_ORACLE_MEMBER: { code: "ERR_NOT_ORACLE_MEMBER", kind: "forbidden" },
+  /** A frame's data asked for before its ref slot has passed. */
+  FRAME_NOT_OVER: { code: "ERR_FRAME_NOT_OVER", kind: "conflict" },
   NOT_FOUND: { code: "ERR_NOT_FOUND", kind: "not_found" },
 });

@@ -1,5 +1,7 @@
+export * from "./build-report.js";
 export * from "./consensus.js";
 export * from "./errors.js";
+export * from "./frame-context.js";
 export * from "./frames.js";
 export * from "./oracle-consensus.js";
 export * from "./report-data.js";

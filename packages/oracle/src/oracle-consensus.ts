@@ -37,6 +37,7 @@ import {
   voteSignatureValid,
 } from "./consensus.js";
 import { ORACLE_ERRORS } from "./errors.js";
+import { firstRefTimestamp } from "./frame-context.js";
 import { type FrameConfig, frameOfRefSlot } from "./frames.js";
 import {
   CONSENSUS_VERSION,
@@ -60,6 +61,8 @@ export interface OracleConfig {
   frames: FrameConfig;
   fees: FeeConfig;
   sanity?: SanityLimits;
+  /** The performance leeway below the network's figure (basis points; Lido CSM: 500). */
+  performanceLeewayBP?: number;
   /** Unix seconds now (tests). */
   now?: () => number;
 }
@@ -197,11 +200,7 @@ export class OracleConsensus {
     const input: ReportInput = ledgerInputOf(report, {
       refTimestamp,
       previousRefTimestamp:
-        s.lastReportTimestamp !== 0
-          ? s.lastReportTimestamp
-          : this.cfg.frames.genesisTime +
-            (this.cfg.frames.initialEpoch * this.cfg.frames.slotsPerEpoch - 1) *
-              this.cfg.frames.secondsPerSlot,
+        s.lastReportTimestamp !== 0 ? s.lastReportTimestamp : firstRefTimestamp(this.cfg.frames),
       rewardAddressOf: (id) => {
         const a = rewards.get(id);
         if (a === undefined)

@@ -34,6 +34,13 @@ export const ORACLE_ENV = {
     default: "0",
     description: "The first frame's first epoch",
   },
+  ORACLE_PERFORMANCE_LEEWAY_BP: {
+    schema: z.coerce.number().int().min(0).max(10_000),
+    example: "500",
+    default: "500",
+    description:
+      "A validator whose duty performance over a frame is below the network's minus this (basis points) earns no fee share (Lido CSM)",
+  },
   POOL_FEE_BP: {
     schema: z.coerce.number().int().min(0).max(10_000),
     example: "1000",
@@ -93,6 +100,7 @@ export function oracleConfigFrom(s: OracleSettings, network: Network): OracleCon
     members,
     quorum,
     frames,
+    performanceLeewayBP: s.ORACLE_PERFORMANCE_LEEWAY_BP,
     fees: { totalFeeBP: s.POOL_FEE_BP, operatorsFeeBP: s.POOL_OPERATORS_FEE_BP, treasury: s.POOL_TREASURY },
   };
 }

@@ -1,6 +1,14 @@
 import { defineErrorCodes, PoolkeeperError } from "@poolkeeper/core";
 import { toJsonValue } from "@poolkeeper/ledger";
-import { type OracleConfig, OracleConsensus, OracleReportReader, type ReportView } from "@poolkeeper/oracle";
+import {
+  CONSENSUS_VERSION,
+  frameContextToJson,
+  type OracleConfig,
+  OracleConsensus,
+  OracleFrameSource,
+  OracleReportReader,
+  type ReportView,
+} from "@poolkeeper/oracle";
 import type { Store } from "@poolkeeper/store";
 import type { OraclePort } from "./oracle-port.js";
 
@@ -21,17 +29,49 @@ function toJson(v: ReportView) {
   };
 }
 
-/** The oracle routes over the store; votes need `config` (null: refused with 503). */
-export function oraclePort(store: Store, config: OracleConfig | null): OraclePort {
+function notConfigured(): never {
+  throw new PoolkeeperError(
+    ADAPTER_ERRORS.ORACLE_NOT_CONFIGURED,
+    "no oracle member is configured (ORACLE_MEMBERS): votes are not taken",
+  );
+}
+
+/**
+ * The oracle routes over the store; votes and frames need `config` (null: refused with 503).
+ * `pool`: the network the watcher's rows are keyed by and the pool's withdrawal credentials (0x-hex).
+ */
+export function oraclePort(
+  store: Store,
+  config: OracleConfig | null,
+  pool: { network: string; withdrawalCredentials: string },
+): OraclePort {
   const consensus = config === null ? null : new OracleConsensus(store, config);
+  const frames = config === null ? null : new OracleFrameSource(store, config, pool.network);
   const reader = consensus?.reader ?? new OracleReportReader(store);
   return {
+    async setup() {
+      if (config === null) notConfigured();
+      return {
+        consensusVersion: CONSENSUS_VERSION,
+        members: config.members,
+        quorum: config.quorum,
+        frames: config.frames,
+        withdrawalCredentials: pool.withdrawalCredentials,
+      };
+    },
+    async frame(refSlot) {
+      if (frames === null) notConfigured();
+      return frameContextToJson(await frames.context(refSlot)) as never;
+    },
+    async frameKeys(refSlot, afterId, limit) {
+      if (frames === null) notConfigured();
+      return (await frames.keys(refSlot, afterId, limit)).map((k) => ({
+        ...k,
+        amountGwei: k.amountGwei.toString(),
+      }));
+    },
     async submitVote(body) {
-      if (consensus === null)
-        throw new PoolkeeperError(
-          ADAPTER_ERRORS.ORACLE_NOT_CONFIGURED,
-          "no oracle member is configured (ORACLE_MEMBERS): votes are not taken",
-        );
+      if (consensus === null) notConfigured();
       const { report, ...vote } = body;
       return consensus.submitVote(vote, new Uint8Array(Buffer.from(report.slice(2), "hex")));
     },

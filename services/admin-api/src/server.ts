@@ -10,6 +10,7 @@ import {
   type ServiceDeps,
   serviceSettings,
   startParts,
+  toHex0x,
 } from "@poolkeeper/core";
 import { oracleConfigFrom } from "@poolkeeper/oracle";
 import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
@@ -51,7 +52,10 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
       registry,
       performance: performancePort(store, network),
       pool: poolPort(store),
-      oracle: oraclePort(store, oracleConfigFrom(s, network)),
+      oracle: oraclePort(store, oracleConfigFrom(s, network), {
+        network: network.name,
+        withdrawalCredentials: toHex0x(withdrawalCredentials),
+      }),
       logger,
       config: { rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE, trustProxy: s.TRUST_PROXY },
     });

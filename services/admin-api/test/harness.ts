@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import { createLogger } from "@poolkeeper/core";
+import { createLogger, toHex0x } from "@poolkeeper/core";
 import { type OracleConfig, publicKeyOf } from "@poolkeeper/oracle";
 import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
@@ -66,7 +66,10 @@ export async function createHarness(
     registry,
     performance: performancePort(store, opts.performanceNetwork ?? TEST_NETWORK),
     pool: poolPort(store),
-    oracle: oraclePort(store, opts.oracle ?? null),
+    oracle: oraclePort(store, opts.oracle ?? null, {
+      network: TEST_NETWORK.name,
+      withdrawalCredentials: toHex0x(POOL_WC),
+    }),
     logger,
     config: { rateLimitMax: 1_000_000, ...config },
   });

@@ -1,4 +1,5 @@
 import {
+  BEACON_ENV,
   type ConfigOf,
   type ConfigSpec,
   DATABASE_ENV,
@@ -11,35 +12,9 @@ import {
 } from "@poolkeeper/core";
 import { z } from "zod";
 
-const urlList = z
-  .string()
-  .transform((s) =>
-    s
-      .split(",")
-      .map((u) => u.trim())
-      .filter((u) => u !== ""),
-  )
-  .refine((l) => l.length > 0, "at least one URL")
-  .refine(
-    (l) =>
-      l.every((u) => {
-        try {
-          return ["http:", "https:"].includes(new URL(u).protocol);
-        } catch {
-          return false;
-        }
-      }),
-    "every entry must be an http(s) URL",
-  );
-
 /** Environment of the watcher process: the shared fragments (core settings.ts) and its own. */
 export const WATCHER_ENV = {
-  BEACON_URLS: {
-    schema: urlList,
-    example: "http://127.0.0.1:5052,https://user:pass@beacon.example.org",
-    secret: true,
-    description: "Beacon node URLs, comma-separated, healthiest first at run time",
-  },
+  ...BEACON_ENV,
   ...REDIS_ENV,
   ...DATABASE_ENV,
   ...NETWORK_ENV,

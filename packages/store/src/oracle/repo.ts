@@ -146,3 +146,73 @@ export async function operatorRewardAddresses(q: Queryable): Promise<Map<number,
   );
   return new Map(r.rows.map((x) => [Number(x.id), x.addr]));
 }
+
+/** A frame's pinned ledger and key set (migration 0033). */
+export interface FrameSnapshot {
+  refSlot: number;
+  ledgerSeq: bigint;
+  /** The ledger state JSON as `ledger_state.data` held it (null before the first ledger entry). */
+  ledgerState: unknown;
+  maxBatchId: number;
+  pinnedAt: Date;
+}
+
+/**
+ * The frame's snapshot: pinned now from the ledger's state row and the last deposit batch if no
+ * member asked before, else the one pinned then (one statement: members racing pin one row).
+ */
+export async function pinFrameSnapshot(q: Queryable, refSlot: number): Promise<FrameSnapshot> {
+  await q.query(
+    `INSERT INTO oracle_frame_snapshots (ref_slot, ledger_seq, ledger_state, max_batch_id)
+     SELECT $1, COALESCE((SELECT last_seq FROM ledger_state WHERE id = 1), 0),
+            COALESCE((SELECT data FROM ledger_state WHERE id = 1), 'null'::jsonb),
+            COALESCE((SELECT max(id) FROM deposit_batches), 0)
+     ON CONFLICT (ref_slot) DO NOTHING`,
+    [refSlot],
+  );
+  const r = await q.query<{
+    ledger_seq: string | bigint;
+    ledger_state: unknown;
+    max_batch_id: number;
+    pinned_at: Date | string;
+  }>(
+    "SELECT ledger_seq, ledger_state, max_batch_id, pinned_at FROM oracle_frame_snapshots WHERE ref_slot = $1",
+    [refSlot],
+  );
+  const x = r.rows[0]!;
+  return {
+    refSlot,
+    ledgerSeq: BigInt(x.ledger_seq),
+    ledgerState: x.ledger_state,
+    maxBatchId: x.max_batch_id,
+    pinnedAt: date(x.pinned_at),
+  };
+}
+
+/** A pool key of a frame: deposited in a batch up to the snapshot's. */
+export interface FrameKeyRow {
+  id: number;
+  pubkey: string;
+  operatorId: number;
+  amountGwei: bigint;
+}
+
+/** Keys of deposit batches up to `maxBatchId`, by key id after `afterId`, at most `limit`. */
+export async function frameKeys(
+  q: Queryable,
+  maxBatchId: number,
+  afterId: number,
+  limit: number,
+): Promise<FrameKeyRow[]> {
+  const r = await q.query<{ id: number; pk: string; operator_id: number; amount_gwei: string | bigint }>(
+    `SELECT id, encode(pubkey, 'hex') AS pk, operator_id, amount_gwei FROM keys
+     WHERE deposit_batch_id IS NOT NULL AND deposit_batch_id <= $1 AND id > $2 ORDER BY id LIMIT $3`,
+    [maxBatchId, afterId, limit],
+  );
+  return r.rows.map((x) => ({
+    id: x.id,
+    pubkey: `0x${x.pk}`,
+    operatorId: x.operator_id,
+    amountGwei: BigInt(x.amount_gwei),
+  }));
+}

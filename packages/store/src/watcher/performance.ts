@@ -408,3 +408,76 @@ export async function listWatcherAlerts(
   );
   return r.rows.map(alertFromDb);
 }
+
+/** A validator's duty counts over an oracle frame (frameDutyShortfalls). */
+export interface FrameValidatorCounts {
+  validatorIndex: number;
+  operatorId: number;
+  counts: DutyCountsRow;
+}
+
+/**
+ * For an oracle frame [fromEpoch, toEpoch]: the epochs the watcher processed in it, the
+ * network's counts, and the counts of the pool validators that fell short in it (a missed
+ * attestation, proposal or sync duty). A validator without such a row was perfect (the watcher
+ * writes rows only for imperfect epochs and events); attestations are counted over the epochs of
+ * the frame it had duties in, weighing 1 each (a validator's ratio is of its own duties).
+ */
+export async function frameDutyShortfalls(
+  q: Queryable,
+  network: string,
+  fromEpoch: number,
+  toEpoch: number,
+): Promise<{ processedEpochs: number; network: DutyCountsRow; validators: FrameValidatorCounts[] }> {
+  const net = await q.query<CountSumsRow & { epochs: bigint | string }>(
+    `SELECT count(*) AS epochs, ${COUNT_SUMS} FROM watcher_network_epochs WHERE network = $1 AND epoch BETWEEN $2 AND $3`,
+    [network, fromEpoch, toEpoch],
+  );
+  const r = await q.query<{
+    validator_index: number;
+    operator_id: number;
+    epochs: string | number;
+    missed: string | number;
+    pa: string | number;
+    pm: string | number;
+    sa: string | number;
+    si: string | number;
+  }>(
+    `SELECT e.validator_index, e.operator_id,
+       (LEAST($3::bigint, COALESCE(v.exit_epoch - 1, $3::bigint)) - GREATEST($2::bigint, v.first_epoch) + 1) AS epochs,
+       count(*) FILTER (WHERE e.att_slot IS NOT NULL AND NOT e.att_included) AS missed,
+       COALESCE(sum(e.proposals_assigned), 0) AS pa, COALESCE(sum(e.proposals_made), 0) AS pm,
+       COALESCE(sum(e.sync_assigned), 0) AS sa, COALESCE(sum(e.sync_included), 0) AS si
+     FROM watcher_validator_epochs e
+     JOIN watcher_validators v ON v.network = e.network AND v.validator_index = e.validator_index
+     WHERE e.network = $1 AND e.epoch BETWEEN $2 AND $3
+     GROUP BY e.validator_index, e.operator_id, v.first_epoch, v.exit_epoch
+     HAVING count(*) FILTER (WHERE e.att_slot IS NOT NULL AND NOT e.att_included) > 0
+        OR sum(e.proposals_made) < sum(e.proposals_assigned) OR sum(e.sync_included) < sum(e.sync_assigned)
+     ORDER BY e.validator_index`,
+    [network, fromEpoch, toEpoch],
+  );
+  return {
+    processedEpochs: Number(net.rows[0]?.epochs ?? 0),
+    network: countsFrom(net.rows[0]),
+    validators: r.rows.map((x) => {
+      const assigned = Math.max(Number(x.epochs), Number(x.missed));
+      const included = assigned - Number(x.missed);
+      return {
+        validatorIndex: x.validator_index,
+        operatorId: x.operator_id,
+        counts: {
+          ...countsFrom(undefined),
+          attAssigned: assigned,
+          attIncluded: included,
+          attWeightAssigned: assigned,
+          attWeightIncluded: included,
+          proposalsAssigned: Number(x.pa),
+          proposalsMade: Number(x.pm),
+          syncAssigned: Number(x.sa),
+          syncIncluded: Number(x.si),
+        },
+      };
+    }),
+  };
+}

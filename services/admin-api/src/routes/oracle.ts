@@ -1,4 +1,4 @@
-import { API_ROUTES } from "@poolkeeper/contract";
+import { API_ROUTES, FRAME_KEYS_PAGE } from "@poolkeeper/contract";
 import { LIMITS } from "@poolkeeper/core";
 import type { App, AppContext } from "../app.js";
 import { pageLimit, routeOptions } from "../contract-routes.js";
@@ -31,5 +31,32 @@ export function oracleRoutes(app: App, oracle: OraclePort, _ctx: AppContext): vo
   app.route({
     ...routeOptions(API_ROUTES.getOracleReport),
     handler: async (request) => ({ data: await oracle.report(Number(request.params.refSlot)), meta: {} }),
+  });
+
+  app.route({
+    ...routeOptions(API_ROUTES.getOracleSetup),
+    handler: async () => ({ data: await oracle.setup(), meta: {} }),
+  });
+
+  app.route({
+    ...routeOptions(API_ROUTES.getOracleFrame),
+    handler: async (request) => ({ data: await oracle.frame(Number(request.params.refSlot)), meta: {} }),
+  });
+
+  app.route({
+    ...routeOptions(API_ROUTES.listOracleFrameKeys),
+    handler: async (request) => {
+      const limit = pageLimit(request.query.limit, FRAME_KEYS_PAGE, FRAME_KEYS_PAGE);
+      const after = request.query.cursor === undefined ? 0 : Number(request.query.cursor);
+      const data = await oracle.frameKeys(Number(request.params.refSlot), after, limit);
+      const last = data.at(-1);
+      return {
+        data,
+        meta: {
+          count: data.length,
+          nextCursor: data.length === limit && last !== undefined ? String(last.id) : null,
+        },
+      };
+    },
   });
 }

@@ -1,0 +1,141 @@
+/**
+ * A member's report from its reads and the frame's context, checked by hand: the first report of
+ * a pool with two deposited keys and 0.1 ETH of CL rewards, one validator below the performance
+ * bar; the withdrawal requests made before the border finalized, the later one not; the same
+ * inputs give the same bytes.
+ */
+import { EMPTY_LEDGER, QUEUE_SENTINEL } from "@poolkeeper/ledger";
+import { describe, expect, it } from "vitest";
+import { buildReport, type ReportClSide } from "../src/build-report.js";
+import type { FrameContext } from "../src/frame-context.js";
+import { encodeReport } from "../src/report-data.js";
+
+const ETH = 10n ** 18n;
+const GWEI = 10n ** 9n;
+const E27 = 10n ** 27n;
+const TREASURY = "0x00000000000000000000000000000000000000ee";
+
+function context(over: Partial<FrameContext> = {}): FrameContext {
+  return {
+    refSlot: 63,
+    frame: { index: 1, firstEpoch: 4, lastEpoch: 7, refSlot: 63, refTimestamp: 10_000 },
+    consensusVersion: 1,
+    ledgerSeq: 3n,
+    ledger: {
+      ...EMPTY_LEDGER,
+      totalShares: 64n * ETH,
+      depositedValidators: 2,
+      depositedWei: 64n * ETH,
+    },
+    queue: [],
+    maxBatchId: 1,
+    fees: { totalFeeBP: 1000, operatorsFeeBP: 500, treasury: TREASURY },
+    maxPositiveTokenRebase: 750_000n,
+    requestTimestampMarginSeconds: 100,
+    previousRefTimestamp: 9_000,
+    performance: {
+      complete: true,
+      watcherEpoch: 8,
+      networkPerformance: 0.99,
+      threshold: 0.94,
+      underperforming: [7],
+    },
+    decision: null,
+    votes: [],
+    ...over,
+  };
+}
+
+const cl: ReportClSide = {
+  refSlot: 63,
+  clValidators: 2,
+  clDepositedGwei: 64_000_000_000n,
+  clBalanceGwei: 64_100_000_000n,
+  clPendingBalanceGwei: 0n,
+  exitedValidators: 0,
+  operators: [
+    {
+      operatorId: 3,
+      activeValidators: 2,
+      exitedValidators: 0,
+      balanceGwei: 64_100_000_000n,
+      activeIndices: [7, 9],
+    },
+  ],
+};
+const border = { isBunkerMode: false, finalizationMaxTimestamp: 9_900 };
+
+describe("buildReport", () => {
+  it("rewards one of two validators (the other under the bar) and simulates the share rate as the ledger will", () => {
+    const r = buildReport(context(), cl, { withdrawalVaultWei: 0n, elRewardsVaultWei: 0n }, border);
+    expect(r.operators).toEqual([
+      {
+        operatorId: 3,
+        activeValidators: 2,
+        exitedValidators: 0,
+        rewardedValidators: 1,
+        balanceGwei: 64_100_000_000n,
+      },
+    ]);
+    expect(r.clBalanceGwei * GWEI).toBe(64_100_000_000_000_000_000n);
+    // by hand: principal 64 ETH, rewards 0.1 ETH, fee 0.01 ETH; post pooled 64.1 ETH;
+    // fee shares = 0.01 × 64 / (64.1 − 0.01) ETH; the operators' half split 1 of 2 validators, the
+    // treasury's half whole; the unrewarded validator's quarter is not minted
+    const post = (641n * ETH) / 10n;
+    const fee = ETH / 100n;
+    const mint = (fee * 64n * ETH) / (post - fee);
+    const opsPart = mint / 2n;
+    const minted = opsPart / 2n + (mint - opsPart);
+    expect(r.simulatedShareRate).toBe((post * E27) / (64n * ETH + minted));
+    expect(r.withdrawalFinalizationBatches).toEqual([]);
+    expect(r.isBunkerMode).toBe(false);
+    expect(
+      encodeReport(buildReport(context(), cl, { withdrawalVaultWei: 0n, elRewardsVaultWei: 0n }, border)),
+    ).toEqual(encodeReport(r));
+  });
+
+  it("finalizes the requests made before the border, not the one after", () => {
+    const queued = (id: number, steth: bigint, timestamp: number) => ({
+      id,
+      cumulativeSteth: steth,
+      cumulativeShares: steth,
+      timestamp,
+      reportTimestamp: 0,
+    });
+    const ctx = context({
+      ledger: {
+        ...context().ledger,
+        bufferedWei: 10n * ETH,
+        totalShares: 74n * ETH,
+        queueShares: 3n * ETH,
+        unfinalizedSteth: 3n * ETH,
+        lastRequestId: 3,
+      },
+      queue: [QUEUE_SENTINEL, queued(1, ETH, 9_100), queued(2, 2n * ETH, 9_800), queued(3, 3n * ETH, 9_950)],
+    });
+    const r = buildReport(ctx, cl, { withdrawalVaultWei: 0n, elRewardsVaultWei: 0n }, border);
+    expect(r.withdrawalFinalizationBatches).toEqual([2]);
+    const bunker = buildReport(
+      ctx,
+      cl,
+      { withdrawalVaultWei: 0n, elRewardsVaultWei: 0n },
+      {
+        isBunkerMode: true,
+        finalizationMaxTimestamp: 9_500,
+      },
+    );
+    expect(bunker.withdrawalFinalizationBatches).toEqual([1]);
+    expect(bunker.isBunkerMode).toBe(true);
+  });
+
+  it("refuses figures of another slot than the frame's ref slot", () => {
+    expect(() =>
+      buildReport(
+        context(),
+        { ...cl, refSlot: 62 },
+        { withdrawalVaultWei: 0n, elRewardsVaultWei: 0n },
+        border,
+      ),
+    ).toThrow(/slot 62, not ref slot 63/);
+  });
+});
