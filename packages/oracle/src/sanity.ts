@@ -117,8 +117,12 @@ export function checkSanityLimits(l: SanityLimits): SanityLimits {
   ] as const)
     if (!Number.isSafeInteger(l[k]) || l[k] < 0)
       throw new ValidationError(`sanity.${k}`, "must be a non-negative integer");
-  if (l.annualBalanceIncreaseBP > 10_000 || l.simulatedShareRateDeviationBP > 10_000)
-    throw new ValidationError("sanity", "basis-point limits must be at most 10000");
+  if (l.simulatedShareRateDeviationBP > 10_000)
+    throw new ValidationError("sanity.simulatedShareRateDeviationBP", "must be at most 10000 basis points");
+  for (const k of ["appearedEthPerDay", "exitedEthPerDay"] as const) {
+    const v = l[k];
+    if (v !== null && v < 0n) throw new ValidationError(`sanity.${k}`, "must not be negative");
+  }
   if (l.maxPositiveTokenRebase <= 0n)
     throw new ValidationError("sanity.maxPositiveTokenRebase", "must be more than 0");
   return l;
@@ -233,4 +237,32 @@ export function runSanityChecks(
       i.timestamp - i.lastFinalizedRequestTimestamp >= limits.requestTimestampMarginSeconds,
     );
   return out;
+}
+
+const BIGINT_LIMITS = new Set(["appearedEthPerDay", "exitedEthPerDay", "maxPositiveTokenRebase"]);
+
+/**
+ * Limits from JSON (ORACLE_SANITY_LIMITS): the defaults with the named ones replaced; ether
+ * figures and maxPositiveTokenRebase as decimal strings. An unknown name or a bad value is named.
+ */
+export function parseSanityLimits(json: string, base: SanityLimits = DEFAULT_SANITY_LIMITS): SanityLimits {
+  let o: unknown;
+  try {
+    o = JSON.parse(json);
+  } catch {
+    throw new ValidationError("sanity", "is not JSON");
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o))
+    throw new ValidationError("sanity", "must be a JSON object of limits");
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(o)) {
+    if (!(k in base))
+      throw new ValidationError(`sanity.${k}`, `is not a limit (limits: ${Object.keys(base).join(", ")})`);
+    if (BIGINT_LIMITS.has(k)) {
+      if (v === null && k !== "maxPositiveTokenRebase") out[k] = null;
+      else if (typeof v === "string" && /^[0-9]{1,78}$/.test(v)) out[k] = BigInt(v);
+      else throw new ValidationError(`sanity.${k}`, "must be a decimal string");
+    } else out[k] = v;
+  }
+  return checkSanityLimits(out as unknown as SanityLimits);
 }

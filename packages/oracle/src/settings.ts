@@ -8,6 +8,7 @@ import { z } from "zod";
 import { checkMembers, type OracleMember } from "./consensus.js";
 import { DEFAULT_EPOCHS_PER_FRAME, type FrameConfig } from "./frames.js";
 import type { OracleConfig } from "./oracle-consensus.js";
+import { DEFAULT_SANITY_LIMITS, parseSanityLimits, type SanityLimits } from "./sanity.js";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an address: 0x and 40 hex digits");
 
@@ -40,6 +41,12 @@ export const ORACLE_ENV = {
     default: "500",
     description:
       "A validator whose duty performance over a frame is below the network's minus this (basis points) earns no fee share (Lido CSM)",
+  },
+  ORACLE_SANITY_LIMITS: {
+    schema: z.string().optional(),
+    example: '{"annualBalanceIncreaseBP":1000,"requestTimestampMarginSeconds":7680}',
+    description:
+      "Sanity-check limits other than Lido's mainnet values, as JSON (names of SanityLimits; ether and maxPositiveTokenRebase as decimal strings)",
   },
   POOL_FEE_BP: {
     schema: z.coerce.number().int().min(0).max(10_000),
@@ -75,6 +82,15 @@ export function parseMembers(value: string): OracleMember[] {
     });
 }
 
+function sanityFrom(json: string | undefined): SanityLimits {
+  if (json === undefined || json.trim() === "") return DEFAULT_SANITY_LIMITS;
+  try {
+    return parseSanityLimits(json);
+  } catch (e) {
+    throw new ConfigError(`ORACLE_SANITY_LIMITS: ${(e as Error).message}`);
+  }
+}
+
 /** The consensus settings, or null when no member is configured. */
 export function oracleConfigFrom(s: OracleSettings, network: Network): OracleConfig | null {
   if (s.ORACLE_MEMBERS === undefined || s.ORACLE_MEMBERS.trim() === "") return null;
@@ -101,6 +117,7 @@ export function oracleConfigFrom(s: OracleSettings, network: Network): OracleCon
     quorum,
     frames,
     performanceLeewayBP: s.ORACLE_PERFORMANCE_LEEWAY_BP,
+    sanity: sanityFrom(s.ORACLE_SANITY_LIMITS),
     fees: { totalFeeBP: s.POOL_FEE_BP, operatorsFeeBP: s.POOL_OPERATORS_FEE_BP, treasury: s.POOL_TREASURY },
   };
 }
