@@ -21,6 +21,8 @@ import { logProcessFaults } from "./process.js";
 
 export interface Closable {
   close(): Promise<unknown> | unknown;
+  /** Resolves (with the reason) when the service has done its job and should stop without a signal. */
+  finished?: Promise<string>;
 }
 
 /**
@@ -177,6 +179,10 @@ export async function runProcess<R extends Closable>(
           resolve(r);
         };
         if (opts.stopAfterMs !== undefined) setTimeout(() => wake?.("timeout"), opts.stopAfterMs).unref();
+        running.finished?.then(
+          (r) => wake?.(r),
+          () => wake?.("failed"),
+        );
       }));
     opts.onStop?.(reason);
     try {

@@ -22,6 +22,7 @@ import {
   NETWORK_ENV,
   parseFlag,
   REDIS_ENV,
+  runProcess,
   ServiceParts,
   secretValues,
   startMetricsServer,
@@ -246,6 +247,23 @@ const SERVICE = (failAt: string) => `
   await runService(service, { ...process.env, LOG_LEVEL: "info" });
   console.log("not reached: runService exits");
 `;
+
+describe("runProcess", () => {
+  it("a service whose job is done (`finished`) stops without a signal, closed once, exit code 0", async () => {
+    const reasons: string[] = [];
+    let closed = 0;
+    const code = await runProcess(
+      async () => ({
+        finished: new Promise<string>((r) => setTimeout(() => r("reports applied"), 30)),
+        close: () => {
+          closed++;
+        },
+      }),
+      { name: "finish-test", exit: false, onStop: (r) => reasons.push(r) },
+    );
+    expect({ code, closed, reasons }).toEqual({ code: 0, closed: 1, reasons: ["reports applied"] });
+  });
+});
 
 describe("runService in a process", () => {
   it("SIGTERM (and a second one while closing) closes every part once, in reverse order, exit 0", async () => {

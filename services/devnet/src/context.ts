@@ -40,8 +40,12 @@ export interface OperatorSummary {
   id: number;
   name: string;
   validators: number;
+  /** Its keys deposited by the pool. */
+  deposited: number;
   attAssigned: number;
   attIncluded: number;
+  /** Lido CSM's duty performance over the watcher's epochs (null before any duty). */
+  csmPerformance: number | null;
   alerts: Partial<Record<AlertKind, number>>;
 }
 
@@ -53,6 +57,36 @@ export interface DevnetSummary {
   poolActive: number;
   poolDeposited: number;
   operators: OperatorSummary[];
+  oracle: OracleSummary;
+}
+
+/** The oracle's part of the summary (amounts and rates as decimal strings). */
+export interface OracleSummary {
+  reportsApplied: number;
+  /** Decided reports, oldest first: each member's vote (the hash it voted for). */
+  reports: {
+    refSlot: number;
+    status: "applied" | "refused";
+    hash: string;
+    votes: Record<string, string>;
+    failedChecks: string[];
+  }[];
+  /** Share rate (1e27 precision) before the first applied report and now. */
+  shareRate: { before: string; after: string };
+  /** Fee shares minted per recipient over the run, and their worth now (wei). */
+  feesMinted: { account: string; operatorId: string | null; shares: string; wei: string }[];
+  totalPooledEther: string;
+  totalShares: string;
+  bufferedWei: string;
+}
+
+/** An oracle member of the devnet: its key and token files (0600) and how it reads the chain. */
+export interface DevnetOracleMember {
+  id: string;
+  publicKey: string;
+  keyFile: string;
+  tokenFile: string;
+  clSource: "ssz" | "json";
 }
 
 /** The operator taken offline and when (epochs [from, to)), once its validators are active. */
@@ -92,6 +126,7 @@ export interface DevnetParts {
   poolIndices: number[];
   offline: DevnetOffline | null;
   watcher: Watcher;
+  oracleMembers: DevnetOracleMember[];
   summary: () => Promise<DevnetSummary>;
   printSummary: () => Promise<void>;
 }

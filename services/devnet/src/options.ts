@@ -44,6 +44,40 @@ export const devnetScenarioSchema = z
       })
       .strict()
       .default({ offlineEpochs: 3, underperformanceMargin: 0.05 }),
+    /** Oracle members (separate processes), their quorum, the report frames and the pool's fee. */
+    oracle: z
+      .object({
+        members: z.number().int().min(1).max(9).default(3),
+        quorum: z.number().int().min(1).max(9).default(2),
+        epochsPerFrame: z.number().int().min(1).max(225).default(4),
+        initialEpoch: z.number().int().min(0).default(0),
+        /** How each member reads the ref slot's validators, by member (the rest: ssz). */
+        clSources: z.array(z.enum(["ssz", "json"])).default(["ssz", "ssz", "json"]),
+        treasury: z
+          .string()
+          .regex(/^0x[0-9a-fA-F]{40}$/, "expected 0x and 20 bytes of hex")
+          .default("0x3e40d73eb977dc6a537af587d48316fee66e9c8c"),
+        feeBP: z.number().int().min(0).max(10_000).default(1000),
+        operatorsFeeBP: z.number().int().min(0).max(10_000).default(500),
+        /** Sanity limits other than mainnet's (ORACLE_SANITY_LIMITS): a devnet's epochs are 24× faster. */
+        sanity: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict()
+      .refine((o) => o.quorum * 2 > o.members && o.quorum <= o.members, {
+        message: "quorum must be more than half of the members and at most all of them",
+        path: ["quorum"],
+      })
+      .default({
+        members: 3,
+        quorum: 2,
+        epochsPerFrame: 4,
+        initialEpoch: 0,
+        clSources: ["ssz", "ssz", "json"],
+        treasury: "0x3e40d73eb977dc6a537af587d48316fee66e9c8c",
+        feeBP: 1000,
+        operatorsFeeBP: 500,
+        sanity: {},
+      }),
     /** Extra beacon-sim scenario fields (behaviours of genesis validators, missed slots, ...). */
     sim: z.record(z.string(), z.unknown()).default({}),
   })
@@ -93,6 +127,7 @@ export interface DevnetFlags {
   duration?: string;
   scenario?: string;
   summaryEvery?: string;
+  untilReports?: string;
 }
 
 export interface DevnetSettings {
@@ -108,6 +143,8 @@ export interface DevnetSettings {
   duration: number | undefined;
   /** Print a summary every this many processed epochs. */
   summaryEvery: number;
+  /** Stop once this many oracle reports are applied and print the JSON summary last (headless). */
+  untilReports?: number;
   scenario: DevnetScenario;
 }
 
@@ -136,6 +173,9 @@ export function parseDevnetFlags(f: DevnetFlags): DevnetSettings {
     secondsPerSlot: int("--seconds-per-slot", f.secondsPerSlot, 2, 1, 60),
     duration: f.duration === undefined ? undefined : int("--duration", f.duration, 0, 1, 30 * 86_400),
     summaryEvery: int("--summary-every", f.summaryEvery, 2, 1, 1000),
+    ...(f.untilReports === undefined
+      ? {}
+      : { untilReports: int("--until-reports", f.untilReports, 0, 1, 1000) }),
     scenario: loadDevnetScenario(f.scenario),
   };
   if (settings.apiPort !== 0 && settings.apiPort === settings.simPort)

@@ -1,6 +1,16 @@
 import { createLogger, logProcessFaults, runProcess } from "@poolkeeper/core";
-import { startDevnet } from "./devnet.js";
+import { type Devnet, startDevnet } from "./devnet.js";
 import { type DevnetFlags, parseDevnetFlags } from "./options.js";
+import { oracleSummary } from "./summary.js";
+
+/** Resolves once `n` oracle reports are applied (polled from the devnet's store). */
+async function reportsApplied(devnet: Devnet, n: number): Promise<string> {
+  for (;;) {
+    const oracle = await oracleSummary(devnet.store);
+    if (oracle.reportsApplied >= n) return `${oracle.reportsApplied} reports applied`;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
 
 /**
  * The `poolkeeper devnet` action: validate the flags (a bad one throws, naming it), then run the
@@ -23,13 +33,21 @@ export async function runDevnet(
   await runProcess(
     async () => {
       const devnet = await startDevnet({ ...settings, out });
-      out(`running${settings.duration === undefined ? " until Ctrl-C" : ` for ${settings.duration} s`}`);
+      const until = settings.untilReports;
+      out(
+        until !== undefined
+          ? `running until ${until} oracle reports are applied`
+          : `running${settings.duration === undefined ? " until Ctrl-C" : ` for ${settings.duration} s`}`,
+      );
       return {
+        ...(until === undefined ? {} : { finished: reportsApplied(devnet, until) }),
         async close() {
           out("stopping…");
           await devnet.printSummary().catch(() => undefined);
+          // headless: the JSON summary is the last line (read before the store closes)
+          const json = until === undefined ? undefined : JSON.stringify(await devnet.summary());
           await devnet.close();
-          out("stopped");
+          out(json ?? "stopped");
         },
       };
     },

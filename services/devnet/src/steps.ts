@@ -27,6 +27,7 @@ import { acquireDataDirLock, createApiToken, openStore } from "@poolkeeper/store
 import { registryPoolSource, Watcher } from "@poolkeeper/watcher";
 import type { DevnetContext, DevnetOffline, DevnetOperator, DevnetParts, DevnetStep } from "./context.js";
 import { DEVNET_ERRORS } from "./errors.js";
+import { prepareOracle, startOracleMembers } from "./oracle.js";
 import { checkRedis, deleteKeys } from "./redis.js";
 import { devnetSummary, summaryLines } from "./summary.js";
 
@@ -149,6 +150,7 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
   rmSync(tokenFile, { force: true });
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   chmodSync(tokenFile, 0o600);
+  const oracleEnv = await prepareOracle(ctx, store);
   const api = await portInUse("--api-port", o.apiPort, () =>
     startAdminApi(
       {
@@ -158,6 +160,7 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
         HOST: "127.0.0.1",
         LOG_LEVEL: o.logLevel ?? "info",
         API_RATE_LIMIT_PER_MINUTE: "100000",
+        ...oracleEnv,
       },
       { port: o.apiPort, logger: logger.child({ name: "admin-api" }) },
     ),
@@ -452,5 +455,6 @@ export const DEVNET_STEPS: readonly DevnetStep[] = [
   { name: "deposit batch", run: allocateAndDeposit },
   { name: "scenario", run: runScenario },
   { name: "watcher", run: startWatcher },
+  { name: "oracle members", run: startOracleMembers },
   { name: "summary", run: startSummaryLoop },
 ];

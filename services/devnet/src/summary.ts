@@ -1,5 +1,8 @@
 /** The devnet's summary: the chain, the watcher's progress and each operator's attestations and alerts. */
+import { scoreSet } from "@poolkeeper/beacon";
 import type { BeaconSim } from "@poolkeeper/beacon-sim";
+import { etherByShares, PoolLedger } from "@poolkeeper/ledger";
+import { OracleReportReader } from "@poolkeeper/oracle";
 import {
   type AlertKind,
   getWatcherCheckpoint,
@@ -7,7 +10,7 @@ import {
   operatorPerformance,
   type Store,
 } from "@poolkeeper/store";
-import type { DevnetOperator, DevnetSummary } from "./context.js";
+import type { DevnetOperator, DevnetSummary, OracleSummary } from "./context.js";
 
 export interface SummarySource {
   chain: BeaconSim["chain"];
@@ -39,11 +42,60 @@ export async function devnetSummary(s: SummarySource): Promise<DevnetSummary> {
         id: op.id,
         name: op.name,
         validators: op.validators.length,
+        deposited: op.deposited,
         attAssigned: p?.counts.attAssigned ?? 0,
         attIncluded: p?.counts.attIncluded ?? 0,
+        csmPerformance: p === undefined ? null : scoreSet(p.counts).csm,
         alerts: a,
       };
     }),
+    oracle: await oracleSummary(store),
+  };
+}
+
+/**
+ * The oracle's part: every decided report (ref slot, hash, each member's vote), the share rate
+ * before the first applied report and now (1e27 precision, decimal strings), the fee shares
+ * minted per recipient and what they are worth now, and the pool's totals.
+ */
+export async function oracleSummary(store: Store): Promise<OracleSummary> {
+  const ledger = new PoolLedger(store);
+  const [decided, applied, pool] = await Promise.all([
+    new OracleReportReader(store).reports(1000),
+    ledger.reports(1000),
+    ledger.summary(),
+  ]);
+  const oldest = applied.at(-1);
+  const minted = new Map<string, { operatorId: string | null; shares: bigint }>();
+  for (const r of [...applied].reverse())
+    for (const m of r.report.outcome.mints) {
+      const got = minted.get(m.account) ?? { operatorId: m.operatorId, shares: 0n };
+      got.shares += m.shares;
+      minted.set(m.account, got);
+    }
+  const totals = { totalPooledEther: pool.totalPooledEther, totalShares: pool.totalShares };
+  return {
+    reportsApplied: decided.filter((r) => r.status === "applied").length,
+    reports: [...decided].reverse().map((r) => ({
+      refSlot: r.refSlot,
+      status: r.status as "applied" | "refused",
+      hash: r.reportHash ?? "",
+      votes: Object.fromEntries(r.votes.map((v) => [v.memberId, v.reportHash])),
+      failedChecks: r.sanity.filter((c) => !c.ok).map((c) => c.check),
+    })),
+    shareRate: {
+      before: (oldest?.report.outcome.preShareRate ?? pool.shareRate).toString(),
+      after: pool.shareRate.toString(),
+    },
+    feesMinted: [...minted].map(([account, m]) => ({
+      account,
+      operatorId: m.operatorId,
+      shares: m.shares.toString(),
+      wei: etherByShares(m.shares, totals).toString(),
+    })),
+    totalPooledEther: pool.totalPooledEther.toString(),
+    totalShares: pool.totalShares.toString(),
+    bufferedWei: pool.bufferedWei.toString(),
   };
 }
 
@@ -65,5 +117,12 @@ export function summaryLines(s: DevnetSummary): string[] {
         `alerts ${kinds.length === 0 ? "0" : kinds.join(", ")}`,
     );
   }
+  const o = s.oracle;
+  const last = o.reports.at(-1);
+  lines.push(
+    `  oracle: ${o.reportsApplied} reports applied` +
+      (last === undefined ? "" : `, last ref slot ${last.refSlot} ${last.status} (${last.hash.slice(0, 10)}…)`) +
+      `, share rate ${o.shareRate.after}`,
+  );
   return lines;
 }

@@ -26,6 +26,7 @@ describe("devnet steps", () => {
       "deposit batch",
       "scenario",
       "watcher",
+      "oracle members",
       "summary",
     ]);
   });

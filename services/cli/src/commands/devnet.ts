@@ -22,6 +22,11 @@ export function register(program: Command): void {
     .option("--duration <seconds>", "stop after this long (default: run until Ctrl-C)")
     .option("--scenario <file>", "devnet scenario (default config/devnet/scenario.json)")
     .option("--summary-every <epochs>", "print the summary every this many finalized epochs (default 2)")
+    .option(
+      "--until-reports <n>",
+      "headless: stop once n oracle reports are applied; the last line printed is the JSON summary",
+    )
+    .option("--reset", "start afresh (every run starts a new chain and database today)")
     // unknown flags and stray words: one clear line and exit 1 (not commander's usage dump)
     .allowUnknownOption()
     .allowExcessArguments()
@@ -35,7 +40,8 @@ export function register(program: Command): void {
       }
       // the package chooses the minimal preset first thing (devnet preset.ts), or refuses another
       const mod = await import("@poolkeeper/devnet");
-      await mod.runDevnet(opts);
+      const { reset: _reset, ...flags } = opts;
+      await mod.runDevnet(flags);
       // Everything is closed by now; a handle left referenced by a library (seen: the deposit
       // verification worker's MessagePort) must not keep a stopped devnet hanging.
       process.exit(process.exitCode ?? 0);
