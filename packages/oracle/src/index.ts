@@ -1,3 +1,4 @@
+export * from "./cl-figures.js";
 export * from "./consensus.js";
 export * from "./errors.js";
 export * from "./frames.js";
