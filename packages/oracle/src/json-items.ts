@@ -83,6 +83,14 @@ export class JsonArrayStream {
     let lastEnd = -1; // end of the last complete item in this chunk
     let itemStart = -1; // start of the item begun in this chunk, if any
     for (let i = 0; i < chunk.length; i++) {
+      if (this.inItem) {
+        // most bytes are inside items: scanned by a tight loop, to the item's end or the chunk's
+        const end = this.scanItem(chunk, i);
+        if (end === -1) break;
+        lastEnd = end;
+        i = end - 1;
+        continue;
+      }
       const c = chunk[i] as number;
       if (this.inString) {
         if (this.phase !== 1) {
@@ -128,11 +136,6 @@ export class JsonArrayStream {
       } else if (c === RBRACE || c === RBRACKET) {
         this.depth--;
         if (this.depth < 0) throw new JsonStreamError("unbalanced brackets");
-        if (this.phase === 1 && this.depth === 2) {
-          this.inItem = false;
-          lastEnd = i + 1;
-          continue;
-        }
         if (this.depth === 0) this.done = true;
       } else if (c === 0x3a && this.phase !== 1 && this.depth === 1) {
         this.lastKey = String.fromCharCode(...this.key);
@@ -158,6 +161,39 @@ export class JsonArrayStream {
           `${this.field}: item ${this.items} is larger than ${this.maxItemBytes} bytes`,
         );
     }
+  }
+
+  /**
+   * Inside an item from `from`: returns the index after the item's last byte (depth back at the
+   * array's), or -1 when the chunk ends first (the state kept for the next chunk).
+   */
+  private scanItem(chunk: Uint8Array, from: number): number {
+    let depth = this.depth;
+    let inString = this.inString;
+    let escaped = this.escaped;
+    const n = chunk.length;
+    for (let i = from; i < n; i++) {
+      const c = chunk[i] as number;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+      } else if (c === QUOTE) inString = true;
+      else if (c === LBRACE || c === LBRACKET) depth++;
+      else if (c === RBRACE || c === RBRACKET) {
+        if (--depth === 2) {
+          this.depth = depth;
+          this.inString = false;
+          this.escaped = false;
+          this.inItem = false;
+          return i + 1;
+        }
+      }
+    }
+    this.depth = depth;
+    this.inString = inString;
+    this.escaped = escaped;
+    return -1;
   }
 
   private keyByte(c: number): void {
