@@ -42,6 +42,7 @@ export type {
 } from "./scenario.js";
 export { BEHAVIOURS, parseFault, parseScenario, scenarioSchema, selectorRanges } from "./scenario.js";
 export { buildApp, prefersSsz, SimNode, STREAM_THRESHOLD, validatorJson } from "./server.js";
+export { signedDeposit } from "./signed-deposit.js";
 export { BeaconStateType, beaconStateType, proposerLookahead, serializeState } from "./ssz-state.js";
 
 export interface BeaconSimOptions extends ChainOptions {

@@ -48,7 +48,19 @@ const VALIDATOR_FIELDS = [
   "exitEpoch",
   "withdrawableEpoch",
 ] as const;
-type ValidatorField = (typeof VALIDATOR_FIELDS)[number];
+export type ValidatorField = (typeof VALIDATOR_FIELDS)[number];
+
+/** The registry's place in a state's bytes (see BeaconStateReader.registryLayout). */
+export interface RegistryLayout {
+  bytes: Uint8Array;
+  dataView: DataView;
+  count: number;
+  validatorsStart: number;
+  validatorSize: number;
+  /** Offset of each field inside a validator record. */
+  offset: Readonly<Record<ValidatorField, number>>;
+  balancesStart: number;
+}
 
 /** Forks whose BeaconState this reader knows (the registry layout of phase0, Electra's queues, Fulu's lookahead). */
 export const STATE_READER_FORKS = ["deneb", "electra", "fulu"] as const;
@@ -217,6 +229,26 @@ export class BeaconStateReader {
     return out.slice(0, k);
   }
 
+  /**
+   * Where the registry sits in the state's bytes, for scans over every validator without a call per
+   * field: validator `i`'s record starts at `validatorsStart + i × validatorSize`, its fields at the
+   * offsets given (uint64 little-endian, `slashed` one byte, pubkey 48 and credentials 32 bytes),
+   * and its balance (uint64) at `balancesStart + 8 × i`.
+   */
+  registryLayout(): RegistryLayout {
+    const offset = {} as Record<ValidatorField, number>;
+    for (const name of VALIDATOR_FIELDS) offset[name] = this.vField[name].offset;
+    return {
+      bytes: this.views.uint8Array,
+      dataView: this.views.dataView,
+      count: this.validatorCount,
+      validatorsStart: this.vStart,
+      validatorSize: this.vSize,
+      offset,
+      balancesStart: this.balStart,
+    };
+  }
+
   /** The index of the validator with `pubkey` (48 bytes), or undefined. A hash table is built on first use. */
   indexOfPubkey(pubkey: Uint8Array): number | undefined {
     const f = this.vField.pubkey;
@@ -304,7 +336,7 @@ export class BeaconStateReader {
 }
 
 /** 32 bits of a pubkey past its flag byte (a compressed G1 point: the rest is an x coordinate). */
-function pubkeyHash(bytes: Uint8Array, o: number): number {
+export function pubkeyHash(bytes: Uint8Array, o: number): number {
   return (
     ((bytes[o + 1] as number) |
       ((bytes[o + 2] as number) << 8) |

@@ -78,6 +78,19 @@ function compare(reader: BeaconStateReader, fork: string, bytes: Uint8Array): vo
     expect(reader.balance(i)).toBe(full.balances[i]);
     expect(reader.indexOfPubkey(v.pubkey)).toBe(i);
   });
+  // the registry read straight from its layout, as one-pass scans do
+  const L = reader.registryLayout();
+  expect(L.count).toBe(full.validators.length);
+  const u64 = (o: number) => L.dataView.getUint32(o, true) + L.dataView.getUint32(o + 4, true) * 2 ** 32;
+  full.validators.forEach(
+    (v: { pubkey: Uint8Array; effectiveBalance: number; slashed: boolean }, i: number) => {
+      const o = L.validatorsStart + i * L.validatorSize;
+      expect(L.bytes.subarray(o + L.offset.pubkey, o + L.offset.pubkey + 48)).toEqual(v.pubkey);
+      expect(u64(o + L.offset.effectiveBalance)).toBe(v.effectiveBalance);
+      expect(L.bytes[o + L.offset.slashed] === 1).toBe(v.slashed);
+      expect(u64(L.balancesStart + 8 * i)).toBe(full.balances[i]);
+    },
+  );
   expect(reader.indexOfPubkey(new Uint8Array(48).fill(7))).toBeUndefined();
   expect(reader.indexOfPubkey(new Uint8Array(47))).toBeUndefined();
   expect(() => reader.validator(full.validators.length)).toThrow(/outside the registry/);

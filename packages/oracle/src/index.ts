@@ -1,4 +1,5 @@
 export * from "./build-report.js";
+export * from "./cl-figures.js";
 export * from "./consensus.js";
 export * from "./errors.js";
 export * from "./frame-context.js";
