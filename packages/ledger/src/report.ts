@@ -97,7 +97,10 @@ export interface ReportPlan {
  * The principal a report's CL figures are measured against: the CL balance and pending balance
  * of the last report plus the deposit amounts of the keys this report newly sees.
  */
-export function principalClBalance(s: LedgerState, clDepositedWei: bigint): bigint {
+export function principalClBalance(
+  s: Pick<LedgerState, "clBalanceWei" | "clPendingWei" | "clDepositedWei">,
+  clDepositedWei: bigint,
+): bigint {
   return s.clBalanceWei + s.clPendingWei + (clDepositedWei - s.clDepositedWei);
 }
 

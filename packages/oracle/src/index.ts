@@ -1,3 +1,5 @@
+export * from "./bunker.js";
+export * from "./bunker-history.js";
 export * from "./consensus.js";
 export * from "./errors.js";
 export * from "./frames.js";
