@@ -255,6 +255,8 @@ export function planReport(
     lastFinalizedRequestId: batches.length > 0 ? batches[batches.length - 1]! : s.lastFinalizedRequestId,
     lastReportTimestamp: r.timestamp,
     lastRefSlot: r.refSlot,
+    withdrawalsCollectedWei: s.withdrawalsCollectedWei + sm.withdrawals,
+    elRewardsCollectedWei: s.elRewardsCollectedWei + sm.elRewards,
   };
   if (totalPooledEther(state) !== postInternalEther)
     throw new Error(
