@@ -2,6 +2,7 @@ export * from "./bunker.js";
 export * from "./bunker-history.js";
 export * from "./consensus.js";
 export * from "./errors.js";
+export * from "./execution.js";
 export * from "./frames.js";
 export * from "./oracle-consensus.js";
 export * from "./report-data.js";
