@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { type BeaconSim, startBeaconSim } from "@poolkeeper/beacon-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonRpcExecutionLayer, simExecutionLayer } from "../src/execution.js";
+import { executionLayerFrom, type OracleSettings } from "../src/settings.js";
 
 const W = `0x${"11".repeat(20)}`;
 const EL = `0x${"22".repeat(20)}`;
@@ -46,6 +47,20 @@ describe("simExecutionLayer against a beacon-sim", () => {
       withdrawalVaultWei: sim.chain.receivedWei(W, 64) - at40.withdrawalVaultWei,
       elRewardsVaultWei: sim.chain.receivedWei(EL, 64) - at40.elRewardsVaultWei + 5n,
     });
+  });
+
+  it("the settings pick the adapter: the sim's here; none without a URL; a URL needs both vaults", async () => {
+    const settings = (over: Partial<OracleSettings>) =>
+      ({ ORACLE_EL_TIMEOUT_MS: 1000, ...over }) as OracleSettings;
+    expect(executionLayerFrom(settings({}), sim.url)).toBeNull();
+    expect(() => executionLayerFrom(settings({ ORACLE_EL_SIM_URL: sim.url }), sim.url)).toThrow(
+      /POOL_WITHDRAWAL_VAULT/,
+    );
+    const el = executionLayerFrom(
+      settings({ ORACLE_EL_SIM_URL: sim.url, POOL_WITHDRAWAL_VAULT: W, POOL_EL_REWARDS_VAULT: EL }),
+      sim.url,
+    );
+    expect((await el?.vaultBalances(32, NONE))?.elRewardsVaultWei).toBe(sim.chain.receivedWei(EL, 32));
   });
 
   it("a ref slot past the head, or a ledger that collected more than arrived, is a clear error", async () => {
