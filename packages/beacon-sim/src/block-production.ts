@@ -41,6 +41,7 @@ import {
   WEIGHT_DENOMINATOR,
   ZERO_ROOT,
 } from "./chain-types.js";
+import { addressHex, BURN_ADDRESS, ExecutionBalances, priorityFeeWei } from "./el-balances.js";
 import type { ChainHistory } from "./history.js";
 import type { Registry } from "./registry.js";
 import { hashOf } from "./rng.js";
@@ -137,6 +138,10 @@ export class BlockProducer {
   takeConsolidationRequests: ((slot: number) => electra.ConsolidationRequest[]) | undefined;
   /** Electra: state.pending_partial_withdrawals, which the sweep serves first (set by the chain). */
   pendingPartialWithdrawals: PendingPartialWithdrawalEntry[] | undefined;
+  /** Wei each address received on the execution layer (withdrawals and priority fees), by slot. */
+  readonly elBalances = new ExecutionBalances();
+  /** Withdrawal address → fee recipient (lowercase 0x-hex; set by the chain from its options). */
+  feeRecipients = new Map<string, string>();
 
   constructor(
     private readonly host: ProducerHost,
@@ -202,12 +207,13 @@ export class BlockProducer {
     syncBits: BitArray,
     canonical = true,
     executionRequests: electra.ExecutionRequests = { deposits: [], withdrawals: [], consolidations: [] },
+    feeRecipient: Uint8Array = new Uint8Array(20),
   ): { message: SimBlock; root: Uint8Array; bodyRoot: Uint8Array; stateRoot: Uint8Array } {
     const blockHash = hashOf(this.host.seed, canonical ? "payload" : "orphan-payload", slot);
     const stateRoot = hashOf(this.host.seed, canonical ? "state" : "orphan-state", slot);
     const payload: deneb.ExecutionPayload = {
       parentHash: slot === 0 ? ZERO_ROOT : this.lastPayloadHash,
-      feeRecipient: new Uint8Array(20),
+      feeRecipient,
       stateRoot: hashOf(this.host.seed, "el-state", slot),
       receiptsRoot: hashOf(this.host.seed, "receipts", slot),
       logsBloom: new Uint8Array(256),
@@ -333,7 +339,9 @@ export class BlockProducer {
         withdrawals: this.takeWithdrawalRequests?.(slot) ?? [],
         consolidations: this.takeConsolidationRequests?.(slot) ?? [],
       },
+      Buffer.from(this.feeRecipientOf(proposer).slice(2), "hex"),
     );
+    this.creditExecutionLayer(slot, proposer, withdrawals);
     this.history.markProposed(epoch, proposer);
     return this.storeBlock(built, participantReward, {
       attestations: attestationReward,
@@ -489,6 +497,24 @@ export class BlockProducer {
     }
 
     return { exits, proposerSlashings, attesterSlashings, proposerSlashingReward, attesterSlashingReward };
+  }
+
+  /** Where the proposer's EL rewards go: `feeRecipients` of its withdrawal address, the address itself, or the burn address (0x00 credentials). */
+  feeRecipientOf(proposer: number): string {
+    if (!this.reg.hasExecutionCredentials(proposer)) return BURN_ADDRESS;
+    const own = addressHex(this.reg.withdrawalCredentials.subarray(proposer * 32 + 12, proposer * 32 + 32));
+    return this.feeRecipients.get(own) ?? own;
+  }
+
+  /** The execution layer's side of a canonical block: its withdrawals and its priority fee paid. */
+  private creditExecutionLayer(
+    slot: number,
+    proposer: number,
+    withdrawals: deneb.ExecutionPayload["withdrawals"],
+  ): void {
+    for (const w of withdrawals)
+      this.elBalances.credit(addressHex(w.address), slot, w.amount * 1_000_000_000n);
+    this.elBalances.credit(this.feeRecipientOf(proposer), slot, priorityFeeWei(this.host.seed, slot));
   }
 
   /** The capella withdrawals sweep: full withdrawals once withdrawable, partial above the max effective balance (2048 ETH for 0x02 from Electra). */

@@ -9,6 +9,7 @@ import { type ChainForkConfig, createChainForkConfig, defaultChainConfig } from 
 import { ACTIVE_PRESET, SLOTS_PER_EPOCH as PRESET_SLOTS_PER_EPOCH } from "@lodestar/params";
 import { ValidationError } from "@poolkeeper/core";
 import { type ChainOptions, SIM_FORKS, type SimFork } from "./chain-types.js";
+import { parseFeeRecipients } from "./el-balances.js";
 import { type ParsedScenario, parseScenario } from "./scenario.js";
 
 /** Memory for kept epoch snapshots when stateRetentionEpochs is not given. */
@@ -25,6 +26,8 @@ export interface ResolvedChainOptions {
   /** The fork of the genesis state (and of every later state). */
   fork: SimFork;
   config: ChainForkConfig;
+  /** Withdrawal address → fee recipient, lowercase. */
+  feeRecipients: Map<string, string>;
 }
 
 /**
@@ -84,5 +87,6 @@ export function resolveChainOptions(opts: ChainOptions): ResolvedChainOptions {
     keyCacheDir,
     fork,
     config,
+    feeRecipients: parseFeeRecipients(opts.feeRecipients ?? sc.feeRecipients),
   };
 }

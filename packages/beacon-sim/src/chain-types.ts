@@ -202,6 +202,12 @@ export interface ChainOptions {
   keyCacheDir?: string | false;
   /** The fork the chain starts at (default: the scenario's, else deneb). */
   fork?: SimFork;
+  /**
+   * Withdrawal address → fee recipient, 0x-hex (e.g. a pool's withdrawal vault → its EL rewards
+   * vault): validators withdrawing to that address pay their blocks' priority fees to it. Others
+   * pay their own withdrawal address (0x00 credentials: the burn address). Default: the scenario's.
+   */
+  feeRecipients?: Record<string, string>;
 }
 
 export interface AttestationDeltas {

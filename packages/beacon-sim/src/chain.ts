@@ -143,6 +143,7 @@ export class SimChain extends EventEmitter {
     this.signature = SecretKey.fromBytes(secretKeyOf(0)).sign(hashOf(this.seed, "signature")).toBytes();
     this.registry = new Registry(this.config, o.keyCacheDir, () => this.churnLimit(), this.fork);
     this.producer = new BlockProducer(this, this.registry, this.history);
+    this.producer.feeRecipients = o.feeRecipients;
     this.duties = new Duties(this.registry, this.history, this.slotsPerEpoch);
 
     // Genesis registry.
@@ -885,6 +886,14 @@ export class SimChain extends EventEmitter {
   private emitFinalized(): void {
     const fin = this.finality.finalized;
     this.emit("finalized_checkpoint", finalizedEvent(fin, this.stateRootAt(this.startSlot(fin.epoch))));
+  }
+
+  /**
+   * Wei `address` (lowercase 0x-hex) received on the execution layer up to and including `slot`:
+   * withdrawals swept to it and the priority fees of blocks it was the fee recipient of.
+   */
+  receivedWei(address: string, slot: number): bigint {
+    return this.producer.elBalances.receivedAt(address, slot);
   }
 
   /** Non-canonical (orphaned) blocks at a slot. */

@@ -1,17 +1,21 @@
 /**
  * The execution-layer side of the sim over HTTP (outside the Beacon API's /eth/ paths): EIP-6110
  * deposit requests, EIP-7002 withdrawal requests and EIP-7251 consolidation requests, each carried
- * by a coming canonical block as the chain's own requests are. Electra and later; bad input is a
- * 400 naming the field.
+ * by a coming canonical block as the chain's own requests are (Electra and later); and what an
+ * address has received on the execution layer by a slot (el-balances.ts). Bad input is a 400
+ * naming the field.
  */
 import { isPoolkeeperError, ValidationError } from "@poolkeeper/core";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { SimChain } from "./chain.js";
+import { parseAddress } from "./el-balances.js";
 
 export const EXECUTION_ROUTES = {
   withdrawalRequests: "/poolkeeper/v1/execution/withdrawal_requests",
   depositRequests: "/poolkeeper/v1/execution/deposit_requests",
   consolidationRequests: "/poolkeeper/v1/execution/consolidation_requests",
+  /** GET …/balances/{address}?slot=N: wei the address received up to and including slot N (default the head). */
+  balances: "/poolkeeper/v1/execution/balances/:address",
 } as const;
 
 function field(body: unknown, name: string): unknown {
@@ -76,6 +80,27 @@ function postRoute(
 }
 
 export function registerExecutionRoutes(app: FastifyInstance, chain: SimChain): void {
+  app.get<{ Params: { address: string }; Querystring: { slot?: string } }>(
+    EXECUTION_ROUTES.balances,
+    async (req, reply) => {
+      try {
+        const address = parseAddress(req.params.address, "address");
+        const q = req.query.slot;
+        let slot = chain.headSlot;
+        if (q !== undefined) {
+          if (!/^(0|[1-9][0-9]*)$/.test(q) || !Number.isSafeInteger(Number(q)))
+            throw new ValidationError("slot", "must be a slot number (decimal digits)");
+          slot = Number(q);
+          if (slot > chain.headSlot)
+            throw new ValidationError("slot", `must not be after the head slot ${chain.headSlot}`);
+        }
+        return { address, slot: String(slot), receivedWei: chain.receivedWei(address, slot).toString() };
+      } catch (e) {
+        return badRequest(reply, e);
+      }
+    },
+  );
+
   postRoute(app, chain, EXECUTION_ROUTES.withdrawalRequests, "withdrawal request", (body) => {
     const pubkey = hexField(body, "validator_pubkey", 48);
     const amount = gweiField(body, "amount");

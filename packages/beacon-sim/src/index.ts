@@ -25,6 +25,12 @@ export { FAR, FLAG_HEAD, FLAG_SOURCE, FLAG_TARGET, SimChain } from "./chain.js";
 export type { ElectraFields, PendingDepositEntry, SimFork } from "./chain-types.js";
 export { isElectraOrLater, SIM_FORKS } from "./chain-types.js";
 export {
+  BURN_ADDRESS,
+  MAX_PRIORITY_FEE_GWEI,
+  MIN_PRIORITY_FEE_GWEI,
+  priorityFeeWei,
+} from "./el-balances.js";
+export {
   activationExitChurnLimit,
   balanceChurnLimit,
   consolidationChurnLimit,

@@ -66,6 +66,8 @@ export const scenarioSchema = z
     /** One for all genesis validators, default: 0x00 || sha256(pubkey)[1:] (BLS, as interop). */
     withdrawalCredentials: hex(32).optional(),
     seed: z.string().min(1).optional(),
+    /** Withdrawal address → fee recipient (see ChainOptions.feeRecipients). */
+    feeRecipients: z.record(hex(20), hex(20)).optional(),
     slotsPerEpoch: z.number().int().min(1).max(64).optional(),
     secondsPerSlot: z.number().positive().max(60).optional(),
     genesisTime: z.number().int().nonnegative().optional(),

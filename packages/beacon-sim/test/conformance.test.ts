@@ -30,6 +30,8 @@ const rec = (name: string) => JSON.parse(readFileSync(`${DIR}/${name}`, "utf8"))
 
 /** Hex fields whose length varies with content. */
 const VARIABLE_HEX = new Set(["aggregation_bits", "extra_data", "transactions"]);
+/** Execution addresses, which Lodestar writes with the EIP-55 checksum (mixed case). */
+const ADDRESS_KEYS = new Set(["fee_recipient"]);
 
 function kind(v: unknown, key: string): string {
   if (v === null) return "null";
@@ -37,6 +39,7 @@ function kind(v: unknown, key: string): string {
   if (typeof v === "number") return "number";
   if (typeof v === "string") {
     if (/^-?\d+(\.\d+)?$/.test(v)) return "decimal";
+    if (ADDRESS_KEYS.has(key) && /^0x[0-9a-fA-F]{40}$/.test(v)) return "hex40";
     if (/^0x[0-9a-f]*$/.test(v)) return VARIABLE_HEX.has(key) ? "hex" : `hex${v.length - 2}`;
     return "string";
   }

@@ -30,6 +30,14 @@ export const PoolSummary = Type.Object({
     ...Wei,
     description: "stETH of withdrawal requests not finalized yet",
   }),
+  withdrawalsCollected: Type.String({
+    ...Wei,
+    description: "Ether the reports have taken from the withdrawal vault, in all",
+  }),
+  elRewardsCollected: Type.String({
+    ...Wei,
+    description: "Ether the reports have taken from the execution-layer rewards vault, in all",
+  }),
   shareRate: ShareRate,
   lastReport: Type.Union([
     Type.Object({ refSlot: Type.Integer(), timestamp: Type.Integer({ description: "Unix seconds" }) }),

@@ -19,6 +19,8 @@ const BIG_STATE_FIELDS = [
   "lockedWei",
   "unfinalizedSteth",
 ] as const;
+/** Fields added after the first stored rows: 0 when a stored state has none. */
+const BIG_STATE_FIELDS_SINCE = ["withdrawalsCollectedWei", "elRewardsCollectedWei"] as const;
 const NUM_STATE_FIELDS = [
   "depositedValidators",
   "clValidators",
@@ -47,6 +49,7 @@ function str(v: unknown, what: string): string {
 export function stateToJson(s: LedgerState): Json {
   const out: Json = {};
   for (const k of BIG_STATE_FIELDS) out[k] = s[k].toString();
+  for (const k of BIG_STATE_FIELDS_SINCE) out[k] = s[k].toString();
   for (const k of NUM_STATE_FIELDS) out[k] = s[k];
   return out;
 }
@@ -55,6 +58,7 @@ export function stateFromJson(j: Json | null | undefined): LedgerState {
   if (j === null || j === undefined) return EMPTY_LEDGER;
   const s = { ...EMPTY_LEDGER } as Record<string, unknown>;
   for (const k of BIG_STATE_FIELDS) s[k] = big(j[k], `state.${k}`);
+  for (const k of BIG_STATE_FIELDS_SINCE) s[k] = j[k] === undefined ? 0n : big(j[k], `state.${k}`);
   for (const k of NUM_STATE_FIELDS) s[k] = num(j[k], `state.${k}`);
   return s as unknown as LedgerState;
 }

@@ -67,6 +67,9 @@ export interface PoolSummary {
   clBalanceWei: bigint;
   lockedWei: bigint;
   unfinalizedSteth: bigint;
+  /** What reports have taken from the withdrawal and EL rewards vaults, in all. */
+  withdrawalsCollectedWei: bigint;
+  elRewardsCollectedWei: bigint;
   /** Ether per share, 1e27 precision, rounded down. */
   shareRate: bigint;
   /** The last entry applied (0 before any). */
@@ -137,6 +140,8 @@ export class PoolLedger {
       clBalanceWei: s.clBalanceWei,
       lockedWei: s.lockedWei,
       unfinalizedSteth: s.unfinalizedSteth,
+      withdrawalsCollectedWei: s.withdrawalsCollectedWei,
+      elRewardsCollectedWei: s.elRewardsCollectedWei,
       shareRate: shareRate(totals(s)),
       lastSeq: row?.lastSeq ?? 0n,
       lastRefSlot: s.lastRefSlot,

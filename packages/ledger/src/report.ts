@@ -97,7 +97,10 @@ export interface ReportPlan {
  * The principal a report's CL figures are measured against: the CL balance and pending balance
  * of the last report plus the deposit amounts of the keys this report newly sees.
  */
-export function principalClBalance(s: LedgerState, clDepositedWei: bigint): bigint {
+export function principalClBalance(
+  s: Pick<LedgerState, "clBalanceWei" | "clPendingWei" | "clDepositedWei">,
+  clDepositedWei: bigint,
+): bigint {
   return s.clBalanceWei + s.clPendingWei + (clDepositedWei - s.clDepositedWei);
 }
 
@@ -252,6 +255,8 @@ export function planReport(
     lastFinalizedRequestId: batches.length > 0 ? batches[batches.length - 1]! : s.lastFinalizedRequestId,
     lastReportTimestamp: r.timestamp,
     lastRefSlot: r.refSlot,
+    withdrawalsCollectedWei: s.withdrawalsCollectedWei + sm.withdrawals,
+    elRewardsCollectedWei: s.elRewardsCollectedWei + sm.elRewards,
   };
   if (totalPooledEther(state) !== postInternalEther)
     throw new Error(

@@ -43,6 +43,9 @@ export interface LedgerState {
   /** Unix seconds and ref slot of the last applied report (0 before any). */
   lastReportTimestamp: number;
   lastRefSlot: number;
+  /** What reports have taken from the withdrawal vault and the EL rewards vault, in all (after the rebase limiter). */
+  withdrawalsCollectedWei: bigint;
+  elRewardsCollectedWei: bigint;
 }
 
 export const EMPTY_LEDGER: LedgerState = {
@@ -62,6 +65,8 @@ export const EMPTY_LEDGER: LedgerState = {
   lastFinalizedRequestId: 0,
   lastReportTimestamp: 0,
   lastRefSlot: 0,
+  withdrawalsCollectedWei: 0n,
+  elRewardsCollectedWei: 0n,
 };
 
 /**

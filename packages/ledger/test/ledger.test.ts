@@ -128,13 +128,22 @@ describe.each(TEST_STORE_KINDS)("pool ledger on %s", (kind) => {
       clDepositedWei: s.depositedWei,
       clBalanceWei: s.depositedWei + 10n ** 16n,
       clPendingWei: 0n,
-      withdrawalVaultWei: 0n,
-      elRewardsVaultWei: 0n,
+      withdrawalVaultWei: 10n ** 15n,
+      elRewardsVaultWei: 2n * 10n ** 15n,
       operators: [],
     };
+    // a request made now: a cut-off before it (the bunker border) leaves it out, one at now takes it
+    now += 1;
+    const req = await ledger.requestWithdrawal(A, ETH);
+    const held = await ledger.prepareReport(base, FEES, { maxTimestamp: now - 1 });
+    expect(held.finalizationBatches.at(-1) ?? 0).toBeLessThan(req.requestId);
     const input = await ledger.prepareReport(base, FEES, { maxTimestamp: now });
+    expect(input.finalizationBatches.at(-1)).toBe(req.requestId);
     const { outcome } = await ledger.applyReport(input, FEES);
-    expect(outcome.rewardsWei).toBe(10n ** 16n);
+    // 0.01 ETH on the CL side + 0.001 from the withdrawal vault + 0.002 of EL rewards
+    expect(outcome.rewardsWei).toBe(13n * 10n ** 15n);
+    const sum = await ledger.summary();
+    expect([sum.withdrawalsCollectedWei, sum.elRewardsCollectedWei]).toEqual([10n ** 15n, 2n * 10n ** 15n]);
     // no operator reported: the operators' half is not minted, the treasury gets its half and the rounding
     const treasuryShares = outcome.sharesToMintAsFees - outcome.sharesNotMinted;
     expect(outcome.sharesNotMinted).toBe((outcome.sharesToMintAsFees * 500n) / 1000n);

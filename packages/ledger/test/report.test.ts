@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { LedgerBook } from "../src/book.js";
+import { stateFromJson, stateToJson } from "../src/codec.js";
 import type { FeeConfig, ReportInput } from "../src/report.js";
 import { simulatedShareRate } from "../src/report.js";
 import { totalPooledEther } from "../src/rules.js";
@@ -71,6 +72,8 @@ describe("a report with rewards", () => {
     expect(o.sharesNotMinted).toBe(749_683_727_177_597n);
     expect(b.sharesOf(O2)).toBe(0n);
     expect(b.state.bufferedWei).toBe(20_000_000_000_000_000n);
+    expect(b.state.elRewardsCollectedWei).toBe(20_000_000_000_000_000n);
+    expect(b.state.withdrawalsCollectedWei).toBe(0n);
   });
 
   it("when every validator performed, the minted shares are worth the fee, rounded down by a few wei at most", () => {
@@ -96,6 +99,35 @@ describe("a report with rewards", () => {
     expect(entry.outcome.elRewardsWei).toBe(38_000_000_000_000_000n);
     expect(entry.outcome.rewardsWei).toBe(48_000_000_000_000_000n);
     expect(totalPooledEther(b.state)).toBe(64_048_000_000_000_000_000n);
+    // the ledger counts what it took, not what the vault held
+    expect(b.state.elRewardsCollectedWei).toBe(38_000_000_000_000_000n);
+    // the next report: 0.5 ETH from the withdrawal vault (the CL side down as much, no rebase)
+    // comes first under the limiter; the EL vault's 0.962 ETH left gets 0.075% of 64.048 ETH
+    b.report(
+      report({
+        refSlot: 200,
+        timestamp: 2_000,
+        clBalanceWei: 64n * ETH + 10n ** 16n - 5n * 10n ** 17n,
+        withdrawalVaultWei: 5n * 10n ** 17n,
+        elRewardsVaultWei: 962n * 10n ** 15n,
+      }),
+      FEES,
+    );
+    expect(b.state.withdrawalsCollectedWei).toBe(5n * 10n ** 17n);
+    // 64.048e18 × 750,000 / 1e9 = 48,036,000,000,000,000
+    expect(b.state.elRewardsCollectedWei).toBe(38_000_000_000_000_000n + 48_036_000_000_000_000n);
+  });
+
+  it("a state stored before the collected totals existed reads them as 0", () => {
+    const b = pool(64n);
+    const json = stateToJson(b.state);
+    delete json.withdrawalsCollectedWei;
+    delete json.elRewardsCollectedWei;
+    expect(stateFromJson(json)).toEqual(b.state);
+    expect(stateToJson(stateFromJson(json))).toMatchObject({
+      withdrawalsCollectedWei: "0",
+      elRewardsCollectedWei: "0",
+    });
   });
 
   it("a negative rebase mints nothing and lowers the share rate; the CL loss is never capped", () => {

@@ -29,6 +29,19 @@ export interface SanityLimits {
   requestTimestampMarginSeconds: number;
   /** The positive rebase limiter, 1e9 = 100% (maxPositiveTokenRebase 750,000 = 0.075%); applied by the ledger. */
   maxPositiveTokenRebase: bigint;
+  /**
+   * Bunker mode (bunker.ts), Lido's OracleDaemonConfig values: the normal CL reward per epoch
+   * (NORMALIZED_CL_REWARD_PER_EPOCH 64, the spec's BASE_REWARD_FACTOR), how far below it a
+   * rebase may fall (NORMALIZED_CL_REWARD_MISTAKE_RATE_BP 1000 = 10%), the intraframe samples
+   * checked then (REBASE_CHECK_NEAREST/DISTANT_EPOCH_DISTANCE 1 and 23 epochs before the ref
+   * slot; both 0: no sample, the abnormal rebase alone turns bunker mode on), and how far back
+   * a negative rebase may hold finalization (FINALIZATION_MAX_NEGATIVE_REBASE_EPOCH_SHIFT 1350).
+   */
+  normalizedClRewardPerEpoch: number;
+  normalizedClRewardMistakeRateBP: number;
+  rebaseCheckNearestEpochDistance: number;
+  rebaseCheckDistantEpochDistance: number;
+  finalizationMaxNegativeRebaseEpochShift: number;
 }
 
 export const DEFAULT_SANITY_LIMITS: SanityLimits = {
@@ -42,6 +55,11 @@ export const DEFAULT_SANITY_LIMITS: SanityLimits = {
   inactivityPenaltiesAmountPWei: 101,
   requestTimestampMarginSeconds: 7680,
   maxPositiveTokenRebase: DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
+  normalizedClRewardPerEpoch: 64,
+  normalizedClRewardMistakeRateBP: 1000,
+  rebaseCheckNearestEpochDistance: 1,
+  rebaseCheckDistantEpochDistance: 23,
+  finalizationMaxNegativeRebaseEpochShift: 1350,
 };
 
 export const SANITY_CHECKS = [
@@ -114,17 +132,27 @@ export function checkSanityLimits(l: SanityLimits): SanityLimits {
     "initialSlashingAmountPWei",
     "inactivityPenaltiesAmountPWei",
     "requestTimestampMarginSeconds",
+    "normalizedClRewardPerEpoch",
+    "normalizedClRewardMistakeRateBP",
+    "rebaseCheckNearestEpochDistance",
+    "rebaseCheckDistantEpochDistance",
+    "finalizationMaxNegativeRebaseEpochShift",
   ] as const)
     if (!Number.isSafeInteger(l[k]) || l[k] < 0)
       throw new ValidationError(`sanity.${k}`, "must be a non-negative integer");
-  if (l.simulatedShareRateDeviationBP > 10_000)
-    throw new ValidationError("sanity.simulatedShareRateDeviationBP", "must be at most 10000 basis points");
+  for (const k of ["simulatedShareRateDeviationBP", "normalizedClRewardMistakeRateBP"] as const)
+    if (l[k] > 10_000) throw new ValidationError(`sanity.${k}`, "must be at most 10000 basis points");
   for (const k of ["appearedEthPerDay", "exitedEthPerDay"] as const) {
     const v = l[k];
     if (v !== null && v < 0n) throw new ValidationError(`sanity.${k}`, "must not be negative");
   }
   if (l.maxPositiveTokenRebase <= 0n)
     throw new ValidationError("sanity.maxPositiveTokenRebase", "must be more than 0");
+  if (l.rebaseCheckNearestEpochDistance > l.rebaseCheckDistantEpochDistance)
+    throw new ValidationError(
+      "sanity.rebaseCheckNearestEpochDistance",
+      "must not be above rebaseCheckDistantEpochDistance",
+    );
   return l;
 }
 

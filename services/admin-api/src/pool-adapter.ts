@@ -19,6 +19,8 @@ export function poolPort(store: Store): PoolPort {
         clBalance: s.clBalanceWei.toString(),
         lockedForWithdrawals: s.lockedWei.toString(),
         unfinalizedWithdrawals: s.unfinalizedSteth.toString(),
+        withdrawalsCollected: s.withdrawalsCollectedWei.toString(),
+        elRewardsCollected: s.elRewardsCollectedWei.toString(),
         shareRate: formatRate(s.shareRate),
         lastReport: s.lastRefSlot === 0 ? null : { refSlot: s.lastRefSlot, timestamp: s.lastReportTimestamp },
       };

@@ -81,7 +81,7 @@ describe("pool routes", () => {
       clBalanceWei: 32n * ETH + 10n ** 16n,
       clPendingWei: 0n,
       withdrawalVaultWei: 0n,
-      elRewardsVaultWei: 0n,
+      elRewardsVaultWei: 3n * 10n ** 15n,
       operators: [],
     };
     const input = await ledger.prepareReport(base, fees, { maxTimestamp: base.timestamp });
@@ -109,6 +109,7 @@ describe("pool routes", () => {
     const pool = (await h.app.inject({ method: "GET", url: "/v1/pool", headers: bearer(h.admin) })).json();
     expect(pool.data.lastReport).toEqual({ refSlot: 64, timestamp: base.timestamp });
     expect(pool.data.lockedForWithdrawals).toBe("0");
+    expect([pool.data.withdrawalsCollected, pool.data.elRewardsCollected]).toEqual(["0", "3000000000000000"]);
     const again = await post(h, "/v1/withdrawals/1/claim", { account: A });
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe("ERR_WITHDRAWAL_CLAIMED");

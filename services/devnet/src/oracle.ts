@@ -52,7 +52,13 @@ export async function prepareOracle(ctx: DevnetContext, store: Store): Promise<R
     const { token } = await createApiToken(store, { role: "oracle", label: `devnet ${id}` });
     const tokenFile = join(dir, `${id}.token`);
     writeSecret(tokenFile, token);
-    members.push({ id, publicKey: publicKeyOf(key), keyFile, tokenFile, clSource: o.clSources[i - 1] ?? "ssz" });
+    members.push({
+      id,
+      publicKey: publicKeyOf(key),
+      keyFile,
+      tokenFile,
+      clSource: o.clSources[i - 1] ?? "ssz",
+    });
   }
   ctx.set("oracleMembers", members);
   const sim = ctx.get("sim").chain;

@@ -121,7 +121,9 @@ export function summaryLines(s: DevnetSummary): string[] {
   const last = o.reports.at(-1);
   lines.push(
     `  oracle: ${o.reportsApplied} reports applied` +
-      (last === undefined ? "" : `, last ref slot ${last.refSlot} ${last.status} (${last.hash.slice(0, 10)}…)`) +
+      (last === undefined
+        ? ""
+        : `, last ref slot ${last.refSlot} ${last.status} (${last.hash.slice(0, 10)}…)`) +
       `, share rate ${o.shareRate.after}`,
   );
   return lines;
