@@ -63,7 +63,11 @@ async function serve(mode: Mode, clients: number): Promise<void> {
       registry,
       performance: performancePort(store, network),
       pool: poolPort(store),
-      oracle: oraclePort(store, null, { network: network.name, withdrawalCredentials: "0x" }),
+      oracle: oraclePort(store, null, {
+        network: network.name,
+        withdrawalCredentials: "0x",
+        genesisForkVersion: "0x",
+      }),
       logger,
       config,
     });

@@ -105,6 +105,10 @@ export const OracleSetup = Type.Object({
     initialEpoch: Type.Integer(),
   }),
   withdrawalCredentials: Type.String({ pattern: "^0x[0-9a-f]{64}$" }),
+  genesisForkVersion: Type.String({
+    pattern: "^0x[0-9a-f]{8}$",
+    description: "The network's genesis fork version: the deposit signature domain",
+  }),
 });
 
 const QueuedRequestJson = Type.Object({

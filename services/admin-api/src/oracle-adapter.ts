@@ -38,12 +38,13 @@ function notConfigured(): never {
 
 /**
  * The oracle routes over the store; votes and frames need `config` (null: refused with 503).
- * `pool`: the network the watcher's rows are keyed by and the pool's withdrawal credentials (0x-hex).
+ * `pool`: the network the watcher's rows are keyed by, the pool's withdrawal credentials and the
+ * network's genesis fork version (the deposit signature domain), 0x-hex.
  */
 export function oraclePort(
   store: Store,
   config: OracleConfig | null,
-  pool: { network: string; withdrawalCredentials: string },
+  pool: { network: string; withdrawalCredentials: string; genesisForkVersion: string },
 ): OraclePort {
   const consensus = config === null ? null : new OracleConsensus(store, config);
   const frames = config === null ? null : new OracleFrameSource(store, config, pool.network);
@@ -57,6 +58,7 @@ export function oraclePort(
         quorum: config.quorum,
         frames: config.frames,
         withdrawalCredentials: pool.withdrawalCredentials,
+        genesisForkVersion: pool.genesisForkVersion,
       };
     },
     async frame(refSlot) {

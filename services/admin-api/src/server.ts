@@ -55,6 +55,7 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
       oracle: oraclePort(store, oracleConfigFrom(s, network), {
         network: network.name,
         withdrawalCredentials: toHex0x(withdrawalCredentials),
+        genesisForkVersion: toHex0x(network.genesisForkVersion),
       }),
       logger,
       config: { rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE, trustProxy: s.TRUST_PROXY },

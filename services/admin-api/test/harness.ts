@@ -69,6 +69,7 @@ export async function createHarness(
     oracle: oraclePort(store, opts.oracle ?? null, {
       network: TEST_NETWORK.name,
       withdrawalCredentials: toHex0x(POOL_WC),
+      genesisForkVersion: toHex0x(TEST_NETWORK.genesisForkVersion),
     }),
     logger,
     config: { rateLimitMax: 1_000_000, ...config },

@@ -25,6 +25,7 @@ const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [
   () => import("./commands/tokens.js"),
   () => import("./commands/beacon-sim.js"),
   () => import("./commands/watcher.js"),
+  () => import("./commands/oracle.js"),
   () => import("./commands/devnet.js"),
 ];
 

@@ -57,6 +57,11 @@ export const devnetScenarioSchema = z
           .string()
           .regex(/^0x[0-9a-fA-F]{40}$/, "expected 0x and 20 bytes of hex")
           .default("0x3e40d73eb977dc6a537af587d48316fee66e9c8c"),
+        /** The pool's execution-layer rewards vault: the fee recipient of its validators' blocks. */
+        elRewardsVault: z
+          .string()
+          .regex(/^0x[0-9a-fA-F]{40}$/, "expected 0x and 20 bytes of hex")
+          .default("0x388c818ca8b9251b393131c08a736a67ccb19297"),
         feeBP: z.number().int().min(0).max(10_000).default(1000),
         operatorsFeeBP: z.number().int().min(0).max(10_000).default(500),
         /** Sanity limits other than mainnet's (ORACLE_SANITY_LIMITS): a devnet's epochs are 24× faster. */
@@ -74,6 +79,7 @@ export const devnetScenarioSchema = z
         initialEpoch: 0,
         clSources: ["ssz", "ssz", "json"],
         treasury: "0x3e40d73eb977dc6a537af587d48316fee66e9c8c",
+        elRewardsVault: "0x388c818ca8b9251b393131c08a736a67ccb19297",
         feeBP: 1000,
         operatorsFeeBP: 500,
         sanity: {},

@@ -96,7 +96,14 @@ export async function startSim(ctx: DevnetContext): Promise<void> {
       validators: sc.genesisValidators,
       seed: sc.seed,
       secondsPerSlot: o.secondsPerSlot,
-      scenario: sc.sim,
+      // the pool's validators pay their blocks' priority fees to the pool's rewards vault
+      scenario: {
+        ...sc.sim,
+        feeRecipients: {
+          ...(sc.sim.feeRecipients as Record<string, string> | undefined),
+          [sc.withdrawalAddress.toLowerCase()]: sc.oracle.elRewardsVault.toLowerCase(),
+        },
+      },
       port: o.simPort,
       clock: o.clock ?? "wall",
       ...(o.clock === "manual" ? {} : { genesisTime: Math.floor(Date.now() / 1000) }),

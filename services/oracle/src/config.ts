@@ -6,6 +6,7 @@ import {
   LOG_ENV,
   METRICS_ENV,
 } from "@poolkeeper/core";
+import { ORACLE_EL_ENV } from "@poolkeeper/oracle";
 import { z } from "zod";
 
 /** Environment of an oracle member process: the shared fragments (core settings.ts) and its own. */
@@ -51,6 +52,7 @@ export const ORACLE_MEMBER_ENV = {
     default: "12",
     description: "How often the member looks for a newly finalized ref slot",
   },
+  ...ORACLE_EL_ENV,
   ...METRICS_ENV,
   ...LOG_ENV,
 } satisfies ConfigSpec;

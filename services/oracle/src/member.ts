@@ -106,7 +106,7 @@ export class OracleMember {
    * The oracle's setup from the admin API, checked against this member: listed, with this key's
    * public key, on this report format. A mismatch is a ConfigError (the process does not start).
    */
-  async init(): Promise<void> {
+  async init(): Promise<{ genesisForkVersion: string }> {
     const setup = (await this.deps.api.getOracleSetup()).data;
     const me = setup.members.find((m) => m.id === this.id.memberId);
     if (me === undefined)
@@ -124,6 +124,40 @@ export class OracleMember {
       throw new ConfigError(
         `BEACON_URLS: the beacon nodes have ${spec.slotsPerEpoch} slots per epoch, the pool ${setup.frames.slotsPerEpoch}`,
       );
+    return { genesisForkVersion: setup.genesisForkVersion };
+  }
+
+  /**
+   * Rounds every `pollMs` until stopped; a failed round (a node down, the admin API away) is
+   * logged and counted, and the next round tries again. `stop()` waits for a running round.
+   */
+  start(pollMs: number): { stop(): Promise<void> } {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> = Promise.resolve();
+    const tick = () => {
+      running = this.round()
+        .then((r) => {
+          if (r.kind === "waiting")
+            this.logger.debug({ refSlot: r.refSlot, reason: r.reason }, "oracle waiting");
+        })
+        .catch((e: unknown) => {
+          const code = (e as { code?: unknown }).code;
+          this.deps.metrics?.errors.inc({ code: typeof code === "string" ? code : "error" });
+          this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, "oracle round failed");
+        })
+        .finally(() => {
+          if (!stopped) timer = setTimeout(tick, pollMs);
+        });
+    };
+    tick();
+    return {
+      async stop() {
+        stopped = true;
+        clearTimeout(timer);
+        await running;
+      },
+    };
   }
 
   /** One round: look for a finalized ref slot to report on and vote once for it. */

@@ -1,0 +1,62 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+
+/**
+ * `poolkeeper oracle-member`: one oracle member (services/oracle). Flags override the same
+ * environment variables the process reads; the signing key and the API token are better given
+ * as files (ORACLE_MEMBER_KEY_FILE, ADMIN_API_TOKEN_FILE). `poolkeeper oracle-member keygen`
+ * writes a new member key to a file (0600) and prints its public key, for ORACLE_MEMBERS.
+ */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("oracle-member")
+    .description("Build and vote the pool's oracle reports as one member, from its own beacon nodes")
+    .option("--beacon-url <url>", "beacon node URL (repeat for several; failover in health order)", collect)
+    .option("--preset <name>", "consensus preset of the nodes: mainnet | minimal (ORACLE_PRESET)")
+    .option("--api-url <url>", "the pool's admin API (ADMIN_API_URL)")
+    .option("--token-file <file>", "file holding the member's API token, role oracle (ADMIN_API_TOKEN_FILE)")
+    .option("--member-id <id>", "this member's id in ORACLE_MEMBERS (ORACLE_MEMBER_ID)")
+    .option("--key-file <file>", "file holding the member's BLS key (ORACLE_MEMBER_KEY_FILE)")
+    .option("--cl-source <ssz|json>", "how the ref slot's validators are read (ORACLE_CL_SOURCE)")
+    .option("--el-rpc-url <url>", "execution-layer JSON-RPC for the vaults (ORACLE_EL_RPC_URL)")
+    .option("--metrics-port <port>", "Prometheus /metrics port (METRICS_PORT)")
+    .action(async (opts: Record<string, string | string[] | undefined>) => {
+      const env: Record<string, string | undefined> = { ...process.env };
+      const set = (name: string, v: string | string[] | undefined) => {
+        if (v !== undefined) env[name] = Array.isArray(v) ? v.join(",") : v;
+      };
+      set("BEACON_URLS", opts.beaconUrl);
+      set("ORACLE_PRESET", opts.preset);
+      set("ADMIN_API_URL", opts.apiUrl);
+      set("ADMIN_API_TOKEN_FILE", opts.tokenFile);
+      set("ORACLE_MEMBER_ID", opts.memberId);
+      set("ORACLE_MEMBER_KEY_FILE", opts.keyFile);
+      set("ORACLE_CL_SOURCE", opts.clSource);
+      set("ORACLE_EL_RPC_URL", opts.elRpcUrl);
+      set("METRICS_PORT", opts.metricsPort);
+      const mod = await import("@poolkeeper/oracle-member");
+      await mod.runOracleMemberProcess(env);
+    });
+  cmd
+    .command("keygen")
+    .description("Write a new member signing key to a file (0600) and print its public key")
+    .requiredOption("--out <file>", "where the key goes (refused if the file exists)")
+    .action(async (opts: { out: string }) => {
+      if (existsSync(opts.out)) {
+        const { ConfigError } = await import("@poolkeeper/core");
+        throw new ConfigError(`--out: ${opts.out} exists; pick a new file`);
+      }
+      const { writeFileAtomic } = await import("@poolkeeper/keys");
+      const { generateMemberKey, publicKeyOf } = await import("@poolkeeper/oracle");
+      const key = generateMemberKey();
+      await writeFileAtomic(opts.out, `0x${Buffer.from(key).toString("hex")}\n`, {
+        mode: 0o600,
+        noOverwrite: true,
+      });
+      process.stdout.write(`${publicKeyOf(key)}\n`);
+    });
+}
