@@ -55,11 +55,12 @@ function identityMismatch(m: DepositIdentityMismatch, pool: DepositIdentity): Po
 function bufferInsufficient(count: number, neededWei: bigint, depositableWei: bigint): PoolkeeperError {
   const shortfallWei = neededWei - depositableWei;
   const payableKeys = Number((depositableWei * BigInt(count)) / neededWei);
+  const keys = (n: number) => `${n} key${n === 1 ? "" : "s"}`;
   return new PoolkeeperError(
     REGISTRY_ERRORS.BUFFER_INSUFFICIENT,
-    `the pool's buffer cannot pay for a deposit batch of ${count} keys: it needs ${formatWeiAsEth(neededWei)} ETH, ` +
+    `the pool's buffer cannot pay for a deposit batch of ${keys(count)}: it needs ${formatWeiAsEth(neededWei)} ETH, ` +
       `${formatWeiAsEth(depositableWei)} ETH is depositable (the buffer less unfinalized withdrawals), ` +
-      `${formatWeiAsEth(shortfallWei)} ETH short; it pays for ${payableKeys} keys now. Nothing was deposited`,
+      `${formatWeiAsEth(shortfallWei)} ETH short; it pays for ${keys(payableKeys)} now. Nothing was deposited`,
     {
       requested: count,
       payableKeys,
