@@ -105,8 +105,28 @@ describe("poolkeeper devnet", () => {
     expect(devnet.operators.map((o) => split.get(o.id) ?? 0)).toEqual(expected);
     expect(devnet.operators.map((o) => o.validators.length)).toEqual(expected);
 
-    // the batch's keys are deposited in the registry (read back through the admin API)
+    // stakers submitted ether before the batch, exactly what it costs, and the buffer paid it
     const token = readFileSync(devnet.tokenFile, "utf8").trim();
+    const staked = devnet.stakers.reduce((a, st) => a + st.wei, 0n);
+    expect(devnet.stakers).toHaveLength(3);
+    expect(staked).toBe(BigInt(count) * 32n * 10n ** 18n);
+    const poolRes = await fetch(`${devnet.apiUrl}/v1/pool`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const pool = ((await poolRes.json()) as { data: Record<string, string> }).data;
+    expect(pool).toMatchObject({
+      totalPooledEther: staked.toString(),
+      totalShares: staked.toString(),
+      bufferedEther: "0",
+      pendingEther: staked.toString(),
+    });
+    const started = lines.join("\n");
+    expect(started).toContain(`stakers     3 accounts staked ${count * 32} ETH: `);
+    expect(started).toContain(
+      `deposit batch ${devnet.batch.id}: ${count} keys (MinFirst), ${count * 32} ETH from the buffer (0 ETH left)`,
+    );
+
+    // the batch's keys are deposited in the registry (read back through the admin API)
     const keysIn = async (state: string) => {
       const res = await fetch(`${devnet.apiUrl}/v1/keys?state=${state}`, {
         headers: { authorization: `Bearer ${token}` },

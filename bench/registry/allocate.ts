@@ -15,6 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { loadNetwork } from "../../packages/core/src/index.js";
+import { fundPool, keysWei } from "../../packages/ledger/src/testing.js";
 import { allocateMinFirst, allocateMinFirstStepwise, Registry } from "../../packages/registry/src/index.js";
 import {
   insertDepositBatch,
@@ -198,7 +199,9 @@ async function throughDb(label: string, store: Store): Promise<void> {
   const perOp = Math.ceil((DEPOSITS * 2.2) / OPERATORS);
   await seed(store, perOp);
   await store.exec("ANALYZE");
-  const registry = new Registry({ store }, { network: NETWORK, withdrawalCredentials: WC });
+  // every batch is paid from the pool's buffer: stake for all of them first
+  const payer = await fundPool(store, keysWei(NAIVE_CALLS + DEPOSITS + 1000));
+  const registry = new Registry({ store, payer }, { network: NETWORK, withdrawalCredentials: WC });
 
   // Naive: one deposit per call (each its own transaction, lock and count), sampled.
   const t1 = performance.now();

@@ -16,6 +16,11 @@ export const PoolSummary = Type.Object({
     ...Wei,
     description: "Staked ether not yet deposited nor locked for withdrawals",
   }),
+  depositableEther: Type.String({
+    ...Wei,
+    description:
+      "What the next deposit batch may take: the buffer less the stETH of withdrawal requests not finalized yet (a batch costing more is refused, 409 ERR_BUFFER_INSUFFICIENT)",
+  }),
   pendingEther: Type.String({
     ...Wei,
     description:

@@ -199,9 +199,10 @@ export const API_ROUTES = {
     errors: [409, 422],
     access: { roles: ADMIN },
     tags: ["deposits"],
-    summary: "Allocate the next `count` deposits (MinFirst) and mark their keys deposited",
+    summary:
+      "Allocate the next `count` deposits (MinFirst), mark their keys deposited and pay them from the pool's buffer",
     description:
-      "One transaction under a pool-wide lock: concurrent calls never receive the same key. Fewer depositable keys than `count`: 409 ERR_NO_CAPACITY and nothing changes.",
+      "One transaction under a pool-wide lock: concurrent calls never receive the same key, and the batch takes each key's deposit amount (32 ETH) from the pool's buffer in the same transaction. Fewer depositable keys than `count`: 409 ERR_NO_CAPACITY. A buffer (less what unfinalized withdrawal requests reserve: `depositableEther` of GET /v1/pool) that cannot pay for all `count` keys: 409 ERR_BUFFER_INSUFFICIENT with `details` neededWei, depositableWei, shortfallWei and payableKeys; the batch is refused, not cut down. Either way nothing changes.",
   }),
   listDepositBatches: route({
     method: "GET",

@@ -39,6 +39,14 @@ export function formatGweiAsEth(gwei: bigint): string {
   return `${neg ? "-" : ""}${whole}${frac === "" ? "" : `.${frac}`}`;
 }
 
+/** Format wei as a decimal ETH string, exact, without trailing zeros ("416", "0.5", "1.000000000000000001"). */
+export function formatWeiAsEth(wei: bigint): string {
+  const neg = wei < 0n;
+  const abs = neg ? -wei : wei;
+  const frac = (abs % WEI_PER_ETH).toString().padStart(18, "0").replace(/0+$/, "");
+  return `${neg ? "-" : ""}${abs / WEI_PER_ETH}${frac === "" ? "" : `.${frac}`}`;
+}
+
 /** Parse a non-negative decimal integer string into bigint, naming `field` on failure. */
 export function parseUint(value: string | number | bigint, field: string): bigint {
   if (typeof value === "bigint") {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   formatGweiAsEth,
+  formatWeiAsEth,
   fromHex,
   parseAddress,
   parseEthToGwei,
@@ -44,6 +45,10 @@ describe("units", () => {
     expect(() => parseEthToGwei("-1", "amount-eth")).toThrow(/amount-eth/);
     expect(formatGweiAsEth(32_500_000_000n)).toBe("32.5");
     expect(formatGweiAsEth(-1n)).toBe("-0.000000001");
+    expect(formatWeiAsEth(416n * 10n ** 18n)).toBe("416");
+    expect(formatWeiAsEth(10n ** 18n + 1n)).toBe("1.000000000000000001");
+    expect(formatWeiAsEth(-(10n ** 17n) * 5n)).toBe("-0.5");
+    expect(formatWeiAsEth(0n)).toBe("0");
   });
 
   it("parses non-negative integers", () => {

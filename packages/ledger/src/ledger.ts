@@ -43,6 +43,7 @@ import {
   type ReportOutcome,
 } from "./report.js";
 import {
+  depositableEther,
   type LedgerEntry,
   type LedgerState,
   type Planned,
@@ -62,6 +63,8 @@ export interface PoolSummary {
   totalPooledEther: bigint;
   totalShares: bigint;
   bufferedWei: bigint;
+  /** What a deposit batch may take now: the buffer less what unfinalized withdrawal requests reserve. */
+  depositableWei: bigint;
   /** Deposited ether not in the last report's CL balance: its pending deposits and deposits it did not see. */
   pendingWei: bigint;
   clBalanceWei: bigint;
@@ -136,6 +139,7 @@ export class PoolLedger {
       totalPooledEther: totalPooledEther(s),
       totalShares: s.totalShares,
       bufferedWei: s.bufferedWei,
+      depositableWei: depositableEther(s),
       pendingWei: s.clPendingWei + (s.depositedWei - s.clDepositedWei),
       clBalanceWei: s.clBalanceWei,
       lockedWei: s.lockedWei,
@@ -180,6 +184,16 @@ export class PoolLedger {
           addAccountShares(tx, account, p.entry.shares).then(() => ({ seq, shares: p.entry.shares })),
       };
     });
+  }
+
+  /**
+   * The ether a deposit may take now: the buffer less what unfinalized withdrawal requests reserve
+   * (`depositableEther`). In the caller's transaction `tx` the ledger stays locked until it ends,
+   * so that a `deposit` later in it sees the same figure (the registry sizes a batch by it).
+   */
+  async depositable(tx?: Queryable): Promise<bigint> {
+    const row = tx === undefined ? await readLedgerState(this.store) : await lockLedgerState(tx);
+    return depositableEther(stateFromJson(row?.data));
   }
 
   /**

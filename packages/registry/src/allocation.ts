@@ -1,4 +1,4 @@
-import { LIMITS, PoolkeeperError, toHex0x } from "@poolkeeper/core";
+import { formatWeiAsEth, gweiToWei, LIMITS, PoolkeeperError, toHex0x } from "@poolkeeper/core";
 import {
   appendAudit,
   type DepositIdentity,
@@ -15,7 +15,7 @@ import {
   type Queryable,
   setChangeContext,
 } from "@poolkeeper/store";
-import type { RegistryContext } from "./context.js";
+import type { DepositPayer, RegistryContext } from "./context.js";
 import { mapRuleViolation, notFound, REGISTRY_ERRORS } from "./errors.js";
 import { allocateMinFirst } from "./min-first.js";
 import { type Bucket, bucketsOf, MAX_ALLOCATION } from "./review.js";
@@ -48,10 +48,43 @@ function identityMismatch(m: DepositIdentityMismatch, pool: DepositIdentity): Po
 }
 
 /**
+ * A batch the pool's buffer cannot pay for: refused whole, with the figures (wei as decimal
+ * strings) and how many keys the buffer pays at this batch's amount per key. The API's count is
+ * what the caller asks for, as with ERR_NO_CAPACITY: the batch is refused, not cut down.
+ */
+function bufferInsufficient(count: number, neededWei: bigint, depositableWei: bigint): PoolkeeperError {
+  const shortfallWei = neededWei - depositableWei;
+  const payableKeys = Number((depositableWei * BigInt(count)) / neededWei);
+  const keys = (n: number) => `${n} key${n === 1 ? "" : "s"}`;
+  return new PoolkeeperError(
+    REGISTRY_ERRORS.BUFFER_INSUFFICIENT,
+    `the pool's buffer cannot pay for a deposit batch of ${keys(count)}: it needs ${formatWeiAsEth(neededWei)} ETH, ` +
+      `${formatWeiAsEth(depositableWei)} ETH is depositable (the buffer less unfinalized withdrawals), ` +
+      `${formatWeiAsEth(shortfallWei)} ETH short; it pays for ${keys(payableKeys)} now. Nothing was deposited`,
+    {
+      requested: count,
+      payableKeys,
+      neededWei: neededWei.toString(),
+      depositableWei: depositableWei.toString(),
+      shortfallWei: shortfallWei.toString(),
+    },
+  );
+}
+
+function payerOf(ctx: RegistryContext): DepositPayer {
+  if (ctx.payer === undefined)
+    throw new Error(
+      "this Registry has no payer (the pool ledger): it cannot allocate deposit batches; create it with { payer: new PoolLedger(store) }",
+    );
+  return ctx.payer;
+}
+
+/**
  * Take `count` vetted keys by MinFirst, put them in a new deposit batch and mark them deposited,
- * in one transaction under a pool-wide lock (an advisory transaction lock, then every operator
- * row) — allocateDepositBatchRefs — then read the keys' deposit data back, in batch order. Throws
- * ERR_NO_CAPACITY when fewer than `count` keys can be deposited (nothing changes).
+ * paid from the pool's buffer, in one transaction under a pool-wide lock (an advisory transaction
+ * lock, then every operator row, then the ledger) — allocateDepositBatchRefs — then read the keys'
+ * deposit data back, in batch order. Throws ERR_NO_CAPACITY when fewer than `count` keys can be
+ * deposited, ERR_BUFFER_INSUFFICIENT when the buffer cannot pay for them (nothing changes).
  */
 export async function allocateDepositBatch(
   ctx: RegistryContext,
@@ -69,6 +102,7 @@ export async function allocateDepositBatch(
     actor: batch.actor,
     createdAt: batch.createdAt,
     keyCount: batch.keyCount,
+    amountWei: batch.amountWei,
     perOperator: batch.perOperator,
     keys,
   };
@@ -87,6 +121,7 @@ export async function allocateDepositBatchRefs(
 ): Promise<DepositBatchRefs> {
   checkCount(count, "count", 1, MAX_ALLOCATION);
   checkActor(actor);
+  const payer = payerOf(ctx);
   const started = performance.now();
   try {
     const batch = await ctx.store.transaction(async (tx) => {
@@ -123,12 +158,15 @@ export async function allocateDepositBatchRefs(
         forkVersion: pool.genesisForkVersion,
         networkName: pool.networkName,
       };
-      let batchRow = await insertDepositBatch(tx, actor, opIds, counts, false, identity);
+      // The buffer pays (Lido's depositable ether): the ledger is locked from here to the commit,
+      // so the figure holds for the payment below; the insert refuses keys costing more.
+      const depositableWei = await payer.depositable(tx);
+      let batchRow = await insertDepositBatch(tx, actor, opIds, counts, false, identity, depositableWei);
       if (batchRow === undefined) {
         // The cursors are a shortcut (each operator's next vetted keys come after its last
         // deposited one): should one ever skip a vetted key, search every key once.
-        batchRow = await insertDepositBatch(tx, actor, opIds, counts, true, identity);
-        if (batchRow?.mismatch === undefined && batchRow !== undefined) {
+        batchRow = await insertDepositBatch(tx, actor, opIds, counts, true, identity, depositableWei);
+        if (batchRow?.keys !== undefined) {
           ctx.logger?.warn(
             { batchId: batchRow.id },
             "deposit cursors skipped vetted keys; searched all keys",
@@ -142,7 +180,12 @@ export async function allocateDepositBatchRefs(
         );
       }
       if (batchRow.mismatch !== undefined) throw identityMismatch(batchRow.mismatch, identity);
+      if (batchRow.unpaid !== undefined)
+        throw bufferInsufficient(count, gweiToWei(batchRow.unpaid.amountGwei), depositableWei);
       const refs = batchRow.keys;
+      // each key's own deposit amount (32 ETH for a 0x01 key), the ledger's deposit entry names the batch
+      const amountWei = gweiToWei(batchRow.amountGwei);
+      await payer.deposit(String(batchRow.id), count, amountWei, tx);
       const perOperator = opIds.map((operatorId, i) => ({ operatorId, count: counts[i]! }));
       await appendAudit(tx, {
         actor,
@@ -150,13 +193,14 @@ export async function allocateDepositBatchRefs(
         target: `batch:${batchRow.id}`,
         reason: null,
         before: null,
-        after: { count, perOperator },
+        after: { count, amountWei: amountWei.toString(), perOperator },
       });
       return {
         id: batchRow.id,
         actor: batchRow.actor,
         createdAt: batchRow.createdAt,
         keyCount: count,
+        amountWei,
         perOperator,
         keys: refs,
       } satisfies DepositBatchRefs;
@@ -165,6 +209,7 @@ export async function allocateDepositBatchRefs(
       {
         batchId: batch.id,
         count,
+        amountWei: batch.amountWei.toString(),
         operators: batch.perOperator.length,
         ms: Math.round(performance.now() - started),
       },
@@ -193,12 +238,17 @@ export async function getDepositBatch(ctx: RegistryContext, id: number): Promise
   if (b === undefined) throw notFound("batch", id);
   const keys = await depositBatchKeys(ctx.store, id);
   const per = new Map<number, number>();
-  for (const k of keys) per.set(k.operatorId, (per.get(k.operatorId) ?? 0) + 1);
+  let amountGwei = 0n;
+  for (const k of keys) {
+    per.set(k.operatorId, (per.get(k.operatorId) ?? 0) + 1);
+    amountGwei += k.depositData.amountGwei;
+  }
   return {
     id: b.id,
     actor: b.actor,
     createdAt: b.createdAt,
     keyCount: b.keyCount,
+    amountWei: gweiToWei(amountGwei),
     perOperator: [...per].map(([operatorId, count]) => ({ operatorId, count })),
     keys,
   };

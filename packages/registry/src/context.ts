@@ -1,5 +1,5 @@
 import type { Logger } from "@poolkeeper/core";
-import type { Store } from "@poolkeeper/store";
+import type { Queryable, Store } from "@poolkeeper/store";
 import type { PoolSettings } from "./types.js";
 
 export interface RegistryOptions {
@@ -7,9 +7,26 @@ export interface RegistryOptions {
   verifyChunkSize?: number;
 }
 
+/**
+ * What pays for a deposit batch: the pool ledger's buffer (`PoolLedger` of @poolkeeper/ledger has
+ * both methods; the registry cannot import it, a package of its own layer). Both run in the
+ * batch's transaction, so that a batch and its payment are committed together or not at all.
+ */
+export interface DepositPayer {
+  /**
+   * The wei a deposit may take now (the buffer less what unfinalized withdrawals reserve), the
+   * ledger locked in `tx` until it ends.
+   */
+  depositable(tx: Queryable): Promise<bigint>;
+  /** Take `wei` from the buffer for the `validators` keys of batch `batchId`; throws, paying nothing, when it cannot. */
+  deposit(batchId: string, validators: number, wei: bigint, tx: Queryable): Promise<unknown>;
+}
+
 /** What every registry function works with: the Registry object passes itself. */
 export interface RegistryContext {
   readonly store: Store;
+  /** Undefined: this registry cannot allocate deposit batches (the watcher's, which only moves key states). */
+  readonly payer: DepositPayer | undefined;
   readonly settings: PoolSettings;
   readonly logger: Logger | undefined;
   readonly options: RegistryOptions;

@@ -15,6 +15,11 @@ export const REGISTRY_ERRORS = defineErrorCodes({
   INVALID_STATE_TRANSITION: { code: "ERR_INVALID_STATE_TRANSITION", kind: "conflict" },
   /** allocateDepositBatch(n) with fewer depositable keys than n (details.available). */
   NO_CAPACITY: { code: "ERR_NO_CAPACITY", kind: "conflict" },
+  /**
+   * A deposit batch the pool's buffer cannot pay for (details: the figures in wei and how many
+   * keys it pays); the same code as the ledger's own refusal.
+   */
+  BUFFER_INSUFFICIENT: { code: "ERR_BUFFER_INSUFFICIENT", kind: "conflict" },
   NOT_IMPLEMENTED: { code: "ERR_NOT_IMPLEMENTED", kind: "not_implemented" },
 });
 

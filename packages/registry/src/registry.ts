@@ -8,7 +8,7 @@ import {
   readBuckets,
 } from "./allocation.js";
 import { listAudit } from "./audit.js";
-import type { RegistryContext, RegistryOptions } from "./context.js";
+import type { DepositPayer, RegistryContext, RegistryOptions } from "./context.js";
 import { getKey, removeKey, setKeyStates, streamKeys, uploadKeys, vetKeys } from "./keys.js";
 import { createOperator, getOperator, listOperators, updateOperator } from "./operators.js";
 import { checkSimulationInput, reviewOf, type SimulationInput, simulateOver } from "./review.js";
@@ -30,11 +30,16 @@ import type {
   UploadResult,
 } from "./types.js";
 
-export type { RegistryContext, RegistryOptions } from "./context.js";
+export type { DepositPayer, RegistryContext, RegistryOptions } from "./context.js";
 
 export interface RegistryDeps {
   store: Store;
   logger?: Logger;
+  /**
+   * The pool ledger, which pays every deposit batch from its buffer in the batch's transaction
+   * (`new PoolLedger(store)`). Without it the registry refuses to allocate deposit batches.
+   */
+  payer?: DepositPayer;
 }
 
 /**
@@ -46,6 +51,7 @@ export interface RegistryDeps {
  */
 export class Registry implements RegistryContext {
   readonly store: Store;
+  readonly payer: DepositPayer | undefined;
   readonly settings: PoolSettings;
   readonly logger: Logger | undefined;
   readonly options: RegistryOptions;
@@ -61,6 +67,7 @@ export class Registry implements RegistryContext {
       );
     }
     this.store = deps.store;
+    this.payer = deps.payer;
     this.logger = deps.logger;
     this.settings = settings;
     this.options = options;
@@ -143,8 +150,9 @@ export class Registry implements RegistryContext {
 
   /**
    * Allocate `count` vetted keys by MinFirst into a new deposit batch (they become deposited),
-   * and return the batch with its keys' deposit data, in batch order. ERR_NO_CAPACITY when fewer
-   * than `count` keys can be deposited (nothing changes).
+   * paid from the pool's buffer in the same transaction, and return the batch with its keys'
+   * deposit data, in batch order. ERR_NO_CAPACITY when fewer than `count` keys can be deposited,
+   * ERR_BUFFER_INSUFFICIENT when the buffer cannot pay for them all (nothing changes).
    */
   allocateDepositBatch(count: number, actor: string): Promise<DepositBatch> {
     return allocateDepositBatch(this, count, actor);

@@ -146,6 +146,8 @@ export interface DepositBatch {
   actor: string;
   createdAt: Date;
   keyCount: number;
+  /** What the batch took from the pool's buffer: its keys' deposit amounts. */
+  amountWei: bigint;
   /** Keys per operator in this batch. */
   perOperator: { operatorId: number; count: number }[];
   keys: DepositBatchKey[];
@@ -157,6 +159,8 @@ export interface DepositBatchRefs {
   actor: string;
   createdAt: Date;
   keyCount: number;
+  /** What the batch took from the pool's buffer: its keys' deposit amounts. */
+  amountWei: bigint;
   perOperator: { operatorId: number; count: number }[];
   /** In batch order. */
   keys: Omit<DepositBatchKey, "depositData">[];

@@ -1,3 +1,5 @@
+import { PoolLedger } from "@poolkeeper/ledger";
+import { fundPool, keysWei } from "@poolkeeper/ledger/testing";
 import { openStore, type Store } from "@poolkeeper/store";
 import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,7 +21,11 @@ describe.each(TEST_STORE_KINDS)("concurrent allocation on %s", (kind) => {
 
   beforeAll(async () => {
     store = await createTestStore(kind);
-    const main = new Registry({ store }, SETTINGS);
+    // the buffer pays for every key there is: only the keys limit the batches here
+    const main = new Registry(
+      { store, payer: await fundPool(store, keysWei(OPERATORS * KEYS_PER_OPERATOR)) },
+      SETTINGS,
+    );
     for (let i = 0; i < OPERATORS; i++) {
       const op = await main.createOperator({ name: `race-${i}`, rewardAddress: REWARD }, "t");
       await main.uploadKeys(op.id, depositData(1000 + i * KEYS_PER_OPERATOR, KEYS_PER_OPERATOR), "t");
@@ -30,7 +36,7 @@ describe.each(TEST_STORE_KINDS)("concurrent allocation on %s", (kind) => {
       for (let i = 0; i < 3; i++) {
         const s = await openStore({ databaseUrl: store.databaseUrl!, maxConnections: 4 });
         extra.push(s);
-        registries.push(new Registry({ store: s }, SETTINGS));
+        registries.push(new Registry({ store: s, payer: new PoolLedger(s) }, SETTINGS));
       }
     }
   });

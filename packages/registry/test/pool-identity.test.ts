@@ -7,6 +7,8 @@
 import { randomBytes } from "node:crypto";
 import { fromHex, loadNetwork, toHex0x } from "@poolkeeper/core";
 import { withdrawalCredentials } from "@poolkeeper/keys";
+import type { PoolLedger } from "@poolkeeper/ledger";
+import { fundPool, keysWei } from "@poolkeeper/ledger/testing";
 import { type DepositDataRow, insertKeys, readPoolIdentity, setChangeContext } from "@poolkeeper/store";
 import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -38,11 +40,13 @@ function driftedRow(wc: Uint8Array, forkVersion: Uint8Array, networkName: string
 describe.each(TEST_STORE_KINDS)("pool identity at allocation on %s", (kind) => {
   let store: TestStore;
   let registry: Registry;
+  let payer: PoolLedger;
   let seq = 0;
 
   beforeAll(async () => {
     store = await createTestStore(kind);
-    registry = new Registry({ store }, SETTINGS);
+    payer = await fundPool(store, keysWei(10));
+    registry = new Registry({ store, payer }, SETTINGS);
   });
   afterAll(async () => {
     await store?.dispose();
@@ -66,6 +70,7 @@ describe.each(TEST_STORE_KINDS)("pool identity at allocation on %s", (kind) => {
     events: (await store.query<{ n: bigint }>("SELECT count(*) AS n FROM key_events")).rows[0]!.n,
     audit: (await store.query("SELECT id FROM audit_log WHERE action = 'deposits.allocate'")).rows,
     cursors: (await store.query("SELECT * FROM operator_deposit_cursors ORDER BY operator_id")).rows,
+    ledger: (await store.query("SELECT seq, kind FROM ledger_entries ORDER BY seq")).rows,
   });
 
   it("refuses a batch whole when a key has other withdrawal credentials, naming the key and the field", async () => {
@@ -110,14 +115,14 @@ describe.each(TEST_STORE_KINDS)("pool identity at allocation on %s", (kind) => {
     expect(stored?.networkName).toBe("hoodi");
     expect(toHex0x(stored!.withdrawalCredentials)).toBe(toHex0x(POOL_WC));
     const before = await snapshot();
-    const sepolia = new Registry({ store }, { network: SEPOLIA, withdrawalCredentials: POOL_WC });
+    const sepolia = new Registry({ store, payer }, { network: SEPOLIA, withdrawalCredentials: POOL_WC });
     await expect(sepolia.allocateDepositBatch(1, "test:admin")).rejects.toMatchObject({
       code: "ERR_POOL_IDENTITY",
       message: expect.stringContaining(
         "configured sepolia (fork 0x90000069, genesis validators root 0xd8ea171f3c94aea21ebc42a1ed61052acf3f9209c00e4efbaaddac09ed9b8078",
       ),
     });
-    const otherWc = new Registry({ store }, { network: NETWORK, withdrawalCredentials: OTHER_WC });
+    const otherWc = new Registry({ store, payer }, { network: NETWORK, withdrawalCredentials: OTHER_WC });
     await expect(otherWc.allocateDepositBatch(1, "test:admin")).rejects.toMatchObject({
       code: "ERR_POOL_IDENTITY",
     });

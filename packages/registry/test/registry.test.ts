@@ -1,4 +1,5 @@
 import { createLogger, loadNetwork } from "@poolkeeper/core";
+import { fundPool, keysWei } from "@poolkeeper/ledger/testing";
 import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DepositDataFailure, Registry, toDepositDataJson } from "../src/index.js";
@@ -24,7 +25,8 @@ describe.each(TEST_STORE_KINDS)("registry on %s", (kind) => {
 
   beforeAll(async () => {
     store = await createTestStore(kind);
-    registry = new Registry({ store }, SETTINGS);
+    // every batch is paid from the pool's buffer: stake enough for all of this file's batches
+    registry = new Registry({ store, payer: await fundPool(store, keysWei(100)) }, SETTINGS);
   });
   afterAll(async () => {
     await store?.dispose();

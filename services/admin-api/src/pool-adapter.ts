@@ -15,6 +15,7 @@ export function poolPort(store: Store): PoolPort {
         totalPooledEther: s.totalPooledEther.toString(),
         totalShares: s.totalShares.toString(),
         bufferedEther: s.bufferedWei.toString(),
+        depositableEther: s.depositableWei.toString(),
         pendingEther: s.pendingWei.toString(),
         clBalance: s.clBalanceWei.toString(),
         lockedForWithdrawals: s.lockedWei.toString(),

@@ -1,5 +1,6 @@
 import { type Logger, type Network, toHex0x } from "@poolkeeper/core";
 import { serializeDepositDataFile } from "@poolkeeper/keys";
+import { PoolLedger } from "@poolkeeper/ledger";
 import {
   type Concentration,
   createRegistry,
@@ -296,7 +297,12 @@ export interface RegistryPortOpts {
 /** Build the registry over `store` for the pool's network and credentials, as the API's port. */
 export async function registryPort(opts: RegistryPortOpts): Promise<RegistryPort> {
   const registry = createRegistry(
-    { store: opts.store, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) },
+    {
+      store: opts.store,
+      // every deposit batch is paid from the pool's buffer, in the batch's transaction
+      payer: new PoolLedger(opts.store),
+      ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    },
     { network: opts.network, withdrawalCredentials: opts.withdrawalCredentials },
   );
   return portFromRegistry(registry);

@@ -12,6 +12,7 @@ import {
   type RouteName,
   type RouteSpec,
 } from "@poolkeeper/contract";
+import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
 import {
   CONSENSUS_VERSION,
   encodeReport,
@@ -145,6 +146,7 @@ describe("the typed API client against the real admin API", () => {
       body: { count: 1, limits: [{ operatorId: opId, vettedLimit: 2 }] },
     });
     expect(sim.data).toMatchObject({ requested: 1, allocated: 1 });
+    await admin.submitToPool({ body: { account: TEST_STAKER, amount: keysWei(2).toString() } });
     const batch = await admin.allocateDepositBatch({ body: { count: 2 } });
     batchId = batch.data.id;
     expect(batch.data.keyCount).toBe(2);
@@ -201,7 +203,11 @@ describe("the typed API client against the real admin API", () => {
     const claim = await apiError(admin.claimWithdrawal({ params: { id: "1" }, body: { account } }));
     expect(claim).toMatchObject({ status: 409, code: "ERR_WITHDRAWAL_NOT_FINALIZED" });
     const pool = await dao.getPool();
-    expect(pool.data.totalPooledEther).toBe("2000000000000000000");
+    // the 2 ETH staked here and the 64 ETH of the batch above (deposited, still pooled)
+    expect(pool.data.totalPooledEther).toBe((2n * 10n ** 18n + keysWei(2)).toString());
+    expect(pool.data.bufferedEther).toBe("2000000000000000000");
+    // the pending request's 1000 wei stay in the buffer for it
+    expect(pool.data.depositableEther).toBe((2n * 10n ** 18n - 1000n).toString());
     expect((await dao.poolShareRate({ query: { from: "0" } })).data).toEqual([]);
     const a = await dao.getAccount({ params: { address: account } });
     expect(a.data.withdrawalRequests.map((r) => r.status)).toEqual(["pending"]);

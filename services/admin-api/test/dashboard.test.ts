@@ -242,6 +242,7 @@ describe.each(TEST_STORE_KINDS)("dashboard on %s", (kind) => {
       });
       expect(vet.statusCode, vet.body).toBe(200);
     }
+    await h.stakeForKeys(3);
     const batch = await h.app.inject({
       method: "POST",
       url: "/v1/deposits/batches",

@@ -36,6 +36,7 @@ describe("admin-api edges (pglite)", () => {
       headers: bearer(h.dao),
       payload: {},
     });
+    await h.stakeForKeys(1);
     await h.app.inject({
       method: "POST",
       url: "/v1/deposits/batches",

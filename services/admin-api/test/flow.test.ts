@@ -127,6 +127,7 @@ describe.each(TEST_STORE_KINDS)("admin-api flow on %s", (kind) => {
 
     // Allocate a batch: MinFirst splits 4 deposits 2/2 between two empty operators... among all
     // operators with capacity; at least our keys show up as deposited.
+    await h.stakeForKeys(4); // the buffer pays for the batch
     const batch = await call("POST", "/v1/deposits/batches", h.admin, { count: 4 });
     expect(batch.status, batch.body).toBe(201);
     expect(batch.json().meta.count).toBe(4);
@@ -309,6 +310,7 @@ describe.each(TEST_STORE_KINDS)("concurrent deposit batches on %s", (kind) => {
       });
     }
     // 15 concurrent requests for 2 keys each over 24 vetted keys: 12 succeed, the rest find no capacity.
+    await h.stakeForKeys(30); // more than the keys: capacity, not the buffer, limits here
     const results = await Promise.all(
       Array.from({ length: 15 }, () =>
         h.app.inject({

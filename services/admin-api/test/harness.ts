@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { createLogger, toHex0x } from "@poolkeeper/core";
+import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
 import { type OracleConfig, publicKeyOf } from "@poolkeeper/oracle";
 import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
@@ -37,6 +38,11 @@ export interface Harness {
   oracleToken(): Promise<string>;
   /** Every token created, so that tests can grep logs and responses for them. */
   secrets: string[];
+  /**
+   * A staker submits 32 ETH per key through `POST /v1/pool/submit`: every deposit batch is paid
+   * from the pool's buffer, so a test stakes for its batches first.
+   */
+  stakeForKeys(keys: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,16 +91,26 @@ export async function createHarness(
     secrets.push(token);
     return token;
   };
+  const admin = await make("admin");
   return {
     kind,
     store,
     app,
     logs,
-    admin: await make("admin"),
+    admin,
     dao: await make("dao"),
     operatorToken: (id, label) => make("operator", id, label),
     oracleToken: () => make("oracle"),
     secrets,
+    async stakeForKeys(keys) {
+      const r = await app.inject({
+        method: "POST",
+        url: "/v1/pool/submit",
+        headers: bearer(admin),
+        payload: { account: TEST_STAKER, amount: keysWei(keys).toString() },
+      });
+      if (r.statusCode !== 200) throw new Error(`staking for ${keys} keys: ${r.statusCode} ${r.body}`);
+    },
     async close() {
       await app.close();
       await store.dispose();

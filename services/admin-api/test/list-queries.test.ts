@@ -79,6 +79,7 @@ describe("query parameters of the list routes (pglite)", () => {
 
   it("pages every list the same way: cursor + limit in, meta.nextCursor out (null at the end)", async () => {
     // Three more operators: the audit log has at least four entries, three batches of one key each.
+    await h.stakeForKeys(3);
     for (let i = 0; i < 3; i++) {
       const id = await createOperator(h, { vettedLimit: 1 });
       expect((await uploadKeys(h, id, depositEntries(8100 + i, 1))).statusCode).toBe(201);

@@ -1,11 +1,12 @@
 /**
  * The pool routes over the pool ledger: stake, the summary and an account as decimal strings,
  * a withdrawal request that waits for finalization, a report raising the share rate, the
- * history of the rate, and refusals that name the field.
+ * history of the rate, deposit batches paid from the buffer, and refusals that name the field.
  */
 import { PoolLedger, simulatedShareRate } from "@poolkeeper/ledger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, createHarness, createOperator, type Harness } from "./harness.js";
+import { depositEntries } from "./deposit-fixtures.js";
+import { bearer, createHarness, createOperator, type Harness, uploadKeys } from "./harness.js";
 
 const A = "0x00000000000000000000000000000000000000Aa";
 const ETH = 10n ** 18n;
@@ -64,9 +65,54 @@ describe("pool routes", () => {
     expect(c.json().code).toBe("ERR_WITHDRAWAL_NOT_FINALIZED");
   });
 
+  it("a deposit batch is paid from the buffer; one the buffer cannot pay for is refused whole (409)", async () => {
+    const id = await createOperator(h, { vettedLimit: 2 });
+    expect((await uploadKeys(h, id, depositEntries(7700, 2))).statusCode).toBe(201);
+    expect((await post(h, `/v1/operators/${id}/keys/vet`, {})).statusCode).toBe(200);
+    const pool = async () =>
+      (await h.app.inject({ method: "GET", url: "/v1/pool", headers: bearer(h.admin) })).json().data;
+    const before = await pool();
+    // 40 ETH staked, 5 ETH of it reserved for the pending withdrawal request
+    expect(before).toMatchObject({
+      bufferedEther: (40n * ETH).toString(),
+      depositableEther: (35n * ETH).toString(),
+    });
+
+    const refused = await post(h, "/v1/deposits/batches", { count: 2 });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json()).toMatchObject({
+      code: "ERR_BUFFER_INSUFFICIENT",
+      details: {
+        requested: 2,
+        payableKeys: 1,
+        neededWei: (64n * ETH).toString(),
+        depositableWei: (35n * ETH).toString(),
+        shortfallWei: (29n * ETH).toString(),
+      },
+    });
+    expect(refused.json().message).toContain("it needs 64 ETH, 35 ETH is depositable");
+    expect(await pool()).toEqual(before);
+    const keys = await h.app.inject({
+      method: "GET",
+      url: `/v1/keys?operator=${id}`,
+      headers: bearer(h.admin),
+    });
+    expect(keys.json().data.map((k: { state: string }) => k.state)).toEqual(["vetted", "vetted"]);
+
+    const paid = await post(h, "/v1/deposits/batches", { count: 1 });
+    expect(paid.statusCode, paid.body).toBe(201);
+    expect(await pool()).toMatchObject({
+      totalPooledEther: (40n * ETH).toString(),
+      bufferedEther: (8n * ETH).toString(),
+      depositableEther: (3n * ETH).toString(),
+      pendingEther: (32n * ETH).toString(),
+    });
+    const s = await new PoolLedger(h.store).state();
+    expect(s).toMatchObject({ depositedValidators: 1, depositedWei: 32n * ETH });
+  });
+
   it("a report raises the share rate; the history shows it; the finalized request is claimed", async () => {
     const ledger = new PoolLedger(h.store);
-    await h.store.transaction((tx) => ledger.deposit("1", 1, 32n * ETH, tx));
     const fees = {
       totalFeeBP: 1000,
       operatorsFeeBP: 500,

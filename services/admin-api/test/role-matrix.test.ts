@@ -55,6 +55,7 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
       });
       expect(r.statusCode, r.body).toBe(201);
     }
+    await h.stakeForKeys(16); // the buffer pays for the allocations the matrix makes
     // watcher history: validators 10, 11 of A and 20 of B (the harness reads TEST_NETWORK's rows)
     await seedWatcher(h.store, TEST_NETWORK.name, a, b);
   }, 120_000);

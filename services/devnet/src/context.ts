@@ -26,6 +26,13 @@ export interface DevnetOptions extends DevnetSettings {
   pollMs?: number;
 }
 
+/** An account that staked into the pool before the deposit batch. */
+export interface DevnetStaker {
+  /** 0x and 40 hex digits, lower case. */
+  account: string;
+  wei: bigint;
+}
+
 export interface DevnetOperator {
   id: number;
   name: string;
@@ -121,6 +128,8 @@ export interface DevnetParts {
   /** Deposit data generated per operator (operator k at k - 1). */
   deposits: DepositDataJson[][];
   operators: DevnetOperator[];
+  /** The accounts that staked what the batch costs, before it. */
+  stakers: DevnetStaker[];
   batch: DepositBatchAnswer;
   /** Beacon-chain indices of the pool's deposited validators. */
   poolIndices: number[];

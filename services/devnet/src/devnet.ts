@@ -6,8 +6,8 @@
  *        └──────────── devnet ── HTTP + bearer token ──▶ admin API ────────┘
  *
  * Keys are generated per operator from a fresh mnemonic that stays in memory; only deposit data is
- * written (no keystores). Operators, uploads, vetting and the deposit batch all go through the
- * admin API over HTTP, as an admin would do them.
+ * written (no keystores). Operators, uploads, vetting, the stakers' ether and the deposit batch
+ * (paid from the pool's buffer) all go through the admin API over HTTP, as an admin would do them.
  *
  * The run is a list of steps (steps.ts, `DEVNET_STEPS`) over one shared context (context.ts); each
  * step registers its teardown, and a failure or `close()` runs the teardown in reverse order.
@@ -22,6 +22,7 @@ import {
   type DevnetOffline,
   type DevnetOperator,
   type DevnetOptions,
+  type DevnetStaker,
   type DevnetStep,
   type DevnetSummary,
 } from "./context.js";
@@ -32,6 +33,7 @@ export type {
   DevnetOperator,
   DevnetOptions,
   DevnetParts,
+  DevnetStaker,
   DevnetStep,
   DevnetSummary,
   OperatorSummary,
@@ -50,6 +52,8 @@ export interface Devnet {
   logFile: string;
   store: Store;
   operators: DevnetOperator[];
+  /** The accounts that staked before the batch, which the pool's buffer paid. */
+  stakers: DevnetStaker[];
   batch: DepositBatchAnswer;
   /** The operator taken offline and when (epochs [from, to)), once its validators are active. */
   offline: DevnetOffline | null;
@@ -80,6 +84,7 @@ export async function startDevnet(
       logFile: ctx.get("logFile"),
       store: ctx.get("store"),
       operators: ctx.get("operators"),
+      stakers: ctx.get("stakers"),
       batch: ctx.get("batch"),
       offline: ctx.get("offline"),
       summary: ctx.get("summary"),

@@ -1,7 +1,7 @@
 /**
  * The devnet's settings: command-line flags (validated one by one, each error naming its flag) and
  * the scenario file (config/devnet/scenario.json: genesis validators, vetted limits, the deposit
- * share and which operator goes offline when).
+ * share, the stakers and which operator goes offline when).
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,8 @@ export const devnetScenarioSchema = z
     vettedLimits: z.array(limitOverride).default([]),
     /** Share of the vetted keys deposited in the one batch (rounded down, at least 1). */
     depositShare: z.number().gt(0).max(1).default(0.75),
+    /** Accounts that stake before the batch: together what it costs (32 ETH per key), which the batch takes from the buffer. */
+    stakers: z.number().int().min(1).max(100).default(3),
     /** One operator's validators go offline once all of them are active. */
     offline: z
       .object({

@@ -13,19 +13,29 @@ import { createApiClient } from "@poolkeeper/contract";
 import {
   ConfigError,
   createLogger,
+  formatWeiAsEth,
   fromHex,
+  gweiToWei,
   loadNetwork,
   PoolkeeperError,
   safeUrl,
   toChecksumAddress,
   toHex,
   toHex0x,
+  WEI_PER_ETH,
 } from "@poolkeeper/core";
 import { generateKeys, generateMnemonic, withdrawalCredentials, writeFileAtomic } from "@poolkeeper/keys";
-import { createRegistry } from "@poolkeeper/registry";
+import { createRegistry, POOL_DEPOSIT_GWEI } from "@poolkeeper/registry";
 import { acquireDataDirLock, createApiToken, openStore } from "@poolkeeper/store";
 import { registryPoolSource, Watcher } from "@poolkeeper/watcher";
-import type { DevnetContext, DevnetOffline, DevnetOperator, DevnetParts, DevnetStep } from "./context.js";
+import type {
+  DevnetContext,
+  DevnetOffline,
+  DevnetOperator,
+  DevnetParts,
+  DevnetStaker,
+  DevnetStep,
+} from "./context.js";
 import { DEVNET_ERRORS } from "./errors.js";
 import { prepareOracle, startOracleMembers } from "./oracle.js";
 import { checkRedis, deleteKeys } from "./redis.js";
@@ -246,25 +256,77 @@ export async function registerOperators(ctx: DevnetContext): Promise<void> {
   ctx.set("operators", operators);
 }
 
+/** Keys the scenario's one deposit batch wants: its share of the vetted keys (at least 1). */
+function wantedDeposits(ctx: DevnetContext): number {
+  const vettedTotal = ctx.get("operators").reduce((s, x) => s + x.vetted, 0);
+  if (vettedTotal === 0) throw new ConfigError("scenario.vettedLimits: no key is vetted, nothing to deposit");
+  return Math.max(1, Math.floor(vettedTotal * ctx.options.scenario.depositShare));
+}
+
+/** What one key's deposit takes from the buffer (the pool deposits 32 ETH per key). */
+const KEY_DEPOSIT_WEI = gweiToWei(POOL_DEPOSIT_GWEI);
+
 /**
- * One deposit batch through the API (MinFirst), then its deposits on the chain in batch order:
- * each key's own deposit data (pubkey, withdrawal credentials, amount, signature) posted to the
- * sim's execution-layer side as an EIP-6110 deposit request, as the deposit contract would pass
- * it on. The chain queues them in pending_deposits, checks each signature when it applies the
+ * Stakers submit ether before the first deposit batch (the batch is paid from the pool's
+ * buffer): `scenario.stakers` accounts, derived from the seed, together exactly what the batch
+ * costs, in unequal whole-ETH parts, through `POST /v1/pool/submit`.
+ */
+export async function stakePool(ctx: DevnetContext): Promise<void> {
+  const sc = ctx.options.scenario;
+  const client = createApiClient({ baseUrl: ctx.get("apiUrl"), token: ctx.get("token") });
+  const totalEth = (BigInt(wantedDeposits(ctx)) * KEY_DEPOSIT_WEI) / WEI_PER_ETH;
+  const weights = Array.from({ length: sc.stakers }, (_, i) => BigInt(i + 1));
+  const sum = weights.reduce((a, b) => a + b, 0n);
+  const stakers: DevnetStaker[] = [];
+  let given = 0n;
+  for (let i = 0; i < sc.stakers; i++) {
+    const eth = i === sc.stakers - 1 ? totalEth - given : (totalEth * weights[i]!) / sum;
+    given += eth;
+    if (eth === 0n) continue;
+    const account = `0x${createHash("sha256")
+      .update(`${sc.seed}/staker/${i + 1}`)
+      .digest("hex")
+      .slice(0, 40)}`;
+    const wei = eth * WEI_PER_ETH;
+    await client.submitToPool({ body: { account, amount: wei.toString() } });
+    stakers.push({ account, wei });
+  }
+  const { data: pool } = await client.getPool();
+  ctx.set("stakers", stakers);
+  ctx.out(
+    `stakers     ${stakers.length} accounts staked ${totalEth} ETH: ` +
+      stakers.map((s) => `${s.account.slice(0, 8)}… ${formatWeiAsEth(s.wei)} ETH`).join(", ") +
+      ` (the pool's buffer: ${formatWeiAsEth(BigInt(pool.bufferedEther))} ETH)`,
+  );
+}
+
+/**
+ * One deposit batch through the API (MinFirst), sized to what the pool's buffer pays (as Lido's
+ * depositable ether limits deposits) and paid from it, then its deposits on the chain in batch
+ * order: each key's own deposit data (pubkey, withdrawal credentials, amount, signature) posted to
+ * the sim's execution-layer side as an EIP-6110 deposit request, as the deposit contract would
+ * pass it on. The chain queues them in pending_deposits, checks each signature when it applies the
  * deposit and adds the validators under the churn.
  */
 export async function allocateAndDeposit(ctx: DevnetContext): Promise<void> {
   const operators = ctx.get("operators");
   const wc = ctx.get("withdrawalCredentials");
   const sim = ctx.get("sim");
-  const vettedTotal = operators.reduce((s, x) => s + x.vetted, 0);
-  if (vettedTotal === 0) throw new ConfigError("scenario.vettedLimits: no key is vetted, nothing to deposit");
-  const count = Math.max(1, Math.floor(vettedTotal * ctx.options.scenario.depositShare));
   const client = createApiClient({ baseUrl: ctx.get("apiUrl"), token: ctx.get("token") });
+  const { data: before } = await client.getPool();
+  const payable = BigInt(before.depositableEther) / KEY_DEPOSIT_WEI;
+  const count = Math.min(wantedDeposits(ctx), Number(payable));
+  if (count === 0)
+    throw new PoolkeeperError(
+      DEVNET_ERRORS.RUN,
+      `the pool's buffer pays for no deposit: ${formatWeiAsEth(BigInt(before.depositableEther))} ETH is depositable, a key takes 32 ETH`,
+    );
   const { data: batch } = await client.allocateDepositBatch({ body: { count } });
+  const { data: after } = await client.getPool();
+  const paid = BigInt(before.bufferedEther) - BigInt(after.bufferedEther);
   ctx.set("batch", batch);
   ctx.out(
-    `deposit batch ${batch.id}: ${batch.keyCount} keys (MinFirst) — ` +
+    `deposit batch ${batch.id}: ${batch.keyCount} keys (MinFirst), ${formatWeiAsEth(paid)} ETH from the buffer (${formatWeiAsEth(BigInt(after.bufferedEther))} ETH left) — ` +
       batch.perOperator.map((p) => `operator ${p.operatorId}: ${p.count}`).join(", "),
   );
 
@@ -459,6 +521,7 @@ export const DEVNET_STEPS: readonly DevnetStep[] = [
   { name: "store and admin API", run: startStoreAndApi },
   { name: "keys", run: generateOperatorKeys },
   { name: "operators", run: registerOperators },
+  { name: "stakers", run: stakePool },
   { name: "deposit batch", run: allocateAndDeposit },
   { name: "scenario", run: runScenario },
   { name: "watcher", run: startWatcher },

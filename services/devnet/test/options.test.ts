@@ -20,6 +20,7 @@ describe("devnet flags", () => {
     });
     expect(s.scenario.offline).toEqual({ operator: 2, afterActivationEpochs: 1, epochs: 5 });
     expect(s.scenario.vettedLimits).toEqual([{ operator: 3, limit: 4 }]);
+    expect(s.scenario.stakers).toBe(3);
   });
 
   it.each([

@@ -23,6 +23,7 @@ describe("devnet steps", () => {
       "store and admin API",
       "keys",
       "operators",
+      "stakers",
       "deposit batch",
       "scenario",
       "watcher",

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { BeaconNodePool } from "@poolkeeper/beacon";
 import { createLogger, type Logger, loadNetwork, toHex0x } from "@poolkeeper/core";
 import { buildDepositData, withdrawalCredentials } from "@poolkeeper/keys";
+import { fundPool, keysWei } from "@poolkeeper/ledger/testing";
 import { Registry } from "@poolkeeper/registry";
 import { WATCHER_TRANSITIONS } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
@@ -167,7 +168,9 @@ export async function registryPoolDatabase(
     opts.serverUrl === undefined ? {} : { serverUrl: opts.serverUrl },
   );
   const network = loadNetwork(networkFile);
-  const registry = new Registry({ store }, { network, withdrawalCredentials: POOL_WC });
+  // stakers first: the batch below is paid from the pool's buffer
+  const payer = await fundPool(store, keysWei(2 * n));
+  const registry = new Registry({ store, payer }, { network, withdrawalCredentials: POOL_WC });
   for (const [name, from] of [
     ["op-a", 0],
     ["op-b", n],

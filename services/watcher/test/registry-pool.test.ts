@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { loadLodestar } from "@poolkeeper/beacon";
 import { fromHex, loadNetwork, toHex } from "@poolkeeper/core";
 import { buildDepositData, type DepositDataJson, withdrawalCredentials } from "@poolkeeper/keys";
+import { fundPool, keysWei } from "@poolkeeper/ledger/testing";
 import { Registry } from "@poolkeeper/registry";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,7 +67,12 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
     const { startBeaconSim } = await import("@poolkeeper/beacon-sim");
     sim = await startBeaconSim({ validators: 64, seed: "h5-registry-pool" });
     store = await createTestStore("postgres");
-    registry = new Registry({ store }, { network: loadNetwork("hoodi"), withdrawalCredentials: POOL_WC });
+    // stakers first: the batch below is paid from the pool's buffer
+    const payer = await fundPool(store, keysWei(4));
+    registry = new Registry(
+      { store, payer },
+      { network: loadNetwork("hoodi"), withdrawalCredentials: POOL_WC },
+    );
     opA = (await registry.createOperator({ name: "op-a", rewardAddress: REWARD, vettedLimit: 3 }, "test:dao"))
       .id;
     opB = (await registry.createOperator({ name: "op-b", rewardAddress: REWARD, vettedLimit: 2 }, "test:dao"))

@@ -556,7 +556,9 @@ export interface DepositIdentityMismatch {
  * `fromStart` ignores the operators' deposit cursors and searches all of their keys (slower; the
  * cursor is only a shortcut). With `identity`, the same statement compares every picked key's
  * withdrawal credentials, fork version and network name with it (on the rows it reads anyway) and
- * inserts nothing when one differs: `mismatch` names the first such key in batch order.
+ * inserts nothing when one differs: `mismatch` names the first such key in batch order. With
+ * `maxWei` (what the pool's buffer may pay), it inserts nothing when the picked keys' deposit
+ * amounts add up to more: `unpaid` gives their sum. A batch returns its keys' total `amountGwei`.
  */
 export async function insertDepositBatch(
   db: Queryable,
@@ -565,9 +567,16 @@ export async function insertDepositBatch(
   counts: readonly number[],
   fromStart = false,
   identity?: DepositIdentity,
+  maxWei?: bigint,
 ): Promise<
-  | (DepositBatchRow & { keys: DepositedKeyRef[]; mismatch?: undefined })
-  | { mismatch: DepositIdentityMismatch; keys?: undefined }
+  | (DepositBatchRow & {
+      keys: DepositedKeyRef[];
+      amountGwei: bigint;
+      mismatch?: undefined;
+      unpaid?: undefined;
+    })
+  | { mismatch: DepositIdentityMismatch; keys?: undefined; unpaid?: undefined }
+  | { unpaid: { amountGwei: bigint }; keys?: undefined; mismatch?: undefined }
   | undefined
 > {
   const total = counts.reduce((a, b) => a + b, 0);
@@ -581,13 +590,16 @@ export async function insertDepositBatch(
     bad_field: DepositIdentityField | null;
     bad_value: string | null;
     bad_pubkey: string | null;
+    picked: number | null;
+    gwei: string | null;
   }>(
     `WITH picked AS (
        SELECT array_agg(s.key_id ORDER BY a.ord, s.key_id) AS ids,
+              sum(s.amount_gwei) AS gwei,
               min((a.ord << 32) | s.key_id) FILTER (WHERE s.other) & 4294967295 AS bad_id
        FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS a(op, n, ord)
        CROSS JOIN LATERAL (
-         SELECT d.id AS key_id,
+         SELECT d.id AS key_id, d.amount_gwei,
                 d.withdrawal_credentials <> decode($5, 'hex') OR d.fork_version <> decode($6, 'hex')
                   OR d.network_name <> $7 AS other
          FROM key_data d JOIN key_states ks ON ks.key_id = d.id
@@ -598,6 +610,7 @@ export async function insertDepositBatch(
      ), ins AS (
        INSERT INTO deposit_batches (key_count, actor, key_ids)
        SELECT $3, $4, p.ids FROM picked p WHERE cardinality(p.ids) = $3 AND p.bad_id IS NULL
+         AND ($8::numeric IS NULL OR p.gwei * 1000000000 <= $8::numeric)
        RETURNING id, key_count, actor, created_at, array_to_string(key_ids, ',') AS key_ids
      ), bad AS (
        SELECT d.id, encode(d.pubkey, 'hex') AS pubkey,
@@ -610,7 +623,8 @@ export async function insertDepositBatch(
        FROM picked p JOIN key_data d ON d.id = p.bad_id
      )
      SELECT i.id, i.key_count, i.actor, i.created_at, i.key_ids,
-            b.id AS bad_id, b.field AS bad_field, b.value AS bad_value, b.pubkey AS bad_pubkey
+            b.id AS bad_id, b.field AS bad_field, b.value AS bad_value, b.pubkey AS bad_pubkey,
+            cardinality(p.ids) AS picked, p.gwei::text AS gwei
      FROM picked p LEFT JOIN ins i ON true LEFT JOIN bad b ON true`,
     [
       operatorIds,
@@ -620,6 +634,7 @@ export async function insertDepositBatch(
       identity === undefined ? null : hex(identity.withdrawalCredentials),
       identity === undefined ? null : hex(identity.forkVersion),
       identity?.networkName ?? null,
+      maxWei === undefined ? null : maxWei.toString(),
     ],
   );
   const b = r.rows[0];
@@ -633,7 +648,9 @@ export async function insertDepositBatch(
       },
     };
   }
-  if (b === undefined || b.id === null) return undefined;
+  if (b !== undefined && b.id === null && b.picked === total && b.gwei !== null)
+    return { unpaid: { amountGwei: BigInt(b.gwei) } };
+  if (b === undefined || b.id === null || b.gwei === null) return undefined;
   const ids = b.key_ids.split(",").map(Number);
   const keys: DepositedKeyRef[] = new Array(ids.length);
   let position = 0;
@@ -642,7 +659,14 @@ export async function insertDepositBatch(
       keys[position] = { keyId: ids[position]!, operatorId, position };
     }
   });
-  return { id: b.id, keyCount: b.key_count, actor: b.actor, createdAt: b.created_at, keys };
+  return {
+    id: b.id,
+    keyCount: b.key_count,
+    actor: b.actor,
+    createdAt: b.created_at,
+    keys,
+    amountGwei: BigInt(b.gwei),
+  };
 }
 
 export async function findDepositBatch(db: Queryable, id: number): Promise<DepositBatchRow | undefined> {
