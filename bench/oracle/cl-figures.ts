@@ -21,6 +21,8 @@ const mode = ["sim", "client"].includes(process.argv[2] ?? "") ? process.argv[2]
 const rest = process.argv.slice(3);
 const POOL_WC = `0x01${"00".repeat(11)}${"aa".repeat(20)}`;
 const OPERATORS = 200;
+/** New pool keys with a deposit pending at the ref slot (every hundredth with a bad signature). */
+const NEW_KEYS = 1000;
 const mib = (bytes: number) => Math.round(bytes / 1048576);
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -46,7 +48,7 @@ if (mode === "sim") {
   // ---------------------------------------------------------------- the beacon node
   const [n, poolSize, fork, keysFile] = rest as [string, string, "deneb" | "fulu", string];
   process.env.LODESTAR_PRESET = "mainnet";
-  const { startBeaconSim } = await import("../../packages/beacon-sim/src/index.js");
+  const { signedDeposit, startBeaconSim } = await import("../../packages/beacon-sim/src/index.js");
   const N = Number(n);
   const P = Number(poolSize);
   const t0 = performance.now();
@@ -63,10 +65,28 @@ if (mode === "sim") {
   });
   const c = sim.chain;
   const refEpoch = 7;
+  // deposits still pending at the ref slot (the queue waits for finality): new pool keys, each
+  // with a valid signature (one BLS verification each on the oracle's side), some with a bad one
+  // (dropped), and top-ups of pool validators
+  c.advanceTo((refEpoch - 1) * c.slotsPerEpoch + 1);
+  const wc = Buffer.from(POOL_WC.slice(2), "hex");
+  const fresh: Uint8Array[] = [];
+  for (let k = 0; k < NEW_KEYS; k++) {
+    const d = signedDeposit(c, N + k, wc, 32_000_000_000);
+    if (k % 100 === 99) d.signature = signedDeposit(c, N + k, wc, 31_000_000_000).signature;
+    c.requestDeposit(d);
+    fresh.push(d.pubkey);
+  }
+  c.addValidators(
+    Array.from({ length: 100 }, (_, k) => c.pubkeyOf(4 * k).slice()),
+    undefined,
+    1_000_000_000,
+  );
   while (c.currentFinality().finalized.epoch < refEpoch + 1) c.advanceEpochs(1);
   const refSlot = (refEpoch + 1) * c.slotsPerEpoch - 1;
-  const keys = Buffer.alloc(P * 48);
+  const keys = Buffer.alloc((P + NEW_KEYS) * 48);
   for (let k = 0; k < P; k++) keys.set(c.pubkeyOf(2 * k), k * 48);
+  for (const [k, pk] of fresh.entries()) keys.set(pk, (P + k) * 48);
   writeFileSync(keysFile, keys);
   // the node's first answer of a state computes what it caches (the proposer lookahead): warmed
   await (

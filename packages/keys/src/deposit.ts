@@ -1,4 +1,10 @@
-import { verify as blstVerify, PublicKey, Signature } from "@chainsafe/blst";
+import {
+  verify as blstVerify,
+  PublicKey,
+  Signature,
+  type SignatureSet,
+  verifyMultipleAggregateSignatures,
+} from "@chainsafe/blst";
 import { formatGweiAsEth, type Network, toHex, ValidationError } from "@poolkeeper/core";
 import { computeDepositDomain, computeSigningRoot, secretKeyObject } from "./signing.js";
 import { DepositData, type DepositDataValue, DepositMessage, type DepositMessageValue } from "./ssz.js";
@@ -151,6 +157,54 @@ export function isValidDepositSignature(d: DepositDataValue, genesisForkVersion:
   } catch {
     return false;
   }
+}
+
+/** Deposits checked together per batch by depositSignaturesValid (a failed batch is checked one by one). */
+const SIGNATURE_BATCH = 32;
+
+/**
+ * isValidDepositSignature of each deposit, by batches: the signatures of a batch are checked
+ * together (verifyMultipleAggregateSignatures: random coefficients, one final exponentiation,
+ * about twice as fast as one by one), and a batch that fails is checked one by one, so the answer
+ * for each deposit is exactly isValidDepositSignature's.
+ */
+export function depositSignaturesValid(
+  deposits: readonly DepositDataValue[],
+  genesisForkVersion: Uint8Array,
+): boolean[] {
+  const domain = computeDepositDomain(genesisForkVersion);
+  const out = new Array<boolean>(deposits.length).fill(false);
+  for (let first = 0; first < deposits.length; first += SIGNATURE_BATCH) {
+    const sets: Array<SignatureSet & { k: number }> = [];
+    for (let k = first; k < Math.min(deposits.length, first + SIGNATURE_BATCH); k++) {
+      const d = deposits[k] as DepositDataValue;
+      if (d.pubkey.length !== 48 || d.withdrawalCredentials.length !== 32 || d.signature.length !== 96)
+        continue;
+      try {
+        const pk = PublicKey.fromBytes(d.pubkey, true);
+        const sig = Signature.fromBytes(d.signature, true, true);
+        const root = DepositMessage.hashTreeRoot({
+          pubkey: d.pubkey,
+          withdrawalCredentials: d.withdrawalCredentials,
+          amount: d.amount,
+        });
+        sets.push({ k, msg: computeSigningRoot(root, domain), pk, sig });
+      } catch {
+        // not a public key or a signature: invalid
+      }
+    }
+    if (sets.length === 0) continue;
+    let all = false;
+    try {
+      all = verifyMultipleAggregateSignatures(sets, false, false);
+    } catch {
+      all = false;
+    }
+    for (const s of sets) {
+      out[s.k] = all || isValidDepositSignature(deposits[s.k] as DepositDataValue, genesisForkVersion);
+    }
+  }
+  return out;
 }
 
 /** A JSON string as Python's json.dumps writes it (ensure_ascii: non-ASCII as lowercase \uXXXX). */

@@ -7,6 +7,7 @@ import {
   buildDepositData,
   DEFAULT_DEPOSIT_CLI_VERSION,
   type DepositDataJson,
+  depositSignaturesValid,
   describeWithdrawalCredentials,
   isValidDepositSignature,
   launchpadAcceptsCliVersion,
@@ -118,6 +119,26 @@ describe("isValidDepositSignature (the spec's is_valid_deposit_signature)", () =
     expect(isValidDepositSignature({ ...d, signature: infinity }, gfv)).toBe(false);
     expect(isValidDepositSignature({ ...d, pubkey: new Uint8Array(48).fill(0xff) }, gfv)).toBe(false);
     expect(isValidDepositSignature({ ...d, signature: new Uint8Array(95) }, gfv)).toBe(false);
+
+    // by batches: each answer is isValidDepositSignature's, whether its batch holds or not
+    const valid = entries.map((x) => ({
+      pubkey: fromHex(x.pubkey, "pubkey", 48),
+      withdrawalCredentials: fromHex(x.withdrawal_credentials, "withdrawal_credentials", 32),
+      amount: BigInt(x.amount),
+      signature: fromHex(x.signature, "signature", 96),
+    }));
+    const bad = [
+      { ...d, amount: d.amount + 1n },
+      { ...d, signature: infinity },
+      { ...d, pubkey: new Uint8Array(48).fill(0xff) },
+      { ...d, signature: new Uint8Array(95) },
+    ];
+    const good = Array.from({ length: 70 }, (_, k) => valid[k % valid.length]!);
+    const mixed = [...good.slice(0, 40), bad[0]!, ...good.slice(40), ...bad.slice(1)];
+    expect(depositSignaturesValid(good, gfv)).toEqual(good.map(() => true));
+    expect(depositSignaturesValid(mixed, gfv)).toEqual(mixed.map((x) => isValidDepositSignature(x, gfv)));
+    expect(depositSignaturesValid(mixed, gfv).filter((v) => !v)).toHaveLength(4);
+    expect(depositSignaturesValid([], gfv)).toEqual([]);
   });
 });
 

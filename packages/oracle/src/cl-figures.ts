@@ -35,7 +35,7 @@ import {
   splitCredentials,
 } from "@poolkeeper/beacon";
 import { fromHex, toHex0x, ValidationError } from "@poolkeeper/core";
-import { isValidDepositSignature } from "@poolkeeper/keys";
+import { depositSignaturesValid } from "@poolkeeper/keys";
 import { readJsonArray } from "./json-items.js";
 
 export interface PoolKey {
@@ -328,20 +328,21 @@ class PoolFigures {
       });
   }
 
-  /** Electra's apply_pending_deposit, for the pool's keys, in queue order. */
+  /**
+   * Electra's apply_pending_deposit, for the pool's keys, in queue order. The signatures that may
+   * matter (deposits to keys the registry does not hold) are checked first, in batches.
+   */
   pendingDeposits(
     list: readonly PendingDeposit[],
     poolCredentials: string,
     genesisForkVersion: Uint8Array,
   ): void {
-    for (const d of list) {
-      const k = this.keys.findHex(d.pubkey.toLowerCase());
-      if (k < 0) continue;
-      const s = this.state[k];
-      if (s === POOL) this.pending.add(Number(d.amount));
-      if (s === POOL || s === OTHER) continue;
-      const valid = isValidDepositSignature(
-        {
+    const keyOf = list.map((d) => this.keys.findHex(d.pubkey.toLowerCase()));
+    const unknown = keyOf.flatMap((k, i) => (k >= 0 && this.state[k] === 0 ? [i] : []));
+    const checked = depositSignaturesValid(
+      unknown.map((i) => {
+        const d = list[i] as PendingDeposit;
+        return {
           pubkey: fromHex(d.pubkey, "pending_deposits.pubkey", 48),
           withdrawalCredentials: fromHex(
             d.withdrawalCredentials,
@@ -350,17 +351,25 @@ class PoolFigures {
           ),
           amount: d.amount,
           signature: fromHex(d.signature, "pending_deposits.signature", 96),
-        },
-        genesisForkVersion,
-      );
-      if (!valid) {
+        };
+      }),
+      genesisForkVersion,
+    );
+    const valid = new Map(unknown.map((i, j) => [i, checked[j] as boolean]));
+    list.forEach((d, i) => {
+      const k = keyOf[i] as number;
+      if (k < 0) return;
+      const s = this.state[k];
+      if (s === POOL) this.pending.add(Number(d.amount));
+      if (s === POOL || s === OTHER) return;
+      if (valid.get(i) !== true) {
         this.state[k] = DROPPED;
-        continue;
+        return;
       }
       const ours = d.withdrawalCredentials.toLowerCase() === poolCredentials;
       this.state[k] = ours ? POOL : OTHER;
       if (ours) this.pending.add(Number(d.amount));
-    }
+    });
   }
 
   result(): Omit<ClFigures, "refSlot" | "source" | "fork" | "network"> {

@@ -286,6 +286,30 @@ describe("faults", () => {
     expect(pool.stats().sent[pool.urls[0]!]).toBeGreaterThan(0);
   });
 
+  it("skips a node that never answers (timeout) and gives the same figures from the next", async () => {
+    const hung = await simModule.startBeaconSim({ chain: s.sim.chain });
+    closers.push(() => hung.close());
+    hung.node.addFault({ kind: "timeout", pathContains: "/debug/beacon/states/" });
+    hung.node.addFault({ kind: "timeout", pathContains: "/validators" });
+    // one node at a time in list order (no hedging): the hung node is asked first every time
+    const pool = await BeaconNodePool.init({
+      urls: [hung.url, s.sim.url],
+      preset: "minimal",
+      adaptive: false,
+      retries: 1,
+      retryBaseMs: 10,
+    });
+    for (const path of ["ssz", "json"] as const) {
+      const f = await readClFigures(pool, inputOf(s, path, { timeoutMs: 300 }));
+      expect(withoutSource(f)).toEqual(withoutSource(expected));
+    }
+    // asked (it ranks first), never the source of an answer to these reads
+    const stats = pool.stats();
+    const first = pool.urls[0] ?? "";
+    expect(stats.sent[first]).toBeGreaterThan(0);
+    expect(stats.won[first] ?? 0).toBeLessThan(stats.sent[first] ?? 0);
+  });
+
   it("never takes figures from a state of another slot", async () => {
     const liar = await lyingProxy(s.sim.url, s.refSlot, s.refSlot - S);
     for (const path of ["ssz", "json"] as const) {
@@ -304,5 +328,37 @@ describe("faults", () => {
       inputOf(s, "ssz", { minFinalizedEpoch: 1000 }),
     ).catch((x: unknown) => x);
     expect((e as { code?: string }).code).toBe("ERR_BEACON_NOT_FINALIZED");
+  });
+});
+
+describe("a registry the sim streams (more than one network chunk)", () => {
+  it("gives the same figures by both paths", async () => {
+    const sim = await simModule.startBeaconSim({
+      validators: 1200,
+      fork: "fulu",
+      scenario: { withdrawalCredentials: hex(POOL_WC), slashings: [{ validator: 700, epoch: 1 }] },
+    });
+    closers.push(() => sim.close());
+    sim.chain.advanceTo(6 * S);
+    const keys: PoolKey[] = Array.from({ length: 600 }, (_, k) => ({
+      pubkey: hex(sim.chain.pubkeyOf(2 * k)),
+      operatorId: k % 3,
+      depositGwei: 32n * BigInt(ETH),
+    }));
+    const pool = await poolOf([sim.url]);
+    const input = {
+      refSlot: 3 * S - 1,
+      frame: { firstEpoch: 1, lastEpoch: 2 },
+      keys,
+      withdrawalCredentials: hex(POOL_WC),
+      genesisForkVersion: hex(sim.chain.config.GENESIS_FORK_VERSION),
+      chunkSize: 550, // above the sim's STREAM_THRESHOLD: streamed answers too
+    };
+    const ssz = await readClFigures(pool, { ...input, path: "ssz" });
+    const json = await readClFigures(pool, { ...input, path: "json" });
+    expect(ssz.clValidators).toBe(600);
+    expect(ssz.operators.map((o) => o.activeValidators)).toEqual([200, 200, 200]);
+    expect(ssz.poolSlashed.map((v) => v.index)).toEqual([700]);
+    expect(withoutSource(json)).toEqual(withoutSource(ssz));
   });
 });
