@@ -139,6 +139,15 @@ export const FrameContextSchema = Type.Object({
   fees: Type.Object({ totalFeeBP: Type.Integer(), operatorsFeeBP: Type.Integer(), treasury: Type.String() }),
   maxPositiveTokenRebase: Dec,
   requestTimestampMarginSeconds: Type.Integer(),
+  bunkerLimits: Type.Object({
+    normalizedClRewardPerEpoch: Type.Integer(),
+    normalizedClRewardMistakeRateBP: Type.Integer(),
+    rebaseCheckNearestEpochDistance: Type.Integer(),
+    rebaseCheckDistantEpochDistance: Type.Integer(),
+    finalizationMaxNegativeRebaseEpochShift: Type.Integer(),
+    requestTimestampMarginSeconds: Type.Integer(),
+  }),
+  bunkerSince: Type.Union([Type.Object({ refSlot: Type.Integer(), timestamp: Type.Integer() }), Type.Null()]),
   previousRefTimestamp: Type.Integer(),
   performance: Type.Object({
     complete: Type.Boolean(),

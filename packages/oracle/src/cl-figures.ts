@@ -78,6 +78,8 @@ export interface ClFigures {
   clPendingBalanceGwei: bigint;
   /** Pool validators with exit_epoch ≤ the ref epoch. */
   exitedValidators: number;
+  /** Effective balance of the pool's validators active at the ref epoch (bunker mode's normal rebase). */
+  activeEffectiveBalanceGwei: bigint;
   /** Every operator that has a key in `keys`, by operatorId. */
   operators: OperatorClFigures[];
   /** Pool validators slashed and not yet withdrawable at the ref epoch, by index (for bunker mode). */
@@ -282,6 +284,7 @@ class PoolFigures {
   private readonly active: number[][];
   private readonly exited: Uint32Array;
   private readonly pending = new GweiSum();
+  private readonly activeEffective = new GweiSum();
   private readonly slashed: SlashedValidator[] = [];
   private exitedTotal = 0;
 
@@ -316,6 +319,8 @@ class PoolFigures {
     (this.balance[op] as GweiSum).add(v.balance);
     if (v.activationEpoch <= this.frame.lastEpoch && v.exitEpoch > this.frame.firstEpoch)
       (this.active[op] as number[]).push(v.index);
+    if (v.activationEpoch <= this.refEpoch && this.refEpoch < v.exitEpoch)
+      this.activeEffective.add(v.effectiveBalance);
     if (v.exitEpoch <= this.refEpoch) {
       this.exited[op] = (this.exited[op] as number) + 1;
       this.exitedTotal++;
@@ -398,6 +403,7 @@ class PoolFigures {
     return {
       clValidators,
       clDepositedGwei: deposited,
+      activeEffectiveBalanceGwei: this.activeEffective.value,
       clBalanceGwei: total,
       clPendingBalanceGwei: this.pending.value,
       exitedValidators: this.exitedTotal,

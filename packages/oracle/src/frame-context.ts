@@ -26,6 +26,8 @@ import {
   type Store,
   votesFor,
 } from "@poolkeeper/store";
+import type { BunkerLimits } from "./bunker.js";
+import { bunkerSince } from "./bunker-history.js";
 import { ORACLE_ERRORS } from "./errors.js";
 import { type Frame, type FrameConfig, frameOfRefSlot } from "./frames.js";
 import type { OracleConfig } from "./oracle-consensus.js";
@@ -61,6 +63,10 @@ export interface FrameContext {
   maxPositiveTokenRebase: bigint;
   /** A request is finalized only this long after it was made (the decider's sanity limit). */
   requestTimestampMarginSeconds: number;
+  /** The pool's bunker-mode limits (Lido's OracleDaemonConfig values unless configured). */
+  bunkerLimits: BunkerLimits;
+  /** The bunker mode in force before this report (its first report's ref slot and time), or null. */
+  bunkerSince: { refSlot: number; timestamp: number } | null;
   /** Unix seconds of the last applied report's ref slot (before any: the slot before the initial epoch). */
   previousRefTimestamp: number;
   performance: FramePerformance;
@@ -103,11 +109,13 @@ export class OracleFrameSource {
     const ledger = stateFromJson(snap.ledgerState as never);
     const queue =
       ledger.lastRequestId > ledger.lastFinalizedRequestId ? await this.ledger.reportQueue(ledger) : [];
-    const [decided, votes, performance] = await Promise.all([
+    const [decided, votes, performance, since] = await Promise.all([
       oracleReport(this.store, refSlot),
       votesFor(this.store, refSlot),
       this.performance(frame),
+      bunkerSince(this.store, this.cfg.frames),
     ]);
+    const limits = this.cfg.sanity ?? DEFAULT_SANITY_LIMITS;
     return {
       refSlot,
       frame,
@@ -118,7 +126,17 @@ export class OracleFrameSource {
       maxBatchId: snap.maxBatchId,
       fees: this.cfg.fees,
       maxPositiveTokenRebase: this.cfg.sanity?.maxPositiveTokenRebase ?? DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
-      requestTimestampMarginSeconds: (this.cfg.sanity ?? DEFAULT_SANITY_LIMITS).requestTimestampMarginSeconds,
+      requestTimestampMarginSeconds: limits.requestTimestampMarginSeconds,
+      bunkerLimits: {
+        normalizedClRewardPerEpoch: limits.normalizedClRewardPerEpoch,
+        normalizedClRewardMistakeRateBP: limits.normalizedClRewardMistakeRateBP,
+        rebaseCheckNearestEpochDistance: limits.rebaseCheckNearestEpochDistance,
+        rebaseCheckDistantEpochDistance: limits.rebaseCheckDistantEpochDistance,
+        finalizationMaxNegativeRebaseEpochShift: limits.finalizationMaxNegativeRebaseEpochShift,
+        requestTimestampMarginSeconds: limits.requestTimestampMarginSeconds,
+      },
+      // a bunker report at or after this ref slot would be this frame's own: not "before"
+      bunkerSince: since !== null && since.refSlot < refSlot ? since : null,
       previousRefTimestamp:
         ledger.lastReportTimestamp !== 0 ? ledger.lastReportTimestamp : firstRefTimestamp(this.cfg.frames),
       performance,

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { buildReport, type ReportClSide } from "../src/build-report.js";
 import type { FrameContext } from "../src/frame-context.js";
 import { encodeReport } from "../src/report-data.js";
+import { DEFAULT_SANITY_LIMITS } from "../src/sanity.js";
 
 const ETH = 10n ** 18n;
 const GWEI = 10n ** 9n;
@@ -32,6 +33,8 @@ function context(over: Partial<FrameContext> = {}): FrameContext {
     fees: { totalFeeBP: 1000, operatorsFeeBP: 500, treasury: TREASURY },
     maxPositiveTokenRebase: 750_000n,
     requestTimestampMarginSeconds: 100,
+    bunkerLimits: { ...DEFAULT_SANITY_LIMITS, requestTimestampMarginSeconds: 100 },
+    bunkerSince: null,
     previousRefTimestamp: 9_000,
     performance: {
       complete: true,

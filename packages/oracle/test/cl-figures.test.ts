@@ -211,6 +211,12 @@ describe.each(["deneb", "fulu"] as const)("readClFigures on %s", (fork) => {
     for (let i = 0; i < c.snapshot(refEpoch)!.n; i++)
       if (c.isActiveAt(i, refEpoch)) active += BigInt(c.validatorAt(i, refEpoch).effectiveBalance);
     expect(ssz.network.totalActiveBalanceGwei).toBe(active);
+    // the pool's active effective balance: 0-15 and L where active at the ref epoch (3 and 10 exited at 6)
+    const poolActive = [...op1, ...op2].filter((i) => c.isActiveAt(i, refEpoch));
+    expect(poolActive).not.toContain(3);
+    expect(ssz.activeEffectiveBalanceGwei).toBe(
+      poolActive.reduce((a, i) => a + BigInt(c.validatorAt(i, refEpoch).effectiveBalance), 0n),
+    );
   });
 
   it("gives the same figures by the JSON routes", () => {

@@ -113,6 +113,8 @@ export interface DevnetParts {
   /** <data-dir>/keys: the operators' deposit data. */
   keysDir: string;
   logFile: string;
+  /** devnet.log: the devnet's logger writes to it, and the oracle members' lines go to it as they are. */
+  logStream: NodeJS.WritableStream;
   logger: Logger;
   sim: BeaconSim;
   network: Network;

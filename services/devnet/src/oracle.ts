@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "@poolkeeper/core";
+import { startBeaconSim } from "@poolkeeper/beacon-sim";
 import { generateMemberKey, publicKeyOf } from "@poolkeeper/oracle";
 import { createApiToken, type Store } from "@poolkeeper/store";
 import type { DevnetContext, DevnetOracleMember } from "./context.js";
@@ -87,14 +87,14 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
   });
 }
 
-/** Each member's lines (pino JSON) into the devnet's log, tagged by the member's name. */
-function pipeLines(child: ChildProcess, logger: Logger, id: string): void {
+/** Each member's lines (pino JSON, named oracle-member with the member's id) into the devnet's log. */
+function pipeLines(child: ChildProcess, log: NodeJS.WritableStream): void {
   for (const stream of [child.stdout, child.stderr]) {
     let rest = "";
     stream?.on("data", (d: Buffer) => {
       const lines = (rest + d.toString("utf8")).split("\n");
       rest = lines.pop() ?? "";
-      for (const line of lines) if (line.trim() !== "") logger.info({ member: id, line }, "oracle member");
+      for (const line of lines) if (line.trim() !== "") log.write(`${line}\n`);
     });
   }
 }
@@ -103,13 +103,17 @@ function pipeLines(child: ChildProcess, logger: Logger, id: string): void {
 export async function startOracleMembers(ctx: DevnetContext): Promise<void> {
   const logger = ctx.get("logger");
   const members = ctx.get("oracleMembers");
+  // two beacon nodes of the one chain: the members read alternate ones, as members on their own nodes
+  const second = await startBeaconSim({ chain: ctx.get("sim").chain, port: 0 });
+  ctx.onClose(() => second.close());
+  const nodes = [ctx.get("sim").url, second.url];
   const children: ChildProcess[] = [];
   let closing = false;
   ctx.onClose(() => {
     closing = true;
     return Promise.all(children.map((c) => stopChild(c)));
   });
-  for (const m of members) {
+  for (const [i, m] of members.entries()) {
     const child = spawn(process.execPath, ["--import", "tsx", MEMBER_MAIN], {
       cwd: ROOT,
       stdio: ["ignore", "pipe", "pipe"],
@@ -117,7 +121,7 @@ export async function startOracleMembers(ctx: DevnetContext): Promise<void> {
         PATH: process.env.PATH ?? "",
         LODESTAR_PRESET: "minimal",
         POOLKEEPER_EXIT_WITH_PARENT: "1",
-        BEACON_URLS: ctx.get("sim").url,
+        BEACON_URLS: nodes[i % nodes.length]!,
         ORACLE_PRESET: "minimal",
         ADMIN_API_URL: ctx.get("apiUrl"),
         ADMIN_API_TOKEN_FILE: m.tokenFile,
@@ -133,7 +137,7 @@ export async function startOracleMembers(ctx: DevnetContext): Promise<void> {
       },
     });
     children.push(child);
-    pipeLines(child, logger, m.id);
+    pipeLines(child, ctx.get("logStream"));
     child.once("exit", (code, signal) => {
       if (closing || code === 0) return;
       logger.error({ member: m.id, code, signal }, "oracle member exited");

@@ -93,6 +93,7 @@ export function prepareDataDir(ctx: DevnetContext): void {
   ctx.set("dbDir", dbDir);
   ctx.set("keysDir", keysDir);
   ctx.set("logFile", logFile);
+  ctx.set("logStream", logStream);
   ctx.set("logger", createLogger({ name: "devnet", level: o.logLevel ?? "info", destination: logStream }));
 }
 

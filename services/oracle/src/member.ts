@@ -14,6 +14,7 @@ import { ConfigError, type Logger } from "@poolkeeper/core";
 import {
   type BuildOptions,
   buildReport,
+  type ClFigures,
   encodeReport,
   type Frame,
   type FrameConfig,
@@ -22,7 +23,6 @@ import {
   frameContextFromJson,
   lastReportableFrame,
   publicKeyOf,
-  type ReportClSide,
   type ReportData,
   type ReportVaults,
   reportHash,
@@ -37,19 +37,27 @@ export interface FramePoolKey {
   depositGwei: bigint;
 }
 
-/** Reads the consensus layer at the ref slot (cl-figures.ts of @poolkeeper/oracle). */
-export type ClReader = (input: {
+/** What the consensus layer is read for: the pool's keys at a slot of a frame. */
+export interface ClReadInput {
   refSlot: number;
   frame: Frame;
   keys: readonly FramePoolKey[];
   withdrawalCredentials: string;
-}) => Promise<ReportClSide & { source: string }>;
+}
+
+/** Reads the consensus layer at a slot (readClFigures of @poolkeeper/oracle). */
+export type ClReader = (input: ClReadInput) => Promise<ClFigures>;
 
 /** Reads the vaults on the execution layer at the ref slot, net of what the ledger collected. */
 export type VaultReader = (ctx: FrameContext) => Promise<ReportVaults>;
 
-/** Bunker mode and the finalization border for the frame. */
-export type BorderReader = (ctx: FrameContext, cl: ReportClSide) => Promise<BuildOptions>;
+/** Bunker mode and the finalization border for the frame (border.ts); `reasons`: the bunker cases that hold. */
+export type BorderReader = (
+  ctx: FrameContext,
+  cl: ClFigures,
+  vaults: ReportVaults,
+  read: ClReadInput,
+) => Promise<BuildOptions & { reasons?: string[] }>;
 
 export interface MemberDeps {
   api: ApiClient;
@@ -160,6 +168,12 @@ export class OracleMember {
     };
   }
 
+  /** The oracle's frames, as the admin API gave them at `init()`. */
+  frameConfig(): FrameConfig {
+    if (this.frames === undefined) throw new Error("OracleMember.init() first");
+    return this.frames;
+  }
+
   /** One round: look for a finalized ref slot to report on and vote once for it. */
   async round(): Promise<RoundOutcome> {
     const frames = this.frames;
@@ -193,14 +207,15 @@ export class OracleMember {
 
     const t0 = performance.now();
     const keys = await this.frameKeys(frame.refSlot);
-    const cl = await this.deps.readCl({
+    const read: ClReadInput = {
       refSlot: frame.refSlot,
       frame,
       keys,
       withdrawalCredentials: this.withdrawalCredentials,
-    });
+    };
+    const cl = await this.deps.readCl(read);
     const vaults = await this.deps.readVaults(ctx);
-    const border = await (this.deps.readBorder ?? defaultBorder)(ctx, cl);
+    const border = await (this.deps.readBorder ?? defaultBorder)(ctx, cl, vaults, read);
     const report = buildReport(ctx, cl, vaults, border);
     const hash = reportHash(report);
     const bytes = encodeReport(report);
@@ -223,6 +238,7 @@ export class OracleMember {
           reportHash: hash,
           source: cl.source,
           clValidators: report.clValidators,
+          bunker: border.reasons ?? [],
           consensusHash: res.consensusHash,
           decided,
         },

@@ -17,8 +17,9 @@ import {
   startParts,
 } from "@poolkeeper/core";
 import { executionLayerFrom, readClFigures } from "@poolkeeper/oracle";
+import { bunkerBorder } from "./border.js";
 import { ORACLE_MEMBER_ENV, type OracleMemberSettings } from "./config.js";
-import { OracleMember, type VaultReader } from "./member.js";
+import { type ClReader, OracleMember, type VaultReader } from "./member.js";
 import { OracleMemberMetrics } from "./metrics.js";
 
 export interface RunningOracleMember {
@@ -54,14 +55,17 @@ export function startOracleMemberService(
           });
     const api = createApiClient({ baseUrl: s.ADMIN_API_URL, token: s.ADMIN_API_TOKEN });
     let genesisForkVersion = "";
-    const member = new OracleMember(
+    const readCl: ClReader = (input) =>
+      readClFigures(beacon, { ...input, path: s.ORACLE_CL_SOURCE, genesisForkVersion });
+    const member: OracleMember = new OracleMember(
       {
         api,
         beacon,
         logger,
         metrics,
         readVaults,
-        readCl: (input) => readClFigures(beacon, { ...input, path: s.ORACLE_CL_SOURCE, genesisForkVersion }),
+        readCl,
+        readBorder: bunkerBorder(() => member.frameConfig(), readCl, readVaults),
       },
       { memberId: s.ORACLE_MEMBER_ID, secretKey: secretKeyOf(s.ORACLE_MEMBER_KEY) },
     );
