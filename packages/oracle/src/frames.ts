@@ -60,12 +60,14 @@ export function frameOfRefSlot(c: FrameConfig, refSlot: number): Frame | null {
 }
 
 /**
- * The newest frame whose ref slot is finalized, given the finalized epoch (every slot of it and
- * before is final): null while none is.
+ * The newest frame whose ref slot is finalized, given the finalized checkpoint's epoch: a
+ * finalized checkpoint at epoch E makes final the block at E's first slot and everything before
+ * it, so a ref slot (the last slot of an epoch) is final once E is past the frame's last epoch.
+ * Null while none is.
  */
 export function lastReportableFrame(c: FrameConfig, finalizedEpoch: number): Frame | null {
-  const f = frameOfEpoch(c, finalizedEpoch);
+  const f = frameOfEpoch(c, finalizedEpoch - 1);
   if (f === null) return null;
-  if (f.lastEpoch <= finalizedEpoch) return f;
+  if (f.lastEpoch <= finalizedEpoch - 1) return f;
   return f.index === 0 ? null : frameAt(c, f.index - 1);
 }
