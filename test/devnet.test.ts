@@ -202,6 +202,51 @@ describe("poolkeeper devnet", () => {
       }
     }
 
+    // the oracle: three member processes on two nodes vote; reports are applied by a quorum of
+    // agreeing votes; after the validators earned, the share rate rose and fees were minted
+    let oracle = s.oracle;
+    for (
+      let step = 0;
+      step < 40 && (oracle.reportsApplied < 3 || oracle.shareRate.after === oracle.shareRate.before);
+      step++
+    ) {
+      chain.advanceEpochs(1);
+      const fin = chain.currentFinality().finalized.epoch;
+      await until(
+        "the watcher",
+        async () => ((await devnet.summary()).watcherEpoch ?? -1) >= fin - 2,
+        20_000,
+      );
+      const want = oracle.reportsApplied + 1;
+      const end = Date.now() + 3_000;
+      while (Date.now() < end && fin >= 8) {
+        oracle = (await devnet.summary()).oracle;
+        if (oracle.reportsApplied >= want) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(oracle.reportsApplied).toBeGreaterThanOrEqual(3);
+    for (const r of oracle.reports) {
+      expect(r.status, `report ${r.refSlot}: ${r.failedChecks.join(", ")}`).toBe("applied");
+      const agreeing = Object.values(r.votes).filter((h) => h === r.hash);
+      expect(agreeing.length).toBeGreaterThanOrEqual(2);
+      expect(Object.values(r.votes).every((h) => h === r.hash)).toBe(true);
+    }
+    expect(BigInt(oracle.shareRate.after)).toBeGreaterThan(BigInt(oracle.shareRate.before));
+    const treasury = options.scenario.oracle.treasury.toLowerCase();
+    expect(oracle.feesMinted.map((m) => m.account)).toContain(treasury);
+    expect(oracle.feesMinted.some((m) => m.operatorId !== null && BigInt(m.shares) > 0n)).toBe(true);
+    // members' keys and tokens: files 0600, never in the output or the log
+    const log = readFileSync(devnet.logFile, "utf8");
+    expect(log).toContain('"msg":"oracle vote submitted"');
+    for (const f of ["oracle-1.key", "oracle-1.token", "oracle-3.key", "oracle-3.token"]) {
+      const file = join(dataDir, "oracle", f);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const secret = readFileSync(file, "utf8").trim();
+      expect(log).not.toContain(secret);
+      expect(lines.join("\n")).not.toContain(secret);
+    }
+
     // the live summary was printed, with the URLs
     await devnet.printSummary();
     const text = lines.join("\n");
