@@ -3,7 +3,7 @@
  * of a 1,000,000-validator Fulu beacon-sim (mainnet preset), by the SSZ state against the bulk JSON
  * routes in the same run. The sim runs in a child process; each path runs in a client process of
  * its own (so its peak RSS is its own), timed from the first request to the figures (state
- * download, decode, aggregation). Prints wall time, CPU and peak RSS per path, the figures, and
+ * download, decode, aggregation, then the report built and hashed). Prints wall time, CPU and peak RSS per path, the figures, and
  * whether the two paths agree. Target (issue 16): SSZ ≤ 10 s and ≤ 1 GiB.
  *
  *   node --import tsx bench/oracle/cl-figures.ts [simValidators=1000000] [pool=500000] [fork=fulu]
@@ -115,7 +115,10 @@ if (mode === "sim") {
     string,
   ];
   const { BeaconNodePool } = await import("../../packages/beacon/src/index.js");
-  const { readClFigures } = await import("../../packages/oracle/src/index.js");
+  const { readClFigures, buildReport, reportHash, DEFAULT_SANITY_LIMITS } = await import(
+    "../../packages/oracle/src/index.js"
+  );
+  const { EMPTY_LEDGER } = await import("../../packages/ledger/src/index.js");
   const beacon = await BeaconNodePool.init({ urls: [url], preset: "mainnet", timeoutMs: 300_000 });
   const raw = readFileSync(keysFile);
   const keys = Array.from({ length: raw.length / 48 }, (_, k) => ({
@@ -135,6 +138,50 @@ if (mode === "sim") {
     path,
     genesisForkVersion: `0x${Buffer.from(beacon.config.GENESIS_FORK_VERSION).toString("hex")}`,
   });
+  const clMs = performance.now() - t0;
+  // the report from the figures and its hash (the pool's ledger before its first report)
+  const deposited = BigInt(keys.length) * 32n * 10n ** 18n;
+  const report = buildReport(
+    {
+      refSlot: f.refSlot,
+      frame: {
+        index: 0,
+        firstEpoch: 0,
+        lastEpoch: refEpoch,
+        refSlot: f.refSlot,
+        refTimestamp: 1_700_000_000,
+      },
+      consensusVersion: 1,
+      ledgerSeq: 1n,
+      ledger: {
+        ...EMPTY_LEDGER,
+        totalShares: deposited,
+        depositedValidators: keys.length,
+        depositedWei: deposited,
+      },
+      queue: [],
+      maxBatchId: 1,
+      fees: { totalFeeBP: 1000, operatorsFeeBP: 500, treasury: `0x${"ee".repeat(20)}` },
+      maxPositiveTokenRebase: DEFAULT_SANITY_LIMITS.maxPositiveTokenRebase,
+      requestTimestampMarginSeconds: 7680,
+      bunkerLimits: DEFAULT_SANITY_LIMITS,
+      bunkerSince: null,
+      previousRefTimestamp: 1_699_913_600,
+      performance: {
+        complete: true,
+        watcherEpoch: refEpoch,
+        networkPerformance: 1,
+        threshold: 0.95,
+        underperforming: [],
+      },
+      decision: null,
+      votes: [],
+    },
+    f,
+    { withdrawalVaultWei: 0n, elRewardsVaultWei: 0n },
+    { isBunkerMode: false, finalizationMaxTimestamp: 1_700_000_000 },
+  );
+  const hash = reportHash(report);
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const { source: _, ...figures } = f;
@@ -144,6 +191,8 @@ if (mode === "sim") {
     `${JSON.stringify({
       path,
       wallMs,
+      clMs,
+      reportHash: hash,
       cpuMs: (cpu.user + cpu.system) / 1000,
       peakRssMiB: peakMiB(),
       rssBeforeMiB: before.rss,
@@ -208,6 +257,8 @@ if (mode === "sim") {
     ]);
     const r = JSON.parse(await lines(c)()) as Record<string, unknown> & {
       wallMs: number;
+      clMs: number;
+      reportHash: string;
       cpuMs: number;
       peakRssMiB: number;
       rssBeforeMiB: number;
@@ -216,7 +267,7 @@ if (mode === "sim") {
     const u1 = await usage();
     results.push(r);
     console.log(
-      `${path.toUpperCase().padEnd(4)}: ${(r.wallMs / 1000).toFixed(2)} s wall, client CPU ${(r.cpuMs / 1000).toFixed(2)} s, ` +
+      `${path.toUpperCase().padEnd(4)}: ${(r.wallMs / 1000).toFixed(2)} s wall (figures ${(r.clMs / 1000).toFixed(2)} s, then the report and its hash ${r.reportHash.slice(0, 12)}…), client CPU ${(r.cpuMs / 1000).toFixed(2)} s, ` +
         `client peak RSS ${r.peakRssMiB} MiB (${r.rssBeforeMiB} MiB before the call, keys loaded); sim CPU ${((u1.cpuMs - u0.cpuMs) / 1000).toFixed(2)} s`,
     );
   }
