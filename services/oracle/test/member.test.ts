@@ -7,12 +7,13 @@
  * - a member never votes for a ref slot that is not finalized, nor while the watcher has not
  *   passed the frame, nor from a node behind finality;
  * - a member restarted after its vote does not vote again; a frame decided elsewhere is left;
- * - a vote that arrives after the decision is not an error.
+ * - a vote that arrives after the decision is not an error;
+ * - a negative CL rebase puts the report in bunker mode.
  */
 import { BeaconNodePool, loadLodestar } from "@poolkeeper/beacon";
 import { type ApiClient, ApiError } from "@poolkeeper/contract";
 import { createLogger, toHex0x } from "@poolkeeper/core";
-import { EMPTY_LEDGER, stateToJson } from "@poolkeeper/ledger";
+import { EMPTY_LEDGER, type LedgerState, stateToJson } from "@poolkeeper/ledger";
 import {
   DEFAULT_SANITY_LIMITS,
   decodeReport,
@@ -26,6 +27,7 @@ import {
   voteSignatureValid,
 } from "@poolkeeper/oracle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bunkerBorder } from "../src/border.js";
 import { type ClReader, OracleMember, type RoundOutcome } from "../src/member.js";
 
 type BeaconSimModule = typeof import("@poolkeeper/beacon-sim");
@@ -46,6 +48,8 @@ interface Script {
   watcherEpoch: number;
   /** The next vote is answered "decided already" (another member's vote completed the quorum). */
   decideBeforeNextVote: boolean;
+  /** The pinned ledger, over the default (a pool of 12 deposited keys before its first report). */
+  ledgerOver?: Partial<LedgerState>;
 }
 
 /** A scripted admin API: the oracle routes a member calls, over `script`. */
@@ -79,6 +83,7 @@ function scriptedApi(script: Script, keys: { pubkey: string; operatorId: number 
             totalShares: BigInt(keys.length) * 32n * ETH,
             depositedValidators: keys.length,
             depositedWei: BigInt(keys.length) * 32n * ETH,
+            ...script.ledgerOver,
           }),
           queue: [],
           maxBatchId: 1,
@@ -182,20 +187,23 @@ describe("oracle member", () => {
   });
   afterAll(() => fleet?.close());
 
-  const member = (i: number, path: "ssz" | "json", node = nodes[i]!) => {
+  const member = (i: number, path: "ssz" | "json", node = nodes[i]!, bunker = false) => {
     const gfv = toHex0x(fleet.chain.config.GENESIS_FORK_VERSION);
     const readCl: ClReader = (input) =>
       readClFigures(node, { ...input, path, genesisForkVersion: gfv, timeoutMs: 5000 });
-    return new OracleMember(
+    const readVaults = async () => ({ withdrawalVaultWei: 0n, elRewardsVaultWei: 0n });
+    const m: OracleMember = new OracleMember(
       {
         api: scriptedApi(script, keys),
         beacon: node,
         logger,
         readCl,
-        readVaults: async () => ({ withdrawalVaultWei: 0n, elRewardsVaultWei: 0n }),
+        readVaults,
+        ...(bunker ? { readBorder: bunkerBorder(() => m.frameConfig(), readCl, readVaults) } : {}),
       },
       { memberId: `m${i + 1}`, secretKey: secret[i]! },
     );
+    return m;
   };
 
   it("waits while no ref slot is finalized, then while the watcher has not passed the frame", async () => {
@@ -279,6 +287,30 @@ describe("oracle member", () => {
     // back in step, the member reports the newest frame
     const after = await m.round();
     expect(after).toMatchObject({ kind: "voted", refSlot: newest.refSlot });
+  });
+
+  it("a CL balance below the last report's: bunker mode in the report, and no fee", async () => {
+    fleet.chain.advanceEpochs(2);
+    const m = member(0, "ssz", nodes[0]!, true);
+    await m.init();
+    const frame = lastReportableFrame(script.frames, fleet.chain.currentFinality().finalized.epoch)!;
+    const prevRef = frame.refSlot - 2 * S;
+    // the last report saw the 12 validators with 33 ETH each: they hold about 32 now
+    script.ledgerOver = {
+      clValidators: 12,
+      clDepositedWei: 12n * 32n * ETH,
+      clBalanceWei: 12n * 33n * ETH,
+      lastRefSlot: prevRef,
+      lastReportTimestamp: script.frames.genesisTime + prevRef * script.frames.secondsPerSlot,
+    };
+    const r = (await m.round()) as Extract<RoundOutcome, { kind: "voted" }>;
+    expect(r).toMatchObject({ kind: "voted", refSlot: frame.refSlot });
+    expect(r.report.isBunkerMode).toBe(true);
+    expect(r.report.clBalanceGwei).toBeLessThan(12n * 33n * 10n ** 9n);
+    // no fee on a negative rebase: the simulated rate is the pooled ether over the same shares
+    const pooled = r.report.clBalanceGwei * 10n ** 9n;
+    expect(r.report.simulatedShareRate).toBe((pooled * 10n ** 27n) / (12n * 32n * ETH));
+    script.ledgerOver = undefined;
   });
 
   it("refuses to start as a member the pool does not list, or with another key", async () => {
