@@ -182,6 +182,40 @@ describe.each(TEST_STORE_KINDS)("deposit batches paid from the buffer on %s", (k
     expect(await snapshot()).toEqual(before);
   });
 
+  it("the database refuses a batch its transaction did not pay for, or paid wrong (0032)", async () => {
+    const ledger = await fundPool(store, keysWei(4));
+    const unpaid: DepositPayer = {
+      depositable: (tx) => ledger.depositable(tx),
+      deposit: async () => undefined,
+    };
+    const registry = await registryWithKeys(unpaid, 4);
+    const before = await snapshot();
+    await expect(registry.allocateDepositBatch(2, "test:admin")).rejects.toMatchObject({
+      code: "ERR_CONFLICT",
+      message: expect.stringMatching(/deposit batch \d+ is not paid from the pool's buffer/),
+    });
+    expect(await snapshot()).toEqual(before);
+    const short: DepositPayer = {
+      depositable: (tx) => ledger.depositable(tx),
+      deposit: (batchId, validators, wei, tx) => ledger.deposit(batchId, validators, wei - 1n, tx),
+    };
+    await expect(
+      new Registry({ store, payer: short }, SETTINGS).allocateDepositBatch(2, "t"),
+    ).rejects.toMatchObject({
+      code: "ERR_CONFLICT",
+      message: expect.stringMatching(
+        /the ledger paid 63999999999999999999 wei for 2 keys, its 2 keys cost 64000000000000000000 wei/,
+      ),
+    });
+    expect(await snapshot()).toEqual(before);
+    // a batch is paid once: a second deposit entry naming it is refused
+    const batch = await new Registry({ store, payer: ledger }, SETTINGS).allocateDepositBatch(1, "t");
+    await expect(
+      store.transaction((tx) => ledger.deposit(String(batch.id), 1, 32n * ETH, tx)),
+    ).rejects.toThrow(/ledger_entries_one_deposit_per_batch/);
+    expect(await depositEntries()).toHaveLength(1);
+  });
+
   it("a registry without a payer creates no batch", async () => {
     await fundPool(store, keysWei(2));
     const registry = await registryWithKeys(undefined, 2);

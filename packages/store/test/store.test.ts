@@ -3,12 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  appendLedgerEntry,
   insertDepositBatch,
   keyHistory,
   loadMigrations,
   openPgliteDirectories,
   openStore,
   pendingMigrations,
+  type Queryable,
   runMigrations,
 } from "../src/index.js";
 import { createTestDatabase, createTestStore, TEST_STORE_KINDS, type TestStore } from "../src/testing.js";
@@ -158,7 +160,16 @@ describe.each(TEST_STORE_KINDS)("store on %s", (kind) => {
     await expect(inTx(newBatch, [1, [keyId + 999]])).rejects.toThrow(/only vetted keys can be deposited/);
     await expect(inTx(newBatch, [2, [keyId, keyId]])).rejects.toThrow(/only vetted keys can be deposited/);
     await expect(inTx(newBatch, [2, [keyId]])).rejects.toThrow(/deposit_batches_key_count/);
-    const batch = (await inTx(newBatch, [1, [keyId]])).rows[0]!.id as number;
+    // A batch its transaction does not pay for (a ledger deposit entry naming it, for its keys'
+    // amounts) is refused at commit; paid, it deposits its key.
+    await expect(inTx(newBatch, [1, [keyId]])).rejects.toThrow(/is not paid from the pool's buffer/);
+    const batch = await store.transaction(async (tx) => {
+      await tx.query("SELECT set_config('poolkeeper.actor', 'test', true)");
+      const id = (await tx.query<{ id: number }>(newBatch, [1, [keyId]])).rows[0]!.id;
+      const paid = { batchId: String(id), validators: 1, wei: "32000000000000000000" };
+      await appendLedgerEntry(tx, "deposit", null, paid, {});
+      return id;
+    });
     expect(
       (
         await store.query<{ state: string; deposit_batch_id: number; deposit_position: number }>(
@@ -391,11 +402,24 @@ describe("migration 0006 (key states out of the keys row) on a database with key
         { state: "submitted", n: 1 },
         { state: "vetted", n: 1 },
       ]);
+      // A new batch must be paid in its transaction (0032): unpaid, the commit refuses it.
+      const newBatch = (tx: Queryable) =>
+        tx
+          .query("SELECT set_config('poolkeeper.actor', 'new', true)")
+          .then(() => insertDepositBatch(tx, "new", [op], [1]));
+      await expect(store.transaction(newBatch)).rejects.toThrow(/is not paid from the pool's buffer/);
       await store.transaction(async (tx) => {
-        await tx.query("SELECT set_config('poolkeeper.actor', 'new', true)");
-        const got = await insertDepositBatch(tx, "new", [op], [1]);
-        expect(got?.keys).toEqual([{ keyId: ids[2], operatorId: op, position: 0 }]);
+        const got = await newBatch(tx);
+        if (got?.keys === undefined) throw new Error("the batch was not inserted");
+        expect(got.keys).toEqual([{ keyId: ids[2], operatorId: op, position: 0 }]);
+        expect(got.amountGwei).toBe(32_000_000_000n);
         expect(await insertDepositBatch(tx, "new", [op], [1])).toBeUndefined();
+        const paid = {
+          batchId: String(got.id),
+          validators: 1,
+          wei: "32000000000000000000",
+        };
+        await appendLedgerEntry(tx, "deposit", null, paid, {});
       });
     } finally {
       await store.close();
