@@ -20,6 +20,11 @@ export const VoteBody = Type.Object(
       pattern: "^0x([0-9a-fA-F]{2}){1,1000000}$",
       description: "The member's report, SSZ-encoded (ReportData of @poolkeeper/oracle), 0x-hex",
     }),
+    source: Type.Optional(
+      oneOf(["ssz", "json"] as const, {
+        description: "How the member read the consensus layer (the SSZ state or the JSON routes)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -77,6 +82,7 @@ export const OracleReport = Type.Object({
   votes: Type.Array(
     Type.Object({
       memberId: Type.String(),
+      source: Type.Union([oneOf(["ssz", "json"] as const), Type.Null()]),
       reportHash: Hash,
       votedAt: Type.String({ format: "date-time" }),
       agrees: Type.Boolean(),

@@ -82,7 +82,14 @@ export interface ReportView {
   reportHash: string | null;
   report: ReportData | null;
   sanity: SanityResult[];
-  votes: { memberId: string; reportHash: string; votedAt: Date; agrees: boolean; diff: FieldDiff[] }[];
+  votes: {
+    memberId: string;
+    source: "ssz" | "json" | null;
+    reportHash: string;
+    votedAt: Date;
+    agrees: boolean;
+    diff: FieldDiff[];
+  }[];
   decidedAt: Date | null;
 }
 
@@ -119,7 +126,12 @@ export class OracleConsensus {
    * member, the signature, the consensus version, a ref slot of a frame that has passed, the
    * report's own ref slot and hash.
    */
-  async submitVote(vote: OracleVote, reportBytes: Uint8Array): Promise<VoteOutcome> {
+  async submitVote(
+    vote: OracleVote,
+    reportBytes: Uint8Array,
+    /** How the member read the consensus layer (metadata of the vote: both paths give one report). */
+    source: "ssz" | "json" | null = null,
+  ): Promise<VoteOutcome> {
     const member = this.members.get(vote.memberId);
     if (member === undefined)
       throw new PoolkeeperError(ORACLE_ERRORS.NOT_ORACLE_MEMBER, `${vote.memberId} is not an oracle member`, {
@@ -164,7 +176,7 @@ export class OracleConsensus {
             refSlot: vote.refSlot,
           },
         );
-      await upsertVote(tx, { ...vote, report: reportBytes });
+      await upsertVote(tx, { ...vote, report: reportBytes, source });
       const votes = await votesFor(tx, vote.refSlot);
       const t = tally(votes, this.cfg.members, this.cfg.quorum, vote.refSlot);
       let decided: VoteOutcome["decided"] = null;
@@ -310,6 +322,7 @@ export class OracleReportReader {
         const agrees = decided !== null && v.reportHash === decided.reportHash;
         return {
           memberId: v.memberId,
+          source: v.source,
           reportHash: v.reportHash,
           votedAt: v.votedAt,
           agrees,

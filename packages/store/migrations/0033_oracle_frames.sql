@@ -10,3 +10,7 @@ CREATE TABLE oracle_frame_snapshots (
   max_batch_id integer NOT NULL CHECK (max_batch_id >= 0),
   pinned_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Which path a member's report was read by (the SSZ state or the bulk JSON routes): metadata of
+-- the vote, not of the report (both paths give the same report, so the same hash).
+ALTER TABLE oracle_votes ADD COLUMN source text CHECK (source IN ('ssz', 'json'));

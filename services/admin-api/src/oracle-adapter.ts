@@ -74,8 +74,8 @@ export function oraclePort(
     },
     async submitVote(body) {
       if (consensus === null) notConfigured();
-      const { report, ...vote } = body;
-      return consensus.submitVote(vote, new Uint8Array(Buffer.from(report.slice(2), "hex")));
+      const { report, source, ...vote } = body;
+      return consensus.submitVote(vote, new Uint8Array(Buffer.from(report.slice(2), "hex")), source ?? null);
     },
     async reports(limit, before) {
       return (await reader.reports(limit, before)).map(toJson);

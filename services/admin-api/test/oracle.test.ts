@@ -47,7 +47,7 @@ describe("oracle routes", () => {
 
   it("two agreeing votes apply the report; it reads back applied with its checks and votes", async () => {
     const r = { ...ReportDataType.defaultValue(), consensusVersion: CONSENSUS_VERSION, refSlot: 15 };
-    const first = await post(h, token, body(0, r));
+    const first = await post(h, token, { ...body(0, r), source: "json" });
     expect(first.statusCode, first.body).toBe(200);
     expect(first.json().data.decided).toBeNull();
     const second = await post(h, token, body(2, r));
@@ -61,7 +61,12 @@ describe("oracle routes", () => {
       reportHash: reportHash(r),
       report: { refSlot: 15 },
     });
-    expect(got.json().data.votes.map((v: { memberId: string }) => v.memberId)).toEqual(["m1", "m3"]);
+    expect(
+      got.json().data.votes.map((v: { memberId: string; source: string | null }) => [v.memberId, v.source]),
+    ).toEqual([
+      ["m1", "json"],
+      ["m3", null],
+    ]);
     const list = await h.app.inject({ method: "GET", url: "/v1/oracle/reports", headers: bearer(h.admin) });
     expect(list.json().data.map((x: { refSlot: number }) => x.refSlot)).toEqual([15]);
     const pool = await h.app.inject({ method: "GET", url: "/v1/pool", headers: bearer(h.admin) });

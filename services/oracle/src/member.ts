@@ -225,7 +225,7 @@ export class OracleMember {
     try {
       const res = (
         await this.deps.api.submitOracleVote({
-          body: { ...vote, report: `0x${Buffer.from(bytes).toString("hex")}` },
+          body: { ...vote, report: `0x${Buffer.from(bytes).toString("hex")}`, source: cl.source },
         })
       ).data;
       const decided = res.decided?.status ?? null;

@@ -43,7 +43,7 @@ interface Script {
   frames: FrameConfig;
   members: { id: string; publicKey: string }[];
   /** Votes the scripted API took, by ref slot. */
-  votes: Map<number, { memberId: string; reportHash: string; report: string }[]>;
+  votes: Map<number, { memberId: string; reportHash: string; report: string; source?: string }[]>;
   decided: Map<number, string>;
   watcherEpoch: number;
   /** The next vote is answered "decided already" (another member's vote completed the quorum). */
@@ -125,6 +125,7 @@ function scriptedApi(script: Script, keys: { pubkey: string; operatorId: number 
         report: string;
         signature: string;
         consensusVersion: number;
+        source?: string;
       };
     }) {
       const member = script.members.find((m) => m.id === body.memberId)!;
@@ -134,7 +135,12 @@ function scriptedApi(script: Script, keys: { pubkey: string; operatorId: number 
         throw new ApiError("POST /v1/oracle/votes", 409, "ERR_REPORT_DECIDED", "decided already");
       }
       const list = script.votes.get(body.refSlot) ?? [];
-      list.push({ memberId: body.memberId, reportHash: body.reportHash, report: body.report });
+      list.push({
+        memberId: body.memberId,
+        reportHash: body.reportHash,
+        report: body.report,
+        source: body.source,
+      });
       script.votes.set(body.refSlot, list);
       return { data: { refSlot: body.refSlot, consensusHash: null, votes: {}, decided: null }, meta: {} };
     },
@@ -241,7 +247,11 @@ describe("oracle member", () => {
       [1, 6, 6],
       [2, 6, 6],
     ]);
-    expect(script.votes.get(refSlot)!.map((v) => v.memberId)).toEqual(["m1", "m2"]);
+    // the vote says which path ran (the report cannot: it is the same)
+    expect(script.votes.get(refSlot)!.map((v) => [v.memberId, v.source])).toEqual([
+      ["m1", "ssz"],
+      ["m2", "json"],
+    ]);
   });
 
   it("a member restarted after its vote does not vote again; a decided frame is left alone", async () => {

@@ -4,6 +4,8 @@ import type { Queryable } from "../store.js";
 export interface StoredVote {
   refSlot: number;
   memberId: string;
+  /** How the member read the consensus layer (null: not said). */
+  source: "ssz" | "json" | null;
   consensusVersion: number;
   reportHash: string;
   signature: string;
@@ -32,11 +34,12 @@ export async function lockRefSlot(tx: Queryable, refSlot: number): Promise<void>
 /** Store a member's vote, replacing its earlier one for the ref slot. */
 export async function upsertVote(tx: Queryable, v: Omit<StoredVote, "votedAt">): Promise<void> {
   await tx.query(
-    `INSERT INTO oracle_votes (ref_slot, member_id, consensus_version, report_hash, signature, report)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO oracle_votes (ref_slot, member_id, consensus_version, report_hash, signature, report, source)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (ref_slot, member_id) DO UPDATE SET consensus_version = EXCLUDED.consensus_version,
-       report_hash = EXCLUDED.report_hash, signature = EXCLUDED.signature, report = EXCLUDED.report, voted_at = now()`,
-    [v.refSlot, v.memberId, v.consensusVersion, v.reportHash, v.signature, v.report],
+       report_hash = EXCLUDED.report_hash, signature = EXCLUDED.signature, report = EXCLUDED.report,
+       source = EXCLUDED.source, voted_at = now()`,
+    [v.refSlot, v.memberId, v.consensusVersion, v.reportHash, v.signature, v.report, v.source],
   );
 }
 
@@ -47,17 +50,19 @@ interface VoteRow {
   report_hash: string;
   signature: string;
   report: Uint8Array;
+  source: "ssz" | "json" | null;
   voted_at: Date | string;
 }
 
 export async function votesFor(q: Queryable, refSlot: number): Promise<StoredVote[]> {
   const r = await q.query<VoteRow>(
-    "SELECT ref_slot, member_id, consensus_version, report_hash, signature, report, voted_at FROM oracle_votes WHERE ref_slot = $1 ORDER BY member_id",
+    "SELECT ref_slot, member_id, consensus_version, report_hash, signature, report, source, voted_at FROM oracle_votes WHERE ref_slot = $1 ORDER BY member_id",
     [refSlot],
   );
   return r.rows.map((x) => ({
     refSlot: Number(x.ref_slot),
     memberId: x.member_id,
+    source: x.source,
     consensusVersion: x.consensus_version,
     reportHash: x.report_hash,
     signature: x.signature,
