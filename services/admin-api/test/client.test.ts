@@ -211,6 +211,10 @@ describe("the typed API client against the real admin API", () => {
     expect((await dao.poolShareRate({ query: { from: "0" } })).data).toEqual([]);
     const a = await dao.getAccount({ params: { address: account } });
     expect(a.data.withdrawalRequests.map((r) => r.status)).toEqual(["pending"]);
+    // no report yet: the operator's rewards are zeros and an empty page
+    const rewards = await dao.getOperatorRewards({ params: { id: opId }, query: { limit: 5 } });
+    expect(rewards.data).toMatchObject({ operatorId: opId, sharesMinted: "0", balance: "0", reports: [] });
+    expect(rewards.meta).toEqual({ count: 0, nextCursor: null });
   });
 
   it("oracle: a member's vote with its report, the pending report, the decided list", async () => {
