@@ -17,16 +17,19 @@ export function envelope<T extends TSchema>(data: T) {
   return Type.Object({ data, meta: Type.Record(Type.String(), Type.Unknown()) });
 }
 
+/** `meta` of a page: how many items it holds and the `cursor` of the next one. */
+export const PageMeta = Type.Object({
+  count: Type.Integer({ description: "Items in this answer" }),
+  nextCursor: Type.Union([Type.String(), Type.Null()], {
+    description: "`cursor` of the next page; null: this was the last one",
+  }),
+});
+
 /** A page of a list: `{data: [...], meta: {count, nextCursor}}`; nextCursor null at the end. */
 export function listEnvelope<T extends TSchema>(item: T, description?: string) {
   return Type.Object({
     data: Type.Array(item, description === undefined ? {} : { description }),
-    meta: Type.Object({
-      count: Type.Integer({ description: "Items in this answer" }),
-      nextCursor: Type.Union([Type.String(), Type.Null()], {
-        description: "`cursor` of the next page; null: this was the last one",
-      }),
-    }),
+    meta: PageMeta,
   });
 }
 

@@ -9,4 +9,5 @@ export * from "./oracle.js";
 export * from "./performance.js";
 export * from "./pool.js";
 export * from "./review.js";
+export * from "./rewards.js";
 export * from "./routes.js";

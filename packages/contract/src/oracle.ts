@@ -7,6 +7,8 @@ const Hash = Type.String({
   pattern: "^0x[0-9a-f]{64}$",
   description: "Report hash (SSZ hash tree root), 0x-hex",
 });
+/** A report hash, for the resources that name the report they come from. */
+export const ReportHash = Hash;
 const Dec = Type.String({ pattern: "^[0-9]{1,78}$" });
 
 export const VoteBody = Type.Object(

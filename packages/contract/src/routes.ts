@@ -37,6 +37,7 @@ import {
   WithdrawalResult,
 } from "./pool.js";
 import { AuditEntry, AuditTarget, Review } from "./review.js";
+import { OperatorRewardsPage } from "./rewards.js";
 
 /**
  * Every route of the admin API, described once: method, path, inputs, answers per status, who
@@ -343,6 +344,22 @@ export const API_ROUTES = {
     access: { roles: READERS },
     tags: ["pool"],
     summary: "An account's shares, balance and withdrawal requests",
+  }),
+  getOperatorRewards: route({
+    method: "GET",
+    url: "/v1/operators/:id/rewards",
+    params: OperatorIdParam,
+    querystring: Type.Object(
+      { limit: Type.Optional(ListLimit), cursor: Type.Optional(Cursor(12)) },
+      { additionalProperties: false },
+    ),
+    response: { 200: OperatorRewardsPage },
+    errors: [404],
+    access: { roles: EVERYONE, operatorParam: "id" },
+    tags: ["pool", "operators"],
+    summary: "An operator's fee shares per applied report, what its reward address holds now",
+    description:
+      "Per applied oracle report that lists the operator, newest first and paged by ref slot: its active and rewarded validators, the fee shares minted to it and their worth at the report's share rate. Totals: the shares minted by all reports, and the shares and balance its reward address holds now. An operator token reads its own operator only.",
   }),
   submitToPool: route({
     method: "POST",

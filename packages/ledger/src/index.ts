@@ -2,6 +2,7 @@ export * from "./book.js";
 export * from "./codec.js";
 export * from "./errors.js";
 export * from "./ledger.js";
+export * from "./operator-rewards.js";
 export * from "./rebase-limiter.js";
 export * from "./report.js";
 export * from "./rules.js";

@@ -13,10 +13,12 @@ import {
   insertWithdrawalRequest,
   listAccountShares,
   listLedgerEntries,
+  listOperatorReportEntries,
   listReportEntries,
   listWithdrawalRequests,
   lockLedgerState,
   markWithdrawalClaimed,
+  operatorMintedShares,
   type Queryable,
   readLedgerState,
   type Store,
@@ -33,6 +35,7 @@ import {
   stateToJson,
 } from "./codec.js";
 import { LEDGER_ERRORS } from "./errors.js";
+import { type OperatorReportReward, operatorReportReward } from "./operator-rewards.js";
 import {
   checkFeeConfig,
   DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
@@ -357,6 +360,28 @@ export class PoolLedger {
   ): Promise<{ seq: bigint; createdAt: Date; report: Extract<LedgerEntry, { kind: "report" }> }[]> {
     const rows = await listReportEntries(this.store, limit, range);
     return rows.map((e) => ({ seq: e.seq, createdAt: e.createdAt, report: reportEntryFromStored(e.data) }));
+  }
+
+  /**
+   * Operator `operatorId`'s part of the applied reports that list it, newest first (at most
+   * `limit`; ref slots below `beforeRefSlot` when given), read page by page from the store.
+   */
+  async operatorRewards(
+    operatorId: string,
+    limit: number,
+    beforeRefSlot?: number,
+  ): Promise<OperatorReportReward[]> {
+    const rows = await listOperatorReportEntries(this.store, operatorId, limit, beforeRefSlot);
+    return rows.map((e) => {
+      const r = operatorReportReward(reportEntryFromStored(e.data), operatorId);
+      if (r === null) throw new Error(`ledger: report entry ${e.seq} does not list operator ${operatorId}`);
+      return r;
+    });
+  }
+
+  /** The fee shares all applied reports minted for operator `operatorId`. */
+  operatorSharesMinted(operatorId: string): Promise<bigint> {
+    return operatorMintedShares(this.store, operatorId);
   }
 
   /**

@@ -76,9 +76,14 @@ export function pageLimit(value: string | undefined, max: number, fallback?: num
 
 /** meta of a page read newest first: a full page may have more after it, a short one is the end. */
 export function pageMeta(items: readonly { id: number | string }[], limit: number) {
+  return pageMetaBy(items, limit, (x) => x.id);
+}
+
+/** `pageMeta` of items whose cursor is `cursorOf(item)` (a ref slot, …). */
+export function pageMetaBy<T>(items: readonly T[], limit: number, cursorOf: (item: T) => number | string) {
   const last = items.at(-1);
   return {
     count: items.length,
-    nextCursor: items.length === limit && last !== undefined ? String(last.id) : null,
+    nextCursor: items.length === limit && last !== undefined ? String(cursorOf(last)) : null,
   };
 }

@@ -1,5 +1,8 @@
+import { MAX_INT4 } from "@poolkeeper/contract";
+import { toHex0x } from "@poolkeeper/core";
 import { formatRate, PoolLedger } from "@poolkeeper/ledger";
-import type { Store } from "@poolkeeper/store";
+import { appliedReportHashes, findOperator, type Store } from "@poolkeeper/store";
+import { NotFoundError } from "./errors.js";
 import type { PoolPort } from "./pool-port.js";
 
 /** Reports read for the share-rate history (newest first, then filtered). */
@@ -69,6 +72,38 @@ export function poolPort(store: Store): PoolPort {
     async claim(account, requestId) {
       const r = await ledger.claim(account, requestId);
       return { requestId, amount: r.wei.toString() };
+    },
+    async operatorRewards(operatorId, { limit, beforeRefSlot }) {
+      const op =
+        operatorId >= 1 && operatorId <= MAX_INT4 ? await findOperator(store, operatorId) : undefined;
+      if (op === undefined) throw new NotFoundError("operator", String(operatorId));
+      const id = String(operatorId);
+      const [reports, minted, holding] = await Promise.all([
+        ledger.operatorRewards(id, limit, beforeRefSlot),
+        ledger.operatorSharesMinted(id),
+        ledger.account(toHex0x(op.rewardAddress)),
+      ]);
+      const hashes = await appliedReportHashes(
+        store,
+        reports.map((r) => r.refSlot),
+      );
+      return {
+        operatorId,
+        rewardAddress: holding.account,
+        sharesMinted: minted.toString(),
+        shares: holding.shares.toString(),
+        balance: holding.balanceWei.toString(),
+        reports: reports.map((r) => ({
+          refSlot: r.refSlot,
+          timestamp: r.timestamp,
+          reportHash: hashes.get(r.refSlot) ?? null,
+          rewardAddress: r.rewardAddress,
+          activeValidators: r.activeValidators,
+          rewardedValidators: r.rewardedValidators,
+          shares: r.shares.toString(),
+          ether: r.wei.toString(),
+        })),
+      };
     },
   };
 }

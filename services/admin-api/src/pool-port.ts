@@ -5,6 +5,7 @@
 import type {
   Account,
   ClaimResult,
+  OperatorRewards,
   PoolSummary,
   ShareRatePoint,
   SubmitResult,
@@ -19,4 +20,12 @@ export interface PoolPort {
   submit(account: string, amount: string): Promise<Static<typeof SubmitResult>>;
   requestWithdrawal(account: string, amount: string): Promise<Static<typeof WithdrawalResult>>;
   claim(account: string, requestId: number): Promise<Static<typeof ClaimResult>>;
+  /**
+   * An operator's rewards: the applied reports that list it, newest first (at most `limit`, ref
+   * slots below `beforeRefSlot`), and its totals. Throws ERR_NOT_FOUND for an unknown operator.
+   */
+  operatorRewards(
+    operatorId: number,
+    page: { limit: number; beforeRefSlot?: number },
+  ): Promise<Static<typeof OperatorRewards>>;
 }

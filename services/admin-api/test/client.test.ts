@@ -211,6 +211,10 @@ describe("the typed API client against the real admin API", () => {
     expect((await dao.poolShareRate({ query: { from: "0" } })).data).toEqual([]);
     const a = await dao.getAccount({ params: { address: account } });
     expect(a.data.withdrawalRequests.map((r) => r.status)).toEqual(["pending"]);
+    // no report yet: the operator's rewards are zeros and an empty page
+    const rewards = await dao.getOperatorRewards({ params: { id: opId }, query: { limit: 5 } });
+    expect(rewards.data).toMatchObject({ operatorId: opId, sharesMinted: "0", balance: "0", reports: [] });
+    expect(rewards.meta).toEqual({ count: 0, nextCursor: null });
   });
 
   it("oracle: a member's vote with its report, the pending report, the decided list", async () => {
@@ -229,7 +233,15 @@ describe("the typed API client against the real admin API", () => {
     const pending = await dao.getOracleReport({ params: { refSlot: "15" } });
     expect(pending.data).toMatchObject({ status: "pending", votes: [{ memberId: "m1", agrees: false }] });
     expect((await dao.listOracleReports({ query: { limit: "10" } })).data).toEqual([]);
-    // an oracle token may vote and nothing else
+    // what a member builds its report on: the setup, the frame's pinned context and its keys
+    const setup = await oracle.getOracleSetup();
+    expect(setup.data).toMatchObject({ consensusVersion: CONSENSUS_VERSION, quorum: 2 });
+    const frame = await oracle.getOracleFrame({ params: { refSlot: 15 } });
+    expect(frame.data.frame).toMatchObject({ refSlot: 15, firstEpoch: 0, lastEpoch: 1 });
+    const keys = await oracle.listOracleFrameKeys({ params: { refSlot: 15 }, query: { limit: 1 } });
+    expect(keys.data).toHaveLength(1);
+    expect(keys.meta.nextCursor).toBe(String(keys.data[0]!.id));
+    // an oracle token may vote and read frames, nothing else
     expect(await apiError(oracle.getPool())).toMatchObject({ status: 403 });
   });
 

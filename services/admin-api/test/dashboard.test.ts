@@ -3,7 +3,7 @@ import vm from "node:vm";
 import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
-import { bearer, createHarness, type Harness, operatorBody } from "./harness.js";
+import { bearer, createHarness, depositKeys, type Harness, operatorBody } from "./harness.js";
 import { seedWatcher } from "./watcher-fixtures.js";
 
 const SCRIPT = readFileSync(new URL("../src/dashboard/app.js", import.meta.url), "utf8");
@@ -223,34 +223,14 @@ describe.each(TEST_STORE_KINDS)("dashboard on %s", (kind) => {
     a = opA.id;
     b = opB.id;
     nameA = opA.name;
-    for (const [id, from] of [
-      [a, 7000],
-      [b, 7100],
-    ] as const) {
-      const up = await h.app.inject({
-        method: "POST",
-        url: `/v1/operators/${id}/keys`,
-        headers: bearer(h.admin),
-        payload: depositEntries(from, 4),
-      });
-      expect(up.statusCode, up.body).toBe(201);
-      const vet = await h.app.inject({
-        method: "POST",
-        url: `/v1/operators/${id}/keys/vet`,
-        headers: bearer(h.admin),
-        payload: {},
-      });
-      expect(vet.statusCode, vet.body).toBe(200);
-    }
-    await h.stakeForKeys(3);
-    const batch = await h.app.inject({
-      method: "POST",
-      url: "/v1/deposits/batches",
-      headers: bearer(h.admin),
-      payload: { count: 3 },
-    });
-    expect(batch.statusCode, batch.body).toBe(201);
-    batchId = (batch.json() as { data: { id: number } }).data.id;
+    batchId = await depositKeys(
+      h,
+      [
+        [a, depositEntries(7000, 4)],
+        [b, depositEntries(7100, 4)],
+      ],
+      3,
+    );
     await seedWatcher(h.store, TEST_NETWORK.name, a, b);
   }, 120_000);
   afterAll(async () => {

@@ -1,7 +1,16 @@
 import { Writable } from "node:stream";
 import { createLogger, toHex0x } from "@poolkeeper/core";
 import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
-import { type OracleConfig, publicKeyOf } from "@poolkeeper/oracle";
+import {
+  CONSENSUS_VERSION,
+  encodeReport,
+  type OracleConfig,
+  publicKeyOf,
+  type ReportData,
+  ReportDataType,
+  reportHash,
+  signVote,
+} from "@poolkeeper/oracle";
 import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import type { AdminApiConfig, App } from "../src/index.js";
@@ -128,6 +137,19 @@ export function testOracleConfig(keys: readonly Uint8Array[]): OracleConfig {
   };
 }
 
+/** A report of this consensus version: the empty report with `fields`. */
+export function testReport(fields: Partial<ReportData> & { refSlot: number }): ReportData {
+  return { ...ReportDataType.defaultValue(), consensusVersion: CONSENSUS_VERSION, ...fields };
+}
+
+/** A POST /v1/oracle/votes body: member m{i+1}'s vote for `r`, signed with `keys[i]`, with the report's SSZ bytes. */
+export function voteBody(keys: readonly Uint8Array[], i: number, r: ReportData) {
+  return {
+    ...signVote(keys[i]!, `m${i + 1}`, r.refSlot, reportHash(r)),
+    report: `0x${Buffer.from(encodeReport(r)).toString("hex")}`,
+  };
+}
+
 export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
 }
@@ -164,4 +186,36 @@ export function uploadKeys(h: Harness, operatorId: number, entries: unknown[], t
     headers: bearer(token),
     payload: entries as object[],
   });
+}
+
+/**
+ * Upload and vet each operator's keys (its vetted limit must cover them), stake for `count` keys
+ * and deposit a batch of `count`: the batch's id.
+ */
+export async function depositKeys(
+  h: Harness,
+  keys: readonly (readonly [operatorId: number, entries: unknown[]])[],
+  count: number,
+): Promise<number> {
+  for (const [id, entries] of keys) {
+    const up = await uploadKeys(h, id, entries);
+    if (up.statusCode !== 201) throw new Error(`uploading keys: ${up.statusCode} ${up.body}`);
+    const vet = await h.app.inject({
+      method: "POST",
+      url: `/v1/operators/${id}/keys/vet`,
+      headers: bearer(h.admin),
+      payload: {},
+    });
+    if (vet.statusCode !== 200) throw new Error(`vetting keys: ${vet.statusCode} ${vet.body}`);
+  }
+  await h.stakeForKeys(count);
+  const batch = await h.app.inject({
+    method: "POST",
+    url: "/v1/deposits/batches",
+    headers: bearer(h.admin),
+    payload: { count },
+  });
+  if (batch.statusCode !== 201)
+    throw new Error(`depositing ${count} keys: ${batch.statusCode} ${batch.body}`);
+  return (batch.json() as { data: { id: number } }).data.id;
 }

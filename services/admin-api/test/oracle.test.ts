@@ -5,18 +5,15 @@
  */
 import {
   CONSENSUS_VERSION,
-  encodeReport,
   generateMemberKey,
   type ReportData,
   ReportDataType,
   reportHash,
-  signVote,
 } from "@poolkeeper/oracle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bearer, createHarness, type Harness, testOracleConfig } from "./harness.js";
+import { bearer, createHarness, type Harness, testOracleConfig, voteBody } from "./harness.js";
 
 const KEYS = [generateMemberKey(), generateMemberKey(), generateMemberKey()];
-const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString("hex")}`;
 
 describe("oracle routes", () => {
   let h: Harness;
@@ -38,10 +35,7 @@ describe("oracle routes", () => {
     await bare.close();
   });
 
-  const body = (i: number, r: ReportData) => ({
-    ...signVote(KEYS[i]!, `m${i + 1}`, r.refSlot, reportHash(r)),
-    report: hex(encodeReport(r)),
-  });
+  const body = (i: number, r: ReportData) => voteBody(KEYS, i, r);
   const post = (x: Harness, t: string, payload: object) =>
     x.app.inject({ method: "POST", url: "/v1/oracle/votes", headers: bearer(t), payload });
 

@@ -246,6 +246,18 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
       url: () => `/v1/alerts?operator=${b}`,
       allowed: ["admin", "dao"],
     },
+    {
+      name: "own rewards",
+      method: "GET",
+      url: () => `/v1/operators/${a}/rewards`,
+      allowed: ["admin", "dao", "operatorA"],
+    },
+    {
+      name: "another's rewards",
+      method: "GET",
+      url: () => `/v1/operators/${b}/rewards?limit=5`,
+      allowed: ["admin", "dao"],
+    },
   ];
 
   const everyone: Who[] = ["none", "bad", "operatorA", "dao", "admin"];

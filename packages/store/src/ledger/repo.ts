@@ -133,6 +133,39 @@ export async function listReportEntries(
   return r.rows.map(entryFromRow);
 }
 
+/**
+ * The report entries that list operator `operatorId` in their input (`input.operators`), newest
+ * first, with ref slots below `beforeRefSlot` when given: a JSONB containment filter, read in
+ * ref-slot order along the one-report-per-ref-slot index, so a page reads only its window.
+ */
+export async function listOperatorReportEntries(
+  q: Queryable,
+  operatorId: string,
+  limit: number,
+  beforeRefSlot?: number,
+): Promise<StoredLedgerEntry[]> {
+  const r = await q.query<EntryRow>(
+    `SELECT seq, kind, account, data, created_at FROM ledger_entries
+     WHERE kind = 'report'
+       AND data -> 'input' -> 'operators' @> $1::jsonb
+       AND ($3::bigint IS NULL OR (data -> 'input' ->> 'refSlot')::bigint < $3)
+     ORDER BY (data -> 'input' ->> 'refSlot')::bigint DESC LIMIT $2`,
+    [JSON.stringify([{ operatorId }]), limit, beforeRefSlot ?? null],
+  );
+  return r.rows.map(entryFromRow);
+}
+
+/** The fee shares all report entries minted for operator `operatorId` (`outcome.mints`), summed in SQL. */
+export async function operatorMintedShares(q: Queryable, operatorId: string): Promise<bigint> {
+  const r = await q.query<{ shares: string }>(
+    `SELECT COALESCE(SUM((m ->> 'shares')::numeric), 0)::text AS shares
+     FROM ledger_entries e CROSS JOIN LATERAL jsonb_array_elements(e.data -> 'outcome' -> 'mints') AS m
+     WHERE e.kind = 'report' AND m ->> 'operatorId' = $1`,
+    [operatorId],
+  );
+  return BigInt(r.rows[0]?.shares ?? "0");
+}
+
 export async function accountShares(q: Queryable, account: string): Promise<bigint> {
   const r = await q.query<{ shares: string }>(
     "SELECT shares::text AS shares FROM ledger_accounts WHERE account = $1",

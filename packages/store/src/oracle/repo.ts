@@ -136,6 +136,19 @@ export async function listOracleReports(
   return r.rows.map(reportFromRow);
 }
 
+/** The hashes of the applied reports among `refSlots`, by ref slot. */
+export async function appliedReportHashes(
+  q: Queryable,
+  refSlots: readonly number[],
+): Promise<Map<number, string>> {
+  if (refSlots.length === 0) return new Map();
+  const r = await q.query<{ ref_slot: bigint; report_hash: string }>(
+    "SELECT ref_slot, report_hash FROM oracle_reports WHERE status = 'applied' AND ref_slot = ANY($1::bigint[])",
+    [refSlots],
+  );
+  return new Map(r.rows.map((x) => [Number(x.ref_slot), x.report_hash]));
+}
+
 /** The history points of applied reports, oldest first. */
 export async function appliedHistoryPoints(q: Queryable): Promise<unknown[]> {
   const r = await q.query<{ history_point: unknown }>(

@@ -1,7 +1,7 @@
 import { API_ROUTES, FRAME_KEYS_PAGE } from "@poolkeeper/contract";
 import { LIMITS } from "@poolkeeper/core";
 import type { App, AppContext } from "../app.js";
-import { pageLimit, routeOptions } from "../contract-routes.js";
+import { pageLimit, pageMetaBy, routeOptions } from "../contract-routes.js";
 import type { OraclePort } from "../oracle-port.js";
 
 /** Oracle members' votes (role `oracle`) and the decided reports (admin, DAO). */
@@ -17,14 +17,7 @@ export function oracleRoutes(app: App, oracle: OraclePort, _ctx: AppContext): vo
       const limit = pageLimit(request.query.limit, LIMITS.listPage, LIMITS.listPageDefault);
       const before = request.query.cursor === undefined ? undefined : Number(request.query.cursor);
       const data = await oracle.reports(limit, before);
-      const last = data.at(-1);
-      return {
-        data,
-        meta: {
-          count: data.length,
-          nextCursor: data.length === limit && last !== undefined ? String(last.refSlot) : null,
-        },
-      };
+      return { data, meta: pageMetaBy(data, limit, (r) => r.refSlot) };
     },
   });
 

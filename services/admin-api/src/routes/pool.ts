@@ -1,6 +1,7 @@
 import { API_ROUTES } from "@poolkeeper/contract";
+import { LIMITS } from "@poolkeeper/core";
 import type { App, AppContext } from "../app.js";
-import { routeOptions } from "../contract-routes.js";
+import { pageLimit, pageMetaBy, routeOptions } from "../contract-routes.js";
 import type { PoolPort } from "../pool-port.js";
 
 /** The pool ledger: totals, share rate history, accounts, and the admin's stake/withdraw/claim for the devnet and tests. */
@@ -49,5 +50,19 @@ export function poolRoutes(app: App, pool: PoolPort, _ctx: AppContext): void {
       data: await pool.claim(request.body.account, Number(request.params.id)),
       meta: {},
     }),
+  });
+
+  app.route({
+    ...routeOptions(API_ROUTES.getOperatorRewards),
+    handler: async (request) => {
+      // an operator token reaches here for its own operator only (the route's operatorParam)
+      const limit = pageLimit(request.query.limit, LIMITS.listPage, LIMITS.listPageDefault);
+      const { cursor } = request.query;
+      const data = await pool.operatorRewards(Number(request.params.id), {
+        limit,
+        ...(cursor !== undefined ? { beforeRefSlot: Number(cursor) } : {}),
+      });
+      return { data, meta: pageMetaBy(data.reports, limit, (r) => r.refSlot) };
+    },
   });
 }
