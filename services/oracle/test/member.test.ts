@@ -324,31 +324,21 @@ describe("oracle member", () => {
   });
 
   it("refuses to start as a member the pool does not list, or with another key", async () => {
-    const stranger = new OracleMember(
-      {
-        api: scriptedApi(script, keys),
-        beacon: nodes[0]!,
-        logger,
-        readCl: async () => {
-          throw new Error("not reached");
+    const as = (memberId: string) =>
+      new OracleMember(
+        {
+          api: scriptedApi(script, keys),
+          beacon: nodes[0]!,
+          logger,
+          readCl: async () => {
+            throw new Error("not reached");
+          },
+          readVaults: async () => ({ withdrawalVaultWei: 0n, elRewardsVaultWei: 0n }),
         },
-        readVaults: async () => ({ withdrawalVaultWei: 0n, elRewardsVaultWei: 0n }),
-      },
-      { memberId: "m9", secretKey: secret[0]! },
-    );
-    await expect(stranger.init()).rejects.toThrow(/ORACLE_MEMBER_ID: m9 is not an oracle member/);
-    const wrongKey = new OracleMember(
-      {
-        api: scriptedApi(script, keys),
-        beacon: nodes[0]!,
-        logger,
-        readCl: async () => {
-          throw new Error("not reached");
-        },
-        readVaults: async () => ({ withdrawalVaultWei: 0n, elRewardsVaultWei: 0n }),
-      },
-      { memberId: "m2", secretKey: secret[0]! },
-    );
+        { memberId, secretKey: secret[0]! },
+      );
+    await expect(as("m9").init()).rejects.toThrow(/ORACLE_MEMBER_ID: m9 is not an oracle member/);
+    const wrongKey = as("m2");
     await expect(wrongKey.init()).rejects.toThrow(/ORACLE_MEMBER_KEY: its public key is not the one/);
   });
 });
