@@ -106,6 +106,8 @@ export interface DevnetOffline {
 /** What the steps start and compute, each part set by one step and read by the later ones. */
 export interface DevnetParts {
   redis: Redis;
+  /** The Redis the run uses: --redis-url, or a private redis-server's. */
+  redisUrl: string;
   /** Prefix of the run's Redis keys (removed at exit). */
   redisPrefix: string;
   /** <data-dir>/db: PGlite's directory (unused with --database-url). */

@@ -145,6 +145,8 @@ export interface DevnetSettings {
   apiPort: number;
   simPort: number;
   redisUrl: string;
+  /** False when --redis-url (or REDIS_URL) was not given: a private redis-server may stand in. */
+  redisUrlGiven?: boolean;
   databaseUrl: string | undefined;
   secondsPerSlot: number;
   /** Seconds; undefined: until Ctrl-C. */
@@ -177,6 +179,7 @@ export function parseDevnetFlags(f: DevnetFlags): DevnetSettings {
     apiPort: int("--api-port", f.apiPort, 3000, 0, 65535),
     simPort: int("--sim-port", f.simPort, 5052, 0, 65535),
     redisUrl,
+    redisUrlGiven: f.redisUrl !== undefined,
     databaseUrl,
     secondsPerSlot: int("--seconds-per-slot", f.secondsPerSlot, 2, 1, 60),
     duration: f.duration === undefined ? undefined : int("--duration", f.duration, 0, 1, 30 * 86_400),

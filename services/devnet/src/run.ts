@@ -25,7 +25,11 @@ export async function runDevnet(
   // fault lines on stderr: stdout carries the run's lines
   const faultLogger = createLogger({ name: "devnet", destination: process.stderr });
   logProcessFaults(faultLogger);
-  const settings = parseDevnetFlags(flags);
+  // REDIS_URL names a Redis as --redis-url does (the flag wins)
+  const settings = parseDevnetFlags({
+    ...flags,
+    redisUrl: flags.redisUrl ?? (process.env.REDIS_URL || undefined),
+  });
   out(
     `poolkeeper devnet: ${settings.operators} operators × ${settings.keysPerOperator} keys, ` +
       `${settings.secondsPerSlot} s slots, data in ${settings.dataDir}`,

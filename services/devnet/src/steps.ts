@@ -4,7 +4,7 @@
  * service (the oracle, the operator daemon, guardians) slots in as a new step.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, createWriteStream, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAdminApi } from "@poolkeeper/admin-api";
 import { BeaconNodePool } from "@poolkeeper/beacon";
@@ -28,6 +28,7 @@ import { generateKeys, generateMnemonic, withdrawalCredentials, writeFileAtomic 
 import { createRegistry, POOL_DEPOSIT_GWEI } from "@poolkeeper/registry";
 import { acquireDataDirLock, createApiToken, openStore } from "@poolkeeper/store";
 import { registryPoolSource, Watcher } from "@poolkeeper/watcher";
+import type { Redis } from "ioredis";
 import type {
   DevnetContext,
   DevnetOffline,
@@ -38,7 +39,7 @@ import type {
 } from "./context.js";
 import { DEVNET_ERRORS } from "./errors.js";
 import { prepareOracle, startOracleMembers } from "./oracle.js";
-import { checkRedis, deleteKeys } from "./redis.js";
+import { checkRedis, deleteKeys, startPrivateRedis } from "./redis.js";
 import { devnetSummary, summaryLines } from "./summary.js";
 
 export const DEVNET_NETWORK_NAME = "devnet";
@@ -54,9 +55,30 @@ async function portInUse<T>(flag: string, port: number, start: () => Promise<T>)
   }
 }
 
-/** Redis first: without it nothing else is worth starting. The run's keys are removed at exit. */
+/**
+ * Redis first: without it nothing else is worth starting. The run's keys are removed at exit.
+ * When no Redis was named (--redis-url, REDIS_URL) and none answers at the default, a private
+ * redis-server starts on a free port with its files in the data directory, and stops at exit.
+ */
 export async function connectRedis(ctx: DevnetContext): Promise<void> {
-  const redis = await checkRedis(ctx.options.redisUrl);
+  const o = ctx.options;
+  let redisUrl = o.redisUrl;
+  let redis: Redis;
+  try {
+    redis = await checkRedis(redisUrl);
+  } catch (e) {
+    if (o.redisUrlGiven !== false) throw e;
+    mkdirSync(ctx.dataDir, { recursive: true, mode: 0o700 });
+    const own = await startPrivateRedis(ctx.dataDir);
+    if (own === null) throw e;
+    ctx.onClose(() => own.stop());
+    redis = own.redis;
+    redisUrl = own.url;
+    ctx.out(
+      `redis       nothing answered at ${safeUrl(o.redisUrl)}: started a private redis-server at ${own.url}`,
+    );
+  }
+  ctx.set("redisUrl", redisUrl);
   const redisPrefix = `pk-devnet-${randomBytes(4).toString("hex")}`;
   ctx.onClose(() => redis.quit());
   ctx.onClose(() => deleteKeys(redis, redisPrefix));
@@ -197,7 +219,7 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
   );
   ctx.out(`admin token ${tokenFile} (mode 0600; send it as "Authorization: Bearer <token>")`);
   ctx.out(`logs        ${ctx.get("logFile")}`);
-  ctx.out(`redis       ${safeUrl(o.redisUrl)}, keys ${ctx.get("redisPrefix")}:* (removed at exit)`);
+  ctx.out(`redis       ${safeUrl(ctx.get("redisUrl"))}, keys ${ctx.get("redisPrefix")}:* (removed at exit)`);
 }
 
 /** Keys per operator, each from a fresh mnemonic kept in memory only; deposit data, no keystores. */
@@ -464,7 +486,7 @@ export async function startWatcher(ctx: DevnetContext): Promise<void> {
         underperformanceMargin: o.scenario.watcher.underperformanceMargin,
         webhook: false,
       },
-      redis: { url: o.redisUrl, prefix: ctx.get("redisPrefix") },
+      redis: { url: ctx.get("redisUrl"), prefix: ctx.get("redisPrefix") },
       concurrency: 2,
       // epoch 0 has the genesis block (no proposer): the watcher starts at 1
       startEpoch: 1,
