@@ -179,10 +179,18 @@ try {
       )}`;
     const before = runs.get(`${s.fork} before`);
     console.log(
-      `  ${s.fork}: SSZ blocks ${line(ssz)} | JSON blocks (peer) ${line(json)}` +
-        (before === undefined ? "" : ` | before (${baseline}) ${line(before)}`),
+      `  ${s.fork}: ${(
+        [
+          ["SSZ blocks", ssz],
+          ["JSON blocks (peer)", json],
+          [`before (${baseline})`, before ?? []],
+        ] as Array<[string, EpochRun[]]>
+      )
+        .filter(([, rs]) => rs.length > 0)
+        .map(([name, rs]) => `${name} ${line(rs)}`)
+        .join(" | ")}`,
     );
-    if (s.fork === "fulu") {
+    if (s.fork === "fulu" && ssz.length > 0) {
       const w = Math.min(...ssz.map((r) => r.wallMs));
       const m = Math.min(...ssz.map((r) => r.peakRssMiB));
       console.log(
