@@ -9,6 +9,8 @@
  *
  *   node --import tsx bench/beacon/watcher-epoch.ts [simValidators=1000000] [pool=500000] [forks=deneb,fulu] [--pubkeys]
  *   BENCH_ROUNDS=3 ...   (rounds per fork and wire format; best and range printed)
+ *   BENCH_WIRES=ssz,before ...   (only these clients; default all)
+ *   BENCH_CLIENT_PROF=/tmp/prof ...   (a CPU profile of each client, for `node --cpu-prof` readers)
  *   BENCH_BASELINE_SRC=/tmp/base/packages/beacon/src/index.ts ...   (adds a "before" client per fork:
  *     another checkout's packages/beacon, e.g. `git archive <rev> packages/beacon | tar -x -C /tmp/base`
  *     with its node_modules linked to this checkout's)
@@ -26,7 +28,11 @@ const rounds = Number(process.env.BENCH_ROUNDS ?? 1);
 const preset = "mainnet";
 const baseline = process.env.BENCH_BASELINE_SRC;
 /** Client variants: SSZ blocks, JSON blocks (the peer), and the "before" checkout when given. */
-const WIRES = baseline === undefined ? (["ssz", "json"] as const) : (["ssz", "json", "before"] as const);
+const WIRES = (baseline === undefined ? ["ssz", "json"] : ["ssz", "json", "before"]).filter(
+  (w) => process.env.BENCH_WIRES === undefined || process.env.BENCH_WIRES.split(",").includes(w),
+);
+/** BENCH_CLIENT_PROF=<dir>: each client writes a V8 CPU profile there (node --cpu-prof). */
+const profDir = process.env.BENCH_CLIENT_PROF;
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -71,10 +77,15 @@ function startSim(fork: string): Promise<Sim> {
 
 function runClient(argv: string[], beaconSrc?: string): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", here("./watcher-epoch-client.ts"), ...argv], {
-      stdio: ["ignore", "pipe", "inherit"],
-      env: beaconSrc === undefined ? process.env : { ...process.env, WATCHER_BENCH_BEACON_SRC: beaconSrc },
-    });
+    const prof = profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`];
+    const child = spawn(
+      process.execPath,
+      [...prof, "--import", "tsx", here("./watcher-epoch-client.ts"), ...argv],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+        env: beaconSrc === undefined ? process.env : { ...process.env, WATCHER_BENCH_BEACON_SRC: beaconSrc },
+      },
+    );
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
@@ -89,7 +100,7 @@ function runClient(argv: string[], beaconSrc?: string): Promise<Record<string, u
 interface EpochRun {
   wallMs: number;
   cpuMs: number;
-  /** The same epoch again in the same client (effective balances cached, as for the watcher's next epochs). */
+  /** The next epoch in the same client (effective balances and start balances cached, as for the watcher's next epochs). */
   warmWallMs: number;
   warmCpuMs: number;
   peakRssMiB: number;
@@ -133,7 +144,7 @@ try {
         runs.set(key, [...(runs.get(key) ?? []), r]);
         console.log(
           `${key.padEnd(12)} ${secs(r.wallMs)} wall, client CPU ${secs(r.cpuMs)}, client peak RSS ${r.peakRssMiB} MiB ` +
-            `(${r.importRssMiB} MiB after imports), sim CPU ${secs(r.simCpuMs)} (both runs); again with the reader's caches: ${secs(r.warmWallMs)} wall, CPU ${secs(r.warmCpuMs)}; ` +
+            `(${r.importRssMiB} MiB after imports), sim CPU ${secs(r.simCpuMs)} (both epochs); the next epoch with the reader's caches: ${secs(r.warmWallMs)} wall, CPU ${secs(r.warmCpuMs)}; ` +
             `${r.duties.toLocaleString()} duties, ${r.missed.toLocaleString()} missed, ${r.proposals} proposals, ${r.sync} sync members, ` +
             `pool CSM ${r.poolCsm.toFixed(4)} vs network ${r.networkCsm.toFixed(4)}, sources ${r.sources.committees}/${r.sources.proposers}`,
         );
@@ -159,7 +170,7 @@ try {
       )}, peak RSS ${range(
         rs.map((r) => r.peakRssMiB),
         (x) => `${x} MiB`,
-      )}; again ${range(
+      )}; next epoch ${range(
         rs.map((r) => r.warmWallMs),
         secs,
       )} wall, CPU ${range(
@@ -168,10 +179,18 @@ try {
       )}`;
     const before = runs.get(`${s.fork} before`);
     console.log(
-      `  ${s.fork}: SSZ blocks ${line(ssz)} | JSON blocks (peer) ${line(json)}` +
-        (before === undefined ? "" : ` | before (${baseline}) ${line(before)}`),
+      `  ${s.fork}: ${(
+        [
+          ["SSZ blocks", ssz],
+          ["JSON blocks (peer)", json],
+          [`before (${baseline})`, before ?? []],
+        ] as Array<[string, EpochRun[]]>
+      )
+        .filter(([, rs]) => rs.length > 0)
+        .map(([name, rs]) => `${name} ${line(rs)}`)
+        .join(" | ")}`,
     );
-    if (s.fork === "fulu") {
+    if (s.fork === "fulu" && ssz.length > 0) {
       const w = Math.min(...ssz.map((r) => r.wallMs));
       const m = Math.min(...ssz.map((r) => r.peakRssMiB));
       console.log(

@@ -1,6 +1,6 @@
 /**
  * Child process of watcher-epoch.ts: a beacon-sim of one fork with N validators (mainnet preset),
- * advanced until an epoch is processable (finalized ≥ epoch + 2), serving over HTTP until killed.
+ * advanced until an epoch and the next are processable (finalized ≥ epoch + 3), serving over HTTP until killed.
  * Prints one JSON line {url, epoch, validators, fork, startSeconds, rssMiB} when ready, and on
  * each line read from stdin one line {cpuMs, peakRssMiB}: the sim's CPU time and peak RSS so far
  * (the bench reads it before and after each client run: the node's side of the work).
@@ -26,8 +26,17 @@ const sim = await startBeaconSim({
     ],
   },
 });
-while (sim.chain.currentFinality().finalized.epoch < 4) sim.chain.advanceEpochs(1);
-const epoch = sim.chain.currentFinality().finalized.epoch - 2;
+// the epoch and the next one processable (the client reads both: the watcher's first and next epochs)
+while (sim.chain.currentFinality().finalized.epoch < 5) sim.chain.advanceEpochs(1);
+const epoch = sim.chain.currentFinality().finalized.epoch - 3;
+// the states of both epochs served once before the clients come: the sim computes what a node's
+// state already holds (the next sync committee, Fulu's proposer lookahead) on the first request
+for (const e of [epoch, epoch + 1]) {
+  const r = await fetch(`${sim.url}/eth/v2/debug/beacon/states/${e * sim.chain.slotsPerEpoch}`, {
+    headers: { accept: "application/octet-stream" },
+  });
+  await r.arrayBuffer();
+}
 process.stdout.write(
   `${JSON.stringify({ url: sim.url, epoch, validators: n, fork, startSeconds: (performance.now() - t0) / 1000, rssMiB: Math.round(process.memoryUsage().rss / 1048576) })}\n`,
 );

@@ -301,13 +301,16 @@ export class Registry {
     return out;
   }
 
+  private readonly statusScratch = newValidatorFields();
+
   status(
     i: number,
     epoch: number,
     fields: ValidatorFields | undefined,
     snap: Snapshot | undefined,
   ): ValidatorStatus {
-    const v = fields ?? this.read(i, epoch, newValidatorFields(), snap);
+    // a status per validator of a large filtered list: one scratch record, not one allocated each
+    const v = fields ?? this.read(i, epoch, this.statusScratch, snap);
     const balance = snap?.balances[i] ?? 0;
     if (v.activationEligibilityEpoch === Number.POSITIVE_INFINITY) return "pending_initialized";
     if (v.activationEpoch > epoch) return "pending_queued";

@@ -197,7 +197,9 @@ async function streamLargeLists(
   } catch {
     return undefined; // let the Lodestar handler produce the error response
   }
-  if (sel.length <= threshold) return undefined;
+  // a long list of ids filtered by status to a short answer is written here too: the Lodestar
+  // handler would select again (a status for each of hundreds of thousands of validators, twice)
+  if (sel.length <= threshold && (ids?.length ?? 0) <= threshold) return undefined;
   const chain = api.chain;
   const epoch = state.epoch;
   const finalized = state.finalized;

@@ -26,10 +26,18 @@ import {
   type ShufflingParams,
   stateCanShuffle,
 } from "./shuffling.js";
-import { BeaconStateReader } from "./state-reader.js";
-import { getBalanceArray, getStatusExceptions, resolvePubkeys, type ValidatorStatus } from "./validators.js";
+import { BeaconStateReader, type EffectiveBalanceScan, EffectiveBalanceScanner } from "./state-reader.js";
+import {
+  getBalanceArray,
+  getStatusExceptions,
+  positionsOf,
+  resolvePubkeys,
+  type ValidatorStatus,
+} from "./validators.js";
 
 const GENESIS_SLOT = 0;
+/** A node that answered a state as JSON: read it whole through the lodestar client instead. */
+const NOT_SSZ: unique symbol = Symbol("not-ssz");
 
 export interface AttestationRewards {
   source: bigint;
@@ -337,6 +345,8 @@ export class EpochDutiesReader {
   private readonly shuffling: ShufflingParams;
   /** Effective balances in whole ETH by validator index, from the state of `epoch`. */
   private ebCache: { epoch: number; eth: Uint16Array } | undefined;
+  /** The last balances read at a finalized state, by position in `indices` (see balancesAt). */
+  private balanceCache: { slot: number; indices: readonly number[]; gwei: Float64Array } | undefined;
 
   constructor(private readonly pool: BeaconNodePool) {
     const p = pool.lodestar.params;
@@ -453,14 +463,62 @@ export class EpochDutiesReader {
       c.eth.length < n ||
       stateCache.state !== undefined
     ) {
-      stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
-      const st = stateCache.state;
-      const eth = new Uint16Array(n);
-      for (let i = 0; i < n; i++) eth[i] = Math.floor(st.effectiveBalance(i) / GWEI_PER_ETH);
-      this.ebCache = { epoch: st.epoch, eth };
+      // a state already read whole (duties computed from it) gives them; else one streamed read
+      const scan =
+        stateCache.state === undefined ? await this.scanEffectiveBalances(epoch, minFinalizedEpoch) : null;
+      if (scan !== null) {
+        let eth = scan.eth;
+        if (eth.length < n) {
+          eth = new Uint16Array(n);
+          eth.set(scan.eth);
+        }
+        this.ebCache = { epoch: Math.floor(scan.slot / this.S), eth };
+      } else {
+        stateCache.state ??= await this.stateFor(epoch, minFinalizedEpoch);
+        const st = stateCache.state;
+        const eth = new Uint16Array(n);
+        for (let i = 0; i < n; i++) eth[i] = Math.floor(st.effectiveBalance(i) / GWEI_PER_ETH);
+        this.ebCache = { epoch: st.epoch, eth };
+      }
     }
     const eth = (this.ebCache as { eth: Uint16Array }).eth;
     return (v) => (eth[v] ?? 0) * GWEI_PER_ETH;
+  }
+
+  /**
+   * Effective balances from the SSZ state of the epoch's first slot, else the finalized one (the
+   * states `stateFor` would take), streamed: 2 bytes a validator kept, not the state. null when no
+   * node answers SSZ or has such a state (the caller reads a state whole, JSON included).
+   */
+  private async scanEffectiveBalances(
+    epoch: number,
+    minFinalizedEpoch: number | undefined,
+  ): Promise<EffectiveBalanceScan | null> {
+    for (const id of [String(epoch * this.S), "finalized"]) {
+      const scan = await this.pool.requestStream(
+        `state ${id}`,
+        `eth/v2/debug/beacon/states/${id}`,
+        "application/octet-stream",
+        async (res): Promise<EffectiveBalanceScan | typeof NOT_SSZ> => {
+          if (!(res.headers.get("content-type") ?? "").startsWith("application/octet-stream")) {
+            await res.body?.cancel();
+            return NOT_SSZ;
+          }
+          const scanner = new EffectiveBalanceScanner(
+            this.pool.lodestar.types,
+            res.headers.get("eth-consensus-version") ?? "",
+          );
+          if (res.body === null) throw invalidResponse(`state ${id}`, "no body");
+          for await (const chunk of res.body) scanner.push(chunk);
+          return scanner.finish();
+        },
+        { minFinalizedEpoch },
+      );
+      if (scan === NOT_SSZ) return null;
+      if (scan !== null && stateCanShuffle(Math.floor(scan.slot / this.S), epoch, this.shuffling))
+        return scan;
+    }
+    return null;
   }
 
   /** A state able to reproduce the shuffling of `epoch`: the epoch's first slot, else "finalized". */
@@ -596,14 +654,14 @@ export class EpochDutiesReader {
     const blocks = new Map<number, BlockInfo>();
     for (const b of fetched) if (b !== null) blocks.set(b.slot, b);
     const { proposers } = await this.proposers(epoch, blocks, minFinalizedEpoch, {});
-    return this.toProposals(epoch, proposers, blocks, new Set(validators), emptyAggregate());
+    return this.toProposals(epoch, proposers, blocks, memberOf(validators), emptyAggregate());
   }
 
   private async toProposals(
     epoch: number,
     proposers: number[],
     blocks: Map<number, BlockInfo>,
-    pool: Set<number>,
+    inPool: (v: number) => boolean,
     network: DutyAggregate,
   ): Promise<ProposalDuty[]> {
     const proposals: ProposalDuty[] = [];
@@ -614,7 +672,7 @@ export class EpochDutiesReader {
       const b = blocks.get(slot);
       network.proposalsAssigned++;
       if (b !== undefined) network.proposalsMade++;
-      if (!pool.has(v)) continue;
+      if (!inPool(v)) continue;
       let status: ProposalStatus = b === undefined ? "missed" : "proposed";
       if (b === undefined && (await this.orphaned(slot, v))) status = "orphaned";
       proposals.push({ validatorIndex: v, slot, status, blockRoot: b?.root ?? null });
@@ -781,26 +839,23 @@ export class EpochDutiesReader {
     // network aggregate over every validator with a duty, each weighted by its effective balance
     const effectiveBalance = await this.effectiveBalances(epoch, n, minFinalizedEpoch, stateCache);
     const network = emptyAggregate();
-    const scoreOf = (v: number): { corr: number; opt: number } => {
-      const s = inclSlot[v] as number;
-      const ds = dutySlot[v] as number;
-      const corr = (1 + (flags[v]! & 1) + ((flags[v]! >> 1) & 1)) / 3;
-      const opt = s - (nextAfter.get(ds) ?? s) + 1;
-      return { corr, opt };
-    };
-    // optimal delay per duty slot (cheap lookup)
-    const nextAfter = new Map<number, number>();
-    for (let k = 0; k < S; k++) nextAfter.set(first + k, nextBlockSlotAfter(first + k) ?? first + k + 1);
+    // the first block after each duty slot of the epoch: an included attestation's optimal delay
+    const nextBlock = new Int32Array(S);
+    for (let k = 0; k < S; k++) nextBlock[k] = nextBlockSlotAfter(first + k) ?? first + k + 1;
+    const optimalDelayOf = (v: number): number =>
+      (inclSlot[v] as number) - (nextBlock[(dutySlot[v] as number) - first] as number) + 1;
+    const correctnessOf = (v: number): number => (1 + (flags[v]! & 1) + ((flags[v]! >> 1) & 1)) / 3;
+    // one pass over a million validators: no Map lookup, no object per validator
     for (let v = 0; v < n; v++) {
       if (dutySlot[v] === -1) continue;
       const w = attestationWeight(effectiveBalance(v));
       network.attAssigned++;
       network.attWeightAssigned += w;
-      const s = inclSlot[v] as number;
-      if (s === -1) continue;
+      if (inclSlot[v] === -1) continue;
       network.attIncluded++;
       network.attWeightIncluded += w;
-      const { corr, opt } = scoreOf(v);
+      const corr = correctnessOf(v);
+      const opt = optimalDelayOf(v);
       network.attCorrectnessSum += w * corr;
       network.attDelayScoreSum += w / opt;
       network.attEffectivenessSum += (w * corr) / opt;
@@ -814,8 +869,8 @@ export class EpochDutiesReader {
       minFinalizedEpoch,
       stateCache,
     );
-    const pool = new Set(opts.validators);
-    const proposals = await this.toProposals(epoch, proposers, blocks, pool, network);
+    const inPool = memberOf(opts.validators);
+    const proposals = await this.toProposals(epoch, proposers, blocks, inPool, network);
 
     phase("proposers");
     // sync committee
@@ -830,7 +885,7 @@ export class EpochDutiesReader {
         network.syncAssigned++;
         const ok = bits.get(pos);
         if (ok) network.syncIncluded++;
-        if (pool.has(v)) {
+        if (inPool(v)) {
           syncAssigned.set(v, (syncAssigned.get(v) ?? 0) + 1);
           if (ok) syncIncluded.set(v, (syncIncluded.get(v) ?? 0) + 1);
         }
@@ -847,7 +902,6 @@ export class EpochDutiesReader {
       if (v >= n || dutySlot[v] === -1) continue;
       const s = inclSlot[v] as number;
       const included = s !== -1;
-      const sc = included ? scoreOf(v) : null;
       attestations.push({
         validatorIndex: v,
         slot: dutySlot[v] as number,
@@ -855,7 +909,7 @@ export class EpochDutiesReader {
         included,
         inclusionSlot: included ? s : null,
         inclusionDelay: included ? s - (dutySlot[v] as number) : null,
-        optimalDelay: sc?.opt ?? null,
+        optimalDelay: included ? optimalDelayOf(v) : null,
         sourceCorrect: included,
         targetCorrect: included && (flags[v]! & 1) === 1,
         headCorrect: included && (flags[v]! & 2) === 2,
@@ -876,7 +930,7 @@ export class EpochDutiesReader {
     phase("rewards");
     const validators = await statesPromise;
     phase("balances and statuses (waited)");
-    const poolEvents = events.filter((e) => pool.has(e.validatorIndex));
+    const poolEvents = events.filter((e) => inPool(e.validatorIndex));
     return {
       epoch,
       attestations,
@@ -984,7 +1038,46 @@ export class EpochDutiesReader {
   }
 
   /**
-   * Balances at the start and end of the epoch (two small POSTs) and the statuses at its end: only
+   * Balances of `indices` at `slot` (see getBalanceArray). The last answer is kept: the watcher's
+   * next epoch starts at the state this one ended at, so its start balances are those (only
+   * validators not in the kept answer are asked for). Kept only for finalized states.
+   */
+  private async balancesAt(
+    slot: number,
+    indices: readonly number[],
+    minFinalizedEpoch: number | undefined,
+  ): Promise<Float64Array | null> {
+    const kept = this.balanceCache;
+    if (kept === undefined || kept.slot !== slot || minFinalizedEpoch === undefined) {
+      const got = await getBalanceArray(this.pool, indices, { stateId: slot, minFinalizedEpoch });
+      if (got !== null && minFinalizedEpoch !== undefined)
+        this.balanceCache = { slot, indices: indices.slice(), gwei: got };
+      return got;
+    }
+    const out = new Float64Array(indices.length);
+    const pos = positionsOf(kept.indices);
+    const missing: number[] = [];
+    const missingAt: number[] = [];
+    indices.forEach((v, k) => {
+      const p = v < pos.length ? (pos[v] as number) : -1;
+      if (p === -1) {
+        missing.push(v);
+        missingAt.push(k);
+      } else out[k] = kept.gwei[p] as number;
+    });
+    if (missing.length > 0) {
+      const got = await getBalanceArray(this.pool, missing, { stateId: slot, minFinalizedEpoch });
+      if (got === null) return null;
+      missingAt.forEach((k, j) => {
+        out[k] = got[j] as number;
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Balances at the start and end of the epoch (two small POSTs, the start one kept from the
+   * previous epoch's end when there was one) and the statuses at its end: only
    * validators not active_ongoing are listed by the node, every other one in the end state is
    * active_ongoing; a validator not in the end state (no balance there) has no status.
    */
@@ -1000,8 +1093,8 @@ export class EpochDutiesReader {
         throw e;
       });
     const [start, end, exceptions] = await Promise.all([
-      soft(getBalanceArray(this.pool, indices, { stateId: epoch * S, minFinalizedEpoch })),
-      soft(getBalanceArray(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
+      soft(this.balancesAt(epoch * S, indices, minFinalizedEpoch)),
+      soft(this.balancesAt((epoch + 1) * S, indices, minFinalizedEpoch)),
       soft(getStatusExceptions(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
     ]);
     const exBy = new Map((exceptions ?? []).map((v) => [v.index, v]));
@@ -1024,6 +1117,15 @@ export class EpochDutiesReader {
       };
     });
   }
+}
+
+/** Membership of a set of validator indices by a bitmap (hundreds of thousands: no Set). */
+function memberOf(indices: readonly number[]): (v: number) => boolean {
+  let max = -1;
+  for (const v of indices) if (v > max) max = v;
+  const bits = new Uint8Array(max + 1);
+  for (const v of indices) bits[v] = 1;
+  return (v) => bits[v] === 1;
 }
 
 function validateCommittees(

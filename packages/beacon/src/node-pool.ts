@@ -648,16 +648,10 @@ export class BeaconNodePool {
     return this.request(
       what,
       async (_api, node) => {
-        const { url, headers } = splitCredentials(node.baseUrl);
-        const res = await fetch(new URL(path.replace(/^\//, ""), withSlash(url)), {
+        const res = await this.rawFetch(node, path, {
           method,
-          headers: {
-            accept: "application/json",
-            ...headers,
-            ...(init.body === undefined ? {} : { "content-type": "application/json" }),
-          },
+          accept: "application/json",
           body: init.body === undefined ? undefined : JSON.stringify(init.body),
-          signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), node.signal]),
         });
         if (res.status === 404) return NOT_FOUND;
         if (!res.ok) throw new NodeCallError(`HTTP ${res.status}`, res.status);
@@ -674,6 +668,56 @@ export class BeaconNodePool {
       },
       { minFinalizedEpoch: init.minFinalizedEpoch, hedge: method === "GET" || init.idempotent === true },
     );
+  }
+
+  /**
+   * A raw GET whose answer `read` consumes as it arrives (a state of hundreds of MB read chunk by
+   * chunk instead of buffered whole, and buffered twice by the fetch API's arrayBuffer()). A 4xx
+   * answer is "not found" (the node does not have it), any other failure a node failure; `read`
+   * sees only 2xx answers and may return NOT_FOUND itself. Hedged like every GET.
+   */
+  async requestStream<T>(
+    what: string,
+    path: string,
+    accept: string,
+    read: (res: Response) => Promise<T | NotFound>,
+    opts: { minFinalizedEpoch?: number } = {},
+  ): Promise<T | null> {
+    return this.request(
+      what,
+      async (_api, node) => {
+        const res = await this.rawFetch(node, path, { method: "GET", accept });
+        if (res.status >= 400 && res.status < 500) {
+          await res.body?.cancel();
+          return NOT_FOUND;
+        }
+        if (!res.ok) {
+          await res.body?.cancel();
+          throw new NodeCallError(`HTTP ${res.status}`, res.status);
+        }
+        return read(res);
+      },
+      opts,
+    );
+  }
+
+  /** fetch() of `path` on a node (its credentials as a header, the pool's timeout and the attempt's signal). */
+  private rawFetch(
+    node: RequestNode,
+    path: string,
+    init: { method: "GET" | "POST"; accept: string; body?: string },
+  ): Promise<Response> {
+    const { url, headers } = splitCredentials(node.baseUrl);
+    return fetch(new URL(path.replace(/^\//, ""), withSlash(url)), {
+      method: init.method,
+      headers: {
+        accept: init.accept,
+        ...headers,
+        ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: init.body,
+      signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), node.signal]),
+    });
   }
 }
 

@@ -115,18 +115,7 @@ export class BeaconStateReader {
     type.fieldsEntries.forEach(({ fieldName, fieldType }, i) => {
       const r = ranges[i] as { start: number; end: number };
       const f = { type: fieldType as AnyType, start: r.start, end: r.end };
-      const size = f.end - f.start;
-      const list = fieldType as unknown as { elementType?: AnyType; limit?: number; isList?: boolean };
-      if (fieldType.fixedSize !== null) {
-        if (size !== fieldType.fixedSize) throw invalidResponse(where, `${fieldName}: ${size} bytes`);
-      } else if (list.isList && list.elementType?.fixedSize != null) {
-        const el = list.elementType.fixedSize;
-        if (size % el !== 0 || size / el > (list.limit ?? Number.POSITIVE_INFINITY))
-          throw invalidResponse(
-            where,
-            `${fieldName}: ${size} bytes is not a list of at most ${list.limit} ${el}-byte records`,
-          );
-      }
+      checkFieldSize(where, fieldName, f.type, f.end - f.start);
       this.fields.set(fieldName, f);
     });
     this.slot = this.decode<number>("slot");
@@ -332,6 +321,159 @@ export class BeaconStateReader {
   proposerLookahead(): number[] | null {
     if (!this.has("proposerLookahead")) return null;
     return this.decode<number[]>("proposerLookahead");
+  }
+}
+
+/**
+ * A field of `size` bytes must be its type's fixed size, or for a list of fixed-size records a whole
+ * number of them within the list's limit.
+ */
+function checkFieldSize(where: string, name: string, type: AnyType, size: number): void {
+  const list = type as unknown as { elementType?: AnyType; limit?: number; isList?: boolean };
+  if (type.fixedSize !== null) {
+    if (size !== type.fixedSize) throw invalidResponse(where, `${name}: ${size} bytes`);
+  } else if (list.isList && list.elementType?.fixedSize != null) {
+    const el = list.elementType.fixedSize;
+    if (size < 0 || size % el !== 0 || size / el > (list.limit ?? Number.POSITIVE_INFINITY))
+      throw invalidResponse(
+        where,
+        `${name}: ${size} bytes is not a list of at most ${list.limit} ${el}-byte records`,
+      );
+  }
+}
+
+/** The effective balances of a state's registry, as `EffectiveBalanceScanner` keeps them. */
+export interface EffectiveBalanceScan {
+  fork: StateReaderFork;
+  slot: number;
+  validatorCount: number;
+  /** Effective balance of each validator in whole ETH (effective balances are whole ETH, at most 2048). */
+  eth: Uint16Array;
+}
+
+const GWEI_PER_ETH = 1_000_000_000;
+
+/**
+ * The effective balance of every validator of a state read from its SSZ bytes as they arrive (an
+ * HTTP body, chunk by chunk): only the state's fixed part (a few MB: its roots and mixes vectors)
+ * and 2 bytes a validator are kept, never the state itself (~140 MB at 1,000,000 validators, which
+ * `BeaconStateReader` needs whole). The offsets are checked as the reader checks them: the first
+ * one at the end of the fixed part, none backwards, none past the end, each list a whole number of
+ * records within its limit, as many balances as validators.
+ */
+export class EffectiveBalanceScanner {
+  readonly fork: StateReaderFork;
+  private readonly type: AnyContainer;
+  private readonly where: string;
+  private readonly fixed: Uint8Array;
+  private pos = 0;
+  private layout:
+    | { slot: number; vStart: number; vSize: number; ebOffset: number; count: number; eth: Uint16Array }
+    | undefined;
+  /** Variable fields in order: name, type and offset (the last one ends at the end of the bytes). */
+  private variable: Array<{ name: string; type: AnyType; offset: number }> = [];
+  private next = 0;
+  private readonly scratch = new Uint8Array(8);
+  private readonly scratchView = new DataView(this.scratch.buffer);
+
+  constructor(types: typeof LodestarTypes, fork: string) {
+    this.type = stateType(types, fork);
+    this.fork = fork as StateReaderFork;
+    this.where = `${fork} state`;
+    this.fixed = new Uint8Array(this.type.fixedEnd);
+  }
+
+  /** The next bytes of the state. */
+  push(chunk: Uint8Array): void {
+    const cs = this.pos;
+    const ce = cs + chunk.length;
+    this.pos = ce;
+    if (cs < this.fixed.length) {
+      this.fixed.set(chunk.subarray(0, Math.min(chunk.length, this.fixed.length - cs)), cs);
+      if (ce >= this.fixed.length) this.readFixedPart();
+    }
+    const l = this.layout;
+    if (l === undefined) return;
+    const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const eth = l.eth;
+    let i = this.next;
+    for (; i < l.count; i++) {
+      const p = l.vStart + i * l.vSize + l.ebOffset;
+      if (p >= ce) break;
+      let gwei: number;
+      if (p >= cs && p + 8 <= ce)
+        gwei = dv.getUint32(p - cs, true) + dv.getUint32(p - cs + 4, true) * 2 ** 32;
+      else {
+        // a uint64 split between two chunks
+        for (let b = Math.max(p, cs); b < Math.min(p + 8, ce); b++)
+          this.scratch[b - p] = chunk[b - cs] as number;
+        if (p + 8 > ce) break;
+        gwei = this.scratchView.getUint32(0, true) + this.scratchView.getUint32(4, true) * 2 ** 32;
+      }
+      eth[i] = Math.floor(gwei / GWEI_PER_ETH);
+    }
+    this.next = i;
+  }
+
+  private readFixedPart(): void {
+    const dv = new DataView(this.fixed.buffer);
+    let at = 0;
+    let slot: number | undefined;
+    for (const { fieldName, fieldType } of this.type.fieldsEntries) {
+      const t = fieldType as AnyType;
+      if (t.fixedSize === null) {
+        const offset = dv.getUint32(at, true);
+        const prev = this.variable[this.variable.length - 1];
+        if (prev === undefined ? offset !== this.fixed.length : offset < prev.offset)
+          throw invalidResponse(this.where, `offsets: ${fieldName} at ${offset} is out of order`);
+        this.variable.push({ name: fieldName, type: t, offset });
+        at += 4;
+      } else {
+        if (fieldName === "slot")
+          slot = t.value_deserializeFromBytes(
+            { uint8Array: this.fixed, dataView: dv },
+            at,
+            at + t.fixedSize,
+          ) as number;
+        at += t.fixedSize;
+      }
+    }
+    const v = this.variable.findIndex((f) => f.name === "validators");
+    const vf = this.variable[v];
+    const bf = this.variable[v + 1];
+    const after = this.variable[v + 2];
+    if (slot === undefined || vf === undefined || bf?.name !== "balances" || after === undefined)
+      throw invalidResponse(this.where, "has no slot, validators and balances");
+    const vSize = (vf.type as unknown as { elementType: AnyType }).elementType.fixedSize as number;
+    checkFieldSize(this.where, "validators", vf.type, bf.offset - vf.offset);
+    checkFieldSize(this.where, "balances", bf.type, after.offset - bf.offset);
+    const count = (bf.offset - vf.offset) / vSize;
+    const balanceCount = (after.offset - bf.offset) / 8;
+    if (balanceCount !== count)
+      throw invalidResponse(this.where, `${balanceCount} balances for ${count} validators`);
+    const vType = (vf.type as unknown as { elementType: AnyContainer }).elementType;
+    const ranges = vType.getFieldRanges(new DataView(new ArrayBuffer(vSize)), 0, vSize);
+    const ebOffset = ranges[vType.fieldsEntries.findIndex((f) => f.fieldName === "effectiveBalance")]?.start;
+    if (ebOffset === undefined) throw invalidResponse(this.where, "Validator has no field effectiveBalance");
+    this.layout = { slot, vStart: vf.offset, vSize, ebOffset, count, eth: new Uint16Array(count) };
+  }
+
+  /** After the last chunk: the effective balances, once every offset is checked against the length. */
+  finish(): EffectiveBalanceScan {
+    const l = this.layout;
+    if (l === undefined)
+      throw invalidResponse(
+        this.where,
+        `${this.pos} bytes, shorter than the fixed part of a ${this.fork} state (${this.fixed.length})`,
+      );
+    this.variable.forEach((f, k) => {
+      const end = this.variable[k + 1]?.offset ?? this.pos;
+      if (end > this.pos)
+        throw invalidResponse(this.where, `offsets: ${f.name} ends past the end (${this.pos} bytes)`);
+      checkFieldSize(this.where, f.name, f.type, end - f.offset);
+    });
+    if (this.next !== l.count) throw invalidResponse(this.where, "validators: truncated");
+    return { fork: this.fork, slot: l.slot, validatorCount: l.count, eth: l.eth };
   }
 }
 

@@ -296,12 +296,22 @@ describe("a 0x02 validator next to 0x01 ones (fulu): attestation duties weigh by
     expect(duties.network.attWeightIncluded).toBeCloseTo(32);
   });
 
-  it("the next epoch reuses the effective balances read for this one: no state read", async () => {
+  it("the next epoch reuses the effective balances read for this one (no state read) and its end balances as its start ones", async () => {
     sim02.chain.advanceEpochs(1);
     sim02.node.addFault({ kind: "error", status: 503, pathContains: "/debug/beacon/states" });
+    // the state this epoch ended at: its balances are not asked for again
+    const S = sim02.chain.slotsPerEpoch;
+    sim02.node.addFault({
+      kind: "error",
+      status: 503,
+      pathContains: `/states/${(epoch02 + 1) * S}/validator_balances`,
+    });
     try {
       const next = await reader02.epochDuties(epoch02 + 1, { validators: [0, COMPOUNDING] });
       expect(next.attestations.map((a) => a.effectiveBalance)).toEqual([32 * ETH, 96 * ETH]);
+      const ended = new Map(duties.validators.map((v) => [v.validatorIndex, v.balanceEnd]));
+      expect(next.validators.map((v) => v.balanceStart)).toEqual([ended.get(0), ended.get(COMPOUNDING)]);
+      expect(next.validators.every((v) => v.balanceStart !== null && v.balanceEnd !== null)).toBe(true);
     } finally {
       sim02.node.clearFaults();
     }

@@ -6,7 +6,13 @@
  */
 import { toHex0x } from "@poolkeeper/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BeaconStateReader, type Lodestar, loadLodestar } from "../src/index.js";
+import {
+  BeaconStateReader,
+  type EffectiveBalanceScan,
+  EffectiveBalanceScanner,
+  type Lodestar,
+  loadLodestar,
+} from "../src/index.js";
 
 type BeaconSimModule = typeof import("@poolkeeper/beacon-sim");
 type Sim = Awaited<ReturnType<BeaconSimModule["startBeaconSim"]>>;
@@ -138,6 +144,21 @@ function compare(reader: BeaconStateReader, fork: string, bytes: Uint8Array): vo
     expect(reader.pendingConsolidations()).toEqual(full.pendingConsolidations);
   }
   expect(reader.proposerLookahead()).toEqual(fork === "fulu" ? full.proposerLookahead : null);
+  // the same effective balances streamed, in chunks that split records and uint64s anywhere
+  for (const size of [7, 121, 4096, bytes.length]) {
+    const scan = scanInChunks(fork, bytes, size);
+    expect(scan.slot).toBe(full.slot);
+    expect(scan.validatorCount).toBe(full.validators.length);
+    expect([...scan.eth]).toEqual(
+      full.validators.map((v: { effectiveBalance: number }) => Math.floor(v.effectiveBalance / ETH)),
+    );
+  }
+}
+
+function scanInChunks(fork: string, bytes: Uint8Array, size: number): EffectiveBalanceScan {
+  const s = new EffectiveBalanceScanner(lodestar.types, fork);
+  for (let o = 0; o < bytes.length; o += size) s.push(bytes.subarray(o, o + size));
+  return s.finish();
 }
 
 describe("BeaconStateReader against a full decode", () => {
@@ -196,6 +217,27 @@ describe("bytes that are not a state of the fork", () => {
         message: expect.stringMatching(/^fulu state: 1000 bytes, shorter than the fixed part/),
       }),
     );
+    expect(() => scanInChunks("fulu", fulu.subarray(0, 1000), 300)).toThrow(
+      expect.objectContaining({
+        code: "ERR_BEACON_INVALID_RESPONSE",
+        message: expect.stringMatching(/^fulu state: 1000 bytes, shorter than the fixed part/),
+      }),
+    );
+  });
+
+  it("streamed: a Deneb state read as Fulu, a truncated one, a registry not of whole records", () => {
+    expect(() => scanInChunks("fulu", deneb, 4096)).toThrow(/^fulu state: /);
+    expect(() => scanInChunks("deneb", fulu, 4096)).toThrow(/^deneb state: /);
+    expect(() => scanInChunks("fulu", fulu.subarray(0, fulu.length - 1), 4096)).toThrow(
+      /^fulu state: offsets: \w+ ends past the end/,
+    );
+    const bytes = fulu.slice();
+    const dv = new DataView(bytes.buffer);
+    const at = fixedOffsetOf("balances");
+    dv.setUint32(at, dv.getUint32(at, true) - 1, true);
+    expect(() => scanInChunks("fulu", bytes, 4096)).toThrow(
+      /^fulu state: validators: \d+ bytes is not a list of at most \d+ 121-byte records/,
+    );
   });
 
   it("a Deneb state read as Fulu: its offsets do not fit", () => {
@@ -219,12 +261,7 @@ describe("bytes that are not a state of the fork", () => {
     const bytes = fulu.slice();
     const ssz = lodestar.types.ssz.fulu.BeaconState;
     const names = ssz.fieldsEntries.filter((f) => f.fieldType.fixedSize === null).map((f) => f.fieldName);
-    const balancesAt = ssz.fieldsEntries
-      .slice(
-        0,
-        ssz.fieldsEntries.findIndex((f) => f.fieldName === "balances"),
-      )
-      .reduce((o, f) => o + (f.fieldType.fixedSize ?? 4), 0);
+    const balancesAt = fixedOffsetOf("balances");
     expect(names.indexOf("balances")).toBe(names.indexOf("validators") + 1);
     const dv = new DataView(bytes.buffer);
     dv.setUint32(balancesAt, dv.getUint32(balancesAt, true) - 1, true);
@@ -239,3 +276,14 @@ describe("bytes that are not a state of the fork", () => {
     );
   });
 });
+
+/** Where a Fulu state's fixed part holds the offset of variable field `name`. */
+function fixedOffsetOf(name: string): number {
+  const ssz = lodestar.types.ssz.fulu.BeaconState;
+  return ssz.fieldsEntries
+    .slice(
+      0,
+      ssz.fieldsEntries.findIndex((f) => f.fieldName === name),
+    )
+    .reduce((o, f) => o + (f.fieldType.fixedSize ?? 4), 0);
+}
