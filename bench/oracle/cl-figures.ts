@@ -8,13 +8,14 @@
  *
  *   node --import tsx bench/oracle/cl-figures.ts [simValidators=1000000] [pool=500000] [fork=fulu]
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { lines, spawnRole } from "../support/processes.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const mode = ["sim", "client"].includes(process.argv[2] ?? "") ? process.argv[2] : "main";
@@ -27,21 +28,7 @@ const mib = (bytes: number) => Math.round(bytes / 1048576);
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 function child(args: string[], stdin: "pipe" | "ignore" = "ignore"): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", SELF, ...args], { stdio: [stdin, "pipe", "inherit"] });
-}
-
-function lines(c: ChildProcess): () => Promise<string> {
-  const waiting: Array<(l: string) => void> = [];
-  const queued: string[] = [];
-  createInterface({ input: c.stdout! }).on("line", (l) => {
-    const w = waiting.shift();
-    if (w === undefined) queued.push(l);
-    else w(l);
-  });
-  return () => {
-    const q = queued.shift();
-    return q !== undefined ? Promise.resolve(q) : new Promise((r) => waiting.push(r));
-  };
+  return spawnRole(SELF, args, stdin);
 }
 
 if (mode === "sim") {

@@ -105,6 +105,17 @@ export interface StoredBlock {
 }
 
 /** One entry of state.pending_deposits (amount in gwei). */
+/** A deposit request of the execution layer's log: its deposit index and the slot of the block that carried it. */
+export interface CarriedDepositRequest extends Omit<PendingDepositEntry, "slot"> {
+  index: number;
+  slot: number;
+}
+
+/** A deposit request as the execution side tells it: index and slot null while no block carries it yet. */
+export type DepositRequestRecord =
+  | CarriedDepositRequest
+  | (Omit<PendingDepositEntry, "slot"> & { index: null; slot: null });
+
 export interface PendingDepositEntry {
   pubkey: Uint8Array;
   withdrawalCredentials: Uint8Array;

@@ -15,7 +15,9 @@ import { resolveChainOptions } from "./chain-options.js";
 import {
   BEHAVIOUR_CODE,
   baseRewardPerIncrement,
+  type CarriedDepositRequest,
   type ChainOptions,
+  type DepositRequestRecord,
   type EpochShuffling,
   FAR,
   type FinalityState,
@@ -104,6 +106,8 @@ export class SimChain extends EventEmitter {
   private readonly ledger: ElectraLedger | undefined;
   /** Electra: deposit requests for the next canonical block (its slot is the pending deposit's). */
   private depositRequestQueue: Array<Omit<PendingDepositEntry, "slot">> = [];
+  /** Electra: every deposit request a block carried, in deposit order (the execution layer's deposit log). */
+  private readonly depositRequestLog: CarriedDepositRequest[] = [];
   /** Electra: withdrawal requests (EIP-7002), MAX_WITHDRAWAL_REQUESTS_PER_PAYLOAD per block. */
   private withdrawalRequestQueue: electra.WithdrawalRequest[] = [];
   /** Electra: consolidation requests (EIP-7251), MAX_CONSOLIDATION_REQUESTS_PER_PAYLOAD per block. */
@@ -177,9 +181,11 @@ export class SimChain extends EventEmitter {
         (r, epoch, total) => processConsolidationRequest(ledger, this.registry, r, epoch, this.config, total),
       );
       this.producer.takeDepositRequests = (slot) =>
-        this.depositRequestQueue
-          .splice(0)
-          .map((d) => ({ ...d, index: BigInt(ledger.addDepositRequest({ ...d, slot })) }));
+        this.depositRequestQueue.splice(0).map((d) => {
+          const index = ledger.addDepositRequest({ ...d, slot });
+          this.depositRequestLog.push({ ...d, index, slot });
+          return { ...d, index: BigInt(index) };
+        });
     }
 
     this.finality = {
@@ -453,6 +459,26 @@ export class SimChain extends EventEmitter {
         : undefined;
     this.depositRequestQueue.push(entry);
     return index;
+  }
+
+  /**
+   * The execution layer's deposit log (EIP-6110 deposit requests), in deposit order: those carried
+   * by a block at `fromSlot` or later (with their deposit index and the block's slot), then those
+   * queued for the next block (index and slot null: the execution layer has them, the consensus
+   * layer not yet). Empty before Electra (the sim has no deposit contract log there).
+   */
+  depositRequestsFrom(fromSlot: number): DepositRequestRecord[] {
+    const log = this.depositRequestLog;
+    let lo = 0;
+    let hi = log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((log[mid] as CarriedDepositRequest).slot < fromSlot) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: DepositRequestRecord[] = log.slice(lo);
+    for (const d of this.depositRequestQueue) out.push({ ...d, index: null, slot: null });
+    return out;
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * The execution-layer side of the sim over HTTP (outside the Beacon API's /eth/ paths): EIP-6110
  * deposit requests, EIP-7002 withdrawal requests and EIP-7251 consolidation requests, each carried
- * by a coming canonical block as the chain's own requests are (Electra and later); and what an
+ * by a coming canonical block as the chain's own requests are (Electra and later); the deposit
+ * log (every deposit request given, with the slot of the block that carried it); and what an
  * address has received on the execution layer by a slot (el-balances.ts). Bad input is a 400
  * naming the field.
  */
@@ -12,6 +13,10 @@ import { parseAddress } from "./el-balances.js";
 
 export const EXECUTION_ROUTES = {
   withdrawalRequests: "/poolkeeper/v1/execution/withdrawal_requests",
+  /**
+   * POST: a deposit request. GET ?from_slot=N: the deposit log, those carried by a block at slot N
+   * or later, then those waiting for the next block (`index` and `slot` null), in deposit order.
+   */
   depositRequests: "/poolkeeper/v1/execution/deposit_requests",
   consolidationRequests: "/poolkeeper/v1/execution/consolidation_requests",
   /** GET …/balances/{address}?slot=N: wei the address received up to and including slot N (default the head). */
@@ -100,6 +105,27 @@ export function registerExecutionRoutes(app: FastifyInstance, chain: SimChain): 
       }
     },
   );
+
+  app.get<{ Querystring: { from_slot?: string } }>(EXECUTION_ROUTES.depositRequests, async (req, reply) => {
+    try {
+      const q = req.query.from_slot ?? "0";
+      if (!/^(0|[1-9][0-9]*)$/.test(q) || !Number.isSafeInteger(Number(q)))
+        throw new ValidationError("from_slot", "must be a slot number (decimal digits)");
+      return {
+        head_slot: String(chain.headSlot),
+        data: chain.depositRequestsFrom(Number(q)).map((d) => ({
+          pubkey: hex(d.pubkey),
+          withdrawal_credentials: hex(d.withdrawalCredentials),
+          amount: String(d.amount),
+          signature: hex(d.signature),
+          index: d.index === null ? null : String(d.index),
+          slot: d.slot === null ? null : String(d.slot),
+        })),
+      };
+    } catch (e) {
+      return badRequest(reply, e);
+    }
+  });
 
   postRoute(app, chain, EXECUTION_ROUTES.withdrawalRequests, "withdrawal request", (body) => {
     const pubkey = hexField(body, "validator_pubkey", 48);

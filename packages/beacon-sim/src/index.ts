@@ -22,7 +22,13 @@ export type {
   ValidatorStatus,
 } from "./chain.js";
 export { FAR, FLAG_HEAD, FLAG_SOURCE, FLAG_TARGET, SimChain } from "./chain.js";
-export type { ElectraFields, PendingDepositEntry, SimFork } from "./chain-types.js";
+export type {
+  CarriedDepositRequest,
+  DepositRequestRecord,
+  ElectraFields,
+  PendingDepositEntry,
+  SimFork,
+} from "./chain-types.js";
 export { isElectraOrLater, SIM_FORKS } from "./chain-types.js";
 export {
   BURN_ADDRESS,

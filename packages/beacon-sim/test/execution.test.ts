@@ -1,7 +1,7 @@
 /**
  * The sim's execution-layer side over HTTP: deposit requests (EIP-6110) and withdrawal requests
  * (EIP-7002) posted to /poolkeeper/v1/execution/..., carried by the next block, seen through the
- * Beacon API (pending_deposits, the validator's exit).
+ * Beacon API (pending_deposits, the validator's exit); the deposit log read back by GET.
  */
 import "./env-minimal.js";
 import { afterAll, describe, expect, it } from "vitest";
@@ -81,8 +81,30 @@ describe("POST /poolkeeper/v1/execution/deposit_requests", () => {
     const f = await post(sim, EXECUTION_ROUTES.depositRequests, forged);
     expect(f.status).toBe(200);
     expect(f.json.data).toEqual({ ...forged, validator_index: null });
+    // the deposit log: all three given, none carried by a block yet
+    type Log = { head_slot: string; data: Array<Record<string, string | null>> };
+    const logged = (d: typeof first, index: string | null, slot: string | null) => ({
+      pubkey: d.pubkey,
+      withdrawal_credentials: d.withdrawal_credentials,
+      amount: d.amount,
+      signature: d.signature,
+      index,
+      slot,
+    });
+    const log0 = await get<Log>(sim, `${EXECUTION_ROUTES.depositRequests}?from_slot=0`);
+    expect(log0).toEqual({
+      head_slot: "19",
+      data: [first, second, forged].map((d) => logged(d, null, null)),
+    });
 
     sim.chain.advanceTo(3 * 8);
+    // carried by the block at slot 20, numbered after the 64 genesis deposits
+    const log1 = await get<Log>(sim, EXECUTION_ROUTES.depositRequests);
+    expect(log1.data).toEqual([first, second, forged].map((d, k) => logged(d, String(64 + k), "20")));
+    expect((await get<Log>(sim, `${EXECUTION_ROUTES.depositRequests}?from_slot=21`)).data).toEqual([]);
+    const bad = await fetch(`${sim.url}${EXECUTION_ROUTES.depositRequests}?from_slot=-1`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/^from_slot: /);
     const pending = await get<{ data: Array<Record<string, string>> }>(
       sim,
       "/eth/v1/beacon/states/head/pending_deposits",

@@ -26,7 +26,7 @@ import {
   type ShufflingParams,
   stateCanShuffle,
 } from "./shuffling.js";
-import { BeaconStateReader, type EffectiveBalanceScan, EffectiveBalanceScanner } from "./state-reader.js";
+import { type EffectiveBalanceScan, EffectiveBalanceScanner, readStateSsz } from "./state-reader.js";
 import {
   getBalanceArray,
   getStatusExceptions,
@@ -416,17 +416,9 @@ export class EpochDutiesReader {
     return this.pool.request(
       `state ${stateId}`,
       async (api: ApiClient) => {
-        const res = await api.debug.getStateV2({ stateId }, { responseWireFormat: "ssz" });
-        if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
         // the SSZ bytes read in place (BeaconStateReader), not decoded into a million objects
-        const bytes = valueOrNotFound({
-          ok: res.ok,
-          status: res.status,
-          error: () => res.error(),
-          value: () => res.ssz(),
-        });
-        if (bytes === NOT_FOUND) return NOT_FOUND;
-        const st = new BeaconStateReader(this.pool.lodestar.types, res.meta().version, bytes);
+        const st = await readStateSsz(api, stateId, this.pool.lodestar.types);
+        if (st === NOT_FOUND) return NOT_FOUND;
         const view: StateView = {
           epoch: Math.floor(st.slot / S),
           fork: st.fork,

@@ -4,6 +4,7 @@ export * from "./follower.js";
 export * from "./lodestar.js";
 export * from "./node-pool.js";
 export * from "./pending.js";
+export * from "./pubkey-table.js";
 export * from "./scores.js";
 export * from "./shuffling.js";
 export * from "./state-reader.js";

@@ -10,9 +10,11 @@
  * table).
  */
 import type { ByteViews, ContainerType, Type } from "@chainsafe/ssz";
+import type { ApiClient } from "@lodestar/api";
 import type * as LodestarTypes from "@lodestar/types";
 import type { phase0 } from "@lodestar/types";
 import { invalidResponse } from "./errors.js";
+import { NOT_FOUND, type NotFound, valueOrNotFound } from "./node-pool.js";
 import {
   type PendingConsolidation,
   type PendingDeposit,
@@ -60,6 +62,18 @@ export interface RegistryLayout {
   /** Offset of each field inside a validator record. */
   offset: Readonly<Record<ValidatorField, number>>;
   balancesStart: number;
+}
+
+/** state.pending_deposits' place in a state's bytes (see BeaconStateReader.pendingDepositsLayout). */
+export interface PendingDepositsLayout {
+  bytes: Uint8Array;
+  dataView: DataView;
+  count: number;
+  /** Deposit `k`'s record starts at `start + k × size`. */
+  start: number;
+  size: number;
+  /** Offset of each field inside a record (pubkey 48, credentials 32, signature 96 bytes; amount and slot uint64). */
+  offset: Readonly<Record<"pubkey" | "withdrawalCredentials" | "amount" | "signature" | "slot", number>>;
 }
 
 /** Forks whose BeaconState this reader knows (the registry layout of phase0, Electra's queues, Fulu's lookahead). */
@@ -301,6 +315,34 @@ export class BeaconStateReader {
     return toPendingDeposits(this.decode("pendingDeposits"), `${this.fork} state pending_deposits`);
   }
 
+  /**
+   * Where state.pending_deposits sits in the state's bytes (Electra and later; null before), for
+   * scans of a long queue without decoding it: deposit `k` at `start + k × size`, its fields at
+   * the offsets given.
+   */
+  pendingDepositsLayout(): PendingDepositsLayout | null {
+    if (!this.has("pendingDeposits")) return null;
+    const f = this.field("pendingDeposits");
+    const el = (f.type as unknown as { elementType: AnyContainer }).elementType;
+    const size = el.fixedSize as number;
+    const ranges = el.getFieldRanges(this.views.dataView, 0, size);
+    const offset = {} as Record<string, number>;
+    el.fieldsEntries.forEach(({ fieldName }, i) => {
+      offset[fieldName] = (ranges[i] as { start: number }).start;
+    });
+    for (const name of ["pubkey", "withdrawalCredentials", "amount", "signature", "slot"])
+      if (offset[name] === undefined)
+        throw invalidResponse(`${this.fork} state`, `PendingDeposit has no field ${name}`);
+    return {
+      bytes: this.views.uint8Array,
+      dataView: this.views.dataView,
+      count: (f.end - f.start) / size,
+      start: f.start,
+      size,
+      offset: offset as PendingDepositsLayout["offset"],
+    };
+  }
+
   pendingPartialWithdrawals(): PendingPartialWithdrawal[] | null {
     if (!this.has("pendingPartialWithdrawals")) return null;
     return toPendingPartialWithdrawals(
@@ -475,6 +517,28 @@ export class EffectiveBalanceScanner {
     if (this.next !== l.count) throw invalidResponse(this.where, "validators: truncated");
     return { fork: this.fork, slot: l.slot, validatorCount: l.count, eth: l.eth };
   }
+}
+
+/**
+ * The state `stateId` of one node as SSZ (GET /eth/v2/debug/beacon/states/{id}), read in place
+ * with a BeaconStateReader of the fork the node names; NOT_FOUND when the node answers 4xx (it
+ * does not have the state), a failed call otherwise. For BeaconNodePool.request functions.
+ */
+export async function readStateSsz(
+  api: ApiClient,
+  stateId: string,
+  types: ConstructorParameters<typeof BeaconStateReader>[0],
+): Promise<BeaconStateReader | NotFound> {
+  const res = await api.debug.getStateV2({ stateId }, { responseWireFormat: "ssz" });
+  if (!res.ok && res.status >= 400 && res.status < 500) return NOT_FOUND;
+  const bytes = valueOrNotFound({
+    ok: res.ok,
+    status: res.status,
+    error: () => res.error(),
+    value: () => res.ssz(),
+  });
+  if (bytes === NOT_FOUND) return NOT_FOUND;
+  return new BeaconStateReader(types, res.meta().version, bytes);
 }
 
 /** 32 bits of a pubkey past its flag byte (a compressed G1 point: the rest is an x coordinate). */

@@ -112,6 +112,7 @@ function compare(reader: BeaconStateReader, fork: string, bytes: Uint8Array): vo
   expect(reader.nextSyncCommittee()).toEqual(full.nextSyncCommittee.pubkeys);
   if (fork === "deneb") {
     expect(reader.pendingDeposits()).toBeNull();
+    expect(reader.pendingDepositsLayout()).toBeNull();
     expect(reader.pendingPartialWithdrawals()).toBeNull();
     expect(reader.pendingConsolidations()).toBeNull();
   } else {
@@ -132,6 +133,24 @@ function compare(reader: BeaconStateReader, fork: string, bytes: Uint8Array): vo
         }),
       ),
     );
+    // the same deposits read in place through the layout
+    const P = reader.pendingDepositsLayout();
+    expect(P?.count).toBe(full.pendingDeposits.length);
+    expect(
+      Array.from({ length: P?.count ?? 0 }, (_, k) => {
+        const o = (P?.start ?? 0) + k * (P?.size ?? 0);
+        const at = (f: keyof NonNullable<typeof P>["offset"], n: number) =>
+          hex(bytes.subarray(o + (P?.offset[f] ?? 0), o + (P?.offset[f] ?? 0) + n));
+        return {
+          pubkey: at("pubkey", 48),
+          withdrawalCredentials: at("withdrawalCredentials", 32),
+          amount: P?.dataView.getBigUint64(o + P.offset.amount, true),
+          signature: at("signature", 96),
+          slot: Number(P?.dataView.getBigUint64(o + P.offset.slot, true)),
+        };
+      }),
+    ).toEqual(reader.pendingDeposits());
+    expect(P?.bytes).toBe(bytes);
     expect(reader.pendingPartialWithdrawals()).toEqual(
       full.pendingPartialWithdrawals.map(
         (w: { validatorIndex: number; amount: bigint; withdrawableEpoch: number }) => ({

@@ -29,7 +29,7 @@ import {
   NOT_FOUND,
   NodeCallError,
   type PendingDeposit,
-  pubkeyHash,
+  PubkeyTable,
   type RegistryLayout,
   type RequestNode,
   splitCredentials,
@@ -162,8 +162,8 @@ function checkInput(input: ClFiguresInput): void {
 }
 
 /**
- * The pool's keys by their 48 bytes: an open-addressing table over one buffer of every key (a Map
- * of 500,000 hex strings costs far more memory and time), with each key's operator slot.
+ * The pool's keys by their 48 bytes (a PubkeyTable of @poolkeeper/beacon), with each key's
+ * operator slot.
  */
 class PoolKeyTable {
   readonly n: number;
@@ -173,7 +173,7 @@ class PoolKeyTable {
   /** Operator slot (index into `operatorIds`) of each key. */
   readonly opSlot: Uint32Array;
   readonly operatorIds: number[];
-  private readonly table: Int32Array;
+  private readonly table: PubkeyTable;
   private readonly scratch = Buffer.alloc(48);
 
   constructor(keys: readonly PoolKey[]) {
@@ -203,31 +203,14 @@ class PoolKeyTable {
       this.opSlot[i] = slot;
     });
     this.operatorIds = [...ops.keys()];
-    let size = 16;
-    while (size < this.n * 2) size *= 2;
-    this.table = new Int32Array(size).fill(-1);
-    const mask = size - 1;
-    for (let i = 0; i < this.n; i++) {
-      if (this.find(this.bytes, i * 48) !== -1)
-        throw new ValidationError(`keys[${i}].pubkey`, "appears twice");
-      let h = pubkeyHash(this.bytes, i * 48) & mask;
-      while (this.table[h] !== -1) h = (h + 1) & mask;
-      this.table[h] = i;
-    }
+    this.table = new PubkeyTable(this.bytes, (i) => {
+      throw new ValidationError(`keys[${i}].pubkey`, "appears twice");
+    });
   }
 
   /** The key whose 48 bytes are at `bytes[o..o+48)`, or -1. */
   find(bytes: Uint8Array, o: number): number {
-    const mask = this.table.length - 1;
-    const own = this.bytes;
-    for (let h = pubkeyHash(bytes, o) & mask; ; h = (h + 1) & mask) {
-      const k = this.table[h] as number;
-      if (k === -1) return -1;
-      const ko = k * 48;
-      let b = 0;
-      while (b < 48 && own[ko + b] === bytes[o + b]) b++;
-      if (b === 48) return k;
-    }
+    return this.table.find(bytes, o);
   }
 
   /** The key of a 0x-hex pubkey (as the Beacon API writes them: lower case), or -1. */

@@ -69,6 +69,16 @@ const EXPECTED_STATUS: Record<string, number> = {
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_UPLOAD_IN_PROGRESS: 409,
   ERR_VALIDATION: 400,
+  // deposit security (packages/deposit-security)
+  ERR_DEPOSIT_KEYS_NOT_CLEAN: 409,
+  ERR_DEPOSIT_LOG_UNAVAILABLE: 503,
+  ERR_GUARDIAN_MESSAGE_MISMATCH: 422,
+  ERR_GUARDIAN_MESSAGE_STALE: 422,
+  ERR_GUARDIAN_QUORUM: 422,
+  ERR_GUARDIAN_REPEATED: 422,
+  ERR_NOT_GUARDIAN: 403,
+  ERR_PAUSE_EXPIRED: 422,
+  ERR_PAUSE_REPLAYED: 409,
 };
 
 /** Node's own codes that the sources compare errors with (not ours to define). */

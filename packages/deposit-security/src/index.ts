@@ -1,0 +1,4 @@
+export * from "./deposit-log.js";
+export * from "./errors.js";
+export * from "./front-run.js";
+export * from "./guardians.js";
