@@ -119,6 +119,16 @@ export const OracleSetup = Type.Object({
   }),
 });
 
+/** What an operator's tools need to make deposit data the pool accepts (GET /v1/pool/identity). */
+export const PoolIdentity = Type.Object({
+  network: Type.String({ description: "The network's name (as the registry checks deposit data)" }),
+  withdrawalCredentials: Type.String({ pattern: "^0x[0-9a-f]{64}$" }),
+  genesisForkVersion: Type.String({
+    pattern: "^0x[0-9a-f]{8}$",
+    description: "The network's genesis fork version: the deposit signature domain",
+  }),
+});
+
 const QueuedRequestJson = Type.Object({
   id: Type.Integer(),
   cumulativeSteth: Dec,

@@ -18,6 +18,7 @@ import {
   FrameKey,
   OracleReport,
   OracleSetup,
+  PoolIdentity,
   RefSlotParam,
   VoteBody,
   VoteResult,
@@ -412,6 +413,18 @@ export const API_ROUTES = {
     access: { roles: ORACLE_READERS },
     tags: ["oracle"],
     summary: "The oracle's members, quorum and frames, and the pool's withdrawal credentials",
+  }),
+  getPoolIdentity: route({
+    method: "GET",
+    url: "/v1/pool/identity",
+    response: { 200: envelope(PoolIdentity) },
+    errors: [],
+    access: { roles: [...EVERYONE, "oracle"] },
+    tags: ["pool"],
+    summary:
+      "The pool's network, withdrawal credentials and genesis fork version (what deposit data must carry)",
+    description:
+      "Readable by operator tokens: the operator daemon fetches the credentials at `poolkeeper daemon init` and shows them for confirmation.",
   }),
   getOracleFrame: route({
     method: "GET",

@@ -50,6 +50,13 @@ export function oraclePort(
   const frames = config === null ? null : new OracleFrameSource(store, config, pool.network);
   const reader = consensus?.reader ?? new OracleReportReader(store);
   return {
+    async identity() {
+      return {
+        network: pool.network,
+        withdrawalCredentials: pool.withdrawalCredentials,
+        genesisForkVersion: pool.genesisForkVersion,
+      };
+    },
     async setup() {
       if (config === null) notConfigured();
       return {

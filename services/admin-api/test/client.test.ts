@@ -23,7 +23,7 @@ import {
 } from "@poolkeeper/oracle";
 import { Value } from "typebox/value";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { depositEntries } from "./deposit-fixtures.js";
+import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
 import { createHarness, type Harness, operatorBody, testOracleConfig } from "./harness.js";
 import { pubkeyHex, seedWatcher } from "./watcher-fixtures.js";
 
@@ -236,6 +236,13 @@ describe("the typed API client against the real admin API", () => {
     // what a member builds its report on: the setup, the frame's pinned context and its keys
     const setup = await oracle.getOracleSetup();
     expect(setup.data).toMatchObject({ consensusVersion: CONSENSUS_VERSION, quorum: 2 });
+    // the pool's identity (what the operator daemon reads at init) agrees with the setup
+    const identity = await oracle.getPoolIdentity();
+    expect(identity.data).toEqual({
+      network: TEST_NETWORK.name,
+      withdrawalCredentials: setup.data.withdrawalCredentials,
+      genesisForkVersion: setup.data.genesisForkVersion,
+    });
     const frame = await oracle.getOracleFrame({ params: { refSlot: 15 } });
     expect(frame.data.frame).toMatchObject({ refSlot: 15, firstEpoch: 0, lastEpoch: 1 });
     const keys = await oracle.listOracleFrameKeys({ params: { refSlot: 15 }, query: { limit: 1 } });
