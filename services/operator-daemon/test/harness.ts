@@ -1,0 +1,122 @@
+/**
+ * A pool for the daemon's tests: beacon-sim (its chain's network is the pool's), the admin API on
+ * a real socket over a PostgreSQL database (startAdminApi, as the process runs it), an operator with its token, and helpers that stake, vet and
+ * deposit (a deposit batch consumes the operator's keys). Everything the API logs is captured.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { createApiToken, startAdminApi } from "@poolkeeper/admin-api";
+import { type BeaconSim, startBeaconSim } from "@poolkeeper/beacon-sim";
+import { createApiClient } from "@poolkeeper/contract";
+import { createLogger, type Logger, loadNetwork, type Network } from "@poolkeeper/core";
+import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
+import { openStore, type Store } from "@poolkeeper/store";
+import { createTestDatabase } from "@poolkeeper/store/testing";
+
+export const POOL_WC_HEX = "0x010000000000000000000000b9d7934878b5fb9610b3fe8a5e441e8fad7e293f";
+export const POOL_WC = Uint8Array.from(Buffer.from(POOL_WC_HEX.slice(2), "hex"));
+export const TEST_MNEMONIC =
+  "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art";
+export const TEST_PASSWORD = "daemon test password 🔑";
+
+/** Everything written to it, as text: tests grep it for secrets. */
+export class Captured {
+  readonly chunks: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer | string, _enc, cb) => {
+      this.chunks.push(chunk.toString());
+      cb();
+    },
+  });
+  text(): string {
+    return this.chunks.join("");
+  }
+  logger(name: string): Logger {
+    return createLogger({ name, level: "debug", destination: this.stream });
+  }
+}
+
+export interface Pool {
+  sim: BeaconSim;
+  network: Network;
+  networkFile: string;
+  tmp: string;
+  store: Store;
+  apiUrl: string;
+  admin: string;
+  apiLogs: Captured;
+  newOperator(vettedLimit?: number): Promise<{ id: number; token: string }>;
+  /** Vet the operator's keys, stake for `count` keys and deposit a batch of `count`. */
+  consume(operatorId: number, count: number): Promise<void>;
+  /** The operator's keys in the registry (pubkeys, lower-case hex without 0x), upload order. */
+  keysOf(operatorId: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startPool(opts: { validators?: number } = {}): Promise<Pool> {
+  const sim = await startBeaconSim({ validators: opts.validators ?? 16, fork: "deneb" });
+  const tmp = mkdtempSync(join(tmpdir(), "pk-daemon-"));
+  const networkFile = join(tmp, "network.json");
+  writeFileSync(
+    networkFile,
+    JSON.stringify(
+      sim.chain.networkJson("daemon-sim", {
+        contractAddress: "0x00000000219ab540356cbb839cbe05303d7705fa",
+        chainId: 1337,
+      }),
+    ),
+  );
+  const network = loadNetwork(networkFile);
+  const apiLogs = new Captured();
+  const logger = apiLogs.logger("admin-api");
+  const db = await createTestDatabase();
+  const api = await startAdminApi(
+    {
+      DATABASE_URL: db.url,
+      POOLKEEPER_NETWORK: networkFile,
+      POOLKEEPER_WITHDRAWAL_CREDENTIALS: POOL_WC_HEX,
+      HOST: "127.0.0.1",
+      API_RATE_LIMIT_PER_MINUTE: "1000000",
+    },
+    { port: 0, logger },
+  );
+  const store = await openStore({ databaseUrl: db.url });
+  const apiUrl = api.url;
+  const admin = (await createApiToken(store, { role: "admin", label: "daemon test admin" })).token;
+  const adminApi = createApiClient({ baseUrl: apiUrl, token: admin });
+  return {
+    sim,
+    network,
+    networkFile,
+    tmp,
+    store,
+    apiUrl,
+    admin,
+    apiLogs,
+    async newOperator(vettedLimit = 100_000) {
+      const name = `op-${Math.random().toString(36).slice(2, 10)}`;
+      const rewardAddress = `0x${Buffer.from(name.padEnd(20, "x")).toString("hex").slice(0, 40)}`;
+      const op = (await adminApi.createOperator({ body: { name, rewardAddress, vettedLimit } })).data;
+      const { token } = await createApiToken(store, { role: "operator", operatorId: op.id, label: name });
+      return { id: op.id, token };
+    },
+    async consume(operatorId, count) {
+      await adminApi.vetKeys({ params: { id: operatorId }, body: {} });
+      await adminApi.submitToPool({ body: { account: TEST_STAKER, amount: keysWei(count).toString() } });
+      await adminApi.allocateDepositBatch({ body: { count } });
+    },
+    async keysOf(operatorId) {
+      const list = await adminApi.listKeys({ query: { operator: operatorId } });
+      return list.data.map((k) => k.key.replace(/^0x/, "").toLowerCase());
+    },
+    async close() {
+      await api.close();
+      await store.close();
+      await db.drop();
+      await sim.close();
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
