@@ -18,7 +18,7 @@ import {
   ValidatorKeyDeriver,
 } from "@poolkeeper/keys";
 import type { OperatorDaemonMetrics } from "./metrics.js";
-import { errorCode, sleep } from "./supply.js";
+import { errorCode } from "./supply.js";
 
 export type ExitState = "requested" | "signed" | "submitted" | "late" | "triggered" | "exiting" | "exited";
 
@@ -337,9 +337,21 @@ export async function followExitStream(o: ExitStreamOptions): Promise<void> {
       if (o.signal.aborted) return;
       o.logger.warn({ code: errorCode(e), retryMs: backoff }, "exit stream lost; reconnecting");
     }
-    await sleep(backoff * (1 + Math.random() * 0.2));
+    await abortableSleep(backoff * (1 + Math.random() * 0.2), o.signal);
     backoff = Math.min(backoff * 2, o.maxBackoffMs ?? 30_000);
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
 }
 
 export interface SseEvent {
