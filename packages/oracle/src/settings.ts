@@ -70,6 +70,26 @@ export const ORACLE_ENV = {
 
 export type OracleSettings = ConfigOf<typeof ORACLE_ENV>;
 
+/** Exit requests: their deadline, and the most ether one oracle report may ask to exit. */
+export const EXITS_ENV = {
+  EXIT_DEADLINE_EPOCHS: {
+    schema: z.coerce.number().int().min(1).max(1_000_000),
+    example: "900",
+    default: "900",
+    description:
+      "Epochs an operator has to exit a validator the pool asked to exit (Lido's validator-ejector window: 900, about 4 days); past it the pool triggers the exit (EIP-7002)",
+  },
+  ORACLE_MAX_EXIT_ETHER_PER_REPORT: {
+    schema: z.coerce.number().int().min(0).max(10_000_000),
+    example: "19200",
+    default: "19200",
+    description:
+      "Sanity limit: the most ether (whole ETH, counted at 32 per validator) one report may ask to exit (Lido's maxValidatorExitRequestsPerReport, 600 validators)",
+  },
+} satisfies ConfigSpec;
+
+export type ExitsSettingsEnv = ConfigOf<typeof EXITS_ENV>;
+
 /** Where an oracle member reads the vaults' balances (the execution-layer adapter, execution.ts). */
 export const ORACLE_EL_ENV = {
   ORACLE_EL_RPC_URL: {
