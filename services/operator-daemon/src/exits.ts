@@ -8,7 +8,7 @@
  * (signed, submitted; never the exit itself: a signed exit is a secret), then followed until the
  * validator has exited. A key this daemon did not derive is reported failed with the reason.
  */
-import { ApiError } from "@poolkeeper/contract";
+import type { ApiClient, ExitProgressStage } from "@poolkeeper/contract";
 import { type Logger, type Network, PoolkeeperError } from "@poolkeeper/core";
 import {
   pubkeyFromSecret,
@@ -33,7 +33,7 @@ export interface ExitRequest {
   state: ExitState;
 }
 
-export type ExitStage = "signed" | "submitted" | "failed";
+export type ExitStage = ExitProgressStage;
 
 /** The pool side the exit handling talks to. */
 export interface ExitsApi {
@@ -252,44 +252,26 @@ export function keymanagerSigner(url: string, token: string, doFetch: typeof fet
   };
 }
 
-// ---- the pool side over HTTP ----
+// ---- the pool side through the typed client ----
 
-/** POST /v1/exits/{id}/progress with the operator's token. */
-export function httpExitsApi(baseUrl: string, token: string, doFetch: typeof fetch = fetch): ExitsApi {
-  const base = baseUrl.replace(/\/+$/, "");
+/** POST /v1/exits/{id}/progress with the operator's token (the contract's reportExitProgress). */
+export function clientExitsApi(api: Pick<ApiClient, "reportExitProgress">): ExitsApi {
   return {
     async progress(id, stage, detail) {
-      const route = "POST /v1/exits/:id/progress";
-      let res: Response;
-      try {
-        res = await doFetch(`${base}/v1/exits/${id}/progress`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify(detail === undefined ? { stage } : { stage, detail }),
-        });
-      } catch (e) {
-        throw new ApiError(route, 0, "ERR_UNREACHABLE", `no answer from ${base}`, {}, { cause: e });
-      }
-      const text = await res.text();
-      if (!res.ok) {
-        let code = "ERR_BAD_ANSWER";
-        try {
-          code = (JSON.parse(text) as { code?: string }).code ?? code;
-        } catch {}
-        throw new ApiError(route, res.status, code, `progress ${stage} refused`);
-      }
+      await api.reportExitProgress({
+        params: { id },
+        body: detail === undefined ? { stage } : { stage, detail },
+      });
     },
   };
 }
 
 export interface ExitStreamOptions {
-  baseUrl: string;
-  token: string;
+  api: Pick<ApiClient, "streamOperatorExits">;
   operatorId: number;
   onRequest: (req: ExitRequest) => Promise<void>;
   logger: Logger;
   signal: AbortSignal;
-  fetch?: typeof fetch;
   /** First reconnect delay (doubled up to maxBackoffMs, with jitter). */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -300,27 +282,18 @@ export interface ExitStreamOptions {
  * handed to onRequest (in order) and its id becomes the Last-Event-ID of the next connection.
  */
 export async function followExitStream(o: ExitStreamOptions): Promise<void> {
-  const doFetch = o.fetch ?? fetch;
-  const base = o.baseUrl.replace(/\/+$/, "");
   let lastEventId: string | undefined;
   let backoff = o.backoffMs ?? 250;
   while (!o.signal.aborted) {
     try {
-      const res = await doFetch(`${base}/v1/operators/${o.operatorId}/exits/stream`, {
-        headers: {
-          accept: "text/event-stream",
-          authorization: `Bearer ${o.token}`,
-          ...(lastEventId === undefined ? {} : { "last-event-id": lastEventId }),
-        },
+      const events = await o.api.streamOperatorExits({
+        params: { id: o.operatorId },
         signal: o.signal,
+        ...(lastEventId === undefined ? {} : { lastEventId }),
       });
-      if (!res.ok || res.body === null) {
-        await res.body?.cancel();
-        throw new PoolkeeperError("ERR_DAEMON_STREAM", `exit stream answered ${res.status}`);
-      }
       o.logger.info({ lastEventId: lastEventId ?? null }, "exit stream connected");
       backoff = o.backoffMs ?? 250;
-      for await (const ev of sseEvents(res.body)) {
+      for await (const ev of events) {
         if (ev.event !== "exit_requested") continue;
         let req: ExitRequest;
         try {
@@ -330,7 +303,7 @@ export async function followExitStream(o: ExitStreamOptions): Promise<void> {
           continue;
         }
         await o.onRequest(req);
-        if (ev.id !== undefined) lastEventId = ev.id;
+        if (ev.id !== null) lastEventId = ev.id;
       }
       o.logger.info("exit stream ended; reconnecting");
     } catch (e) {
@@ -352,42 +325,4 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener("abort", done);
   });
-}
-
-export interface SseEvent {
-  event: string;
-  id?: string;
-  data: string;
-}
-
-/** Server-sent events of a body (the WHATWG rules: fields per line, a blank line ends an event, `:` comments). */
-export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  let event = "message";
-  let id: string | undefined;
-  let data: string[] = [];
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    for (;;) {
-      const nl = buf.search(/\r\n|\n|\r/);
-      if (nl === -1) break;
-      const line = buf.slice(0, nl);
-      buf = buf.slice(buf[nl] === "\r" && buf[nl + 1] === "\n" ? nl + 2 : nl + 1);
-      if (line === "") {
-        if (data.length > 0) yield { event, ...(id === undefined ? {} : { id }), data: data.join("\n") };
-        event = "message";
-        data = [];
-        continue;
-      }
-      if (line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const field = colon === -1 ? line : line.slice(0, colon);
-      let value = colon === -1 ? "" : line.slice(colon + 1);
-      if (value.startsWith(" ")) value = value.slice(1);
-      if (field === "event") event = value;
-      else if (field === "data") data.push(value);
-      else if (field === "id") id = value;
-    }
-  }
 }

@@ -24,10 +24,10 @@ import { beaconExitChain } from "./beacon-chain.js";
 import { OPERATOR_DAEMON_ENV, type OperatorDaemonSettings } from "./config.js";
 import { readEncryptedMnemonic, readState } from "./dir.js";
 import {
+  clientExitsApi,
   type ExitChain,
   ExitHandler,
   followExitStream,
-  httpExitsApi,
   keymanagerSigner,
   mnemonicSigner,
 } from "./exits.js";
@@ -112,7 +112,7 @@ export function startOperatorDaemon(
     const fromMnemonic = mnemonicSigner(mnemonic, network);
     const exits = new ExitHandler(
       {
-        api: httpExitsApi(s.ADMIN_API_URL, s.ADMIN_API_TOKEN, doFetch),
+        api: clientExitsApi(api),
         chain,
         sign:
           s.DAEMON_EXIT_SIGNER === "keymanager"
@@ -171,13 +171,11 @@ export function startOperatorDaemon(
       }
     })();
     const stream = followExitStream({
-      baseUrl: s.ADMIN_API_URL,
-      token: s.ADMIN_API_TOKEN,
+      api,
       operatorId: s.DAEMON_OPERATOR_ID,
       onRequest: (req) => exits.handle(req),
       logger,
       signal: stop.signal,
-      fetch: doFetch,
     });
     parts.onClose("loops", async () => {
       stop.abort();

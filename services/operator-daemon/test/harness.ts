@@ -11,6 +11,7 @@ import { createApiToken, startAdminApi } from "@poolkeeper/admin-api";
 import { type BeaconSim, startBeaconSim } from "@poolkeeper/beacon-sim";
 import { createApiClient } from "@poolkeeper/contract";
 import { createLogger, type Logger, loadNetwork, type Network } from "@poolkeeper/core";
+import { generateKeys, generateMnemonic } from "@poolkeeper/keys";
 import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
 import { openStore, type Store } from "@poolkeeper/store";
 import { createTestDatabase } from "@poolkeeper/store/testing";
@@ -50,6 +51,10 @@ export interface Pool {
   newOperator(vettedLimit?: number): Promise<{ id: number; token: string }>;
   /** Vet the operator's keys, stake for `count` keys and deposit a batch of `count`. */
   consume(operatorId: number, count: number): Promise<void>;
+  /** A validator on the chain as the watcher records it (what exit requests are made for). */
+  recordValidator(index: number, pubkey: string, operatorId: number): Promise<void>;
+  /** Upload one key of another mnemonic for this operator (admin token): its pubkey. */
+  uploadForeignKey(operatorId: number): Promise<string>;
   /** The operator's keys in the registry (pubkeys, lower-case hex without 0x), upload order. */
   keysOf(operatorId: number): Promise<string[]>;
   close(): Promise<void>;
@@ -107,6 +112,27 @@ export async function startPool(opts: { validators?: number } = {}): Promise<Poo
       await adminApi.submitToPool({ body: { account: TEST_STAKER, amount: keysWei(count).toString() } });
       await adminApi.allocateDepositBatch({ body: { count } });
     },
+    async recordValidator(index, pubkey, operatorId) {
+      await store.query(
+        `INSERT INTO watcher_validators (network, validator_index, pubkey, operator_id, first_epoch)
+         VALUES ($1, $2, decode($3, 'hex'), $4, 0)`,
+        [network.name, index, pubkey, operatorId],
+      );
+    },
+    async uploadForeignKey(operatorId) {
+      const r = await generateKeys({
+        mnemonic: generateMnemonic(),
+        network,
+        startIndex: 0,
+        count: 1,
+        withdrawalAddress: POOL_WC.slice(12),
+        noKeystores: true,
+        outDir: join(tmp, `foreign-${Math.random().toString(36).slice(2)}`),
+      });
+      const d = r.deposits[0]!;
+      await adminApi.uploadKeys({ params: { id: operatorId }, body: [{ ...d, amount: Number(d.amount) }] });
+      return d.pubkey;
+    },
     async keysOf(operatorId) {
       const list = await adminApi.listKeys({ query: { operator: operatorId } });
       return list.data.map((k) => k.key.replace(/^0x/, "").toLowerCase());
@@ -119,4 +145,23 @@ export async function startPool(opts: { validators?: number } = {}): Promise<Poo
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Advance the sim's chain until these validators are active (at most 64 epochs). */
+export function activate(pool: Pool, indices: readonly number[]): void {
+  const c = pool.sim.chain;
+  for (let n = 0; n < 64; n++) {
+    const epoch = c.epochOf(c.headSlot);
+    if (indices.every((i) => c.statusAt(i, epoch) === "active_ongoing")) return;
+    c.advanceEpochs(1);
+  }
+  throw new Error(`validators ${indices.join(", ")} did not activate in 64 epochs`);
 }

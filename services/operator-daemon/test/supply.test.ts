@@ -4,7 +4,7 @@ import { decryptKeystore } from "@poolkeeper/keys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readState, startOperatorDaemon } from "../src/index.js";
 import { daemonSettings, initTestDaemon, pubkeysOf, recordingFetch } from "./fixtures.js";
-import { Captured, type Pool, startPool, TEST_PASSWORD } from "./harness.js";
+import { Captured, type Pool, startPool, TEST_PASSWORD, waitFor } from "./harness.js";
 
 let pool: Pool;
 beforeAll(async () => {
@@ -13,14 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pool?.close();
 });
-
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("the key supply", () => {
   it("tops up as deposit batches consume keys: indices 0..n-1 in upload order, keystores in Teku's layout", async () => {
