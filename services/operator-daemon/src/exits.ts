@@ -53,6 +53,8 @@ export interface ExitChain {
 export type ExitSigner = (req: ExitRequest, index: number, epoch: number) => Promise<SignedVoluntaryExitJson>;
 
 const FAR_EPOCH = 2 ** 64 - 1;
+/** Attempts at one request before its failure is final (one per poll). */
+const MAX_ATTEMPTS = 10;
 const EXITED = /^(exited_|withdrawal_)/;
 
 export interface ExitHandlerOptions {
@@ -67,6 +69,8 @@ export class ExitHandler {
   private scanned = 0;
   private readonly following = new Map<number, { req: ExitRequest; lateCounted: boolean }>();
   private readonly done = new Set<number>();
+  /** Requests whose attempt failed on the way (a node, the API): tried again at each poll. */
+  private readonly retry = new Map<number, { req: ExitRequest; attempts: number }>();
 
   constructor(
     private readonly deps: {
@@ -106,8 +110,10 @@ export class ExitHandler {
   async handle(req: ExitRequest): Promise<void> {
     if (this.done.has(req.id) || this.following.has(req.id)) return;
     const { metrics, logger } = this.deps;
-    metrics.exits.inc({ stage: "requested" });
-    if (req.state === "late") metrics.exits.inc({ stage: "late" });
+    if (!this.retry.has(req.id)) {
+      metrics.exits.inc({ stage: "requested" });
+      if (req.state === "late") metrics.exits.inc({ stage: "late" });
+    }
     const log = { exit: req.id, validator: req.validatorIndex };
     if (req.operatorId !== this.o.operatorId) {
       await this.fail(
@@ -144,7 +150,10 @@ export class ExitHandler {
       this.follow(req);
     } catch (e) {
       metrics.errors.inc({ part: "exit", code: errorCode(e) });
-      await this.fail(req, `${errorCode(e)}: ${safeMessage(e)}`);
+      const attempts = (this.retry.get(req.id)?.attempts ?? 0) + 1;
+      const final = attempts >= MAX_ATTEMPTS;
+      if (!final) this.retry.set(req.id, { req, attempts });
+      await this.fail(req, `${errorCode(e)}: ${safeMessage(e)}${final ? "" : " (will retry)"}`, final);
     }
   }
 
@@ -152,8 +161,8 @@ export class ExitHandler {
     this.following.set(req.id, { req, lateCounted: req.state === "late" });
   }
 
-  private async fail(req: ExitRequest, detail: string): Promise<void> {
-    this.done.add(req.id);
+  private async fail(req: ExitRequest, detail: string, final = true): Promise<void> {
+    if (final) this.done.add(req.id);
     this.deps.metrics.exits.inc({ stage: "failed" });
     this.deps.logger.warn({ exit: req.id, validator: req.validatorIndex, detail }, "exit request failed");
     try {
@@ -165,6 +174,10 @@ export class ExitHandler {
 
   /** Look at the validators being followed: exited ones are done; past the deadline counts late once. */
   async poll(): Promise<void> {
+    for (const { req } of [...this.retry.values()]) {
+      await this.handle(req); // reads the attempts made so far from this.retry
+      if (this.following.has(req.id) || this.done.has(req.id)) this.retry.delete(req.id);
+    }
     const chain = this.deps.chain;
     if (chain === null || this.following.size === 0) return;
     const epoch = await chain.currentEpoch();

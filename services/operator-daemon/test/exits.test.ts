@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningOperatorDaemon, startOperatorDaemon } from "../src/index.js";
 import { daemonSettings, initTestDaemon, pubkeysOf, recordingFetch, type TestDaemonDir } from "./fixtures.js";
 import { activate, Captured, POOL_WC, type Pool, startPool, TEST_PASSWORD, waitFor } from "./harness.js";
+import { startKeymanager } from "./keymanager.js";
 
 let pool: Pool;
 let d: TestDaemonDir;
@@ -91,4 +92,53 @@ describe("exit requests", () => {
     );
     expect(pool.sim.chain.pendingPoolExits().some((e) => e.message.validatorIndex === i)).toBe(false);
   }, 60_000);
+});
+
+describe("the Keymanager API path", () => {
+  it("keystores imported with slashing protection, the exit signed by the validator client", async () => {
+    const km = await startKeymanager(pool.network, (pk) =>
+      pool.sim.chain.indexOfPubkey(Buffer.from(pk, "hex")),
+    );
+    const kmLogs = new Captured();
+    const kmRec = recordingFetch();
+    const e = await initTestDaemon(pool, { lowWater: 2, batchSize: 2, keymanagerUrl: km.url });
+    const other = await startOperatorDaemon(
+      await daemonSettings(e.dir, {
+        BEACON_URLS: pool.sim.url,
+        DAEMON_PRESET: "minimal",
+        DAEMON_EXIT_SIGNER: "keymanager",
+        DAEMON_KEYMANAGER_TOKEN: km.token,
+      }),
+      { logger: kmLogs.logger("daemon"), fetch: kmRec.fetch },
+    );
+    try {
+      await waitFor("the keys", async () => (await pool.keysOf(e.operatorId)).length === 2);
+      const pks = pubkeysOf(e.mnemonic, 2);
+      expect(km.imported).toEqual(pks);
+      const idx = pool.sim.chain.addValidators(
+        pks.map((p) => Uint8Array.from(Buffer.from(p, "hex"))),
+        POOL_WC,
+      );
+      activate(pool, idx);
+      for (const [k, i] of idx.entries()) await pool.recordValidator(i, pks[k]!, e.operatorId);
+      const dao = createApiClient({ baseUrl: pool.apiUrl, token: pool.admin });
+      const made = (await dao.createExit({ body: { validatorIndex: idx[0]!, reason: "keymanager" } })).data;
+      await waitFor(
+        "the exit to be submitted",
+        async () => (await dao.getExit({ params: { id: made.id } })).data.state === "submitted",
+      );
+      expect(km.exitsSigned).toBe(1);
+      expect(pool.sim.chain.pendingPoolExits().some((x) => x.message.validatorIndex === idx[0])).toBe(true);
+      // the keystores and their passwords went to the Keymanager API only
+      const toKm = kmRec.sent.filter((s) => s.url.startsWith(km.url) && s.url.endsWith("/keystores"));
+      expect(toKm).toHaveLength(1);
+      const passwords = (JSON.parse(toKm[0]!.body) as { passwords: string[] }).passwords;
+      for (const s of kmRec.sent.filter((x) => !x.url.startsWith(km.url)))
+        for (const pw of passwords) expect(s.body).not.toContain(pw);
+      for (const pw of [...passwords, km.token, e.mnemonic]) expect(kmLogs.text()).not.toContain(pw);
+    } finally {
+      await other.close();
+      await km.close();
+    }
+  }, 90_000);
 });
