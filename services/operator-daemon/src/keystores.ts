@@ -20,6 +20,8 @@ export interface DeliveredKey {
   /** The keystore file in the batch's staging directory. */
   file: string;
   password: string;
+  /** A fsynced file holding `password` (the batch's): linked instead of written again. */
+  passwordFile?: string;
 }
 
 export interface KeystoreSink {
@@ -50,19 +52,40 @@ export class TekuLayout implements KeystoreSink {
   async deliver(keys: readonly DeliveredKey[]): Promise<void> {
     await ensurePrivateDir(this.keysDir);
     await ensurePrivateDir(this.passwordsDir);
-    for (const k of keys) {
-      const name = keystoreName(k.index);
-      const target = join(this.keysDir, `${name}.json`);
-      if (await exists(target)) continue; // delivered before a restart
-      await writeFileAtomic(join(this.passwordsDir, `${name}.txt`), k.password, { syncDir: false });
-      try {
-        await writeFileAtomic(target, await fs.readFile(k.file), { noOverwrite: true, syncDir: false });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      }
+    const todo: DeliveredKey[] = [];
+    for (const k of keys)
+      if (!(await exists(join(this.keysDir, `${keystoreName(k.index)}.json`)))) todo.push(k); // delivered before a restart
+    // Passwords first (all of them durable), then the keystores: a client never sees a keystore
+    // without its password. Hard links of the staged files (already fsynced) where the file system
+    // allows, so each file costs a directory entry, not another write and fsync.
+    for (const k of todo) {
+      const target = join(this.passwordsDir, `${keystoreName(k.index)}.txt`);
+      await fs.rm(target, { force: true }); // a half-delivered key's password: made again
+      await linkOrWrite(k.passwordFile, target, k.password);
     }
     await fsyncDir(this.passwordsDir);
+    for (const k of todo) await linkOrWrite(k.file, join(this.keysDir, `${keystoreName(k.index)}.json`));
     await fsyncDir(this.keysDir);
+  }
+}
+
+/** Link `source` to `target` (EEXIST: there already); across file systems, write a copy atomically. */
+async function linkOrWrite(source: string | undefined, target: string, data?: string): Promise<void> {
+  try {
+    if (source === undefined) throw Object.assign(new Error("no source"), { code: "EXDEV" });
+    await fs.link(source, target);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code !== "EXDEV" && code !== "EPERM" && code !== "ENOTSUP") throw e;
+    try {
+      await writeFileAtomic(target, data ?? (await fs.readFile(source!)), {
+        noOverwrite: true,
+        syncDir: false,
+      });
+    } catch (w) {
+      if ((w as NodeJS.ErrnoException).code !== "EEXIST") throw w;
+    }
   }
 }
 

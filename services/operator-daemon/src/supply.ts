@@ -109,6 +109,7 @@ export class KeySupply {
     const staging = join(this.o.dir, DAEMON_FILES.staging, `batch-${from}`);
     await ensurePrivateDir(staging);
     const password = await batchPassword(staging);
+    const t0 = performance.now();
     const r = await generateKeys({
       mnemonic: this.o.mnemonic,
       network: this.o.network,
@@ -120,15 +121,30 @@ export class KeySupply {
       keystorePassword: password,
       outDir: staging,
     });
+    const t1 = performance.now();
     await this.deps.sink.deliver(
-      r.deposits.map((d, k) => ({ index: from + k, pubkey: d.pubkey, file: r.keystoreFiles[k]!, password })),
+      r.deposits.map((d, k) => ({
+        index: from + k,
+        pubkey: d.pubkey,
+        file: r.keystoreFiles[k]!,
+        password,
+        passwordFile: join(staging, "password"),
+      })),
     );
+    const t2 = performance.now();
     // A resumed batch may have been sent before the crash: look its keys up first.
     const uploaded = await this.upload(r.deposits, resumed);
+    const t3 = performance.now();
     await writeState(this.o.dir, { version: 1, nextIndex: state.nextIndex, pending: null });
     await fs.rm(staging, { recursive: true, force: true });
+    const ms = (a: number, b: number) => Math.round(b - a);
     this.deps.logger.info(
-      { from, count, uploaded },
+      {
+        from,
+        count,
+        uploaded,
+        ms: { keys: ms(t0, t1), deliver: ms(t1, t2), upload: ms(t2, t3), done: ms(t3, performance.now()) },
+      },
       "batch done: keystores delivered, deposit data uploaded",
     );
     return count;

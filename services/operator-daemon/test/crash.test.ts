@@ -101,6 +101,8 @@ describe("kill -9 at random moments", () => {
     expect(files.sort()).toEqual(
       Array.from({ length: nextIndex }, (_, i) => `keystore-m_12381_3600_${i}_0_0.json`).sort(),
     );
+    const passwords = new Set(await fs.readdir(join(d.dir, "validator-keys", "passwords")));
+    for (const f of files) expect(passwords.has(f.replace(/\.json$/, ".txt"))).toBe(true); // each opens
     expect(await fs.readdir(join(d.dir, "staging"))).toEqual([]);
     const log = output.join("");
     expect(log).toContain("operator daemon started");

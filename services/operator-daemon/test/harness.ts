@@ -155,13 +155,13 @@ export async function waitFor(what: string, check: () => Promise<boolean>, ms = 
   }
 }
 
-/** Advance the sim's chain until these validators are active (at most 64 epochs). */
-export function activate(pool: Pool, indices: readonly number[]): void {
+/** Advance the sim's chain until these validators are active (at most `maxEpochs`). */
+export function activate(pool: Pool, indices: readonly number[], maxEpochs = 64): void {
   const c = pool.sim.chain;
-  for (let n = 0; n < 64; n++) {
+  for (let n = 0; n < maxEpochs; n++) {
     const epoch = c.epochOf(c.headSlot);
     if (indices.every((i) => c.statusAt(i, epoch) === "active_ongoing")) return;
     c.advanceEpochs(1);
   }
-  throw new Error(`validators ${indices.join(", ")} did not activate in 64 epochs`);
+  throw new Error(`validators ${indices.join(", ")} did not activate in ${maxEpochs} epochs`);
 }
