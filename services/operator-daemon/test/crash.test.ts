@@ -7,21 +7,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readState } from "../src/index.js";
 import { daemonEnv, initTestDaemon, pubkeysOf } from "./fixtures.js";
-import { type Pool, startPool, TEST_PASSWORD } from "./harness.js";
+import { TEST_PASSWORD, usePool } from "./harness.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 const ROUNDS = 15;
 
-let pool: Pool;
-beforeAll(async () => {
-  pool = await startPool();
-}, 60_000);
-afterAll(async () => {
-  await pool?.close();
-});
+const pool = usePool();
 
 function startDaemon(env: Record<string, string | undefined>, output: string[]): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", MAIN], {

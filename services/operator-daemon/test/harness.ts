@@ -15,6 +15,7 @@ import { generateKeys, generateMnemonic } from "@poolkeeper/keys";
 import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
 import { openStore, type Store } from "@poolkeeper/store";
 import { createTestDatabase } from "@poolkeeper/store/testing";
+import { afterAll, beforeAll } from "vitest";
 
 export const POOL_WC_HEX = "0x010000000000000000000000b9d7934878b5fb9610b3fe8a5e441e8fad7e293f";
 export const POOL_WC = Uint8Array.from(Buffer.from(POOL_WC_HEX.slice(2), "hex"));
@@ -164,4 +165,24 @@ export function activate(pool: Pool, indices: readonly number[], maxEpochs = 64)
     c.advanceEpochs(1);
   }
   throw new Error(`validators ${indices.join(", ")} did not activate in ${maxEpochs} epochs`);
+}
+
+/**
+ * One pool for a test file: started before its tests, closed after them. The returned object
+ * forwards to it (use it inside tests and hooks only).
+ */
+export function usePool(): Pool {
+  let pool: Pool | undefined;
+  beforeAll(async () => {
+    pool = await startPool();
+  }, 60_000);
+  afterAll(async () => {
+    await pool?.close();
+  });
+  return new Proxy({} as Pool, {
+    get(_t, prop) {
+      if (pool === undefined) throw new Error("the pool is used before beforeAll started it");
+      return Reflect.get(pool, prop);
+    },
+  });
 }

@@ -1,18 +1,12 @@
 import { promises as fs, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { decryptKeystore } from "@poolkeeper/keys";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readState, startOperatorDaemon } from "../src/index.js";
 import { daemonSettings, initTestDaemon, pubkeysOf, recordingFetch } from "./fixtures.js";
-import { Captured, type Pool, startPool, TEST_PASSWORD, waitFor } from "./harness.js";
+import { Captured, TEST_PASSWORD, usePool, waitFor } from "./harness.js";
 
-let pool: Pool;
-beforeAll(async () => {
-  pool = await startPool();
-}, 60_000);
-afterAll(async () => {
-  await pool?.close();
-});
+const pool = usePool();
 
 describe("the key supply", () => {
   it("tops up as deposit batches consume keys: indices 0..n-1 in upload order, keystores in Teku's layout", async () => {
