@@ -1,6 +1,7 @@
 import { type BeaconNodePool, splitCredentials } from "@poolkeeper/beacon";
 import { PoolkeeperError } from "@poolkeeper/core";
 import type { SignedVoluntaryExitJson } from "@poolkeeper/keys";
+import { DAEMON_ERRORS } from "./errors.js";
 import type { ExitChain } from "./exits.js";
 
 /**
@@ -20,7 +21,7 @@ export function beaconExitChain(
         Number((j as { data: { header: { message: { slot: string } } } }).data.header.message.slot),
       );
       if (slot === null || !Number.isSafeInteger(slot))
-        throw new PoolkeeperError("ERR_DAEMON_BEACON", "no beacon node gave the head slot");
+        throw new PoolkeeperError(DAEMON_ERRORS.BEACON, "no beacon node gave the head slot");
       return Math.floor(slot / slotsPerEpoch);
     },
     async validator(index) {
@@ -55,7 +56,7 @@ export function beaconExitChain(
       );
       if (!accepted)
         throw new PoolkeeperError(
-          "ERR_DAEMON_EXIT_REFUSED",
+          DAEMON_ERRORS.EXIT_REFUSED,
           `no beacon node accepted the exit (answers: ${statuses.join(", ")})`,
         );
     },

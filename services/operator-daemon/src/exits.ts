@@ -17,6 +17,7 @@ import {
   signVoluntaryExit,
   ValidatorKeyDeriver,
 } from "@poolkeeper/keys";
+import { DAEMON_ERRORS } from "./errors.js";
 import type { OperatorDaemonMetrics } from "./metrics.js";
 import { errorCode } from "./supply.js";
 
@@ -251,14 +252,14 @@ export function keymanagerSigner(url: string, token: string, doFetch: typeof fet
     if (!res.ok) {
       await res.body?.cancel();
       throw new PoolkeeperError(
-        "ERR_DAEMON_KEYMANAGER",
+        DAEMON_ERRORS.KEYMANAGER,
         `Keymanager API: voluntary_exit answered ${res.status}`,
       );
     }
     const json = (await res.json()) as { data?: SignedVoluntaryExitJson };
     if (json.data?.message === undefined || typeof json.data.signature !== "string")
       throw new PoolkeeperError(
-        "ERR_DAEMON_KEYMANAGER",
+        DAEMON_ERRORS.KEYMANAGER,
         "Keymanager API: voluntary_exit answer has no signed exit",
       );
     return json.data;

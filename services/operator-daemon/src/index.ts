@@ -1,6 +1,7 @@
 export * from "./beacon-chain.js";
 export * from "./config.js";
 export * from "./dir.js";
+export * from "./errors.js";
 export * from "./exits.js";
 export * from "./init.js";
 export * from "./keystores.js";

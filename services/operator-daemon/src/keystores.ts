@@ -13,6 +13,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { PoolkeeperError, toHex0x } from "@poolkeeper/core";
 import { ensurePrivateDir, fsyncDir, writeFileAtomic } from "@poolkeeper/keys";
+import { DAEMON_ERRORS } from "./errors.js";
 
 export interface DeliveredKey {
   index: number;
@@ -28,12 +29,6 @@ export interface KeystoreSink {
   readonly kind: "files" | "keymanager";
   deliver(keys: readonly DeliveredKey[]): Promise<void>;
 }
-
-export const DAEMON_ERRORS = {
-  KEYMANAGER: "ERR_DAEMON_KEYMANAGER",
-  FOREIGN_KEY: "ERR_DAEMON_FOREIGN_KEY",
-  UPLOAD: "ERR_DAEMON_UPLOAD",
-} as const;
 
 export function keystoreName(index: number): string {
   return `keystore-m_12381_3600_${index}_0_0`;

@@ -28,7 +28,8 @@ import {
   writeFileAtomic,
 } from "@poolkeeper/keys";
 import { DAEMON_FILES, type DaemonState, readState, writeState } from "./dir.js";
-import { DAEMON_ERRORS, type KeystoreSink } from "./keystores.js";
+import { DAEMON_ERRORS } from "./errors.js";
+import type { KeystoreSink } from "./keystores.js";
 import type { OperatorDaemonMetrics } from "./metrics.js";
 
 export type SupplyApi = Pick<ApiClient, "getOperator" | "getKey" | "uploadKeys">;
