@@ -13,6 +13,9 @@
  * Lido's exit order iterator does. Pure: two members with the same inputs choose the same list.
  */
 
+/** EXIT_DEADLINE_EPOCHS' default: Lido's validator-ejector window, 900 epochs (about 4 days). */
+export const DEFAULT_EXIT_DEADLINE_EPOCHS = 900;
+
 export interface EjectorValidator {
   index: number;
   operatorId: number;
