@@ -6,7 +6,7 @@
  */
 import { PoolLedger } from "@poolkeeper/ledger";
 import { exitRequestHistory, insertExitRequest, insertOperator, listExitRequests } from "@poolkeeper/store";
-import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
+import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateMemberKey, publicKeyOf, signVote } from "../src/consensus.js";
 import { frameAt } from "../src/frames.js";
@@ -31,14 +31,14 @@ const FRAMES = {
 const keys = [generateMemberKey(), generateMemberKey(), generateMemberKey()];
 const MEMBERS = keys.map((k, i) => ({ id: `member-${i + 1}`, publicKey: publicKeyOf(k) }));
 
-describe("validatorsToExit of an applied report", () => {
+describe.each(TEST_STORE_KINDS)("validatorsToExit of an applied report on %s", (kind) => {
   let store: TestStore;
   let oracle: OracleConsensus;
   let opId = 0;
   const keyIds: number[] = [];
 
   beforeAll(async () => {
-    store = await createTestStore("pglite");
+    store = await createTestStore(kind);
     oracle = new OracleConsensus(
       store,
       {
