@@ -94,7 +94,7 @@ export interface ClFigures {
   operators: OperatorClFigures[];
   /** Pool validators slashed and not yet withdrawable at the ref epoch, by index (for bunker mode). */
   poolSlashed: SlashedValidator[];
-  /** Every pool validator (the pool's credentials) by index: what the ejector rule needs (ejector.ts). */
+  /** The pool validators the ejector rule needs (ejector.ts), by index: those it may ask to exit and those exiting with a balance left. */
   validators: PoolValidatorFigure[];
   /** All validators (Lido's midterm slashing penalty uses these). */
   network: {
@@ -348,13 +348,16 @@ class PoolFigures {
         withdrawableEpoch: v.withdrawableEpoch,
       });
     const noExit = v.exitEpoch >= FAR_FUTURE;
-    this.validators.push({
-      index: v.index,
-      operatorId: this.keys.operatorIds[op] as number,
-      balanceGwei: BigInt(v.balance),
-      exitable: noExit && !v.slashed && v.activationEpoch <= this.refEpoch,
-      exiting: !noExit && v.balance > 0,
-    });
+    const exitable = noExit && !v.slashed && v.activationEpoch <= this.refEpoch;
+    const exiting = !noExit && v.balance > 0;
+    if (exitable || exiting)
+      this.validators.push({
+        index: v.index,
+        operatorId: this.keys.operatorIds[op] as number,
+        balanceGwei: BigInt(v.balance),
+        exitable,
+        exiting,
+      });
   }
 
   /**
