@@ -6,7 +6,7 @@
  * reconnect with Last-Event-ID getting only later ones).
  */
 import { type ApiClient, ApiError, createApiClient, type ServerSentEvent } from "@poolkeeper/contract";
-import { moveExitRequest } from "@poolkeeper/store";
+import { insertExitRequest, moveExitRequest } from "@poolkeeper/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
 import { bearer, createHarness, createOperator, depositKeys, type Harness } from "./harness.js";
@@ -251,5 +251,54 @@ describe("exit requests on the admin API", () => {
       String(third.id),
     ]);
     ac3.abort();
+  });
+
+  it("the stream: a heartbeat comment on an idle stream; a request made in the table (another replica, the oracle) arrives by the poll", async () => {
+    const fast = await createHarness("pglite", { exitStreamHeartbeatMs: 100, exitStreamPollMs: 100 });
+    try {
+      const u = await fast.app.listen({ port: 0, host: "127.0.0.1" });
+      const op = await createOperator(fast, { vettedLimit: 1 });
+      const token = await fast.operatorToken(op);
+      const res = await fetch(`${u}/v1/operators/${op}/exits/stream`, { headers: bearer(token) });
+      const reader = res.body!.getReader();
+      let text = "";
+      const t0 = Date.now();
+      while (!text.includes(": heartbeat\n\n") && Date.now() - t0 < 3000) {
+        text += new TextDecoder().decode((await reader.read()).value);
+      }
+      expect(text).toContain(": heartbeat\n\n");
+      await reader.cancel();
+    } finally {
+      await fast.close();
+    }
+    // this harness's API never made the request below: only the poll can find it
+    const other = await h.store.query<{ id: number }>(
+      `SELECT id FROM keys WHERE pubkey = decode($1, 'hex')`,
+      [pubkeysB[1]!.slice(2)],
+    );
+    const ac = new AbortController();
+    const events = eventReader(
+      await createApiClient({ baseUrl: url, token: await h.operatorToken(opB) }).streamOperatorExits({
+        params: { id: opB },
+        signal: ac.signal,
+      }),
+    );
+    const open = await events.next(2000); // B's admin request from above
+    expect(open?.event).toBe("exit_requested");
+    const made = await insertExitRequest(h.store, {
+      operatorId: opB,
+      keyId: other.rows[0]!.id,
+      validatorIndex: 201,
+      reason: "withdrawals",
+      note: null,
+      refSlot: 999,
+      requestedEpoch: 5,
+      deadlineEpoch: 905,
+      actor: "oracle",
+    });
+    const e = await events.next(3000);
+    expect(e?.id).toBe(String(made.id));
+    expect(JSON.parse(e!.data)).toMatchObject({ reason: "withdrawals", refSlot: 999 });
+    ac.abort();
   });
 });
