@@ -174,6 +174,20 @@ export const FrameContextSchema = Type.Object({
     threshold: Type.Union([Type.Number(), Type.Null()]),
     underperforming: Type.Array(Type.Integer()),
   }),
+  exits: Type.Object({
+    operators: Type.Array(
+      Type.Object({
+        operatorId: Type.Integer(),
+        targetLimit: Type.Union([Type.Integer(), Type.Null()]),
+        targetLimitMode: Type.Union([Type.Literal("soft"), Type.Literal("hard"), Type.Null()]),
+      }),
+      { description: "The operators' target limits at the pin" },
+    ),
+    requested: Type.Array(Type.Integer(), {
+      description: "Validators with an open exit request at the pin, ascending",
+    }),
+    maxExitWei: Dec,
+  }),
   decision: Type.Union([
     Type.Object({ status: oneOf(["applied", "refused"] as const), reportHash: Hash }),
     Type.Null(),

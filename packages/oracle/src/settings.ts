@@ -6,6 +6,7 @@ import type { ConfigOf, ConfigSpec, Network } from "@poolkeeper/core";
 import { ConfigError } from "@poolkeeper/core";
 import { z } from "zod";
 import { checkMembers, type OracleMember } from "./consensus.js";
+import { DEFAULT_EXIT_DEADLINE_EPOCHS } from "./ejector.js";
 import { DEFAULT_EPOCHS_PER_FRAME, type FrameConfig } from "./frames.js";
 import type { OracleConfig } from "./oracle-consensus.js";
 import { DEFAULT_SANITY_LIMITS, parseSanityLimits, type SanityLimits } from "./sanity.js";
@@ -112,7 +113,10 @@ function sanityFrom(json: string | undefined): SanityLimits {
 }
 
 /** The consensus settings, or null when no member is configured. */
-export function oracleConfigFrom(s: OracleSettings, network: Network): OracleConfig | null {
+export function oracleConfigFrom(
+  s: OracleSettings & Partial<ExitsSettingsEnv>,
+  network: Network,
+): OracleConfig | null {
   if (s.ORACLE_MEMBERS === undefined || s.ORACLE_MEMBERS.trim() === "") return null;
   const members = parseMembers(s.ORACLE_MEMBERS);
   const quorum = s.ORACLE_QUORUM ?? Math.floor(members.length / 2) + 1;
@@ -139,6 +143,10 @@ export function oracleConfigFrom(s: OracleSettings, network: Network): OracleCon
     performanceLeewayBP: s.ORACLE_PERFORMANCE_LEEWAY_BP,
     sanity: sanityFrom(s.ORACLE_SANITY_LIMITS),
     fees: { totalFeeBP: s.POOL_FEE_BP, operatorsFeeBP: s.POOL_OPERATORS_FEE_BP, treasury: s.POOL_TREASURY },
+    exits: {
+      maxExitWei: BigInt(s.ORACLE_MAX_EXIT_ETHER_PER_REPORT ?? 19_200) * 10n ** 18n,
+      deadlineEpochs: s.EXIT_DEADLINE_EPOCHS ?? DEFAULT_EXIT_DEADLINE_EPOCHS,
+    },
   };
 }
 

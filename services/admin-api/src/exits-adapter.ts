@@ -20,9 +20,6 @@ import {
 import { ForbiddenError, NotFoundError } from "./errors.js";
 import type { ExitRequestView, ExitsPort } from "./exits-port.js";
 
-/** Lido's validator-ejector window: 900 epochs, about 4 days. */
-export const DEFAULT_EXIT_DEADLINE_EPOCHS = 900;
-
 export interface ExitsSettings {
   /** The watcher's network name (its validator table gives the validator indices and epochs). */
   network: string;

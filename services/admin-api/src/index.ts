@@ -4,7 +4,6 @@ export { type AdminApiDeps, buildApp, storeReady } from "./build-app.js";
 export { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
 export { statusForCode } from "./errors.js";
 export {
-  DEFAULT_EXIT_DEADLINE_EPOCHS,
   type ExitsSettings,
   exitRequestView,
   exitsPort,

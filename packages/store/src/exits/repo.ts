@@ -358,3 +358,53 @@ export async function exitFiguresByOperator(db: Queryable): Promise<OperatorExit
     lastTriggeredAt: x.last_triggered,
   }));
 }
+
+export interface ReportExitRequests {
+  refSlot: number;
+  requestedEpoch: number;
+  deadlineEpoch: number;
+  validators: readonly { operatorId: number; validatorIndex: number }[];
+  actor: string;
+}
+
+/**
+ * An applied report's validatorsToExit as requests (reason withdrawals), in the decider's
+ * transaction: each validator the watcher knows on `network` as that operator's pool key, unless
+ * it has an open request already (the partial unique index; the report's own pair is unique too,
+ * so a report is recorded once). The number of requests made.
+ */
+export async function recordReportExitRequests(
+  db: Queryable,
+  network: string,
+  r: ReportExitRequests,
+): Promise<number> {
+  if (r.validators.length === 0) return 0;
+  const res = await db.query<{ n: string | number }>(
+    `WITH v AS (
+       SELECT * FROM unnest($2::int[], $3::int[]) AS x(validator_index, operator_id)
+     ), ins AS (
+       INSERT INTO exit_requests (operator_id, key_id, validator_index, reason, ref_slot, requested_epoch, deadline_epoch)
+       SELECT k.operator_id, k.id, v.validator_index, 'withdrawals', $4, $5, $6
+       FROM v JOIN watcher_validators w ON w.network = $1 AND w.validator_index = v.validator_index
+              JOIN key_data k ON k.pubkey = w.pubkey AND k.operator_id = v.operator_id
+       ORDER BY v.validator_index
+       ON CONFLICT DO NOTHING
+       RETURNING id
+     ), ev AS (
+       INSERT INTO exit_request_events (request_id, state, actor, detail)
+       SELECT id, 'requested', $7, $8 FROM ins
+     )
+     SELECT count(*) AS n FROM ins`,
+    [
+      network,
+      r.validators.map((v) => v.validatorIndex),
+      r.validators.map((v) => v.operatorId),
+      r.refSlot,
+      r.requestedEpoch,
+      r.deadlineEpoch,
+      r.actor,
+      `oracle report of ref slot ${r.refSlot}: withdrawals`,
+    ],
+  );
+  return Number(res.rows[0]?.n ?? 0);
+}

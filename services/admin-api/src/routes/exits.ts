@@ -6,20 +6,12 @@ import { pageLimit, pageMeta, queryId, routeOptions } from "../contract-routes.j
 import { ForbiddenError, NotFoundError } from "../errors.js";
 import type { ExitsPort } from "../exits-port.js";
 
-/** How often an open exits stream reads the table (new requests of other replicas, missed wakes). */
-export const EXIT_STREAM_POLL_MS = 1_000;
-/** A comment line on an idle stream, so that proxies and the client see it alive. */
-export const EXIT_STREAM_HEARTBEAT_MS = 15_000;
-
 /** Exit requests: the list, one with its history, a DAO/admin request, the operator's stream and progress. */
-export function exitRoutes(
-  app: App,
-  exits: ExitsPort,
-  ctx: AppContext,
-  timing: { pollMs?: number; heartbeatMs?: number } = {},
-): void {
-  const pollMs = timing.pollMs ?? EXIT_STREAM_POLL_MS;
-  const heartbeatMs = timing.heartbeatMs ?? EXIT_STREAM_HEARTBEAT_MS;
+export function exitRoutes(app: App, exits: ExitsPort, ctx: AppContext): void {
+  // each open stream reads the table (requests of other replicas and of the oracle's decisions)
+  // and writes a heartbeat comment so that proxies and the client see it alive
+  const pollMs = ctx.config.exitStreamPollMs;
+  const heartbeatMs = ctx.config.exitStreamHeartbeatMs;
   const streams = new Set<() => void>();
   app.addHook("preClose", async () => {
     for (const end of [...streams]) end();
