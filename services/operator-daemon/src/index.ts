@@ -6,5 +6,6 @@ export * from "./exits.js";
 export * from "./init.js";
 export * from "./keystores.js";
 export * from "./metrics.js";
+export * from "./presign.js";
 export * from "./run.js";
 export * from "./supply.js";

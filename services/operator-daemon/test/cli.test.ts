@@ -7,8 +7,10 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { decryptSecretBytes } from "@poolkeeper/keys";
 import { describe, expect, it } from "vitest";
 import { readEncryptedMnemonic } from "../src/index.js";
+import { pubkeysOf } from "./fixtures.js";
 import { POOL_WC_HEX, TEST_MNEMONIC, TEST_PASSWORD, usePool } from "./harness.js";
 
 const CLI = fileURLToPath(new URL("../../cli/src/main.ts", import.meta.url));
@@ -83,6 +85,50 @@ describe("poolkeeper daemon init", () => {
     for (const out of [refused.out, done.out])
       for (const secret of [TEST_MNEMONIC, "abandon abandon", TEST_PASSWORD, token])
         expect(out).not.toContain(secret);
+    // presign: an exit for index 0 (a validator now), encrypted for the ejector; index 1 is none yet
+    const [v0] = pool.sim.chain.addValidators([
+      Uint8Array.from(Buffer.from(pubkeysOf(TEST_MNEMONIC, 1)[0]!, "hex")),
+    ]);
+    pool.sim.chain.advanceEpochs(2); // in the head state from the next epoch
+    const messagesPassword = join(pool.tmp, "messages.password");
+    writeFileSync(messagesPassword, "ejector password\n");
+    const out = join(pool.tmp, "messages");
+    const presigned = await cli(
+      [
+        "daemon",
+        "presign",
+        "--dir",
+        dir,
+        "--out",
+        out,
+        "--messages-password-file",
+        messagesPassword,
+        "--beacon-url",
+        pool.sim.url,
+        "--preset",
+        "minimal",
+        "--epoch",
+        "0",
+        "--count",
+        "2",
+        "--password-env",
+        "OP_PASSWORD",
+      ],
+      { OP_PASSWORD: TEST_PASSWORD },
+    );
+    expect(presigned.code, presigned.out).toBe(0);
+    expect(presigned.out).toContain("1 encrypted exit messages written");
+    expect(presigned.out).toContain("not validators yet: indices 1");
+    const exit = JSON.parse(
+      Buffer.from(
+        await decryptSecretBytes(
+          JSON.parse(readFileSync(join(out, `${v0}.json`), "utf8")),
+          "ejector password",
+        ),
+      ).toString(),
+    );
+    expect(exit.message).toEqual({ epoch: "0", validator_index: String(v0) });
+    expect(presigned.out).not.toContain(exit.signature.slice(2, 40));
     // a second init into the same directory is refused
     const again = await cli([...args, "--yes"], { OP_PASSWORD: TEST_PASSWORD });
     expect(again.code).toBe(1);

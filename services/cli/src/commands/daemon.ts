@@ -119,6 +119,47 @@ export function register(program: Command): void {
       );
     });
   cmd
+    .command("presign")
+    .description("Pre-sign exits, encrypted as Lido's validator-ejector reads them (one file per validator)")
+    .requiredOption("--dir <dir>", "the daemon's directory")
+    .requiredOption("--out <dir>", "where the encrypted messages go (<validator index>.json, 0600)")
+    .requiredOption(
+      "--messages-password-file <file>",
+      "the password the messages are encrypted with (the ejector's MESSAGES_PASSWORD)",
+    )
+    .requiredOption("--beacon-url <url>", "beacon node (validator indices); repeat for several", collect)
+    .requiredOption("--epoch <n>", "the exits' epoch (not after the chain's current epoch when submitted)")
+    .option("--from <i>", "first derivation index", "0")
+    .option("--count <n>", "how many indices", "1")
+    .option("--preset <name>", "consensus preset of the nodes: mainnet | minimal", "mainnet")
+    .option("--password-file <file>", "file holding the mnemonic's password")
+    .option("--password-env <name>", "environment variable holding it")
+    .action(async (opts: Record<string, string | string[] | undefined>) => {
+      const s = (k: string) => opts[k] as string | undefined;
+      const password = (await passwordFrom(
+        { passwordFile: s("passwordFile"), passwordEnv: s("passwordEnv") },
+        true,
+      ))!;
+      const messagesPassword = passwordFromFile(
+        await readInputFile(s("messagesPasswordFile")!, "--messages-password-file"),
+      );
+      const { presignFromDir } = await import("@poolkeeper/operator-daemon");
+      const r = await presignFromDir({
+        dir: s("dir")!,
+        password,
+        beaconUrls: opts.beaconUrl as string[],
+        preset: s("preset") === "minimal" ? "minimal" : "mainnet",
+        from: int(s("from"), "--from", 0),
+        count: int(s("count"), "--count", 1),
+        epoch: int(s("epoch"), "--epoch", 0),
+        messagesPassword,
+        outDir: s("out")!,
+      });
+      process.stderr.write(
+        `${r.written.length} encrypted exit messages written to ${s("out")}${r.skipped.length > 0 ? `; not validators yet: indices ${r.skipped.join(", ")}` : ""}\n`,
+      );
+    });
+  cmd
     .command("run")
     .description("Run the daemon of a directory `daemon init` wrote")
     .requiredOption("--dir <dir>", "the daemon's directory")
