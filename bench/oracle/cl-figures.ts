@@ -161,6 +161,7 @@ if (mode === "sim") {
         threshold: 0.95,
         underperforming: [],
       },
+      exits: { operators: [], requested: [], maxExitWei: 19_200n * 10n ** 18n },
       decision: null,
       votes: [],
     },

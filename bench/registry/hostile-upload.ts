@@ -24,6 +24,7 @@ import { createApiToken, openStore } from "../../packages/store/src/index.js";
 import { buildBase } from "../../services/admin-api/src/app.js";
 import { actorOf, principalOf } from "../../services/admin-api/src/auth.js";
 import { buildApp, storeReady } from "../../services/admin-api/src/build-app.js";
+import { exitsPort } from "../../services/admin-api/src/exits-adapter.js";
 import { oraclePort } from "../../services/admin-api/src/oracle-adapter.js";
 import { performancePort } from "../../services/admin-api/src/performance-adapter.js";
 import { poolPort } from "../../services/admin-api/src/pool-adapter.js";
@@ -63,6 +64,7 @@ async function serve(mode: Mode, clients: number): Promise<void> {
       registry,
       performance: performancePort(store, network),
       pool: poolPort(store),
+      exits: exitsPort(store, { network: network.name, deadlineEpochs: 900 }),
       oracle: oraclePort(store, null, {
         network: network.name,
         withdrawalCredentials: "0x",

@@ -1,5 +1,6 @@
 export * from "./duties.js";
 export * from "./errors.js";
+export * from "./execution.js";
 export * from "./follower.js";
 export * from "./lodestar.js";
 export * from "./node-pool.js";

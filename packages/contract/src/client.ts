@@ -1,5 +1,6 @@
 import type { Static, TSchema } from "typebox";
 import { ApiError, CONTRACT_ERRORS } from "./errors.js";
+import type { ServerSentEvent } from "./exits.js";
 import { API_ROUTES, type ApiRoutes, type RouteSpec } from "./routes.js";
 
 /**
@@ -15,8 +16,13 @@ type ParamsIn<R> = R extends { params: infer P extends TSchema } ? { params: Loo
 type QueryIn<R> = R extends { querystring: infer Q extends TSchema } ? { query?: Loose<Static<Q>> } : unknown;
 type BodyIn<R> = R extends { body: infer B extends TSchema } ? { body: Static<B> } : unknown;
 
+/** An `sse` route also takes the id of the last event seen (sent as Last-Event-ID) and an abort signal. */
+type StreamIn<R> = R extends { format: "sse" }
+  ? { lastEventId?: string | number; signal?: AbortSignal }
+  : unknown;
+
 /** What a route's method takes. */
-export type RouteInput<R> = ParamsIn<R> & QueryIn<R> & BodyIn<R>;
+export type RouteInput<R> = ParamsIn<R> & QueryIn<R> & BodyIn<R> & StreamIn<R>;
 
 type SuccessSchema<R> = R extends { response: infer M }
   ? M[Extract<keyof M, 200 | 201 | 204>] extends infer S extends TSchema
@@ -25,7 +31,11 @@ type SuccessSchema<R> = R extends { response: infer M }
   : never;
 
 /** What a route's method resolves to: the success body (`text` routes: the text; 204: null). */
-export type RouteResult<R> = R extends { format: "text" } ? string : Static<SuccessSchema<R>>;
+export type RouteResult<R> = R extends { format: "text" }
+  ? string
+  : R extends { format: "sse" }
+    ? AsyncIterable<ServerSentEvent>
+    : Static<SuccessSchema<R>>;
 
 type Method<R> =
   Record<string, never> extends RouteInput<R>
@@ -53,6 +63,42 @@ interface AnyInput {
   params?: Record<string, string | number>;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
+  lastEventId?: string | number;
+  signal?: AbortSignal;
+}
+
+/**
+ * The events of a text/event-stream body as they arrive (the WHATWG parsing rules: `field: value`
+ * lines, a blank line ends an event, comment lines start with `:`). Ends when the body ends.
+ */
+export async function* readServerSentEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<ServerSentEvent> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let event = "message";
+  let id: string | null = null;
+  let data: string[] = [];
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    for (let nl = buffer.search(/\r?\n/); nl >= 0; nl = buffer.search(/\r?\n/)) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(buffer[nl] === "\r" ? nl + 2 : nl + 1);
+      if (line === "") {
+        if (data.length > 0) yield { event, id, data: data.join("\n") };
+        event = "message";
+        data = [];
+        continue;
+      }
+      if (line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (field === "event") event = value;
+      else if (field === "data") data.push(value);
+      else if (field === "id") id = value;
+    }
+  }
 }
 
 /** The path of `spec` with its parameters filled in (each one URL-encoded). */
@@ -80,12 +126,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     if (token !== undefined && spec.access.roles !== "public") headers.authorization = `Bearer ${token}`;
     const hasBody = spec.body !== undefined && input.body !== undefined;
     if (hasBody) headers["content-type"] = "application/json";
+    if (spec.format === "sse") {
+      headers.accept = "text/event-stream";
+      if (input.lastEventId !== undefined) headers["last-event-id"] = String(input.lastEventId);
+    }
     let res: Response;
     try {
       res = await doFetch(`${base}${path}`, {
         method: spec.method,
         headers,
         ...(hasBody ? { body: JSON.stringify(input.body) } : {}),
+        ...(input.signal !== undefined ? { signal: input.signal } : {}),
       });
     } catch (e) {
       throw new ApiError(
@@ -97,6 +148,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         { cause: e },
       );
     }
+    if (spec.format === "sse" && res.ok && res.body !== null) return readServerSentEvents(res.body);
     const text = await res.text();
     if (!res.ok) {
       let body: ErrorAnswer | null;

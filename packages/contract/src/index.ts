@@ -2,6 +2,7 @@ export * from "./client.js";
 export * from "./common.js";
 export * from "./deposits.js";
 export * from "./errors.js";
+export * from "./exits.js";
 export * from "./health.js";
 export * from "./keys.js";
 export * from "./operators.js";

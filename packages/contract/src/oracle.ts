@@ -119,6 +119,16 @@ export const OracleSetup = Type.Object({
   }),
 });
 
+/** What an operator's tools need to make deposit data the pool accepts (GET /v1/pool/identity). */
+export const PoolIdentity = Type.Object({
+  network: Type.String({ description: "The network's name (as the registry checks deposit data)" }),
+  withdrawalCredentials: Type.String({ pattern: "^0x[0-9a-f]{64}$" }),
+  genesisForkVersion: Type.String({
+    pattern: "^0x[0-9a-f]{8}$",
+    description: "The network's genesis fork version: the deposit signature domain",
+  }),
+});
+
 const QueuedRequestJson = Type.Object({
   id: Type.Integer(),
   cumulativeSteth: Dec,
@@ -163,6 +173,20 @@ export const FrameContextSchema = Type.Object({
     networkPerformance: Type.Union([Type.Number(), Type.Null()]),
     threshold: Type.Union([Type.Number(), Type.Null()]),
     underperforming: Type.Array(Type.Integer()),
+  }),
+  exits: Type.Object({
+    operators: Type.Array(
+      Type.Object({
+        operatorId: Type.Integer(),
+        targetLimit: Type.Union([Type.Integer(), Type.Null()]),
+        targetLimitMode: Type.Union([Type.Literal("soft"), Type.Literal("hard"), Type.Null()]),
+      }),
+      { description: "The operators' target limits at the pin" },
+    ),
+    requested: Type.Array(Type.Integer(), {
+      description: "Validators with an open exit request at the pin, ascending",
+    }),
+    maxExitWei: Dec,
   }),
   decision: Type.Union([
     Type.Object({ status: oneOf(["applied", "refused"] as const), reportHash: Hash }),

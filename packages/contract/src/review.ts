@@ -17,6 +17,19 @@ export const Concentration = Type.Object(
   { description: "Concentration of validators among operators" },
 );
 
+export const ReviewExits = Type.Object(
+  {
+    requested: Type.Integer({ description: "Exit requests ever made for its validators" }),
+    open: Type.Integer({ description: "Not yet exiting on the chain" }),
+    late: Type.Integer({
+      description: "Past their deadline without an exit (the late exits held against it)",
+    }),
+    triggered: Type.Integer({ description: "Exited by the pool's EIP-7002 withdrawal request" }),
+    lastTriggeredAt: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  },
+  { description: "The operator's exit requests and late exits" },
+);
+
 export const Review = Type.Object({
   operators: Type.Array(
     Type.Object({
@@ -35,6 +48,7 @@ export const Review = Type.Object({
       }),
       activeShare: Type.Number({ description: "Share of the pool's active validators, 0..1" }),
       capacityLeft: Type.Integer({ description: "Deposits MinFirst may still give it" }),
+      exits: ReviewExits,
     }),
   ),
   totals: Type.Object({

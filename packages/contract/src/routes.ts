@@ -10,6 +10,7 @@ import {
   SimulateBody,
   Simulation,
 } from "./deposits.js";
+import { CreateExitBody, ExitIdParam, ExitProgressBody, ExitRequest, ExitsQuery } from "./exits.js";
 import { Live, Ready } from "./health.js";
 import { DepositDataEntry, Key, KeyDetail, KeysQuery, UploadResult, VetResult } from "./keys.js";
 import { CreateOperatorBody, Operator, Reason, UpdateOperatorBody } from "./operators.js";
@@ -18,6 +19,7 @@ import {
   FrameKey,
   OracleReport,
   OracleSetup,
+  PoolIdentity,
   RefSlotParam,
   VoteBody,
   VoteResult,
@@ -56,8 +58,11 @@ export interface RouteSpec {
   /** Error statuses the route may answer besides 400, 401, 403 and 429 (each an `Error` body). */
   readonly errors: readonly number[];
   readonly access: { readonly roles: readonly ApiRole[] | "public"; readonly operatorParam?: string };
-  /** How the success body is read: JSON (default), or text (a file, Prometheus metrics). */
-  readonly format?: "json" | "text";
+  /**
+   * How the success body is read: JSON (default), text (a file, Prometheus metrics), or
+   * server-sent events (`sse`: the client yields each event as it arrives).
+   */
+  readonly format?: "json" | "text" | "sse";
   readonly tags: readonly string[];
   readonly summary: string;
   readonly description?: string;
@@ -413,6 +418,18 @@ export const API_ROUTES = {
     tags: ["oracle"],
     summary: "The oracle's members, quorum and frames, and the pool's withdrawal credentials",
   }),
+  getPoolIdentity: route({
+    method: "GET",
+    url: "/v1/pool/identity",
+    response: { 200: envelope(PoolIdentity) },
+    errors: [],
+    access: { roles: [...EVERYONE, "oracle"] },
+    tags: ["pool"],
+    summary:
+      "The pool's network, withdrawal credentials and genesis fork version (what deposit data must carry)",
+    description:
+      "Readable by operator tokens: the operator daemon fetches the credentials at `poolkeeper daemon init` and shows them for confirmation.",
+  }),
   getOracleFrame: route({
     method: "GET",
     url: "/v1/oracle/frames/:refSlot",
@@ -489,6 +506,66 @@ export const API_ROUTES = {
     summary: "Alerts stored by the watcher, newest first",
     description:
       "Filters: operator, kind, since (ISO 8601 date-time). Pages with limit (default 100, at most 1000) and cursor (meta.nextCursor of the previous page). An operator token sees its own operator's alerts only.",
+  }),
+  listExits: route({
+    method: "GET",
+    url: "/v1/exits",
+    querystring: ExitsQuery,
+    response: { 200: listEnvelope(ExitRequest, "Exit requests, newest first") },
+    errors: [],
+    access: { roles: EVERYONE },
+    tags: ["exits"],
+    summary: "Exit requests, newest first (an operator token sees its own operator's only)",
+    description:
+      "Filters: operatorId, state. Pages with limit (default 100, at most 1000) and cursor (meta.nextCursor of the previous page). An operator token is held to its own operator: another operatorId is 403.",
+  }),
+  getExit: route({
+    method: "GET",
+    url: "/v1/exits/:id",
+    params: ExitIdParam,
+    response: { 200: envelope(ExitRequest) },
+    errors: [404],
+    access: { roles: EVERYONE },
+    tags: ["exits"],
+    summary: "One exit request with its history (an operator reads its own operator's only)",
+  }),
+  createExit: route({
+    method: "POST",
+    url: "/v1/exits",
+    body: CreateExitBody,
+    response: { 201: envelope(ExitRequest) },
+    errors: [404, 409],
+    access: { roles: READERS },
+    tags: ["exits"],
+    summary: "Request the exit of one pool validator (a DAO or admin decision, audited with its reason)",
+    description:
+      "Body: pubkey or validatorIndex, and the reason (recorded in the audit log). The request's reason is `dao` or `admin` by the caller's role; its deadline is EXIT_DEADLINE_EPOCHS after the current epoch. 404: no such pool key; 409 ERR_EXIT_REQUESTED: an open request exists or the validator is already exiting; 409 ERR_NOT_ON_CHAIN: the key is no validator on the chain yet.",
+  }),
+  streamOperatorExits: route({
+    method: "GET",
+    url: "/v1/operators/:id/exits/stream",
+    params: OperatorIdParam,
+    response: { 200: Type.String({ description: "text/event-stream" }) },
+    errors: [404],
+    access: { roles: ADMIN_OR_OWNER, operatorParam: "id" },
+    format: "sse",
+    tags: ["exits"],
+    summary: "Server-sent events: the operator's open exit requests, then each new one as it is made",
+    description:
+      "On connect: every open request (requested, signed, submitted, late) with an id above the Last-Event-ID header (all without it), oldest first; then each new request. `event: exit_requested`, `id: <request id>`, `data: <ExitRequest JSON>`; a `: heartbeat` comment every 15 s. Reconnect with Last-Event-ID.",
+  }),
+  reportExitProgress: route({
+    method: "POST",
+    url: "/v1/exits/:id/progress",
+    params: ExitIdParam,
+    body: ExitProgressBody,
+    response: { 200: envelope(ExitRequest) },
+    errors: [404, 409],
+    access: { roles: ["operator"] },
+    tags: ["exits"],
+    summary: "The operator's daemon reports signing, submitting or a failed attempt (never the exit itself)",
+    description:
+      "signed and submitted move the request forward (requested → signed → submitted; a late request stays late); failed is recorded in its history. An operator reports on its own operator's requests only (403 otherwise).",
   }),
   live: route({
     method: "GET",

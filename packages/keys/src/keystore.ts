@@ -351,7 +351,11 @@ function hexField(o: Json, k: string, field: string, bytes?: number): string {
  * Validate the structure of a keystore (any EIP-2335 v4 file, from any tool). Unknown fields,
  * wrong types, unsupported functions and unsafe KDF parameters are errors naming the field.
  */
-export function parseKeystore(value: unknown, field = "keystore"): KeystoreJson {
+export function parseKeystore(
+  value: unknown,
+  field = "keystore",
+  opts: { anySecretLength?: boolean } = {},
+): KeystoreJson {
   const root = obj(value, field);
   if (root.version !== 4) throw new ValidationError(`${field}.version`, "must be 4 (EIP-2335)");
   const crypto = obj(root.crypto, `${field}.crypto`);
@@ -409,7 +413,7 @@ export function parseKeystore(value: unknown, field = "keystore"): KeystoreJson 
   const ciParams = obj(cipher.params, `${ciF}.params`);
   onlyKeys(ciParams, ["iv"], `${ciF}.params`);
   const iv = hexField(ciParams, "iv", `${ciF}.params`, 16);
-  const ciMessage = hexField(cipher, "message", ciF, 32);
+  const ciMessage = hexField(cipher, "message", ciF, opts.anySecretLength === true ? undefined : 32);
 
   const path = root.path === undefined ? "" : str(root, "path", field);
   if (path !== "") parsePath(path, `${field}.path`);
@@ -485,6 +489,49 @@ export function decryptKeystoreSync(
   const pw = processPassword(password);
   try {
     return open(ks, kdfSync(ks.crypto.kdf, pw), passwordField);
+  } finally {
+    pw.fill(0);
+  }
+}
+
+/**
+ * EIP-2335's encryption (the same KDFs, AES-128-CTR and checksum) over secret bytes of any length,
+ * e.g. a mnemonic's UTF-8 kept at rest by the operator daemon: a keystore with an empty pubkey and
+ * path. `decryptSecretBytes` opens it (a wrong password is a KeystorePasswordError).
+ */
+export async function encryptSecretBytes(
+  secret: Uint8Array,
+  password: string,
+  opts: { kdf?: KdfSettings; description?: string } = {},
+): Promise<KeystoreJson> {
+  if (!(secret instanceof Uint8Array) || secret.length === 0 || secret.length > 4096)
+    throw new ValidationError("secret", "must be 1 to 4096 bytes");
+  const salt = randomBytes(32);
+  const iv = randomBytes(16);
+  const kdf = kdfModule(opts.kdf, salt);
+  const pw = processPassword(password);
+  try {
+    const key = await kdfAsync(kdf, pw);
+    return seal(
+      { secret, password: "", path: "", pubkey: new Uint8Array(0), description: opts.description ?? "" },
+      kdf,
+      key,
+      iv,
+    );
+  } finally {
+    pw.fill(0);
+  }
+}
+
+export async function decryptSecretBytes(
+  value: unknown,
+  password: string,
+  passwordField = "password",
+): Promise<Uint8Array> {
+  const ks = parseKeystore(value, "keystore", { anySecretLength: true });
+  const pw = processPassword(password);
+  try {
+    return open(ks, await kdfAsync(ks.crypto.kdf, pw), passwordField);
   } finally {
     pw.fill(0);
   }

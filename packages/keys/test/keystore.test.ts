@@ -173,3 +173,19 @@ describe("parseKeystore rejects malformed files, naming the field", () => {
     expect(() => parseKeystore("x")).toThrow("keystore: must be an object");
   });
 });
+
+describe("encryptSecretBytes (a mnemonic at rest)", () => {
+  it("round-trips bytes of any length; a wrong password is refused; no plaintext in the file", async () => {
+    const { encryptSecretBytes, decryptSecretBytes, KeystorePasswordError } = await import("../src/index.js");
+    const words = "abandon ".repeat(23) + "art";
+    const ks = await encryptSecretBytes(Buffer.from(words), "a long password", {
+      kdf: { function: "scrypt", cost: 1024 },
+    });
+    expect(ks.pubkey).toBe("");
+    expect(ks.crypto.cipher.message).toHaveLength(words.length * 2);
+    expect(JSON.stringify(ks)).not.toContain("abandon");
+    const back = await decryptSecretBytes(JSON.parse(JSON.stringify(ks)), "a long password");
+    expect(Buffer.from(back).toString()).toBe(words);
+    await expect(decryptSecretBytes(ks, "another password")).rejects.toBeInstanceOf(KeystorePasswordError);
+  });
+});

@@ -3,7 +3,9 @@
  * the vaults on the execution layer) and the frame's context from the pool (frame-context.ts):
  * a pure function, so two members with the same inputs build the same bytes.
  */
-import { prepareReportInput, type QueuedRequest } from "@poolkeeper/ledger";
+import { planReport, prepareReportInput, type QueuedRequest } from "@poolkeeper/ledger";
+import type { PoolValidatorFigure } from "./cl-figures.js";
+import { chooseValidatorsToExit } from "./ejector.js";
 import type { FrameContext } from "./frame-context.js";
 import { CONSENSUS_VERSION, ledgerInputOf, type ReportData } from "./report-data.js";
 
@@ -23,6 +25,8 @@ export interface ReportClSide {
     /** Its validators active in the frame, by index. */
     activeIndices: readonly number[];
   }[];
+  /** Every pool validator at the ref slot (the ejector rule's candidates and those exiting). */
+  validators: readonly PoolValidatorFigure[];
 }
 
 export interface ReportVaults {
@@ -73,6 +77,7 @@ export function buildReport(
     withdrawalFinalizationBatches: [],
     simulatedShareRate: 0n,
     isBunkerMode: opts.isBunkerMode,
+    validatorsToExit: [],
   };
   // who receives the fee shares does not move the share rate: the simulation mints to the treasury
   const {
@@ -90,9 +95,26 @@ export function buildReport(
     maxTimestamp: opts.finalizationMaxTimestamp,
     maxPositiveTokenRebase: ctx.maxPositiveTokenRebase,
   });
+  // the ejector rule on the ledger as this report leaves it: what the queue still asks, the
+  // buffer after finalization, what the vaults keep (the rebase limiter may leave some there)
+  const after = planReport(ctx.ledger, input, queue, ctx.fees, ctx.maxPositiveTokenRebase).state;
+  const collected =
+    after.withdrawalsCollectedWei -
+    ctx.ledger.withdrawalsCollectedWei +
+    (after.elRewardsCollectedWei - ctx.ledger.elRewardsCollectedWei);
+  const exits = chooseValidatorsToExit({
+    demandWei: after.unfinalizedSteth,
+    bufferWei: after.bufferedWei,
+    vaultsWei: vaults.withdrawalVaultWei + vaults.elRewardsVaultWei - collected,
+    validators: cl.validators,
+    operators: ctx.exits.operators,
+    requested: new Set(ctx.exits.requested),
+    maxExitWei: ctx.exits.maxExitWei,
+  });
   return {
     ...draft,
     withdrawalFinalizationBatches: input.finalizationBatches,
     simulatedShareRate: input.simulatedShareRate,
+    validatorsToExit: exits.validatorsToExit,
   };
 }

@@ -57,6 +57,16 @@ export interface OperatorClFigures {
   activeIndices: number[];
 }
 
+export interface PoolValidatorFigure {
+  index: number;
+  operatorId: number;
+  balanceGwei: bigint;
+  /** Active at the ref epoch, not slashed, no exit epoch: may be asked to exit. */
+  exitable: boolean;
+  /** An exit epoch is set and a balance is left on the consensus layer: it will come back. */
+  exiting: boolean;
+}
+
 export interface SlashedValidator {
   index: number;
   effectiveBalanceGwei: bigint;
@@ -84,6 +94,8 @@ export interface ClFigures {
   operators: OperatorClFigures[];
   /** Pool validators slashed and not yet withdrawable at the ref epoch, by index (for bunker mode). */
   poolSlashed: SlashedValidator[];
+  /** The pool validators the ejector rule needs (ejector.ts), by index: those it may ask to exit and those exiting with a balance left. */
+  validators: PoolValidatorFigure[];
   /** All validators (Lido's midterm slashing penalty uses these). */
   network: {
     /** Sum of the effective balances of validators active at the ref epoch (at least one increment, as the spec's get_total_active_balance). */
@@ -225,6 +237,9 @@ const POOL = 1; // a validator with the pool's credentials (in the registry, or 
 const OTHER = 2; // a validator under other credentials (front-run), or to be created so
 const DROPPED = 3; // only pending deposits with invalid signatures so far (nothing comes of them)
 
+/** FAR_FUTURE_EPOCH as both paths read it (a number ≥ 2^53). */
+const FAR_FUTURE = 2 ** 53;
+
 /** One validator as both paths read it (epochs: FAR_FUTURE_EPOCH as a number ≥ 2^53). */
 interface ValidatorRow {
   index: number;
@@ -269,6 +284,7 @@ class PoolFigures {
   private readonly pending = new GweiSum();
   private readonly activeEffective = new GweiSum();
   private readonly slashed: SlashedValidator[] = [];
+  private readonly validators: PoolValidatorFigure[] = [];
   private exitedTotal = 0;
 
   constructor(
@@ -313,6 +329,17 @@ class PoolFigures {
         index: v.index,
         effectiveBalanceGwei: BigInt(v.effectiveBalance),
         withdrawableEpoch: v.withdrawableEpoch,
+      });
+    const noExit = v.exitEpoch >= FAR_FUTURE;
+    const exitable = noExit && !v.slashed && v.activationEpoch <= this.refEpoch;
+    const exiting = !noExit && v.balance > 0;
+    if (exitable || exiting)
+      this.validators.push({
+        index: v.index,
+        operatorId: this.keys.operatorIds[op] as number,
+        balanceGwei: BigInt(v.balance),
+        exitable,
+        exiting,
       });
   }
 
@@ -392,6 +419,7 @@ class PoolFigures {
       exitedValidators: this.exitedTotal,
       operators,
       poolSlashed: this.slashed.sort((a, b) => a.index - b.index),
+      validators: this.validators.sort((a, b) => a.index - b.index),
     };
   }
 }

@@ -70,10 +70,24 @@ export interface FrameContext {
   /** Unix seconds of the last applied report's ref slot (before any: the slot before the initial epoch). */
   previousRefTimestamp: number;
   performance: FramePerformance;
+  /**
+   * The ejector rule's pool side (ejector.ts): the operators' target limits and the validators
+   * with an open exit request, pinned with the snapshot, and the ether one report may ask to exit.
+   */
+  exits: FrameExits;
   /** The decision on this ref slot, once a quorum agreed, and the votes so far. */
   decision: { status: "applied" | "refused"; reportHash: string } | null;
   votes: { memberId: string; reportHash: string }[];
 }
+
+export interface FrameExits {
+  operators: { operatorId: number; targetLimit: number | null; targetLimitMode: "soft" | "hard" | null }[];
+  requested: number[];
+  maxExitWei: bigint;
+}
+
+/** ORACLE_MAX_EXIT_ETHER_PER_REPORT's default: Lido's 600 validators of 32 ETH. */
+export const DEFAULT_MAX_EXIT_WEI = 19_200n * 10n ** 18n;
 
 export function firstRefTimestamp(f: FrameConfig): number {
   return f.genesisTime + (f.initialEpoch * f.slotsPerEpoch - 1) * f.secondsPerSlot;
@@ -140,6 +154,11 @@ export class OracleFrameSource {
       previousRefTimestamp:
         ledger.lastReportTimestamp !== 0 ? ledger.lastReportTimestamp : firstRefTimestamp(this.cfg.frames),
       performance,
+      exits: {
+        operators: snap.exits?.operators ?? [],
+        requested: snap.exits?.requested ?? [],
+        maxExitWei: this.cfg.exits?.maxExitWei ?? DEFAULT_MAX_EXIT_WEI,
+      },
       decision: decided === null ? null : { status: decided.status, reportHash: decided.reportHash },
       votes: votes.map((v) => ({ memberId: v.memberId, reportHash: v.reportHash })),
     };
@@ -185,6 +204,7 @@ export function frameContextToJson(c: FrameContext) {
       cumulativeShares: q.cumulativeShares.toString(),
     })),
     maxPositiveTokenRebase: c.maxPositiveTokenRebase.toString(),
+    exits: { ...c.exits, maxExitWei: c.exits.maxExitWei.toString() },
   };
 }
 
@@ -207,5 +227,6 @@ export function frameContextFromJson(j: FrameContextJson): FrameContext {
     })),
     fees: { ...j.fees },
     maxPositiveTokenRebase: big(j.maxPositiveTokenRebase, "maxPositiveTokenRebase"),
+    exits: { ...j.exits, maxExitWei: big(j.exits.maxExitWei, "exits.maxExitWei") },
   };
 }

@@ -3,6 +3,7 @@ export * from "./bunker.js";
 export * from "./bunker-history.js";
 export * from "./cl-figures.js";
 export * from "./consensus.js";
+export * from "./ejector.js";
 export * from "./errors.js";
 export * from "./execution.js";
 export * from "./frame-context.js";

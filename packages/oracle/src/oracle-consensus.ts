@@ -22,6 +22,7 @@ import {
   operatorRewardAddresses,
   oracleReport,
   type Queryable,
+  recordReportExitRequests,
   type Store,
   type StoredOracleReport,
   upsertVote,
@@ -36,6 +37,7 @@ import {
   tally,
   voteSignatureValid,
 } from "./consensus.js";
+import { DEFAULT_EXIT_DEADLINE_EPOCHS } from "./ejector.js";
 import { ORACLE_ERRORS } from "./errors.js";
 import { firstRefTimestamp } from "./frame-context.js";
 import { type FrameConfig, frameOfRefSlot } from "./frames.js";
@@ -63,6 +65,11 @@ export interface OracleConfig {
   sanity?: SanityLimits;
   /** The performance leeway below the network's figure (basis points; Lido CSM: 500). */
   performanceLeewayBP?: number;
+  /**
+   * Exit requests of the reports: the most ether one report may ask to exit (default 19,200 ETH)
+   * and the epochs an operator has to exit (EXIT_DEADLINE_EPOCHS, default 900).
+   */
+  exits?: { maxExitWei: bigint; deadlineEpochs: number };
   /** Unix seconds now (tests). */
   now?: () => number;
 }
@@ -112,6 +119,8 @@ export class OracleConsensus {
   constructor(
     private readonly store: Store,
     private readonly cfg: OracleConfig,
+    /** The network the watcher's validators are keyed by: a report's validatorsToExit become exit requests there. */
+    private readonly network?: string,
   ) {
     checkMembers(cfg.members, cfg.quorum);
     this.ledger = new PoolLedger(store);
@@ -279,6 +288,16 @@ export class OracleConsensus {
       },
       ledgerSeq: seq,
     });
+    if (report.validatorsToExit.length > 0 && this.network !== undefined) {
+      const requestedEpoch = Math.floor(report.refSlot / this.cfg.frames.slotsPerEpoch);
+      await recordReportExitRequests(tx, this.network, {
+        refSlot: report.refSlot,
+        requestedEpoch,
+        deadlineEpoch: requestedEpoch + (this.cfg.exits?.deadlineEpochs ?? DEFAULT_EXIT_DEADLINE_EPOCHS),
+        validators: report.validatorsToExit,
+        actor: "oracle",
+      });
+    }
     return { status: "applied", failed: [] };
   }
 }

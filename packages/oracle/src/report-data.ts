@@ -15,7 +15,9 @@ import { toHex0x } from "@poolkeeper/core";
 import { type FeeConfig, MAX_FINALIZATION_BATCHES, type ReportInput } from "@poolkeeper/ledger";
 
 /** Bumped whenever the report's meaning changes: members on another version do not count. */
-export const CONSENSUS_VERSION = 1;
+export const CONSENSUS_VERSION = 2;
+/** Validators one report may ask to exit (the ether cap, ORACLE_MAX_EXIT_ETHER_PER_REPORT, is far below). */
+export const MAX_REPORT_EXITS = 1 << 16;
 /** Operators per report (Lido's node operator registry is far below this). */
 export const MAX_REPORT_OPERATORS = 1 << 16;
 
@@ -30,6 +32,12 @@ export const OperatorReportType = new ContainerType({
   exitedValidators: Uint64,
   rewardedValidators: Uint64,
   balanceGwei: Gwei,
+});
+
+/** A validator the report asks its operator to exit (the ejector rule, ejector.ts). */
+export const ValidatorToExitType = new ContainerType({
+  operatorId: Uint64,
+  validatorIndex: Uint64,
 });
 
 export const ReportDataType = new ContainerType({
@@ -47,6 +55,8 @@ export const ReportDataType = new ContainerType({
   withdrawalFinalizationBatches: new ListBasicType(Uint64, MAX_FINALIZATION_BATCHES),
   simulatedShareRate: Uint256,
   isBunkerMode: new BooleanType(),
+  /** Sorted by operator, then validator index (consensus version 2). */
+  validatorsToExit: new ListCompositeType(ValidatorToExitType, MAX_REPORT_EXITS),
 });
 
 export type ReportData = ReturnType<typeof ReportDataType.defaultValue>;

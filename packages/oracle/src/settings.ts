@@ -6,7 +6,7 @@ import type { ConfigOf, ConfigSpec, Network } from "@poolkeeper/core";
 import { ConfigError } from "@poolkeeper/core";
 import { z } from "zod";
 import { checkMembers, type OracleMember } from "./consensus.js";
-import { type ExecutionLayerAdapter, jsonRpcExecutionLayer, simExecutionLayer } from "./execution.js";
+import { DEFAULT_EXIT_DEADLINE_EPOCHS } from "./ejector.js";
 import { DEFAULT_EPOCHS_PER_FRAME, type FrameConfig } from "./frames.js";
 import type { OracleConfig } from "./oracle-consensus.js";
 import { DEFAULT_SANITY_LIMITS, parseSanityLimits, type SanityLimits } from "./sanity.js";
@@ -70,40 +70,25 @@ export const ORACLE_ENV = {
 
 export type OracleSettings = ConfigOf<typeof ORACLE_ENV>;
 
-/** Where an oracle member reads the vaults' balances (the execution-layer adapter, execution.ts). */
-export const ORACLE_EL_ENV = {
-  ORACLE_EL_RPC_URL: {
-    schema: z.string().url().optional(),
-    example: "https://mainnet.example/v3/<key>",
-    secret: true,
+/** Exit requests: their deadline, and the most ether one oracle report may ask to exit. */
+export const EXITS_ENV = {
+  EXIT_DEADLINE_EPOCHS: {
+    schema: z.coerce.number().int().min(1).max(1_000_000),
+    example: "900",
+    default: "900",
     description:
-      "Execution-layer JSON-RPC node for the vaults' balances (eth_getBalance at the ref slot's block); never logged",
+      "Epochs an operator has to exit a validator the pool asked to exit (Lido's validator-ejector window: 900, about 4 days); past it the pool triggers the exit (EIP-7002)",
   },
-  ORACLE_EL_SIM_URL: {
-    schema: z.string().url().optional(),
-    example: "http://127.0.0.1:5052",
+  ORACLE_MAX_EXIT_ETHER_PER_REPORT: {
+    schema: z.coerce.number().int().min(0).max(10_000_000),
+    example: "19200",
+    default: "19200",
     description:
-      "beacon-sim whose execution balances give the vaults' balances (devnet), instead of ORACLE_EL_RPC_URL",
-  },
-  ORACLE_EL_TIMEOUT_MS: {
-    schema: z.coerce.number().int().min(1),
-    example: "10000",
-    default: "10000",
-    description: "Timeout of each execution-layer request",
-  },
-  POOL_WITHDRAWAL_VAULT: {
-    schema: address.optional(),
-    example: "0xb9d7934878b5fb9610b3fe8a5e441e8fad7e293f",
-    description: "The pool's withdrawal vault: the 0x01/0x02 withdrawal address of its validators",
-  },
-  POOL_EL_REWARDS_VAULT: {
-    schema: address.optional(),
-    example: "0x388c818ca8b9251b393131c08a736a67ccb19297",
-    description: "The pool's execution-layer rewards vault: its validators' fee recipient",
+      "Sanity limit: the most ether (whole ETH, counted at 32 per validator) one report may ask to exit (Lido's maxValidatorExitRequestsPerReport, 600 validators)",
   },
 } satisfies ConfigSpec;
 
-export type OracleElSettings = ConfigOf<typeof ORACLE_EL_ENV>;
+export type ExitsSettingsEnv = ConfigOf<typeof EXITS_ENV>;
 
 /** Parse ORACLE_MEMBERS ("id=0x…,id=0x…"). */
 export function parseMembers(value: string): OracleMember[] {
@@ -128,7 +113,10 @@ function sanityFrom(json: string | undefined): SanityLimits {
 }
 
 /** The consensus settings, or null when no member is configured. */
-export function oracleConfigFrom(s: OracleSettings, network: Network): OracleConfig | null {
+export function oracleConfigFrom(
+  s: OracleSettings & Partial<ExitsSettingsEnv>,
+  network: Network,
+): OracleConfig | null {
   if (s.ORACLE_MEMBERS === undefined || s.ORACLE_MEMBERS.trim() === "") return null;
   const members = parseMembers(s.ORACLE_MEMBERS);
   const quorum = s.ORACLE_QUORUM ?? Math.floor(members.length / 2) + 1;
@@ -155,24 +143,12 @@ export function oracleConfigFrom(s: OracleSettings, network: Network): OracleCon
     performanceLeewayBP: s.ORACLE_PERFORMANCE_LEEWAY_BP,
     sanity: sanityFrom(s.ORACLE_SANITY_LIMITS),
     fees: { totalFeeBP: s.POOL_FEE_BP, operatorsFeeBP: s.POOL_OPERATORS_FEE_BP, treasury: s.POOL_TREASURY },
+    exits: {
+      maxExitWei: BigInt(s.ORACLE_MAX_EXIT_ETHER_PER_REPORT ?? 19_200) * 10n ** 18n,
+      deadlineEpochs: s.EXIT_DEADLINE_EPOCHS ?? DEFAULT_EXIT_DEADLINE_EPOCHS,
+    },
   };
 }
 
-/**
- * The execution-layer adapter the settings name (ORACLE_EL_RPC_URL, else ORACLE_EL_SIM_URL, with
- * both vaults), or null when neither URL is set. `beaconUrl`: where the RPC adapter reads the
- * ref slot's block.
- */
-export function executionLayerFrom(s: OracleElSettings, beaconUrl: string): ExecutionLayerAdapter | null {
-  const url = s.ORACLE_EL_RPC_URL ?? s.ORACLE_EL_SIM_URL;
-  if (url === undefined) return null;
-  if (s.POOL_WITHDRAWAL_VAULT === undefined || s.POOL_EL_REWARDS_VAULT === undefined)
-    throw new ConfigError(
-      "POOL_WITHDRAWAL_VAULT/POOL_EL_REWARDS_VAULT: required with an execution-layer URL",
-    );
-  const vaults = { withdrawalVault: s.POOL_WITHDRAWAL_VAULT, elRewardsVault: s.POOL_EL_REWARDS_VAULT };
-  const opts = { timeoutMs: s.ORACLE_EL_TIMEOUT_MS };
-  return s.ORACLE_EL_RPC_URL !== undefined
-    ? jsonRpcExecutionLayer(s.ORACLE_EL_RPC_URL, vaults, beaconUrl, opts)
-    : simExecutionLayer(url, vaults, opts);
-}
+/** The execution-layer adapter's settings and factory live with the adapter (@poolkeeper/beacon execution.ts). */
+export { executionLayerFrom, ORACLE_EL_ENV, type OracleElSettings } from "@poolkeeper/beacon";

@@ -43,6 +43,7 @@ function context(over: Partial<FrameContext> = {}): FrameContext {
       threshold: 0.94,
       underperforming: [7],
     },
+    exits: { operators: [], requested: [], maxExitWei: 19_200n * ETH },
     decision: null,
     votes: [],
     ...over,
@@ -65,6 +66,13 @@ const cl: ReportClSide = {
       activeIndices: [7, 9],
     },
   ],
+  validators: [7, 9].map((index) => ({
+    index,
+    operatorId: 3,
+    balanceGwei: 32_050_000_000n,
+    exitable: true,
+    exiting: false,
+  })),
 };
 const border = { isBunkerMode: false, finalizationMaxTimestamp: 9_900 };
 
@@ -129,6 +137,73 @@ describe("buildReport", () => {
     );
     expect(bunker.withdrawalFinalizationBatches).toEqual([1]);
     expect(bunker.isBunkerMode).toBe(true);
+  });
+
+  it("asks validators to exit for what the queue still needs after the buffer and the vaults (the ejector rule)", () => {
+    // 50 ETH asked after the border (not finalized), 10 ETH buffered, 5 ETH in the withdrawal
+    // vault: 35 ETH missing, two validators of 32.05 ETH. Operator 4 (3 validators) is above its
+    // share (2.5) first; then a tie at 2 each, lowest index first: operator 3's validator 7.
+    const ctx = context({
+      ledger: {
+        ...context().ledger,
+        bufferedWei: 10n * ETH,
+        totalShares: 124n * ETH,
+        queueShares: 50n * ETH,
+        unfinalizedSteth: 50n * ETH,
+        lastRequestId: 1,
+      },
+      queue: [
+        QUEUE_SENTINEL,
+        {
+          id: 1,
+          cumulativeSteth: 50n * ETH,
+          cumulativeShares: 50n * ETH,
+          timestamp: 9_950,
+          reportTimestamp: 0,
+        },
+      ],
+    });
+    const validators = [
+      ...cl.validators,
+      ...[11, 12, 13].map((index) => ({ ...cl.validators[0]!, index, operatorId: 4 })),
+    ];
+    const vaults = { withdrawalVaultWei: 5n * ETH, elRewardsVaultWei: 0n };
+    const r = buildReport(ctx, { ...cl, validators }, vaults, border);
+    expect(r.withdrawalFinalizationBatches).toEqual([]);
+    expect(r.validatorsToExit).toEqual([
+      { operatorId: 3, validatorIndex: 7 },
+      { operatorId: 4, validatorIndex: 11 },
+    ]);
+    // validator 7 asked already: it counts as coming back, 2.95 ETH missing, one more from operator 4
+    const asked = buildReport(
+      { ...ctx, exits: { ...ctx.exits, requested: [7] } },
+      { ...cl, validators },
+      vaults,
+      border,
+    );
+    expect(asked.validatorsToExit).toEqual([{ operatorId: 4, validatorIndex: 11 }]);
+    // a hard target limit of 0 on operator 3 puts its validators first
+    const limited = buildReport(
+      {
+        ...ctx,
+        exits: { ...ctx.exits, operators: [{ operatorId: 3, targetLimit: 0, targetLimitMode: "hard" }] },
+      },
+      { ...cl, validators },
+      vaults,
+      border,
+    );
+    expect(limited.validatorsToExit).toEqual([
+      { operatorId: 3, validatorIndex: 7 },
+      { operatorId: 3, validatorIndex: 9 },
+    ]);
+    // the buffer covers it: nothing asked
+    const covered = buildReport(
+      { ...ctx, ledger: { ...ctx.ledger, bufferedWei: 60n * ETH, totalShares: 174n * ETH } },
+      { ...cl, validators },
+      vaults,
+      border,
+    );
+    expect(covered.validatorsToExit).toEqual([]);
   });
 
   it("refuses figures of another slot than the frame's ref slot", () => {

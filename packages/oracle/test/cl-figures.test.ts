@@ -217,6 +217,19 @@ describe.each(["deneb", "fulu"] as const)("readClFigures on %s", (fork) => {
     expect(ssz.activeEffectiveBalanceGwei).toBe(
       poolActive.reduce((a, i) => a + BigInt(c.validatorAt(i, refEpoch).effectiveBalance), 0n),
     );
+    // the ejector's view: 0-15 but 3 and 10 may be asked to exit; 3 and 10 are exiting with their
+    // balance still on the consensus layer; L (not active yet) is neither
+    expect(ssz.validators.filter((v) => v.exitable).map((v) => v.index)).toEqual(
+      range(0, 16).filter((i) => i !== 3 && i !== 10),
+    );
+    expect(ssz.validators.filter((v) => v.exiting).map((v) => v.index)).toEqual([3, 10]);
+    expect(ssz.validators.find((v) => v.index === 9)).toEqual({
+      index: 9,
+      operatorId: 2,
+      balanceGwei: BigInt(c.balanceAt(9, refEpoch)),
+      exitable: true,
+      exiting: false,
+    });
   });
 
   it("gives the same figures by the JSON routes", () => {

@@ -76,6 +76,47 @@ describe("simExecutionLayer against a beacon-sim", () => {
     );
     expect(() => simExecutionLayer("ftp://x", VAULTS)).toThrow(/simUrl/);
   });
+
+  it("an EIP-7002 withdrawal request on a pre-Electra sim: the sim's refusal, quoted; a bad pubkey named", async () => {
+    const el = simExecutionLayer(sim.url, VAULTS);
+    const pubkey = `0x${Buffer.from(sim.chain.pubkeyOf(3)).toString("hex")}`;
+    await expect(el.submitWithdrawalRequest(pubkey)).rejects.toThrow(
+      /HTTP 400: .*needs an electra or fulu chain/,
+    );
+    await expect(el.submitWithdrawalRequest("0x12")).rejects.toThrow(/pubkey: must be 0x and 96 hex digits/);
+    await expect(el.submitWithdrawalRequest(pubkey, -1n)).rejects.toThrow(/amountGwei/);
+  });
+});
+
+describe("simExecutionLayer's EIP-7002 requests on an Electra beacon-sim", () => {
+  it("a full-exit request from the validators' withdrawal address exits the validator", async () => {
+    const wc = new Uint8Array(32).fill(0x11);
+    wc[0] = 1;
+    wc.fill(0, 1, 12);
+    const sim = await startBeaconSim({
+      validators: 16,
+      slotsPerEpoch: 8,
+      seed: "oracle-el-7002",
+      withdrawalCredentials: wc,
+    });
+    try {
+      sim.chain.advanceTo(16);
+      const el = simExecutionLayer(sim.url, VAULTS);
+      const pubkey = `0x${Buffer.from(sim.chain.pubkeyOf(5)).toString("hex")}`;
+      expect(await el.submitWithdrawalRequest(pubkey)).toEqual({ validatorIndex: 5 });
+      const before = sim.chain.validatorAt(5, sim.chain.epochOf(sim.chain.headSlot)).exitEpoch;
+      sim.chain.advanceTo(sim.chain.headSlot + 16);
+      const after = sim.chain.validatorAt(5, sim.chain.epochOf(sim.chain.headSlot)).exitEpoch;
+      expect(after).toBeLessThan(before);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("the JSON-RPC adapter refuses: a real network needs the withdrawal vault's signer", async () => {
+    const el = jsonRpcExecutionLayer("http://127.0.0.1:1", VAULTS, "http://127.0.0.1:1");
+    await expect(el.submitWithdrawalRequest(`0x${"ab".repeat(48)}`)).rejects.toThrow(/vault's signer/);
+  });
 });
 
 describe("jsonRpcExecutionLayer against an in-test node", () => {

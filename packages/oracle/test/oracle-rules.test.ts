@@ -234,7 +234,7 @@ describe("hash consensus", () => {
         vote(0, H1),
         vote(1, H1),
         vote(2, H1, 99),
-        { ...vote(2, H1), consensusVersion: 2 },
+        { ...vote(2, H1), consensusVersion: CONSENSUS_VERSION + 1 },
         { ...vote(3, H1), memberId: "m9" },
       ],
       members,

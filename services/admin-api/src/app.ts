@@ -44,6 +44,9 @@ export interface AdminApiConfig {
   closeGraceMs: number;
   /** Take the client address from X-Forwarded-For (only behind a proxy you control). */
   trustProxy: boolean;
+  /** How often an open exits stream reads the table, and its heartbeat comment (routes/exits.ts). */
+  exitStreamPollMs: number;
+  exitStreamHeartbeatMs: number;
 }
 
 export const DEFAULT_API_CONFIG: AdminApiConfig = {
@@ -55,6 +58,8 @@ export const DEFAULT_API_CONFIG: AdminApiConfig = {
   uploadRateLimitWindowMs: 60_000,
   closeGraceMs: 10_000,
   trustProxy: false,
+  exitStreamPollMs: 1_000,
+  exitStreamHeartbeatMs: 15_000,
 };
 
 export interface AppContext {

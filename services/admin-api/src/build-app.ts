@@ -1,11 +1,13 @@
 import type { Logger } from "@poolkeeper/core";
 import { pendingMigrations, type Store } from "@poolkeeper/store";
 import { type AdminApiConfig, type App, buildBase } from "./app.js";
+import type { ExitsPort } from "./exits-port.js";
 import type { OraclePort } from "./oracle-port.js";
 import type { PerformancePort } from "./performance-port.js";
 import type { PoolPort } from "./pool-port.js";
 import type { RegistryPort } from "./port.js";
 import { allocationRoutes } from "./routes/allocation.js";
+import { exitRoutes } from "./routes/exits.js";
 import { keyRoutes } from "./routes/keys.js";
 import { operatorRoutes } from "./routes/operators.js";
 import { oracleRoutes } from "./routes/oracle.js";
@@ -24,6 +26,8 @@ export interface AdminApiDeps {
   pool: PoolPort;
   /** The oracle's votes and reports: `oraclePort(store, oracleConfigFrom(settings, network))`. */
   oracle: OraclePort;
+  /** Exit requests: `exitsPort(store, {network, deadlineEpochs})`. */
+  exits: ExitsPort;
   logger: Logger;
   config?: Partial<AdminApiConfig>;
 }
@@ -52,5 +56,6 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
   performanceRoutes(app, deps.performance, ctx);
   poolRoutes(app, deps.pool, ctx);
   oracleRoutes(app, deps.oracle, ctx);
+  exitRoutes(app, deps.exits, ctx);
   return app;
 }

@@ -6,7 +6,7 @@ import {
   NETWORK_ENV,
   WITHDRAWAL_CREDENTIALS_ENV,
 } from "@poolkeeper/core";
-import { ORACLE_ENV } from "@poolkeeper/oracle";
+import { EXITS_ENV, ORACLE_ENV } from "@poolkeeper/oracle";
 import { z } from "zod";
 
 /** Environment of the admin-api process: the shared fragments (core settings.ts) and its own. */
@@ -28,6 +28,7 @@ export const ADMIN_API_ENV = {
   ...WITHDRAWAL_CREDENTIALS_ENV,
   ...LOG_ENV,
   ...ORACLE_ENV,
+  ...EXITS_ENV,
   TRUST_PROXY: {
     schema: z.enum(["true", "false"]).transform((v) => v === "true"),
     example: "false",

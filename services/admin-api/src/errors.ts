@@ -8,7 +8,7 @@ import {
   PoolkeeperError,
 } from "@poolkeeper/core";
 import { REGISTRY_ERRORS } from "@poolkeeper/registry";
-import { STORE_ERRORS } from "@poolkeeper/store";
+import { EXIT_ERRORS, STORE_ERRORS } from "@poolkeeper/store";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 
 /**
@@ -76,6 +76,7 @@ export const API_CODE_SETS = [
   CORE_ERRORS,
   REGISTRY_ERRORS,
   STORE_ERRORS,
+  EXIT_ERRORS,
   BeaconErrorCode,
   API_ERRORS,
 ] as const;

@@ -3,6 +3,12 @@ export { type Principal, ROLES, type Role } from "./auth.js";
 export { type AdminApiDeps, buildApp, storeReady } from "./build-app.js";
 export { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
 export { statusForCode } from "./errors.js";
+export {
+  type ExitsSettings,
+  exitRequestView,
+  exitsPort,
+} from "./exits-adapter.js";
+export type { ExitsPort } from "./exits-port.js";
 export { MAX_HISTORY_EPOCHS, type PerformanceTiming, performancePort } from "./performance-adapter.js";
 export type { PerformancePort } from "./performance-port.js";
 export { poolPort } from "./pool-adapter.js";

@@ -46,10 +46,17 @@ export function oraclePort(
   config: OracleConfig | null,
   pool: { network: string; withdrawalCredentials: string; genesisForkVersion: string },
 ): OraclePort {
-  const consensus = config === null ? null : new OracleConsensus(store, config);
+  const consensus = config === null ? null : new OracleConsensus(store, config, pool.network);
   const frames = config === null ? null : new OracleFrameSource(store, config, pool.network);
   const reader = consensus?.reader ?? new OracleReportReader(store);
   return {
+    async identity() {
+      return {
+        network: pool.network,
+        withdrawalCredentials: pool.withdrawalCredentials,
+        genesisForkVersion: pool.genesisForkVersion,
+      };
+    },
     async setup() {
       if (config === null) notConfigured();
       return {

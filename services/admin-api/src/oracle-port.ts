@@ -7,6 +7,7 @@ import type {
   FrameKey,
   OracleReport,
   OracleSetup,
+  PoolIdentity,
   VoteBody,
   VoteResult,
 } from "@poolkeeper/contract";
@@ -17,6 +18,8 @@ export interface OraclePort {
   reports(limit: number, before?: number): Promise<Static<typeof OracleReport>[]>;
   report(refSlot: number): Promise<Static<typeof OracleReport>>;
   setup(): Promise<Static<typeof OracleSetup>>;
+  /** The pool's network and credentials (known without an oracle configuration). */
+  identity(): Promise<Static<typeof PoolIdentity>>;
   frame(refSlot: number): Promise<Static<typeof FrameContextSchema>>;
   frameKeys(refSlot: number, afterId: number, limit: number): Promise<Static<typeof FrameKey>[]>;
 }

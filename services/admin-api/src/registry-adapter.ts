@@ -15,7 +15,14 @@ import {
   type TargetLimit,
   toDepositDataJson,
 } from "@poolkeeper/registry";
-import { EVER_DEPOSITED_STATES, type KeyListRow, keyListPages, type Store } from "@poolkeeper/store";
+import {
+  EVER_DEPOSITED_STATES,
+  exitFiguresByOperator,
+  type KeyListRow,
+  keyListPages,
+  type OperatorExitFigures,
+  type Store,
+} from "@poolkeeper/store";
 import type {
   DepositBatchSummaryView,
   DepositBatchView,
@@ -99,7 +106,16 @@ function batchView(batch: DepositBatch): DepositBatchView {
   };
 }
 
-function reviewView(r: Review): ReviewView {
+const NO_EXITS = { requested: 0, open: 0, late: 0, triggered: 0, lastTriggeredAt: null };
+
+function reviewView(r: Review, exits: readonly OperatorExitFigures[]): ReviewView {
+  const byOperator = new Map(exits.map((e) => [e.operatorId, e]));
+  const exitsOf = (id: number) => {
+    const e = byOperator.get(id);
+    if (e === undefined) return NO_EXITS;
+    const { operatorId: _, lastTriggeredAt, ...counts } = e;
+    return { ...counts, lastTriggeredAt: lastTriggeredAt === null ? null : lastTriggeredAt.toISOString() };
+  };
   return {
     operators: r.operators.map((o) => ({
       operatorId: o.operatorId,
@@ -110,6 +126,7 @@ function reviewView(r: Review): ReviewView {
       keys: { ...o.keys },
       activeShare: o.activeShare,
       capacityLeft: o.capacityLeft,
+      exits: exitsOf(o.operatorId),
     })),
     totals: { ...r.totals },
     concentration: concentrationView(r.concentration),
@@ -250,7 +267,7 @@ export function portFromRegistry(registry: Registry): RegistryPort {
       return list.map(batchSummaryView);
     },
     async review() {
-      return reviewView(await registry.review());
+      return reviewView(await registry.review(), await exitFiguresByOperator(registry.store));
     },
     async audit(page) {
       const entries = await registry.listAudit({

@@ -17,6 +17,7 @@ import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
 import { type App, closeApp } from "./app.js";
 import { buildApp } from "./build-app.js";
 import { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
+import { exitsPort } from "./exits-adapter.js";
 import { oraclePort } from "./oracle-adapter.js";
 import { performancePort } from "./performance-adapter.js";
 import { poolPort } from "./pool-adapter.js";
@@ -52,6 +53,7 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
       registry,
       performance: performancePort(store, network),
       pool: poolPort(store),
+      exits: exitsPort(store, { network: network.name, deadlineEpochs: s.EXIT_DEADLINE_EPOCHS }),
       oracle: oraclePort(store, oracleConfigFrom(s, network), {
         network: network.name,
         withdrawalCredentials: toHex0x(withdrawalCredentials),

@@ -23,7 +23,7 @@ import {
 } from "@poolkeeper/oracle";
 import { Value } from "typebox/value";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { depositEntries } from "./deposit-fixtures.js";
+import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
 import { createHarness, type Harness, operatorBody, testOracleConfig } from "./harness.js";
 import { pubkeyHex, seedWatcher } from "./watcher-fixtures.js";
 
@@ -42,6 +42,10 @@ function checked(client: ApiClient): ApiClient {
         const answer = await f(input);
         if (spec.format === "text") {
           expect(typeof answer).toBe("string");
+        } else if (spec.format === "sse") {
+          expect(Symbol.asyncIterator in (answer as object), `${prop}: answer is a stream of events`).toBe(
+            true,
+          );
         } else {
           const [status, schema] = Object.entries(spec.response)[0]!;
           expect(Value.Check(schema, answer), `${prop}: answer ${status} fits its schema`).toBe(true);
@@ -173,6 +177,42 @@ describe("the typed API client against the real admin API", () => {
     expect(about.data.map((e) => e.action)).toEqual(["deposits.allocate"]);
   });
 
+  it("exits: a DAO request, the operator's stream, its progress, the list and one with its history", async () => {
+    await h.store.query(
+      `INSERT INTO watcher_validators (network, validator_index, pubkey, operator_id, first_epoch)
+       VALUES ($1, 500, decode($2, 'hex'), $3, 0)`,
+      [network, pubkeys[0]!.slice(2), opId],
+    );
+    const made = await dao.createExit({ body: { validatorIndex: 500, reason: "client test" } });
+    expect(made.data).toMatchObject({
+      operatorId: opId,
+      validatorIndex: 500,
+      reason: "dao",
+      state: "requested",
+    });
+    const again = await apiError(dao.createExit({ body: { pubkey: pubkeys[0]!, reason: "twice" } }));
+    expect([again.status, again.code]).toEqual([409, "ERR_EXIT_REQUESTED"]);
+
+    const operator = checked(createApiClient({ baseUrl: url, token: await h.operatorToken(opId) }));
+    const ac = new AbortController();
+    const events = await operator.streamOperatorExits({ params: { id: opId }, signal: ac.signal });
+    for await (const e of events) {
+      expect(e).toMatchObject({ event: "exit_requested", id: String(made.data.id) });
+      expect(JSON.parse(e.data)).toMatchObject({ id: made.data.id, state: "requested" });
+      break;
+    }
+    ac.abort();
+    const signed = await operator.reportExitProgress({
+      params: { id: made.data.id },
+      body: { stage: "signed" },
+    });
+    expect(signed.data.state).toBe("signed");
+    const mine = await operator.listExits();
+    expect(mine.data.map((x) => x.id)).toEqual([made.data.id]);
+    const one = await admin.getExit({ params: { id: made.data.id } });
+    expect(one.data.history?.map((x) => x.state)).toEqual(["requested", "signed"]);
+  });
+
   it("performance and alerts over a watcher history", async () => {
     await seedWatcher(h.store, network, opId, otherId);
     const perf = await dao.operatorsPerformance({ query: { window: "1d" } });
@@ -236,6 +276,13 @@ describe("the typed API client against the real admin API", () => {
     // what a member builds its report on: the setup, the frame's pinned context and its keys
     const setup = await oracle.getOracleSetup();
     expect(setup.data).toMatchObject({ consensusVersion: CONSENSUS_VERSION, quorum: 2 });
+    // the pool's identity (what the operator daemon reads at init) agrees with the setup
+    const identity = await oracle.getPoolIdentity();
+    expect(identity.data).toEqual({
+      network: TEST_NETWORK.name,
+      withdrawalCredentials: setup.data.withdrawalCredentials,
+      genesisForkVersion: setup.data.genesisForkVersion,
+    });
     const frame = await oracle.getOracleFrame({ params: { refSlot: 15 } });
     expect(frame.data.frame).toMatchObject({ refSlot: 15, firstEpoch: 0, lastEpoch: 1 });
     const keys = await oracle.listOracleFrameKeys({ params: { refSlot: 15 }, query: { limit: 1 } });

@@ -13,6 +13,7 @@ import {
 } from "@poolkeeper/oracle";
 import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
+import { exitsPort } from "../src/exits-adapter.js";
 import type { AdminApiConfig, App } from "../src/index.js";
 import { buildApp, type PerformanceTiming, performancePort } from "../src/index.js";
 import { oraclePort } from "../src/oracle-adapter.js";
@@ -60,6 +61,8 @@ export interface HarnessOpts {
   performanceNetwork?: PerformanceTiming;
   /** The oracle's members and settings (default none: votes answer 503). */
   oracle?: OracleConfig;
+  /** EXIT_DEADLINE_EPOCHS of the exit requests (default 900). */
+  exitDeadlineEpochs?: number;
 }
 
 export async function createHarness(
@@ -81,6 +84,10 @@ export async function createHarness(
     registry,
     performance: performancePort(store, opts.performanceNetwork ?? TEST_NETWORK),
     pool: poolPort(store),
+    exits: exitsPort(store, {
+      network: (opts.performanceNetwork ?? TEST_NETWORK).name,
+      deadlineEpochs: opts.exitDeadlineEpochs ?? 900,
+    }),
     oracle: oraclePort(store, opts.oracle ?? null, {
       network: TEST_NETWORK.name,
       withdrawalCredentials: toHex0x(POOL_WC),

@@ -235,6 +235,12 @@ describe.each(TEST_STORE_KINDS)("role matrix on %s", (kind) => {
     },
     { name: "alerts", method: "GET", url: () => "/v1/alerts", allowed: ["admin", "dao", "operatorA"] },
     {
+      name: "pool identity",
+      method: "GET",
+      url: () => "/v1/pool/identity",
+      allowed: ["admin", "dao", "operatorA"],
+    },
+    {
       name: "own alerts",
       method: "GET",
       url: () => `/v1/alerts?operator=${a}&kind=validator_offline`,

@@ -71,8 +71,13 @@ export async function prepareOracle(ctx: DevnetContext, store: Store): Promise<R
     POOL_OPERATORS_FEE_BP: String(o.operatorsFeeBP),
     POOL_TREASURY: o.treasury,
     ORACLE_SANITY_LIMITS: devnetSanityLimits(sim.secondsPerSlot * sim.slotsPerEpoch, o.sanity),
+    // exit requests: a few epochs to exit on the devnet (900 on a real network), then EIP-7002
+    EXIT_DEADLINE_EPOCHS: String(DEVNET_EXIT_DEADLINE_EPOCHS),
   };
 }
+
+/** The devnet's EXIT_DEADLINE_EPOCHS: an ignored exit request is triggered within minutes. */
+export const DEVNET_EXIT_DEADLINE_EPOCHS = 8;
 
 /** Stop a child: SIGTERM, then SIGKILL after `graceMs`. */
 function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startAdminApi } from "@poolkeeper/admin-api";
-import { BeaconNodePool } from "@poolkeeper/beacon";
+import { BeaconNodePool, simExecutionLayer } from "@poolkeeper/beacon";
 import { EXECUTION_ROUTES, FAR, startBeaconSim } from "@poolkeeper/beacon-sim";
 import { createApiClient } from "@poolkeeper/contract";
 import {
@@ -477,8 +477,13 @@ export async function startWatcher(ctx: DevnetContext): Promise<void> {
     { store, logger },
     { network, withdrawalCredentials: ctx.get("withdrawalCredentials") },
   );
+  // late exit requests: the pool's EIP-7002 request from the withdrawal vault, on the sim
+  const execution = simExecutionLayer(ctx.get("sim").url, {
+    withdrawalVault: o.scenario.withdrawalAddress,
+    elRewardsVault: o.scenario.oracle.elRewardsVault,
+  });
   watcher = new Watcher(
-    { beacon, store, pool: registryPoolSource(store, registry), logger },
+    { beacon, store, pool: registryPoolSource(store, registry), logger, execution },
     {
       settings: {
         network: network.name,

@@ -100,6 +100,7 @@ function scriptedApi(script: Script, keys: { pubkey: string; operatorId: number 
             threshold: 0.95,
             underperforming: [],
           },
+          exits: { operators: [], requested: [], maxExitWei: (19_200n * ETH).toString() },
           decision: decided === undefined ? null : { status: "applied", reportHash: decided },
           votes: (script.votes.get(refSlot) ?? []).map(({ memberId, reportHash }) => ({
             memberId,

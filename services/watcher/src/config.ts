@@ -1,3 +1,4 @@
+import { ORACLE_EL_ENV } from "@poolkeeper/beacon";
 import {
   BEACON_ENV,
   type ConfigOf,
@@ -49,6 +50,8 @@ export const WATCHER_ENV = {
     example: "https://hooks.example.org/poolkeeper?token=...",
     secret: true,
   },
+  // the execution-layer adapter (@poolkeeper/beacon execution.ts): the pool's EIP-7002 requests for late exits
+  ...ORACLE_EL_ENV,
   ...METRICS_ENV,
   ...LOG_ENV,
 } satisfies ConfigSpec;

@@ -8,6 +8,7 @@ import {
   type BeaconNodePool,
   csmPerformance,
   EpochDutiesReader,
+  type ExecutionLayerAdapter,
   getPendingDeposits,
   ratedScores,
   resolvePubkeys,
@@ -35,6 +36,7 @@ import {
   validatorOfflineAlert,
 } from "./alert-rules.js";
 import { buildEpochRecord } from "./epoch-record.js";
+import { followExitRequests } from "./exit-follow.js";
 import { syncKeyStates } from "./key-state-sync.js";
 import type { WatcherMetrics } from "./metrics.js";
 import type { ChainDepositSeen, PoolKey, PoolSource } from "./pool-source.js";
@@ -57,6 +59,8 @@ export interface ProcessorDeps {
   metrics?: WatcherMetrics;
   /** Called with the ids of alerts stored for webhook delivery. */
   onAlerts?: (ids: number[]) => Promise<void>;
+  /** Sends the pool's EIP-7002 withdrawal requests for late exits (ORACLE_EL_ENV). */
+  execution?: Pick<ExecutionLayerAdapter, "submitWithdrawalRequest">;
 }
 
 export interface EpochOutcome {
@@ -149,6 +153,7 @@ export class EpochProcessor {
     const alertIds = [...res.alertIds];
     alertIds.push(...(await this.operatorAlerts(epoch)));
     const changes = await syncKeyStates(this.deps.pool, duties, byIndex, logger);
+    await followExitRequests({ store, execution: this.deps.execution, logger }, duties);
     await this.recordPendingDeposits(epoch, keys, indexOf);
     if (this.settings.webhook && alertIds.length > 0) await this.deps.onAlerts?.(alertIds);
 

@@ -4,7 +4,7 @@
  * `main.ts` runs `WATCHER_SERVICE` (`runService`); the CLI runs it with flags merged into the
  * environment.
  */
-import { BeaconNodePool } from "@poolkeeper/beacon";
+import { BeaconNodePool, executionLayerFrom } from "@poolkeeper/beacon";
 import {
   ConfigError,
   databaseTarget,
@@ -81,8 +81,17 @@ export function startWatcherService(s: WatcherEnvSettings, deps: ServiceDeps): P
         },
       }),
     );
+    // the pool's EIP-7002 withdrawal requests for late exits (none without an execution-layer URL)
+    const execution = executionLayerFrom(s, s.BEACON_URLS[0]!);
     const w = new Watcher(
-      { beacon, store, pool: registryPoolSource(store, registry), logger, metrics },
+      {
+        beacon,
+        store,
+        pool: registryPoolSource(store, registry),
+        logger,
+        metrics,
+        ...(execution !== null ? { execution } : {}),
+      },
       {
         settings: {
           network: network.name,

@@ -8,7 +8,12 @@
  * for a check (one log line per outage), scheduling waits for the end of the outage and then fills
  * every epoch missed meanwhile (from the checkpoint, each once: the job id is the epoch).
  */
-import { type BeaconNodePool, FinalizedFollower, type FollowerOptions } from "@poolkeeper/beacon";
+import {
+  type BeaconNodePool,
+  type ExecutionLayerAdapter,
+  FinalizedFollower,
+  type FollowerOptions,
+} from "@poolkeeper/beacon";
 import { type Logger, safeUrl } from "@poolkeeper/core";
 import { createWorker, type Job, JobQueue, type QueueConnection, type Worker } from "@poolkeeper/queue";
 import {
@@ -30,6 +35,8 @@ export interface WatcherDeps {
   pool: PoolSource;
   logger?: Logger;
   metrics?: WatcherMetrics;
+  /** Sends the pool's EIP-7002 withdrawal requests for late exits. */
+  execution?: Pick<ExecutionLayerAdapter, "submitWithdrawalRequest">;
 }
 
 export interface WatcherOptions {

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { BeaconNodePool } from "@poolkeeper/beacon";
+import { BeaconNodePool, type ExecutionLayerAdapter } from "@poolkeeper/beacon";
 import { createLogger, type Logger, loadNetwork, toHex0x } from "@poolkeeper/core";
 import { buildDepositData, withdrawalCredentials } from "@poolkeeper/keys";
 import { fundPool, keysWei } from "@poolkeeper/ledger/testing";
@@ -200,13 +200,22 @@ export async function simWatcher(o: {
   store: TestStore;
   pool: PoolSource;
   logger: Logger;
+  /** The pool's EIP-7002 requests for late exits. */
+  execution?: Pick<ExecutionLayerAdapter, "submitWithdrawalRequest">;
 }): Promise<Watcher> {
   const beacon = await BeaconNodePool.init(
     { urls: [o.simUrl], preset: "minimal", retries: 1, retryBaseMs: 20 },
     { logger: o.logger },
   );
   return new Watcher(
-    { beacon, store: o.store, pool: o.pool, logger: o.logger, metrics: new WatcherMetrics() },
+    {
+      beacon,
+      store: o.store,
+      pool: o.pool,
+      logger: o.logger,
+      metrics: new WatcherMetrics(),
+      ...(o.execution !== undefined ? { execution: o.execution } : {}),
+    },
     {
       settings: { network: "minimal", offlineEpochs: 3, underperformanceMargin: 0.05, webhook: false },
       redis: redisConn(),

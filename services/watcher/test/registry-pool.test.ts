@@ -6,11 +6,12 @@
  * key states must follow the chain: deposited → active, then slashed for the slashed one.
  */
 import { createHash } from "node:crypto";
-import { loadLodestar } from "@poolkeeper/beacon";
+import { loadLodestar, simExecutionLayer } from "@poolkeeper/beacon";
 import { fromHex, loadNetwork, toHex } from "@poolkeeper/core";
 import { buildDepositData, type DepositDataJson, withdrawalCredentials } from "@poolkeeper/keys";
 import { fundPool, keysWei } from "@poolkeeper/ledger/testing";
 import { Registry } from "@poolkeeper/registry";
+import { exitRequestHistory, findExitRequest, insertExitRequest } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registryPoolSource, type Watcher } from "../src/index.js";
@@ -21,10 +22,8 @@ type Sim = Awaited<ReturnType<typeof import("@poolkeeper/beacon-sim")["startBeac
 const NETWORK = "minimal";
 const CURVE_ORDER = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001n;
 const REWARD = "0x0f51bb10119727a7e5ea3538074fb341f56b09ad";
-const POOL_WC = withdrawalCredentials({
-  type: 1,
-  address: fromHex("b9d7934878b5fb9610b3fe8a5e441e8fad7e293f", "address", 20),
-});
+const VAULT = "0xb9d7934878b5fb9610b3fe8a5e441e8fad7e293f";
+const POOL_WC = withdrawalCredentials({ type: 1, address: fromHex(VAULT, "address", 20) });
 
 /** Interop-style secret key i: sha256(i as 32 bytes little-endian) read little-endian, mod r. */
 function interopSecretKey(i: number): Uint8Array {
@@ -89,7 +88,14 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
       .filter((p) => !depositedSet.has(p))
       .slice(0, 1);
 
-    watcher = await simWatcher({ simUrl: sim.url, store, pool: registryPoolSource(store, registry), logger });
+    watcher = await simWatcher({
+      simUrl: sim.url,
+      store,
+      pool: registryPoolSource(store, registry),
+      logger,
+      // late exits: the pool's EIP-7002 request from the withdrawal vault (the validators' credentials)
+      execution: simExecutionLayer(sim.url, { withdrawalVault: VAULT, elRewardsVault: REWARD }),
+    });
     watcher.start();
   });
   afterAll(() => closeSimWatcher({ watcher, sim, store }));
@@ -206,5 +212,63 @@ describe("watcher with registryPoolSource on PostgreSQL + Redis + beacon-sim", (
     await until("slashed in the registry", async () => (await keyStates()).get(victim) === "slashed", 60_000);
     const st = await keyStates();
     for (const k of deposited) if (k.pubkey !== victim) expect(st.get(k.pubkey)).toBe("active");
+  });
+
+  it("exit requests: an operator's voluntary exit is marked voluntary; a late one is triggered by EIP-7002 and exits", async () => {
+    const [voluntary, late] = [deposited[2]!, deposited[3]!];
+    const indexOf = (pk: string) => sim.chain.indexOfPubkey(fromHex(pk, "pubkey", 48));
+    const keyId = async (pk: string) =>
+      (await store.query<{ id: number }>("SELECT id FROM keys WHERE pubkey = decode($1, 'hex')", [pk]))
+        .rows[0]!.id;
+    const now = await stored();
+    const request = async (k: { pubkey: string; operatorId: number }, deadline: number) =>
+      (
+        await insertExitRequest(store, {
+          operatorId: k.operatorId,
+          keyId: await keyId(k.pubkey),
+          validatorIndex: indexOf(k.pubkey),
+          reason: "dao",
+          note: "watcher test",
+          refSlot: null,
+          requestedEpoch: now,
+          deadlineEpoch: now + deadline,
+          actor: "test:dao",
+        })
+      ).id;
+    const vId = await request(voluntary, 1000);
+    const lId = await request(late, 1); // past its deadline two epochs from now
+    // the operator of `voluntary` exits it itself; nobody exits `late`
+    sim.chain.scheduleExit(indexOf(voluntary.pubkey), sim.chain.epochOf(sim.chain.headSlot) + 1);
+    const done = async () =>
+      (await findExitRequest(store, vId))?.state === "exited" &&
+      (await findExitRequest(store, lId))?.state === "exited";
+    for (let advanced = 0; !(await done()); advanced++) {
+      expect(advanced, "epochs advanced before both exited").toBeLessThan(40);
+      sim.chain.advanceEpochs(1);
+      const fin = sim.chain.currentFinality().finalized.epoch;
+      // the watcher keeping up, epoch by epoch
+      await until("the watcher keeps up", async () => (await stored()) >= fin - 2, 60_000).catch((e) => {
+        console.log(logs.join("").slice(-4000));
+        throw e;
+      });
+    }
+    const v = (await findExitRequest(store, vId))!;
+    const l = (await findExitRequest(store, lId))!;
+    expect([v.exitedBy, l.exitedBy]).toEqual(["voluntary", "triggered"]);
+    expect((await exitRequestHistory(store, vId)).map((e) => e.state)).toEqual([
+      "requested",
+      "exiting",
+      "exited",
+    ]);
+    const lHistory = await exitRequestHistory(store, lId);
+    expect(lHistory.map((e) => e.state)).toEqual(["requested", "late", "triggered", "exiting", "exited"]);
+    expect(lHistory.slice(1).every((e) => e.actor === "watcher")).toBe(true);
+    expect(l.triggeredBy).toBe("watcher");
+    expect(l.triggeredAt).toBeInstanceOf(Date);
+    // the chain exited it: the registry key follows to exited
+    await until(
+      "the late key exited in the registry",
+      async () => (await keyStates()).get(late.pubkey) === "exited",
+    );
   });
 });

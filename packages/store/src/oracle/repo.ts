@@ -172,7 +172,15 @@ export interface FrameSnapshot {
   /** The ledger state JSON as `ledger_state.data` held it (null before the first ledger entry). */
   ledgerState: unknown;
   maxBatchId: number;
+  /** The operators' target limits and the validators with an open exit request at the pin (null: pinned before 0036). */
+  exits: FrameExitsSnapshot | null;
   pinnedAt: Date;
+}
+
+export interface FrameExitsSnapshot {
+  operators: { operatorId: number; targetLimit: number | null; targetLimitMode: "soft" | "hard" | null }[];
+  /** Validator indices with an open exit request (not yet exiting on the chain), ascending. */
+  requested: number[];
 }
 
 /**
@@ -181,10 +189,15 @@ export interface FrameSnapshot {
  */
 export async function pinFrameSnapshot(q: Queryable, refSlot: number): Promise<FrameSnapshot> {
   await q.query(
-    `INSERT INTO oracle_frame_snapshots (ref_slot, ledger_seq, ledger_state, max_batch_id)
+    `INSERT INTO oracle_frame_snapshots (ref_slot, ledger_seq, ledger_state, max_batch_id, exits)
      SELECT $1, COALESCE((SELECT last_seq FROM ledger_state WHERE id = 1), 0),
             COALESCE((SELECT data FROM ledger_state WHERE id = 1), 'null'::jsonb),
-            COALESCE((SELECT max(id) FROM deposit_batches), 0)
+            COALESCE((SELECT max(id) FROM deposit_batches), 0),
+            jsonb_build_object(
+              'operators', COALESCE((SELECT jsonb_agg(jsonb_build_object('operatorId', id, 'targetLimit', target_limit,
+                  'targetLimitMode', target_limit_mode) ORDER BY id) FROM operators), '[]'::jsonb),
+              'requested', COALESCE((SELECT jsonb_agg(validator_index ORDER BY validator_index) FROM exit_requests
+                  WHERE state IN ('requested', 'signed', 'submitted', 'late', 'triggered')), '[]'::jsonb))
      ON CONFLICT (ref_slot) DO NOTHING`,
     [refSlot],
   );
@@ -192,9 +205,10 @@ export async function pinFrameSnapshot(q: Queryable, refSlot: number): Promise<F
     ledger_seq: string | bigint;
     ledger_state: unknown;
     max_batch_id: number;
+    exits: FrameExitsSnapshot | string | null;
     pinned_at: Date | string;
   }>(
-    "SELECT ledger_seq, ledger_state, max_batch_id, pinned_at FROM oracle_frame_snapshots WHERE ref_slot = $1",
+    "SELECT ledger_seq, ledger_state, max_batch_id, exits, pinned_at FROM oracle_frame_snapshots WHERE ref_slot = $1",
     [refSlot],
   );
   const x = r.rows[0]!;
@@ -203,6 +217,7 @@ export async function pinFrameSnapshot(q: Queryable, refSlot: number): Promise<F
     ledgerSeq: BigInt(x.ledger_seq),
     ledgerState: x.ledger_state,
     maxBatchId: x.max_batch_id,
+    exits: typeof x.exits === "string" ? (JSON.parse(x.exits) as FrameExitsSnapshot) : x.exits,
     pinnedAt: date(x.pinned_at),
   };
 }

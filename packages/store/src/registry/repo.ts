@@ -771,6 +771,7 @@ export const AUDIT_ACTIONS = [
   "keys.unvet",
   "key.remove",
   "deposits.allocate",
+  "exit.request",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -32,6 +32,11 @@ export function oracleRoutes(app: App, oracle: OraclePort, _ctx: AppContext): vo
   });
 
   app.route({
+    ...routeOptions(API_ROUTES.getPoolIdentity),
+    handler: async () => ({ data: await oracle.identity(), meta: {} }),
+  });
+
+  app.route({
     ...routeOptions(API_ROUTES.getOracleFrame),
     handler: async (request) => ({ data: await oracle.frame(Number(request.params.refSlot)), meta: {} }),
   });
