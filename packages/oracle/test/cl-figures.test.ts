@@ -223,13 +223,9 @@ describe.each(["deneb", "fulu"] as const)("readClFigures on %s", (fork) => {
       range(0, 16).filter((i) => i !== 3 && i !== 10),
     );
     expect(ssz.validators.filter((v) => v.exiting).map((v) => v.index)).toEqual([3, 10]);
-    expect(ssz.validators.find((v) => v.index === 9)).toEqual({
-      index: 9,
-      operatorId: 2,
-      balanceGwei: BigInt(c.balanceAt(9, refEpoch)),
-      exitable: true,
-      exiting: false,
-    });
+    const v9 = ssz.validators.find((v) => v.index === 9);
+    expect([v9?.operatorId, v9?.exitable, v9?.exiting]).toEqual([2, true, false]);
+    expect(v9?.balanceGwei).toBe(balance([9]));
   });
 
   it("gives the same figures by the JSON routes", () => {
