@@ -151,3 +151,19 @@ export const BEACON_ENV = {
     description: "Beacon node URLs, comma-separated, healthiest first at run time",
   },
 } satisfies ConfigSpec;
+
+/** The admin API a client service talks to (oracle members, operator daemons) and its token. */
+export const ADMIN_API_CLIENT_ENV = {
+  ADMIN_API_URL: {
+    schema: z.string().url(),
+    example: "http://127.0.0.1:8080",
+    description: "The pool's admin API",
+  },
+  ADMIN_API_TOKEN: {
+    schema: z.string().min(1),
+    example: "pk_…",
+    secret: true,
+    description:
+      "The service's API token (role oracle for a member, operator for a daemon; better from ADMIN_API_TOKEN_FILE)",
+  },
+} satisfies ConfigSpec;

@@ -1,4 +1,5 @@
 import {
+  ADMIN_API_CLIENT_ENV,
   BEACON_ENV,
   type ConfigOf,
   type ConfigSpec,
@@ -23,17 +24,7 @@ export const OPERATOR_DAEMON_ENV = {
     example: "/var/lib/poolkeeper/daemon",
     description: "The directory `poolkeeper daemon init` wrote (state, encrypted mnemonic, token)",
   },
-  ADMIN_API_URL: {
-    schema: z.string().url(),
-    example: "http://127.0.0.1:8080",
-    description: "The pool's admin API",
-  },
-  ADMIN_API_TOKEN: {
-    schema: z.string().min(1),
-    example: "pk_…",
-    secret: true,
-    description: "The operator's API token (role operator; better from ADMIN_API_TOKEN_FILE)",
-  },
+  ...ADMIN_API_CLIENT_ENV,
   DAEMON_OPERATOR_ID: {
     schema: z.coerce.number().int().min(1).max(2_147_483_647),
     example: "3",

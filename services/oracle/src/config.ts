@@ -1,4 +1,5 @@
 import {
+  ADMIN_API_CLIENT_ENV,
   BEACON_ENV,
   type ConfigOf,
   type ConfigSpec,
@@ -18,17 +19,7 @@ export const ORACLE_MEMBER_ENV = {
     default: "mainnet",
     description: "Consensus preset of the beacon nodes (minimal for beacon-sim and devnets)",
   },
-  ADMIN_API_URL: {
-    schema: z.string().url(),
-    example: "http://127.0.0.1:8080",
-    description: "The pool's admin API, where the member reads its frames and votes",
-  },
-  ADMIN_API_TOKEN: {
-    schema: z.string().min(1),
-    example: "pk_…",
-    secret: true,
-    description: "The member's API token (role oracle)",
-  },
+  ...ADMIN_API_CLIENT_ENV,
   ORACLE_MEMBER_ID: {
     schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1-64 letters, digits, . _ -"),
     example: "alice",
