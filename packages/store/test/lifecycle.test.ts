@@ -54,6 +54,8 @@ describe.each(TEST_STORE_KINDS)("the key lifecycle table against the database's 
     const list =
       /(NOT\s+IN|IN|<>\s*ALL|=\s*ANY)\s*\(\s*(?:ARRAY\[)?((?:'[a-z_]+'(?:::text)?\s*,?\s*)+)\]?\s*\)/gi;
     for (const { name, def } of r.rows) {
+      // exit requests have states of their own (some share a key state's name)
+      if (name.startsWith("exit_request")) continue;
       for (const m of def.matchAll(list)) {
         const items = [...(m[2] ?? "").matchAll(/'([a-z_]+)'/g)].map((x) => x[1] as string);
         if (!items.every((x) => (KEY_STATES as readonly string[]).includes(x))) continue; // not states

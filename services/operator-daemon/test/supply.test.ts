@@ -18,7 +18,12 @@ describe("the key supply", () => {
       fetch: rec.fetch,
     });
     try {
-      await waitFor("the first top-up", async () => (await pool.keysOf(d.operatorId)).length === 8);
+      // the keys reach the pool just before the daemon records the batch done: wait for both
+      await waitFor(
+        "the first top-up",
+        async () =>
+          (await pool.keysOf(d.operatorId)).length === 8 && (await readState(d.dir)).pending === null,
+      );
       expect(await readState(d.dir)).toEqual({ version: 1, nextIndex: 8, pending: null });
       // a deposit batch takes 5 of the 8: the supply (3) is below 6, one batch of 4 brings it to 7
       await pool.consume(d.operatorId, 5);
