@@ -269,7 +269,7 @@ describe("poolkeeper devnet", () => {
       `data directory ${dataDir} is in use by process ${process.pid}`,
     );
     expect(readFileSync(devnet.tokenFile, "utf8").trim()).toBe(token);
-  });
+  }, 300_000); // the whole life of a deposit and four oracle frames; minutes on a loaded machine
 });
 
 describe("poolkeeper devnet on PostgreSQL (TEST_DATABASE_URL)", () => {
