@@ -80,6 +80,7 @@ export class KeySupply {
   async round(): Promise<number> {
     let state = await readState(this.o.dir);
     this.deps.metrics.nextIndex.set(state.nextIndex);
+    await this.removeFinishedStaging(state);
     let added = 0;
     if (state.pending !== null) {
       this.deps.logger.info(
@@ -103,6 +104,23 @@ export class KeySupply {
       added += await this.finish(state, false);
       state = { version: 1, nextIndex: state.nextIndex, pending: null };
     }
+  }
+
+  /**
+   * A batch's staging directory outlives it when the daemon stops between recording the batch done
+   * and removing it: every staging directory but the pending batch's is such a leftover.
+   */
+  private async removeFinishedStaging(state: DaemonState): Promise<void> {
+    const root = join(this.o.dir, DAEMON_FILES.staging);
+    const keep = state.pending === null ? null : `batch-${state.pending.from}`;
+    let names: string[];
+    try {
+      names = await fs.readdir(root);
+    } catch {
+      return; // none yet
+    }
+    for (const n of names)
+      if (n.startsWith("batch-") && n !== keep) await fs.rm(join(root, n), { recursive: true, force: true });
   }
 
   private async finish(state: DaemonState, resumed: boolean): Promise<number> {
