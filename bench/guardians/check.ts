@@ -18,9 +18,8 @@ import type { ChildProcess } from "node:child_process";
 import { readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { lines, spawnRole } from "../support/processes.js";
+import { lines, serveUsage, spawnRole } from "../support/processes.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const mode = ["sim", "client"].includes(process.argv[2] ?? "") ? process.argv[2] : "main";
@@ -103,13 +102,7 @@ if (mode === "sim") {
   process.stdout.write(
     `${JSON.stringify({ url: sim.url, headSlot: c.headSlot, finalizedEpoch: c.currentFinality().finalized.epoch, startSeconds: (performance.now() - t0) / 1000 })}\n`,
   );
-  createInterface({ input: process.stdin }).on("line", () => {
-    const cpu = process.cpuUsage();
-    process.stdout.write(
-      `${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, peakRssMiB: peakMiB() })}\n`,
-    );
-  });
-  process.on("SIGTERM", () => void sim.close().then(() => process.exit(0)));
+  serveUsage(sim);
 } else if (mode === "client") {
   // ---------------------------------------------------------------- one way, one process
   const [way, url, keysFile] = rest as ["fast" | "naive", string, string];

@@ -13,9 +13,8 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { lines, spawnRole } from "../support/processes.js";
+import { lines, serveUsage, spawnRole } from "../support/processes.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const mode = ["sim", "client"].includes(process.argv[2] ?? "") ? process.argv[2] : "main";
@@ -84,13 +83,7 @@ if (mode === "sim") {
   process.stdout.write(
     `${JSON.stringify({ url: sim.url, refSlot, refEpoch, startSeconds: (performance.now() - t0) / 1000, rssMiB: mib(process.memoryUsage().rss) })}\n`,
   );
-  createInterface({ input: process.stdin }).on("line", () => {
-    const cpu = process.cpuUsage();
-    process.stdout.write(
-      `${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, peakRssMiB: peakMiB() })}\n`,
-    );
-  });
-  process.on("SIGTERM", () => void sim.close().then(() => process.exit(0)));
+  serveUsage(sim);
 } else if (mode === "client") {
   // ---------------------------------------------------------------- one path, one process
   const [path, url, refSlotS, refEpochS, keysFile, outFile] = rest as [

@@ -24,3 +24,16 @@ export function lines(c: ChildProcess): () => Promise<string> {
     return q !== undefined ? Promise.resolve(q) : new Promise((r) => waiting.push(r));
   };
 }
+
+/**
+ * The sim's side of a bench: answer each line on stdin with its CPU time and peak RSS so far (the
+ * parent reads them around each client run), and close the sim on SIGTERM.
+ */
+export function serveUsage(sim: { close(): Promise<void> }): void {
+  createInterface({ input: process.stdin }).on("line", () => {
+    const cpu = process.cpuUsage();
+    const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    process.stdout.write(`${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, peakRssMiB })}\n`);
+  });
+  process.on("SIGTERM", () => void sim.close().then(() => process.exit(0)));
+}
