@@ -15,7 +15,12 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 /** How much a service logs (pino levels). */
 export const LOG_ENV = {
-  LOG_LEVEL: { schema: z.enum(LOG_LEVELS), example: "info", default: "info" },
+  LOG_LEVEL: {
+    schema: z.enum(LOG_LEVELS),
+    example: "info",
+    default: "info",
+    description: `How much the service logs (pino levels: ${LOG_LEVELS.join(", ")})`,
+  },
 } satisfies ConfigSpec;
 
 /** The consensus network: a built-in name or a network JSON file, loaded and checked here. */
@@ -105,6 +110,7 @@ export const REDIS_ENV = {
     example: "redis://127.0.0.1:6379",
     default: "redis://127.0.0.1:6379",
     secret: true,
+    description: "Redis for the job queues (BullMQ; maxmemory-policy noeviction)",
   },
   REDIS_PREFIX: {
     schema: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "letters, digits, - and _"),
@@ -116,8 +122,18 @@ export const REDIS_ENV = {
 
 /** The Prometheus endpoint of a service that has no HTTP server of its own (`startMetricsServer`). */
 export const METRICS_ENV = {
-  METRICS_PORT: { schema: port, example: "9464", default: "9464" },
-  METRICS_HOST: { schema: z.string().min(1), example: "127.0.0.1", default: "127.0.0.1" },
+  METRICS_PORT: {
+    schema: port,
+    example: "9464",
+    default: "9464",
+    description: "Port of the Prometheus /metrics and /health endpoint (0: any free port)",
+  },
+  METRICS_HOST: {
+    schema: z.string().min(1),
+    example: "127.0.0.1",
+    default: "127.0.0.1",
+    description: "Address the /metrics and /health endpoint listens on",
+  },
 } satisfies ConfigSpec;
 
 /** A comma-separated list of http(s) URLs. */

@@ -28,6 +28,7 @@ const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [
   () => import("./commands/oracle.js"),
   () => import("./commands/daemon.js"),
   () => import("./commands/devnet.js"),
+  () => import("./commands/config.js"),
 ];
 
 // The command this process runs names it in the lock of a data directory it opens

@@ -23,6 +23,7 @@ export const ORACLE_MEMBER_ENV = {
   ORACLE_MEMBER_ID: {
     schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "1-64 letters, digits, . _ -"),
     example: "alice",
+    description: "This member's id, as named in the admin API's ORACLE_MEMBERS",
   },
   ORACLE_MEMBER_KEY: {
     schema: z.string().regex(/^(0x)?[0-9a-fA-F]{64}$/, "a BLS secret key: 64 hex digits"),

@@ -26,7 +26,12 @@ export const WATCHER_ENV = {
     default: "mainnet",
     description: "Consensus preset of the beacon nodes (minimal for beacon-sim and devnets)",
   },
-  WATCHER_CONCURRENCY: { schema: z.coerce.number().int().min(1).max(64), example: "1", default: "1" },
+  WATCHER_CONCURRENCY: {
+    schema: z.coerce.number().int().min(1).max(64),
+    example: "1",
+    default: "1",
+    description: "Epochs this process works on at once (replicas share the queue)",
+  },
   WATCHER_JOB_LOCK_MS: {
     schema: z.coerce.number().int().min(1000).max(3_600_000),
     example: "10000",
@@ -39,16 +44,24 @@ export const WATCHER_ENV = {
     example: "350000",
     description: "First epoch to process on an empty database (default: the latest finalized one)",
   },
-  WATCHER_OFFLINE_EPOCHS: { schema: z.coerce.number().int().min(1).max(10_000), example: "3", default: "3" },
+  WATCHER_OFFLINE_EPOCHS: {
+    schema: z.coerce.number().int().min(1).max(10_000),
+    example: "3",
+    default: "3",
+    description: "Missed attestations in a row before a validator-offline alert",
+  },
   WATCHER_UNDERPERFORMANCE_MARGIN: {
     schema: z.coerce.number().min(0).max(1),
     example: "0.05",
     default: "0.05",
+    description:
+      "An operator whose one-day performance is below the network's minus this (a fraction) is alerted (Lido CSM)",
   },
   WATCHER_WEBHOOK_URL: {
     schema: z.string().url().optional(),
     example: "https://hooks.example.org/poolkeeper?token=...",
     secret: true,
+    description: "Deliver alerts here (POST JSON, retried); never logged",
   },
   // the execution-layer adapter (@poolkeeper/beacon execution.ts): the pool's EIP-7002 requests for late exits
   ...ORACLE_EL_ENV,
