@@ -82,6 +82,12 @@ export {
   newValidatorFields,
 } from "./chain-types.js";
 
+/** The deposit contract and chain id of a sim chain's network file, unless a devnet names its own. */
+export const SIM_DEPOSIT_IDENTITY = {
+  contractAddress: "0x4242424242424242424242424242424242424242",
+  chainId: 32382,
+} as const;
+
 export class SimChain extends EventEmitter {
   readonly config: ChainForkConfig;
   readonly seed: string;
@@ -290,7 +296,10 @@ export class SimChain extends EventEmitter {
    * This chain as a poolkeeper network file (what `loadNetwork(path)` reads): its fork versions,
    * genesis validators root and timing, with the deposit contract and chain id a devnet gives it.
    */
-  networkJson(name: string, deposit: { contractAddress: string; chainId: number }): NetworkJson {
+  networkJson(
+    name: string,
+    deposit: { contractAddress: string; chainId: number } = SIM_DEPOSIT_IDENTITY,
+  ): NetworkJson {
     return {
       name,
       genesisForkVersion: toHex(this.genesisForkVersion),

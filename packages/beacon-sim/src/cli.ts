@@ -4,7 +4,7 @@
  * starts one sim that follows the wall clock, prints its URL, and runs until SIGINT/SIGTERM
  * (service kit: `runProcess`).
  */
-import { readFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { ACTIVE_PRESET } from "@lodestar/params";
 import { ConfigError, createLogger, runProcess, ValidationError } from "@poolkeeper/core";
 import { SIM_FORKS, type SimFork } from "./chain-types.js";
@@ -22,6 +22,10 @@ export interface BeaconSimCliOptions {
   genesisTime?: string;
   /** deneb | electra | fulu (default: the scenario's, else fulu) */
   fork?: string;
+  /** Write the chain's poolkeeper network file here (what POOLKEEPER_NETWORK reads). */
+  networkOut?: string;
+  /** The network's name in that file (default devnet). */
+  networkName?: string;
 }
 
 function int(value: string | undefined, field: string, min: number, max: number): number | undefined {
@@ -81,6 +85,22 @@ export async function startFromCli(
   out(
     `beacon-sim: ${sim.chain.n} validators, fork ${sim.chain.fork}, preset ${ACTIVE_PRESET}, ${sim.chain.slotsPerEpoch} slots/epoch, ${sim.chain.secondsPerSlot} s/slot, listening on ${sim.url} (started in ${((performance.now() - t0) / 1000).toFixed(1)} s)`,
   );
+  if (opts.networkOut !== undefined) {
+    const json = sim.chain.networkJson(opts.networkName ?? "devnet");
+    try {
+      // atomically: a service waiting for the file never reads half of it
+      const tmp = `${opts.networkOut}.${process.pid}.tmp`;
+      await writeFile(tmp, `${JSON.stringify(json, null, 2)}\n`);
+      await rename(tmp, opts.networkOut);
+    } catch (e) {
+      await sim.close();
+      throw new ValidationError(
+        "--network-out",
+        `cannot write ${opts.networkOut}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+      );
+    }
+    out(`beacon-sim: network file ${opts.networkOut} (POOLKEEPER_NETWORK)`);
+  }
   return sim;
 }
 

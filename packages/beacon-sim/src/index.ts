@@ -21,7 +21,7 @@ export type {
   StoredBlock,
   ValidatorStatus,
 } from "./chain.js";
-export { FAR, FLAG_HEAD, FLAG_SOURCE, FLAG_TARGET, SimChain } from "./chain.js";
+export { FAR, FLAG_HEAD, FLAG_SOURCE, FLAG_TARGET, SIM_DEPOSIT_IDENTITY, SimChain } from "./chain.js";
 export type {
   CarriedDepositRequest,
   DepositRequestRecord,

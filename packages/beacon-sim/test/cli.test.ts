@@ -6,8 +6,9 @@ import "./env-minimal.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadNetwork, toHex } from "@poolkeeper/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { startFromCli } from "../src/index.js";
+import { SIM_DEPOSIT_IDENTITY, startFromCli } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "beacon-sim-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,6 +48,28 @@ describe("startFromCli", () => {
     } finally {
       await sim.close();
     }
+  });
+
+  it("writes the chain's network file (--network-out) that loadNetwork reads, matching the chain", async () => {
+    const file = join(dir, "network.json");
+    const lines: string[] = [];
+    const sim = await startFromCli(
+      { validators: "16", port: "0", secondsPerSlot: "1", networkOut: file, networkName: "compose" },
+      (l) => lines.push(l),
+    );
+    try {
+      const network = loadNetwork(file);
+      expect(network.name).toBe("compose");
+      expect(toHex(network.genesisValidatorsRoot)).toBe(toHex(sim.chain.genesisValidatorsRoot));
+      expect(network.genesisTime).toBe(sim.chain.genesisTime);
+      expect(network.chainId).toBe(SIM_DEPOSIT_IDENTITY.chainId);
+      expect(lines[1]).toBe(`beacon-sim: network file ${file} (POOLKEEPER_NETWORK)`);
+    } finally {
+      await sim.close();
+    }
+    await expect(
+      startFromCli({ validators: "4", port: "0", networkOut: join(dir, "no-such-dir", "n.json") }),
+    ).rejects.toThrow(/--network-out: cannot write .*ENOENT/);
   });
 
   it("rejects bad flags and files with the flag and the reason", async () => {

@@ -21,6 +21,8 @@ export function register(program: Command): void {
       "--fork <name>",
       "deneb | electra | fulu: the fork the chain starts at (default: the scenario's, else fulu)",
     )
+    .option("--network-out <file>", "write the chain's network file here (for POOLKEEPER_NETWORK)")
+    .option("--network-name <name>", "the network's name in that file", "devnet")
     .action(async (opts: Record<string, string | undefined>) => {
       // before the first @lodestar import (the package's): --preset wins over LODESTAR_PRESET
       const preset = chooseLodestarPreset({
