@@ -1,8 +1,9 @@
 /**
  * `poolkeeper devnet` end to end: beacon-sim over HTTP, the admin API over HTTP with the devnet's
  * token, PGlite under a fresh data directory, the watcher's queue on the real Redis
- * (TEST_REDIS_URL). The sim runs a manual clock that the test moves one epoch at a time, so the
- * whole life of a deposit (activation delay, offline epochs, watcher lag) takes seconds.
+ * (TEST_REDIS_URL), each operator's daemon and each oracle member as a process of its own. The sim
+ * runs a manual clock that the test moves one epoch at a time, so the whole life of a deposit
+ * (activation delay, offline epochs, watcher lag) and of two exits takes seconds per epoch.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pubkeyFromSecret, seedFromCanonical, ValidatorKeyDeriver } from "../packages/keys/src/index.js";
 import { createTestDatabase } from "../packages/store/src/testing.js";
 // The root test folder is not a workspace package: the devnet is reached through its source.
 import {
@@ -26,6 +28,17 @@ const OPERATORS = 3;
 const KEYS = 4;
 const LIMITS = [KEYS, KEYS, 2];
 const DEPOSIT_SHARE = 0.8;
+/** The operator whose daemon runs with --exit-signer none (the scenario's exits.ignoredBy). */
+const IGNORING = 2;
+
+/** Pubkeys (hex, no 0x) of indices 0..count-1 of a mnemonic. */
+function pubkeysOf(mnemonic: string, count: number): string[] {
+  const seed = seedFromCanonical(mnemonic);
+  const d = ValidatorKeyDeriver.fromSeed(seed);
+  return Array.from({ length: count }, (_, i) =>
+    Buffer.from(pubkeyFromSecret(d.keys(i).signingKey)).toString("hex"),
+  );
+}
 
 /** MinFirst from nothing: the deposits go one by one to the operator with the fewest, within its vetted keys. */
 function minFirst(limits: number[], count: number): number[] {
@@ -78,13 +91,15 @@ describe("poolkeeper devnet", () => {
         vettedLimits: [{ operator: 3, limit: LIMITS[2] }],
         depositShare: DEPOSIT_SHARE,
         offline: { operator: 2, afterActivationEpochs: 1, epochs: 4 },
+        // 60 ETH asked: two validators exit (MinFirst gave 3, 3, 2: operators 1 and 2 are asked)
+        exits: { withdrawEth: 60, afterActivationEpochs: 4, ignoredBy: IGNORING, deadlineEpochs: 8 },
       }),
       clock: "manual",
       pollMs: 100,
       out: (l) => lines.push(l),
     };
     devnet = await startDevnet(options);
-  });
+  }, 240_000); // the daemons' and the members' processes start (tsx) and the daemons upload their keys
 
   afterAll(async () => {
     await devnet?.close();
@@ -92,10 +107,68 @@ describe("poolkeeper devnet", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("runs keys → registry → deposits → chain → watcher → alerts end to end", async () => {
-    // keys uploaded and vetted through the API, within the scenario's limits
+  /** GET an admin API route with the devnet's admin token: the `data` of its answer. */
+  async function get<T>(path: string): Promise<T> {
+    const token = readFileSync(devnet.tokenFile, "utf8").trim();
+    const res = await fetch(`${devnet.apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status, path).toBe(200);
+    return ((await res.json()) as { data: T }).data;
+  }
+
+  interface Exit {
+    id: number;
+    operatorId: number;
+    pubkey: string;
+    validatorIndex: number;
+    state: string;
+    exitedBy: string | null;
+    exitEpoch: number | null;
+    history?: Array<{ state: string; actor: string; detail: string | null }>;
+  }
+
+  /**
+   * One epoch further, once the daemons that sign exits have had their chance: the test moves the
+   * chain only after each open request of such an operator was submitted (its daemon hears of it on
+   * its stream within a moment); then it waits for the watcher, as everywhere in this test.
+   */
+  async function advance(): Promise<void> {
+    await until(
+      "the daemons to submit their exits",
+      async () =>
+        (await get<Exit[]>("/v1/exits?state=requested")).every((e) => e.operatorId === IGNORING) &&
+        (await get<Exit[]>("/v1/exits?state=signed")).length === 0,
+      30_000,
+    );
+    const chain = devnet.sim.chain;
+    chain.advanceEpochs(1);
+    const fin = chain.currentFinality().finalized.epoch;
+    await until("the watcher", async () => ((await devnet.summary()).watcherEpoch ?? -1) >= fin - 2, 20_000);
+  }
+
+  it("runs daemons → registry → deposits → chain → watcher → alerts end to end", async () => {
+    // each operator's daemon (a process) generated its mnemonic and uploaded its first keys (its
+    // low-water mark, KEYS) with its own token; the devnet vetted them within the scenario's limits
     expect(devnet.operators.map((o) => o.uploaded)).toEqual([KEYS, KEYS, KEYS]);
     expect(devnet.operators.map((o) => o.vetted)).toEqual(LIMITS);
+    for (const [i, op] of devnet.operators.entries()) {
+      const home = join(devnet.operatorsDir, `operator-${i + 1}`);
+      const mnemonic = readFileSync(join(home, "mnemonic-backup.txt"), "utf8").trim();
+      expect(mnemonic.split(" ")).toHaveLength(24);
+      const keys = await get<Array<{ key: string }>>(`/v1/keys?operator=${op.id}`);
+      const uploaded = keys.map((k) => k.key.replace(/^0x/, ""));
+      // all of them are indices 0..n-1 of its own mnemonic (it tops up as deposits use them)
+      expect(uploaded.length).toBeGreaterThanOrEqual(KEYS);
+      expect(new Set(uploaded)).toEqual(new Set(pubkeysOf(mnemonic, uploaded.length)));
+      expect(op.daemonDir).toBe(join(home, "daemon"));
+      // the daemon's directory: settings, its token, the encrypted mnemonic, keystores for the validator client
+      const config = JSON.parse(readFileSync(join(op.daemonDir!, "daemon.json"), "utf8"));
+      expect(config).toMatchObject({ operatorId: op.id, lowWater: KEYS });
+      expect(readFileSync(join(op.daemonDir!, "mnemonic.json"), "utf8")).not.toContain(mnemonic);
+      expect(
+        statSync(join(op.daemonDir!, "validator-keys", "keys", "keystore-m_12381_3600_0_0_0.json")).isFile(),
+      ).toBe(true);
+      expect(op.signsExits).toBe(i + 1 !== IGNORING);
+    }
 
     // one deposit batch, split MinFirst
     const count = Math.floor(LIMITS.reduce((a, b) => a + b, 0) * DEPOSIT_SHARE);
@@ -156,24 +229,26 @@ describe("poolkeeper devnet", () => {
 
     // move the chain until the offline window is over and the watcher has processed it
     for (let step = 0; step < 60; step++) {
-      chain.advanceEpochs(1);
+      await advance();
       const fin = chain.currentFinality().finalized.epoch;
-      await until(
-        "the watcher",
-        async () => ((await devnet.summary()).watcherEpoch ?? -1) >= fin - 2,
-        20_000,
-      );
       const to = devnet.offline?.toEpoch;
       if (to != null && fin - 2 >= to) break;
     }
     expect(devnet.offline?.toEpoch).not.toBeNull();
 
-    // the deposited validators are on the sim (over HTTP) and active
+    // the deposited validators are on the sim (over HTTP) and active; by now the staker's
+    // withdrawal may have made the pool ask some to exit: only those may be exiting
+    const asked = new Set((await get<Exit[]>("/v1/exits")).map((e) => e.pubkey));
     const pubkeys = devnet.batch.keys.map((k) => `0x${k.depositData.pubkey}`);
     const res = await fetch(`${devnet.sim.url}/eth/v1/beacon/states/head/validators?id=${pubkeys.join(",")}`);
     const body = (await res.json()) as { data: Array<{ status: string; validator: { pubkey: string } }> };
     expect(body.data.map((v) => v.validator.pubkey).sort()).toEqual([...pubkeys].sort());
-    expect(new Set(body.data.map((v) => v.status))).toEqual(new Set(["active_ongoing"]));
+    for (const v of body.data)
+      expect(v.status, v.validator.pubkey).toEqual(
+        asked.has(v.validator.pubkey)
+          ? expect.stringMatching(/^(active_ongoing|active_exiting|exited_unslashed)$/)
+          : "active_ongoing",
+      );
 
     // the chain applied them under the churn: 32 validators of 32 ETH give 64 ETH per epoch, so
     // two deposits per epoch and two activations per activation epoch
@@ -182,8 +257,11 @@ describe("poolkeeper devnet", () => {
     for (const a of activations) perEpoch.set(a, (perEpoch.get(a) ?? 0) + 1);
     expect([...perEpoch.values()].sort()).toEqual(Array.from({ length: count / 2 }, () => 2));
 
-    // the watcher moved the registry's keys deposited → active (read back through the admin API)
-    expect(await keysIn("active")).toBe(count);
+    // the watcher moved the registry's keys deposited → active (read back through the admin API),
+    // and those asked to exit on to exiting
+    const leaving = (await keysIn("exiting")) + (await keysIn("exited"));
+    expect((await keysIn("active")) + leaving).toBe(count);
+    expect(leaving).toBeLessThanOrEqual(asked.size);
     expect(await keysIn("deposited")).toBe(0);
 
     // duties recorded for every operator; the offline one missed attestations and was alerted
@@ -210,13 +288,8 @@ describe("poolkeeper devnet", () => {
       step < 40 && (oracle.reportsApplied < 3 || oracle.shareRate.after === oracle.shareRate.before);
       step++
     ) {
-      chain.advanceEpochs(1);
+      await advance();
       const fin = chain.currentFinality().finalized.epoch;
-      await until(
-        "the watcher",
-        async () => ((await devnet.summary()).watcherEpoch ?? -1) >= fin - 2,
-        20_000,
-      );
       const want = oracle.reportsApplied + 1;
       const end = Date.now() + 3_000;
       while (Date.now() < end && fin >= 8) {
@@ -262,7 +335,7 @@ describe("poolkeeper devnet", () => {
     expect(text).not.toContain(token);
     expect(readFileSync(devnet.logFile, "utf8")).not.toContain(token);
 
-    // under umask 0000: the data directory, the database, the keys, the log, the network file: private
+    // under umask 0000: the data directory, the database, the daemons' directories, the log, the network file: private
     expect(loosePermissions(dataDir)).toEqual([]);
     // a second devnet on the same --data-dir is refused before it touches a file
     await expect(startDevnet({ ...options, out: () => undefined })).rejects.toThrow(
@@ -270,6 +343,99 @@ describe("poolkeeper devnet", () => {
     );
     expect(readFileSync(devnet.tokenFile, "utf8").trim()).toBe(token);
   }, 300_000); // the whole life of a deposit and four oracle frames; minutes on a loaded machine
+
+  it("a staker's withdrawal → exit requests → one voluntary exit, one triggered by EIP-7002; no secret in the logs", async () => {
+    const w = devnet.withdrawal();
+    expect(w, "the staker's withdrawal was requested once the validators were active").not.toBeNull();
+    expect(w!.wei).toBe(60n * 10n ** 18n);
+    // the chain moves until every exit request has exited (the triggered one waits for its deadline)
+    let exits: Exit[] = [];
+    for (let step = 0; step < 80; step++) {
+      exits = await get<Exit[]>("/v1/exits");
+      if (exits.length >= 2 && exits.every((e) => e.state === "exited")) break;
+      await advance();
+    }
+    // the report after the withdrawal asked two validators to exit, one of operator 1 and one of
+    // the operator that ignores its requests
+    expect(exits.map((e) => `operator ${e.operatorId}: ${e.state} (${e.exitedBy})`).sort()).toEqual([
+      "operator 1: exited (voluntary)",
+      `operator ${IGNORING}: exited (triggered)`,
+    ]);
+    const voluntary = exits.find((e) => e.operatorId !== IGNORING);
+    const triggered = exits.find((e) => e.operatorId === IGNORING);
+    expect(voluntary?.exitedBy).toBe("voluntary");
+    expect(triggered?.exitedBy).toBe("triggered");
+    const historyOf = async (e: Exit) => (await get<Exit>(`/v1/exits/${e.id}`)).history!;
+    // the daemon signed and submitted its own (with its operator token); nobody signed the other:
+    // late, then the pool's EIP-7002 request, both by the watcher
+    const vol = await historyOf(voluntary!);
+    expect(vol.map((h) => h.state)).toEqual(["requested", "signed", "submitted", "exiting", "exited"]);
+    for (const h of vol.filter((x) => x.state === "signed" || x.state === "submitted"))
+      expect(h.actor).toMatch(new RegExp(`operator:${voluntary!.operatorId}$`));
+    const late = await historyOf(triggered!);
+    expect(late.map((h) => `${h.state}:${h.actor}`)).toEqual([
+      "requested:oracle",
+      "late:watcher",
+      "triggered:watcher",
+      "exiting:watcher",
+      "exited:watcher",
+    ]);
+    // the chain: both exited_unslashed (over HTTP), the voluntary one's exit came from the sim's pool
+    const res = await fetch(
+      `${devnet.sim.url}/eth/v1/beacon/states/head/validators?id=${exits.map((e) => e.validatorIndex).join(",")}`,
+    );
+    const states = (await res.json()) as { data: Array<{ status: string }> };
+    expect(states.data.map((v) => v.status)).toEqual(["exited_unslashed", "exited_unslashed"]);
+    // the registry shows the keys exited
+    const exitedKeys = await get<Array<{ key: string }>>("/v1/keys?state=exited");
+    expect(exitedKeys.map((k) => k.key.replace(/^0x/, "")).sort()).toEqual(
+      exits.map((e) => e.pubkey.replace(/^0x/, "")).sort(),
+    );
+    // the summary's exits: validator, operator, voluntary or triggered, requested and exited epochs
+    const s = await devnet.summary();
+    expect(s.exits).toHaveLength(2);
+    for (const e of s.exits) {
+      const api = exits.find((x) => x.validatorIndex === e.validator.index)!;
+      expect(e).toMatchObject({
+        validator: { index: api.validatorIndex, pubkey: api.pubkey },
+        operator: api.operatorId,
+        by: api.operatorId === IGNORING ? "triggered" : "voluntary",
+        state: "exited",
+        exitedEpoch: api.exitEpoch,
+      });
+      expect(e.requestedEpoch).toBeLessThan(e.exitedEpoch!);
+    }
+    const text = lines.join("\n");
+    expect(text).toMatch(/withdrawal {2}at epoch \d+: staker 0x[0-9a-f]{6}… asks for 60 ETH/);
+    expect(text).toMatch(
+      new RegExp(`exit {8}validator ${voluntary!.validatorIndex} .*: exited \\(voluntary\\)`),
+    );
+    expect(text).toMatch(
+      new RegExp(`exit {8}validator ${triggered!.validatorIndex} .*: exited \\(triggered\\)`),
+    );
+
+    // no secret in the devnet's log or its output: the daemons' mnemonics, passwords and tokens
+    const log = readFileSync(devnet.logFile, "utf8");
+    expect(log).toContain('"msg":"voluntary exit signed and submitted"');
+    expect(log).toContain('"msg":"late exit triggered by an EIP-7002 withdrawal request"');
+    for (const [i, op] of devnet.operators.entries()) {
+      const home = join(devnet.operatorsDir, `operator-${i + 1}`);
+      const secrets = [
+        readFileSync(join(home, "mnemonic-backup.txt"), "utf8").trim(),
+        readFileSync(join(home, "password"), "utf8").trim(),
+        readFileSync(join(op.daemonDir!, "token"), "utf8").trim(),
+      ];
+      for (const f of ["mnemonic-backup.txt", "password"])
+        expect(statSync(join(home, f)).mode & 0o777).toBe(0o600);
+      for (const secret of secrets) {
+        expect(secret.length).toBeGreaterThan(16);
+        expect(log).not.toContain(secret);
+        expect(text).not.toContain(secret);
+      }
+      // a phrase of the mnemonic (four words) is not in the log either
+      expect(log).not.toContain(secrets[0]!.split(" ").slice(0, 4).join(" "));
+    }
+  }, 300_000); // two exits' whole life: the deadline, the EIP-7002 request, the exit epochs
 });
 
 describe("poolkeeper devnet on PostgreSQL (TEST_DATABASE_URL)", () => {
@@ -314,7 +480,7 @@ describe("poolkeeper devnet on PostgreSQL (TEST_DATABASE_URL)", () => {
       await db.drop();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 240_000); // two operator daemons and three oracle members start as processes
 });
 
 describe("poolkeeper devnet (command line)", () => {

@@ -5,7 +5,6 @@
 import type { BeaconSim } from "@poolkeeper/beacon-sim";
 import type { ApiClient } from "@poolkeeper/contract";
 import { type Logger, type Network, PoolkeeperError, ServiceParts } from "@poolkeeper/core";
-import type { DepositDataJson } from "@poolkeeper/keys";
 import type { AlertKind, Store } from "@poolkeeper/store";
 import type { Watcher } from "@poolkeeper/watcher";
 import type { Redis } from "ioredis";
@@ -41,6 +40,10 @@ export interface DevnetOperator {
   deposited: number;
   /** Beacon-chain indices of its deposited validators. */
   validators: number[];
+  /** Its daemon's directory (`poolkeeper daemon init --dir`). */
+  daemonDir: string | null;
+  /** False: its daemon runs with --exit-signer none (the scenario's exits.ignoredBy). */
+  signsExits: boolean;
 }
 
 export interface OperatorSummary {
@@ -65,6 +68,31 @@ export interface DevnetSummary {
   poolDeposited: number;
   operators: OperatorSummary[];
   oracle: OracleSummary;
+  /** The pool's exit requests, oldest first. */
+  exits: ExitSummary[];
+}
+
+/** One exit request as the summary shows it (epochs of the chain). */
+export interface ExitSummary {
+  validator: { index: number; pubkey: string };
+  operator: number;
+  /** Why: withdrawals (an oracle report), dao or admin. */
+  reason: string;
+  state: string;
+  /** voluntary: its operator signed it; triggered: the pool's EIP-7002 request; null: not exiting yet. */
+  by: "voluntary" | "triggered" | null;
+  requestedEpoch: number;
+  deadlineEpoch: number;
+  /** The validator's exit epoch, once the request is exited (null before). */
+  exitedEpoch: number | null;
+}
+
+/** The staker's withdrawal request that drives the exits (the scenario's exits.withdrawEth). */
+export interface DevnetWithdrawal {
+  account: string;
+  wei: bigint;
+  requestId: number;
+  epoch: number;
 }
 
 /** The oracle's part of the summary (amounts and rates as decimal strings). */
@@ -112,8 +140,8 @@ export interface DevnetParts {
   redisPrefix: string;
   /** <data-dir>/db: PGlite's directory (unused with --database-url). */
   dbDir: string;
-  /** <data-dir>/keys: the operators' deposit data. */
-  keysDir: string;
+  /** <data-dir>/operators: each operator's daemon directory, password and mnemonic backup. */
+  operatorsDir: string;
   logFile: string;
   /** devnet.log: the devnet's logger writes to it, and the oracle members' lines go to it as they are. */
   logStream: NodeJS.WritableStream;
@@ -129,8 +157,6 @@ export interface DevnetParts {
   token: string;
   tokenFile: string;
   apiUrl: string;
-  /** Deposit data generated per operator (operator k at k - 1). */
-  deposits: DepositDataJson[][];
   operators: DevnetOperator[];
   /** The accounts that staked what the batch costs, before it. */
   stakers: DevnetStaker[];
@@ -138,6 +164,8 @@ export interface DevnetParts {
   /** Beacon-chain indices of the pool's deposited validators. */
   poolIndices: number[];
   offline: DevnetOffline | null;
+  /** The staker's withdrawal request once made (the scenario's exits.withdrawEth). */
+  withdrawal: { current: DevnetWithdrawal | null };
   watcher: Watcher;
   oracleMembers: DevnetOracleMember[];
   summary: () => Promise<DevnetSummary>;

@@ -5,9 +5,11 @@
  *        ▲ deposits                                                        ▲
  *        └──────────── devnet ── HTTP + bearer token ──▶ admin API ────────┘
  *
- * Keys are generated per operator from a fresh mnemonic that stays in memory; only deposit data is
- * written (no keystores). Operators, uploads, vetting, the stakers' ether and the deposit batch
- * (paid from the pool's buffer) all go through the admin API over HTTP, as an admin would do them.
+ * Each operator runs its own daemon (`poolkeeper daemon`, a process: its mnemonic, keystores and
+ * token under <data-dir>/operators) that uploads its keys and signs its exit requests; oracle
+ * members are processes too. Operators, vetting, the stakers' ether, the withdrawal and the
+ * deposit batch (paid from the pool's buffer) go through the admin API over HTTP, as an admin
+ * would do them.
  *
  * The run is a list of steps (steps.ts, `DEVNET_STEPS`) over one shared context (context.ts); each
  * step registers its teardown, and a failure or `close()` runs the teardown in reverse order.
@@ -25,6 +27,7 @@ import {
   type DevnetStaker,
   type DevnetStep,
   type DevnetSummary,
+  type DevnetWithdrawal,
 } from "./context.js";
 import { DEVNET_STEPS } from "./steps.js";
 
@@ -36,6 +39,8 @@ export type {
   DevnetStaker,
   DevnetStep,
   DevnetSummary,
+  DevnetWithdrawal,
+  ExitSummary,
   OperatorSummary,
 } from "./context.js";
 export { DevnetContext } from "./context.js";
@@ -57,6 +62,10 @@ export interface Devnet {
   batch: DepositBatchAnswer;
   /** The operator taken offline and when (epochs [from, to)), once its validators are active. */
   offline: DevnetOffline | null;
+  /** <data-dir>/operators: each operator's daemon directory, password file and mnemonic backup. */
+  operatorsDir: string;
+  /** The staker's withdrawal request that drives the exits, once made. */
+  withdrawal(): DevnetWithdrawal | null;
   summary(): Promise<DevnetSummary>;
   printSummary(): Promise<void>;
   close(): Promise<void>;
@@ -74,6 +83,7 @@ export async function startDevnet(
   const ctx = new DevnetContext(o, resolve(o.dataDir), out);
   try {
     for (const step of steps) await step.run(ctx);
+    const withdrawal = ctx.get("withdrawal");
     return {
       sim: ctx.get("sim"),
       apiUrl: ctx.get("apiUrl"),
@@ -87,6 +97,8 @@ export async function startDevnet(
       stakers: ctx.get("stakers"),
       batch: ctx.get("batch"),
       offline: ctx.get("offline"),
+      operatorsDir: ctx.get("operatorsDir"),
+      withdrawal: () => withdrawal.current,
       summary: ctx.get("summary"),
       printSummary: ctx.get("printSummary"),
       close: () => ctx.close(),

@@ -86,6 +86,43 @@ export const devnetScenarioSchema = z
         operatorsFeeBP: 500,
         sanity: {},
       }),
+    /**
+     * Each operator's daemon (`poolkeeper daemon`, a process of its own): its low-water mark is
+     * --keys-per-operator; it uploads `batchSize` keys per top-up. Cheap KDFs: a devnet's keystores
+     * and mnemonics guard nothing of value, and the first keys must be there in seconds.
+     */
+    daemons: z
+      .object({
+        batchSize: z.number().int().min(1).max(1000).default(4),
+        /** pbkdf2 c of the validator keystores (EIP-2335's default is 262144). */
+        keystoreKdfCost: z.number().int().min(1).max(1_048_576).default(1024),
+        /** scrypt n of each encrypted mnemonic (a power of two; EIP-2335's default is 262144). */
+        mnemonicKdfCost: z
+          .number()
+          .int()
+          .min(2)
+          .max(262_144)
+          .refine((n) => (n & (n - 1)) === 0, "must be a power of two")
+          .default(16_384),
+        pollSeconds: z.number().min(0.1).max(60).default(1),
+      })
+      .strict()
+      .default({ batchSize: 4, keystoreKdfCost: 1024, mnemonicKdfCost: 16_384, pollSeconds: 1 }),
+    /**
+     * Exits: once the pool's validators are all active, a staker asks to withdraw `withdrawEth`
+     * (more than the buffer holds, so the next oracle report asks validators to exit); operator
+     * `ignoredBy`'s daemon runs with --exit-signer none (it handles exits elsewhere, and does not)
+     * and its request is triggered by EIP-7002 after `deadlineEpochs` (EXIT_DEADLINE_EPOCHS).
+     */
+    exits: z
+      .object({
+        withdrawEth: z.number().int().min(1).max(100_000).nullable().default(90),
+        afterActivationEpochs: z.number().int().min(0).max(100).default(4),
+        ignoredBy: z.number().int().min(1).nullable().default(2),
+        deadlineEpochs: z.number().int().min(1).max(10_000).default(8),
+      })
+      .strict()
+      .default({ withdrawEth: 90, afterActivationEpochs: 4, ignoredBy: 2, deadlineEpochs: 8 }),
     /** Extra beacon-sim scenario fields (behaviours of genesis validators, missed slots, ...). */
     sim: z.record(z.string(), z.unknown()).default({}),
   })
@@ -136,6 +173,7 @@ export interface DevnetFlags {
   scenario?: string;
   summaryEvery?: string;
   untilReports?: string;
+  untilExits?: string;
 }
 
 export interface DevnetSettings {
@@ -155,6 +193,8 @@ export interface DevnetSettings {
   summaryEvery: number;
   /** Stop once this many oracle reports are applied and print the JSON summary last (headless). */
   untilReports?: number;
+  /** Stop once this many exit requests have exited (with --until-reports: both) and print the JSON summary last. */
+  untilExits?: number;
   scenario: DevnetScenario;
 }
 
@@ -187,6 +227,7 @@ export function parseDevnetFlags(f: DevnetFlags): DevnetSettings {
     ...(f.untilReports === undefined
       ? {}
       : { untilReports: int("--until-reports", f.untilReports, 0, 1, 1000) }),
+    ...(f.untilExits === undefined ? {} : { untilExits: int("--until-exits", f.untilExits, 0, 1, 1000) }),
     scenario: loadDevnetScenario(f.scenario),
   };
   if (settings.apiPort !== 0 && settings.apiPort === settings.simPort)
@@ -197,6 +238,15 @@ export function parseDevnetFlags(f: DevnetFlags): DevnetSettings {
   if (off !== null && off.operator > settings.operators)
     throw new ConfigError(
       `--operators: the scenario takes operator ${off.operator} offline; run at least ${off.operator} operators`,
+    );
+  const ignoredBy = settings.scenario.exits.ignoredBy;
+  if (ignoredBy !== null && ignoredBy > settings.operators)
+    throw new ConfigError(
+      `--operators: the scenario's operator ${ignoredBy} ignores its exit requests; run at least ${ignoredBy} operators`,
+    );
+  if (settings.untilExits !== undefined && settings.scenario.exits.withdrawEth === null)
+    throw new ConfigError(
+      "--until-exits: the scenario's exits.withdrawEth is null (no withdrawal, so no exit); give it an amount",
     );
   return settings;
 }

@@ -4,23 +4,17 @@
  * (`services/oracle`), each reading the sim as its own beacon node and voting through the admin
  * API over HTTP, as members on separate machines would.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBeaconSim } from "@poolkeeper/beacon-sim";
 import { generateMemberKey, publicKeyOf } from "@poolkeeper/oracle";
 import { createApiToken, type Store } from "@poolkeeper/store";
 import type { DevnetContext, DevnetOracleMember } from "./context.js";
+import { pipeLines, spawnNode, stopChild, writeSecret } from "./processes.js";
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const MEMBER_MAIN = fileURLToPath(new URL("../../oracle/src/main.ts", import.meta.url));
-
-function writeSecret(file: string, value: string): void {
-  rmSync(file, { force: true });
-  writeFileSync(file, `${value}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-}
 
 /**
  * The sanity limits a devnet needs besides mainnet's: its epochs are 16 s, not 384 s, and a few
@@ -72,36 +66,8 @@ export async function prepareOracle(ctx: DevnetContext, store: Store): Promise<R
     POOL_TREASURY: o.treasury,
     ORACLE_SANITY_LIMITS: devnetSanityLimits(sim.secondsPerSlot * sim.slotsPerEpoch, o.sanity),
     // exit requests: a few epochs to exit on the devnet (900 on a real network), then EIP-7002
-    EXIT_DEADLINE_EPOCHS: String(DEVNET_EXIT_DEADLINE_EPOCHS),
+    EXIT_DEADLINE_EPOCHS: String(ctx.options.scenario.exits.deadlineEpochs),
   };
-}
-
-/** The devnet's EXIT_DEADLINE_EPOCHS: an ignored exit request is triggered within minutes. */
-export const DEVNET_EXIT_DEADLINE_EPOCHS = 8;
-
-/** Stop a child: SIGTERM, then SIGKILL after `graceMs`. */
-function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
-    child.once("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-/** Each member's lines (pino JSON, named oracle-member with the member's id) into the devnet's log. */
-function pipeLines(child: ChildProcess, log: NodeJS.WritableStream): void {
-  for (const stream of [child.stdout, child.stderr]) {
-    let rest = "";
-    stream?.on("data", (d: Buffer) => {
-      const lines = (rest + d.toString("utf8")).split("\n");
-      rest = lines.pop() ?? "";
-      for (const line of lines) if (line.trim() !== "") log.write(`${line}\n`);
-    });
-  }
 }
 
 /** The members as processes, on the sim and the admin API; stopped (SIGTERM) at the devnet's close. */
@@ -119,27 +85,22 @@ export async function startOracleMembers(ctx: DevnetContext): Promise<void> {
     return Promise.all(children.map((c) => stopChild(c)));
   });
   for (const [i, m] of members.entries()) {
-    const child = spawn(process.execPath, ["--import", "tsx", MEMBER_MAIN], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        PATH: process.env.PATH ?? "",
-        LODESTAR_PRESET: "minimal",
-        POOLKEEPER_EXIT_WITH_PARENT: "1",
-        BEACON_URLS: nodes[i % nodes.length]!,
-        ORACLE_PRESET: "minimal",
-        ADMIN_API_URL: ctx.get("apiUrl"),
-        ADMIN_API_TOKEN_FILE: m.tokenFile,
-        ORACLE_MEMBER_ID: m.id,
-        ORACLE_MEMBER_KEY_FILE: m.keyFile,
-        ORACLE_CL_SOURCE: m.clSource,
-        ORACLE_POLL_SECONDS: "1",
-        ORACLE_EL_SIM_URL: ctx.get("sim").url,
-        POOL_WITHDRAWAL_VAULT: ctx.options.scenario.withdrawalAddress,
-        POOL_EL_REWARDS_VAULT: ctx.options.scenario.oracle.elRewardsVault,
-        METRICS_PORT: "0",
-        LOG_LEVEL: ctx.options.logLevel ?? "info",
-      },
+    const child = spawnNode(MEMBER_MAIN, [], {
+      LODESTAR_PRESET: "minimal",
+      POOLKEEPER_EXIT_WITH_PARENT: "1",
+      BEACON_URLS: nodes[i % nodes.length]!,
+      ORACLE_PRESET: "minimal",
+      ADMIN_API_URL: ctx.get("apiUrl"),
+      ADMIN_API_TOKEN_FILE: m.tokenFile,
+      ORACLE_MEMBER_ID: m.id,
+      ORACLE_MEMBER_KEY_FILE: m.keyFile,
+      ORACLE_CL_SOURCE: m.clSource,
+      ORACLE_POLL_SECONDS: "1",
+      ORACLE_EL_SIM_URL: ctx.get("sim").url,
+      POOL_WITHDRAWAL_VAULT: ctx.options.scenario.withdrawalAddress,
+      POOL_EL_REWARDS_VAULT: ctx.options.scenario.oracle.elRewardsVault,
+      METRICS_PORT: "0",
+      LOG_LEVEL: ctx.options.logLevel ?? "info",
     });
     children.push(child);
     pipeLines(child, ctx.get("logStream"));

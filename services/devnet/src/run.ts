@@ -1,13 +1,25 @@
 import { createLogger, logProcessFaults, runProcess } from "@poolkeeper/core";
 import { type Devnet, startDevnet } from "./devnet.js";
 import { type DevnetFlags, parseDevnetFlags } from "./options.js";
-import { oracleSummary } from "./summary.js";
+import { exitsSummary, oracleSummary } from "./summary.js";
 
-/** Resolves once `n` oracle reports are applied (polled from the devnet's store). */
-async function reportsApplied(devnet: Devnet, n: number): Promise<string> {
+/**
+ * Resolves once `reports` oracle reports are applied and `exits` exit requests have exited (either
+ * may be undefined: not waited for), polled from the devnet's store.
+ */
+async function finishedWhen(
+  devnet: Devnet,
+  reports: number | undefined,
+  exits: number | undefined,
+): Promise<string> {
   for (;;) {
     const oracle = await oracleSummary(devnet.store);
-    if (oracle.reportsApplied >= n) return `${oracle.reportsApplied} reports applied`;
+    const exited = (await exitsSummary(devnet.store)).filter((e) => e.state === "exited").length;
+    if (
+      (reports === undefined || oracle.reportsApplied >= reports) &&
+      (exits === undefined || exited >= exits)
+    )
+      return `${oracle.reportsApplied} reports applied, ${exited} exits done`;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -37,19 +49,24 @@ export async function runDevnet(
   await runProcess(
     async () => {
       const devnet = await startDevnet({ ...settings, out });
-      const until = settings.untilReports;
+      const { untilReports, untilExits } = settings;
+      const headless = untilReports !== undefined || untilExits !== undefined;
+      const goals = [
+        ...(untilReports === undefined ? [] : [`${untilReports} oracle reports are applied`]),
+        ...(untilExits === undefined ? [] : [`${untilExits} exits are done`]),
+      ];
       out(
-        until !== undefined
-          ? `running until ${until} oracle reports are applied`
+        headless
+          ? `running until ${goals.join(" and ")}`
           : `running${settings.duration === undefined ? " until Ctrl-C" : ` for ${settings.duration} s`}`,
       );
       return {
-        ...(until === undefined ? {} : { finished: reportsApplied(devnet, until) }),
+        ...(headless ? { finished: finishedWhen(devnet, untilReports, untilExits) } : {}),
         async close() {
           out("stopping…");
           await devnet.printSummary().catch(() => undefined);
           // headless: the JSON summary is the last line (read before the store closes)
-          const json = until === undefined ? undefined : JSON.stringify(await devnet.summary());
+          const json = headless ? JSON.stringify(await devnet.summary()) : undefined;
           await devnet.close();
           out(json ?? "stopped");
         },

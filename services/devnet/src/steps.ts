@@ -24,7 +24,7 @@ import {
   toHex0x,
   WEI_PER_ETH,
 } from "@poolkeeper/core";
-import { generateKeys, generateMnemonic, withdrawalCredentials, writeFileAtomic } from "@poolkeeper/keys";
+import { withdrawalCredentials, writeFileAtomic } from "@poolkeeper/keys";
 import { createRegistry, POOL_DEPOSIT_GWEI } from "@poolkeeper/registry";
 import { acquireDataDirLock, createApiToken, openStore } from "@poolkeeper/store";
 import { registryPoolSource, Watcher } from "@poolkeeper/watcher";
@@ -37,10 +37,11 @@ import type {
   DevnetStaker,
   DevnetStep,
 } from "./context.js";
+import { startOperatorDaemons } from "./daemons.js";
 import { DEVNET_ERRORS } from "./errors.js";
 import { prepareOracle, startOracleMembers } from "./oracle.js";
 import { checkRedis, deleteKeys, startPrivateRedis } from "./redis.js";
-import { devnetSummary, summaryLines } from "./summary.js";
+import { devnetSummary, exitLine, exitsSummary, summaryLines } from "./summary.js";
 
 export const DEVNET_NETWORK_NAME = "devnet";
 
@@ -98,8 +99,9 @@ export function prepareDataDir(ctx: DevnetContext): void {
   const dirLock = acquireDataDirLock(dataDir, { hint: "stop it or pick another --data-dir" });
   ctx.onClose(() => dirLock.release());
   const dbDir = join(dataDir, "db");
-  const keysDir = join(dataDir, "keys");
-  rmSync(keysDir, { recursive: true, force: true });
+  const operatorsDir = join(dataDir, "operators");
+  rmSync(operatorsDir, { recursive: true, force: true });
+  rmSync(join(dataDir, "keys"), { recursive: true, force: true }); // an older devnet's deposit data
   if (o.databaseUrl === undefined) {
     // not from under a process that has it open (an admin API started on it by hand)
     const dbLock = acquireDataDirLock(dbDir, {
@@ -113,7 +115,7 @@ export function prepareDataDir(ctx: DevnetContext): void {
   const logStream = createWriteStream(logFile, { flags: "wx", mode: 0o600 });
   ctx.onClose(() => new Promise<void>((r) => logStream.end(r)));
   ctx.set("dbDir", dbDir);
-  ctx.set("keysDir", keysDir);
+  ctx.set("operatorsDir", operatorsDir);
   ctx.set("logFile", logFile);
   ctx.set("logStream", logStream);
   ctx.set("logger", createLogger({ name: "devnet", level: o.logLevel ?? "info", destination: logStream }));
@@ -222,34 +224,15 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
   ctx.out(`redis       ${safeUrl(ctx.get("redisUrl"))}, keys ${ctx.get("redisPrefix")}:* (removed at exit)`);
 }
 
-/** Keys per operator, each from a fresh mnemonic kept in memory only; deposit data, no keystores. */
-export async function generateOperatorKeys(ctx: DevnetContext): Promise<void> {
-  const o = ctx.options;
-  const deposits: DevnetParts["deposits"] = [];
-  for (let k = 1; k <= o.operators; k++) {
-    const gen = await generateKeys({
-      mnemonic: generateMnemonic(), // in memory only
-      network: ctx.get("network"),
-      startIndex: 0,
-      count: o.keysPerOperator,
-      withdrawalAddress: ctx.get("withdrawalAddress"),
-      noKeystores: true,
-      outDir: join(ctx.get("keysDir"), `operator-${k}`),
-      threads: 0,
-    });
-    deposits.push(gen.deposits);
-  }
-  ctx.set("deposits", deposits);
-}
-
-/** Operators created, their keys uploaded and vetted through the admin API over HTTP. */
+/**
+ * Operators created through the admin API over HTTP (the scenario's vetted limits); their keys
+ * come from their daemons (daemons.ts), which upload them with their own tokens.
+ */
 export async function registerOperators(ctx: DevnetContext): Promise<void> {
   const o = ctx.options;
   const sc = o.scenario;
-  const logger = ctx.get("logger");
   const client = createApiClient({ baseUrl: ctx.get("apiUrl"), token: ctx.get("token") });
   const operators: DevnetOperator[] = [];
-  const deposits = ctx.get("deposits");
   for (let k = 1; k <= o.operators; k++) {
     const reward = createHash("sha256").update(`${sc.seed}/operator/${k}`).digest().subarray(0, 20);
     const vettedLimit = sc.vettedLimits.find((v) => v.operator === k)?.limit ?? o.keysPerOperator;
@@ -261,20 +244,16 @@ export async function registerOperators(ctx: DevnetContext): Promise<void> {
         reason: "devnet",
       },
     });
-    const { data: up } = await client.uploadKeys({
-      params: { id: op.id },
-      body: [...(deposits[k - 1] ?? [])],
-    });
-    const { data: vet } = await client.vetKeys({ params: { id: op.id }, body: { reason: "devnet" } });
     operators.push({
       id: op.id,
       name: op.name,
-      uploaded: up.count,
-      vetted: vet.vetted,
+      uploaded: 0,
+      vetted: 0,
       deposited: 0,
       validators: [],
+      daemonDir: null,
+      signsExits: true,
     });
-    logger.info({ operatorId: op.id, uploaded: up.count, vetted: vet.vetted }, "operator ready");
   }
   ctx.set("operators", operators);
 }
@@ -460,6 +439,61 @@ export function runScenario(ctx: DevnetContext): void {
   };
   chain.on("slot", onSlot);
   ctx.onClose(() => chain.off("slot", onSlot));
+  scheduleWithdrawal(ctx);
+}
+
+/**
+ * The demand for exits: once the pool's validators are all active (and the scenario's
+ * afterActivationEpochs more), the largest staker asks to withdraw `exits.withdrawEth` of its
+ * stETH through the admin API (`POST /v1/withdrawals`), more than the pool's buffer holds, so the
+ * next oracle report asks validators to exit (Lido's ejector rule).
+ */
+function scheduleWithdrawal(ctx: DevnetContext): void {
+  const ex = ctx.options.scenario.exits;
+  const holder: DevnetParts["withdrawal"] = { current: null };
+  ctx.set("withdrawal", holder);
+  const stakers = ctx.get("stakers");
+  const poolIndices = ctx.get("poolIndices");
+  if (ex.withdrawEth === null || stakers.length === 0 || poolIndices.length === 0) return;
+  const logger = ctx.get("logger");
+  const chain = ctx.get("sim").chain;
+  const staker = stakers.reduce((a, b) => (b.wei > a.wei ? b : a));
+  const wei = BigInt(ex.withdrawEth) * WEI_PER_ETH;
+  const amount = wei < staker.wei ? wei : staker.wei;
+  let state: "waiting" | "sending" | "done" = "waiting";
+  const onSlot = () => {
+    if (state !== "waiting") return;
+    let last = 0;
+    for (const i of poolIndices) {
+      const a = chain.activationEpoch[i] ?? FAR;
+      if (a === FAR) return;
+      last = Math.max(last, a);
+    }
+    const epoch = chain.epochOf(chain.headSlot);
+    if (epoch < last + ex.afterActivationEpochs) return;
+    state = "sending";
+    const client = createApiClient({ baseUrl: ctx.get("apiUrl"), token: ctx.get("token") });
+    client
+      .requestWithdrawal({ body: { account: staker.account, amount: amount.toString() } })
+      .then(({ data }) => {
+        state = "done";
+        holder.current = { account: staker.account, wei: amount, requestId: data.requestId, epoch };
+        logger.info({ requestId: data.requestId, epoch }, "staker's withdrawal requested");
+        ctx.out(
+          `withdrawal  at epoch ${epoch}: staker ${staker.account.slice(0, 8)}… asks for ${formatWeiAsEth(amount)} ETH (request ${data.requestId}); ` +
+            `the next oracle report asks validators to exit (deadline ${ex.deadlineEpochs} epochs, then EIP-7002)`,
+        );
+      })
+      .catch((e: unknown) => {
+        state = "waiting"; // tried again at the next slot
+        logger.warn(
+          { err: e instanceof Error ? e.message : String(e) },
+          "withdrawal request failed; retrying",
+        );
+      });
+  };
+  chain.on("slot", onSlot);
+  ctx.onClose(() => chain.off("slot", onSlot));
 }
 
 /** The watcher, following the sim's finalized epochs through BullMQ on Redis. */
@@ -522,20 +556,38 @@ export function startSummaryLoop(ctx: DevnetContext): void {
   ctx.set("printSummary", printSummary);
   const chain = source.chain;
   let lastPrinted: number | null = null;
-  let printing = false;
+  /** Runs `f` unless its last run is still going; a failure is a warning in the log. */
+  const oneAtATime = (what: string, f: () => Promise<void>) => {
+    let running = false;
+    return () => {
+      if (running) return;
+      running = true;
+      f()
+        .catch((e: unknown) =>
+          logger.warn({ err: e instanceof Error ? e.message : String(e) }, `${what} failed`),
+        )
+        .finally(() => {
+          running = false;
+        });
+    };
+  };
+  // exit requests as they move: one line per request and state
+  const exitStates = new Map<string, string>();
+  const exitNews = oneAtATime("exit news", async () => {
+    for (const e of await exitsSummary(source.store)) {
+      const key = `${e.validator.index}/${e.requestedEpoch}`;
+      if (exitStates.get(key) === e.state) continue;
+      exitStates.set(key, e.state);
+      ctx.out(`exit        ${exitLine(e)}`);
+    }
+  });
+  const summaryNow = oneAtATime("summary", printSummary);
   const timer = setInterval(() => {
-    if (printing) return;
+    exitNews();
     const fin = chain.currentFinality().finalized.epoch;
     if (lastPrinted !== null && fin < lastPrinted + o.summaryEvery) return;
     lastPrinted = fin;
-    printing = true;
-    printSummary()
-      .catch((e: unknown) =>
-        logger.warn({ err: e instanceof Error ? e.message : String(e) }, "summary failed"),
-      )
-      .finally(() => {
-        printing = false;
-      });
+    summaryNow();
   }, o.pollMs ?? 1000);
   timer.unref();
   ctx.onClose(() => clearInterval(timer));
@@ -547,8 +599,8 @@ export const DEVNET_STEPS: readonly DevnetStep[] = [
   { name: "data directory", run: prepareDataDir },
   { name: "beacon-sim", run: startSim },
   { name: "store and admin API", run: startStoreAndApi },
-  { name: "keys", run: generateOperatorKeys },
   { name: "operators", run: registerOperators },
+  { name: "operator daemons", run: startOperatorDaemons },
   { name: "stakers", run: stakePool },
   { name: "deposit batch", run: allocateAndDeposit },
   { name: "scenario", run: runScenario },

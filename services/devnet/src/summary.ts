@@ -6,11 +6,12 @@ import { OracleReportReader } from "@poolkeeper/oracle";
 import {
   type AlertKind,
   getWatcherCheckpoint,
+  listExitRequests,
   listWatcherAlerts,
   operatorPerformance,
   type Store,
 } from "@poolkeeper/store";
-import type { DevnetOperator, DevnetSummary, OracleSummary } from "./context.js";
+import type { DevnetOperator, DevnetSummary, ExitSummary, OracleSummary } from "./context.js";
 
 export interface SummarySource {
   chain: BeaconSim["chain"];
@@ -50,7 +51,23 @@ export async function devnetSummary(s: SummarySource): Promise<DevnetSummary> {
       };
     }),
     oracle: await oracleSummary(store),
+    exits: await exitsSummary(store),
   };
+}
+
+/** The pool's exit requests, oldest first: who, why, how it went (voluntary or triggered) and when. */
+export async function exitsSummary(store: Store): Promise<ExitSummary[]> {
+  const rows = await listExitRequests(store, { limit: 1000 });
+  return rows.reverse().map((r) => ({
+    validator: { index: r.validatorIndex, pubkey: `0x${r.pubkey}` },
+    operator: r.operatorId,
+    reason: r.reason,
+    state: r.state,
+    by: r.exitedBy,
+    requestedEpoch: r.requestedEpoch,
+    deadlineEpoch: r.deadlineEpoch,
+    exitedEpoch: r.state === "exited" ? r.exitEpoch : null,
+  }));
 }
 
 /**
@@ -126,5 +143,15 @@ export function summaryLines(s: DevnetSummary): string[] {
         : `, last ref slot ${last.refSlot} ${last.status} (${last.hash.slice(0, 10)}…)`) +
       `, share rate ${o.shareRate.after}`,
   );
+  for (const e of s.exits) lines.push(`  exit: ${exitLine(e)}`);
   return lines;
+}
+
+/** One exit request in a line: the validator, its operator, why, when asked, the deadline, how it went. */
+export function exitLine(e: ExitSummary): string {
+  return (
+    `validator ${e.validator.index} (operator ${e.operator}, ${e.reason}, requested at epoch ${e.requestedEpoch}, deadline ${e.deadlineEpoch}): ${e.state}` +
+    (e.by === null ? "" : ` (${e.by})`) +
+    (e.exitedEpoch === null ? "" : ` at epoch ${e.exitedEpoch}`)
+  );
 }

@@ -21,6 +21,21 @@ describe("devnet flags", () => {
     expect(s.scenario.offline).toEqual({ operator: 2, afterActivationEpochs: 1, epochs: 5 });
     expect(s.scenario.vettedLimits).toEqual([{ operator: 3, limit: 4 }]);
     expect(s.scenario.stakers).toBe(3);
+    // each operator's daemon: batches of 4 keys; a staker's 90 ETH withdrawal drives the exits,
+    // operator 2 ignores its exit requests and is triggered after 8 epochs
+    expect(s.scenario.daemons).toEqual({
+      batchSize: 4,
+      keystoreKdfCost: 1024,
+      mnemonicKdfCost: 16384,
+      pollSeconds: 1,
+    });
+    expect(s.scenario.exits).toEqual({
+      withdrawEth: 90,
+      afterActivationEpochs: 4,
+      ignoredBy: 2,
+      deadlineEpochs: 8,
+    });
+    expect(parseDevnetFlags({ untilExits: "3" }).untilExits).toBe(3);
   });
 
   it.each([
@@ -42,6 +57,7 @@ describe("devnet flags", () => {
     ],
     [{ dataDir: " " }, "--data-dir: must not be empty"],
     [{ operators: "1" }, "--operators: the scenario takes operator 2 offline; run at least 2 operators"],
+    [{ untilExits: "0" }, "--until-exits: must be from 1 to 1000, got 0"],
   ])("%o → %s", (flags, message) => {
     expect(() => parseDevnetFlags(flags)).toThrow(message);
   });
@@ -68,6 +84,28 @@ describe("devnet scenario file", () => {
         JSON.stringify({ withdrawalAddress: "0xb9d7934878b5fb9610b3fe8a5e441e8fad7e293f", surprise: 1 }),
       );
       expect(() => loadDevnetScenario(extra)).toThrow(/surprise/);
+      // the exits' scenario: an operator that ignores its requests must run; no withdrawal, no --until-exits
+      const exits = (over: object) => {
+        const f = join(dir, `exits-${Math.random()}.json`);
+        writeFileSync(
+          f,
+          JSON.stringify({
+            withdrawalAddress: "0xb9d7934878b5fb9610b3fe8a5e441e8fad7e293f",
+            offline: null,
+            ...over,
+          }),
+        );
+        return f;
+      };
+      expect(() =>
+        parseDevnetFlags({ operators: "2", scenario: exits({ exits: { ignoredBy: 3 } }) }),
+      ).toThrow("--operators: the scenario's operator 3 ignores its exit requests; run at least 3 operators");
+      expect(() =>
+        parseDevnetFlags({ untilExits: "1", scenario: exits({ exits: { withdrawEth: null } }) }),
+      ).toThrow("--until-exits: the scenario's exits.withdrawEth is null");
+      expect(() => loadDevnetScenario(exits({ daemons: { mnemonicKdfCost: 1000 } }))).toThrow(
+        /daemons\.mnemonicKdfCost: must be a power of two/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -62,10 +62,11 @@ export const OPERATOR_DAEMON_ENV = {
     description: "The Keymanager API's bearer token",
   },
   DAEMON_EXIT_SIGNER: {
-    schema: z.enum(["mnemonic", "keymanager"]),
+    schema: z.enum(["mnemonic", "keymanager", "none"]),
     example: "mnemonic",
     default: "mnemonic",
-    description: "Who signs voluntary exits: the daemon (keys from its mnemonic) or the Keymanager API",
+    description:
+      "Who signs voluntary exits: the daemon (keys from its mnemonic), the Keymanager API, or none (exit requests are not followed: the operator handles them elsewhere, e.g. Lido's validator-ejector with pre-signed exits)",
   },
   DAEMON_LOW_WATER: {
     schema: z.coerce.number().int().min(0).max(100_000),

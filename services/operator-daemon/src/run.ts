@@ -27,6 +27,7 @@ import {
   clientExitsApi,
   type ExitChain,
   ExitHandler,
+  type ExitSigner,
   followExitStream,
   keymanagerSigner,
   mnemonicSigner,
@@ -110,6 +111,9 @@ export function startOperatorDaemon(
       chain = beaconExitChain(beacon, s.BEACON_URLS, network.slotsPerEpoch);
     } else logger.warn("no beacon node (BEACON_URLS): exit requests will be reported failed");
     const fromMnemonic = mnemonicSigner(mnemonic, network);
+    const noSigner: ExitSigner = async () => {
+      throw new ConfigError("DAEMON_EXIT_SIGNER=none: this daemon signs no exit");
+    };
     const exits = new ExitHandler(
       {
         api: clientExitsApi(api),
@@ -117,7 +121,9 @@ export function startOperatorDaemon(
         sign:
           s.DAEMON_EXIT_SIGNER === "keymanager"
             ? keymanagerSigner(s.DAEMON_KEYMANAGER_URL!, s.DAEMON_KEYMANAGER_TOKEN, doFetch)
-            : fromMnemonic.sign,
+            : s.DAEMON_EXIT_SIGNER === "none"
+              ? noSigner
+              : fromMnemonic.sign,
         pubkeyOf: fromMnemonic.pubkeyOf,
         logger,
         metrics,
@@ -170,13 +176,21 @@ export function startOperatorDaemon(
         });
       }
     })();
-    const stream = followExitStream({
-      api,
-      operatorId: s.DAEMON_OPERATOR_ID,
-      onRequest: (req) => exits.handle(req),
-      logger,
-      signal: stop.signal,
-    });
+    // DAEMON_EXIT_SIGNER=none: the operator handles exits elsewhere; the stream is not followed
+    const stream =
+      s.DAEMON_EXIT_SIGNER === "none"
+        ? Promise.resolve()
+        : followExitStream({
+            api,
+            operatorId: s.DAEMON_OPERATOR_ID,
+            onRequest: (req) => exits.handle(req),
+            logger,
+            signal: stop.signal,
+          });
+    if (s.DAEMON_EXIT_SIGNER === "none")
+      logger.warn(
+        "exit requests are not followed (DAEMON_EXIT_SIGNER=none): they must be signed elsewhere before their deadline, or the pool triggers the exits (EIP-7002) and records them late",
+      );
     parts.onClose("loops", async () => {
       stop.abort();
       wake?.();

@@ -94,6 +94,39 @@ describe("exit requests", () => {
   }, 60_000);
 });
 
+describe("DAEMON_EXIT_SIGNER=none (an operator who handles exits elsewhere)", () => {
+  it("keys are still topped up, but the exit stream is not followed: the request stays requested", async () => {
+    const noneLogs = new Captured();
+    const e = await initTestDaemon(pool, { lowWater: 1, batchSize: 1 });
+    const other = await startOperatorDaemon(
+      await daemonSettings(e.dir, {
+        BEACON_URLS: pool.sim.url,
+        DAEMON_PRESET: "minimal",
+        DAEMON_EXIT_SIGNER: "none",
+      }),
+      { logger: noneLogs.logger("daemon") },
+    );
+    try {
+      await waitFor("the key", async () => (await pool.keysOf(e.operatorId)).length === 1);
+      const [pk] = pubkeysOf(e.mnemonic, 1);
+      const [i] = pool.sim.chain.addValidators([Uint8Array.from(Buffer.from(pk!, "hex"))], POOL_WC);
+      activate(pool, [i!]);
+      await pool.recordValidator(i!, pk!, e.operatorId);
+      const dao = createApiClient({ baseUrl: pool.apiUrl, token: pool.admin });
+      const made = (await dao.createExit({ body: { validatorIndex: i!, reason: "ignored" } })).data;
+      for (let r = 0; r < 3; r++) await other.nextRound();
+      const now = (await dao.getExit({ params: { id: made.id } })).data;
+      expect(now.state).toBe("requested");
+      expect(now.history!.map((h) => h.state)).toEqual(["requested"]);
+      expect(pool.sim.chain.pendingPoolExits().some((x) => x.message.validatorIndex === i)).toBe(false);
+      expect(noneLogs.text()).toContain("exit requests are not followed (DAEMON_EXIT_SIGNER=none)");
+      expect(noneLogs.text()).not.toContain("exit stream connected");
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+});
+
 describe("the Keymanager API path", () => {
   it("keystores imported with slashing protection, the exit signed by the validator client", async () => {
     const km = await startKeymanager(pool.network, (pk) =>

@@ -5,6 +5,8 @@
  * may clear it; then the safe border for withdrawal finalization (the cut-off moves back while
  * bunker mode holds).
  */
+
+import type { FrameContext, ReportVaults } from "@poolkeeper/oracle";
 import {
   type BunkerInput,
   decideBunkerMode,
@@ -14,6 +16,31 @@ import {
   intraframeSampleSlots,
 } from "@poolkeeper/oracle";
 import type { BorderReader, ClReader, VaultReader } from "./member.js";
+
+/**
+ * The withdrawal vault at a sample slot, net of what the vault reader nets out at the ref slot (the
+ * ledger's collected wei for beacon-sim's received figures; nothing for a real chain's balances),
+ * so that the ref slot's minus the sample's is the inflow between. Read gross (nothing collected)
+ * and netted here: a sample slot from before the vault received what the ledger has collected
+ * since is a negative figure, not a broken ledger (the reader refuses collected above received).
+ */
+export function sampleVaultReader(
+  readVaults: VaultReader,
+  ctx: FrameContext,
+  atRef: ReportVaults,
+): (slot: number) => Promise<bigint> {
+  const gross = (refSlot: number) =>
+    readVaults({
+      ...ctx,
+      refSlot,
+      ledger: { ...ctx.ledger, withdrawalsCollectedWei: 0n, elRewardsCollectedWei: 0n },
+    });
+  let netted: Promise<bigint> | undefined;
+  return async (slot) => {
+    netted ??= gross(ctx.refSlot).then((g) => g.withdrawalVaultWei - atRef.withdrawalVaultWei);
+    return (await gross(slot)).withdrawalVaultWei - (await netted);
+  };
+}
 
 /**
  * The border reader of a member: `readCl` and `readVaults` read the pool at a slot (the sample
@@ -56,14 +83,14 @@ export function bunkerBorder(
       (limits.rebaseCheckNearestEpochDistance > 0 || limits.rebaseCheckDistantEpochDistance > 0)
     ) {
       const slots = intraframeSampleSlots(ctx.refSlot, f.slotsPerEpoch, limits);
+      const vaultAt = sampleVaultReader(readVaults, ctx, vaults);
       const sample = async (slot: number): Promise<IntraframeSample> => {
         const at = await readCl({ ...read, refSlot: slot });
-        const v = await readVaults({ ...ctx, refSlot: slot });
         return {
           clBalanceGwei: at.clBalanceGwei,
           clPendingGwei: at.clPendingBalanceGwei,
           clDepositedGwei: at.clDepositedGwei,
-          withdrawalVaultWei: v.withdrawalVaultWei,
+          withdrawalVaultWei: await vaultAt(slot),
           withdrawnFromVaultWei: 0n,
         };
       };

@@ -167,7 +167,10 @@ export function register(program: Command): void {
     .option("--password-env <name>", "environment variable holding it")
     .option("--beacon-url <url>", "beacon node for exits (repeat for several; BEACON_URLS)", collect)
     .option("--preset <name>", "consensus preset of the nodes: mainnet | minimal (DAEMON_PRESET)")
-    .option("--exit-signer <who>", "mnemonic | keymanager (DAEMON_EXIT_SIGNER)")
+    .option(
+      "--exit-signer <who>",
+      "mnemonic | keymanager | none (DAEMON_EXIT_SIGNER; none: exit requests are not followed)",
+    )
     .option("--keymanager-token-file <file>", "the Keymanager API's token (DAEMON_KEYMANAGER_TOKEN_FILE)")
     .option("--metrics-port <port>", "Prometheus /metrics and /health port (METRICS_PORT)")
     .option("--poll-seconds <s>", "how often the supply is checked (DAEMON_POLL_SECONDS)")

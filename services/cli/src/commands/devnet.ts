@@ -9,10 +9,13 @@ export function register(program: Command): void {
   program
     .command("devnet")
     .description(
-      "Run beacon-sim, the admin API, key generation, deposits and the watcher together on this machine (Redis required)",
+      "Run beacon-sim, the admin API, operator daemons, deposits, oracle members, exits and the watcher together on this machine (Redis required)",
     )
     .option("--operators <n>", "node operators (default 3)")
-    .option("--keys-per-operator <n>", "keys generated per operator (default 8)")
+    .option(
+      "--keys-per-operator <n>",
+      "each operator daemon's low-water mark: keys it keeps uploaded (default 8)",
+    )
     .option("--data-dir <dir>", "database, admin token, deposit data and logs (default ./.poolkeeper/devnet)")
     .option("--api-port <port>", "admin API port (default 3000; 0: any free port)")
     .option("--sim-port <port>", "beacon-sim port (default 5052; 0: any free port)")
@@ -25,6 +28,10 @@ export function register(program: Command): void {
     .option(
       "--until-reports <n>",
       "headless: stop once n oracle reports are applied; the last line printed is the JSON summary",
+    )
+    .option(
+      "--until-exits <n>",
+      "headless: stop once n exit requests have exited (with --until-reports: both); the last line printed is the JSON summary",
     )
     .option("--reset", "start afresh (every run starts a new chain and database today)")
     // unknown flags and stray words: one clear line and exit 1 (not commander's usage dump)
