@@ -48,13 +48,15 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
     // the database belongs to one network and one set of credentials: recorded at the first start
     await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
     const registry = await registryPort({ store, network, withdrawalCredentials, logger });
+    const oracleConfig = oracleConfigFrom(s, network);
     const app = await buildApp({
       store,
       registry,
       performance: performancePort(store, network),
       pool: poolPort(store),
       exits: exitsPort(store, { network: network.name, deadlineEpochs: s.EXIT_DEADLINE_EPOCHS }),
-      oracle: oraclePort(store, oracleConfigFrom(s, network), {
+      oracleConfig,
+      oracle: oraclePort(store, oracleConfig, {
         network: network.name,
         withdrawalCredentials: toHex0x(withdrawalCredentials),
         genesisForkVersion: toHex0x(network.genesisForkVersion),
