@@ -48,6 +48,8 @@ export function dashboardRoutes(app: App): void {
     ["/", () => read("web/public.html"), HTML],
     ["/assets/public.js", () => read("web/public.js"), JS],
     ["/assets/public.css", () => read("web/public.css"), CSS],
+    ["/assets/ui.js", () => read("web/ui.js"), JS],
+    ["/assets/common.css", () => read("web/common.css"), CSS],
     ["/assets/charts.js", chartsBundle, JS],
   ];
   for (const [url, load, type] of files) {

@@ -106,6 +106,10 @@ function render(kind: "bar" | "line", canvas: Canvas, spec: ChartSpec): Chart {
 const api = {
   bar: (canvas: Canvas, spec: ChartSpec) => render("bar", canvas, spec),
   line: (canvas: Canvas, spec: ChartSpec) => render("line", canvas, spec),
+  clear: (canvas: Canvas) => {
+    Chart.getChart(canvas as never)?.destroy();
+    delete canvas.dataset.points;
+  },
 };
 
 (globalThis as unknown as { PoolkeeperCharts: typeof api }).PoolkeeperCharts = api;

@@ -13,7 +13,7 @@ const PUBLIC = {
   control: "/v1/public/control",
 };
 
-const DASH = "–";
+const { DASH, int, pct, pp, when, para, table, chart } = globalThis.PoolkeeperUi;
 const byId = (id) => document.getElementById(id);
 
 async function getJson(path) {
@@ -39,16 +39,6 @@ async function getJson(path) {
 
 // ---- formatting ----
 
-function int(x) {
-  return typeof x === "number" ? x.toLocaleString("en-US") : DASH;
-}
-function pct(x) {
-  return typeof x === "number" ? `${(x * 100).toFixed(2)} %` : DASH;
-}
-function pp(x) {
-  if (typeof x !== "number") return DASH;
-  return `${x > 0 ? "+" : ""}${(x * 100).toFixed(2)} pp`;
-}
 function bp(x) {
   return typeof x === "number" ? `${(x / 100).toFixed(2)} %` : DASH;
 }
@@ -73,16 +63,6 @@ function duration(seconds) {
   if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h`;
   return `${(seconds / 86400).toFixed(1)} days`;
 }
-function when(iso) {
-  if (typeof iso !== "string") return DASH;
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime())
-    ? iso
-    : d
-        .toISOString()
-        .replace("T", " ")
-        .replace(/\.\d+Z$/, "Z");
-}
 function unix(s) {
   return typeof s === "number" ? when(new Date(s * 1000).toISOString()) : DASH;
 }
@@ -97,13 +77,6 @@ function fig(text, route, field) {
   a.dataset.field = field;
   a.textContent = text;
   return a;
-}
-
-function para(text, className) {
-  const p = document.createElement("p");
-  p.textContent = text;
-  if (className) p.className = className;
-  return p;
 }
 
 function placeholder(what, p) {
@@ -124,46 +97,6 @@ function figures(pairs) {
     dl.append(dt, dd);
   }
   return dl;
-}
-
-function table(caption, headers, rows, textColumns = []) {
-  const t = document.createElement("table");
-  if (caption) {
-    const c = document.createElement("caption");
-    c.textContent = caption;
-    t.append(c);
-  }
-  const head = document.createElement("thead");
-  const hr = document.createElement("tr");
-  headers.forEach((h, i) => {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = h;
-    if (textColumns.includes(i)) th.className = "text";
-    hr.append(th);
-  });
-  head.append(hr);
-  const body = document.createElement("tbody");
-  for (const row of rows) {
-    const tr = document.createElement("tr");
-    row.forEach((cell, i) => {
-      const td = document.createElement("td");
-      if (cell instanceof Node) td.append(cell);
-      else td.textContent = cell === null || cell === undefined ? DASH : String(cell);
-      if (textColumns.includes(i)) td.className = "text";
-      tr.append(td);
-    });
-    body.append(tr);
-  }
-  t.append(head, body);
-  return t;
-}
-
-function chart(kind, id, spec) {
-  const charts = globalThis.PoolkeeperCharts;
-  const canvas = byId(id);
-  if (charts === undefined || canvas === null) return;
-  charts[kind](canvas, spec);
 }
 
 // ---- sections ----
