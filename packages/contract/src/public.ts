@@ -43,6 +43,7 @@ export const PublicOperators = Type.Object({
       name: Type.String(),
       active: Type.Boolean(),
       validators: Type.Integer({ description: "Active validators" }),
+      staked: Type.Integer({ description: "Keys holding pool ether" }),
       share: Share("Share of the pool's active validators"),
       effectiveness: Score("Rated combined effectiveness over the window; null: no duties"),
       csmPerformance: Score("CSM performance over the window; null: no duties"),
@@ -54,15 +55,22 @@ export const PublicOperators = Type.Object({
 export const PublicConcentration = Type.Object({
   at: At,
   validators: Type.Integer({ description: "The pool's active validators" }),
-  operators: Type.Integer({ description: "Operators with active validators" }),
-  concentration: Concentration,
+  staked: Type.Integer({ description: "Keys holding pool ether (deposited, active, exiting, slashed)" }),
+  operators: Type.Integer({ description: "Operators with staked keys" }),
+  concentration: Type.Object(Concentration.properties, {
+    description: "Concentration of the active validators among operators",
+  }),
+  stakedConcentration: Type.Object(Concentration.properties, {
+    description: "Concentration of the staked keys (before activation too)",
+  }),
   shares: Type.Array(
     Type.Object({
       operatorId: Type.Integer(),
       name: Type.String(),
       share: Share("Share of active validators"),
+      stakedShare: Share("Share of staked keys"),
     }),
-    { description: "Largest first" },
+    { description: "Operators with staked keys, largest staked share first" },
   ),
 });
 

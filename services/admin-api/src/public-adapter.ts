@@ -20,6 +20,7 @@ import type {
 import { ALERT_KINDS, LIMITS } from "@poolkeeper/core";
 import { PoolLedger } from "@poolkeeper/ledger";
 import { DEFAULT_SANITY_LIMITS, expectedWithdrawalWait, type OracleConfig } from "@poolkeeper/oracle";
+import { share } from "@poolkeeper/registry";
 import type { Store } from "@poolkeeper/store";
 import type { Static } from "typebox";
 import type { OraclePort } from "./oracle-port.js";
@@ -95,6 +96,7 @@ export function publicPort(d: PublicDeps): PublicPort {
             name: o.name,
             active: o.active,
             validators: o.keys.active,
+            staked: o.keys.staked,
             share: o.activeShare,
             effectiveness: p?.scores.effectiveness ?? null,
             csmPerformance: p?.scores.csmPerformance ?? null,
@@ -106,15 +108,24 @@ export function publicPort(d: PublicDeps): PublicPort {
 
     async concentration() {
       const review = await d.registry.review();
-      const holding = review.operators.filter((o) => o.keys.active > 0);
+      const holding = review.operators.filter((o) => o.keys.staked > 0);
+      let staked = 0;
+      for (const o of review.operators) staked += o.keys.staked;
       return {
         at: at(),
         validators: review.totals.active,
+        staked,
         operators: holding.length,
         concentration: review.concentration,
+        stakedConcentration: review.stakedConcentration,
         shares: holding
-          .map((o) => ({ operatorId: o.operatorId, name: o.name, share: o.activeShare }))
-          .sort((a, b) => b.share - a.share || a.operatorId - b.operatorId),
+          .map((o) => ({
+            operatorId: o.operatorId,
+            name: o.name,
+            share: o.activeShare,
+            stakedShare: share(o.keys.staked, staked),
+          }))
+          .sort((a, b) => b.stakedShare - a.stakedShare || a.operatorId - b.operatorId),
       };
     },
 

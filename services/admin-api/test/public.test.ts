@@ -22,6 +22,7 @@ const ALLOWED: Record<string, string[]> = {
     "operators[].name",
     "operators[].active",
     "operators[].validators",
+    "operators[].staked",
     "operators[].share",
     "operators[].effectiveness",
     "operators[].csmPerformance",
@@ -30,14 +31,20 @@ const ALLOWED: Record<string, string[]> = {
   "/v1/public/concentration": [
     "at",
     "validators",
+    "staked",
     "operators",
     "concentration.top1Share",
     "concentration.top5Share",
     "concentration.hhi",
     "concentration.nakamoto33",
+    "stakedConcentration.top1Share",
+    "stakedConcentration.top5Share",
+    "stakedConcentration.hhi",
+    "stakedConcentration.nakamoto33",
     "shares[].operatorId",
     "shares[].name",
     "shares[].share",
+    "shares[].stakedShare",
   ],
   "/v1/public/token": [
     "at",
@@ -188,10 +195,19 @@ describe("public routes", () => {
       .data;
     const c = (await pub("/v1/public/concentration")).data as {
       concentration: unknown;
+      stakedConcentration: unknown;
       validators: number;
-      shares: { operatorId: number; share: number }[];
+      staked: number;
+      shares: { operatorId: number; stakedShare: number }[];
     };
     expect(c.concentration).toEqual(review.concentration);
+    expect(c.stakedConcentration).toEqual(review.stakedConcentration);
+    // A 3 keys, B 1: staked shares 3/4 and 1/4
+    expect(c.staked).toBe(4);
+    expect(c.shares.map((x) => [x.operatorId, x.stakedShare])).toEqual([
+      [seeded.a, 0.75],
+      [seeded.b, 0.25],
+    ]);
     expect(c.validators).toBe(review.totals.active);
     const ops = (await pub("/v1/public/operators")).data as {
       operators: { operatorId: number; name: string; validators: number; share: number }[];
@@ -201,8 +217,6 @@ describe("public routes", () => {
       expect(p).toMatchObject({ name: o.name, share: o.activeShare });
     }
     expect(ops.operators.find((o) => o.operatorId === seeded.a)?.name).toBe(seeded.names[seeded.a]);
-    const shares = c.shares.map((s) => s.share);
-    expect(shares).toEqual([...shares].sort((x, y) => y - x));
   });
 
   it("the token and fees: the three reports, their votes, and the fee shares worked by hand", async () => {

@@ -327,8 +327,9 @@ const KEY_STATES = [
 
 /** Keys by state of the operators this token sees (an operator token: its own). */
 function renderKeys(operators) {
-  const states = [...new Set([...KEY_STATES, ...operators.flatMap((o) => Object.keys(o.keys))])].filter((k) =>
-    operators.some((o) => (o.keys[k] ?? 0) > 0),
+  // every state any of them has keys in ("total" is their sum, not a state)
+  const states = [...new Set([...KEY_STATES, ...operators.flatMap((o) => Object.keys(o.keys))])].filter(
+    (k) => k !== "total" && operators.some((o) => (o.keys[k] ?? 0) > 0),
   );
   chart("bar", "keys-chart", {
     title:

@@ -122,11 +122,21 @@ function renderOperators(d) {
       ? para("No operators yet.", "note")
       : table(
           `Performance over the last ${d.window}`,
-          ["Operator", "Active", "Validators", "Share", "Effectiveness", "CSM performance", "vs network"],
+          [
+            "Operator",
+            "Active",
+            "Validators",
+            "Staked keys",
+            "Share",
+            "Effectiveness",
+            "CSM performance",
+            "vs network",
+          ],
           d.operators.map((o, i) => [
             o.name,
             o.active ? "yes" : "no",
             fig(int(o.validators), R, `operators.${i}.validators`),
+            fig(int(o.staked), R, `operators.${i}.staked`),
             fig(pct(o.share), R, `operators.${i}.share`),
             fig(pct(o.effectiveness), R, `operators.${i}.effectiveness`),
             fig(pct(o.csmPerformance), R, `operators.${i}.csmPerformance`),
@@ -139,22 +149,39 @@ function renderOperators(d) {
 
 function renderConcentration(d) {
   const R = PUBLIC.concentration;
-  const c = d.concentration;
   chart("bar", "concentration-chart", {
-    title: "Share of the pool's active validators",
+    title: "Each operator's share of the pool's staked keys and active validators",
     labels: d.shares.map((s) => s.name),
-    series: [{ label: "Share", data: d.shares.map((s) => s.share) }],
+    series: [
+      { label: "Staked keys", data: d.shares.map((s) => s.stakedShare) },
+      { label: "Active validators", data: d.shares.map((s) => s.share) },
+    ],
     percent: true,
   });
+  const c = d.concentration;
+  const s = d.stakedConcentration;
+  const row = (label, field, f) => [
+    label,
+    fig(f(c[field]), R, `concentration.${field}`),
+    fig(f(s[field]), R, `stakedConcentration.${field}`),
+  ];
   return [
     figures([
       ["Active validators", fig(int(d.validators), R, "validators")],
-      ["Operators running them", fig(int(d.operators), R, "operators")],
-      ["Top-1 share", fig(pct(c.top1Share), R, "concentration.top1Share")],
-      ["Top-5 share", fig(pct(c.top5Share), R, "concentration.top5Share")],
-      ["HHI (0..10,000)", fig(c.hhi.toFixed(1), R, "concentration.hhi")],
-      ["Nakamoto coefficient (1/3)", fig(int(c.nakamoto33), R, "concentration.nakamoto33")],
+      ["Staked keys (deposited, not yet active too)", fig(int(d.staked), R, "staked")],
+      ["Operators with staked keys", fig(int(d.operators), R, "operators")],
     ]),
+    table(
+      "Concentration among operators",
+      ["Figure", "Active validators", "Staked keys"],
+      [
+        row("Top-1 share", "top1Share", pct),
+        row("Top-5 share", "top5Share", pct),
+        row("HHI (0..10,000)", "hhi", (x) => x.toFixed(1)),
+        row("Nakamoto coefficient (1/3)", "nakamoto33", int),
+      ],
+      [0],
+    ),
   ];
 }
 
