@@ -62,7 +62,12 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
         genesisForkVersion: toHex0x(network.genesisForkVersion),
       }),
       logger,
-      config: { rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE, trustProxy: s.TRUST_PROXY },
+      config: {
+        rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE,
+        trustProxy: s.TRUST_PROXY,
+        publicRateLimitMax: s.PUBLIC_RATE_LIMIT_PER_MINUTE,
+        publicCacheTtlMs: s.PUBLIC_CACHE_TTL_MS,
+      },
     });
     parts.onClose("http", () => closeApp(app, SHUTDOWN_GRACE_MS));
     const url = await app.listen({ port: s.PORT, host: s.HOST });

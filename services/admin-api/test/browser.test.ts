@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createHarness, type Harness, testOracleConfig } from "./harness.js";
+import { DASHBOARD_SECTIONS, PUBLIC_SECTIONS } from "./page-sections.js";
 import { ORACLE_KEYS, type SeededPool, seedPublicPool } from "./public-fixtures.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -92,7 +93,7 @@ describe("the pages in Chromium", () => {
     const w = watch(page);
     await page.goto(`${base}/`);
     await page.waitForSelector("body[data-loaded=true]", { timeout: 60_000 });
-    for (const s of ["operators", "concentration", "token", "fees", "withdrawals", "risk", "control"]) {
+    for (const s of PUBLIC_SECTIONS) {
       expect(await page.getAttribute(`#${s}-section`, "data-loaded"), s).toBe("true");
       expect(await page.isHidden(`#${s}-error`), s).toBe(true);
     }
@@ -159,17 +160,7 @@ describe("the pages in Chromium", () => {
     await page.fill("#token", h.dao);
     await page.click("#use-token");
     await page.locator("#token-status", { hasText: /^Token set/ }).waitFor({ timeout: 60_000 });
-    for (const s of [
-      "concentration",
-      "operators",
-      "keys",
-      "performance",
-      "sharerate",
-      "reports",
-      "exits",
-      "batches",
-      "alerts",
-    ]) {
+    for (const s of DASHBOARD_SECTIONS) {
       expect(await page.isHidden(`#${s}-error`), `${s}: ${await page.textContent(`#${s}-error`)}`).toBe(true);
     }
     const review = await json("/v1/review", h.dao);

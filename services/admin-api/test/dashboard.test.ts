@@ -4,6 +4,7 @@ import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
 import { bearer, createHarness, depositKeys, type Harness, operatorBody } from "./harness.js";
+import { DASHBOARD_SECTIONS } from "./page-sections.js";
 import { seedWatcher } from "./watcher-fixtures.js";
 
 const SCRIPT = readFileSync(new URL("../src/dashboard/app.js", import.meta.url), "utf8");
@@ -22,17 +23,6 @@ const PAGE_CALLS = [
   "/v1/oracle/reports?limit=20",
   "/v1/exits?limit=50",
   "/v1/alerts?limit=20",
-];
-const SECTIONS = [
-  "concentration",
-  "operators",
-  "keys",
-  "performance",
-  "sharerate",
-  "reports",
-  "exits",
-  "batches",
-  "alerts",
 ];
 
 // ---- a minimal DOM: enough for app.js, and no innerHTML at all ----
@@ -189,6 +179,11 @@ function runPage(h: Harness, token: string | null): Page {
 }
 
 describe("dashboard sources", () => {
+  it("has a section in the script for every section of the page", () => {
+    expect(DASHBOARD_SECTIONS.length).toBe(9);
+    for (const s of DASHBOARD_SECTIONS) expect(SCRIPT).toContain(`"${s}"`);
+  });
+
   it("use only same-origin resources and no inline script, style or handlers", () => {
     for (const text of [
       PAGE,
@@ -346,7 +341,7 @@ describe.each(TEST_STORE_KINDS)("dashboard on %s", (kind) => {
     const page = runPage(h, h.dao);
     await page.settled();
     expect(page.el("token-status").textContent).toMatch(/^Token set/);
-    for (const s of SECTIONS) {
+    for (const s of DASHBOARD_SECTIONS) {
       expect(page.el(`${s}-error`).hidden, page.el(`${s}-error`).textContent).toBe(true);
     }
     expect(page.calls.map((c) => c.url).sort()).toEqual([...PAGE_CALLS].sort());
