@@ -9,10 +9,10 @@ import {
   autocannon,
   createBenchDatabase,
   insertToken,
-  psql,
   type RunningServer,
   seedKeys,
   seedOperators,
+  seedReviewStates,
   startServer,
 } from "./api-support.js";
 
@@ -20,25 +20,6 @@ const OPERATORS = Number(process.argv[2] ?? 200);
 const KEYS_PER_OPERATOR = Number(process.argv[3] ?? 100);
 const DURATION = Number(process.argv[4] ?? 5);
 const CONNECTIONS = 10;
-
-function seedStates(url: string): void {
-  // Half of the keys vetted, a quarter of all keys deposited in one batch: a review with figures.
-  psql(
-    url,
-    `BEGIN;
-     SELECT set_config('poolkeeper.actor', 'bench-seed', true);
-     UPDATE key_states SET state = 'vetted', prev_state = state, updated_at = now() WHERE key_id % 2 = 0;
-     INSERT INTO deposit_batches (key_count, actor, key_ids)
-       SELECT count(*), 'bench-seed', array_agg(id ORDER BY id) FROM key_data WHERE id % 4 = 0;
-     -- a batch is paid in its transaction (migration 0032); the seed writes the ledger's entry
-     -- only, not its state: these routes read the registry
-     INSERT INTO ledger_entries (kind, data)
-       SELECT 'deposit', jsonb_build_object('batchId', b.id::text, 'validators', b.key_count,
-         'wei', (SELECT (sum(d.amount_gwei) * 1000000000)::text FROM key_data d WHERE d.id = ANY (b.key_ids)))
-       FROM deposit_batches b;
-     COMMIT;`,
-  );
-}
 
 async function run(server: RunningServer, name: string, path: string, token?: string): Promise<void> {
   const r = await autocannon({
@@ -60,7 +41,7 @@ try {
   server = await startServer(db.url);
   seedOperators(db.url, OPERATORS, KEYS_PER_OPERATOR);
   seedKeys(db.url, OPERATORS * KEYS_PER_OPERATOR, OPERATORS);
-  seedStates(db.url);
+  seedReviewStates(db.url);
   const admin = insertToken(db.url, "admin");
   const dao = insertToken(db.url, "dao");
   console.log(

@@ -200,3 +200,22 @@ export function seedKeys(databaseUrl: string, count: number, operators: number, 
     );
   }
 }
+
+/** Half of the keys vetted, a quarter of all keys deposited in one batch: a review with figures. */
+export function seedReviewStates(url: string): void {
+  psql(
+    url,
+    `BEGIN;
+     SELECT set_config('poolkeeper.actor', 'bench-seed', true);
+     UPDATE key_states SET state = 'vetted', prev_state = state, updated_at = now() WHERE key_id % 2 = 0;
+     INSERT INTO deposit_batches (key_count, actor, key_ids)
+       SELECT count(*), 'bench-seed', array_agg(id ORDER BY id) FROM key_data WHERE id % 4 = 0;
+     -- a batch is paid in its transaction (migration 0032); the seed writes the ledger's entry
+     -- only, not its state: these routes read the registry
+     INSERT INTO ledger_entries (kind, data)
+       SELECT 'deposit', jsonb_build_object('batchId', b.id::text, 'validators', b.key_count,
+         'wei', (SELECT (sum(d.amount_gwei) * 1000000000)::text FROM key_data d WHERE d.id = ANY (b.key_ids)))
+       FROM deposit_batches b;
+     COMMIT;`,
+  );
+}

@@ -9,6 +9,7 @@ export * from "./operators.js";
 export * from "./oracle.js";
 export * from "./performance.js";
 export * from "./pool.js";
+export * from "./public.js";
 export * from "./review.js";
 export * from "./rewards.js";
 export * from "./routes.js";

@@ -157,3 +157,27 @@ export const Alert = Type.Object({
   createdAt: Type.String({ format: "date-time" }),
   webhook: Type.Object({ state: Type.String(), attempts: Type.Integer() }),
 });
+
+/** GET /v1/performance/history: the window cut into buckets, each with the network's figure. */
+export const PerformanceHistory = Type.Object({
+  window: Type.String(),
+  bucketEpochs: Type.Integer({ description: "Epochs per point" }),
+  points: Type.Array(
+    Type.Object({
+      fromEpoch: Type.Integer(),
+      toEpoch: Type.Integer(),
+      network: Type.Object({
+        effectiveness: Score("The network's Rated combined effectiveness over the bucket"),
+        csmPerformance: Score("The network's CSM performance over the bucket"),
+      }),
+      operators: Type.Array(
+        Type.Object({
+          operatorId: Type.Integer(),
+          effectiveness: Score("Rated combined effectiveness over the bucket"),
+          csmPerformance: Score("CSM performance over the bucket"),
+        }),
+      ),
+    }),
+    { description: "Oldest first; buckets without processed epochs are left out" },
+  ),
+});

@@ -24,7 +24,14 @@ import {
   VoteBody,
   VoteResult,
 } from "./oracle.js";
-import { Alert, AlertKindSchema, OperatorsPerformance, ValidatorHistory, WINDOWS } from "./performance.js";
+import {
+  Alert,
+  AlertKindSchema,
+  OperatorsPerformance,
+  PerformanceHistory,
+  ValidatorHistory,
+  WINDOWS,
+} from "./performance.js";
 import {
   Account,
   AddressParam,
@@ -38,6 +45,15 @@ import {
   WithdrawalBody,
   WithdrawalResult,
 } from "./pool.js";
+import {
+  PublicConcentration,
+  PublicControl,
+  PublicFees,
+  PublicOperators,
+  PublicRisk,
+  PublicToken,
+  PublicWithdrawals,
+} from "./public.js";
 import { AuditEntry, AuditTarget, Review } from "./review.js";
 import { OperatorRewardsPage } from "./rewards.js";
 
@@ -85,6 +101,20 @@ const ListLimit = PageLimit(LIMITS.listPage, `Page size (default ${LIMITS.listPa
 /** `cursor`: meta.nextCursor of the previous page (an id; the page starts below it). */
 const Cursor = (maxDigits: number) =>
   Type.String({ pattern: `^[0-9]{1,${maxDigits}}$`, description: "meta.nextCursor of the previous page" });
+
+/** A public page route: GET, no token, no input, cached by the server (Cache-Control). */
+const publicRoute = <const U extends string, const S extends TSchema>(url: U, data: S, summary: string) =>
+  route({
+    method: "GET",
+    url,
+    response: { 200: envelope(data) },
+    errors: [],
+    access: { roles: "public" },
+    tags: ["public"],
+    summary,
+    description:
+      "No token. Rate-limited per client address and cached for a few seconds (Cache-Control: public, max-age). Every field is on the public allow-list.",
+  });
 
 export const API_ROUTES = {
   listOperators: route({
@@ -295,6 +325,24 @@ export const API_ROUTES = {
     summary: "Operators' scores and duty counts over a window, with the network's figure",
     description:
       "Per operator with duties in the window: Rated-style effectiveness (attester, proposer, combined 5/8 + 3/8), Lido CSM duty-weighted performance (54/8/2), duty counts and the difference to the network's own figure over the same epochs. The window is the last 1, 7 or 30 days of epochs up to the last processed one; `range` says which epochs that was and how many of them the watcher processed. An operator token sees its own operator only.",
+  }),
+  performanceHistory: route({
+    method: "GET",
+    url: "/v1/performance/history",
+    querystring: Type.Object(
+      {
+        window: Type.Optional(oneOf(WINDOWS, { description: "Default 7d" })),
+        operator: Type.Optional(OperatorQuery),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: envelope(PerformanceHistory) },
+    errors: [],
+    access: { roles: EVERYONE },
+    tags: ["performance"],
+    summary: "Operators' scores over time against the network's: the window in 24 buckets",
+    description:
+      "The window (last 1, 7 or 30 days of epochs up to the last processed one) cut into 24 buckets of equal epochs; per bucket the network's Rated effectiveness and CSM performance and each operator's. An operator token sees its own operator only.",
   }),
   validatorHistory: route({
     method: "GET",
@@ -567,6 +615,41 @@ export const API_ROUTES = {
     description:
       "signed and submitted move the request forward (requested → signed → submitted; a late request stays late); failed is recorded in its history. An operator reports on its own operator's requests only (403 otherwise).",
   }),
+  publicOperators: publicRoute(
+    "/v1/public/operators",
+    PublicOperators,
+    "Operators: names, validators, share, performance against the network",
+  ),
+  publicConcentration: publicRoute(
+    "/v1/public/concentration",
+    PublicConcentration,
+    "Concentration: top-1 and top-5 share, HHI, Nakamoto coefficient",
+  ),
+  publicToken: publicRoute(
+    "/v1/public/token",
+    PublicToken,
+    "The token: share rate, its history, the last reports with their votes",
+  ),
+  publicFees: publicRoute(
+    "/v1/public/fees",
+    PublicFees,
+    "Fees: the total fee, its split, what the last reports minted",
+  ),
+  publicWithdrawals: publicRoute(
+    "/v1/public/withdrawals",
+    PublicWithdrawals,
+    "Withdrawals: the queue, the expected wait, bunker mode",
+  ),
+  publicRisk: publicRoute(
+    "/v1/public/risk",
+    PublicRisk,
+    "Risk: slashings, penalties, late exits, alerts of the last 30 days",
+  ),
+  publicControl: publicRoute(
+    "/v1/public/control",
+    PublicControl,
+    "Control: the oracle's quorum; deposit pause and governance (placeholders)",
+  ),
   live: route({
     method: "GET",
     url: "/health/live",

@@ -12,3 +12,4 @@ export * from "./oracle-consensus.js";
 export * from "./report-data.js";
 export * from "./sanity.js";
 export * from "./settings.js";
+export * from "./withdrawal-wait.js";

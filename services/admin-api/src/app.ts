@@ -47,6 +47,10 @@ export interface AdminApiConfig {
   /** How often an open exits stream reads the table, and its heartbeat comment (routes/exits.ts). */
   exitStreamPollMs: number;
   exitStreamHeartbeatMs: number;
+  /** How long a public route's answer is reused (and its Cache-Control max-age); 0: not cached. */
+  publicCacheTtlMs: number;
+  /** Requests per client IP per window on each public route (`GET /v1/public/...`). */
+  publicRateLimitMax: number;
 }
 
 export const DEFAULT_API_CONFIG: AdminApiConfig = {
@@ -60,6 +64,8 @@ export const DEFAULT_API_CONFIG: AdminApiConfig = {
   trustProxy: false,
   exitStreamPollMs: 1_000,
   exitStreamHeartbeatMs: 15_000,
+  publicCacheTtlMs: 5_000,
+  publicRateLimitMax: 300,
 };
 
 export interface AppContext {

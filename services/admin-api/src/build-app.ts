@@ -1,4 +1,5 @@
 import type { Logger } from "@poolkeeper/core";
+import type { OracleConfig } from "@poolkeeper/oracle";
 import { pendingMigrations, type Store } from "@poolkeeper/store";
 import { type AdminApiConfig, type App, buildBase } from "./app.js";
 import type { ExitsPort } from "./exits-port.js";
@@ -6,6 +7,7 @@ import type { OraclePort } from "./oracle-port.js";
 import type { PerformancePort } from "./performance-port.js";
 import type { PoolPort } from "./pool-port.js";
 import type { RegistryPort } from "./port.js";
+import { publicPort } from "./public-adapter.js";
 import { allocationRoutes } from "./routes/allocation.js";
 import { exitRoutes } from "./routes/exits.js";
 import { keyRoutes } from "./routes/keys.js";
@@ -13,6 +15,7 @@ import { operatorRoutes } from "./routes/operators.js";
 import { oracleRoutes } from "./routes/oracle.js";
 import { performanceRoutes } from "./routes/performance.js";
 import { poolRoutes } from "./routes/pool.js";
+import { publicRoutes } from "./routes/public.js";
 import { reviewRoutes } from "./routes/review.js";
 import { storeTokenVerifier } from "./token-verifier.js";
 
@@ -28,6 +31,8 @@ export interface AdminApiDeps {
   oracle: OraclePort;
   /** Exit requests: `exitsPort(store, {network, deadlineEpochs})`. */
   exits: ExitsPort;
+  /** The oracle's members, frames and fee, for the public page (null or absent: none configured). */
+  oracleConfig?: OracleConfig | null;
   logger: Logger;
   config?: Partial<AdminApiConfig>;
 }
@@ -57,5 +62,17 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
   poolRoutes(app, deps.pool, ctx);
   oracleRoutes(app, deps.oracle, ctx);
   exitRoutes(app, deps.exits, ctx);
+  publicRoutes(
+    app,
+    publicPort({
+      store: deps.store,
+      registry: deps.registry,
+      performance: deps.performance,
+      pool: deps.pool,
+      oracle: deps.oracle,
+      oracleConfig: deps.oracleConfig ?? null,
+    }),
+    ctx,
+  );
   return app;
 }

@@ -41,6 +41,18 @@ export const ADMIN_API_ENV = {
     default: "600",
     description: "Requests per minute per client address",
   },
+  PUBLIC_RATE_LIMIT_PER_MINUTE: {
+    schema: z.coerce.number().int().min(1),
+    example: "300",
+    default: "300",
+    description: "Requests per minute per client address on each public route (GET /v1/public/...)",
+  },
+  PUBLIC_CACHE_TTL_MS: {
+    schema: z.coerce.number().int().min(0).max(3_600_000),
+    example: "5000",
+    default: "5000",
+    description: "How long a public route's answer is reused (and its Cache-Control max-age); 0: not cached",
+  },
 } satisfies ConfigSpec;
 
 export type AdminApiSettings = ConfigOf<typeof ADMIN_API_ENV>;

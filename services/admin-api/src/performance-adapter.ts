@@ -23,11 +23,12 @@ import {
   windowRange,
 } from "@poolkeeper/store";
 import type { Static } from "typebox";
-import type {
-  PerformancePort,
-  ValidatorHistoryView,
-  WatchedValidatorView,
-  Window,
+import {
+  HISTORY_BUCKETS,
+  type PerformancePort,
+  type ValidatorHistoryView,
+  type WatchedValidatorView,
+  type Window,
 } from "./performance-port.js";
 
 /** Longest epoch range of one validator history request (~44 days on mainnet). */
@@ -176,6 +177,46 @@ export function performancePort(q: Queryable, timing: PerformanceTiming): Perfor
             vsNetwork: { effectiveness: c.effectivenessDelta, csmPerformance: c.csmDelta },
           };
         }),
+      };
+    },
+
+    async history(window, operatorId) {
+      const n = epochsOf(window);
+      const range = await windowRange(q, network, n);
+      const bucketEpochs = Math.max(1, Math.ceil(n / HISTORY_BUCKETS));
+      if (range === null) return { window, bucketEpochs, points: [] };
+      const ends: number[] = [];
+      for (let to = range.toEpoch; to >= range.fromEpoch && ends.length < HISTORY_BUCKETS; to -= bucketEpochs)
+        ends.unshift(to);
+      const buckets = await Promise.all(
+        ends.map((to) =>
+          operatorPerformance(q, network, bucketEpochs, {
+            toEpoch: to,
+            ...(operatorId !== undefined ? { operatorId } : {}),
+          }),
+        ),
+      );
+      return {
+        window,
+        bucketEpochs,
+        points: buckets
+          .filter((b) => b.range !== null && b.range.processedEpochs > 0)
+          .map((b) => {
+            const net = scoreSet(b.network);
+            return {
+              fromEpoch: b.range!.fromEpoch,
+              toEpoch: b.range!.toEpoch,
+              network: { effectiveness: net.rated.effectiveness, csmPerformance: net.csm },
+              operators: b.operators.map((o) => {
+                const s = scoreSet(o.counts);
+                return {
+                  operatorId: o.operatorId,
+                  effectiveness: s.rated.effectiveness,
+                  csmPerformance: s.csm,
+                };
+              }),
+            };
+          }),
       };
     },
 

@@ -7,6 +7,7 @@
 import type {
   Alert,
   OperatorsPerformance,
+  PerformanceHistory,
   ValidatorHistory,
   WatchedValidator,
   Window,
@@ -20,6 +21,10 @@ export type OperatorsPerformanceView = Static<typeof OperatorsPerformance>;
 export type ValidatorHistoryView = Static<typeof ValidatorHistory>;
 export type WatchedValidatorView = Static<typeof WatchedValidator>;
 export type AlertView = Static<typeof Alert>;
+export type PerformanceHistoryView = Static<typeof PerformanceHistory>;
+
+/** Points of GET /v1/performance/history. */
+export const HISTORY_BUCKETS = 24;
 
 export interface AlertQuery {
   operatorId?: number;
@@ -33,6 +38,11 @@ export interface AlertQuery {
 export interface PerformancePort {
   /** Every operator's scores and duty counts over the window (one operator's when given). */
   operators(window: Window, operatorId?: number): Promise<OperatorsPerformanceView>;
+  /**
+   * The window cut into HISTORY_BUCKETS buckets, oldest first: per bucket the network's and each
+   * operator's (one operator's when given) effectiveness and CSM performance.
+   */
+  history(window: Window, operatorId?: number): Promise<PerformanceHistoryView>;
   /** The validator as the watcher knows it (null: not seen on chain by the watcher). */
   findValidator(pubkey: string): Promise<WatchedValidatorView | null>;
   /**

@@ -48,19 +48,26 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
     // the database belongs to one network and one set of credentials: recorded at the first start
     await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
     const registry = await registryPort({ store, network, withdrawalCredentials, logger });
+    const oracleConfig = oracleConfigFrom(s, network);
     const app = await buildApp({
       store,
       registry,
       performance: performancePort(store, network),
       pool: poolPort(store),
       exits: exitsPort(store, { network: network.name, deadlineEpochs: s.EXIT_DEADLINE_EPOCHS }),
-      oracle: oraclePort(store, oracleConfigFrom(s, network), {
+      oracleConfig,
+      oracle: oraclePort(store, oracleConfig, {
         network: network.name,
         withdrawalCredentials: toHex0x(withdrawalCredentials),
         genesisForkVersion: toHex0x(network.genesisForkVersion),
       }),
       logger,
-      config: { rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE, trustProxy: s.TRUST_PROXY },
+      config: {
+        rateLimitMax: s.API_RATE_LIMIT_PER_MINUTE,
+        trustProxy: s.TRUST_PROXY,
+        publicRateLimitMax: s.PUBLIC_RATE_LIMIT_PER_MINUTE,
+        publicCacheTtlMs: s.PUBLIC_CACHE_TTL_MS,
+      },
     });
     parts.onClose("http", () => closeApp(app, SHUTDOWN_GRACE_MS));
     const url = await app.listen({ port: s.PORT, host: s.HOST });

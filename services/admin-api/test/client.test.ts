@@ -226,6 +226,9 @@ describe("the typed API client against the real admin API", () => {
     });
     expect(history.data.validator).toMatchObject({ index: 10, operatorId: opId });
     expect(history.data.epochs).toHaveLength(10);
+    const over = await dao.performanceHistory({ query: { window: "1d" } });
+    expect(over.data.points.length).toBeGreaterThan(0);
+    expect(over.data.points.at(-1)!.toEpoch).toBe(69);
     const alerts = await dao.listAlerts({ query: { limit: 1 } });
     expect(alerts.data).toHaveLength(1);
     expect(alerts.meta.nextCursor).toBe(String(alerts.data[0]!.id));
@@ -308,6 +311,18 @@ describe("the typed API client against the real admin API", () => {
     expect(invalid).toMatchObject({ status: 400, details: { field: "querystring.limit" } });
     const gone = await apiError(createApiClient({ baseUrl: "http://127.0.0.1:1", token: h.admin }).live());
     expect(gone).toMatchObject({ code: "ERR_API_UNREACHABLE", status: 0 });
+  });
+
+  it("the public routes, with no token", async () => {
+    const anonymous = checked(createApiClient({ baseUrl: url }));
+    const c = await anonymous.publicConcentration();
+    expect(c.data.concentration).toEqual((await dao.getReview()).data.concentration);
+    expect((await anonymous.publicOperators()).data.operators.length).toBeGreaterThan(0);
+    expect((await anonymous.publicToken()).data.shareRate).toMatch(/^[0-9]+\.[0-9]{27}$/);
+    expect((await anonymous.publicFees()).data.minted).toBeInstanceOf(Array);
+    expect((await anonymous.publicWithdrawals()).data.queue.requests).toBeGreaterThanOrEqual(0);
+    expect((await anonymous.publicRisk()).data.frontRunKeys.available).toBe(false);
+    expect((await anonymous.publicControl()).data.governance.available).toBe(false);
   });
 
   it("called every route of the route table", () => {

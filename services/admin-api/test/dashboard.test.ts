@@ -4,16 +4,24 @@ import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
 import { bearer, createHarness, depositKeys, type Harness, operatorBody } from "./harness.js";
+import { DASHBOARD_SECTIONS } from "./page-sections.js";
 import { seedWatcher } from "./watcher-fixtures.js";
 
 const SCRIPT = readFileSync(new URL("../src/dashboard/app.js", import.meta.url), "utf8");
 const PAGE = readFileSync(new URL("../src/dashboard/index.html", import.meta.url), "utf8");
+/** The shared helpers (formatting, sortable tables, charts) the page loads before app.js. */
+const UI = readFileSync(new URL("../src/web/ui.js", import.meta.url), "utf8");
 
 /** The JSON routes the page reads, with the queries it sends. */
 const PAGE_CALLS = [
   "/v1/review",
+  "/v1/operators",
   "/v1/deposits/batches?limit=20",
   "/v1/performance/operators?window=7d",
+  "/v1/performance/history?window=7d",
+  "/v1/pool/share-rate",
+  "/v1/oracle/reports?limit=20",
+  "/v1/exits?limit=50",
   "/v1/alerts?limit=20",
 ];
 
@@ -33,6 +41,8 @@ class FakeElement extends FakeNode {
   href = "";
   download = "";
   value = "";
+  title = "";
+  dataset: Record<string, string> = {};
   listeners = new Map<string, ((e: unknown) => unknown)[]>();
   clicks = 0;
   constructor(readonly tagName: string) {
@@ -144,6 +154,7 @@ function runPage(h: Harness, token: string | null): Page {
     setTimeout,
   });
   if (token !== null) storage.set("poolkeeper.dashboard.token", token);
+  vm.runInContext(UI, context, { filename: "ui.js" });
   vm.runInContext(SCRIPT, context, { filename: "app.js" });
   const el = (id: string) => {
     const e = elements.get(id);
@@ -168,18 +179,32 @@ function runPage(h: Harness, token: string | null): Page {
 }
 
 describe("dashboard sources", () => {
+  it("has a section in the script for every section of the page", () => {
+    expect(DASHBOARD_SECTIONS.length).toBe(9);
+    for (const s of DASHBOARD_SECTIONS) expect(SCRIPT).toContain(`"${s}"`);
+  });
+
   it("use only same-origin resources and no inline script, style or handlers", () => {
     for (const text of [
       PAGE,
       SCRIPT,
+      UI,
       readFileSync(new URL("../src/dashboard/app.css", import.meta.url), "utf8"),
+      readFileSync(new URL("../src/web/common.css", import.meta.url), "utf8"),
     ]) {
       expect(text).not.toMatch(/https?:\/\//i);
       expect(text).not.toMatch(/[\s:,]url\(/i); // CSS url(...)
       expect(text).not.toMatch(/\bimport\s*\(|\bimport\s+["'{*]/);
     }
     const refs = [...PAGE.matchAll(/\s(?:src|href)="([^"]*)"/g)].map((m) => m[1]!);
-    expect(refs).toEqual(["/dashboard/app.css", "/dashboard/app.js"]);
+    expect(refs).toEqual([
+      "/assets/common.css",
+      "/dashboard/app.css",
+      "/assets/charts.js",
+      "/assets/ui.js",
+      "/dashboard/app.js",
+      "/",
+    ]);
     for (const script of PAGE.match(/<script\b[^>]*>/g) ?? []) expect(script).toMatch(/\ssrc="/);
     expect(PAGE).not.toMatch(/<script\b[^>]*>[^<]+<\/script>/);
     expect(PAGE).not.toMatch(/<style\b|\sstyle="|\son[a-z]+=/i);
@@ -188,6 +213,9 @@ describe("dashboard sources", () => {
 
   it("keeps the token in sessionStorage only, and never builds HTML from data", () => {
     expect(SCRIPT).not.toMatch(/localStorage|document\.cookie|indexedDB/);
+    expect(UI).not.toMatch(
+      /sessionStorage|localStorage|fetch\(|innerHTML|outerHTML|insertAdjacentHTML|\beval\(/,
+    );
     expect(SCRIPT).toMatch(/sessionStorage\.setItem\(TOKEN_KEY/);
     expect(SCRIPT).not.toMatch(
       /innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function/,
@@ -261,6 +289,9 @@ describe.each(TEST_STORE_KINDS)("dashboard on %s", (kind) => {
     const types: Record<string, string> = {
       "/dashboard/app.js": "text/javascript; charset=utf-8",
       "/dashboard/app.css": "text/css; charset=utf-8",
+      "/assets/ui.js": "text/javascript; charset=utf-8",
+      "/assets/charts.js": "text/javascript; charset=utf-8",
+      "/assets/common.css": "text/css; charset=utf-8",
     };
     for (const [url, type] of Object.entries(types)) {
       expect(PAGE).toContain(`"${url}"`);
@@ -284,7 +315,12 @@ describe.each(TEST_STORE_KINDS)("dashboard on %s", (kind) => {
         "/v1/alerts",
         "/v1/deposits/batches",
         "/v1/deposits/batches/{id}/deposit_data",
+        "/v1/exits",
+        "/v1/operators",
+        "/v1/oracle/reports",
+        "/v1/performance/history",
         "/v1/performance/operators",
+        "/v1/pool/share-rate",
         "/v1/review",
       ].sort(),
     );
@@ -305,7 +341,7 @@ describe.each(TEST_STORE_KINDS)("dashboard on %s", (kind) => {
     const page = runPage(h, h.dao);
     await page.settled();
     expect(page.el("token-status").textContent).toMatch(/^Token set/);
-    for (const s of ["concentration", "operators", "batches", "performance", "alerts"]) {
+    for (const s of DASHBOARD_SECTIONS) {
       expect(page.el(`${s}-error`).hidden, page.el(`${s}-error`).textContent).toBe(true);
     }
     expect(page.calls.map((c) => c.url).sort()).toEqual([...PAGE_CALLS].sort());

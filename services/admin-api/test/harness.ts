@@ -88,6 +88,7 @@ export async function createHarness(
       network: (opts.performanceNetwork ?? TEST_NETWORK).name,
       deadlineEpochs: opts.exitDeadlineEpochs ?? 900,
     }),
+    oracleConfig: opts.oracle ?? null,
     oracle: oraclePort(store, opts.oracle ?? null, {
       network: TEST_NETWORK.name,
       withdrawalCredentials: toHex0x(POOL_WC),

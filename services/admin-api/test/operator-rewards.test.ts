@@ -4,7 +4,7 @@
  * whose fee shares per operator are computed by hand below; an operator token reads its own
  * operator only, the DAO and admins any; pages by ref slot; an unknown operator is a 404.
  */
-import { generateMemberKey, type ReportData, reportHash } from "@poolkeeper/oracle";
+import { generateMemberKey, reportHash } from "@poolkeeper/oracle";
 import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositEntries } from "./deposit-fixtures.js";
@@ -15,12 +15,11 @@ import {
   depositKeys,
   type Harness,
   testOracleConfig,
-  testReport,
   voteBody,
 } from "./harness.js";
+import { fourKeyReport as report } from "./public-fixtures.js";
 
 const KEYS = [generateMemberKey(), generateMemberKey(), generateMemberKey()];
-const GWEI = 10n ** 9n;
 
 /*
  * The test oracle's frames are 16 slots of 6 s from genesis time 1,000 (ref slots 16k − 1), the
@@ -52,22 +51,6 @@ const R1 = 6_399_999;
 const R2 = 6_415_999;
 const R3 = 8_015_999;
 const time = (refSlot: number) => 1_000 + 6 * refSlot;
-
-function report(refSlot: number, clBalanceGwei: bigint, operators: [number, number, number][]): ReportData {
-  return testReport({
-    refSlot,
-    clValidators: 4,
-    clDepositedGwei: 128n * GWEI,
-    clBalanceGwei,
-    operators: operators.map(([operatorId, activeValidators, rewardedValidators]) => ({
-      operatorId,
-      activeValidators,
-      exitedValidators: 0,
-      rewardedValidators,
-      balanceGwei: 0n,
-    })),
-  });
-}
 
 describe.each(TEST_STORE_KINDS)("operator rewards on %s", (kind) => {
   let h: Harness;

@@ -1,4 +1,5 @@
-// poolkeeper DAO dashboard: plain DOM, no framework, nothing loaded from elsewhere.
+// poolkeeper DAO and operator dashboard: plain DOM, no framework, nothing loaded from elsewhere.
+// Helpers (formatting, sortable tables, charts) come from /assets/ui.js and /assets/charts.js.
 // Every value from the API goes into the page with textContent (never as HTML).
 // The token lives in this tab's sessionStorage only and is sent only in the Authorization header
 // of requests to this same origin.
@@ -10,13 +11,29 @@ const TOKEN_RE = /^[A-Za-z0-9._~+/=-]{16,200}$/;
 // The API routes this page reads, as OpenAPI path templates (a test checks each one exists).
 const API = {
   review: "/v1/review",
+  operators: "/v1/operators",
   batches: "/v1/deposits/batches",
   depositData: "/v1/deposits/batches/{id}/deposit_data",
   performance: "/v1/performance/operators",
+  history: "/v1/performance/history",
+  shareRate: "/v1/pool/share-rate",
+  reports: "/v1/oracle/reports",
+  exits: "/v1/exits",
   alerts: "/v1/alerts",
 };
 
-const SECTIONS = ["concentration", "operators", "batches", "performance", "alerts"];
+const SECTIONS = [
+  "concentration",
+  "operators",
+  "keys",
+  "performance",
+  "sharerate",
+  "reports",
+  "exits",
+  "batches",
+  "alerts",
+];
+const CHARTS = ["allocation-chart", "keys-chart", "performance-chart", "sharerate-chart"];
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -77,85 +94,12 @@ function describeError(e) {
   return `${hint}${status}${e.code}: ${e.message}`;
 }
 
-// ---- formatting ----
+// ---- formatting and DOM (ui.js: textContent only) ----
 
-const DASH = "–";
-
-function int(x) {
-  return typeof x === "number" ? x.toLocaleString("en-US") : DASH;
-}
-
-function pct(x) {
-  return typeof x === "number" ? `${(x * 100).toFixed(2)} %` : DASH;
-}
-
-/** A difference of two 0..1 figures, in percentage points. */
-function pp(x) {
-  if (typeof x !== "number") return DASH;
-  const v = (x * 100).toFixed(2);
-  return `${x > 0 ? "+" : ""}${v} pp`;
-}
-
-function fixed(x, digits) {
-  return typeof x === "number" ? x.toFixed(digits) : DASH;
-}
+const { DASH, int, pct, pp, fixed, when, para, table, chart, clearChart } = globalThis.PoolkeeperUi;
 
 function targetLimit(t) {
   return t === null || t === undefined ? "none" : `${int(t.limit)} (${t.mode})`;
-}
-
-function when(iso) {
-  if (typeof iso !== "string") return DASH;
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime())
-    ? iso
-    : d
-        .toISOString()
-        .replace("T", " ")
-        .replace(/\.\d+Z$/, "Z");
-}
-
-// ---- DOM helpers (textContent only) ----
-
-/** A table; a cell is a string/number (set as text) or a DOM node. `text` marks left-aligned columns. */
-function table(caption, headers, rows, textColumns = []) {
-  const t = document.createElement("table");
-  if (caption) {
-    const c = document.createElement("caption");
-    c.textContent = caption;
-    t.append(c);
-  }
-  const head = document.createElement("thead");
-  const hr = document.createElement("tr");
-  headers.forEach((h, i) => {
-    const th = document.createElement("th");
-    th.scope = "col";
-    th.textContent = h;
-    if (textColumns.includes(i)) th.className = "text";
-    hr.append(th);
-  });
-  head.append(hr);
-  const body = document.createElement("tbody");
-  for (const row of rows) {
-    const tr = document.createElement("tr");
-    row.forEach((cell, i) => {
-      const td = document.createElement("td");
-      if (cell instanceof Node) td.append(cell);
-      else td.textContent = cell === null || cell === undefined ? DASH : String(cell);
-      if (textColumns.includes(i)) td.className = "text";
-      tr.append(td);
-    });
-    body.append(tr);
-  }
-  t.append(head, body);
-  return t;
-}
-
-function para(text, className) {
-  const p = document.createElement("p");
-  p.textContent = text;
-  if (className) p.className = className;
-  return p;
 }
 
 function show(section, ...nodes) {
@@ -178,6 +122,7 @@ function clearAll() {
     show(s);
     showError(s, null);
   }
+  for (const c of CHARTS) clearChart(c);
 }
 
 // ---- sections ----
@@ -205,6 +150,22 @@ function renderReview(review) {
       [0],
     ),
   );
+  const ops = review.operators;
+  chart("bar", "allocation-chart", {
+    title: "Allocation: validators per operator against its limits",
+    labels: ops.map((o) => `#${o.operatorId} ${o.name}`),
+    series: [
+      { label: "Active validators", data: ops.map((o) => o.keys.active) },
+      { label: "Staked keys (MinFirst fill)", data: ops.map((o) => o.keys.staked) },
+      { label: "Vetted limit", data: ops.map((o) => o.vettedLimit), line: true },
+      {
+        label: "Target limit",
+        data: ops.map((o) => (o.targetLimit === null ? null : o.targetLimit.limit)),
+        line: true,
+      },
+    ],
+    unit: "validators",
+  });
   show(
     "operators",
     review.operators.length === 0
@@ -353,6 +314,157 @@ function renderPerformance(perf, names) {
   );
 }
 
+const KEY_STATES = [
+  "submitted",
+  "vetted",
+  "deposited",
+  "active",
+  "exited",
+  "withdrawn",
+  "slashed",
+  "removed",
+];
+
+/** Keys by state of the operators this token sees (an operator token: its own). */
+function renderKeys(operators) {
+  // every state any of them has keys in ("total" is their sum, not a state)
+  const states = [...new Set([...KEY_STATES, ...operators.flatMap((o) => Object.keys(o.keys))])].filter(
+    (k) => k !== "total" && operators.some((o) => (o.keys[k] ?? 0) > 0),
+  );
+  chart("bar", "keys-chart", {
+    title:
+      operators.length === 1 ? `Keys of #${operators[0].id} ${operators[0].name} by state` : "Keys by state",
+    labels: states,
+    series: operators.map((o) => ({ label: `#${o.id} ${o.name}`, data: states.map((k) => o.keys[k] ?? 0) })),
+    unit: "keys",
+  });
+  show(
+    "keys",
+    operators.length === 0
+      ? para("No operators.", "note")
+      : table(
+          null,
+          ["Operator", ...states],
+          operators.map((o) => [`#${o.id} ${o.name}`, ...states.map((k) => int(o.keys[k] ?? 0))]),
+          [0],
+        ),
+  );
+}
+
+function renderHistory(history, names) {
+  const labels = history.points.map((p) => `${p.fromEpoch}–${p.toEpoch}`);
+  const ids = [...new Set(history.points.flatMap((p) => p.operators.map((o) => o.operatorId)))].sort(
+    (a, b) => a - b,
+  );
+  chart("line", "performance-chart", {
+    title: `Effectiveness per ${history.bucketEpochs} epochs over ${history.window}, against the network`,
+    labels,
+    series: [
+      { label: "Network", data: history.points.map((p) => p.network.effectiveness) },
+      ...ids.map((id) => ({
+        label: names.has(id) ? `#${id} ${names.get(id)}` : `#${id}`,
+        data: history.points.map((p) => p.operators.find((o) => o.operatorId === id)?.effectiveness ?? null),
+      })),
+    ],
+    percent: true,
+  });
+}
+
+/** Share rate "1.000…" (27 decimals) with 9 decimals. */
+function rate(r) {
+  if (typeof r !== "string") return DASH;
+  const [w, f = ""] = r.split(".");
+  return `${w}.${f.slice(0, 9)}`;
+}
+
+function renderShareRate(points) {
+  chart("line", "sharerate-chart", {
+    title: "Share rate after each applied report (ether per share)",
+    labels: points.map((p) => String(p.refSlot)),
+    series: [{ label: "Share rate", data: points.map((p) => Number(p.after)) }],
+    unit: "ETH per share",
+  });
+  show(
+    "sharerate",
+    points.length === 0
+      ? para("No report applied yet.", "note")
+      : table(
+          null,
+          ["Ref slot", "Time", "Before", "After"],
+          [...points]
+            .reverse()
+            .map((p) => [
+              p.refSlot,
+              when(new Date(p.timestamp * 1000).toISOString()),
+              rate(p.before),
+              rate(p.after),
+            ]),
+          [1],
+        ),
+  );
+}
+
+function renderReports(reports) {
+  show(
+    "reports",
+    reports.length === 0
+      ? para("No report decided yet.", "note")
+      : table(
+          null,
+          ["Ref slot", "Status", "Decided", "Votes", "Sanity checks", "Failed checks", "Bunker"],
+          reports.map((r) => [
+            r.refSlot,
+            r.status,
+            when(r.decidedAt),
+            r.votes.map((v) => `${v.memberId}${v.agrees ? "" : " (disagrees)"}`).join(", "),
+            `${r.sanity.filter((c) => c.ok).length} / ${r.sanity.length} passed`,
+            r.sanity
+              .filter((c) => !c.ok)
+              .map((c) => `${c.check}: ${c.value} > ${c.limit} ${c.unit}`)
+              .join("; ") || DASH,
+            r.report === null ? DASH : r.report.isBunkerMode ? "on" : "off",
+          ]),
+          [1, 2, 3, 5],
+        ),
+  );
+}
+
+function renderExits(exits) {
+  show(
+    "exits",
+    exits.length === 0
+      ? para("No exit requests.", "note")
+      : table(
+          null,
+          [
+            "Id",
+            "Operator",
+            "Validator",
+            "Reason",
+            "State",
+            "Requested",
+            "Requested epoch",
+            "Deadline epoch",
+            "Exit epoch",
+            "Exited by",
+          ],
+          exits.map((x) => [
+            x.id,
+            x.operatorId,
+            x.validatorIndex,
+            x.reason,
+            x.state,
+            when(x.requestedAt),
+            x.requestedEpoch,
+            x.deadlineEpoch,
+            x.exitEpoch,
+            x.exitedBy,
+          ]),
+          [3, 4, 5, 9],
+        ),
+  );
+}
+
 function renderAlerts(alerts) {
   if (alerts.length === 0) {
     show("alerts", para("No alerts.", "note"));
@@ -408,6 +520,8 @@ async function loadAll() {
   status.textContent = "Loading…";
   const review = apiJson(API.review);
   review.catch(() => {});
+  const operators = apiJson(API.operators);
+  operators.catch(() => {});
   const ok = await Promise.all([
     section("concentration", gen, async (now) => {
       const r = (await review).data;
@@ -422,14 +536,36 @@ async function loadAll() {
       now(() => renderBatches(b));
     }),
     section("performance", gen, async (now) => {
-      const p = (await apiJson(`${API.performance}?window=7d`)).data;
+      const [p, h] = await Promise.all([
+        apiJson(`${API.performance}?window=7d`),
+        apiJson(`${API.history}?window=7d`),
+      ]);
       const names = new Map();
       try {
-        for (const o of (await review).data.operators) names.set(o.operatorId, o.name);
+        for (const o of (await operators).data) names.set(o.id, o.name);
       } catch {
-        // names are optional here; the review's error shows in its own section
+        // names are optional here; the operators' error shows in their own section
       }
-      now(() => renderPerformance(p, names));
+      now(() => {
+        renderPerformance(p.data, names);
+        renderHistory(h.data, names);
+      });
+    }),
+    section("keys", gen, async (now) => {
+      const o = (await operators).data;
+      now(() => renderKeys(o));
+    }),
+    section("sharerate", gen, async (now) => {
+      const p = (await apiJson(API.shareRate)).data;
+      now(() => renderShareRate(p));
+    }),
+    section("reports", gen, async (now) => {
+      const r = (await apiJson(`${API.reports}?limit=20`)).data;
+      now(() => renderReports(r));
+    }),
+    section("exits", gen, async (now) => {
+      const x = (await apiJson(`${API.exits}?limit=50`)).data;
+      now(() => renderExits(x));
     }),
     section("alerts", gen, async (now) => {
       const a = (await apiJson(`${API.alerts}?limit=20`)).data;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { App } from "../app.js";
+import { chartsBundle } from "../web-bundle.js";
 
 /**
  * The DAO dashboard: one static page and its own script and stylesheet, read once at start-up.
@@ -7,7 +8,7 @@ import type { App } from "../app.js";
  * the bearer token the user pastes (kept in sessionStorage only).
  */
 
-const read = (name: string): string => readFileSync(new URL(`../dashboard/${name}`, import.meta.url), "utf8");
+const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), "utf8");
 
 /** Same-origin only: no inline script or style, no eval, no framing, no form posts. */
 export const DASHBOARD_CSP = [
@@ -30,14 +31,35 @@ const HEADERS = {
   "x-frame-options": "DENY",
 };
 
+const HTML = "text/html; charset=utf-8";
+const JS = "text/javascript; charset=utf-8";
+const CSS = "text/css; charset=utf-8";
+
+/**
+ * The DAO/operator dashboard (/dashboard), the public page (/, no token: it reads only
+ * GET /v1/public/...) and the charts bundle both use (/assets/charts.js, Chart.js bundled by
+ * esbuild when the app is built: web-bundle.ts).
+ */
 export function dashboardRoutes(app: App): void {
-  const files: [url: string, file: string, type: string][] = [
-    ["/dashboard", "index.html", "text/html; charset=utf-8"],
-    ["/dashboard/app.js", "app.js", "text/javascript; charset=utf-8"],
-    ["/dashboard/app.css", "app.css", "text/css; charset=utf-8"],
+  const files: [url: string, body: () => string, type: string][] = [
+    ["/dashboard", () => read("dashboard/index.html"), HTML],
+    ["/dashboard/app.js", () => read("dashboard/app.js"), JS],
+    ["/dashboard/app.css", () => read("dashboard/app.css"), CSS],
+    ["/", () => read("web/public.html"), HTML],
+    ["/assets/public.js", () => read("web/public.js"), JS],
+    ["/assets/public.css", () => read("web/public.css"), CSS],
+    ["/assets/ui.js", () => read("web/ui.js"), JS],
+    ["/assets/common.css", () => read("web/common.css"), CSS],
+    ["/assets/charts.js", chartsBundle, JS],
   ];
-  for (const [url, file, type] of files) {
-    const body = read(file);
+  // browsers ask for it on every page: no icon, and no 404 in their console
+  app.get(
+    "/favicon.ico",
+    { schema: { hide: true }, config: { access: { roles: "public" } } },
+    async (_r, reply) => reply.headers(HEADERS).code(204).send(),
+  );
+  for (const [url, load, type] of files) {
+    const body = load();
     app.get(
       url,
       { schema: { hide: true }, config: { access: { roles: "public" } } },

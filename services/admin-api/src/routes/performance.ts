@@ -27,6 +27,15 @@ export function performanceRoutes(app: App, perf: PerformancePort, _ctx: AppCont
   });
 
   app.route({
+    ...routeOptions(API_ROUTES.performanceHistory),
+    handler: async (request) => {
+      const operatorId = scopedOperator(principalOf(request), request.query.operator);
+      const data = await perf.history(request.query.window ?? "7d", operatorId);
+      return { data, meta: { count: data.points.length } };
+    },
+  });
+
+  app.route({
     ...routeOptions(API_ROUTES.validatorHistory),
     handler: async (request) => {
       const p = principalOf(request);
