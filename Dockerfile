@@ -27,7 +27,8 @@ ENV NODE_ENV=production \
     METRICS_HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
-RUN mkdir -p /data /run/poolkeeper && chown node:node /data /run/poolkeeper
+# named volumes mounted on these start with the image's ownership: the node user may write them
+RUN mkdir -p /data /shared /daemon && chown node:node /data /shared /daemon
 USER node
 VOLUME ["/data"]
 ENTRYPOINT ["node", "--import", "tsx", "services/cli/src/main.ts"]
