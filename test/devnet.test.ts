@@ -416,7 +416,10 @@ describe("poolkeeper devnet", () => {
 
     // no secret in the devnet's log or its output: the daemons' mnemonics, passwords and tokens
     const log = readFileSync(devnet.logFile, "utf8");
-    expect(log).toContain('"msg":"voluntary exit signed and submitted"');
+    // the daemon's lines name its operator (three daemons write to the one log)
+    expect(log).toMatch(
+      new RegExp(`"operator":${voluntary!.operatorId},[^\\n]*"msg":"voluntary exit signed and submitted"`),
+    );
     expect(log).toContain('"msg":"late exit triggered by an EIP-7002 withdrawal request"');
     for (const [i, op] of devnet.operators.entries()) {
       const home = join(devnet.operatorsDir, `operator-${i + 1}`);

@@ -61,7 +61,8 @@ export function startOperatorDaemon(
   s: OperatorDaemonSettings,
   deps: OperatorDaemonDeps,
 ): Promise<RunningOperatorDaemon> {
-  const { logger } = deps;
+  // every line names the operator: several daemons may write to one log (the devnet's)
+  const logger = deps.logger.child({ operator: s.DAEMON_OPERATOR_ID });
   const doFetch = deps.fetch ?? fetch;
   return startParts(async (parts) => {
     const metrics = new OperatorDaemonMetrics();
@@ -199,7 +200,6 @@ export function startOperatorDaemon(
     });
     logger.info(
       {
-        operator: s.DAEMON_OPERATOR_ID,
         network: network.name,
         keystores: sink.kind,
         lowWater: s.DAEMON_LOW_WATER,
