@@ -2,12 +2,15 @@ import type { Logger } from "@poolkeeper/core";
 import { pendingMigrations, type Store } from "@poolkeeper/store";
 import { type AdminApiConfig, type App, buildBase } from "./app.js";
 import type { ExitsPort } from "./exits-port.js";
+import { noGovernancePort } from "./governance-adapter.js";
+import type { GovernancePort } from "./governance-port.js";
 import type { OraclePort } from "./oracle-port.js";
 import type { PerformancePort } from "./performance-port.js";
 import type { PoolPort } from "./pool-port.js";
 import type { RegistryPort } from "./port.js";
 import { allocationRoutes } from "./routes/allocation.js";
 import { exitRoutes } from "./routes/exits.js";
+import { governanceRoutes } from "./routes/governance.js";
 import { keyRoutes } from "./routes/keys.js";
 import { operatorRoutes } from "./routes/operators.js";
 import { oracleRoutes } from "./routes/oracle.js";
@@ -28,6 +31,8 @@ export interface AdminApiDeps {
   oracle: OraclePort;
   /** Exit requests: `exitsPort(store, {network, deadlineEpochs})`. */
   exits: ExitsPort;
+  /** Governance: `wireGovernance(...).port`; absent: the governance routes answer 503. */
+  governance?: GovernancePort;
   logger: Logger;
   config?: Partial<AdminApiConfig>;
 }
@@ -57,5 +62,6 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
   poolRoutes(app, deps.pool, ctx);
   oracleRoutes(app, deps.oracle, ctx);
   exitRoutes(app, deps.exits, ctx);
+  governanceRoutes(app, deps.governance ?? noGovernancePort(), ctx);
   return app;
 }
