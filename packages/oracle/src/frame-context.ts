@@ -30,7 +30,13 @@ import type { BunkerLimits } from "./bunker.js";
 import { bunkerSince } from "./bunker-history.js";
 import { ORACLE_ERRORS } from "./errors.js";
 import { type Frame, type FrameConfig, frameOfRefSlot } from "./frames.js";
-import { framesWith, type OracleParameters, staticOracleParameters } from "./governed.js";
+import {
+  FRAME_PINNED_PARAMETERS,
+  framesWith,
+  type OracleParameters,
+  staticOracleParameters,
+  withPinned,
+} from "./governed.js";
 import type { OracleConfig } from "./oracle-consensus.js";
 import { CONSENSUS_VERSION } from "./report-data.js";
 
@@ -122,10 +128,12 @@ export class OracleFrameSource {
   }
 
   async context(refSlot: number): Promise<FrameContext> {
-    const p = await this.params();
-    const frames = framesWith(this.cfg.frames, p);
+    const current = await this.params();
+    const frames = framesWith(this.cfg.frames, current);
     const frame = this.frame(frames, refSlot);
-    const snap = await pinFrameSnapshot(this.store, refSlot);
+    const snap = await pinFrameSnapshot(this.store, refSlot, FRAME_PINNED_PARAMETERS);
+    // the fee and limits pinned with the frame: every member builds with the same
+    const p = withPinned(current, snap.governed);
     const ledger = stateFromJson(snap.ledgerState as never);
     const queue =
       ledger.lastRequestId > ledger.lastFinalizedRequestId ? await this.ledger.reportQueue(ledger) : [];
@@ -177,7 +185,7 @@ export class OracleFrameSource {
     limit: number,
   ): Promise<{ id: number; pubkey: string; operatorId: number; amountGwei: bigint }[]> {
     this.frame(framesWith(this.cfg.frames, await this.params()), refSlot);
-    const snap = await pinFrameSnapshot(this.store, refSlot);
+    const snap = await pinFrameSnapshot(this.store, refSlot, FRAME_PINNED_PARAMETERS);
     return frameKeys(this.store, snap.maxBatchId, afterId, limit);
   }
 

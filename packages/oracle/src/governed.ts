@@ -143,6 +143,28 @@ export function staticOracleParameters(cfg: OracleConfig): OracleParameters {
   };
 }
 
+/** The governed values a frame's snapshot pins: its report is built and applied with them. */
+export const FRAME_PINNED_PARAMETERS = [FEE_PARAMETER, SANITY_LIMITS_PARAMETER] as const;
+
+/**
+ * `p` with the fee and sanity limits pinned in a frame's snapshot (`governed`, null: nothing
+ * pinned, `p` as it is): a proposal executed while a frame's report is built changes the next
+ * frame's.
+ */
+export function withPinned(
+  p: OracleParameters,
+  governed: Readonly<Record<string, unknown>> | null,
+): OracleParameters {
+  if (governed === null) return p;
+  const fee = governed[FEE_PARAMETER];
+  const sanity = governed[SANITY_LIMITS_PARAMETER];
+  return {
+    ...p,
+    ...(fee !== undefined ? { fees: fee as FeeConfig } : {}),
+    ...(sanity !== undefined ? { sanity: parseSanityLimits(JSON.stringify(sanity)) } : {}),
+  };
+}
+
 export function framesWith(base: FrameConfig, p: OracleParameters): FrameConfig {
   return { ...base, epochsPerFrame: p.epochsPerFrame, initialEpoch: p.initialEpoch };
 }

@@ -16,6 +16,7 @@ import {
 } from "@poolkeeper/ledger";
 import {
   appliedHistoryPoints,
+  frameSnapshot,
   insertOracleReport,
   listOracleReports,
   lockRefSlot,
@@ -41,7 +42,7 @@ import { DEFAULT_EXIT_DEADLINE_EPOCHS } from "./ejector.js";
 import { ORACLE_ERRORS } from "./errors.js";
 import { firstRefTimestamp } from "./frame-context.js";
 import { type FrameConfig, frameOfRefSlot } from "./frames.js";
-import { framesWith, type OracleParameters, staticOracleParameters } from "./governed.js";
+import { framesWith, type OracleParameters, staticOracleParameters, withPinned } from "./governed.js";
 import {
   CONSENSUS_VERSION,
   decodeReport,
@@ -223,9 +224,11 @@ export class OracleConsensus {
     bytes: Uint8Array,
     hash: string,
     refTimestamp: number,
-    p: OracleParameters,
+    current: OracleParameters,
     frames: FrameConfig,
   ): Promise<{ status: "applied" | "refused"; failed: string[] }> {
+    // the fee and limits pinned with the frame members built on (when one was asked for)
+    const p = withPinned(current, (await frameSnapshot(tx, report.refSlot))?.governed ?? null);
     const s = await this.ledger.state(tx);
     const rewards = await operatorRewardAddresses(tx);
     const input: ReportInput = ledgerInputOf(report, {

@@ -198,6 +198,29 @@ describe("governance routes", () => {
     expect(vote.json().code).toBe("ERR_NOT_ORACLE_MEMBER");
   });
 
+  it("a frame keeps the fee pinned at its first ask: a fee executed meanwhile applies from the next frame", async () => {
+    const oracle = await h.oracleToken();
+    const frame = async (ref: number) =>
+      (await call("GET", `/v1/oracle/frames/${ref}`, undefined, oracle)).json().data;
+    expect((await frame(47)).fees.totalFeeBP).toBe(800);
+    await enact("fee", { totalFeeBP: 700, operatorsFeeBP: 400, treasury: TREASURY });
+    expect((await frame(47)).fees.totalFeeBP).toBe(800);
+    const r: ReportData = {
+      ...ReportDataType.defaultValue(),
+      consensusVersion: CONSENSUS_VERSION,
+      refSlot: 47,
+    };
+    for (const i of [0, 1]) {
+      const v = await call("POST", "/v1/oracle/votes", voteBody(ORACLE_KEYS, i, r), oracle);
+      expect(v.statusCode, v.body).toBe(200);
+    }
+    const { rows } = await h.store.query<{ fees: { totalFeeBP: number } }>(
+      "SELECT data -> 'fees' AS fees FROM ledger_entries WHERE kind = 'report' ORDER BY seq",
+    );
+    expect(rows.map((x) => x.fees.totalFeeBP)).toEqual([800, 800]);
+    expect((await frame(63)).fees.totalFeeBP).toBe(700);
+  });
+
   let opId = 0;
   it("operators: added, limited beyond the step and deactivated only by proposals; inside the step immediate", async () => {
     const direct = await call(
@@ -315,7 +338,7 @@ describe("governance routes", () => {
       "oracle.frame": { epochsPerFrame: 2, initialEpoch: 0 },
     });
     expect(differing).toEqual({ recorded: [], differing: ["fee", "oracle.members"] });
-    expect((await parameter("fee"))?.value).toMatchObject({ totalFeeBP: 800 });
+    expect((await parameter("fee"))?.value).toMatchObject({ totalFeeBP: 700 });
   });
 
   it("a DAO member cancels before execution; the cancelled proposal never executes", async () => {
