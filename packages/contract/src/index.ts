@@ -3,6 +3,7 @@ export * from "./common.js";
 export * from "./deposits.js";
 export * from "./errors.js";
 export * from "./exits.js";
+export * from "./governance.js";
 export * from "./health.js";
 export * from "./keys.js";
 export * from "./operators.js";

@@ -11,6 +11,15 @@ import {
   Simulation,
 } from "./deposits.js";
 import { CreateExitBody, ExitIdParam, ExitProgressBody, ExitRequest, ExitsQuery } from "./exits.js";
+import {
+  GovernanceHistoryEntry,
+  GovernanceParameters,
+  Proposal,
+  ProposalBody,
+  ProposalIdParam,
+  ProposalsQuery,
+  SignatureBody,
+} from "./governance.js";
 import { Live, Ready } from "./health.js";
 import { DepositDataEntry, Key, KeyDetail, KeysQuery, UploadResult, VetResult } from "./keys.js";
 import { CreateOperatorBody, Operator, Reason, UpdateOperatorBody } from "./operators.js";
@@ -114,6 +123,20 @@ const publicRoute = <const U extends string, const S extends TSchema>(url: U, da
     summary,
     description:
       "No token. Rate-limited per client address and cached for a few seconds (Cache-Control: public, max-age). Every field is on the public allow-list.",
+  });
+
+/** POST /v1/governance/proposals/{id}/approve or /cancel: a DAO member's signature over the proposal. */
+const signedProposalRoute = <const A extends "approve" | "cancel">(action: A, summary: string) =>
+  route({
+    method: "POST",
+    url: `/v1/governance/proposals/:id/${action}`,
+    params: ProposalIdParam,
+    body: SignatureBody,
+    response: { 200: envelope(Proposal) },
+    errors: [404, 409, 422, 503],
+    access: { roles: READERS },
+    tags: ["governance"],
+    summary,
   });
 
 export const API_ROUTES = {
@@ -677,6 +700,74 @@ export const API_ROUTES = {
     format: "text",
     tags: ["health"],
     summary: "Prometheus metrics",
+  }),
+  listProposals: route({
+    method: "GET",
+    url: "/v1/governance/proposals",
+    querystring: ProposalsQuery,
+    response: { 200: listEnvelope(Proposal, "Proposals, newest first") },
+    errors: [503],
+    access: { roles: READERS },
+    tags: ["governance"],
+    summary: "Governance proposals with their approvals, timelock and execution",
+  }),
+  createProposal: route({
+    method: "POST",
+    url: "/v1/governance/proposals",
+    body: ProposalBody,
+    response: { 201: envelope(Proposal) },
+    errors: [503],
+    access: { roles: READERS },
+    tags: ["governance"],
+    summary: "Propose a change of a governed parameter or a governed action; DAO members then approve it",
+    description:
+      "The value is checked by the kind's own schema (a 400 names the field: `value.totalFeeBP`). The author is the token.",
+  }),
+  getProposal: route({
+    method: "GET",
+    url: "/v1/governance/proposals/:id",
+    params: ProposalIdParam,
+    response: { 200: envelope(Proposal) },
+    errors: [404, 503],
+    access: { roles: READERS },
+    tags: ["governance"],
+    summary: "One proposal",
+  }),
+  approveProposal: signedProposalRoute(
+    "approve",
+    "A DAO member's signed approval; the one reaching the quorum starts the timelock",
+  ),
+  cancelProposal: signedProposalRoute("cancel", "A DAO member's signed cancellation, before execution"),
+  executeProposal: route({
+    method: "POST",
+    url: "/v1/governance/proposals/:id/execute",
+    params: ProposalIdParam,
+    response: { 200: envelope(Proposal) },
+    errors: [404, 409, 503],
+    access: { roles: READERS },
+    tags: ["governance"],
+    summary: "Execute an approved proposal whose timelock has passed (once)",
+  }),
+  getGovernanceParameters: route({
+    method: "GET",
+    url: "/v1/governance/parameters",
+    response: { 200: envelope(GovernanceParameters) },
+    errors: [503],
+    access: { roles: READERS },
+    tags: ["governance"],
+    summary:
+      "The governed parameters' current values, each with the proposal that set it; the DAO, quorum and timelock",
+  }),
+  getGovernanceHistory: route({
+    method: "GET",
+    url: "/v1/governance/history",
+    response: {
+      200: listEnvelope(GovernanceHistoryEntry, "Every governed value in order, from the genesis"),
+    },
+    errors: [503],
+    access: { roles: READERS },
+    tags: ["governance"],
+    summary: "The governed parameters' whole history (replaying it gives the current values)",
   }),
 } as const;
 

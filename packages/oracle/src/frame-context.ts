@@ -30,9 +30,15 @@ import type { BunkerLimits } from "./bunker.js";
 import { bunkerSince } from "./bunker-history.js";
 import { ORACLE_ERRORS } from "./errors.js";
 import { type Frame, type FrameConfig, frameOfRefSlot } from "./frames.js";
+import {
+  FRAME_PINNED_PARAMETERS,
+  framesWith,
+  type OracleParameters,
+  staticOracleParameters,
+  withPinned,
+} from "./governed.js";
 import type { OracleConfig } from "./oracle-consensus.js";
 import { CONSENSUS_VERSION } from "./report-data.js";
-import { DEFAULT_SANITY_LIMITS } from "./sanity.js";
 
 /** Lido CSM's performance leeway: a validator below the network's figure minus this earns no fee share. */
 export const DEFAULT_PERFORMANCE_LEEWAY_BP = 500;
@@ -105,10 +111,14 @@ export class OracleFrameSource {
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {
     this.ledger = new PoolLedger(store);
+    const fixed = staticOracleParameters(cfg);
+    this.params = cfg.parameters ?? (async () => fixed);
   }
 
-  private frame(refSlot: number): Frame {
-    const frame = frameOfRefSlot(this.cfg.frames, refSlot);
+  private readonly params: () => Promise<OracleParameters>;
+
+  private frame(frames: FrameConfig, refSlot: number): Frame {
+    const frame = frameOfRefSlot(frames, refSlot);
     if (frame === null) throw new ValidationError("refSlot", `${refSlot} is not the ref slot of a frame`);
     if (frame.refTimestamp >= this.now())
       throw new PoolkeeperError(ORACLE_ERRORS.FRAME_NOT_OVER, `ref slot ${refSlot} has not passed yet`, {
@@ -118,8 +128,12 @@ export class OracleFrameSource {
   }
 
   async context(refSlot: number): Promise<FrameContext> {
-    const frame = this.frame(refSlot);
-    const snap = await pinFrameSnapshot(this.store, refSlot);
+    const current = await this.params();
+    const frames = framesWith(this.cfg.frames, current);
+    const frame = this.frame(frames, refSlot);
+    const snap = await pinFrameSnapshot(this.store, refSlot, FRAME_PINNED_PARAMETERS);
+    // the fee and limits pinned with the frame: every member builds with the same
+    const p = withPinned(current, snap.governed);
     const ledger = stateFromJson(snap.ledgerState as never);
     const queue =
       ledger.lastRequestId > ledger.lastFinalizedRequestId ? await this.ledger.reportQueue(ledger) : [];
@@ -127,9 +141,9 @@ export class OracleFrameSource {
       oracleReport(this.store, refSlot),
       votesFor(this.store, refSlot),
       this.performance(frame),
-      bunkerSince(this.store, this.cfg.frames),
+      bunkerSince(this.store, frames),
     ]);
-    const limits = this.cfg.sanity ?? DEFAULT_SANITY_LIMITS;
+    const limits = p.sanity;
     return {
       refSlot,
       frame,
@@ -138,8 +152,8 @@ export class OracleFrameSource {
       ledger,
       queue: queue.filter((q) => q !== undefined),
       maxBatchId: snap.maxBatchId,
-      fees: this.cfg.fees,
-      maxPositiveTokenRebase: this.cfg.sanity?.maxPositiveTokenRebase ?? DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
+      fees: p.fees,
+      maxPositiveTokenRebase: p.sanity.maxPositiveTokenRebase ?? DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
       requestTimestampMarginSeconds: limits.requestTimestampMarginSeconds,
       bunkerLimits: {
         normalizedClRewardPerEpoch: limits.normalizedClRewardPerEpoch,
@@ -152,7 +166,7 @@ export class OracleFrameSource {
       // a bunker report at or after this ref slot would be this frame's own: not "before"
       bunkerSince: since !== null && since.refSlot < refSlot ? since : null,
       previousRefTimestamp:
-        ledger.lastReportTimestamp !== 0 ? ledger.lastReportTimestamp : firstRefTimestamp(this.cfg.frames),
+        ledger.lastReportTimestamp !== 0 ? ledger.lastReportTimestamp : firstRefTimestamp(frames),
       performance,
       exits: {
         operators: snap.exits?.operators ?? [],
@@ -170,8 +184,8 @@ export class OracleFrameSource {
     afterId: number,
     limit: number,
   ): Promise<{ id: number; pubkey: string; operatorId: number; amountGwei: bigint }[]> {
-    this.frame(refSlot);
-    const snap = await pinFrameSnapshot(this.store, refSlot);
+    this.frame(framesWith(this.cfg.frames, await this.params()), refSlot);
+    const snap = await pinFrameSnapshot(this.store, refSlot, FRAME_PINNED_PARAMETERS);
     return frameKeys(this.store, snap.maxBatchId, afterId, limit);
   }
 

@@ -8,6 +8,7 @@ export * from "./errors.js";
 export * from "./execution.js";
 export * from "./frame-context.js";
 export * from "./frames.js";
+export * from "./governed.js";
 export * from "./oracle-consensus.js";
 export * from "./report-data.js";
 export * from "./sanity.js";

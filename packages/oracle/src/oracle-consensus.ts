@@ -16,6 +16,7 @@ import {
 } from "@poolkeeper/ledger";
 import {
   appliedHistoryPoints,
+  frameSnapshot,
   insertOracleReport,
   listOracleReports,
   lockRefSlot,
@@ -41,6 +42,7 @@ import { DEFAULT_EXIT_DEADLINE_EPOCHS } from "./ejector.js";
 import { ORACLE_ERRORS } from "./errors.js";
 import { firstRefTimestamp } from "./frame-context.js";
 import { type FrameConfig, frameOfRefSlot } from "./frames.js";
+import { framesWith, type OracleParameters, staticOracleParameters, withPinned } from "./governed.js";
 import {
   CONSENSUS_VERSION,
   decodeReport,
@@ -49,7 +51,6 @@ import {
   reportHash,
 } from "./report-data.js";
 import {
-  DEFAULT_SANITY_LIMITS,
   negativeRebaseOf,
   type ReportHistoryPoint,
   runSanityChecks,
@@ -72,6 +73,11 @@ export interface OracleConfig {
   exits?: { maxExitWei: bigint; deadlineEpochs: number };
   /** Unix seconds now (tests). */
   now?: () => number;
+  /**
+   * With governance: the members, quorum, fee, sanity limits and frame as the governance store
+   * holds them now (read at each vote and frame; governed.ts). Without it: the fields above.
+   */
+  parameters?: () => Promise<OracleParameters>;
 }
 
 export interface VoteOutcome {
@@ -112,9 +118,8 @@ function toHistoryPoint(x: unknown): ReportHistoryPoint {
 export class OracleConsensus {
   readonly reader: OracleReportReader;
   private readonly ledger: PoolLedger;
-  private readonly sanity: SanityLimits;
   private readonly now: () => number;
-  private readonly members: Map<string, OracleMember>;
+  private readonly params: () => Promise<OracleParameters>;
 
   constructor(
     private readonly store: Store,
@@ -124,9 +129,9 @@ export class OracleConsensus {
   ) {
     checkMembers(cfg.members, cfg.quorum);
     this.ledger = new PoolLedger(store);
-    this.sanity = cfg.sanity ?? DEFAULT_SANITY_LIMITS;
     this.now = cfg.now ?? (() => Math.floor(Date.now() / 1000));
-    this.members = new Map(cfg.members.map((m) => [m.id, m]));
+    const fixed = staticOracleParameters(cfg);
+    this.params = cfg.parameters ?? (async () => fixed);
     this.reader = new OracleReportReader(store);
   }
 
@@ -141,7 +146,9 @@ export class OracleConsensus {
     /** How the member read the consensus layer (metadata of the vote: both paths give one report). */
     source: "ssz" | "json" | null = null,
   ): Promise<VoteOutcome> {
-    const member = this.members.get(vote.memberId);
+    const p = await this.params();
+    const frames = framesWith(this.cfg.frames, p);
+    const member = p.members.find((m) => m.id === vote.memberId);
     if (member === undefined)
       throw new PoolkeeperError(ORACLE_ERRORS.NOT_ORACLE_MEMBER, `${vote.memberId} is not an oracle member`, {
         memberId: vote.memberId,
@@ -151,7 +158,7 @@ export class OracleConsensus {
         "consensusVersion",
         `must be ${CONSENSUS_VERSION} (this oracle's report format)`,
       );
-    const frame = frameOfRefSlot(this.cfg.frames, vote.refSlot);
+    const frame = frameOfRefSlot(frames, vote.refSlot);
     if (frame === null)
       throw new ValidationError("refSlot", `${vote.refSlot} is not the ref slot of a frame`);
     if (frame.refTimestamp >= this.now())
@@ -187,7 +194,7 @@ export class OracleConsensus {
         );
       await upsertVote(tx, { ...vote, report: reportBytes, source });
       const votes = await votesFor(tx, vote.refSlot);
-      const t = tally(votes, this.cfg.members, this.cfg.quorum, vote.refSlot);
+      const t = tally(votes, p.members, p.quorum, vote.refSlot);
       let decided: VoteOutcome["decided"] = null;
       if (t.consensusHash !== null) {
         const agreed = votes.find((v) => v.reportHash === t.consensusHash)!;
@@ -197,6 +204,8 @@ export class OracleConsensus {
           agreed.report,
           t.consensusHash,
           frame.refTimestamp,
+          p,
+          frames,
         );
       }
       return {
@@ -215,13 +224,16 @@ export class OracleConsensus {
     bytes: Uint8Array,
     hash: string,
     refTimestamp: number,
+    current: OracleParameters,
+    frames: FrameConfig,
   ): Promise<{ status: "applied" | "refused"; failed: string[] }> {
+    // the fee and limits pinned with the frame members built on (when one was asked for)
+    const p = withPinned(current, (await frameSnapshot(tx, report.refSlot))?.governed ?? null);
     const s = await this.ledger.state(tx);
     const rewards = await operatorRewardAddresses(tx);
     const input: ReportInput = ledgerInputOf(report, {
       refTimestamp,
-      previousRefTimestamp:
-        s.lastReportTimestamp !== 0 ? s.lastReportTimestamp : firstRefTimestamp(this.cfg.frames),
+      previousRefTimestamp: s.lastReportTimestamp !== 0 ? s.lastReportTimestamp : firstRefTimestamp(frames),
       rewardAddressOf: (id) => {
         const a = rewards.get(id);
         if (a === undefined)
@@ -248,11 +260,11 @@ export class OracleConsensus {
       postExitedValidators: report.exitedValidators,
       exitedWei: 0n,
       simulatedShareRate: input.simulatedShareRate,
-      actualShareRate: simulatedShareRate(s, input, this.cfg.fees, this.sanity.maxPositiveTokenRebase),
+      actualShareRate: simulatedShareRate(s, input, p.fees, p.sanity.maxPositiveTokenRebase),
       lastFinalizedRequestTimestamp: lastRequest?.requestedAt ?? null,
       history,
     };
-    let results = runSanityChecks(sanityInput, this.sanity);
+    let results = runSanityChecks(sanityInput, p.sanity);
     // without withdrawals to finalize the simulated rate is informative only (as Lido checks it)
     if (input.finalizationBatches.length === 0)
       results = results.filter((r) => r.check !== "simulated_share_rate");
@@ -271,8 +283,8 @@ export class OracleConsensus {
     }
     const { seq } = await this.ledger.applyReport(
       input,
-      this.cfg.fees,
-      this.sanity.maxPositiveTokenRebase ?? DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
+      p.fees,
+      p.sanity.maxPositiveTokenRebase ?? DEFAULT_MAX_POSITIVE_TOKEN_REBASE,
       tx,
     );
     await insertOracleReport(tx, {
@@ -289,7 +301,7 @@ export class OracleConsensus {
       ledgerSeq: seq,
     });
     if (report.validatorsToExit.length > 0 && this.network !== undefined) {
-      const requestedEpoch = Math.floor(report.refSlot / this.cfg.frames.slotsPerEpoch);
+      const requestedEpoch = Math.floor(report.refSlot / frames.slotsPerEpoch);
       await recordReportExitRequests(tx, this.network, {
         refSlot: report.refSlot,
         requestedEpoch,

@@ -5,6 +5,17 @@ import type { PoolSettings } from "./types.js";
 export interface RegistryOptions {
   /** Deposit signatures verified per BLS chunk on upload (default 256; 1 = one by one). */
   verifyChunkSize?: number;
+  /**
+   * The pool is governed (issue 14): a vetted or target limit may move by at most `limitStep`
+   * keys at once, and adding, activating or deactivating an operator is refused
+   * (ERR_GOVERNANCE_REQUIRED) unless the call is an executed proposal's (`{ governed: … }`).
+   */
+  governance?: { limitStep: number };
+}
+
+/** Set by the governance executor only: the change is an executed proposal's. */
+export interface GovernedCall {
+  governed?: { proposalId: number };
 }
 
 /**

@@ -21,6 +21,12 @@ export const REGISTRY_ERRORS = defineErrorCodes({
    */
   BUFFER_INSUFFICIENT: { code: "ERR_BUFFER_INSUFFICIENT", kind: "conflict" },
   NOT_IMPLEMENTED: { code: "ERR_NOT_IMPLEMENTED", kind: "not_implemented" },
+  /**
+   * With governance (RegistryOptions.governance): a change that needs an executed proposal (a
+   * limit moved by more than the step, an operator added, activated or deactivated); the same
+   * code as @poolkeeper/governance's.
+   */
+  GOVERNANCE_REQUIRED: { code: "ERR_GOVERNANCE_REQUIRED", kind: "conflict" },
 });
 
 export type RegistryErrorCode = (typeof REGISTRY_ERRORS)[keyof typeof REGISTRY_ERRORS];

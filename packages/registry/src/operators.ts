@@ -10,12 +10,13 @@ import {
   listOperatorRows,
   type OperatorFields,
   type OperatorRow,
+  type Queryable,
   setChangeContext,
   unvetNewestVetted,
   updateOperatorRow,
   vetOldestSubmitted,
 } from "@poolkeeper/store";
-import type { RegistryContext } from "./context.js";
+import type { GovernedCall, RegistryContext } from "./context.js";
 import { mapRuleViolation, notFound, REGISTRY_ERRORS } from "./errors.js";
 import { countIn, keyCounts, targetOf } from "./review.js";
 import {
@@ -62,12 +63,50 @@ function auditOperator(op: OperatorRow): Record<string, unknown> {
   };
 }
 
+/** With governance, a change outside an executed proposal that the step does not cover is refused. */
+function requireProposal(
+  ctx: RegistryContext,
+  call: GovernedCall,
+  field: string,
+  what: string,
+  kind: string,
+  details: Record<string, unknown> = {},
+): void {
+  if (ctx.options.governance === undefined || call.governed !== undefined) return;
+  throw new PoolkeeperError(
+    REGISTRY_ERRORS.GOVERNANCE_REQUIRED,
+    `${what} needs an executed governance proposal: POST /v1/governance/proposals with kind ${kind}`,
+    { field, kind, proposals: "/v1/governance/proposals", ...details },
+  );
+}
+
+/** How far a limit moves (a limit set or removed moves further than any step). */
+function limitMove(from: number | null, to: number | null): number {
+  if (from === to) return 0;
+  if (from === null || to === null) return Number.POSITIVE_INFINITY;
+  return Math.abs(to - from);
+}
+
 export async function createOperator(
   ctx: RegistryContext,
   input: CreateOperatorInput,
   actor: string,
   reason?: string,
+  call: GovernedCall = {},
 ): Promise<OperatorWithCounts> {
+  return ctx.store.transaction((tx) => createOperatorIn(ctx, tx, input, actor, reason, call));
+}
+
+/** `createOperator` in the caller's transaction (an executed proposal's). */
+export async function createOperatorIn(
+  ctx: RegistryContext,
+  tx: Queryable,
+  input: CreateOperatorInput,
+  actor: string,
+  reason?: string,
+  call: GovernedCall = {},
+): Promise<OperatorWithCounts> {
+  requireProposal(ctx, call, "operator", "adding an operator", "operator.add");
   checkActor(actor);
   const why = checkReason(reason);
   if (input === null || typeof input !== "object") throw new ValidationError("operator", "must be an object");
@@ -83,17 +122,14 @@ export async function createOperator(
   fields.targetLimit = target?.limit ?? null;
   fields.targetLimitMode = target?.mode ?? null;
   try {
-    const op = await ctx.store.transaction(async (tx) => {
-      const row = await insertOperator(tx, fields);
-      await appendAudit(tx, {
-        actor,
-        action: "operator.create",
-        target: `operator:${row.id}`,
-        reason: why,
-        before: null,
-        after: auditOperator(row),
-      });
-      return row;
+    const op = await insertOperator(tx, fields);
+    await appendAudit(tx, {
+      actor,
+      action: "operator.create",
+      target: `operator:${op.id}`,
+      reason: why,
+      before: null,
+      after: auditOperator(op),
     });
     return operatorOut(op, emptyCounts());
   } catch (e) {
@@ -136,6 +172,24 @@ export async function updateOperator(
   patch: UpdateOperatorInput,
   actor: string,
   reason?: string,
+  call: GovernedCall = {},
+): Promise<OperatorWithCounts> {
+  return ctx.store.transaction((tx) => updateOperatorIn(ctx, tx, id, patch, actor, reason, call));
+}
+
+/**
+ * `updateOperator` in the caller's transaction (an executed proposal's). With governance, a
+ * vetted or target limit moved by more than the step, or the active flag changed, is refused
+ * unless `call.governed` (ERR_GOVERNANCE_REQUIRED, before anything changes).
+ */
+export async function updateOperatorIn(
+  ctx: RegistryContext,
+  tx: Queryable,
+  id: number,
+  patch: UpdateOperatorInput,
+  actor: string,
+  reason?: string,
+  call: GovernedCall = {},
 ): Promise<OperatorWithCounts> {
   checkId(id, "operatorId");
   checkActor(actor);
@@ -150,9 +204,37 @@ export async function updateOperator(
   const target = patch.targetLimit === undefined ? undefined : checkTargetLimit(patch.targetLimit);
 
   try {
-    const { op, counts } = await ctx.store.transaction(async (tx) => {
+    const { op, counts } = await (async () => {
       const before = await findOperator(tx, id, true);
       if (before === undefined) throw notFound("operator", id);
+      const step = ctx.options.governance?.limitStep ?? Number.POSITIVE_INFINITY;
+      if (active !== undefined && active !== before.active)
+        requireProposal(
+          ctx,
+          call,
+          "active",
+          `${active ? "activating" : "deactivating"} operator ${id}`,
+          active ? "operator.activate" : "operator.deactivate",
+          { operatorId: id },
+        );
+      if (vettedLimit !== undefined && limitMove(before.vettedLimit, vettedLimit) > step)
+        requireProposal(
+          ctx,
+          call,
+          "vettedLimit",
+          `moving operator ${id}'s vetted limit from ${before.vettedLimit} to ${vettedLimit} (more than the step of ${step})`,
+          "operator.limits",
+          { operatorId: id, from: before.vettedLimit, to: vettedLimit, step },
+        );
+      if (target !== undefined && limitMove(before.targetLimit, target?.limit ?? null) > step)
+        requireProposal(
+          ctx,
+          call,
+          "targetLimit",
+          `moving operator ${id}'s target limit from ${before.targetLimit ?? "none"} to ${target?.limit ?? "none"} (more than the step of ${step})`,
+          "operator.limits",
+          { operatorId: id, from: before.targetLimit, to: target?.limit ?? null, step },
+        );
       const counts = (await keyCountsByOperator(tx, [id])).get(id) ?? emptyCounts();
       const fields: OperatorFields = {
         name: name ?? before.name,
@@ -208,7 +290,7 @@ export async function updateOperator(
       }
       const now = (await keyCountsByOperator(tx, [id])).get(id) ?? emptyCounts();
       return { op: after, counts: now };
-    });
+    })();
     return operatorOut(op, counts);
   } catch (e) {
     if (isUniqueViolation(e)) {

@@ -1,5 +1,5 @@
 import { type Logger, ValidationError } from "@poolkeeper/core";
-import type { Store } from "@poolkeeper/store";
+import type { Queryable, Store } from "@poolkeeper/store";
 import {
   allocateDepositBatch,
   allocateDepositBatchRefs,
@@ -10,7 +10,14 @@ import {
 import { listAudit } from "./audit.js";
 import type { DepositPayer, RegistryContext, RegistryOptions } from "./context.js";
 import { getKey, removeKey, setKeyStates, streamKeys, uploadKeys, vetKeys } from "./keys.js";
-import { createOperator, getOperator, listOperators, updateOperator } from "./operators.js";
+import {
+  createOperator,
+  createOperatorIn,
+  getOperator,
+  listOperators,
+  updateOperator,
+  updateOperatorIn,
+} from "./operators.js";
 import { checkSimulationInput, reviewOf, type SimulationInput, simulateOver } from "./review.js";
 import type {
   AuditEntry,
@@ -101,6 +108,31 @@ export class Registry implements RegistryContext {
     reason?: string,
   ): Promise<OperatorWithCounts> {
     return updateOperator(this, id, patch, actor, reason);
+  }
+
+  /**
+   * An executed governance proposal's operator changes, in the execution's transaction: adding
+   * an operator, or changing one past the governance gate (limits beyond the step, active).
+   */
+  governedCreateOperator(
+    tx: Queryable,
+    input: CreateOperatorInput,
+    actor: string,
+    reason: string,
+    proposalId: number,
+  ): Promise<OperatorWithCounts> {
+    return createOperatorIn(this, tx, input, actor, reason, { governed: { proposalId } });
+  }
+
+  governedUpdateOperator(
+    tx: Queryable,
+    id: number,
+    patch: UpdateOperatorInput,
+    actor: string,
+    reason: string,
+    proposalId: number,
+  ): Promise<OperatorWithCounts> {
+    return updateOperatorIn(this, tx, id, patch, actor, reason, { governed: { proposalId } });
   }
 
   // ------------------------------------------------------------ keys

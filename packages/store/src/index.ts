@@ -7,6 +7,7 @@
 export * from "./data-dir-lock.js";
 export * from "./errors.js";
 export * from "./exits/repo.js";
+export * from "./governance/repo.js";
 export * from "./ledger/repo.js";
 export * from "./migrate.js";
 export * from "./oracle/repo.js";

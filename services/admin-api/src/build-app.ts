@@ -3,6 +3,8 @@ import type { OracleConfig } from "@poolkeeper/oracle";
 import { pendingMigrations, type Store } from "@poolkeeper/store";
 import { type AdminApiConfig, type App, buildBase } from "./app.js";
 import type { ExitsPort } from "./exits-port.js";
+import { noGovernancePort } from "./governance-adapter.js";
+import type { GovernancePort } from "./governance-port.js";
 import type { OraclePort } from "./oracle-port.js";
 import type { PerformancePort } from "./performance-port.js";
 import type { PoolPort } from "./pool-port.js";
@@ -10,6 +12,7 @@ import type { RegistryPort } from "./port.js";
 import { publicPort } from "./public-adapter.js";
 import { allocationRoutes } from "./routes/allocation.js";
 import { exitRoutes } from "./routes/exits.js";
+import { governanceRoutes } from "./routes/governance.js";
 import { keyRoutes } from "./routes/keys.js";
 import { operatorRoutes } from "./routes/operators.js";
 import { oracleRoutes } from "./routes/oracle.js";
@@ -33,6 +36,8 @@ export interface AdminApiDeps {
   exits: ExitsPort;
   /** The oracle's members, frames and fee, for the public page (null or absent: none configured). */
   oracleConfig?: OracleConfig | null;
+  /** Governance: `wireGovernance(...).port`; absent: the governance routes answer 503. */
+  governance?: GovernancePort;
   logger: Logger;
   config?: Partial<AdminApiConfig>;
 }
@@ -74,5 +79,6 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
     }),
     ctx,
   );
+  governanceRoutes(app, deps.governance ?? noGovernancePort(), ctx);
   return app;
 }

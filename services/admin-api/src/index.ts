@@ -9,6 +9,13 @@ export {
   exitsPort,
 } from "./exits-adapter.js";
 export type { ExitsPort } from "./exits-port.js";
+export {
+  type GovernanceWiring,
+  type GovernanceWiringOpts,
+  noGovernancePort,
+  wireGovernance,
+} from "./governance-adapter.js";
+export type { GovernancePort } from "./governance-port.js";
 export { MAX_HISTORY_EPOCHS, type PerformanceTiming, performancePort } from "./performance-adapter.js";
 export type { PerformancePort } from "./performance-port.js";
 export { poolPort } from "./pool-adapter.js";

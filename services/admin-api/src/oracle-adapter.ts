@@ -3,11 +3,13 @@ import { toJsonValue } from "@poolkeeper/ledger";
 import {
   CONSENSUS_VERSION,
   frameContextToJson,
+  framesWith,
   type OracleConfig,
   OracleConsensus,
   OracleFrameSource,
   OracleReportReader,
   type ReportView,
+  staticOracleParameters,
 } from "@poolkeeper/oracle";
 import type { Store } from "@poolkeeper/store";
 import type { OraclePort } from "./oracle-port.js";
@@ -59,11 +61,13 @@ export function oraclePort(
     },
     async setup() {
       if (config === null) notConfigured();
+      // with governance: the members, quorum and frame the governance store holds now
+      const p = config.parameters === undefined ? staticOracleParameters(config) : await config.parameters();
       return {
         consensusVersion: CONSENSUS_VERSION,
-        members: config.members,
-        quorum: config.quorum,
-        frames: config.frames,
+        members: p.members,
+        quorum: p.quorum,
+        frames: framesWith(config.frames, p),
         withdrawalCredentials: pool.withdrawalCredentials,
         genesisForkVersion: pool.genesisForkVersion,
       };

@@ -309,11 +309,18 @@ export interface RegistryPortOpts {
   network: Network;
   withdrawalCredentials: Uint8Array;
   logger?: Logger;
+  /** With governance: limit changes beyond the step and operator changes need a proposal. */
+  governance?: { limitStep: number };
 }
 
 /** Build the registry over `store` for the pool's network and credentials, as the API's port. */
 export async function registryPort(opts: RegistryPortOpts): Promise<RegistryPort> {
-  const registry = createRegistry(
+  return portFromRegistry(apiRegistry(opts));
+}
+
+/** The API's registry (its port is `portFromRegistry` of it; governance's effects use it too). */
+export function apiRegistry(opts: RegistryPortOpts): Registry {
+  return createRegistry(
     {
       store: opts.store,
       // every deposit batch is paid from the pool's buffer, in the batch's transaction
@@ -321,6 +328,6 @@ export async function registryPort(opts: RegistryPortOpts): Promise<RegistryPort
       ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     },
     { network: opts.network, withdrawalCredentials: opts.withdrawalCredentials },
+    opts.governance === undefined ? {} : { governance: opts.governance },
   );
-  return portFromRegistry(registry);
 }

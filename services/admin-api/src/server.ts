@@ -12,16 +12,19 @@ import {
   startParts,
   toHex0x,
 } from "@poolkeeper/core";
+import { governanceSetupFrom, poolIdOf } from "@poolkeeper/governance";
 import { oracleConfigFrom } from "@poolkeeper/oracle";
 import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
 import { type App, closeApp } from "./app.js";
 import { buildApp } from "./build-app.js";
 import { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
 import { exitsPort } from "./exits-adapter.js";
+import { wireGovernance } from "./governance-adapter.js";
+import type { GovernancePort } from "./governance-port.js";
 import { oraclePort } from "./oracle-adapter.js";
 import { performancePort } from "./performance-adapter.js";
 import { poolPort } from "./pool-adapter.js";
-import { registryPort } from "./registry-adapter.js";
+import { apiRegistry, portFromRegistry } from "./registry-adapter.js";
 
 /** On SIGTERM: running requests get this long before connections are dropped. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -47,8 +50,35 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
     const store = parts.add("store", await openStore({ ...databaseTarget(s), logger }));
     // the database belongs to one network and one set of credentials: recorded at the first start
     await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
-    const registry = await registryPort({ store, network, withdrawalCredentials, logger });
-    const oracleConfig = oracleConfigFrom(s, network);
+    const setup = governanceSetupFrom(s);
+    const registryCore = apiRegistry({
+      store,
+      network,
+      withdrawalCredentials,
+      logger,
+      ...(setup !== null ? { governance: { limitStep: setup.limitStep } } : {}),
+    });
+    const registry = portFromRegistry(registryCore);
+    let oracleConfig = oracleConfigFrom(s, network);
+    let governance: GovernancePort | undefined;
+    if (setup !== null) {
+      // with a DAO: the governance store is the only source of the governed parameters
+      const wired = await wireGovernance({
+        store,
+        setup,
+        poolId: poolIdOf({
+          genesisValidatorsRoot: network.genesisValidatorsRoot,
+          genesisForkVersion: network.genesisForkVersion,
+          withdrawalCredentials,
+        }),
+        oracle: oracleConfig,
+        registry: registryCore,
+        logger,
+      });
+      governance = wired.port;
+      if (oracleConfig !== null && wired.oracleParameters !== null)
+        oracleConfig = { ...oracleConfig, parameters: wired.oracleParameters };
+    }
     const app = await buildApp({
       store,
       registry,
@@ -56,6 +86,7 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
       pool: poolPort(store),
       exits: exitsPort(store, { network: network.name, deadlineEpochs: s.EXIT_DEADLINE_EPOCHS }),
       oracleConfig,
+      ...(governance !== undefined ? { governance } : {}),
       oracle: oraclePort(store, oracleConfig, {
         network: network.name,
         withdrawalCredentials: toHex0x(withdrawalCredentials),

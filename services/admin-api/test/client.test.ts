@@ -12,6 +12,7 @@ import {
   type RouteName,
   type RouteSpec,
 } from "@poolkeeper/contract";
+import { daoPublicKeyOf, generateDaoKey, signGovernance } from "@poolkeeper/governance";
 import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
 import {
   CONSENSUS_VERSION,
@@ -323,6 +324,67 @@ describe("the typed API client against the real admin API", () => {
     expect((await anonymous.publicWithdrawals()).data.queue.requests).toBeGreaterThanOrEqual(0);
     expect((await anonymous.publicRisk()).data.frontRunKeys.available).toBe(false);
     expect((await anonymous.publicControl()).data.governance.available).toBe(false);
+  });
+
+  it("governance: propose, approve, cancel, execute, one and the list, parameters, history", async () => {
+    const keys = [generateDaoKey(), generateDaoKey(), generateDaoKey()];
+    let clock = Date.parse("2030-01-01T00:00:00Z");
+    const g = await createHarness(
+      "pglite",
+      {},
+      {
+        governance: {
+          setup: {
+            members: keys.map((k, i) => ({ id: `d${i}`, publicKey: daoPublicKeyOf(k) })),
+            quorum: 2,
+            timelockSeconds: 60,
+            limitStep: 5,
+            guardians: { members: [], quorum: 0 },
+          },
+          now: () => new Date(clock),
+        },
+      },
+    );
+    try {
+      const gUrl = await g.app.listen({ port: 0, host: "127.0.0.1" });
+      const c = checked(createApiClient({ baseUrl: gUrl, token: g.dao }));
+      const params = await c.getGovernanceParameters();
+      expect(params.data.parameters.map((p) => p.name)).toEqual(["guardians"]);
+      const sign = (i: number, action: "approve" | "cancel", p: { id: number; changeHash: string }) =>
+        signGovernance(keys[i]!, `d${i}`, action, {
+          poolId: params.data.poolId,
+          proposalId: p.id,
+          changeHash: p.changeHash,
+        });
+      const body = {
+        kind: "operator.add",
+        value: operatorBody() as { name: string; rewardAddress: string },
+        reason: "client test",
+      };
+      const p = (await c.createProposal({ body })).data;
+      const q = (await c.createProposal({ body: { ...body, value: operatorBody() } })).data;
+      await c.approveProposal({ params: { id: p.id }, body: sign(0, "approve", p) });
+      expect(
+        (await c.approveProposal({ params: { id: p.id }, body: sign(1, "approve", p) })).data.status,
+      ).toBe("approved");
+      expect((await c.cancelProposal({ params: { id: q.id }, body: sign(2, "cancel", q) })).data.status).toBe(
+        "cancelled",
+      );
+      expect(await apiError(c.executeProposal({ params: { id: p.id } }))).toMatchObject({
+        code: "ERR_TIMELOCK",
+        status: 409,
+      });
+      clock += 60_000;
+      expect((await c.executeProposal({ params: { id: p.id } })).data.status).toBe("executed");
+      expect((await c.getProposal({ params: { id: p.id } })).data.approvals).toHaveLength(2);
+      const list = await c.listProposals({ query: { limit: "1" } });
+      expect(list.data.map((x) => x.id)).toEqual([q.id]);
+      expect(list.meta.nextCursor).toBe(String(q.id));
+      const history = await c.getGovernanceHistory();
+      expect(history.data.map((h) => h.proposalId)).toEqual([null, p.id]);
+    } finally {
+      await g.close();
+    }
   });
 
   it("called every route of the route table", () => {

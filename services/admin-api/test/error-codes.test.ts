@@ -86,6 +86,13 @@ const EXPECTED_STATUS: Record<string, number> = {
   ERR_NOT_GUARDIAN: 403,
   ERR_PAUSE_EXPIRED: 422,
   ERR_PAUSE_REPLAYED: 409,
+  // governance (packages/governance; ERR_GOVERNANCE_REQUIRED also the registry's)
+  ERR_APPROVAL_REPEATED: 409,
+  ERR_GOVERNANCE_NOT_CONFIGURED: 503,
+  ERR_GOVERNANCE_REQUIRED: 409,
+  ERR_NOT_DAO_MEMBER: 403,
+  ERR_PROPOSAL_STATE: 409,
+  ERR_TIMELOCK: 409,
 };
 
 /** Node's own codes that the sources compare errors with (not ours to define). */

@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { createLogger, toHex0x } from "@poolkeeper/core";
+import { type GovernanceSetup, poolIdOf } from "@poolkeeper/governance";
 import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
 import {
   CONSENSUS_VERSION,
@@ -14,11 +15,12 @@ import {
 import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { exitsPort } from "../src/exits-adapter.js";
+import { type GovernanceWiring, wireGovernance } from "../src/governance-adapter.js";
 import type { AdminApiConfig, App } from "../src/index.js";
 import { buildApp, type PerformanceTiming, performancePort } from "../src/index.js";
 import { oraclePort } from "../src/oracle-adapter.js";
 import { poolPort } from "../src/pool-adapter.js";
-import { registryPort } from "../src/registry-adapter.js";
+import { apiRegistry, portFromRegistry } from "../src/registry-adapter.js";
 import { POOL_WC, TEST_NETWORK } from "./deposit-fixtures.js";
 
 /** Everything the logger wrote, as text: tests assert secrets never appear in it. */
@@ -53,6 +55,8 @@ export interface Harness {
    * from the pool's buffer, so a test stakes for its batches first.
    */
   stakeForKeys(keys: number): Promise<void>;
+  /** With `opts.governance`: the governance store and its wiring. */
+  governance: GovernanceWiring | undefined;
   close(): Promise<void>;
 }
 
@@ -63,7 +67,16 @@ export interface HarnessOpts {
   oracle?: OracleConfig;
   /** EXIT_DEADLINE_EPOCHS of the exit requests (default 900). */
   exitDeadlineEpochs?: number;
+  /** A DAO (members, quorum, timelock, step) and the clock of its proposals: governance on. */
+  governance?: { setup: GovernanceSetup; now?: () => Date };
 }
+
+/** The pool id of the harness's network and credentials (what DAO signatures are bound to). */
+export const TEST_POOL_ID = poolIdOf({
+  genesisValidatorsRoot: TEST_NETWORK.genesisValidatorsRoot,
+  genesisForkVersion: TEST_NETWORK.genesisForkVersion,
+  withdrawalCredentials: POOL_WC,
+});
 
 export async function createHarness(
   kind: StoreKind,
@@ -73,12 +86,29 @@ export async function createHarness(
   const logs = new CapturedLogs();
   const logger = createLogger({ name: "admin-api-test", level: "debug", destination: logs.stream });
   const store = await createTestStore(kind);
-  const registry = await registryPort({
+  const registryCore = apiRegistry({
     store,
     network: TEST_NETWORK,
     withdrawalCredentials: POOL_WC,
     logger,
+    ...(opts.governance !== undefined ? { governance: { limitStep: opts.governance.setup.limitStep } } : {}),
   });
+  const registry = portFromRegistry(registryCore);
+  let oracle = opts.oracle ?? null;
+  let governance: GovernanceWiring | undefined;
+  if (opts.governance !== undefined) {
+    governance = await wireGovernance({
+      store,
+      setup: opts.governance.setup,
+      poolId: TEST_POOL_ID,
+      oracle,
+      registry: registryCore,
+      logger,
+      ...(opts.governance.now !== undefined ? { now: opts.governance.now } : {}),
+    });
+    if (oracle !== null && governance.oracleParameters !== null)
+      oracle = { ...oracle, parameters: governance.oracleParameters };
+  }
   const app = await buildApp({
     store,
     registry,
@@ -88,8 +118,9 @@ export async function createHarness(
       network: (opts.performanceNetwork ?? TEST_NETWORK).name,
       deadlineEpochs: opts.exitDeadlineEpochs ?? 900,
     }),
-    oracleConfig: opts.oracle ?? null,
-    oracle: oraclePort(store, opts.oracle ?? null, {
+    oracleConfig: oracle,
+    ...(governance !== undefined ? { governance: governance.port } : {}),
+    oracle: oraclePort(store, oracle, {
       network: TEST_NETWORK.name,
       withdrawalCredentials: toHex0x(POOL_WC),
       genesisForkVersion: toHex0x(TEST_NETWORK.genesisForkVersion),
@@ -119,6 +150,7 @@ export async function createHarness(
     operatorToken: (id, label) => make("operator", id, label),
     oracleToken: () => make("oracle"),
     secrets,
+    governance,
     async stakeForKeys(keys) {
       const r = await app.inject({
         method: "POST",

@@ -174,6 +174,11 @@ export interface FrameSnapshot {
   maxBatchId: number;
   /** The operators' target limits and the validators with an open exit request at the pin (null: pinned before 0036). */
   exits: FrameExitsSnapshot | null;
+  /**
+   * The governed values pinned with it, by name (the names the caller asked for, as
+   * governance_parameters held them; migration 0041); null without governance.
+   */
+  governed: Record<string, unknown> | null;
   pinnedAt: Date;
 }
 
@@ -187,9 +192,14 @@ export interface FrameExitsSnapshot {
  * The frame's snapshot: pinned now from the ledger's state row and the last deposit batch if no
  * member asked before, else the one pinned then (one statement: members racing pin one row).
  */
-export async function pinFrameSnapshot(q: Queryable, refSlot: number): Promise<FrameSnapshot> {
+export async function pinFrameSnapshot(
+  q: Queryable,
+  refSlot: number,
+  /** Governed parameters to pin with it (governance_parameters names): the report's fee and limits. */
+  governedNames: readonly string[] = [],
+): Promise<FrameSnapshot> {
   await q.query(
-    `INSERT INTO oracle_frame_snapshots (ref_slot, ledger_seq, ledger_state, max_batch_id, exits)
+    `INSERT INTO oracle_frame_snapshots (ref_slot, ledger_seq, ledger_state, max_batch_id, exits, governed)
      SELECT $1, COALESCE((SELECT last_seq FROM ledger_state WHERE id = 1), 0),
             COALESCE((SELECT data FROM ledger_state WHERE id = 1), 'null'::jsonb),
             COALESCE((SELECT max(id) FROM deposit_batches), 0),
@@ -197,27 +207,39 @@ export async function pinFrameSnapshot(q: Queryable, refSlot: number): Promise<F
               'operators', COALESCE((SELECT jsonb_agg(jsonb_build_object('operatorId', id, 'targetLimit', target_limit,
                   'targetLimitMode', target_limit_mode) ORDER BY id) FROM operators), '[]'::jsonb),
               'requested', COALESCE((SELECT jsonb_agg(validator_index ORDER BY validator_index) FROM exit_requests
-                  WHERE state IN ('requested', 'signed', 'submitted', 'late', 'triggered')), '[]'::jsonb))
+                  WHERE state IN ('requested', 'signed', 'submitted', 'late', 'triggered')), '[]'::jsonb)),
+            (SELECT jsonb_object_agg(name, value) FROM governance_parameters WHERE name = ANY($2::text[]))
      ON CONFLICT (ref_slot) DO NOTHING`,
-    [refSlot],
+    [refSlot, [...governedNames]],
   );
+  return (await frameSnapshot(q, refSlot))!;
+}
+
+/** A frame's snapshot if a member asked for the frame already (pinned), else null. */
+export async function frameSnapshot(q: Queryable, refSlot: number): Promise<FrameSnapshot | null> {
   const r = await q.query<{
     ledger_seq: string | bigint;
     ledger_state: unknown;
     max_batch_id: number;
     exits: FrameExitsSnapshot | string | null;
+    governed: Record<string, unknown> | string | null;
     pinned_at: Date | string;
   }>(
-    "SELECT ledger_seq, ledger_state, max_batch_id, exits, pinned_at FROM oracle_frame_snapshots WHERE ref_slot = $1",
+    "SELECT ledger_seq, ledger_state, max_batch_id, exits, governed, pinned_at FROM oracle_frame_snapshots WHERE ref_slot = $1",
     [refSlot],
   );
-  const x = r.rows[0]!;
+  const x = r.rows[0];
+  if (x === undefined) return null;
   return {
     refSlot,
     ledgerSeq: BigInt(x.ledger_seq),
     ledgerState: x.ledger_state,
     maxBatchId: x.max_batch_id,
     exits: typeof x.exits === "string" ? (JSON.parse(x.exits) as FrameExitsSnapshot) : x.exits,
+    governed:
+      typeof x.governed === "string"
+        ? (JSON.parse(x.governed) as Record<string, unknown>)
+        : (x.governed ?? null),
     pinnedAt: date(x.pinned_at),
   };
 }
