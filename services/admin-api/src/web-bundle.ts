@@ -1,5 +1,3 @@
-import { build } from "esbuild";
-
 /**
  * The browser bundle of the charts (src/web/charts.ts with Chart.js), built by esbuild: in memory
  * once per process the first time a page asks (routes/dashboard.ts), or to dist/web/ by
@@ -12,6 +10,8 @@ const ENTRY = new URL("./web/charts.ts", import.meta.url).pathname;
 export const WEB_DIST = new URL("../dist/web/", import.meta.url);
 
 export async function buildChartsBundle(): Promise<string> {
+  // imported here: a process that never serves a page does not load esbuild
+  const { build } = await import("esbuild");
   const r = await build({
     entryPoints: [ENTRY],
     bundle: true,
