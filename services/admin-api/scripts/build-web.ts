@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { buildChartsBundle, WEB_DIST } from "../src/web-bundle.js";
 
-const text = buildChartsBundle();
+const text = await buildChartsBundle();
 // Only license comments may name a URL; no import(), no fetch of another origin.
 if (/\bimport\s*\(|\bfetch\s*\(/.test(text)) throw new Error("charts bundle: a dynamic import or fetch");
 mkdirSync(WEB_DIST, { recursive: true });

@@ -4,22 +4,10 @@
  * whose fee shares per operator are computed by hand below; an operator token reads its own
  * operator only, the DAO and admins any; pages by ref slot; an unknown operator is a 404.
  */
-import { generateMemberKey, reportHash } from "@poolkeeper/oracle";
 import { TEST_STORE_KINDS } from "@poolkeeper/store/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { depositEntries } from "./deposit-fixtures.js";
-import {
-  bearer,
-  createHarness,
-  createOperator,
-  depositKeys,
-  type Harness,
-  testOracleConfig,
-  voteBody,
-} from "./harness.js";
-import { fourKeyReport as report } from "./public-fixtures.js";
-
-const KEYS = [generateMemberKey(), generateMemberKey(), generateMemberKey()];
+import { bearer, createHarness, createOperator, type Harness, testOracleConfig } from "./harness.js";
+import { ORACLE_KEYS, REF_SLOTS, seedThreeReports } from "./public-fixtures.js";
 
 /*
  * The test oracle's frames are 16 slots of 6 s from genesis time 1,000 (ref slots 16k − 1), the
@@ -47,9 +35,7 @@ const KEYS = [generateMemberKey(), generateMemberKey(), generateMemberKey()];
  *   shares, worth × 130.27e18 / 128,209,419,214,166,303,681 = 82,224,285,183,809,876 wei;
  *   B's 15,857,284,440,039,643 shares, worth 16,112,142,591,904,938 wei.
  */
-const R1 = 6_399_999;
-const R2 = 6_415_999;
-const R3 = 8_015_999;
+const [R1, R2, R3] = REF_SLOTS;
 const time = (refSlot: number) => 1_000 + 6 * refSlot;
 
 describe.each(TEST_STORE_KINDS)("operator rewards on %s", (kind) => {
@@ -59,52 +45,16 @@ describe.each(TEST_STORE_KINDS)("operator rewards on %s", (kind) => {
   let addrA: string;
   let addrB: string;
   let tokenA: string;
-  const hashes: Record<number, string> = {};
+  let hashes: Record<number, string> = {};
 
   const get = (url: string, token: string) => h.app.inject({ method: "GET", url, headers: bearer(token) });
 
   beforeAll(async () => {
-    h = await createHarness(kind, {}, { oracle: testOracleConfig(KEYS) });
-    a = await createOperator(h, { vettedLimit: 3 });
-    b = await createOperator(h, { vettedLimit: 1 });
-    await depositKeys(
-      h,
-      [
-        [a, depositEntries(8100, 3)],
-        [b, depositEntries(8200, 1)],
-      ],
-      4,
-    );
+    h = await createHarness(kind, {}, { oracle: testOracleConfig(ORACLE_KEYS) });
+    ({ a, b, hashes } = await seedThreeReports(h));
     addrA = (await get(`/v1/operators/${a}`, h.admin)).json().data.rewardAddress.toLowerCase();
     addrB = (await get(`/v1/operators/${b}`, h.admin)).json().data.rewardAddress.toLowerCase();
     tokenA = await h.operatorToken(a);
-
-    const oracle = await h.oracleToken();
-    for (const r of [
-      report(R1, 129_280_000_000n, [
-        [a, 3, 2],
-        [b, 1, 1],
-      ]),
-      report(R2, 129_270_000_000n, [
-        [a, 3, 3],
-        [b, 1, 1],
-      ]),
-      report(R3, 130_270_000_000n, [[a, 3, 3]]),
-    ]) {
-      let last: { decided: unknown } | undefined;
-      for (const i of [0, 1]) {
-        const res = await h.app.inject({
-          method: "POST",
-          url: "/v1/oracle/votes",
-          headers: bearer(oracle),
-          payload: voteBody(KEYS, i, r),
-        });
-        expect(res.statusCode, res.body).toBe(200);
-        last = res.json().data;
-      }
-      expect(last?.decided).toEqual({ status: "applied", failed: [] });
-      hashes[r.refSlot] = reportHash(r);
-    }
   }, 60_000);
   afterAll(() => h.close());
 

@@ -186,6 +186,48 @@ describe.each(TEST_STORE_KINDS)("performance routes on %s", (kind) => {
     expect((await perf("", h.admin)).range).toEqual({ fromEpoch: 61, toEpoch: 69, processedEpochs: 9 });
   });
 
+  it("history: the window in buckets of whole epochs, each with the network's figure", async () => {
+    type Hist = {
+      bucketEpochs: number;
+      points: {
+        fromEpoch: number;
+        toEpoch: number;
+        network: { effectiveness: number };
+        operators: { operatorId: number; effectiveness: number | null }[];
+      }[];
+    };
+    const hist = async (query: string, token: string): Promise<Hist> => {
+      const r = await get(`/v1/performance/history${query}`, token);
+      expect(r.statusCode, r.body).toBe(200);
+      return (r.json() as { data: Hist }).data;
+    };
+    // 1d = 9 epochs: 9 buckets of one epoch, 61..69; the network's figure is the same every epoch
+    const day = await hist("?window=1d", h.dao);
+    expect(day.bucketEpochs).toBe(1);
+    expect(day.points.map((p) => [p.fromEpoch, p.toEpoch])).toEqual(
+      [61, 62, 63, 64, 65, 66, 67, 68, 69].map((e) => [e, e]),
+    );
+    for (const p of day.points) close(p.network.effectiveness, NET_EFF);
+    // A: validator 10 offline from epoch 65: half its attestations missed from then on
+    const effA = day.points.map((p) => p.operators.find((o) => o.operatorId === a)?.effectiveness ?? null);
+    expect(effA[4]! < effA[0]!).toBe(true);
+    // 30d = 270 epochs: buckets of ⌈270/24⌉ = 12 ending at 69, 57, …, 9 (the first from 0)
+    const month = await hist("?window=30d", h.admin);
+    expect(month.bucketEpochs).toBe(12);
+    expect(month.points.map((p) => [p.fromEpoch, p.toEpoch])).toEqual([
+      [0, 9],
+      [10, 21],
+      [22, 33],
+      [34, 45],
+      [46, 57],
+      [58, 69],
+    ]);
+    // an operator token: its own operator only; another's is refused
+    const own = await hist("?window=7d", opA);
+    expect(new Set(own.points.flatMap((p) => p.operators.map((o) => o.operatorId)))).toEqual(new Set([a]));
+    expect((await get(`/v1/performance/history?operator=${b}`, opA)).statusCode).toBe(403);
+  });
+
   it("operators see their own operator only; the network figure stays", async () => {
     const d = await perf("?window=7d", opA);
     expect(d.operators.map((o) => o.operatorId)).toEqual([a]);

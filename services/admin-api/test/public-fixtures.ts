@@ -6,7 +6,7 @@
  * waiting in the queue.
  */
 import { TEST_STAKER } from "@poolkeeper/ledger/testing";
-import { generateMemberKey, type ReportData } from "@poolkeeper/oracle";
+import { generateMemberKey, type ReportData, reportHash } from "@poolkeeper/oracle";
 import { depositEntries, TEST_NETWORK } from "./deposit-fixtures.js";
 import { bearer, createOperator, depositKeys, type Harness, testReport, voteBody } from "./harness.js";
 import { seedWatcher } from "./watcher-fixtures.js";
@@ -48,8 +48,15 @@ export function fourKeyReport(
   });
 }
 
-/** Seeds `h` (made with `oracle: testOracleConfig(ORACLE_KEYS)`). */
-export async function seedPublicPool(h: Harness, keyBase = 8100): Promise<SeededPool> {
+/**
+ * Operators A (3 keys) and B (1 key) deposited, then R1..R3 applied by members m1 and m2 (the
+ * figures are worked by hand in operator-rewards.test.ts). `h` is made with
+ * `oracle: testOracleConfig(ORACLE_KEYS)`. Returns the operators and each report's hash.
+ */
+export async function seedThreeReports(
+  h: Harness,
+  keyBase = 8100,
+): Promise<{ a: number; b: number; hashes: Record<number, string> }> {
   const a = await createOperator(h, { vettedLimit: 3 });
   const b = await createOperator(h, { vettedLimit: 1 });
   await depositKeys(
@@ -60,14 +67,8 @@ export async function seedPublicPool(h: Harness, keyBase = 8100): Promise<Seeded
     ],
     4,
   );
-  const get = async (url: string) => {
-    const r = await h.app.inject({ method: "GET", url, headers: bearer(h.admin) });
-    if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${r.body}`);
-    return r.json().data;
-  };
-  const opA = await get(`/v1/operators/${a}`);
-  const opB = await get(`/v1/operators/${b}`);
   const oracle = await h.oracleToken();
+  const hashes: Record<number, string> = {};
   for (const r of [
     fourKeyReport(REF_SLOTS[0], 129_280_000_000n, [
       [a, 3, 2],
@@ -79,6 +80,7 @@ export async function seedPublicPool(h: Harness, keyBase = 8100): Promise<Seeded
     ]),
     fourKeyReport(REF_SLOTS[2], 130_270_000_000n, [[a, 3, 3]]),
   ]) {
+    let decided: unknown = null;
     for (const i of [0, 1]) {
       const res = await h.app.inject({
         method: "POST",
@@ -87,8 +89,25 @@ export async function seedPublicPool(h: Harness, keyBase = 8100): Promise<Seeded
         payload: voteBody(ORACLE_KEYS, i, r),
       });
       if (res.statusCode !== 200) throw new Error(`vote: ${res.statusCode} ${res.body}`);
+      decided = res.json().data.decided;
     }
+    if (JSON.stringify(decided) !== JSON.stringify({ status: "applied", failed: [] }))
+      throw new Error(`report ${r.refSlot} not applied: ${JSON.stringify(decided)}`);
+    hashes[r.refSlot] = reportHash(r);
   }
+  return { a, b, hashes };
+}
+
+/** Seeds `h` (made with `oracle: testOracleConfig(ORACLE_KEYS)`): seedThreeReports, the watcher, a withdrawal. */
+export async function seedPublicPool(h: Harness, keyBase = 8100): Promise<SeededPool> {
+  const { a, b } = await seedThreeReports(h, keyBase);
+  const get = async (url: string) => {
+    const r = await h.app.inject({ method: "GET", url, headers: bearer(h.admin) });
+    if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${r.body}`);
+    return r.json().data;
+  };
+  const opA = await get(`/v1/operators/${a}`);
+  const opB = await get(`/v1/operators/${b}`);
   await seedWatcher(h.store, TEST_NETWORK.name, a, b);
   const w = await h.app.inject({
     method: "POST",

@@ -38,10 +38,10 @@ const CSS = "text/css; charset=utf-8";
 /**
  * The DAO/operator dashboard (/dashboard), the public page (/, no token: it reads only
  * GET /v1/public/...) and the charts bundle both use (/assets/charts.js, Chart.js bundled by
- * esbuild when the app is built: web-bundle.ts).
+ * esbuild at its first request: web-bundle.ts).
  */
 export function dashboardRoutes(app: App): void {
-  const files: [url: string, body: () => string, type: string][] = [
+  const files: [url: string, body: () => string | Promise<string>, type: string][] = [
     ["/dashboard", () => read("dashboard/index.html"), HTML],
     ["/dashboard/app.js", () => read("dashboard/app.js"), JS],
     ["/dashboard/app.css", () => read("dashboard/app.css"), CSS],
@@ -59,11 +59,17 @@ export function dashboardRoutes(app: App): void {
     async (_r, reply) => reply.headers(HEADERS).code(204).send(),
   );
   for (const [url, load, type] of files) {
-    const body = load();
+    // the pages are read at start-up; the chart bundle is built at its first request (chartsBundle
+    // keeps it for the process), so a start that never serves a page pays nothing for it
+    const body = url === "/assets/charts.js" ? undefined : (load() as string);
     app.get(
       url,
       { schema: { hide: true }, config: { access: { roles: "public" } } },
-      async (_request, reply) => reply.headers(HEADERS).type(type).send(body),
+      async (_request, reply) =>
+        reply
+          .headers(HEADERS)
+          .type(type)
+          .send(body ?? (await load())),
     );
   }
 }
