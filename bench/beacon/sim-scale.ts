@@ -67,7 +67,9 @@ const { existsSync } = await import("node:fs");
 const { tmpdir } = await import("node:os");
 const cached = existsSync(`${tmpdir()}/poolkeeper-beacon-sim/beacon-sim-pubkeys-v1.bin`);
 let t = performance.now();
-const sim = await startBeaconSim({ validators: n, fork });
+// every request serializes the state (servedStatesKept 0): the first and second requests measure
+// the serving itself, not the sim's kept bytes
+const sim = await startBeaconSim({ validators: n, fork, servedStatesKept: 0 });
 console.log(
   `start-up (keys, registry, genesis; pubkey cache ${cached ? "present" : "absent: keys derived, then cached"}): ${secs(t)}; RSS ${rss()}; heap ${mb(process.memoryUsage().heapUsed)}`,
 );

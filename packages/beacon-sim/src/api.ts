@@ -17,7 +17,7 @@ import { isPoolkeeperError } from "@poolkeeper/core";
 import type { SimChain, ValidatorStatus } from "./chain.js";
 import { isElectraOrLater } from "./chain-types.js";
 import { specJson } from "./spec-json.js";
-import { partialWithdrawalValues, proposerLookahead, serializeState } from "./ssz-state.js";
+import { partialWithdrawalValues, proposerLookahead, servedState } from "./ssz-state.js";
 
 export const SIM_VERSION = "beacon-sim/v0.1.0";
 
@@ -545,7 +545,7 @@ export class NodeApi {
     const debug: Partial<BeaconApiMethods["debug"]> = {
       getStateV2: async ({ stateId }) => {
         const s = this.resolveState(stateId);
-        const bytes = serializeState(c, s.slot);
+        const bytes = servedState(c, s.slot);
         return {
           data: bytes,
           meta: { version, executionOptimistic: false, finalized: s.finalized },

@@ -22,6 +22,7 @@ export interface ResolvedChainOptions {
   secondsPerSlot: number;
   genesisTime: number;
   stateRetentionEpochs: number;
+  servedStatesKept: number;
   keyCacheDir: string | undefined;
   /** The fork of the genesis state (and of every later state). */
   fork: SimFork;
@@ -64,6 +65,9 @@ export function resolveChainOptions(opts: ChainOptions): ResolvedChainOptions {
   const stateRetentionEpochs =
     opts.stateRetentionEpochs ??
     Math.max(16, Math.min(4096, Math.floor(RETENTION_BUDGET_BYTES / (12 * initial))));
+  const servedStatesKept = opts.servedStatesKept ?? 2;
+  if (!Number.isInteger(servedStatesKept) || servedStatesKept < 0)
+    throw new ValidationError("servedStatesKept", "must be a non-negative integer");
   if (!Number.isInteger(slotsPerEpoch) || slotsPerEpoch < 1)
     throw new ValidationError("slotsPerEpoch", "must be a positive integer");
   if (!(secondsPerSlot > 0)) throw new ValidationError("secondsPerSlot", "must be positive");
@@ -84,6 +88,7 @@ export function resolveChainOptions(opts: ChainOptions): ResolvedChainOptions {
     secondsPerSlot,
     genesisTime,
     stateRetentionEpochs,
+    servedStatesKept,
     keyCacheDir,
     fork,
     config,

@@ -207,6 +207,12 @@ export interface ChainOptions {
   /** Epoch snapshots kept (balances of older states are gone, like a pruned node). */
   stateRetentionEpochs?: number;
   /**
+   * SSZ states kept once served, for the next request of the same state while the chain has not
+   * moved (default 2: an epoch's first and last states, as a node's state caches answer them; 0:
+   * every request serializes its state again).
+   */
+  servedStatesKept?: number;
+  /**
    * Directory of a cache of generated pubkeys, used from KEY_CACHE_MIN genesis validators
    * (default: <tmpdir>/poolkeeper-beacon-sim; false: no cache).
    */

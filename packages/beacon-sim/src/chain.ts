@@ -88,6 +88,9 @@ export const SIM_DEPOSIT_IDENTITY = {
   chainId: 32382,
 } as const;
 
+/** Attestation reward contexts kept (recent epochs). */
+const REWARD_CONTEXTS_KEPT = 4;
+
 export class SimChain extends EventEmitter {
   readonly config: ChainForkConfig;
   readonly seed: string;
@@ -103,6 +106,8 @@ export class SimChain extends EventEmitter {
   readonly forkVersion: Uint8Array;
   genesisValidatorsRoot: Uint8Array = ZERO_ROOT;
   readonly stateRetentionEpochs: number;
+  /** SSZ states kept once served (see ChainOptions.servedStatesKept and servedState). */
+  readonly servedStatesKept: number;
   readonly signature: Uint8Array;
   private readonly randaoDomain: Uint8Array;
 
@@ -131,6 +136,8 @@ export class SimChain extends EventEmitter {
   private finalityStalled = false;
   private scenario: ParsedScenario;
   private totalActiveIncrements = 0;
+  /** Attestation reward contexts of recent epochs (see attestationRewardContext). */
+  private readonly rewardContexts = new Map<number, AttestationRewards>();
 
   constructor(opts: ChainOptions = {}) {
     super();
@@ -143,6 +150,7 @@ export class SimChain extends EventEmitter {
     this.secondsPerSlot = o.secondsPerSlot;
     this.genesisTime = o.genesisTime;
     this.stateRetentionEpochs = o.stateRetentionEpochs;
+    this.servedStatesKept = o.servedStatesKept;
     this.history = new ChainHistory(this.slotsPerEpoch, this.stateRetentionEpochs);
     this.config = o.config;
     this.genesisForkVersion = this.config.GENESIS_FORK_VERSION;
@@ -805,7 +813,21 @@ export class SimChain extends EventEmitter {
    */
   attestationRewardContext(epoch: number): AttestationRewards | undefined {
     if (this.epochOf(this.headSlot) < epoch + 2) return undefined;
-    return attestationRewards(this.registry, this.history, epoch);
+    // final once epoch + 2 has begun (the epoch's flags, the next state's effective balances): the
+    // last few kept, as a node keeps its recent rewards caches (a pruned state answers no more)
+    if (this.history.snapshot(epoch + 1) === undefined) {
+      this.rewardContexts.delete(epoch);
+      return undefined;
+    }
+    let ctx = this.rewardContexts.get(epoch);
+    if (ctx === undefined) {
+      ctx = attestationRewards(this.registry, this.history, epoch);
+      if (ctx === undefined) return undefined;
+      this.rewardContexts.set(epoch, ctx);
+      for (const e of this.rewardContexts.keys())
+        if (this.rewardContexts.size > REWARD_CONTEXTS_KEPT) this.rewardContexts.delete(e);
+    }
+    return ctx;
   }
 
   /** Sync committee rewards of the block at `slot`: per member position, the signed amount. */

@@ -55,7 +55,13 @@ export type {
 export { BEHAVIOURS, parseFault, parseScenario, scenarioSchema, selectorRanges } from "./scenario.js";
 export { buildApp, prefersSsz, SimNode, STREAM_THRESHOLD, validatorJson } from "./server.js";
 export { signedDeposit } from "./signed-deposit.js";
-export { BeaconStateType, beaconStateType, proposerLookahead, serializeState } from "./ssz-state.js";
+export {
+  BeaconStateType,
+  beaconStateType,
+  proposerLookahead,
+  serializeState,
+  servedState,
+} from "./ssz-state.js";
 
 export interface BeaconSimOptions extends ChainOptions {
   /** Share one chain between several sims (a fleet); otherwise one is built from the options. */

@@ -266,5 +266,31 @@ export function serializeState(chain: SimChain, slot: number): Uint8Array {
   return out;
 }
 
+/** States served per chain: the bytes and what they were serialized at (see servedState). */
+const served = new WeakMap<
+  SimChain,
+  Array<{ slot: number; head: number; n: number; deposits: number; bytes: Uint8Array }>
+>();
+
+/**
+ * The state at `slot` as served over HTTP: `serializeState`, the last `chain.servedStatesKept`
+ * answers kept while the chain has not moved (same head, registry size and deposit count: what a
+ * past state's bytes read beyond its epoch's snapshot), as a node answers a state from its caches.
+ * The bytes are shared: not to be modified.
+ */
+export function servedState(chain: SimChain, slot: number): Uint8Array {
+  if (chain.servedStatesKept === 0) return serializeState(chain, slot);
+  const now = { head: chain.headSlot, n: chain.n, deposits: chain.eth1DepositCount() };
+  const kept = (served.get(chain) ?? []).filter(
+    (e) => e.head === now.head && e.n === now.n && e.deposits === now.deposits,
+  );
+  const hit = kept.find((e) => e.slot === slot);
+  const entry = hit ?? { slot, ...now, bytes: serializeState(chain, slot) };
+  // most recent last; the oldest dropped beyond the kept count
+  const list = [...kept.filter((e) => e !== entry), entry].slice(-chain.servedStatesKept);
+  served.set(chain, list);
+  return entry.bytes;
+}
+
 /** The SSZ type of the served state of a deneb chain (of the active preset); see beaconStateType. */
 export const BeaconStateType = ssz.deneb.BeaconState;

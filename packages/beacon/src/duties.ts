@@ -26,18 +26,27 @@ import {
   type ShufflingParams,
   stateCanShuffle,
 } from "./shuffling.js";
-import { type EffectiveBalanceScan, EffectiveBalanceScanner, readStateSsz } from "./state-reader.js";
+import {
+  NO_STATUS,
+  readStateSsz,
+  type StateScan,
+  StateScanner,
+  type StateScanOptions,
+} from "./state-reader.js";
 import {
   getBalanceArray,
   getStatusExceptions,
   positionsOf,
   resolvePubkeys,
+  VALIDATOR_STATUSES,
   type ValidatorStatus,
 } from "./validators.js";
 
 const GENESIS_SLOT = 0;
 /** A node that answered a state as JSON: read it whole through the lodestar client instead. */
 const NOT_SSZ: unique symbol = Symbol("not-ssz");
+/** A state streamed through a StateScanner: its scan, NOT_SSZ (the node answers JSON) or null (no node has it). */
+type ScanOutcome = StateScan | typeof NOT_SSZ | null;
 
 export interface AttestationRewards {
   source: bigint;
@@ -446,18 +455,17 @@ export class EpochDutiesReader {
     n: number,
     minFinalizedEpoch: number | undefined,
     stateCache: { state?: StateView },
+    startScan: Promise<ScanOutcome> | undefined,
   ): Promise<(v: number) => number | null> {
     if (epoch < this.pool.config.ELECTRA_FORK_EPOCH) return () => null;
     const c = this.ebCache;
-    if (
-      c === undefined ||
-      Math.abs(c.epoch - epoch) >= EFFECTIVE_BALANCE_MAX_AGE_EPOCHS ||
-      c.eth.length < n ||
-      stateCache.state !== undefined
-    ) {
+    if (!this.effectiveBalancesKept(epoch) || (c?.eth.length ?? 0) < n || stateCache.state !== undefined) {
       // a state already read whole (duties computed from it) gives them; else one streamed read
+      // (the epoch's first state, streamed from the start of the epoch's reads when it was due)
       const scan =
-        stateCache.state === undefined ? await this.scanEffectiveBalances(epoch, minFinalizedEpoch) : null;
+        stateCache.state === undefined
+          ? await this.scanEffectiveBalances(epoch, minFinalizedEpoch, startScan)
+          : null;
       if (scan !== null) {
         let eth = scan.eth;
         if (eth.length < n) {
@@ -477,40 +485,64 @@ export class EpochDutiesReader {
     return (v) => (eth[v] ?? 0) * GWEI_PER_ETH;
   }
 
+  /** Whether the kept effective balances serve `epoch` (see EFFECTIVE_BALANCE_MAX_AGE_EPOCHS). */
+  private effectiveBalancesKept(epoch: number): boolean {
+    const c = this.ebCache;
+    return c !== undefined && Math.abs(c.epoch - epoch) < EFFECTIVE_BALANCE_MAX_AGE_EPOCHS;
+  }
+
   /**
-   * Effective balances from the SSZ state of the epoch's first slot, else the finalized one (the
-   * states `stateFor` would take), streamed: 2 bytes a validator kept, not the state. null when no
-   * node answers SSZ or has such a state (the caller reads a state whole, JSON included).
+   * Effective balances from the SSZ state of the epoch's first slot (`first`: that state already
+   * being streamed), else the finalized one (the states `stateFor` would take), streamed: 2 bytes a
+   * validator kept, not the state. null when no node answers SSZ or has such a state (the caller
+   * reads a state whole, JSON included).
    */
   private async scanEffectiveBalances(
     epoch: number,
     minFinalizedEpoch: number | undefined,
-  ): Promise<EffectiveBalanceScan | null> {
+    first?: Promise<ScanOutcome>,
+  ): Promise<{ slot: number; eth: Uint16Array } | null> {
     for (const id of [String(epoch * this.S), "finalized"]) {
-      const scan = await this.pool.requestStream(
-        `state ${id}`,
-        `eth/v2/debug/beacon/states/${id}`,
-        "application/octet-stream",
-        async (res): Promise<EffectiveBalanceScan | typeof NOT_SSZ> => {
-          if (!(res.headers.get("content-type") ?? "").startsWith("application/octet-stream")) {
-            await res.body?.cancel();
-            return NOT_SSZ;
-          }
-          const scanner = new EffectiveBalanceScanner(
-            this.pool.lodestar.types,
-            res.headers.get("eth-consensus-version") ?? "",
-          );
-          if (res.body === null) throw invalidResponse(`state ${id}`, "no body");
-          for await (const chunk of res.body) scanner.push(chunk);
-          return scanner.finish();
-        },
-        { minFinalizedEpoch },
-      );
+      const given = id === String(epoch * this.S) && first !== undefined ? await first : undefined;
+      const scan =
+        given !== undefined && (given === null || given === NOT_SSZ || given.eth !== null)
+          ? given
+          : await this.streamState(id, { effectiveBalances: true }, minFinalizedEpoch);
       if (scan === NOT_SSZ) return null;
-      if (scan !== null && stateCanShuffle(Math.floor(scan.slot / this.S), epoch, this.shuffling))
-        return scan;
+      if (scan?.eth != null && stateCanShuffle(Math.floor(scan.slot / this.S), epoch, this.shuffling))
+        return { slot: scan.slot, eth: scan.eth };
     }
     return null;
+  }
+
+  /**
+   * The SSZ state `stateId` streamed through a StateScanner (what `want` asks for kept, never the
+   * state): NOT_SSZ when the node answers JSON, null when no node has the state.
+   */
+  private streamState(
+    stateId: string,
+    want: StateScanOptions,
+    minFinalizedEpoch: number | undefined,
+  ): Promise<ScanOutcome> {
+    return this.pool.requestStream(
+      `state ${stateId}`,
+      `eth/v2/debug/beacon/states/${stateId}`,
+      "application/octet-stream",
+      async (res): Promise<StateScan | typeof NOT_SSZ> => {
+        if (!(res.header("content-type") ?? "").startsWith("application/octet-stream")) {
+          res.cancel();
+          return NOT_SSZ;
+        }
+        const scanner = new StateScanner(
+          this.pool.lodestar.types,
+          res.header("eth-consensus-version") ?? "",
+          want,
+        );
+        await res.forEachChunk((chunk) => scanner.push(chunk));
+        return scanner.finish();
+      },
+      { minFinalizedEpoch },
+    );
   }
 
   /** A state able to reproduce the shuffling of `epoch`: the epoch's first slot, else "finalized". */
@@ -685,12 +717,31 @@ export class EpochDutiesReader {
       opts.onPhase?.(name, now - tPhase);
       tPhase = now;
     };
-    // balances and statuses do not depend on the blocks: asked for in parallel
-    const statesPromise: Promise<ValidatorEpochState[]> =
-      opts.balances === false
-        ? Promise.resolve([])
-        : this.validatorStates(epoch, opts.validators, minFinalizedEpoch);
-    statesPromise.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    // balances and statuses do not depend on the blocks: read in parallel, from the SSZ states of
+    // the epoch's first slot and the next epoch's (streamed, one pass each; the start one only
+    // when its balances are not kept from the previous epoch or the effective balances are due)
+    const wantBalances = opts.balances !== false;
+    const startBalancesKept = this.balancesKept(first, minFinalizedEpoch);
+    const ebDue = epoch >= this.pool.config.ELECTRA_FORK_EPOCH && !this.effectiveBalancesKept(epoch);
+    const startScan =
+      ebDue || (wantBalances && !startBalancesKept)
+        ? this.streamState(
+            String(first),
+            {
+              effectiveBalances: ebDue,
+              validators:
+                wantBalances && !startBalancesKept
+                  ? { indices: opts.validators, slotsPerEpoch: S }
+                  : undefined,
+            },
+            minFinalizedEpoch,
+          )
+        : undefined;
+    startScan?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    const statesPromise: Promise<ValidatorEpochState[]> = wantBalances
+      ? this.validatorStates(epoch, opts.validators, minFinalizedEpoch, startScan)
+      : Promise.resolve([]);
+    statesPromise.catch(() => undefined);
     const slots = Array.from({ length: 2 * S }, (_, k) => first + k);
     const fetched = await mapLimit(slots, opts.concurrency ?? 8, (s) =>
       this.block(s, requireFinalized, minFinalizedEpoch, opts.blockWireFormat),
@@ -829,7 +880,7 @@ export class EpochDutiesReader {
     }
 
     // network aggregate over every validator with a duty, each weighted by its effective balance
-    const effectiveBalance = await this.effectiveBalances(epoch, n, minFinalizedEpoch, stateCache);
+    const effectiveBalance = await this.effectiveBalances(epoch, n, minFinalizedEpoch, stateCache, startScan);
     const network = emptyAggregate();
     // the first block after each duty slot of the epoch: an included attestation's optimal delay
     const nextBlock = new Int32Array(S);
@@ -1029,6 +1080,11 @@ export class EpochDutiesReader {
     return missing ? null : out;
   }
 
+  /** Whether the kept balances are those of the finalized state at `slot` (see balancesAt). */
+  private balancesKept(slot: number, minFinalizedEpoch: number | undefined): boolean {
+    return this.balanceCache?.slot === slot && minFinalizedEpoch !== undefined;
+  }
+
   /**
    * Balances of `indices` at `slot` (see getBalanceArray). The last answer is kept: the watcher's
    * next epoch starts at the state this one ended at, so its start balances are those (only
@@ -1040,10 +1096,9 @@ export class EpochDutiesReader {
     minFinalizedEpoch: number | undefined,
   ): Promise<Float64Array | null> {
     const kept = this.balanceCache;
-    if (kept === undefined || kept.slot !== slot || minFinalizedEpoch === undefined) {
+    if (kept === undefined || !this.balancesKept(slot, minFinalizedEpoch)) {
       const got = await getBalanceArray(this.pool, indices, { stateId: slot, minFinalizedEpoch });
-      if (got !== null && minFinalizedEpoch !== undefined)
-        this.balanceCache = { slot, indices: indices.slice(), gwei: got };
+      this.keepBalances(slot, indices, got, minFinalizedEpoch);
       return got;
     }
     const out = new Float64Array(indices.length);
@@ -1067,16 +1122,29 @@ export class EpochDutiesReader {
     return out;
   }
 
+  private keepBalances(
+    slot: number,
+    indices: readonly number[],
+    gwei: Float64Array | null,
+    minFinalizedEpoch: number | undefined,
+  ): void {
+    if (gwei !== null && minFinalizedEpoch !== undefined)
+      this.balanceCache = { slot, indices: indices.slice(), gwei };
+  }
+
   /**
-   * Balances at the start and end of the epoch (two small POSTs, the start one kept from the
-   * previous epoch's end when there was one) and the statuses at its end: only
-   * validators not active_ongoing are listed by the node, every other one in the end state is
-   * active_ongoing; a validator not in the end state (no balance there) has no status.
+   * Balances at the start and end of the epoch and the statuses at its end. Read from the SSZ
+   * states at the epoch's first slot (`startScan`, when its balances are not kept from the previous
+   * epoch's end) and the next epoch's, streamed (a status as the Beacon API derives it from the
+   * validator's record; a validator not in the end state has none); from a node without SSZ states,
+   * by the validator routes: two POSTs of balances, and the statuses that are not active_ongoing
+   * (only those are listed by the node; every other validator in the end state is active_ongoing).
    */
   private async validatorStates(
     epoch: number,
     indices: readonly number[],
     minFinalizedEpoch: number | undefined,
+    startScan: Promise<ScanOutcome> | undefined,
   ): Promise<ValidatorEpochState[]> {
     const S = this.S;
     const soft = <T>(p: Promise<T>): Promise<T | null> =>
@@ -1084,15 +1152,53 @@ export class EpochDutiesReader {
         if (e instanceof BeaconError && e.code === BeaconErrorCode.unavailable) return null;
         throw e;
       });
+    const endSlot = (epoch + 1) * S;
+    const endScanP = soft(
+      this.streamState(String(endSlot), { validators: { indices, slotsPerEpoch: S } }, minFinalizedEpoch),
+    );
+    const startP = (async () => {
+      const scan = startScan === undefined ? null : await soft(startScan);
+      const got = scan !== null && scan !== NOT_SSZ ? (scan.validators?.balance ?? null) : null;
+      if (got === null) return soft(this.balancesAt(epoch * S, indices, minFinalizedEpoch));
+      // kept only when it is also the end (the next epoch's start is this one's end)
+      return got;
+    })();
+    startP.catch(() => undefined); // awaited below unless the end state fails first
+    const endScan = await endScanP;
+    const scanned = endScan !== null && endScan !== NOT_SSZ ? endScan.validators : null;
+    if (scanned !== null) {
+      const start = await startP;
+      this.keepBalances(endSlot, indices, scanned.balance, minFinalizedEpoch);
+      const end = scanned.balance;
+      return indices.map((v, k) => {
+        const code = scanned.status[k] as number;
+        if (code === NO_STATUS) {
+          return {
+            validatorIndex: v,
+            status: null,
+            slashed: null,
+            exitEpoch: null,
+            balanceStart: gweiAt(start, k),
+            balanceEnd: null,
+          };
+        }
+        const exit = scanned.exitEpoch[k] as number;
+        return {
+          validatorIndex: v,
+          status: VALIDATOR_STATUSES[code] as ValidatorStatus,
+          slashed: scanned.slashed[k] === 1,
+          exitEpoch: code === STATUS_ACTIVE_ONGOING || !(exit < 2 ** 53) ? null : exit,
+          balanceStart: gweiAt(start, k),
+          balanceEnd: gweiAt(end, k),
+        };
+      });
+    }
     const [start, end, exceptions] = await Promise.all([
-      soft(this.balancesAt(epoch * S, indices, minFinalizedEpoch)),
-      soft(this.balancesAt((epoch + 1) * S, indices, minFinalizedEpoch)),
-      soft(getStatusExceptions(this.pool, indices, { stateId: (epoch + 1) * S, minFinalizedEpoch })),
+      startP,
+      soft(this.balancesAt(endSlot, indices, minFinalizedEpoch)),
+      soft(getStatusExceptions(this.pool, indices, { stateId: endSlot, minFinalizedEpoch })),
     ]);
     const exBy = new Map((exceptions ?? []).map((v) => [v.index, v]));
-    // balances by position in `indices`, NaN where the state has no such validator
-    const gwei = (a: Float64Array | null, k: number): bigint | null =>
-      a === null || Number.isNaN(a[k]) ? null : BigInt(a[k] as number);
     return indices.map((v, k) => {
       const e = exBy.get(v);
       // absent from the status answer means active_ongoing only for a validator in the state: one
@@ -1104,11 +1210,18 @@ export class EpochDutiesReader {
         status: e?.status ?? (known ? "active_ongoing" : null),
         slashed: e?.slashed ?? (known ? false : null),
         exitEpoch: e?.exitEpoch ?? null,
-        balanceStart: gwei(start, k),
-        balanceEnd: gwei(end, k),
+        balanceStart: gweiAt(start, k),
+        balanceEnd: gweiAt(end, k),
       };
     });
   }
+}
+
+const STATUS_ACTIVE_ONGOING = VALIDATOR_STATUSES.indexOf("active_ongoing");
+
+/** A balance by position as gwei, null where the state has no such validator (NaN) or none was read. */
+function gweiAt(a: Float64Array | null, k: number): bigint | null {
+  return a === null || Number.isNaN(a[k]) ? null : BigInt(a[k] as number);
 }
 
 /** Membership of a set of validator indices by a bitmap (hundreds of thousands: no Set). */

@@ -8,6 +8,8 @@
  * was asked, so a slow node never holds a request up. URLs are printed only through core's `safeUrl`.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import type { ApiClient } from "@lodestar/api";
 import type { ChainForkConfig } from "@lodestar/config";
 import { type Logger, safeUrl } from "@poolkeeper/core";
@@ -672,33 +674,49 @@ export class BeaconNodePool {
 
   /**
    * A raw GET whose answer `read` consumes as it arrives (a state of hundreds of MB read chunk by
-   * chunk instead of buffered whole, and buffered twice by the fetch API's arrayBuffer()). A 4xx
-   * answer is "not found" (the node does not have it), any other failure a node failure; `read`
-   * sees only 2xx answers and may return NOT_FOUND itself. Hedged like every GET.
+   * chunk instead of buffered whole; over node:http, whose chunks reach `read` without the fetch
+   * API's stream machinery: a third of the CPU of reading 140 MB). A 4xx answer is "not found" (the
+   * node does not have it), any other failure a node failure; `read` sees only 2xx answers and may
+   * return NOT_FOUND itself. Hedged like every GET.
    */
   async requestStream<T>(
     what: string,
     path: string,
     accept: string,
-    read: (res: Response) => Promise<T | NotFound>,
+    read: (res: StreamedAnswer) => Promise<T | NotFound>,
     opts: { minFinalizedEpoch?: number } = {},
   ): Promise<T | null> {
     return this.request(
       what,
       async (_api, node) => {
-        const res = await this.rawFetch(node, path, { method: "GET", accept });
+        const res = await this.rawGet(node, path, accept);
         if (res.status >= 400 && res.status < 500) {
-          await res.body?.cancel();
+          res.cancel();
           return NOT_FOUND;
         }
-        if (!res.ok) {
-          await res.body?.cancel();
+        if (res.status < 200 || res.status >= 300) {
+          res.cancel();
           throw new NodeCallError(`HTTP ${res.status}`, res.status);
         }
         return read(res);
       },
       opts,
     );
+  }
+
+  /** A GET of `path` on a node over node:http(s), its answer left to be read (see requestStream). */
+  private rawGet(node: RequestNode, path: string, accept: string): Promise<StreamedAnswer> {
+    const { url, headers } = splitCredentials(node.baseUrl);
+    const u = new URL(path.replace(/^\//, ""), withSlash(url));
+    const signal = AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), node.signal]);
+    const send = u.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(u, { method: "GET", headers: { accept, ...headers }, signal }, (res) => {
+        resolve(streamedAnswer(res));
+      });
+      req.once("error", reject);
+      req.end();
+    });
   }
 
   /** fetch() of `path` on a node (its credentials as a header, the pool's timeout and the attempt's signal). */
@@ -719,6 +737,58 @@ export class BeaconNodePool {
       signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), node.signal]),
     });
   }
+}
+
+/** An answer of `BeaconNodePool.requestStream`, its body read chunk by chunk. */
+export interface StreamedAnswer {
+  status: number;
+  /** A header's value (name case-insensitive), undefined when absent. */
+  header(name: string): string | undefined;
+  /**
+   * Hands every chunk of the body to `onChunk` as it arrives; resolves at its end, rejects when the
+   * connection fails or closes early, or when `onChunk` throws (the answer is then dropped).
+   */
+  forEachChunk(onChunk: (chunk: Uint8Array) => void): Promise<void>;
+  /** Drops the answer unread. */
+  cancel(): void;
+}
+
+function streamedAnswer(res: IncomingMessage): StreamedAnswer {
+  return {
+    status: res.statusCode ?? 0,
+    header: (name) => {
+      const v = res.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v.join(", ") : v;
+    },
+    cancel: () => {
+      res.destroy();
+    },
+    forEachChunk: (onChunk) =>
+      new Promise<void>((resolve, reject) => {
+        let failed = false;
+        const fail = (e: unknown): void => {
+          if (failed) return;
+          failed = true;
+          res.destroy();
+          reject(e);
+        };
+        res.on("data", (chunk: Buffer) => {
+          if (failed) return;
+          try {
+            onChunk(chunk);
+          } catch (e) {
+            fail(e);
+          }
+        });
+        res.once("error", fail);
+        res.once("close", () => {
+          if (!res.complete) fail(new Error("the connection closed before the end of the answer"));
+        });
+        res.once("end", () => {
+          if (!failed) resolve();
+        });
+      }),
+  };
 }
 
 /**

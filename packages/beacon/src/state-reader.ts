@@ -23,6 +23,7 @@ import {
   toPendingDeposits,
   toPendingPartialWithdrawals,
 } from "./pending.js";
+import { positionsOf, VALIDATOR_STATUSES, type ValidatorStatus } from "./validators.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: the fields of a fork's BeaconState, looked up by name
 type AnyContainer = ContainerType<Record<string, Type<any>>>;
@@ -393,32 +394,127 @@ export interface EffectiveBalanceScan {
   eth: Uint16Array;
 }
 
+/** What a `StateScanner` keeps of the state streamed through it. */
+export interface StateScanOptions {
+  /** Every validator's effective balance, in whole ETH (2 bytes a validator). */
+  effectiveBalances?: boolean;
+  /**
+   * These validators' balance, status, slashed flag and exit epoch (a few bytes each, by position
+   * in `indices`); the status is the Beacon API's at the state's epoch (`slotsPerEpoch` of the chain).
+   */
+  validators?: { indices: readonly number[]; slotsPerEpoch: number };
+}
+
+/** `StateScan.status` of a validator the state does not have (an index past its registry). */
+export const NO_STATUS = 255;
+
+/** The validators a `StateScanner` was asked for, by position in the indices asked for. */
+export interface ValidatorsScan {
+  /** Balance in gwei; NaN for a validator not in the state. */
+  balance: Float64Array;
+  /** The status's position in VALIDATOR_STATUSES; NO_STATUS for a validator not in the state. */
+  status: Uint8Array;
+  /** 1 when slashed. */
+  slashed: Uint8Array;
+  /** Exit epoch; Infinity for FAR_FUTURE_EPOCH (not exiting) and for a validator not in the state. */
+  exitEpoch: Float64Array;
+}
+
+export interface StateScan {
+  fork: StateReaderFork;
+  slot: number;
+  validatorCount: number;
+  /** Effective balance of each validator in whole ETH, when asked for. */
+  eth: Uint16Array | null;
+  validators: ValidatorsScan | null;
+}
+
 const GWEI_PER_ETH = 1_000_000_000;
+const TWO_32 = 2 ** 32;
+const STATUS = Object.fromEntries(VALIDATOR_STATUSES.map((s, k) => [s, k])) as Record<
+  ValidatorStatus,
+  number
+>;
+/** A validator past its withdrawable epoch: withdrawal_possible or withdrawal_done by its balance, read later. */
+const WITHDRAWAL = 254;
+
+/** A uint64 little-endian as a number (FAR_FUTURE_EPOCH: Infinity; beyond 2^53 rounded). */
+function u64(dv: DataView, o: number): number {
+  const lo = dv.getUint32(o, true);
+  const hi = dv.getUint32(o + 4, true);
+  return hi === 0xffffffff && lo === 0xffffffff ? Number.POSITIVE_INFINITY : hi * TWO_32 + lo;
+}
 
 /**
- * The effective balance of every validator of a state read from its SSZ bytes as they arrive (an
- * HTTP body, chunk by chunk): only the state's fixed part (a few MB: its roots and mixes vectors)
- * and 2 bytes a validator are kept, never the state itself (~140 MB at 1,000,000 validators, which
- * `BeaconStateReader` needs whole). The offsets are checked as the reader checks them: the first
- * one at the end of the fixed part, none backwards, none past the end, each list a whole number of
- * records within its limit, as many balances as validators.
+ * Fixed-size records of one list of a state arriving in chunks: each whole record handed to `read`
+ * where it lies in its chunk, a record split between chunks first assembled in a scratch copy.
  */
-export class EffectiveBalanceScanner {
+class RecordStream {
+  /** The next record to read. */
+  next = 0;
+  private readonly scratch: Uint8Array;
+  private readonly scratchView: DataView;
+
+  constructor(
+    readonly start: number,
+    readonly size: number,
+    readonly count: number,
+    private readonly read: (dv: DataView, o: number, i: number) => void,
+  ) {
+    this.scratch = new Uint8Array(size);
+    this.scratchView = new DataView(this.scratch.buffer);
+  }
+
+  /** The chunk of the state's bytes [cs, cs + chunk.length). */
+  push(chunk: Uint8Array, dv: DataView, cs: number): void {
+    const ce = cs + chunk.length;
+    const { start, size, count, read } = this;
+    let i = this.next;
+    for (; i < count; i++) {
+      const rs = start + i * size;
+      if (rs >= ce) break;
+      const re = rs + size;
+      if (rs >= cs && re <= ce) read(dv, rs - cs, i);
+      else {
+        const from = Math.max(rs, cs);
+        const to = Math.min(re, ce);
+        this.scratch.set(chunk.subarray(from - cs, to - cs), from - rs);
+        if (re > ce) break;
+        read(this.scratchView, 0, i);
+      }
+    }
+    this.next = i;
+  }
+}
+
+/**
+ * A state read from its SSZ bytes as they arrive (an HTTP body, chunk by chunk): only the state's
+ * fixed part (a few MB: its roots and mixes vectors) and what was asked for are kept, never the
+ * state itself (~140 MB at 1,000,000 validators, which `BeaconStateReader` needs whole): every
+ * validator's effective balance (2 bytes a validator), and the balance, status, slashed flag and
+ * exit epoch of the validators asked for. The offsets are checked as the reader checks them: the
+ * first one at the end of the fixed part, none backwards, none past the end, each list a whole
+ * number of records within its limit, as many balances as validators.
+ */
+export class StateScanner {
   readonly fork: StateReaderFork;
   private readonly type: AnyContainer;
   private readonly where: string;
   private readonly fixed: Uint8Array;
   private pos = 0;
   private layout:
-    | { slot: number; vStart: number; vSize: number; ebOffset: number; count: number; eth: Uint16Array }
+    | { slot: number; count: number; registry: RecordStream; balances: RecordStream | null }
     | undefined;
   /** Variable fields in order: name, type and offset (the last one ends at the end of the bytes). */
   private variable: Array<{ name: string; type: AnyType; offset: number }> = [];
-  private next = 0;
-  private readonly scratch = new Uint8Array(8);
-  private readonly scratchView = new DataView(this.scratch.buffer);
+  private eth: Uint16Array | null = null;
+  private validators: (ValidatorsScan & { at: Int32Array }) | null = null;
 
-  constructor(types: typeof LodestarTypes, fork: string) {
+  constructor(
+    types: typeof LodestarTypes,
+    fork: string,
+    private readonly opts: StateScanOptions = { effectiveBalances: true },
+  ) {
     this.type = stateType(types, fork);
     this.fork = fork as StateReaderFork;
     this.where = `${fork} state`;
@@ -437,24 +533,8 @@ export class EffectiveBalanceScanner {
     const l = this.layout;
     if (l === undefined) return;
     const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const eth = l.eth;
-    let i = this.next;
-    for (; i < l.count; i++) {
-      const p = l.vStart + i * l.vSize + l.ebOffset;
-      if (p >= ce) break;
-      let gwei: number;
-      if (p >= cs && p + 8 <= ce)
-        gwei = dv.getUint32(p - cs, true) + dv.getUint32(p - cs + 4, true) * 2 ** 32;
-      else {
-        // a uint64 split between two chunks
-        for (let b = Math.max(p, cs); b < Math.min(p + 8, ce); b++)
-          this.scratch[b - p] = chunk[b - cs] as number;
-        if (p + 8 > ce) break;
-        gwei = this.scratchView.getUint32(0, true) + this.scratchView.getUint32(4, true) * 2 ** 32;
-      }
-      eth[i] = Math.floor(gwei / GWEI_PER_ETH);
-    }
-    this.next = i;
+    l.registry.push(chunk, dv, cs);
+    l.balances?.push(chunk, dv, cs);
   }
 
   private readFixedPart(): void {
@@ -495,13 +575,78 @@ export class EffectiveBalanceScanner {
       throw invalidResponse(this.where, `${balanceCount} balances for ${count} validators`);
     const vType = (vf.type as unknown as { elementType: AnyContainer }).elementType;
     const ranges = vType.getFieldRanges(new DataView(new ArrayBuffer(vSize)), 0, vSize);
-    const ebOffset = ranges[vType.fieldsEntries.findIndex((f) => f.fieldName === "effectiveBalance")]?.start;
-    if (ebOffset === undefined) throw invalidResponse(this.where, "Validator has no field effectiveBalance");
-    this.layout = { slot, vStart: vf.offset, vSize, ebOffset, count, eth: new Uint16Array(count) };
+    const offsetOf = (name: ValidatorField): number => {
+      const o = ranges[vType.fieldsEntries.findIndex((f) => f.fieldName === name)]?.start;
+      if (o === undefined) throw invalidResponse(this.where, `Validator has no field ${name}`);
+      return o;
+    };
+    const eb = offsetOf("effectiveBalance");
+    const eth = this.opts.effectiveBalances === true ? new Uint16Array(count) : null;
+    this.eth = eth;
+    const want = this.opts.validators;
+    if (eth === null && want === undefined) throw new TypeError("StateScanner: nothing asked for");
+    const epoch = want === undefined ? 0 : Math.floor(slot / want.slotsPerEpoch);
+    const n = want?.indices.length ?? 0;
+    const posOf = positionsOf(want?.indices ?? []);
+    const scan = {
+      at: posOf,
+      balance: new Float64Array(n).fill(Number.NaN),
+      status: new Uint8Array(n).fill(NO_STATUS),
+      slashed: new Uint8Array(n),
+      exitEpoch: new Float64Array(n).fill(Number.POSITIVE_INFINITY),
+    };
+    if (want !== undefined) this.validators = scan;
+    const [sl, elig, act, exit, wd] = (
+      ["slashed", "activationEligibilityEpoch", "activationEpoch", "exitEpoch", "withdrawableEpoch"] as const
+    ).map(offsetOf) as [number, number, number, number, number];
+    const known = Math.min(count, posOf.length);
+    const registry = new RecordStream(vf.offset, vSize, count, (d, o, i) => {
+      if (eth !== null)
+        eth[i] = Math.floor(
+          (d.getUint32(o + eb, true) + d.getUint32(o + eb + 4, true) * TWO_32) / GWEI_PER_ETH,
+        );
+      const k = i < known ? (posOf[i] as number) : -1;
+      if (k === -1) return;
+      const slashed = d.getUint8(o + sl) === 1;
+      const exitEpoch = u64(d, o + exit);
+      scan.slashed[k] = slashed ? 1 : 0;
+      scan.exitEpoch[k] = exitEpoch;
+      // the Beacon API's statuses (as Lodestar derives them from the record, withdrawal by balance)
+      scan.status[k] =
+        u64(d, o + act) > epoch
+          ? u64(d, o + elig) === Number.POSITIVE_INFINITY
+            ? STATUS.pending_initialized
+            : STATUS.pending_queued
+          : epoch < exitEpoch
+            ? exitEpoch === Number.POSITIVE_INFINITY
+              ? STATUS.active_ongoing
+              : slashed
+                ? STATUS.active_slashed
+                : STATUS.active_exiting
+            : epoch < u64(d, o + wd)
+              ? slashed
+                ? STATUS.exited_slashed
+                : STATUS.exited_unslashed
+              : WITHDRAWAL;
+    });
+    const balances =
+      want === undefined
+        ? null
+        : new RecordStream(bf.offset, 8, count, (d, o, i) => {
+            const k = i < known ? (posOf[i] as number) : -1;
+            if (k === -1) return;
+            const hi = d.getUint32(o + 4, true);
+            if (hi >= 2 ** 21) throw invalidResponse(this.where, `balance of ${i} above 2^53 gwei`);
+            const gwei = hi * TWO_32 + d.getUint32(o, true);
+            scan.balance[k] = gwei;
+            if (scan.status[k] === WITHDRAWAL)
+              scan.status[k] = gwei > 0 ? STATUS.withdrawal_possible : STATUS.withdrawal_done;
+          });
+    this.layout = { slot, count, registry, balances };
   }
 
-  /** After the last chunk: the effective balances, once every offset is checked against the length. */
-  finish(): EffectiveBalanceScan {
+  /** After the last chunk: what was asked for, once every offset is checked against the length. */
+  finish(): StateScan {
     const l = this.layout;
     if (l === undefined)
       throw invalidResponse(
@@ -514,8 +659,52 @@ export class EffectiveBalanceScanner {
         throw invalidResponse(this.where, `offsets: ${f.name} ends past the end (${this.pos} bytes)`);
       checkFieldSize(this.where, f.name, f.type, end - f.offset);
     });
-    if (this.next !== l.count) throw invalidResponse(this.where, "validators: truncated");
-    return { fork: this.fork, slot: l.slot, validatorCount: l.count, eth: l.eth };
+    if (l.registry.next !== l.count) throw invalidResponse(this.where, "validators: truncated");
+    if (l.balances !== null && l.balances.next !== l.count)
+      throw invalidResponse(this.where, "balances: truncated");
+    let validators: ValidatorsScan | null = null;
+    const v = this.validators;
+    if (v !== null) {
+      // an index asked for twice: each position gets what the last one read
+      const indices = this.opts.validators?.indices ?? [];
+      indices.forEach((i, k) => {
+        const p = i < v.at.length ? (v.at[i] as number) : k;
+        if (p === k) return;
+        v.balance[k] = v.balance[p] as number;
+        v.status[k] = v.status[p] as number;
+        v.slashed[k] = v.slashed[p] as number;
+        v.exitEpoch[k] = v.exitEpoch[p] as number;
+      });
+      validators = { balance: v.balance, status: v.status, slashed: v.slashed, exitEpoch: v.exitEpoch };
+    }
+    return { fork: this.fork, slot: l.slot, validatorCount: l.count, eth: this.eth, validators };
+  }
+}
+
+/**
+ * The effective balance of every validator of a state read from its SSZ bytes as they arrive: a
+ * `StateScanner` asked for effective balances only.
+ */
+export class EffectiveBalanceScanner {
+  private readonly scanner: StateScanner;
+
+  constructor(types: typeof LodestarTypes, fork: string) {
+    this.scanner = new StateScanner(types, fork, { effectiveBalances: true });
+  }
+
+  get fork(): StateReaderFork {
+    return this.scanner.fork;
+  }
+
+  /** The next bytes of the state. */
+  push(chunk: Uint8Array): void {
+    this.scanner.push(chunk);
+  }
+
+  /** After the last chunk: the effective balances, once every offset is checked against the length. */
+  finish(): EffectiveBalanceScan {
+    const s = this.scanner.finish();
+    return { fork: s.fork, slot: s.slot, validatorCount: s.validatorCount, eth: s.eth as Uint16Array };
   }
 }
 

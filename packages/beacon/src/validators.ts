@@ -42,7 +42,8 @@ export interface ChunkOptions {
   minFinalizedEpoch?: number;
 }
 
-const STATUSES = new Set<string>([
+/** Every validator status of the Beacon API, in lifecycle order (a status's code is its position here). */
+export const VALIDATOR_STATUSES: readonly ValidatorStatus[] = [
   "pending_initialized",
   "pending_queued",
   "active_ongoing",
@@ -52,7 +53,8 @@ const STATUSES = new Set<string>([
   "exited_slashed",
   "withdrawal_possible",
   "withdrawal_done",
-]);
+];
+const STATUSES = new Set<string>(VALIDATOR_STATUSES);
 
 function epochOrNull(e: number): number | null {
   return Number.isFinite(e) && e < 2 ** 53 ? e : null;
