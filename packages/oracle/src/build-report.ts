@@ -41,6 +41,28 @@ export interface BuildOptions {
 }
 
 /**
+ * The stETH the queue still asks after this report's finalization, counting only requests made at
+ * or before the ref slot: a request made later is the next report's demand (Lido's ejector reads
+ * the withdrawal queue at the ref block). The ledger pinned for the frame may already hold later
+ * ones (it is pinned at the first member's ask, after the ref slot).
+ */
+export function unfinalizedAtRef(
+  queue: readonly (QueuedRequest | undefined)[],
+  lastFinalizedRequestId: number,
+  refTimestamp: number,
+): bigint {
+  const finalized = queue[lastFinalizedRequestId]?.cumulativeSteth ?? 0n;
+  let lastAtRef: QueuedRequest | undefined;
+  for (let id = lastFinalizedRequestId + 1; id < queue.length; id++) {
+    const q = queue[id];
+    if (q === undefined) continue;
+    if (q.timestamp > refTimestamp) break; // ids are in time order
+    lastAtRef = q;
+  }
+  return lastAtRef === undefined ? 0n : lastAtRef.cumulativeSteth - finalized;
+}
+
+/**
  * The report: per operator, its validators that performed over the frame (active ones not below
  * the bar of `ctx.performance`); the simulated share rate and the finalization batches from the
  * pinned ledger, as the decider will check them.
@@ -103,7 +125,7 @@ export function buildReport(
     ctx.ledger.withdrawalsCollectedWei +
     (after.elRewardsCollectedWei - ctx.ledger.elRewardsCollectedWei);
   const exits = chooseValidatorsToExit({
-    demandWei: after.unfinalizedSteth,
+    demandWei: unfinalizedAtRef(queue, after.lastFinalizedRequestId, ctx.frame.refTimestamp),
     bufferWei: after.bufferedWei,
     vaultsWei: vaults.withdrawalVaultWei + vaults.elRewardsVaultWei - collected,
     validators: cl.validators,

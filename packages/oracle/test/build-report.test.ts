@@ -6,7 +6,7 @@
  */
 import { EMPTY_LEDGER, QUEUE_SENTINEL } from "@poolkeeper/ledger";
 import { describe, expect, it } from "vitest";
-import { buildReport, type ReportClSide } from "../src/build-report.js";
+import { buildReport, type ReportClSide, unfinalizedAtRef } from "../src/build-report.js";
 import type { FrameContext } from "../src/frame-context.js";
 import { encodeReport } from "../src/report-data.js";
 import { DEFAULT_SANITY_LIMITS } from "../src/sanity.js";
@@ -196,6 +196,15 @@ describe("buildReport", () => {
       { operatorId: 3, validatorIndex: 7 },
       { operatorId: 3, validatorIndex: 9 },
     ]);
+    // the same request made after the ref slot (timestamp 10,050 > 10,000) is the next report's
+    // demand: nothing asked now, although the pinned ledger already holds it
+    const later = buildReport(
+      { ...ctx, queue: [QUEUE_SENTINEL, { ...ctx.queue[1]!, timestamp: 10_050 }] },
+      { ...cl, validators },
+      vaults,
+      border,
+    );
+    expect(later.validatorsToExit).toEqual([]);
     // the buffer covers it: nothing asked
     const covered = buildReport(
       { ...ctx, ledger: { ...ctx.ledger, bufferedWei: 60n * ETH, totalShares: 174n * ETH } },
@@ -204,6 +213,29 @@ describe("buildReport", () => {
       border,
     );
     expect(covered.validatorsToExit).toEqual([]);
+  });
+
+  it("counts as demand only the unfinalized requests made at or before the ref slot", () => {
+    const q = (id: number, steth: bigint, timestamp: number) => ({
+      id,
+      cumulativeSteth: steth,
+      cumulativeShares: steth,
+      timestamp,
+      reportTimestamp: 0,
+    });
+    // 1 finalized (1 ETH in all), 2 and 3 before the ref timestamp, 4 after it
+    const queue = [
+      undefined,
+      q(1, ETH, 9_000),
+      q(2, 3n * ETH, 9_500),
+      q(3, 6n * ETH, 10_000),
+      q(4, 10n * ETH, 10_001),
+    ];
+    expect(unfinalizedAtRef(queue, 1, 10_000)).toBe(5n * ETH);
+    expect(unfinalizedAtRef(queue, 1, 9_999)).toBe(2n * ETH);
+    expect(unfinalizedAtRef(queue, 3, 10_000)).toBe(0n);
+    expect(unfinalizedAtRef(queue, 1, 20_000)).toBe(9n * ETH);
+    expect(unfinalizedAtRef([QUEUE_SENTINEL], 0, 20_000)).toBe(0n);
   });
 
   it("refuses figures of another slot than the frame's ref slot", () => {
