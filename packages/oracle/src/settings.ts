@@ -3,7 +3,7 @@
  * consensus; oracle members build reports): members and quorum, frames, the pool's fee.
  */
 import type { ConfigOf, ConfigSpec, Network } from "@poolkeeper/core";
-import { ConfigError } from "@poolkeeper/core";
+import { ConfigError, parseIdPublicKeys } from "@poolkeeper/core";
 import { z } from "zod";
 import { checkMembers, type OracleMember } from "./consensus.js";
 import { DEFAULT_EXIT_DEADLINE_EPOCHS } from "./ejector.js";
@@ -92,15 +92,7 @@ export type ExitsSettingsEnv = ConfigOf<typeof EXITS_ENV>;
 
 /** Parse ORACLE_MEMBERS ("id=0x…,id=0x…"). */
 export function parseMembers(value: string): OracleMember[] {
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .map((entry, i) => {
-      const eq = entry.indexOf("=");
-      if (eq <= 0) throw new ConfigError(`ORACLE_MEMBERS: entry ${i + 1} is not id=0xPUBKEY`);
-      return { id: entry.slice(0, eq), publicKey: entry.slice(eq + 1).toLowerCase() };
-    });
+  return parseIdPublicKeys(value, "ORACLE_MEMBERS");
 }
 
 function sanityFrom(json: string | undefined): SanityLimits {

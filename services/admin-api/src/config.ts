@@ -6,6 +6,7 @@ import {
   NETWORK_ENV,
   WITHDRAWAL_CREDENTIALS_ENV,
 } from "@poolkeeper/core";
+import { DEPOSIT_SECURITY_ENV } from "@poolkeeper/deposit-security";
 import { EXITS_ENV, ORACLE_ENV } from "@poolkeeper/oracle";
 import { z } from "zod";
 
@@ -29,6 +30,7 @@ export const ADMIN_API_ENV = {
   ...LOG_ENV,
   ...ORACLE_ENV,
   ...EXITS_ENV,
+  ...DEPOSIT_SECURITY_ENV,
   TRUST_PROXY: {
     schema: z.enum(["true", "false"]).transform((v) => v === "true"),
     example: "false",

@@ -12,6 +12,8 @@ import {
   startParts,
   toHex0x,
 } from "@poolkeeper/core";
+import { DepositSecurity, depositSecurityConfigFrom } from "@poolkeeper/deposit-security";
+import { PoolLedger } from "@poolkeeper/ledger";
 import { oracleConfigFrom } from "@poolkeeper/oracle";
 import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
 import { type App, closeApp } from "./app.js";
@@ -48,9 +50,28 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
     // the database belongs to one network and one set of credentials: recorded at the first start
     await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
     const registry = await registryPort({ store, network, withdrawalCredentials, logger });
+    const securityConfig = depositSecurityConfigFrom(s);
+    if (securityConfig === null)
+      logger.warn(
+        "no deposit guardians configured (DEPOSIT_GUARDIANS): deposit batches are released at allocation",
+      );
+    const security = new DepositSecurity({
+      store,
+      config: securityConfig,
+      refunder: new PoolLedger(store),
+      currentSlot: () =>
+        Math.max(0, Math.floor((Date.now() / 1000 - network.genesisTime) / network.secondsPerSlot)),
+      network: network.name,
+      logger,
+    });
     const app = await buildApp({
       store,
       registry,
+      security,
+      securityPool: {
+        withdrawalCredentials: toHex0x(withdrawalCredentials),
+        genesisForkVersion: toHex0x(network.genesisForkVersion),
+      },
       performance: performancePort(store, network),
       pool: poolPort(store),
       exits: exitsPort(store, { network: network.name, deadlineEpochs: s.EXIT_DEADLINE_EPOCHS }),

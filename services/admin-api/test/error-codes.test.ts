@@ -86,6 +86,11 @@ const EXPECTED_STATUS: Record<string, number> = {
   ERR_NOT_GUARDIAN: 403,
   ERR_PAUSE_EXPIRED: 422,
   ERR_PAUSE_REPLAYED: 409,
+  ERR_DEPOSITS_PAUSED: 409,
+  ERR_BATCH_NOT_RELEASED: 409,
+  ERR_BATCH_NOT_PENDING: 409,
+  ERR_NO_GUARDIANS: 409,
+  ERR_DEPOSITS_NOT_PAUSED: 409,
 };
 
 /** Node's own codes that the sources compare errors with (not ours to define). */

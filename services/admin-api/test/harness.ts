@@ -46,6 +46,8 @@ export interface Harness {
   operatorToken(operatorId: number, label?: string): Promise<string>;
   /** A token of role `oracle` (an oracle member's process). */
   oracleToken(): Promise<string>;
+  /** A new token of role guardian (a deposit guardian's process). */
+  guardianToken(): Promise<string>;
   /** Every token created, so that tests can grep logs and responses for them. */
   secrets: string[];
   /**
@@ -117,6 +119,7 @@ export async function createHarness(
     dao: await make("dao"),
     operatorToken: (id, label) => make("operator", id, label),
     oracleToken: () => make("oracle"),
+    guardianToken: () => make("guardian"),
     secrets,
     async stakeForKeys(keys) {
       const r = await app.inject({
