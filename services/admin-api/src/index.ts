@@ -9,11 +9,14 @@ export {
   exitsPort,
 } from "./exits-adapter.js";
 export type { ExitsPort } from "./exits-port.js";
+export { oraclePort } from "./oracle-adapter.js";
 export { MAX_HISTORY_EPOCHS, type PerformanceTiming, performancePort } from "./performance-adapter.js";
 export type { PerformancePort } from "./performance-port.js";
 export { poolPort } from "./pool-adapter.js";
 export type { PoolPort } from "./pool-port.js";
 export type { RegistryPort } from "./port.js";
+export { registryPort } from "./registry-adapter.js";
+export type { GuardianPoolView } from "./routes/deposit-security.js";
 export {
   ADMIN_API_SERVICE,
   portFromArgv,

@@ -26,6 +26,7 @@ const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [
   () => import("./commands/beacon-sim.js"),
   () => import("./commands/watcher.js"),
   () => import("./commands/oracle.js"),
+  () => import("./commands/guardian.js"),
   () => import("./commands/daemon.js"),
   () => import("./commands/devnet.js"),
 ];
