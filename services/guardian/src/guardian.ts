@@ -12,7 +12,7 @@
  */
 import type { BeaconNodePool } from "@poolkeeper/beacon";
 import type { ApiClient } from "@poolkeeper/contract";
-import { type Logger, toHex0x } from "@poolkeeper/core";
+import { type Logger, pollLoop, toHex0x } from "@poolkeeper/core";
 import {
   type BatchCheck,
   checkBatchKeys,
@@ -192,28 +192,14 @@ export class Guardian {
    * logged and counted, and the next round tries again. `stop()` waits for a running round.
    */
   start(pollMs: number): { stop(): Promise<void> } {
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> = Promise.resolve();
-    const tick = () => {
-      running = this.round()
-        .then(() => undefined)
-        .catch((e: unknown) => {
-          const code = (e as { code?: unknown }).code;
-          this.deps.metrics?.errors.inc({ code: typeof code === "string" ? code : "error" });
-          this.deps.logger.warn({ err: e instanceof Error ? e.message : String(e) }, "guardian round failed");
-        })
-        .finally(() => {
-          if (!stopped) timer = setTimeout(tick, pollMs);
-        });
-    };
-    tick();
-    return {
-      async stop() {
-        stopped = true;
-        clearTimeout(timer);
-        await running;
+    return pollLoop(
+      () => this.round(),
+      pollMs,
+      (e: unknown) => {
+        const code = (e as { code?: unknown }).code;
+        this.deps.metrics?.errors.inc({ code: typeof code === "string" ? code : "error" });
+        this.deps.logger.warn({ err: e instanceof Error ? e.message : String(e) }, "guardian round failed");
       },
-    };
+    );
   }
 }

@@ -11,6 +11,7 @@ import {
   type Env,
   type Logger,
   type MetricsServer,
+  registryScrape,
   runService,
   type ServiceDeps,
   startMetricsServer,
@@ -52,9 +53,7 @@ export function startGuardianService(s: GuardianSettings, deps: ServiceDeps): Pr
       await startMetricsServer({
         port: s.METRICS_PORT,
         host: s.METRICS_HOST,
-        async scrape() {
-          return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
-        },
+        scrape: registryScrape(metrics.registry),
       }),
     );
     const loop = guardian.start(s.GUARDIAN_POLL_SECONDS * 1000);

@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { writeNewKey } from "./oracle.js";
 
 /**
  * `poolkeeper guardian`: one deposit guardian (services/guardian). Flags override the same
@@ -49,14 +49,7 @@ export function register(program: Command): void {
     .description("Write a new guardian signing key to a file (0600) and print its public key")
     .requiredOption("--out <file>", "where the key goes (refused if the file exists)")
     .action(async (opts: { out: string }) => {
-      if (existsSync(opts.out)) {
-        const { ConfigError } = await import("@poolkeeper/core");
-        throw new ConfigError(`--out: ${opts.out} exists; pick a new file`);
-      }
-      const { writeFileAtomic } = await import("@poolkeeper/keys");
       const { newGuardianKey } = await import("@poolkeeper/guardian");
-      const key = newGuardianKey();
-      await writeFileAtomic(opts.out, `${key.secretKeyHex}\n`, { mode: 0o600, noOverwrite: true });
-      process.stdout.write(`${key.publicKey}\n`);
+      await writeNewKey(opts.out, newGuardianKey);
     });
 }
