@@ -17,6 +17,7 @@ import {
   type BatchCheck,
   checkBatchKeys,
   type DepositLogSource,
+  finalizedStateCache,
   guardianEvidenceRoot,
   type RefusedKey,
   signDepositMessage,
@@ -66,6 +67,8 @@ function checksOf(c: BatchCheck, ms: number): Record<string, unknown> {
 
 export class Guardian {
   readonly #secretKey: Uint8Array;
+  /** The finalized state, kept while the finalized block stays (read once an epoch, not per batch). */
+  readonly #finalized = finalizedStateCache();
   readonly guardianId: string;
 
   constructor(
@@ -109,6 +112,7 @@ export class Guardian {
           genesisForkVersion: pending.genesisForkVersion,
         },
         this.deps.el,
+        { finalizedCache: this.#finalized },
       );
       const ms = Math.round(performance.now() - started);
       metrics?.checkSeconds.observe(ms / 1000);
