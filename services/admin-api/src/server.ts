@@ -41,7 +41,10 @@ export interface RunningAdminApi {
  * identity in it, build the app and listen on HOST:PORT, where it also serves /metrics. Closes in
  * reverse order: the HTTP server, then the store.
  */
-export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Promise<RunningAdminApi> {
+export function startAdminApiService(
+  s: AdminApiSettings,
+  deps: ServiceDeps & { currentSlot?: () => number },
+): Promise<RunningAdminApi> {
   const { logger } = deps;
   const network = s.POOLKEEPER_NETWORK;
   const withdrawalCredentials = s.POOLKEEPER_WITHDRAWAL_CREDENTIALS;
@@ -59,8 +62,9 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
       store,
       config: securityConfig,
       refunder: new PoolLedger(store),
-      currentSlot: () =>
-        Math.max(0, Math.floor((Date.now() / 1000 - network.genesisTime) / network.secondsPerSlot)),
+      currentSlot:
+        deps.currentSlot ??
+        (() => Math.max(0, Math.floor((Date.now() / 1000 - network.genesisTime) / network.secondsPerSlot))),
       network: network.name,
       logger,
     });
@@ -121,6 +125,11 @@ export interface StartOpts {
   /** Overrides PORT (the `--port` flag). */
   port?: number;
   logger?: Logger;
+  /**
+   * The current slot deposit security checks guardian messages against (default: the wall clock
+   * from the network's genesis time); a devnet on beacon-sim's manual clock passes the sim's head slot.
+   */
+  currentSlot?: () => number;
 }
 
 /**
@@ -131,7 +140,10 @@ export function startAdminApi(env: Env, opts: StartOpts = {}): Promise<RunningAd
   const s = serviceSettings(ADMIN_API_SERVICE, env);
   if (opts.port !== undefined) s.PORT = opts.port;
   const logger = opts.logger ?? createLogger({ name: "admin-api", level: s.LOG_LEVEL });
-  return startAdminApiService(s, { logger });
+  return startAdminApiService(s, {
+    logger,
+    ...(opts.currentSlot !== undefined ? { currentSlot: opts.currentSlot } : {}),
+  });
 }
 
 /** The admin-api process (main.ts, `poolkeeper admin-api`): runs until SIGTERM/SIGINT (service kit). */
