@@ -28,6 +28,8 @@ const POOL_WC = `0x01${"00".repeat(11)}${"aa".repeat(20)}`;
 const OTHER_WC = `0x01${"00".repeat(11)}${"bb".repeat(20)}`;
 const GWEI = 1_000_000_000;
 /** Batch keys of each kind (the rest are clean new keys). */
+/** Batches a guardian checks within one epoch in the `kept` way (the finalized state kept between them). */
+const KEPT_BATCHES = 3;
 const BATCH = { validator: 10, frontRunFinalized: 10, frontRunHead: 10, badSignature: 10, executionOnly: 10 };
 const peakMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
@@ -105,32 +107,45 @@ if (mode === "sim") {
   serveUsage(sim);
 } else if (mode === "client") {
   // ---------------------------------------------------------------- one way, one process
-  const [way, url, keysFile] = rest as ["fast" | "naive", string, string];
+  const [way, url, keysFile] = rest as ["fast" | "naive" | "kept", string, string];
   const raw = readFileSync(keysFile);
   const pubkeys = Array.from(
     { length: raw.length / 48 },
     (_, k) => `0x${raw.subarray(k * 48, k * 48 + 48).toString("hex")}`,
   );
   const { BeaconNodePool } = await import("../../packages/beacon/src/index.js");
-  const { checkBatchKeys, simDepositLog } = await import("../../packages/deposit-security/src/index.js");
+  const { checkBatchKeys, finalizedStateCache, simDepositLog } = await import(
+    "../../packages/deposit-security/src/index.js"
+  );
   const { isValidDepositSignature } = await import("../../packages/keys/src/index.js");
   const beacon = await BeaconNodePool.init({ urls: [url], preset: "mainnet", timeoutMs: 300_000 });
   const genesisForkVersion = `0x${Buffer.from(beacon.config.GENESIS_FORK_VERSION).toString("hex")}`;
   const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  let t0 = performance.now();
   let verdicts: Verdict[];
   let slot: number;
   let signatures = 0;
-  if (way === "fast") {
-    const r = await checkBatchKeys(
-      beacon,
-      {
-        keys: pubkeys.map((pubkey, keyId) => ({ keyId, pubkey, withdrawalCredentials: POOL_WC })),
-        poolWithdrawalCredentials: POOL_WC,
-        genesisForkVersion,
-      },
-      simDepositLog(url),
-    );
+  let firstMs: number | undefined;
+  if (way === "fast" || way === "kept") {
+    const input = {
+      keys: pubkeys.map((pubkey, keyId) => ({ keyId, pubkey, withdrawalCredentials: POOL_WC })),
+      poolWithdrawalCredentials: POOL_WC,
+      genesisForkVersion,
+    };
+    let r = await checkBatchKeys(beacon, input, simDepositLog(url));
+    if (way === "kept") {
+      // a guardian checking KEPT_BATCHES batches within one epoch: the finalized state read once
+      const cache = finalizedStateCache();
+      r = await checkBatchKeys(beacon, input, simDepositLog(url), { finalizedCache: cache });
+      firstMs = performance.now() - t0;
+      const t1 = performance.now();
+      for (let b = 1; b < KEPT_BATCHES; b++)
+        r = await checkBatchKeys(beacon, input, simDepositLog(url), { finalizedCache: cache });
+      if (cache.reads !== 1) throw new Error(`the finalized state was read ${cache.reads} times`);
+      // wallMs below: the mean of the later batches (CPU and RSS are the whole run's)
+      const perBatch = (performance.now() - t1) / (KEPT_BATCHES - 1);
+      t0 = performance.now() - perBatch;
+    }
     verdicts = r.keys.map((k) => k.verdict);
     slot = r.slot;
     signatures = r.keys.reduce((a, k) => a + k.evidence.filter((e) => e.signatureValid !== null).length, 0);
@@ -218,7 +233,7 @@ if (mode === "sim") {
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(
-    `${JSON.stringify({ way, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMiB: peakMiB(), slot, signatures, verdicts })}\n`,
+    `${JSON.stringify({ way, wallMs, firstMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMiB: peakMiB(), slot, signatures, verdicts })}\n`,
   );
   process.exit(0);
 } else {
@@ -248,11 +263,12 @@ if (mode === "sim") {
     return JSON.parse(await p) as { cpuMs: number; peakRssMiB: number };
   };
   const results: Record<string, { wallMs: number; verdicts: Verdict[]; slot: number }> = {};
-  for (const way of ["fast", "naive", "fast"] as const) {
+  for (const way of ["fast", "naive", "fast", "kept"] as const) {
     const u0 = await usage();
     const c = child(["client", way, ready.url, keysFile]);
     const r = JSON.parse(await lines(c)()) as {
       wallMs: number;
+      firstMs?: number;
       cpuMs: number;
       peakRssMiB: number;
       slot: number;
@@ -261,7 +277,12 @@ if (mode === "sim") {
     };
     await new Promise((res) => c.once("exit", res));
     const u1 = await usage();
-    const label = way === "fast" ? "checkBatchKeys (SSZ states in place)" : "naive per-key Beacon API";
+    const label =
+      way === "fast"
+        ? "checkBatchKeys (SSZ states in place)"
+        : way === "kept"
+          ? `checkBatchKeys, finalized state kept (${KEPT_BATCHES} batches in one epoch; first ${((r.firstMs ?? 0) / 1000).toFixed(2)} s, then per batch)`
+          : "naive per-key Beacon API";
     const counts = r.verdicts.reduce<Record<string, number>>((a, v) => {
       a[v] = (a[v] ?? 0) + 1;
       return a;
@@ -273,10 +294,15 @@ if (mode === "sim") {
   }
   const fast = results.fast!;
   const naive = results.naive!;
+  const kept = results.kept!;
   const same =
     fast.verdicts.length === naive.verdicts.length && fast.verdicts.every((v, i) => v === naive.verdicts[i]);
   console.log(
     `verdicts key by key: ${same ? "identical" : "DIFFERENT"}; naive ÷ fast: ${(naive.wallMs / fast.wallMs).toFixed(1)}×`,
+  );
+  const keptSame = kept.verdicts.every((v, i) => v === fast.verdicts[i]);
+  console.log(
+    `finalized state kept: ${(kept.wallMs / 1000).toFixed(2)} s per later batch against ${(fast.wallMs / 1000).toFixed(2)} s re-reading it (${(fast.wallMs / kept.wallMs).toFixed(1)}×), verdicts ${keptSame ? "identical" : "DIFFERENT"}; target ≤ 2 s per batch so: ${kept.wallMs <= 2000 ? "met" : "missed"}`,
   );
   console.log(
     `target ≤ 2 s (best of the two fast runs, ${(fast.wallMs / 1000).toFixed(2)} s): ${fast.wallMs <= 2000 ? "met" : "missed"}`,
@@ -288,5 +314,5 @@ if (mode === "sim") {
   } catch {
     /* gone */
   }
-  if (!same) process.exit(1);
+  if (!same || !keptSame) process.exit(1);
 }

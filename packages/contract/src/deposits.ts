@@ -1,6 +1,7 @@
 import { API_CAPS, LIMITS } from "@poolkeeper/core";
 import { Type } from "typebox";
 import { Limit } from "./common.js";
+import { BatchSecuritySchema } from "./deposit-security.js";
 import { TargetLimit } from "./operators.js";
 import { Concentration } from "./review.js";
 
@@ -38,6 +39,7 @@ export const DepositBatch = Type.Object({
       depositData: Type.Union([DepositDataOut], { description: "The deposit_data.json entry of the key" }),
     }),
   ),
+  security: Type.Optional(BatchSecuritySchema),
 });
 
 export const AllocateBody = Type.Object(

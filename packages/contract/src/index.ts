@@ -1,5 +1,6 @@
 export * from "./client.js";
 export * from "./common.js";
+export * from "./deposit-security.js";
 export * from "./deposits.js";
 export * from "./errors.js";
 export * from "./exits.js";

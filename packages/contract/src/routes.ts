@@ -2,6 +2,16 @@ import { API_CAPS, type ApiRole, LIMITS } from "@poolkeeper/core";
 import { type TSchema, Type } from "typebox";
 import { envelope, listEnvelope, OperatorId, OperatorIdParam, oneOf, PageLimit, Pubkey } from "./common.js";
 import {
+  BatchSecuritySchema,
+  HeartbeatBody,
+  PauseBody,
+  PendingBatchesSchema,
+  RefusalBody,
+  ReleaseBody,
+  SecurityStatusSchema,
+  UnpauseBody,
+} from "./deposit-security.js";
+import {
   AllocateBody,
   BatchIdParam,
   DepositBatch,
@@ -102,6 +112,8 @@ const ADMIN = ["admin"] as const;
 const ORACLE_READERS = ["admin", "dao", "oracle"] as const;
 export const FRAME_KEYS_PAGE = 10_000;
 const ADMIN_OR_OWNER = ["admin", "operator"] as const;
+/** Deposit guardians' processes (their messages are checked by their BLS signatures); admins and the DAO may read. */
+const GUARDIAN_READERS = ["admin", "dao", "guardian"] as const;
 
 const OperatorQuery = Type.String({ pattern: "^[0-9]{1,9}$", description: "Operator id" });
 const EpochQuery = (description: string) => Type.String({ pattern: "^[0-9]{1,10}$", description });
@@ -293,13 +305,88 @@ export const API_ROUTES = {
     url: "/v1/deposits/batches/:id/deposit_data",
     params: BatchIdParam,
     response: { 200: DepositDataFile },
-    errors: [404],
+    errors: [404, 409],
     access: { roles: READERS },
     format: "text",
     tags: ["deposits"],
-    summary: "One deposit batch as a deposit_data.json file",
+    summary:
+      "One deposit batch as a deposit_data.json file (only once released: 409 ERR_BATCH_NOT_RELEASED before)",
     description:
       "The batch's keys in batch order, in the deposit_data.json format the deposit CLIs write and the staking launchpad reads (`poolkeeper keys verify` checks it).",
+  }),
+  getDepositSecurity: route({
+    method: "GET",
+    url: "/v1/deposits/security",
+    response: { 200: envelope(SecurityStatusSchema) },
+    errors: [],
+    access: { roles: GUARDIAN_READERS },
+    tags: ["deposits"],
+    summary:
+      "Deposit security: paused or not, by whom and why, the guardians with their last-seen slot, the quorum",
+  }),
+  listPendingBatches: route({
+    method: "GET",
+    url: "/v1/deposits/security/pending",
+    response: { 200: envelope(PendingBatchesSchema) },
+    errors: [],
+    access: { roles: GUARDIAN_READERS },
+    tags: ["deposits"],
+    summary:
+      "Deposit batches awaiting release, with their keys and keys root (what guardians check and sign)",
+  }),
+  releaseDepositBatch: route({
+    method: "POST",
+    url: "/v1/deposits/batches/:id/release",
+    params: BatchIdParam,
+    body: ReleaseBody,
+    response: { 200: envelope(BatchSecuritySchema) },
+    errors: [403, 404, 409, 422],
+    access: { roles: ["admin", "guardian"] },
+    tags: ["deposits"],
+    summary:
+      "Guardians' signatures over (batch, keys root, block root, slot); the batch is released once a quorum of distinct guardians signed one block and slot, fresh",
+  }),
+  refuseDepositBatch: route({
+    method: "POST",
+    url: "/v1/deposits/batches/:id/refusal",
+    params: BatchIdParam,
+    body: RefusalBody,
+    response: { 200: envelope(BatchSecuritySchema) },
+    errors: [403, 404, 409, 422],
+    access: { roles: ["admin", "guardian"] },
+    tags: ["deposits"],
+    summary:
+      "A guardian's signed refusal with front-run keys and evidence: the batch is refused whole, its payment returned to the buffer, the operator unvetted",
+  }),
+  pauseDeposits: route({
+    method: "POST",
+    url: "/v1/deposits/pause",
+    body: PauseBody,
+    response: { 200: envelope(SecurityStatusSchema) },
+    errors: [403, 409, 422],
+    access: { roles: ["admin", "guardian"] },
+    tags: ["deposits"],
+    summary: "A guardian's signed pause (slot it was made at; expires; never replayable after an unpause)",
+  }),
+  unpauseDeposits: route({
+    method: "POST",
+    url: "/v1/deposits/unpause",
+    body: UnpauseBody,
+    response: { 200: envelope(SecurityStatusSchema) },
+    errors: [409],
+    access: { roles: ["dao"] },
+    tags: ["deposits"],
+    summary: "The DAO resumes deposits, with the reason recorded",
+  }),
+  guardianHeartbeat: route({
+    method: "POST",
+    url: "/v1/deposits/guardians/heartbeat",
+    body: HeartbeatBody,
+    response: { 200: envelope(SecurityStatusSchema) },
+    errors: [403, 409, 422],
+    access: { roles: ["guardian"] },
+    tags: ["deposits"],
+    summary: "A guardian's signed heartbeat (its head slot and block): its last-seen slot",
   }),
   getReview: route({
     method: "GET",

@@ -139,3 +139,19 @@ export function configReferenceMarkdown(sections: readonly ConfigReferenceSectio
   }
   return lines.join("\n");
 }
+
+/**
+ * A list of `id=0xBLS_PUBLIC_KEY` entries, comma-separated (ORACLE_MEMBERS, DEPOSIT_GUARDIANS):
+ * ids as given, keys lower-cased; a ConfigError naming `variable` and the entry otherwise.
+ */
+export function parseIdPublicKeys(value: string, variable: string): Array<{ id: string; publicKey: string }> {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((entry, i) => {
+      const eq = entry.indexOf("=");
+      if (eq <= 0) throw new ConfigError(`${variable}: entry ${i + 1} is not id=0xPUBKEY`);
+      return { id: entry.slice(0, eq), publicKey: entry.slice(eq + 1).toLowerCase() };
+    });
+}

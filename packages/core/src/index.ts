@@ -7,6 +7,7 @@ export * from "./lodestar-preset.js";
 export * from "./logger.js";
 export * from "./metrics-server.js";
 export * from "./networks.js";
+export * from "./poll-loop.js";
 export * from "./process.js";
 export * from "./process-label.js";
 export * from "./service.js";

@@ -80,3 +80,11 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
     },
   };
 }
+
+/** The scrape of a prom-client registry (its text and content type), for startMetricsServer. */
+export function registryScrape(registry: {
+  contentType: string;
+  metrics(): Promise<string>;
+}): MetricsServerOptions["scrape"] {
+  return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
+}

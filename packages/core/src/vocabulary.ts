@@ -14,6 +14,8 @@ export const KEY_STATES = [
   "exited",
   "slashed",
   "removed",
+  "front_run",
+  "cancelled",
 ] as const;
 export type KeyStateName = (typeof KEY_STATES)[number];
 
@@ -24,13 +26,18 @@ export const ALERT_KINDS = [
   "slashed",
   "operator_underperforming",
   "beacon_node_unreachable",
+  "deposit_front_run",
+  "keys_unvetted",
+  "deposits_paused",
+  "guardian_silent",
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /**
  * Roles of an API token: `admin` (everything), `dao` (read everything, vet keys, set limits, run
  * dry runs), `operator` (its own operator's keys and figures only), `oracle` (an oracle member's
- * process: it submits votes and nothing else).
+ * process: it submits votes and nothing else), `guardian` (a deposit guardian's process: it reads
+ * batches awaiting release and posts its signed messages, each checked by its BLS signature).
  */
-export const API_ROLES = ["admin", "dao", "operator", "oracle"] as const;
+export const API_ROLES = ["admin", "dao", "operator", "oracle", "guardian"] as const;
 export type ApiRole = (typeof API_ROLES)[number];

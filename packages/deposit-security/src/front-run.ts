@@ -269,6 +269,7 @@ async function readState(
   beacon: BeaconNodePool,
   blockId: "finalized" | "head",
   table: PubkeyTable,
+  cache?: FinalizedStateCache,
 ): Promise<StateFindings> {
   const what = `${blockId} state`;
   const found = await beacon.request(
@@ -281,10 +282,18 @@ async function readState(
       if (blockRoot !== toHex0x(header.root))
         throw invalidResponse(`${blockId} header`, "its root is not the header's hash tree root");
       const stateRoot = toHex0x(msg.stateRoot);
-      const st = await readStateSsz(api, stateRoot, beacon.lodestar.types);
+      // the finalized block changes once an epoch: its state is read once for every batch checked meanwhile
+      const kept = cache?.blockRoot === blockRoot && cache.stateRoot === stateRoot ? cache.state : undefined;
+      const st = kept ?? (await readStateSsz(api, stateRoot, beacon.lodestar.types));
       if (st === NOT_FOUND) return NOT_FOUND;
       if (st.slot !== msg.slot)
         throw invalidResponse(what, `the state of root ${stateRoot} is at slot ${st.slot}, not ${msg.slot}`);
+      if (cache !== undefined && kept === undefined) {
+        cache.blockRoot = blockRoot;
+        cache.stateRoot = stateRoot;
+        cache.state = st;
+        cache.reads++;
+      }
       return scanState(st, table, { blockRoot, stateRoot });
     },
     // a state of 100+ MB is not asked of a second node because the first is slow
@@ -420,14 +429,31 @@ function beyondHead(log: readonly ElDeposit[], table: PubkeyTable, head: StateFi
  * BeaconError when no beacon node gives both states, ERR_DEPOSIT_LOG_UNAVAILABLE when the log
  * cannot be read: never a result that was not fully checked.
  */
+/**
+ * The finalized state kept between checks (a guardian checking several batches an epoch): read
+ * again only when the finalized block changes (its root and state root are compared with the
+ * node's finalized header at every check). `reads` counts the downloads.
+ */
+export interface FinalizedStateCache {
+  blockRoot?: string;
+  stateRoot?: string;
+  state?: BeaconStateReader;
+  reads: number;
+}
+
+export function finalizedStateCache(): FinalizedStateCache {
+  return { reads: 0 };
+}
+
 export async function checkBatchKeys(
   beacon: BeaconNodePool,
   input: BatchCheckInput,
   el?: DepositLogSource,
+  opts: { finalizedCache?: FinalizedStateCache } = {},
 ): Promise<BatchCheck> {
   const c = checkInput(beacon, input);
   const [finalized, head] = await Promise.all([
-    readState(beacon, "finalized", c.table),
+    readState(beacon, "finalized", c.table, opts.finalizedCache),
     readState(beacon, "head", c.table),
   ]);
   // deposits carried after the finalized block: the head state holds them or will

@@ -429,3 +429,205 @@ export function verifyPause(
   checkFresh(slot, currentSlot, expiry, "pause.slot", DEPOSIT_SECURITY_ERRORS.PAUSE_EXPIRED);
   return { guardianId: guardian.id, slot, expiresAtSlot: slot + expiry };
 }
+
+// ---------------------------------------------------------------- one guardian's messages
+
+/**
+ * One guardian's release signature, checked alone (the registry collects them until a quorum
+ * signs the same block and slot, then checks the set with verifyDepositQuorum): a current
+ * guardian, over this batch, fresh, valid. Refusals as verifyDepositQuorum's.
+ */
+export function verifyDepositSignature(
+  sig: GuardianDepositSignature,
+  guardians: readonly Guardian[],
+  opts: DepositQuorumOptions,
+  field = "signature",
+): GuardianDepositSignature {
+  const byId = checkGuardians(guardians, guardians.length);
+  const { guardian, slot, signature } = checkSigned(sig, field, byId);
+  const batchId = checkSlot(sig.batchId, `${field}.batchId`);
+  const keysRoot = checkRoot(sig.keysRoot, `${field}.keysRoot`);
+  const blockRoot = checkRoot(sig.blockRoot, `${field}.blockRoot`);
+  if (batchId !== opts.batchId)
+    refuse(
+      DEPOSIT_SECURITY_ERRORS.MESSAGE_MISMATCH,
+      `${field}.batchId`,
+      `is ${batchId}, not ${opts.batchId}`,
+      {
+        guardianId: guardian.id,
+      },
+    );
+  if (keysRoot !== opts.keysRoot)
+    refuse(
+      DEPOSIT_SECURITY_ERRORS.MESSAGE_MISMATCH,
+      `${field}.keysRoot`,
+      `is not the root of batch ${batchId}'s keys`,
+      { guardianId: guardian.id },
+    );
+  checkFresh(
+    slot,
+    opts.currentSlot,
+    opts.maxAgeSlots,
+    `${field}.slot`,
+    DEPOSIT_SECURITY_ERRORS.STALE_MESSAGE,
+  );
+  if (!signatureValid(depositMessage(batchId, keysRoot, blockRoot, slot), guardian.publicKey, signature))
+    refuse(
+      DEPOSIT_SECURITY_ERRORS.INVALID_SIGNATURE,
+      `${field}.signature`,
+      `is not ${guardian.id}'s signature of the message`,
+      { guardianId: guardian.id },
+    );
+  return { guardianId: guardian.id, batchId, keysRoot, blockRoot, slot, signature };
+}
+
+/** A guardian's refusal of a batch: the keys it found front-run, their evidence bound by `evidenceRoot`. */
+export interface GuardianRefusal {
+  guardianId: string;
+  batchId: number;
+  keysRoot: string;
+  /** guardianEvidenceRoot(findings), 0x + 64 hex. */
+  evidenceRoot: string;
+  slot: number;
+  signature: string;
+}
+
+export const RefusalMessageType = new ContainerType(
+  { batchId: Uint64, keysRoot: Bytes32, evidenceRoot: Bytes32, slot: Uint64 },
+  { typeName: "RefusalMessage", jsonCase: "snake" },
+);
+export const HeartbeatMessageType = new ContainerType(
+  { slot: Uint64, blockRoot: Bytes32 },
+  { typeName: "HeartbeatMessage", jsonCase: "snake" },
+);
+/** The signing domain of refusals. */
+export const GUARDIAN_REFUSE_DOMAIN = domain("refuse");
+/** The signing domain of heartbeats (a guardian's "still watching, at this head"). */
+export const GUARDIAN_HEARTBEAT_DOMAIN = domain("heartbeat");
+
+/** sha256 of the findings' JSON with object keys sorted and bigints as decimal strings. */
+export function guardianEvidenceRoot(findings: unknown): string {
+  const text = JSON.stringify(findings, (_k, x: unknown) => {
+    if (typeof x === "bigint") return x.toString();
+    if (x !== null && typeof x === "object" && !Array.isArray(x))
+      return Object.fromEntries(
+        Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
+    return x;
+  });
+  return `0x${createHash("sha256").update(text).digest("hex")}`;
+}
+
+export function refusalMessage(
+  batchId: number,
+  keysRoot: string,
+  evidenceRoot: string,
+  slot: number,
+): Uint8Array {
+  return computeSigningRoot(
+    RefusalMessageType.hashTreeRoot({
+      batchId: checkSlot(batchId, "batchId"),
+      keysRoot: fromHex(checkRoot(keysRoot, "keysRoot"), "keysRoot", 32),
+      evidenceRoot: fromHex(checkRoot(evidenceRoot, "evidenceRoot"), "evidenceRoot", 32),
+      slot: checkSlot(slot, "slot"),
+    }),
+    GUARDIAN_REFUSE_DOMAIN,
+  );
+}
+
+export function heartbeatMessage(slot: number, blockRoot: string): Uint8Array {
+  return computeSigningRoot(
+    HeartbeatMessageType.hashTreeRoot({
+      slot: checkSlot(slot, "slot"),
+      blockRoot: fromHex(checkRoot(blockRoot, "blockRoot"), "blockRoot", 32),
+    }),
+    GUARDIAN_HEARTBEAT_DOMAIN,
+  );
+}
+
+export function signRefusal(
+  secretKey: Uint8Array,
+  guardianId: string,
+  m: Omit<GuardianRefusal, "guardianId" | "signature">,
+): GuardianRefusal {
+  const msg = refusalMessage(m.batchId, m.keysRoot, m.evidenceRoot, m.slot);
+  return { guardianId, ...m, signature: toHex0x(SecretKey.fromBytes(secretKey).sign(msg).toBytes()) };
+}
+
+export interface GuardianHeartbeat {
+  guardianId: string;
+  slot: number;
+  blockRoot: string;
+  signature: string;
+}
+
+export function signHeartbeat(
+  secretKey: Uint8Array,
+  guardianId: string,
+  slot: number,
+  blockRoot: string,
+): GuardianHeartbeat {
+  const msg = heartbeatMessage(slot, blockRoot);
+  return {
+    guardianId,
+    slot,
+    blockRoot,
+    signature: toHex0x(SecretKey.fromBytes(secretKey).sign(msg).toBytes()),
+  };
+}
+
+/** A refusal of batch `batchId` (its `keysRoot`): a current guardian's valid, fresh signature. */
+export function verifyRefusal(
+  r: GuardianRefusal,
+  guardians: readonly Guardian[],
+  opts: DepositQuorumOptions,
+): GuardianRefusal {
+  const byId = checkGuardians(guardians, guardians.length);
+  const { guardian, slot, signature } = checkSigned(r, "refusal", byId);
+  const batchId = checkSlot(r.batchId, "refusal.batchId");
+  const keysRoot = checkRoot(r.keysRoot, "refusal.keysRoot");
+  const evidenceRoot = checkRoot(r.evidenceRoot, "refusal.evidenceRoot");
+  if (batchId !== opts.batchId || keysRoot !== opts.keysRoot)
+    refuse(DEPOSIT_SECURITY_ERRORS.MESSAGE_MISMATCH, "refusal.keysRoot", `is not batch ${opts.batchId}'s`, {
+      guardianId: guardian.id,
+    });
+  checkFresh(slot, opts.currentSlot, opts.maxAgeSlots, "refusal.slot", DEPOSIT_SECURITY_ERRORS.STALE_MESSAGE);
+  if (!signatureValid(refusalMessage(batchId, keysRoot, evidenceRoot, slot), guardian.publicKey, signature))
+    refuse(
+      DEPOSIT_SECURITY_ERRORS.INVALID_SIGNATURE,
+      "refusal.signature",
+      `is not ${guardian.id}'s signature`,
+      {
+        guardianId: guardian.id,
+      },
+    );
+  return { guardianId: guardian.id, batchId, keysRoot, evidenceRoot, slot, signature };
+}
+
+/** A heartbeat: a current guardian's valid signature, its slot fresh (within `maxAgeSlots`). */
+export function verifyHeartbeat(
+  h: GuardianHeartbeat,
+  guardians: readonly Guardian[],
+  opts: { currentSlot: number; maxAgeSlots: number },
+): GuardianHeartbeat {
+  const byId = checkGuardians(guardians, guardians.length);
+  const { guardian, slot, signature } = checkSigned(h, "heartbeat", byId);
+  const blockRoot = checkRoot(h.blockRoot, "heartbeat.blockRoot");
+  checkFresh(
+    slot,
+    opts.currentSlot,
+    opts.maxAgeSlots,
+    "heartbeat.slot",
+    DEPOSIT_SECURITY_ERRORS.STALE_MESSAGE,
+  );
+  if (!signatureValid(heartbeatMessage(slot, blockRoot), guardian.publicKey, signature))
+    refuse(
+      DEPOSIT_SECURITY_ERRORS.INVALID_SIGNATURE,
+      "heartbeat.signature",
+      `is not ${guardian.id}'s signature`,
+      {
+        guardianId: guardian.id,
+      },
+    );
+  return { guardianId: guardian.id, slot, blockRoot, signature };
+}

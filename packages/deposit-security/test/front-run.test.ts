@@ -16,6 +16,7 @@ import {
   type BatchCheck,
   type BatchCheckInput,
   checkBatchKeys,
+  finalizedStateCache,
   type KeyCheck,
   simDepositLog,
 } from "../src/index.js";
@@ -331,5 +332,31 @@ describe("refusals", () => {
     const e2 = await checkBatchKeys(setup.beacon, setup.input, lying).catch((x: unknown) => x);
     expect((e2 as { code?: string }).code).toBe("ERR_DEPOSIT_LOG_UNAVAILABLE");
     expect((e2 as { details?: { field?: string } }).details?.field).toBe("deposits[0].pubkey");
+  });
+});
+
+describe("the finalized state kept between checks", () => {
+  it("is downloaded once per finalized block; the verdicts are those of a fresh read, also after finality moves", async () => {
+    const setup = await chainWith("fulu");
+    const el = simDepositLog(setup.s.url);
+    const cache = finalizedStateCache();
+    const strip = (r: BatchCheck) => r.keys.map((k) => [k.keyId, k.verdict, k.evidence.length]);
+    const fresh1 = await checkBatchKeys(setup.beacon, setup.input, el);
+    const a = await checkBatchKeys(setup.beacon, setup.input, el, { finalizedCache: cache });
+    // another batch (half the keys) at the same finalized block: no second download
+    const half = { ...setup.input, keys: setup.input.keys.slice(0, 4) };
+    const b = await checkBatchKeys(setup.beacon, half, el, { finalizedCache: cache });
+    expect(cache.reads).toBe(1);
+    expect(strip(a)).toEqual(strip(fresh1));
+    expect(strip(b)).toEqual(strip(await checkBatchKeys(setup.beacon, half, el)));
+    expect(a.states.finalized).toEqual(fresh1.states.finalized);
+    // finality moves: the new finalized state is read, and agrees with a fresh read
+    setup.s.chain.advanceTo(setup.s.chain.headSlot + 3 * S);
+    const c = await checkBatchKeys(setup.beacon, setup.input, el, { finalizedCache: cache });
+    expect(cache.reads).toBe(2);
+    const fresh2 = await checkBatchKeys(setup.beacon, setup.input, el);
+    expect(c.states.finalized.slot).toBeGreaterThan(a.states.finalized.slot);
+    expect(strip(c)).toEqual(strip(fresh2));
+    expect(c.states.finalized).toEqual(fresh2.states.finalized);
   });
 });

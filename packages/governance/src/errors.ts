@@ -1,4 +1,4 @@
-import { defineErrorCodes } from "@poolkeeper/core";
+import { defineErrorCodes, PoolkeeperError } from "@poolkeeper/core";
 
 /** Error codes of governance, each with its kind. */
 export const GOVERNANCE_ERRORS = defineErrorCodes({
@@ -18,3 +18,12 @@ export const GOVERNANCE_ERRORS = defineErrorCodes({
   GOVERNANCE_NOT_CONFIGURED: { code: "ERR_GOVERNANCE_NOT_CONFIGURED", kind: "unavailable" },
   NOT_FOUND: { code: "ERR_NOT_FOUND", kind: "not_found" },
 });
+
+/** A governed change asked for outside a proposal: the error names the proposal kind that makes it. */
+export function governanceRequired(kind: string, what: string): PoolkeeperError {
+  return new PoolkeeperError(
+    GOVERNANCE_ERRORS.GOVERNANCE_REQUIRED,
+    `${what} needs an executed governance proposal: POST /v1/governance/proposals with kind ${kind}`,
+    { kind, proposals: "/v1/governance/proposals" },
+  );
+}

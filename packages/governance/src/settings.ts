@@ -1,14 +1,15 @@
 /**
  * Governance settings (the admin API reads them): the DAO's keys and quorum, the timelock, the
- * step under which operator limits stay immediate, and the genesis guardians. Without
+ * step under which operator limits stay immediate (the genesis guardians are deposit security's
+ * DEPOSIT_GUARDIANS, passed in). Without
  * GOVERNANCE_DAO_MEMBERS there is no governance: the pool runs on its configuration as before
  * (no proposals; limits, operators and the oracle's settings as today).
  */
 import type { ConfigOf, ConfigSpec } from "@poolkeeper/core";
-import { ConfigError } from "@poolkeeper/core";
+import { ConfigError, parseIdPublicKeys } from "@poolkeeper/core";
 import { z } from "zod";
 import { DEFAULT_TIMELOCK_SECONDS } from "./governance.js";
-import { checkSigners, parseSigners, type Signer } from "./signing.js";
+import { checkSigners, type Signer } from "./signing.js";
 
 /** A vetted or target limit may move by this many keys without a proposal (default). */
 export const DEFAULT_LIMIT_STEP = 100;
@@ -44,17 +45,6 @@ export const GOVERNANCE_ENV = {
     description:
       "With governance: a vetted or target limit change of at most this many keys stays immediate (PATCH /v1/operators/{id}, audited); a larger one is a proposal",
   },
-  GOVERNANCE_GENESIS_GUARDIANS: {
-    schema: z.string().optional(),
-    example: "g1=0x…(96 hex),g2=0x…,g3=0x…",
-    description:
-      "The deposit guardians recorded at governance's first start (id=BLS public key, comma-separated); later changes are proposals of kind guardians",
-  },
-  GOVERNANCE_GENESIS_GUARDIAN_QUORUM: {
-    schema: z.coerce.number().int().min(1).optional(),
-    example: "2",
-    description: "The guardians' quorum recorded at the first start (default: the smallest majority)",
-  },
 } satisfies ConfigSpec;
 
 export type GovernanceSettings = ConfigOf<typeof GOVERNANCE_ENV>;
@@ -64,37 +54,30 @@ export interface GovernanceSetup {
   quorum: number;
   timelockSeconds: number;
   limitStep: number;
-  /** The genesis value of `guardians`. */
+  /** The genesis value of `guardians`: the deposit-security setting (DEPOSIT_GUARDIANS) at the first start. */
   guardians: { members: Signer[]; quorum: number };
 }
 
 const majority = (n: number) => Math.floor(n / 2) + 1;
 
 /** The governance settings, or null when no DAO member is configured. */
-export function governanceSetupFrom(s: GovernanceSettings): GovernanceSetup | null {
+export function governanceSetupFrom(
+  s: GovernanceSettings,
+  genesisGuardians: GovernanceSetup["guardians"] = { members: [], quorum: 0 },
+): GovernanceSetup | null {
   if (s.GOVERNANCE_DAO_MEMBERS === undefined || s.GOVERNANCE_DAO_MEMBERS.trim() === "") return null;
-  const members = parseSigners(s.GOVERNANCE_DAO_MEMBERS, "GOVERNANCE_DAO_MEMBERS");
+  const members = parseIdPublicKeys(s.GOVERNANCE_DAO_MEMBERS, "GOVERNANCE_DAO_MEMBERS");
   const quorum = s.GOVERNANCE_QUORUM ?? majority(members.length);
   try {
     checkSigners(members, quorum, "members");
   } catch (e) {
     throw new ConfigError(`GOVERNANCE_DAO_MEMBERS/GOVERNANCE_QUORUM: ${(e as Error).message}`);
   }
-  let guardians: GovernanceSetup["guardians"] = { members: [], quorum: 0 };
-  if (s.GOVERNANCE_GENESIS_GUARDIANS !== undefined && s.GOVERNANCE_GENESIS_GUARDIANS.trim() !== "") {
-    const g = parseSigners(s.GOVERNANCE_GENESIS_GUARDIANS, "GOVERNANCE_GENESIS_GUARDIANS");
-    guardians = { members: g, quorum: s.GOVERNANCE_GENESIS_GUARDIAN_QUORUM ?? majority(g.length) };
-    try {
-      checkSigners(guardians.members, guardians.quorum, "guardians");
-    } catch (e) {
-      throw new ConfigError(`GOVERNANCE_GENESIS_GUARDIANS/_QUORUM: ${(e as Error).message}`);
-    }
-  }
   return {
     members,
     quorum,
     timelockSeconds: s.GOVERNANCE_TIMELOCK_SECONDS,
     limitStep: s.GOVERNANCE_LIMIT_STEP,
-    guardians,
+    guardians: genesisGuardians,
   };
 }

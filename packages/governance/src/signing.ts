@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { PublicKey, SecretKey, Signature, verify } from "@chainsafe/blst";
-import { ConfigError, toHex0x, ValidationError } from "@poolkeeper/core";
+import { toHex0x, ValidationError } from "@poolkeeper/core";
 import { canonicalJson } from "./canonical.js";
 
 export const APPROVE_DOMAIN = "poolkeeper/governance/approve/v1";
@@ -138,17 +138,4 @@ export function checkSigners(signers: readonly Signer[], quorum: number, field: 
       "quorum",
       `must be more than half of the ${signers.length} members and at most all of them (${Math.floor(signers.length / 2) + 1} to ${signers.length})`,
     );
-}
-
-/** Parse "id=0xPUBKEY,id=0xPUBKEY" (GOVERNANCE_DAO_MEMBERS, ORACLE_MEMBERS); a ConfigError names `variable`. */
-export function parseSigners(value: string, variable: string): Signer[] {
-  return value
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .map((entry, i) => {
-      const eq = entry.indexOf("=");
-      if (eq <= 0) throw new ConfigError(`${variable}: entry ${i + 1} is not id=0xPUBKEY`);
-      return { id: entry.slice(0, eq), publicKey: entry.slice(eq + 1).toLowerCase() };
-    });
 }

@@ -22,6 +22,7 @@ import {
   type Planned,
   planClaim,
   planDeposit,
+  planDepositRefund,
   planFinalize,
   planSubmit,
   planWithdrawalRequest,
@@ -55,6 +56,10 @@ export class LedgerBook {
 
   deposit(batchId: string, validators: number, wei: bigint): Planned {
     return this.commit(planDeposit(this.state, batchId, validators, wei));
+  }
+
+  refundDeposit(batchId: string, validators: number, wei: bigint): Planned {
+    return this.commit(planDepositRefund(this.state, batchId, validators, wei));
   }
 
   requestWithdrawal(account: string, steth: bigint, timestamp: number): Planned {
@@ -113,6 +118,9 @@ export class LedgerBook {
       case "deposit":
         p = this.deposit(e.batchId, e.validators, e.wei);
         break;
+      case "deposit_refund":
+        p = this.refundDeposit(e.batchId, e.validators, e.wei);
+        break;
       case "withdrawal_request":
         p = this.requestWithdrawal(e.account, e.steth, e.timestamp);
         break;
@@ -159,6 +167,7 @@ export class LedgerBook {
           });
         break;
       case "deposit":
+      case "deposit_refund":
         break;
     }
     this.state = p.state;

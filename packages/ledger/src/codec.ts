@@ -89,6 +89,13 @@ export function entryFromJson(kind: string, account: string | null, d: Json): Le
         validators: num(d.validators, "deposit.validators"),
         wei: big(d.wei, "deposit.wei"),
       };
+    case "deposit_refund":
+      return {
+        kind,
+        batchId: str(d.batchId, "deposit_refund.batchId"),
+        validators: num(d.validators, "deposit_refund.validators"),
+        wei: big(d.wei, "deposit_refund.wei"),
+      };
     case "withdrawal_request":
       return {
         kind,

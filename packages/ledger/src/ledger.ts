@@ -53,6 +53,7 @@ import {
   parseAccount,
   planClaim,
   planDeposit,
+  planDepositRefund,
   planFinalize,
   planSubmit,
   planWithdrawalRequest,
@@ -209,12 +210,27 @@ export class PoolLedger {
     amount: bigint,
     tx?: Queryable,
   ): Promise<{ seq: bigint }> {
+    return this.batchEntry((s) => planDeposit(s, batchId, validators, amount), tx);
+  }
+
+  /** One batch's entry (its deposit or refund), in `tx` when given, else in a transaction of its own. */
+  private batchEntry(plan: (s: LedgerState) => Planned, tx?: Queryable): Promise<{ seq: bigint }> {
     const run = (q: Queryable) =>
-      this.writeIn(q, async (_tx, s) => ({
-        p: planDeposit(s, batchId, validators, amount),
-        after: async (seq) => ({ seq }),
-      }));
+      this.writeIn(q, async (_tx, s) => ({ p: plan(s), after: async (seq) => ({ seq }) }));
     return tx === undefined ? this.store.transaction(run) : run(tx);
+  }
+
+  /**
+   * A deposit batch refused by deposit security before it was sent: its payment back to the
+   * buffer (one `deposit_refund` entry per batch, in the caller's transaction when `tx` is given).
+   */
+  async refundDeposit(
+    batchId: string,
+    validators: number,
+    amount: bigint,
+    tx?: Queryable,
+  ): Promise<{ seq: bigint }> {
+    return this.batchEntry((s) => planDepositRefund(s, batchId, validators, amount), tx);
   }
 
   /** An account asks to withdraw `amount` stETH: its shares move to the queue; returns the request id. */

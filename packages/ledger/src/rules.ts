@@ -93,6 +93,8 @@ export function depositableEther(s: LedgerState): bigint {
 export type LedgerEntry =
   | { kind: "submit"; account: string; wei: bigint; shares: bigint }
   | { kind: "deposit"; batchId: string; validators: number; wei: bigint }
+  /** A deposit batch refused by deposit security (never sent): its payment back in the buffer. */
+  | { kind: "deposit_refund"; batchId: string; validators: number; wei: bigint }
   | {
       kind: "withdrawal_request";
       requestId: number;
@@ -129,6 +131,7 @@ export const LEDGER_ENTRY_KINDS: readonly LedgerEntryKind[] = [
   "withdrawal_finalize",
   "withdrawal_claim",
   "report",
+  "deposit_refund",
 ];
 
 export interface Planned<E extends LedgerEntry = LedgerEntry> {
@@ -192,6 +195,36 @@ export function planDeposit(
       bufferedWei: s.bufferedWei - wei,
       depositedValidators: s.depositedValidators + validators,
       depositedWei: s.depositedWei + wei,
+    },
+  };
+}
+
+/**
+ * A deposit batch refused before it was sent (deposit security): what its `deposit` entry took
+ * from the buffer goes back to it, exactly. Refused when the figures would undo more than was
+ * deposited, or count fewer deposited keys than the last report saw on the consensus layer.
+ */
+export function planDepositRefund(
+  s: LedgerState,
+  batchId: string,
+  validators: number,
+  wei: bigint,
+): Planned<Extract<LedgerEntry, { kind: "deposit_refund" }>> {
+  if (!Number.isSafeInteger(validators) || validators <= 0)
+    throw new ValidationError("validators", "must be a positive integer");
+  positive(wei, "amount");
+  if (validators > s.depositedValidators - s.clValidators || wei > s.depositedWei - s.clDepositedWei)
+    throw new ValidationError(
+      "batchId",
+      `deposit batch ${batchId}: refunding ${validators} keys (${wei} wei) would undo deposits the last report saw on the consensus layer`,
+    );
+  return {
+    entry: { kind: "deposit_refund", batchId, validators, wei },
+    state: {
+      ...s,
+      bufferedWei: s.bufferedWei + wei,
+      depositedValidators: s.depositedValidators - validators,
+      depositedWei: s.depositedWei - wei,
     },
   };
 }

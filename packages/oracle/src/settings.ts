@@ -3,8 +3,7 @@
  * consensus; oracle members build reports): members and quorum, frames, the pool's fee.
  */
 import type { ConfigOf, ConfigSpec, Network } from "@poolkeeper/core";
-import { ConfigError } from "@poolkeeper/core";
-import { parseSigners } from "@poolkeeper/governance";
+import { ConfigError, parseIdPublicKeys } from "@poolkeeper/core";
 import { z } from "zod";
 import { checkMembers, type OracleMember } from "./consensus.js";
 import { DEFAULT_EXIT_DEADLINE_EPOCHS } from "./ejector.js";
@@ -93,7 +92,7 @@ export type ExitsSettingsEnv = ConfigOf<typeof EXITS_ENV>;
 
 /** Parse ORACLE_MEMBERS ("id=0x…,id=0x…"). */
 export function parseMembers(value: string): OracleMember[] {
-  return parseSigners(value, "ORACLE_MEMBERS");
+  return parseIdPublicKeys(value, "ORACLE_MEMBERS");
 }
 
 function sanityFrom(json: string | undefined): SanityLimits {

@@ -13,6 +13,7 @@ import {
   pinPoolIdentity,
   poolIdentityOf,
   type Queryable,
+  readDepositSecurityState,
   setChangeContext,
 } from "@poolkeeper/store";
 import type { DepositPayer, RegistryContext } from "./context.js";
@@ -126,6 +127,14 @@ export async function allocateDepositBatchRefs(
   try {
     const batch = await ctx.store.transaction(async (tx) => {
       await lockAllocation(tx);
+      // Deposit security: a guardian's pause stops deposits (Lido refuses deposits while paused).
+      const security = await readDepositSecurityState(tx);
+      if (security.paused)
+        throw new PoolkeeperError(
+          REGISTRY_ERRORS.DEPOSITS_PAUSED,
+          `deposits are paused by guardian ${security.pausedBy} (slot ${security.pauseSlot}): no deposit batch is allocated until the DAO unpauses; nothing was deposited`,
+          { pausedBy: security.pausedBy, pauseSlot: security.pauseSlot },
+        );
       const buckets = await readBuckets(tx, true);
       const r = allocateMinFirst(
         buckets.map((b) => b.fill),

@@ -20,6 +20,8 @@ export const REGISTRY_ERRORS = defineErrorCodes({
    * keys it pays); the same code as the ledger's own refusal.
    */
   BUFFER_INSUFFICIENT: { code: "ERR_BUFFER_INSUFFICIENT", kind: "conflict" },
+  /** Deposits are paused by a deposit guardian (deposit security): no batch is allocated until the DAO unpauses. */
+  DEPOSITS_PAUSED: { code: "ERR_DEPOSITS_PAUSED", kind: "conflict" },
   NOT_IMPLEMENTED: { code: "ERR_NOT_IMPLEMENTED", kind: "not_implemented" },
   /**
    * With governance (RegistryOptions.governance): a change that needs an executed proposal (a

@@ -39,6 +39,8 @@ function counts(c: Partial<KeyStateCounts>): KeyStateCounts {
     exited: 0,
     slashed: 0,
     removed: 0,
+    front_run: 0,
+    cancelled: 0,
     ...c,
   };
 }

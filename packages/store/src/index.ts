@@ -11,6 +11,7 @@ export * from "./governance/repo.js";
 export * from "./ledger/repo.js";
 export * from "./migrate.js";
 export * from "./oracle/repo.js";
+export * from "./registry/deposit-security.js";
 export * from "./registry/key-list.js";
 export * from "./registry/lifecycle.js";
 export * from "./registry/pool-identity.js";

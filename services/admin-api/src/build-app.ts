@@ -1,4 +1,6 @@
 import type { Logger } from "@poolkeeper/core";
+import { DepositSecurity } from "@poolkeeper/deposit-security";
+import { PoolLedger } from "@poolkeeper/ledger";
 import type { OracleConfig } from "@poolkeeper/oracle";
 import { pendingMigrations, type Store } from "@poolkeeper/store";
 import { type AdminApiConfig, type App, buildBase } from "./app.js";
@@ -11,6 +13,7 @@ import type { PoolPort } from "./pool-port.js";
 import type { RegistryPort } from "./port.js";
 import { publicPort } from "./public-adapter.js";
 import { allocationRoutes } from "./routes/allocation.js";
+import { depositSecurityRoutes, type GuardianPoolView } from "./routes/deposit-security.js";
 import { exitRoutes } from "./routes/exits.js";
 import { governanceRoutes } from "./routes/governance.js";
 import { keyRoutes } from "./routes/keys.js";
@@ -38,6 +41,14 @@ export interface AdminApiDeps {
   oracleConfig?: OracleConfig | null;
   /** Governance: `wireGovernance(...).port`; absent: the governance routes answer 503. */
   governance?: GovernancePort;
+  /**
+   * Deposit security: `new DepositSecurity({store, config: depositSecurityConfigFrom(settings),
+   * refunder: new PoolLedger(store), currentSlot, network})`; absent: no guardians (every batch
+   * is released at allocation, 'unguarded').
+   */
+  security?: DepositSecurity;
+  /** What guardians check batches against (the pool's credentials and fork version); required with `security`. */
+  securityPool?: GuardianPoolView;
   logger: Logger;
   config?: Partial<AdminApiConfig>;
 }
@@ -61,7 +72,22 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
   });
   operatorRoutes(app, deps.registry, ctx);
   keyRoutes(app, deps.registry, ctx);
-  allocationRoutes(app, deps.registry, ctx);
+  const security =
+    deps.security ??
+    new DepositSecurity({
+      store: deps.store,
+      config: null,
+      refunder: new PoolLedger(deps.store),
+      currentSlot: () => 0,
+      network: "unguarded",
+      logger: deps.logger,
+    });
+  allocationRoutes(app, deps.registry, ctx, security);
+  depositSecurityRoutes(
+    app,
+    security,
+    deps.securityPool ?? { withdrawalCredentials: "", genesisForkVersion: "" },
+  );
   reviewRoutes(app, deps.registry, ctx);
   performanceRoutes(app, deps.performance, ctx);
   poolRoutes(app, deps.pool, ctx);

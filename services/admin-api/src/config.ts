@@ -6,6 +6,7 @@ import {
   NETWORK_ENV,
   WITHDRAWAL_CREDENTIALS_ENV,
 } from "@poolkeeper/core";
+import { DEPOSIT_SECURITY_ENV } from "@poolkeeper/deposit-security";
 import { GOVERNANCE_ENV } from "@poolkeeper/governance";
 import { EXITS_ENV, ORACLE_ENV } from "@poolkeeper/oracle";
 import { z } from "zod";
@@ -31,6 +32,7 @@ export const ADMIN_API_ENV = {
   ...ORACLE_ENV,
   ...EXITS_ENV,
   ...GOVERNANCE_ENV,
+  ...DEPOSIT_SECURITY_ENV,
   TRUST_PROXY: {
     schema: z.enum(["true", "false"]).transform((v) => v === "true"),
     example: "false",

@@ -16,11 +16,14 @@ export {
   wireGovernance,
 } from "./governance-adapter.js";
 export type { GovernancePort } from "./governance-port.js";
+export { oraclePort } from "./oracle-adapter.js";
 export { MAX_HISTORY_EPOCHS, type PerformanceTiming, performancePort } from "./performance-adapter.js";
 export type { PerformancePort } from "./performance-port.js";
 export { poolPort } from "./pool-adapter.js";
 export type { PoolPort } from "./pool-port.js";
 export type { RegistryPort } from "./port.js";
+export { registryPort } from "./registry-adapter.js";
+export type { GuardianPoolView } from "./routes/deposit-security.js";
 export {
   ADMIN_API_SERVICE,
   portFromArgv,

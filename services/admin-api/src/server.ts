@@ -12,19 +12,21 @@ import {
   startParts,
   toHex0x,
 } from "@poolkeeper/core";
+import { depositSecurityConfigFrom, depositSecurityLimitsFrom } from "@poolkeeper/deposit-security";
 import { governanceSetupFrom, poolIdOf } from "@poolkeeper/governance";
+import { PoolLedger } from "@poolkeeper/ledger";
 import { oracleConfigFrom } from "@poolkeeper/oracle";
 import { openStore, pinPoolIdentity, poolIdentityOf } from "@poolkeeper/store";
 import { type App, closeApp } from "./app.js";
 import { buildApp } from "./build-app.js";
 import { ADMIN_API_ENV, type AdminApiSettings } from "./config.js";
 import { exitsPort } from "./exits-adapter.js";
-import { wireGovernance } from "./governance-adapter.js";
 import type { GovernancePort } from "./governance-port.js";
 import { oraclePort } from "./oracle-adapter.js";
 import { performancePort } from "./performance-adapter.js";
 import { poolPort } from "./pool-adapter.js";
 import { apiRegistry, portFromRegistry } from "./registry-adapter.js";
+import { genesisGuardians, wireSecurityAndGovernance } from "./security-wiring.js";
 
 /** On SIGTERM: running requests get this long before connections are dropped. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -42,7 +44,10 @@ export interface RunningAdminApi {
  * identity in it, build the app and listen on HOST:PORT, where it also serves /metrics. Closes in
  * reverse order: the HTTP server, then the store.
  */
-export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Promise<RunningAdminApi> {
+export function startAdminApiService(
+  s: AdminApiSettings,
+  deps: ServiceDeps & { currentSlot?: () => number },
+): Promise<RunningAdminApi> {
   const { logger } = deps;
   const network = s.POOLKEEPER_NETWORK;
   const withdrawalCredentials = s.POOLKEEPER_WITHDRAWAL_CREDENTIALS;
@@ -50,7 +55,9 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
     const store = parts.add("store", await openStore({ ...databaseTarget(s), logger }));
     // the database belongs to one network and one set of credentials: recorded at the first start
     await pinPoolIdentity(store, poolIdentityOf(network, withdrawalCredentials));
-    const setup = governanceSetupFrom(s);
+    const securityConfig = depositSecurityConfigFrom(s);
+    // the guardians configured at governance's first start are its genesis `guardians`
+    const setup = governanceSetupFrom(s, genesisGuardians(securityConfig));
     const registryCore = apiRegistry({
       store,
       network,
@@ -60,28 +67,49 @@ export function startAdminApiService(s: AdminApiSettings, deps: ServiceDeps): Pr
     });
     const registry = portFromRegistry(registryCore);
     let oracleConfig = oracleConfigFrom(s, network);
-    let governance: GovernancePort | undefined;
-    if (setup !== null) {
-      // with a DAO: the governance store is the only source of the governed parameters
-      const wired = await wireGovernance({
+    // with a DAO: the governance store is the only source of the governed parameters
+    const { security, governed } = await wireSecurityAndGovernance(
+      {
         store,
-        setup,
-        poolId: poolIdOf({
-          genesisValidatorsRoot: network.genesisValidatorsRoot,
-          genesisForkVersion: network.genesisForkVersion,
-          withdrawalCredentials,
-        }),
-        oracle: oracleConfig,
-        registry: registryCore,
+        config: securityConfig,
+        refunder: new PoolLedger(store),
+        currentSlot:
+          deps.currentSlot ??
+          (() => Math.max(0, Math.floor((Date.now() / 1000 - network.genesisTime) / network.secondsPerSlot))),
+        network: network.name,
         logger,
-      });
-      governance = wired.port;
-      if (oracleConfig !== null && wired.oracleParameters !== null)
-        oracleConfig = { ...oracleConfig, parameters: wired.oracleParameters };
-    }
+      },
+      depositSecurityLimitsFrom(s),
+      setup === null
+        ? null
+        : {
+            store,
+            setup,
+            poolId: poolIdOf({
+              genesisValidatorsRoot: network.genesisValidatorsRoot,
+              genesisForkVersion: network.genesisForkVersion,
+              withdrawalCredentials,
+            }),
+            oracle: oracleConfig,
+            registry: registryCore,
+            logger,
+          },
+    );
+    const governance: GovernancePort | undefined = governed?.port;
+    if (oracleConfig !== null && governed !== undefined && governed.oracleParameters !== null)
+      oracleConfig = { ...oracleConfig, parameters: governed.oracleParameters };
+    if ((await security.current()) === null)
+      logger.warn(
+        "no deposit guardians configured (DEPOSIT_GUARDIANS, or the governed guardians): deposit batches are released at allocation",
+      );
     const app = await buildApp({
       store,
       registry,
+      security,
+      securityPool: {
+        withdrawalCredentials: toHex0x(withdrawalCredentials),
+        genesisForkVersion: toHex0x(network.genesisForkVersion),
+      },
       performance: performancePort(store, network),
       pool: poolPort(store),
       exits: exitsPort(store, { network: network.name, deadlineEpochs: s.EXIT_DEADLINE_EPOCHS }),
@@ -138,6 +166,11 @@ export interface StartOpts {
   /** Overrides PORT (the `--port` flag). */
   port?: number;
   logger?: Logger;
+  /**
+   * The current slot deposit security checks guardian messages against (default: the wall clock
+   * from the network's genesis time); a devnet on beacon-sim's manual clock passes the sim's head slot.
+   */
+  currentSlot?: () => number;
 }
 
 /**
@@ -148,7 +181,10 @@ export function startAdminApi(env: Env, opts: StartOpts = {}): Promise<RunningAd
   const s = serviceSettings(ADMIN_API_SERVICE, env);
   if (opts.port !== undefined) s.PORT = opts.port;
   const logger = opts.logger ?? createLogger({ name: "admin-api", level: s.LOG_LEVEL });
-  return startAdminApiService(s, { logger });
+  return startAdminApiService(s, {
+    logger,
+    ...(opts.currentSlot !== undefined ? { currentSlot: opts.currentSlot } : {}),
+  });
 }
 
 /** The admin-api process (main.ts, `poolkeeper admin-api`): runs until SIGTERM/SIGINT (service kit). */

@@ -387,6 +387,76 @@ describe("the typed API client against the real admin API", () => {
     }
   });
 
+  it("deposit security: the status, the pending batches; guardian messages refused without a guardian set", async () => {
+    const guardian = checked(createApiClient({ baseUrl: url, token: await h.guardianToken() }));
+    const status = await guardian.getDepositSecurity();
+    expect(status.data).toMatchObject({ enabled: false, paused: false, guardians: [], pendingBatches: [] });
+    // without guardians the batch was released at allocation
+    expect((await dao.getDepositBatch({ params: { id: batchId } })).data.security).toMatchObject({
+      status: "released",
+      mode: "unguarded",
+    });
+    expect((await guardian.listPendingBatches()).data.batches).toEqual([]);
+    const root = `0x${"11".repeat(32)}`;
+    const sig = `0x${"22".repeat(96)}`;
+    const noGuardians = { status: 409, code: "ERR_NO_GUARDIANS" };
+    expect(
+      await apiError(
+        guardian.releaseDepositBatch({
+          params: { id: batchId },
+          body: {
+            signatures: [
+              { guardianId: "g1", batchId, keysRoot: root, blockRoot: root, slot: 1, signature: sig },
+            ],
+          },
+        }),
+      ),
+    ).toMatchObject(noGuardians);
+    const evidence = {
+      source: "validator" as const,
+      view: "head",
+      slot: 1,
+      credentials: root,
+      amountGwei: "1",
+      validatorIndex: 1,
+      depositIndex: null,
+    };
+    expect(
+      await apiError(
+        guardian.refuseDepositBatch({
+          params: { id: batchId },
+          body: {
+            refusal: {
+              guardianId: "g1",
+              batchId,
+              keysRoot: root,
+              evidenceRoot: root,
+              slot: 1,
+              signature: sig,
+            },
+            keys: [{ keyId: 1, pubkey: `0x${"33".repeat(48)}`, evidence }],
+          },
+        }),
+      ),
+    ).toMatchObject(noGuardians);
+    expect(
+      await apiError(guardian.pauseDeposits({ body: { guardianId: "g1", slot: 1, signature: sig } })),
+    ).toMatchObject(noGuardians);
+    expect(
+      await apiError(
+        guardian.guardianHeartbeat({ body: { guardianId: "g1", slot: 1, blockRoot: root, signature: sig } }),
+      ),
+    ).toMatchObject(noGuardians);
+    // only the DAO unpauses, and only a paused pool
+    expect(await apiError(admin.unpauseDeposits({ body: { reason: "x" } }))).toMatchObject({ status: 403 });
+    expect(await apiError(dao.unpauseDeposits({ body: { reason: "nothing paused" } }))).toMatchObject({
+      status: 409,
+      code: "ERR_DEPOSITS_NOT_PAUSED",
+    });
+    // a guardian token reads nothing else
+    expect(await apiError(guardian.listDepositBatches({ query: {} }))).toMatchObject({ status: 403 });
+  });
+
   it("called every route of the route table", () => {
     expect(Object.keys(API_ROUTES).filter((name) => !called.has(name))).toEqual([]);
   });

@@ -93,6 +93,11 @@ const EXPECTED_STATUS: Record<string, number> = {
   ERR_NOT_DAO_MEMBER: 403,
   ERR_PROPOSAL_STATE: 409,
   ERR_TIMELOCK: 409,
+  ERR_DEPOSITS_PAUSED: 409,
+  ERR_BATCH_NOT_RELEASED: 409,
+  ERR_BATCH_NOT_PENDING: 409,
+  ERR_NO_GUARDIANS: 409,
+  ERR_DEPOSITS_NOT_PAUSED: 409,
 };
 
 /** Node's own codes that the sources compare errors with (not ours to define). */

@@ -5,7 +5,9 @@
  * proposal; the parameters with the proposal that set each; the history replayed; DAO keys in no
  * log line or answer.
  */
+
 import { API_ROUTES } from "@poolkeeper/contract";
+import { generateGuardianKey, guardianPublicKey, signPause } from "@poolkeeper/deposit-security";
 import {
   daoPublicKeyOf,
   type GovernanceSetup,
@@ -303,17 +305,32 @@ describe("governance routes", () => {
       return ops.find((o) => o.name === `op-${clock - 3600_000}`)!.id;
     };
     // the API has no other route that writes a parameter or unpauses deposits: only the proposals'
+    // (the guardians' own messages, signed by a current guardian, change no parameter: they
+    // release, refuse, pause and report; the DAO's unpause route is refused under governance below)
     const writers = Object.entries(API_ROUTES)
       .filter(
         ([, r]) =>
-          r.method !== "GET" && /governance|fee|oracle\/members|sanity|frame|guardian|unpause/.test(r.url),
+          r.method !== "GET" &&
+          !(r.access.roles as readonly string[]).includes("guardian") &&
+          /governance|fee|oracle\/members|sanity|frame|guardian|unpause/.test(r.url),
       )
       .map(([name]) => name)
       .sort();
-    expect(writers).toEqual(["approveProposal", "cancelProposal", "createProposal", "executeProposal"]);
+    expect(writers).toEqual([
+      "approveProposal",
+      "cancelProposal",
+      "createProposal",
+      "executeProposal",
+      "unpauseDeposits",
+    ]);
+    const unpause = await call("POST", "/v1/deposits/unpause", { reason: "direct" }, h.dao);
+    expect([unpause.statusCode, unpause.json()]).toMatchObject([
+      409,
+      { code: "ERR_GOVERNANCE_REQUIRED", details: { kind: "deposits.unpause" } },
+    ]);
     for (const { kind, type } of kinds) {
       if (type === "parameter") continue; // no route but the proposals' writes one (above)
-      if (kind === "deposits.unpause") continue; // no route resumes deposits (above); its proposal is its only path
+      if (kind === "deposits.unpause") continue; // its route is refused (above); its proposal is its only path
       const attempt = attempts[kind];
       expect(attempt, `a direct attempt at ${kind}`).toBeDefined();
       const r = await attempt!();
@@ -324,6 +341,31 @@ describe("governance routes", () => {
     }[];
     // the only new history rows are the helper proposal's (operator.add for the deactivate attempt)
     expect(after.slice(before).every((x) => x.proposalId !== null)).toBe(true);
+  });
+
+  it("the guardian set is the governed one, and deposits resume only by an executed deposits.unpause", async () => {
+    const gKeys = [1, 2, 3].map((i) => generateGuardianKey(new Uint8Array(32).fill(40 + i)));
+    const security = async () => (await call("GET", "/v1/deposits/security")).json().data;
+    expect((await security()).enabled).toBe(false); // genesis: no guardians
+    await enact("guardians", {
+      members: gKeys.map((k, i) => ({ id: `g${i + 1}`, publicKey: guardianPublicKey(k) })),
+      quorum: 2,
+    });
+    // read from the governance store at once, no restart
+    expect(await security()).toMatchObject({ enabled: true, quorum: 2 });
+    expect((await security()).guardians.map((g: { id: string }) => g.id)).toEqual(["g1", "g2", "g3"]);
+    const guardian = await h.guardianToken();
+    const pause = signPause(gKeys[1]!, "g2", 0);
+    const paused = await call("POST", "/v1/deposits/pause", pause, guardian);
+    expect(paused.statusCode, paused.body).toBe(200);
+    expect((await security()).paused).toBe(true);
+    const p = await enact("deposits.unpause", {});
+    expect(p.status).toBe("executed");
+    expect(await security()).toMatchObject({ paused: false });
+    // the same pause message after the unpause is a replay
+    const replay = await call("POST", "/v1/deposits/pause", pause, guardian);
+    expect(replay.statusCode).not.toBe(200);
+    expect((await security()).paused).toBe(false);
   });
 
   it("a restart configured otherwise keeps the governed values", async () => {
@@ -337,7 +379,8 @@ describe("governance routes", () => {
       "oracle.sanityLimits": (await parameter("oracle.sanityLimits"))!.value,
       "oracle.frame": { epochsPerFrame: 2, initialEpoch: 0 },
     });
-    expect(differing).toEqual({ recorded: [], differing: ["fee", "oracle.members"] });
+    // (the guardians too: an earlier test enacted a set)
+    expect(differing).toEqual({ recorded: [], differing: ["guardians", "fee", "oracle.members"] });
     expect((await parameter("fee"))?.value).toMatchObject({ totalFeeBP: 700 });
   });
 

@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { createLogger, toHex0x } from "@poolkeeper/core";
 import { type GovernanceSetup, poolIdOf } from "@poolkeeper/governance";
+import { PoolLedger } from "@poolkeeper/ledger";
 import { keysWei, TEST_STAKER } from "@poolkeeper/ledger/testing";
 import {
   CONSENSUS_VERSION,
@@ -15,12 +16,13 @@ import {
 import { createApiToken, type StoreKind } from "@poolkeeper/store";
 import { createTestStore, type TestStore } from "@poolkeeper/store/testing";
 import { exitsPort } from "../src/exits-adapter.js";
-import { type GovernanceWiring, wireGovernance } from "../src/governance-adapter.js";
+import type { GovernanceWiring } from "../src/governance-adapter.js";
 import type { AdminApiConfig, App } from "../src/index.js";
 import { buildApp, type PerformanceTiming, performancePort } from "../src/index.js";
 import { oraclePort } from "../src/oracle-adapter.js";
 import { poolPort } from "../src/pool-adapter.js";
 import { apiRegistry, portFromRegistry } from "../src/registry-adapter.js";
+import { wireSecurityAndGovernance } from "../src/security-wiring.js";
 import { POOL_WC, TEST_NETWORK } from "./deposit-fixtures.js";
 
 /** Everything the logger wrote, as text: tests assert secrets never appear in it. */
@@ -48,6 +50,8 @@ export interface Harness {
   operatorToken(operatorId: number, label?: string): Promise<string>;
   /** A token of role `oracle` (an oracle member's process). */
   oracleToken(): Promise<string>;
+  /** A new token of role guardian (a deposit guardian's process). */
+  guardianToken(): Promise<string>;
   /** Every token created, so that tests can grep logs and responses for them. */
   secrets: string[];
   /**
@@ -95,23 +99,34 @@ export async function createHarness(
   });
   const registry = portFromRegistry(registryCore);
   let oracle = opts.oracle ?? null;
-  let governance: GovernanceWiring | undefined;
-  if (opts.governance !== undefined) {
-    governance = await wireGovernance({
+  const { security, governed: governance } = await wireSecurityAndGovernance(
+    {
       store,
-      setup: opts.governance.setup,
-      poolId: TEST_POOL_ID,
-      oracle,
-      registry: registryCore,
+      config: null,
+      refunder: new PoolLedger(store),
+      currentSlot: () => 0,
+      network: TEST_NETWORK.name,
       logger,
-      ...(opts.governance.now !== undefined ? { now: opts.governance.now } : {}),
-    });
-    if (oracle !== null && governance.oracleParameters !== null)
-      oracle = { ...oracle, parameters: governance.oracleParameters };
-  }
+    },
+    { maxAgeSlots: 64, pauseExpirySlots: 7200, silentSlots: 64 },
+    opts.governance === undefined
+      ? null
+      : {
+          store,
+          setup: opts.governance.setup,
+          poolId: TEST_POOL_ID,
+          oracle,
+          registry: registryCore,
+          logger,
+          ...(opts.governance.now !== undefined ? { now: opts.governance.now } : {}),
+        },
+  );
+  if (oracle !== null && governance !== undefined && governance.oracleParameters !== null)
+    oracle = { ...oracle, parameters: governance.oracleParameters };
   const app = await buildApp({
     store,
     registry,
+    security,
     performance: performancePort(store, opts.performanceNetwork ?? TEST_NETWORK),
     pool: poolPort(store),
     exits: exitsPort(store, {
@@ -149,6 +164,7 @@ export async function createHarness(
     dao: await make("dao"),
     operatorToken: (id, label) => make("operator", id, label),
     oracleToken: () => make("oracle"),
+    guardianToken: () => make("guardian"),
     secrets,
     governance,
     async stakeForKeys(keys) {

@@ -27,6 +27,7 @@ const groups: Array<() => Promise<{ register: (p: Command) => void }>> = [
   () => import("./commands/watcher.js"),
   () => import("./commands/oracle.js"),
   () => import("./commands/governance.js"),
+  () => import("./commands/guardian.js"),
   () => import("./commands/daemon.js"),
   () => import("./commands/devnet.js"),
   () => import("./commands/config.js"),

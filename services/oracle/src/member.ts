@@ -10,7 +10,7 @@
 import type { BeaconNodePool } from "@poolkeeper/beacon";
 import { valueOrThrow } from "@poolkeeper/beacon";
 import { type ApiClient, ApiError } from "@poolkeeper/contract";
-import { ConfigError, type Logger } from "@poolkeeper/core";
+import { ConfigError, type Logger, pollLoop } from "@poolkeeper/core";
 import {
   type BuildOptions,
   buildReport,
@@ -140,32 +140,19 @@ export class OracleMember {
    * logged and counted, and the next round tries again. `stop()` waits for a running round.
    */
   start(pollMs: number): { stop(): Promise<void> } {
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> = Promise.resolve();
-    const tick = () => {
-      running = this.round()
-        .then((r) => {
-          if (r.kind === "waiting")
-            this.logger.debug({ refSlot: r.refSlot, reason: r.reason }, "oracle waiting");
-        })
-        .catch((e: unknown) => {
-          const code = (e as { code?: unknown }).code;
-          this.deps.metrics?.errors.inc({ code: typeof code === "string" ? code : "error" });
-          this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, "oracle round failed");
-        })
-        .finally(() => {
-          if (!stopped) timer = setTimeout(tick, pollMs);
-        });
-    };
-    tick();
-    return {
-      async stop() {
-        stopped = true;
-        clearTimeout(timer);
-        await running;
+    return pollLoop(
+      async () => {
+        const r = await this.round();
+        if (r.kind === "waiting")
+          this.logger.debug({ refSlot: r.refSlot, reason: r.reason }, "oracle waiting");
       },
-    };
+      pollMs,
+      (e: unknown) => {
+        const code = (e as { code?: unknown }).code;
+        this.deps.metrics?.errors.inc({ code: typeof code === "string" ? code : "error" });
+        this.logger.warn({ err: e instanceof Error ? e.message : String(e) }, "oracle round failed");
+      },
+    );
   }
 
   /** The oracle's frames, as the admin API gave them at `init()`. */

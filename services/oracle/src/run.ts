@@ -11,6 +11,7 @@ import {
   type Env,
   type Logger,
   type MetricsServer,
+  registryScrape,
   runService,
   type ServiceDeps,
   startMetricsServer,
@@ -75,9 +76,7 @@ export function startOracleMemberService(
       await startMetricsServer({
         port: s.METRICS_PORT,
         host: s.METRICS_HOST,
-        async scrape() {
-          return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
-        },
+        scrape: registryScrape(metrics.registry),
       }),
     );
     const loop = member.start(s.ORACLE_POLL_SECONDS * 1000);

@@ -13,17 +13,20 @@ export { KEY_STATES, type KeyStateName };
 /**
  * Every allowed state change, from → the states it may go to. vetted → submitted is the DAO
  * lowering a vetted limit; vetted → deposited happens only by inserting a deposit batch; the
- * rest after deposited are the chain's, applied by the watcher.
+ * rest after deposited are the chain's, applied by the watcher, except deposited → front_run or
+ * cancelled: the keys of a batch deposit security refused (migration 0037).
  */
 export const KEY_TRANSITIONS: Readonly<Record<KeyStateName, readonly KeyStateName[]>> = {
   submitted: ["vetted", "removed"],
   vetted: ["submitted", "removed", "deposited"],
-  deposited: ["active", "exiting", "exited", "slashed"],
+  deposited: ["active", "exiting", "exited", "slashed", "front_run", "cancelled"],
   active: ["exiting", "exited", "slashed"],
   exiting: ["exited", "slashed"],
   slashed: ["exited"],
   exited: [],
   removed: [],
+  front_run: [],
+  cancelled: [],
 };
 
 export function isKeyTransitionAllowed(from: KeyStateName, to: KeyStateName): boolean {
@@ -39,7 +42,15 @@ export const EVER_DEPOSITED_STATES: readonly KeyStateName[] = [
   "exiting",
   "exited",
   "slashed",
+  "front_run",
+  "cancelled",
 ];
+/**
+ * The keys of a deposit batch refused by deposit security (never sent): `front_run` (a guardian
+ * found a deposit for it with other credentials), `cancelled` (its other keys). Final; they keep
+ * their batch and count against the vetted limit, as every key ever deposited.
+ */
+export const REFUSED_STATES: readonly KeyStateName[] = ["front_run", "cancelled"];
 /** States of a key with no deposit batch (never deposited): `deposit_batch_id IS NULL` exactly here. */
 export const UNDEPOSITED_STATES: readonly KeyStateName[] = ["submitted", "vetted", "removed"];
 /** States counted against an operator's vetted limit: vetted and every deposited state. */
@@ -54,6 +65,7 @@ export const STATE_GROUPS = {
   everDeposited: EVER_DEPOSITED_STATES,
   undeposited: UNDEPOSITED_STATES,
   vettedLimit: VETTED_LIMIT_STATES,
+  refused: REFUSED_STATES,
 } as const;
 
 /** States whose validators can have duties: what the watcher follows (= the staked states). */

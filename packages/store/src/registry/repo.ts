@@ -189,7 +189,7 @@ export async function listOperatorRows(db: Queryable, forUpdate = false): Promis
 }
 
 export function emptyCounts(): KeyStateCounts {
-  return { submitted: 0, vetted: 0, deposited: 0, active: 0, exiting: 0, exited: 0, slashed: 0, removed: 0 };
+  return Object.fromEntries(KEY_STATES.map((s) => [s, 0])) as KeyStateCounts;
 }
 
 /**
@@ -772,6 +772,10 @@ export const AUDIT_ACTIONS = [
   "key.remove",
   "deposits.allocate",
   "exit.request",
+  "deposits.release",
+  "deposits.refuse",
+  "deposits.pause",
+  "deposits.unpause",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

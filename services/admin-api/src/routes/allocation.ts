@@ -1,11 +1,17 @@
 import { API_ROUTES } from "@poolkeeper/contract";
 import { LIMITS } from "@poolkeeper/core";
+import type { DepositSecurity } from "@poolkeeper/deposit-security";
 import type { App, AppContext } from "../app.js";
 import { actorOf, principalOf } from "../auth.js";
 import { pageLimit, pageMeta, routeOptions } from "../contract-routes.js";
 import type { RegistryPort } from "../port.js";
 
-export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppContext): void {
+export function allocationRoutes(
+  app: App,
+  registry: RegistryPort,
+  ctx: AppContext,
+  security: DepositSecurity,
+): void {
   app.route({
     ...routeOptions(API_ROUTES.simulateAllocation),
     handler: async (request) => {
@@ -24,7 +30,10 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
       const batch = await registry.allocateDepositBatch(request.body.count, { actor: actorOf(p) });
       ctx.metrics.allocationBatches.inc();
       ctx.metrics.allocatedKeys.inc(batch.keyCount);
-      return reply.status(201).send({ data: batch, meta: { count: batch.keyCount } });
+      // pending until guardians release it (without guardians: released now, 'unguarded')
+      await security.afterAllocation(batch.id);
+      const withSecurity = { ...batch, security: await security.batchSecurity(batch.id) };
+      return reply.status(201).send({ data: withSecurity, meta: { count: batch.keyCount } });
     },
   });
 
@@ -43,13 +52,19 @@ export function allocationRoutes(app: App, registry: RegistryPort, ctx: AppConte
 
   app.route({
     ...routeOptions(API_ROUTES.getDepositBatch),
-    handler: async (request) => ({ data: await registry.getBatch(Number(request.params.id)), meta: {} }),
+    handler: async (request) => {
+      const id = Number(request.params.id);
+      const batch = await registry.getBatch(id);
+      return { data: { ...batch, security: await security.batchSecurity(id) }, meta: {} };
+    },
   });
 
   app.route({
     ...routeOptions(API_ROUTES.getDepositDataFile),
     handler: async (request, reply) => {
       const id = Number(request.params.id);
+      // handed out for sending only once released through deposit security
+      await security.assertReleased(id);
       const text = await registry.batchDepositDataFile(id);
       // Sent as text: the file's bytes are the format (separators, key order), not a re-serialisation.
       return reply

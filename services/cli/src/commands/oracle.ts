@@ -2,6 +2,24 @@ import { existsSync } from "node:fs";
 import type { Command } from "commander";
 
 /**
+ * `--out F` of a keygen command: refuse an existing file, write the new secret key to F (0600,
+ * never overwritten) and print only its public key.
+ */
+export async function writeNewKey(
+  out: string,
+  make: () => { secretKeyHex: string; publicKey: string },
+): Promise<void> {
+  if (existsSync(out)) {
+    const { ConfigError } = await import("@poolkeeper/core");
+    throw new ConfigError(`--out: ${out} exists; pick a new file`);
+  }
+  const { writeFileAtomic } = await import("@poolkeeper/keys");
+  const key = make();
+  await writeFileAtomic(out, `${key.secretKeyHex}\n`, { mode: 0o600, noOverwrite: true });
+  process.stdout.write(`${key.publicKey}\n`);
+}
+
+/**
  * `poolkeeper oracle-member`: one oracle member (services/oracle). Flags override the same
  * environment variables the process reads; the signing key and the API token are better given
  * as files (ORACLE_MEMBER_KEY_FILE, ADMIN_API_TOKEN_FILE). `poolkeeper oracle-member keygen`
@@ -46,17 +64,10 @@ export function register(program: Command): void {
     .description("Write a new member signing key to a file (0600) and print its public key")
     .requiredOption("--out <file>", "where the key goes (refused if the file exists)")
     .action(async (opts: { out: string }) => {
-      if (existsSync(opts.out)) {
-        const { ConfigError } = await import("@poolkeeper/core");
-        throw new ConfigError(`--out: ${opts.out} exists; pick a new file`);
-      }
-      const { writeFileAtomic } = await import("@poolkeeper/keys");
       const { generateMemberKey, publicKeyOf } = await import("@poolkeeper/oracle");
-      const key = generateMemberKey();
-      await writeFileAtomic(opts.out, `0x${Buffer.from(key).toString("hex")}\n`, {
-        mode: 0o600,
-        noOverwrite: true,
+      await writeNewKey(opts.out, () => {
+        const key = generateMemberKey();
+        return { secretKeyHex: `0x${Buffer.from(key).toString("hex")}`, publicKey: publicKeyOf(key) };
       });
-      process.stdout.write(`${publicKeyOf(key)}\n`);
     });
 }
