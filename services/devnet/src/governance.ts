@@ -61,13 +61,19 @@ function sign(m: DevnetDaoMember, p: Proposal, poolId: string) {
   }
 }
 
-/** One line per proposal and state, printed once (the flow's answers and the poll share it). */
+/** How far a proposal has come: its status, then its approvals (a stale answer is not news). */
+const STATUS_RANK: Record<string, number> = { pending: 0, approved: 1, executed: 2, cancelled: 2 };
+
+/**
+ * One line per proposal and state, printed once and in order (the flow's answers and the poll
+ * share it: an older answer arriving later prints nothing).
+ */
 function proposalAnnouncer(ctx: DevnetContext) {
-  const seen = new Map<number, string>();
+  const seen = new Map<number, number>();
   return (p: Proposal) => {
-    const key = `${p.status}/${p.approvals.length}`;
-    if (seen.get(p.id) === key) return;
-    seen.set(p.id, key);
+    const rank = (STATUS_RANK[p.status] ?? 0) * 1000 + p.approvals.length;
+    if ((seen.get(p.id) ?? -1) >= rank) return;
+    seen.set(p.id, rank);
     const head = `governance  proposal ${p.id} ${p.kind} ${JSON.stringify(p.value)}`;
     const who = p.approvals.map((a) => a.memberId).join(", ");
     switch (p.status) {
