@@ -68,7 +68,7 @@ const STATUS_RANK: Record<string, number> = { pending: 0, approved: 1, executed:
  * One line per proposal and state, printed once and in order (the flow's answers and the poll
  * share it: an older answer arriving later prints nothing).
  */
-function proposalAnnouncer(ctx: DevnetContext) {
+export function proposalAnnouncer(ctx: Pick<DevnetContext, "out">) {
   const seen = new Map<number, number>();
   return (p: Proposal) => {
     const rank = (STATUS_RANK[p.status] ?? 0) * 1000 + p.approvals.length;
