@@ -30,6 +30,9 @@ const LIMITS = [KEYS, KEYS, 2];
 const DEPOSIT_SHARE = 0.8;
 /** The operator whose daemon runs with --exit-signer none (the scenario's exits.ignoredBy). */
 const IGNORING = 2;
+/** The DAO's timelock (seconds of the wall clock) and the fee its scenario proposal sets. */
+const TIMELOCK = 5;
+const NEW_FEE = { totalFeeBP: 800, operatorsFeeBP: 400 };
 
 /** Pubkeys (hex, no 0x) of indices 0..count-1 of a mnemonic. */
 function pubkeysOf(mnemonic: string, count: number): string[] {
@@ -93,6 +96,8 @@ describe("poolkeeper devnet", () => {
         offline: { operator: 2, afterActivationEpochs: 1, epochs: 4 },
         // 60 ETH asked: two validators exit (MinFirst gave 3, 3, 2: operators 1 and 2 are asked)
         exits: { withdrawEth: 60, afterActivationEpochs: 4, ignoredBy: IGNORING, deadlineEpochs: 8 },
+        // three DAO keys, quorum 2; the fee proposal waits a few (wall-clock) seconds
+        governance: { members: 3, quorum: 2, timelockSeconds: TIMELOCK, fee: NEW_FEE },
       }),
       clock: "manual",
       pollMs: 100,
@@ -439,6 +444,126 @@ describe("poolkeeper devnet", () => {
       expect(log).not.toContain(secrets[0]!.split(" ").slice(0, 4).join(" "));
     }
   }, 300_000); // two exits' whole life: the deadline, the EIP-7002 request, the exit epochs
+
+  it("the DAO (three keys, quorum 2) changes the fee after its timelock; a later report uses it; no DAO key in the logs", async () => {
+    interface Proposal {
+      id: number;
+      kind: string;
+      value: Record<string, unknown>;
+      status: string;
+      approvals: { memberId: string }[];
+      approvedAt: string | null;
+      executableAt: string | null;
+      executedAt: string | null;
+    }
+    interface Frame {
+      fees: { totalFeeBP: number; operatorsFeeBP: number; treasury: string };
+    }
+    const params = await get<{
+      dao: { members: { id: string }[]; quorum: number };
+      timelockSeconds: number;
+      parameters: { name: string; value: unknown; proposalId: number | null }[];
+    }>("/v1/governance/parameters");
+    expect(params.dao.members.map((m) => m.id)).toEqual(["dao1", "dao2", "dao3"]);
+    expect(params.dao.quorum).toBe(2);
+    expect(params.timelockSeconds).toBe(TIMELOCK);
+    // the starting operators were created before the DAO took over; with it, POST /v1/operators is refused
+    const token = readFileSync(devnet.tokenFile, "utf8").trim();
+    const refused = await fetch(`${devnet.apiUrl}/v1/operators`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        name: "late",
+        rewardAddress: "0x0000000000000000000000000000000000000001",
+        reason: "t",
+      }),
+    });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { code: string }).code).toBe("ERR_GOVERNANCE_REQUIRED");
+
+    // the chain moves until a report applied after the execution used the new fee
+    let s = await devnet.summary();
+    for (let step = 0; step < 40 && s.fee?.firstReportRefSlot == null; step++) {
+      await advance();
+      s = await devnet.summary();
+    }
+    const treasury = options.scenario.oracle.treasury.toLowerCase();
+    const executed = await get<Proposal[]>("/v1/governance/proposals?status=executed");
+    expect(executed).toHaveLength(1);
+    const p = executed[0]!;
+    expect(p.kind).toBe("fee");
+    expect(p.value).toEqual({ ...NEW_FEE, treasury });
+    expect(p.approvals.map((a) => a.memberId)).toEqual(["dao1", "dao2"]);
+    // executed once its timelock had passed: not before the approval that reached the quorum + the timelock
+    expect(Date.parse(p.executableAt!)).toBe(Date.parse(p.approvedAt!) + TIMELOCK * 1000);
+    expect(Date.parse(p.executedAt!)).toBeGreaterThanOrEqual(Date.parse(p.executableAt!));
+    const fee = (await get<typeof params>("/v1/governance/parameters")).parameters.find(
+      (x) => x.name === "fee",
+    );
+    expect(fee).toEqual({
+      name: "fee",
+      value: { ...NEW_FEE, treasury },
+      proposalId: p.id,
+      setAt: expect.any(String),
+    });
+
+    // a report after it used the new fee (its frame, read through the API), an earlier one the genesis fee
+    const first = s.fee?.firstReportRefSlot;
+    expect(first).toEqual(expect.any(Number));
+    expect((await get<Frame>(`/v1/oracle/frames/${first}`)).fees).toEqual({ ...NEW_FEE, treasury });
+    expect((await get<{ status: string }>(`/v1/oracle/reports/${first}`)).status).toBe("applied");
+    // (the timelock may pass while the devnet starts: then no report came before it)
+    for (const r of s.oracle.reports.filter((x) => x.status === "applied" && x.refSlot < first!))
+      expect((await get<Frame>(`/v1/oracle/frames/${r.refSlot}`)).fees).toEqual({
+        totalFeeBP: options.scenario.oracle.feeBP,
+        operatorsFeeBP: options.scenario.oracle.operatorsFeeBP,
+        treasury,
+      });
+    // the summary: the executed proposal and the fee before and after
+    expect(s.proposalsExecuted).toEqual([
+      {
+        id: p.id,
+        kind: "fee",
+        value: { ...NEW_FEE, treasury },
+        approvals: ["dao1", "dao2"],
+        approvedAt: p.approvedAt,
+        executedAt: p.executedAt,
+      },
+    ]);
+    expect(s.fee).toMatchObject({
+      before: { totalFeeBP: options.scenario.oracle.feeBP },
+      after: NEW_FEE,
+      proposalId: p.id,
+    });
+    // a line at each state change, and one for the first report with the new fee (polled each second)
+    await until(
+      "the first report's line",
+      () => lines.some((l) => l.startsWith(`governance  the report at ref slot ${first} `)),
+      10_000,
+    );
+    const text = lines.join("\n");
+    expect(text).toMatch(new RegExp(`governance  proposal ${p.id} fee .*: pending, 0/2 approvals`));
+    expect(text).toMatch(
+      new RegExp(`governance  proposal ${p.id} fee .*: approved by dao1, dao2, executable at `),
+    );
+    expect(text).toMatch(new RegExp(`governance  proposal ${p.id} fee .*: executed at `));
+    expect(text).toContain(
+      `governance  the report at ref slot ${first} is the first with the fee of proposal ${p.id}`,
+    );
+
+    // the DAO's keys and tokens: 0600 files, never in the output or the log
+    const log = readFileSync(devnet.logFile, "utf8");
+    expect(devnet.dao).toHaveLength(3);
+    for (const m of devnet.dao!)
+      for (const file of [m.keyFile, m.tokenFile]) {
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const secret = readFileSync(file, "utf8").trim();
+        expect(secret.length).toBeGreaterThan(16);
+        expect(log).not.toContain(secret);
+        expect(log).not.toContain(secret.replace(/^0x/, ""));
+        expect(text).not.toContain(secret);
+      }
+  }, 300_000);
 });
 
 describe("poolkeeper devnet on PostgreSQL (TEST_DATABASE_URL)", () => {

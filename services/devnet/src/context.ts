@@ -2,6 +2,7 @@
  * The shared context of a devnet run: the options, where lines go, what each step has started
  * (`parts`, filled in step order) and the teardown, run in reverse order of registration.
  */
+import type { RunningAdminApi } from "@poolkeeper/admin-api";
 import type { BeaconSim } from "@poolkeeper/beacon-sim";
 import type { ApiClient } from "@poolkeeper/contract";
 import { type Logger, type Network, PoolkeeperError, ServiceParts } from "@poolkeeper/core";
@@ -70,6 +71,45 @@ export interface DevnetSummary {
   oracle: OracleSummary;
   /** The pool's exit requests, oldest first. */
   exits: ExitSummary[];
+  /** Governance proposals executed, oldest first (none without a DAO). */
+  proposalsExecuted: ExecutedProposal[];
+  /** The pool's fee: its genesis value, its value now and the first report that used it (null without a DAO). */
+  fee: FeeSummary | null;
+}
+
+/** One executed governance proposal (times ISO 8601). */
+export interface ExecutedProposal {
+  id: number;
+  kind: string;
+  value: unknown;
+  /** The DAO members whose approvals it has, in order. */
+  approvals: string[];
+  approvedAt: string | null;
+  executedAt: string | null;
+}
+
+export interface FeeValue {
+  totalFeeBP: number;
+  operatorsFeeBP: number;
+  treasury: string;
+}
+
+export interface FeeSummary {
+  /** The genesis value (the configuration at governance's first start). */
+  before: FeeValue;
+  /** The value now, and the proposal that set it (null: still the genesis). */
+  after: FeeValue;
+  proposalId: number | null;
+  /** Ref slot of the first applied report that used `after` once it was set (null: none yet). */
+  firstReportRefSlot: number | null;
+}
+
+/** A DAO member of the devnet: its key and token files (0600, never printed). */
+export interface DevnetDaoMember {
+  id: string;
+  publicKey: string;
+  keyFile: string;
+  tokenFile: string;
 }
 
 /** One exit request as the summary shows it (epochs of the chain). */
@@ -153,6 +193,12 @@ export interface DevnetParts {
   withdrawalAddress: Uint8Array;
   withdrawalCredentials: Uint8Array;
   store: Store;
+  /** The admin API's environment as the devnet starts it (no secret in it). */
+  apiEnv: Record<string, string>;
+  /** The admin API running in this process (restarted once when governance is switched on). */
+  api: RunningAdminApi;
+  /** The DAO's members (null: the scenario has no governance). */
+  dao: DevnetDaoMember[] | null;
   /** The admin token: only in memory and in `tokenFile` (0600), never printed. */
   token: string;
   tokenFile: string;

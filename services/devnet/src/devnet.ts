@@ -21,6 +21,7 @@ import type { Store } from "@poolkeeper/store";
 import {
   type DepositBatchAnswer,
   DevnetContext,
+  type DevnetDaoMember,
   type DevnetOffline,
   type DevnetOperator,
   type DevnetOptions,
@@ -32,6 +33,7 @@ import {
 import { DEVNET_STEPS } from "./steps.js";
 
 export type {
+  DevnetDaoMember,
   DevnetOffline,
   DevnetOperator,
   DevnetOptions,
@@ -40,7 +42,9 @@ export type {
   DevnetStep,
   DevnetSummary,
   DevnetWithdrawal,
+  ExecutedProposal,
   ExitSummary,
+  FeeSummary,
   OperatorSummary,
 } from "./context.js";
 export { DevnetContext } from "./context.js";
@@ -66,6 +70,8 @@ export interface Devnet {
   operatorsDir: string;
   /** The staker's withdrawal request that drives the exits, once made. */
   withdrawal(): DevnetWithdrawal | null;
+  /** The DAO's members (key and token files under <data-dir>/governance), null without governance. */
+  dao: DevnetDaoMember[] | null;
   summary(): Promise<DevnetSummary>;
   printSummary(): Promise<void>;
   close(): Promise<void>;
@@ -99,6 +105,7 @@ export async function startDevnet(
       offline: ctx.get("offline"),
       operatorsDir: ctx.get("operatorsDir"),
       withdrawal: () => withdrawal.current,
+      dao: ctx.get("dao"),
       summary: ctx.get("summary"),
       printSummary: ctx.get("printSummary"),
       close: () => ctx.close(),

@@ -123,6 +123,38 @@ export const devnetScenarioSchema = z
       })
       .strict()
       .default({ withdrawEth: 90, afterActivationEpochs: 4, ignoredBy: 2, deadlineEpochs: 8 }),
+    /**
+     * The DAO (issue 14): `members` keys (files, 0600), `quorum` of them approve a proposal, which
+     * waits `timelockSeconds` (GOVERNANCE_TIMELOCK_SECONDS: minutes here, 48 h on a real pool)
+     * before it is executed. Governance is switched on once the starting operators exist (a pool's
+     * launch); then `fee`, when given, is proposed (`kind: "fee"`, the treasury the oracle's),
+     * approved by the first `quorum` members and executed after the timelock. null: no DAO.
+     */
+    governance: z
+      .object({
+        members: z.number().int().min(1).max(9).default(3),
+        quorum: z.number().int().min(1).max(9).default(2),
+        timelockSeconds: z.number().int().min(0).max(3600).default(90),
+        fee: z
+          .object({
+            totalFeeBP: z.number().int().min(0).max(10_000),
+            operatorsFeeBP: z.number().int().min(0).max(10_000),
+          })
+          .strict()
+          .refine((f) => f.operatorsFeeBP <= f.totalFeeBP, {
+            message: "operatorsFeeBP must be at most totalFeeBP",
+            path: ["operatorsFeeBP"],
+          })
+          .nullable()
+          .default({ totalFeeBP: 800, operatorsFeeBP: 400 }),
+      })
+      .strict()
+      .refine((g) => g.quorum * 2 > g.members && g.quorum <= g.members, {
+        message: "quorum must be more than half of the members and at most all of them",
+        path: ["quorum"],
+      })
+      .nullable()
+      .default({ members: 3, quorum: 2, timelockSeconds: 90, fee: { totalFeeBP: 800, operatorsFeeBP: 400 } }),
     /** Extra beacon-sim scenario fields (behaviours of genesis validators, missed slots, ...). */
     sim: z.record(z.string(), z.unknown()).default({}),
   })
@@ -138,6 +170,15 @@ export function parseDevnetScenario(input: unknown, source = "scenario"): Devnet
     throw new ConfigError(`${source}${where}: ${issue?.message ?? "invalid"}`);
   }
   parseAddress(r.data.withdrawalAddress, `${source}.withdrawalAddress`);
+  const fee = r.data.governance?.fee;
+  if (
+    fee != null &&
+    fee.totalFeeBP === r.data.oracle.feeBP &&
+    fee.operatorsFeeBP === r.data.oracle.operatorsFeeBP
+  )
+    throw new ConfigError(
+      `${source}.governance.fee: is the oracle's fee already (feeBP ${r.data.oracle.feeBP}, operatorsFeeBP ${r.data.oracle.operatorsFeeBP}); propose another, or null for none`,
+    );
   return r.data;
 }
 

@@ -1,23 +1,27 @@
 import { createLogger, logProcessFaults, runProcess } from "@poolkeeper/core";
 import { type Devnet, startDevnet } from "./devnet.js";
 import { type DevnetFlags, parseDevnetFlags } from "./options.js";
-import { exitsSummary, oracleSummary } from "./summary.js";
+import { exitsSummary, governanceSummary, oracleSummary } from "./summary.js";
 
 /**
  * Resolves once `reports` oracle reports are applied and `exits` exit requests have exited (either
- * may be undefined: not waited for), polled from the devnet's store.
+ * may be undefined: not waited for) and, when the scenario proposes a fee, once a report has used
+ * it (the proposal executed after its timelock), polled from the devnet's store.
  */
 async function finishedWhen(
   devnet: Devnet,
   reports: number | undefined,
   exits: number | undefined,
+  feeProposal: boolean,
 ): Promise<string> {
   for (;;) {
     const oracle = await oracleSummary(devnet.store);
     const exited = (await exitsSummary(devnet.store)).filter((e) => e.state === "exited").length;
+    const fee = feeProposal ? (await governanceSummary(devnet.store)).fee : null;
     if (
       (reports === undefined || oracle.reportsApplied >= reports) &&
-      (exits === undefined || exited >= exits)
+      (exits === undefined || exited >= exits) &&
+      (!feeProposal || (fee?.proposalId != null && fee.firstReportRefSlot !== null))
     )
       return `${oracle.reportsApplied} reports applied, ${exited} exits done`;
     await new Promise((r) => setTimeout(r, 1000));
@@ -51,9 +55,11 @@ export async function runDevnet(
       const devnet = await startDevnet({ ...settings, out });
       const { untilReports, untilExits } = settings;
       const headless = untilReports !== undefined || untilExits !== undefined;
+      const feeProposal = settings.scenario.governance?.fee != null;
       const goals = [
         ...(untilReports === undefined ? [] : [`${untilReports} oracle reports are applied`]),
         ...(untilExits === undefined ? [] : [`${untilExits} exits are done`]),
+        ...(feeProposal ? ["a report has used the fee the DAO's proposal sets"] : []),
       ];
       out(
         headless
@@ -61,7 +67,7 @@ export async function runDevnet(
           : `running${settings.duration === undefined ? " until Ctrl-C" : ` for ${settings.duration} s`}`,
       );
       return {
-        ...(headless ? { finished: finishedWhen(devnet, untilReports, untilExits) } : {}),
+        ...(headless ? { finished: finishedWhen(devnet, untilReports, untilExits, feeProposal) } : {}),
         async close() {
           out("stopping…");
           await devnet.printSummary().catch(() => undefined);

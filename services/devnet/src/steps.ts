@@ -39,6 +39,7 @@ import type {
 } from "./context.js";
 import { startOperatorDaemons } from "./daemons.js";
 import { DEVNET_ERRORS } from "./errors.js";
+import { startGovernance } from "./governance.js";
 import { prepareOracle, startOracleMembers } from "./oracle.js";
 import { checkRedis, deleteKeys, startPrivateRedis } from "./redis.js";
 import { devnetSummary, exitLine, exitsSummary, summaryLines } from "./summary.js";
@@ -193,21 +194,22 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   chmodSync(tokenFile, 0o600);
   const oracleEnv = await prepareOracle(ctx, store);
+  // no DAO yet: the starting operators are created first (governance.ts switches it on)
+  const apiEnv = {
+    POOLKEEPER_NETWORK: ctx.get("networkFile"),
+    POOLKEEPER_WITHDRAWAL_CREDENTIALS: toHex0x(ctx.get("withdrawalCredentials")),
+    ...(o.databaseUrl === undefined ? { POOLKEEPER_DATA_DIR: dbDir } : { DATABASE_URL: o.databaseUrl }),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: o.logLevel ?? "info",
+    API_RATE_LIMIT_PER_MINUTE: "100000",
+    ...oracleEnv,
+  };
   const api = await portInUse("--api-port", o.apiPort, () =>
-    startAdminApi(
-      {
-        POOLKEEPER_NETWORK: ctx.get("networkFile"),
-        POOLKEEPER_WITHDRAWAL_CREDENTIALS: toHex0x(ctx.get("withdrawalCredentials")),
-        ...(o.databaseUrl === undefined ? { POOLKEEPER_DATA_DIR: dbDir } : { DATABASE_URL: o.databaseUrl }),
-        HOST: "127.0.0.1",
-        LOG_LEVEL: o.logLevel ?? "info",
-        API_RATE_LIMIT_PER_MINUTE: "100000",
-        ...oracleEnv,
-      },
-      { port: o.apiPort, logger: logger.child({ name: "admin-api" }) },
-    ),
+    startAdminApi(apiEnv, { port: o.apiPort, logger: logger.child({ name: "admin-api" }) }),
   );
-  ctx.onClose(() => api.close());
+  ctx.set("api", api);
+  ctx.set("apiEnv", apiEnv);
+  ctx.onClose(() => ctx.get("api").close()); // the one running (governance restarts it)
   const apiUrl = api.url.replace("://0.0.0.0", "://127.0.0.1");
   ctx.set("store", store);
   ctx.set("token", token);
@@ -225,8 +227,9 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
 }
 
 /**
- * Operators created through the admin API over HTTP (the scenario's vetted limits); their keys
- * come from their daemons (daemons.ts), which upload them with their own tokens.
+ * Operators created through the admin API over HTTP (the scenario's vetted limits), before the
+ * DAO takes over (governance.ts: with a DAO, an operator is added by proposal); their keys come
+ * from their daemons (daemons.ts), which upload them with their own tokens.
  */
 export async function registerOperators(ctx: DevnetContext): Promise<void> {
   const o = ctx.options;
@@ -600,6 +603,7 @@ export const DEVNET_STEPS: readonly DevnetStep[] = [
   { name: "beacon-sim", run: startSim },
   { name: "store and admin API", run: startStoreAndApi },
   { name: "operators", run: registerOperators },
+  { name: "governance", run: startGovernance },
   { name: "operator daemons", run: startOperatorDaemons },
   { name: "stakers", run: stakePool },
   { name: "deposit batch", run: allocateAndDeposit },

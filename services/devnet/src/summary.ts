@@ -5,13 +5,24 @@ import { etherByShares, PoolLedger } from "@poolkeeper/ledger";
 import { OracleReportReader } from "@poolkeeper/oracle";
 import {
   type AlertKind,
+  approvalsOf,
   getWatcherCheckpoint,
+  governanceHistory,
   listExitRequests,
+  listProposals,
   listWatcherAlerts,
   operatorPerformance,
   type Store,
 } from "@poolkeeper/store";
-import type { DevnetOperator, DevnetSummary, ExitSummary, OracleSummary } from "./context.js";
+import type {
+  DevnetOperator,
+  DevnetSummary,
+  ExecutedProposal,
+  ExitSummary,
+  FeeSummary,
+  FeeValue,
+  OracleSummary,
+} from "./context.js";
 
 export interface SummarySource {
   chain: BeaconSim["chain"];
@@ -52,7 +63,59 @@ export async function devnetSummary(s: SummarySource): Promise<DevnetSummary> {
     }),
     oracle: await oracleSummary(store),
     exits: await exitsSummary(store),
+    ...(await governanceSummary(store)),
   };
+}
+
+/** The governed parameter the fee is (@poolkeeper/oracle's FEE_PARAMETER). */
+const FEE = "fee";
+
+const sameFee = (a: FeeValue, b: FeeValue) =>
+  a.totalFeeBP === b.totalFeeBP &&
+  a.operatorsFeeBP === b.operatorsFeeBP &&
+  a.treasury.toLowerCase() === b.treasury.toLowerCase();
+
+/**
+ * Governance's part, from the store: the executed proposals (oldest first, with their approvals)
+ * and the fee (genesis, now, the first applied report that used the value now once it was set).
+ */
+export async function governanceSummary(
+  store: Store,
+): Promise<{ proposalsExecuted: ExecutedProposal[]; fee: FeeSummary | null }> {
+  const rows = (await listProposals(store, { limit: 1000, status: "executed" })).reverse();
+  const approvals = await approvalsOf(
+    store,
+    rows.map((r) => r.id),
+  );
+  const proposalsExecuted = rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    value: r.value,
+    approvals: (approvals.get(r.id) ?? []).map((a) => a.memberId),
+    approvedAt: r.approvedAt?.toISOString() ?? null,
+    executedAt: r.executedAt?.toISOString() ?? null,
+  }));
+  const fees = (await governanceHistory(store)).filter((h) => h.name === FEE);
+  const first = fees[0];
+  const last = fees.at(-1);
+  if (first === undefined || last === undefined) return { proposalsExecuted, fee: null };
+  const after = last.value as FeeValue;
+  let firstReportRefSlot: number | null = null;
+  if (last.proposalId !== null)
+    for (const r of (await new PoolLedger(store).reports(1000)).reverse())
+      if (r.createdAt >= last.at && sameFee(r.report.fees, after)) {
+        firstReportRefSlot = r.report.input.refSlot;
+        break;
+      }
+  return {
+    proposalsExecuted,
+    fee: { before: first.value as FeeValue, after, proposalId: last.proposalId, firstReportRefSlot },
+  };
+}
+
+/** A fee as a line: "10 % (operators 5 %, treasury 0x3e40…)". */
+export function feeText(f: FeeValue): string {
+  return `${f.totalFeeBP / 100} % (operators ${f.operatorsFeeBP / 100} %, treasury ${f.treasury.slice(0, 6)}…)`;
 }
 
 /** The pool's exit requests, oldest first: who, why, how it went (voluntary or triggered) and when. */
@@ -144,6 +207,16 @@ export function summaryLines(s: DevnetSummary): string[] {
       `, share rate ${o.shareRate.after}`,
   );
   for (const e of s.exits) lines.push(`  exit: ${exitLine(e)}`);
+  if (s.fee !== null)
+    lines.push(
+      `  fee: ${feeText(s.fee.after)}` +
+        (s.fee.proposalId === null
+          ? " (genesis)"
+          : ` since proposal ${s.fee.proposalId}, was ${feeText(s.fee.before)}; ` +
+            (s.fee.firstReportRefSlot === null
+              ? "no report has used it yet"
+              : `first used by the report at ref slot ${s.fee.firstReportRefSlot}`)),
+    );
   return lines;
 }
 

@@ -35,6 +35,13 @@ describe("devnet flags", () => {
       ignoredBy: 2,
       deadlineEpochs: 8,
     });
+    // three DAO keys (quorum 2); the fee proposal waits 90 s (lands within a 1 s-slot headless run)
+    expect(s.scenario.governance).toEqual({
+      members: 3,
+      quorum: 2,
+      timelockSeconds: 90,
+      fee: { totalFeeBP: 800, operatorsFeeBP: 400 },
+    });
     expect(parseDevnetFlags({ untilExits: "3" }).untilExits).toBe(3);
   });
 
@@ -106,6 +113,18 @@ describe("devnet scenario file", () => {
       expect(() => loadDevnetScenario(exits({ daemons: { mnemonicKdfCost: 1000 } }))).toThrow(
         /daemons\.mnemonicKdfCost: must be a power of two/,
       );
+      // governance: a majority quorum, a fee that changes something, or null for no DAO
+      expect(() => loadDevnetScenario(exits({ governance: { members: 3, quorum: 1 } }))).toThrow(
+        /governance\.quorum: quorum must be more than half/,
+      );
+      expect(() =>
+        loadDevnetScenario(exits({ governance: { fee: { totalFeeBP: 500, operatorsFeeBP: 600 } } })),
+      ).toThrow(/governance\.fee\.operatorsFeeBP: operatorsFeeBP must be at most totalFeeBP/);
+      expect(() =>
+        loadDevnetScenario(exits({ governance: { fee: { totalFeeBP: 1000, operatorsFeeBP: 500 } } })),
+      ).toThrow(/governance\.fee: is the oracle's fee already/);
+      expect(loadDevnetScenario(exits({ governance: null })).governance).toBeNull();
+      expect(loadDevnetScenario(exits({ governance: { fee: null } })).governance?.fee).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

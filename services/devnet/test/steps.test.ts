@@ -22,6 +22,7 @@ describe("devnet steps", () => {
       "beacon-sim",
       "store and admin API",
       "operators",
+      "governance",
       "operator daemons",
       "stakers",
       "deposit batch",
