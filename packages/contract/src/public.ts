@@ -178,7 +178,15 @@ export const PublicRisk = Type.Object({
       { description: "Newest first, at most 20 (no message text)" },
     ),
   }),
-  frontRunKeys: NotAvailable,
+  frontRunKeys: Type.Object(
+    {
+      count: Type.Integer({
+        description: "Keys whose deposit batch was refused because they were front-run",
+      }),
+      lastAt: Type.Union([Type.String(), Type.Null()], { description: "The latest one's time" }),
+    },
+    { description: "Front-run keys caught by the guardians (deposit security), ever" },
+  ),
 });
 
 export const PublicControl = Type.Object({
@@ -187,6 +195,47 @@ export const PublicControl = Type.Object({
     Type.Object({ members: Type.Integer(), quorum: Type.Integer(), epochsPerFrame: Type.Integer() }),
     NotAvailable,
   ]),
-  deposits: NotAvailable,
-  governance: NotAvailable,
+  deposits: Type.Object(
+    {
+      guarded: Type.Boolean({ description: "Batches are released only by a quorum of guardians" }),
+      guardians: Type.Integer(),
+      quorum: Type.Union([Type.Integer(), Type.Null()]),
+      paused: Type.Boolean(),
+      pausedBy: Type.Union([Type.String(), Type.Null()], { description: "The guardian that paused" }),
+      pausedAt: Type.Union([Type.String(), Type.Null()]),
+      pauseReason: Type.Union([Type.String(), Type.Null()]),
+      unpausedAt: Type.Union([Type.String(), Type.Null()]),
+      unpauseReason: Type.Union([Type.String(), Type.Null()]),
+    },
+    { description: "Deposit security: who releases deposits, and whether they are paused" },
+  ),
+  governance: Type.Union([
+    Type.Object({
+      daoMembers: Type.Integer(),
+      quorum: Type.Integer(),
+      timelockSeconds: Type.Integer(),
+      limitStep: Type.Integer({ description: "Limit changes up to this many keys stay immediate" }),
+      parameters: Type.Array(
+        Type.Object({
+          name: Type.String(),
+          proposalId: Type.Union([Type.Integer(), Type.Null()], { description: "null: the genesis value" }),
+          setAt: Type.String(),
+        }),
+        { description: "Who can change what: each governed parameter, only by an executed proposal" },
+      ),
+      pending: Type.Array(
+        Type.Object({
+          id: Type.Integer(),
+          kind: Type.String(),
+          status: Type.String(),
+          reason: Type.String(),
+          executableAt: Type.Union([Type.String(), Type.Null()], {
+            description: "When its timelock ends (null: not approved yet)",
+          }),
+        }),
+        { description: "Proposals not yet executed or cancelled" },
+      ),
+    }),
+    NotAvailable,
+  ]),
 });

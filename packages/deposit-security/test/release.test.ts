@@ -7,7 +7,7 @@
 import { WEI_PER_ETH } from "@poolkeeper/core";
 import { fundPool } from "@poolkeeper/ledger/testing";
 import { Registry } from "@poolkeeper/registry";
-import { listLedgerEntries } from "@poolkeeper/store";
+import { frontRunKeyCount, listLedgerEntries } from "@poolkeeper/store";
 import { createTestStore, TEST_STORE_KINDS, type TestStore } from "@poolkeeper/store/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -180,6 +180,10 @@ describe.each(TEST_STORE_KINDS)("deposit batch release through guardians on %s",
       [batch.id],
     );
     expect(states.rows.filter((r) => r.state === "front_run").map((r) => r.key_id)).toEqual([victim.keyId]);
+    // the public risk figure counts it
+    const caught = await frontRunKeyCount(store);
+    expect(caught.count).toBe(1);
+    expect(caught.lastAt).toBeInstanceOf(Date);
     expect(states.rows.filter((r) => r.state === "cancelled")).toHaveLength(3);
     // the payment is back in the buffer
     const after = await ledger.state();

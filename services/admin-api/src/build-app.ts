@@ -102,6 +102,8 @@ export async function buildApp(deps: AdminApiDeps): Promise<App> {
       pool: deps.pool,
       oracle: deps.oracle,
       oracleConfig: deps.oracleConfig ?? null,
+      security,
+      ...(deps.governance !== undefined ? { governance: deps.governance } : {}),
     }),
     ctx,
   );

@@ -4,9 +4,7 @@
  * tokens, alert messages or key material (services/admin-api/test/public.test.ts holds the
  * allow-list). Each section is one function; routes/public.ts caches them.
  *
- * Not built yet, and returned as `{available: false, reason}` placeholders: front-run keys
- * (deposit security), the deposit pause (deposit security) and governed parameters and proposals
- * (governance). Search this file for NOT_YET.
+ * Without an oracle or a DAO the oracle and governance parts are `{available: false, reason}`.
  */
 import type {
   PublicConcentration,
@@ -18,11 +16,13 @@ import type {
   PublicWithdrawals,
 } from "@poolkeeper/contract";
 import { ALERT_KINDS, LIMITS } from "@poolkeeper/core";
+import type { DepositSecurity } from "@poolkeeper/deposit-security";
 import { PoolLedger } from "@poolkeeper/ledger";
 import { DEFAULT_SANITY_LIMITS, expectedWithdrawalWait, type OracleConfig } from "@poolkeeper/oracle";
 import { share } from "@poolkeeper/registry";
-import type { Store } from "@poolkeeper/store";
+import { frontRunKeyCount, type Store } from "@poolkeeper/store";
 import type { Static } from "typebox";
+import type { GovernancePort } from "./governance-port.js";
 import type { OraclePort } from "./oracle-port.js";
 import type { PerformancePort } from "./performance-port.js";
 import type { PoolPort } from "./pool-port.js";
@@ -46,24 +46,19 @@ export interface PublicDeps {
   oracle: OraclePort;
   /** The oracle's members, frames and fee (null: no oracle configured). */
   oracleConfig: OracleConfig | null;
+  /** Deposit security: the guardians, the pause. */
+  security: DepositSecurity;
+  /** Governance (absent: no DAO configured). */
+  governance?: GovernancePort;
   /** Unix seconds now (tests pin it). */
   now?: () => number;
 }
 
-/** Placeholders of the parts that come with later issues (NOT_YET). */
-export const NOT_YET = {
-  frontRunKeys: {
-    available: false as const,
-    reason: "front-run detection comes with deposit security (GET /v1/deposits/security)",
-  },
-  deposits: {
-    available: false as const,
-    reason: "the deposit pause and its guardians come with deposit security (GET /v1/deposits/security)",
-  },
+/** Placeholders of figures this pool does not have (no oracle, no DAO configured). */
+export const NOT_AVAILABLE = {
   governance: {
     available: false as const,
-    reason:
-      "governed parameters, quorum, timelock and pending proposals come with governance (GET /v1/governance/parameters, /v1/governance/proposals)",
+    reason: "no DAO is configured (GOVERNANCE_DAO_MEMBERS): the pool runs on its configuration",
   },
   noOracle: { available: false as const, reason: "no oracle is configured (ORACLE_MEMBERS)" },
 };
@@ -161,7 +156,7 @@ export function publicPort(d: PublicDeps): PublicPort {
         at: at(),
         fee:
           f === undefined
-            ? NOT_YET.noOracle
+            ? NOT_AVAILABLE.noOracle
             : {
                 totalFeeBP: f.totalFeeBP,
                 operatorsFeeBP: f.operatorsFeeBP,
@@ -193,7 +188,7 @@ export function publicPort(d: PublicDeps): PublicPort {
       const bunkerMode = lastApplied?.report?.isBunkerMode ?? false;
       const cfg = d.oracleConfig;
       let expectedWait: Static<typeof PublicWithdrawals>["expectedWait"];
-      if (cfg === null) expectedWait = NOT_YET.noOracle;
+      if (cfg === null) expectedWait = NOT_AVAILABLE.noOracle;
       else {
         const w = expectedWithdrawalWait({
           now: now(),
@@ -266,7 +261,10 @@ export function publicPort(d: PublicDeps): PublicPort {
             createdAt: a.createdAt,
           })),
         },
-        frontRunKeys: NOT_YET.frontRunKeys,
+        frontRunKeys: await frontRunKeyCount(d.store).then((f) => ({
+          count: f.count,
+          lastAt: f.lastAt === null ? null : f.lastAt.toISOString(),
+        })),
       };
     },
 
@@ -276,11 +274,47 @@ export function publicPort(d: PublicDeps): PublicPort {
         at: at(),
         oracle:
           cfg === null
-            ? NOT_YET.noOracle
+            ? NOT_AVAILABLE.noOracle
             : { members: cfg.members.length, quorum: cfg.quorum, epochsPerFrame: cfg.frames.epochsPerFrame },
-        deposits: NOT_YET.deposits,
-        governance: NOT_YET.governance,
+        deposits: await d.security.status().then((x) => ({
+          guarded: x.guardians.length > 0,
+          guardians: x.guardians.length,
+          quorum: x.quorum,
+          paused: x.paused,
+          pausedBy: x.pausedBy,
+          pausedAt: x.pausedAt,
+          pauseReason: x.pauseReason,
+          unpausedAt: x.unpausedAt,
+          unpauseReason: x.unpauseReason,
+        })),
+        governance:
+          d.governance === undefined ? NOT_AVAILABLE.governance : await governanceControl(d.governance),
       };
     },
+  };
+}
+
+/** Who can change what, and what is waiting: the governance part of the control section. */
+async function governanceControl(g: GovernancePort) {
+  const p = await g.parameters();
+  const open = [
+    ...(await g.list({ limit: 50, status: "pending" })),
+    ...(await g.list({ limit: 50, status: "approved" })),
+  ];
+  return {
+    daoMembers: p.dao.members.length,
+    quorum: p.dao.quorum,
+    timelockSeconds: p.timelockSeconds,
+    limitStep: p.limitStep,
+    parameters: p.parameters.map((x) => ({ name: x.name, proposalId: x.proposalId, setAt: x.setAt })),
+    pending: open
+      .sort((a, b) => a.id - b.id)
+      .map((x) => ({
+        id: x.id,
+        kind: x.kind,
+        status: x.status,
+        reason: x.reason,
+        executableAt: x.executableAt,
+      })),
   };
 }

@@ -132,8 +132,11 @@ describe("the pages in Chromium", () => {
       for (const k of field!.split(".")) v = (v as Record<string, unknown>)[k];
       expect(v, `${href} ${field}`).toBeDefined();
     }
-    // placeholders of what later parts bring
-    expect(await page.locator("[data-placeholder=true]").count()).toBeGreaterThanOrEqual(3);
+    // deposit security's figures, and one placeholder: this pool has no DAO
+    expect(await figure("/v1/public/risk", "frontRunKeys.count")).toBe(String(risk.frontRunKeys.count));
+    expect(await figure("/v1/public/control", "deposits.paused")).toBe("no");
+    expect(await page.locator("[data-placeholder=true]").count()).toBe(1);
+    expect(await page.textContent("#control")).toContain("no DAO is configured");
 
     for (const id of ["operators-chart", "concentration-chart", "token-chart", "fees-chart"]) {
       const ink = await canvasInk(page, id);

@@ -366,6 +366,23 @@ describe("governance routes", () => {
     const replay = await call("POST", "/v1/deposits/pause", pause, guardian);
     expect(replay.statusCode).not.toBe(200);
     expect((await security()).paused).toBe(false);
+    // the public page's control section: who releases deposits, who can change what, what waits
+    const waiting = await propose("oracle.frame", { epochsPerFrame: 8, initialEpoch: 0 });
+    const control = (await h.app.inject({ method: "GET", url: "/v1/public/control" })).json().data;
+    expect(control.deposits).toMatchObject({ guarded: true, guardians: 3, quorum: 2, paused: false });
+    expect(control.governance).toMatchObject({ daoMembers: 3, quorum: SETUP.quorum });
+    expect(control.governance.timelockSeconds).toBe(SETUP.timelockSeconds);
+    const guardiansRow = control.governance.parameters.find((x: { name: string }) => x.name === "guardians");
+    expect(guardiansRow.proposalId).not.toBeNull();
+    expect(control.governance.pending).toContainEqual(
+      expect.objectContaining({
+        id: waiting.id,
+        kind: "oracle.frame",
+        status: "pending",
+        executableAt: null,
+      }),
+    );
+    await call("POST", `/v1/governance/proposals/${waiting.id}/cancel`, sig(0, "cancel", waiting));
   });
 
   it("a restart configured otherwise keeps the governed values", async () => {

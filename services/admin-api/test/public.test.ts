@@ -109,8 +109,8 @@ const ALLOWED: Record<string, string[]> = {
     "alerts30d.recent[].operatorId",
     "alerts30d.recent[].epoch",
     "alerts30d.recent[].createdAt",
-    "frontRunKeys.available",
-    "frontRunKeys.reason",
+    "frontRunKeys.count",
+    "frontRunKeys.lastAt",
   ],
   "/v1/public/control": [
     "at",
@@ -119,8 +119,27 @@ const ALLOWED: Record<string, string[]> = {
     "oracle.epochsPerFrame",
     "oracle.available",
     "oracle.reason",
-    "deposits.available",
-    "deposits.reason",
+    "deposits.guarded",
+    "deposits.guardians",
+    "deposits.quorum",
+    "deposits.paused",
+    "deposits.pausedBy",
+    "deposits.pausedAt",
+    "deposits.pauseReason",
+    "deposits.unpausedAt",
+    "deposits.unpauseReason",
+    "governance.daoMembers",
+    "governance.quorum",
+    "governance.timelockSeconds",
+    "governance.limitStep",
+    "governance.parameters[].name",
+    "governance.parameters[].proposalId",
+    "governance.parameters[].setAt",
+    "governance.pending[].id",
+    "governance.pending[].kind",
+    "governance.pending[].status",
+    "governance.pending[].reason",
+    "governance.pending[].executableAt",
     "governance.available",
     "governance.reason",
   ],
@@ -264,7 +283,7 @@ describe("public routes", () => {
 
     const r = (await pub("/v1/public/risk")).data as {
       alerts30d: { total: number; byKind: Record<string, number> };
-      frontRunKeys: { available: boolean };
+      frontRunKeys: { count: number; lastAt: string | null };
     };
     const alerts = (
       await h.app.inject({ method: "GET", url: "/v1/alerts?limit=1000", headers: bearer(h.dao) })
@@ -273,12 +292,12 @@ describe("public routes", () => {
     expect(r.alerts30d.byKind.missed_proposal).toBe(
       alerts.filter((a) => a.kind === "missed_proposal").length,
     );
-    expect(r.frontRunKeys.available).toBe(false);
+    expect(r.frontRunKeys).toEqual({ count: 0, lastAt: null });
 
     const c = (await pub("/v1/public/control")).data;
     expect(c).toMatchObject({
       oracle: { members: 3, quorum: 2 },
-      deposits: { available: false },
+      deposits: { guarded: false, guardians: 0, paused: false, pausedBy: null },
       governance: { available: false },
     });
   });

@@ -318,3 +318,11 @@ export async function guardiansSeen(
     r.rows.map((x) => [x.guardian_id, { lastSlot: Number(x.last_slot), lastSeenAt: x.last_seen_at }]),
   );
 }
+
+/** Keys found front-run, ever, and the latest refusal's time (the public risk figure). */
+export async function frontRunKeyCount(db: Queryable): Promise<{ count: number; lastAt: Date | null }> {
+  const r = await db.query<{ n: string; last_at: Date | null }>(
+    "SELECT count(*)::text AS n, max(s.updated_at) AS last_at FROM key_states s WHERE s.state = 'front_run'",
+  );
+  return { count: Number(r.rows[0]?.n ?? 0), lastAt: r.rows[0]?.last_at ?? null };
+}

@@ -314,8 +314,8 @@ function renderRisk(d) {
       ["Late exits", fig(int(d.lateExits), R, "lateExits")],
       ["Exits the pool triggered (EIP-7002)", fig(int(d.triggeredExits), R, "triggeredExits")],
       ["Alerts, 30 days", fig(int(d.alerts30d.total), R, "alerts30d.total")],
+      ["Front-run keys caught (deposit security)", fig(int(d.frontRunKeys.count), R, "frontRunKeys.count")],
     ]),
-    placeholder("Front-run keys found", d.frontRunKeys),
     table(
       "Alerts of the last 30 days by kind",
       ["Kind", "Count"],
@@ -343,11 +343,53 @@ function renderControl(d) {
           ["Quorum", fig(int(d.oracle.quorum), R, "oracle.quorum")],
           ["Epochs per report frame", fig(int(d.oracle.epochsPerFrame), R, "oracle.epochsPerFrame")],
         ]),
-    placeholder("Deposits paused, and by whom", d.deposits),
-    placeholder(
-      "Who can change what (governed parameters, quorum, timelock, pending proposals)",
-      d.governance,
-    ),
+    figures([
+      [
+        "Deposits released by",
+        fig(
+          d.deposits.guarded
+            ? `${int(d.deposits.quorum)} of ${int(d.deposits.guardians)} guardians`
+            : "no guardians (released at allocation)",
+          R,
+          "deposits.guardians",
+        ),
+      ],
+      [
+        "Deposits paused",
+        fig(
+          d.deposits.paused ? `yes, by ${d.deposits.pausedBy} since ${when(d.deposits.pausedAt)}` : "no",
+          R,
+          "deposits.paused",
+        ),
+      ],
+    ]),
+    ...(d.governance.available === false
+      ? [placeholder("Who can change what", d.governance)]
+      : [
+          figures([
+            ["DAO members", fig(int(d.governance.daoMembers), R, "governance.daoMembers")],
+            ["Approvals a change needs", fig(int(d.governance.quorum), R, "governance.quorum")],
+            ["Timelock", fig(duration(d.governance.timelockSeconds), R, "governance.timelockSeconds")],
+          ]),
+          table(
+            "Governed parameters: each changes only by an executed proposal",
+            ["Parameter", "Set by", "Since"],
+            d.governance.parameters.map((p) => [
+              p.name,
+              p.proposalId === null ? "genesis" : `proposal ${p.proposalId}`,
+              when(p.setAt),
+            ]),
+            [0],
+          ),
+          d.governance.pending.length === 0
+            ? para("No proposal is waiting.", "note")
+            : table(
+                "Pending proposals",
+                ["Id", "Kind", "Status", "Reason", "Can execute from"],
+                d.governance.pending.map((p) => [p.id, p.kind, p.status, p.reason, when(p.executableAt)]),
+                [0],
+              ),
+        ]),
   ];
 }
 
