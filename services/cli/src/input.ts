@@ -17,3 +17,22 @@ export async function readInputFile(path: string, flag: string): Promise<string>
 export function passwordFromFile(text: string): string {
   return text.replace(/\r?\n$/, "");
 }
+
+/**
+ * A service command's flags onto its environment, so that a flag and its variable go through the
+ * same settings check: each given flag (commander's camel-case option name) sets its variable, a
+ * repeated flag joined with commas; every other variable of `base` stays.
+ */
+export function flagsToEnv(
+  opts: Record<string, string | string[] | boolean | undefined>,
+  variables: Record<string, string>,
+  base: Record<string, string | undefined> = process.env,
+): Record<string, string | undefined> {
+  const env = { ...base };
+  for (const [flag, name] of Object.entries(variables)) {
+    const v = opts[flag];
+    if (typeof v === "string") env[name] = v;
+    else if (Array.isArray(v)) env[name] = v.join(",");
+  }
+  return env;
+}

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { passwordFromFile, readInputFile } from "../input.js";
+import { flagsToEnv, passwordFromFile, readInputFile } from "../input.js";
 
 /**
  * `poolkeeper daemon init|run`: one node operator's daemon (services/operator-daemon). `init`
@@ -176,22 +176,21 @@ export function register(program: Command): void {
     .option("--poll-seconds <s>", "how often the supply is checked (DAEMON_POLL_SECONDS)")
     .action(async (opts: Record<string, string | string[] | undefined>) => {
       const { envFromDir, runOperatorDaemonProcess } = await import("@poolkeeper/operator-daemon");
-      const env = await envFromDir(opts.dir as string, process.env);
-      const set = (name: string, v: string | string[] | undefined) => {
-        if (v !== undefined) env[name] = Array.isArray(v) ? v.join(",") : v;
-      };
-      if (opts.passwordFile !== undefined) set("DAEMON_MNEMONIC_PASSWORD_FILE", opts.passwordFile);
-      else if (opts.passwordEnv !== undefined)
-        set(
-          "DAEMON_MNEMONIC_PASSWORD",
-          await passwordFrom({ passwordEnv: opts.passwordEnv as string }, true),
-        );
-      set("BEACON_URLS", opts.beaconUrl);
-      set("DAEMON_PRESET", opts.preset);
-      set("DAEMON_EXIT_SIGNER", opts.exitSigner);
-      set("DAEMON_KEYMANAGER_TOKEN_FILE", opts.keymanagerTokenFile);
-      set("METRICS_PORT", opts.metricsPort);
-      set("DAEMON_POLL_SECONDS", opts.pollSeconds);
+      const env = flagsToEnv(
+        opts,
+        {
+          passwordFile: "DAEMON_MNEMONIC_PASSWORD_FILE",
+          beaconUrl: "BEACON_URLS",
+          preset: "DAEMON_PRESET",
+          exitSigner: "DAEMON_EXIT_SIGNER",
+          keymanagerTokenFile: "DAEMON_KEYMANAGER_TOKEN_FILE",
+          metricsPort: "METRICS_PORT",
+          pollSeconds: "DAEMON_POLL_SECONDS",
+        },
+        await envFromDir(opts.dir as string, process.env),
+      );
+      if (opts.passwordFile === undefined && opts.passwordEnv !== undefined)
+        env.DAEMON_MNEMONIC_PASSWORD = await passwordFrom({ passwordEnv: opts.passwordEnv as string }, true);
       await runOperatorDaemonProcess(env);
     });
 }

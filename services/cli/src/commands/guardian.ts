@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { flagsToEnv } from "../input.js";
 import { writeNewKey } from "./oracle.js";
 
 /**
@@ -29,18 +30,16 @@ export function register(program: Command): void {
     .option("--el-sim-url <url>", "beacon-sim's execution side, the deposit log (GUARDIAN_EL_SIM_URL)")
     .option("--metrics-port <port>", "Prometheus /metrics port (METRICS_PORT)")
     .action(async (opts: Record<string, string | string[] | undefined>) => {
-      const env: Record<string, string | undefined> = { ...process.env };
-      const set = (name: string, v: string | string[] | undefined) => {
-        if (v !== undefined) env[name] = Array.isArray(v) ? v.join(",") : v;
-      };
-      set("BEACON_URLS", opts.beaconUrl);
-      set("GUARDIAN_PRESET", opts.preset);
-      set("ADMIN_API_URL", opts.apiUrl);
-      set("ADMIN_API_TOKEN_FILE", opts.tokenFile);
-      set("GUARDIAN_ID", opts.guardianId);
-      set("GUARDIAN_KEY_FILE", opts.keyFile);
-      set("GUARDIAN_EL_SIM_URL", opts.elSimUrl);
-      set("METRICS_PORT", opts.metricsPort);
+      const env = flagsToEnv(opts, {
+        beaconUrl: "BEACON_URLS",
+        preset: "GUARDIAN_PRESET",
+        apiUrl: "ADMIN_API_URL",
+        tokenFile: "ADMIN_API_TOKEN_FILE",
+        guardianId: "GUARDIAN_ID",
+        keyFile: "GUARDIAN_KEY_FILE",
+        elSimUrl: "GUARDIAN_EL_SIM_URL",
+        metricsPort: "METRICS_PORT",
+      });
       const mod = await import("@poolkeeper/guardian");
       await mod.runGuardianProcess(env);
     });

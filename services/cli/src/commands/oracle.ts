@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
+import { flagsToEnv } from "../input.js";
 
 /**
  * `--out F` of a keygen command: refuse an existing file, write the new secret key to F (0600,
@@ -43,19 +44,17 @@ export function register(program: Command): void {
     .option("--el-rpc-url <url>", "execution-layer JSON-RPC for the vaults (ORACLE_EL_RPC_URL)")
     .option("--metrics-port <port>", "Prometheus /metrics port (METRICS_PORT)")
     .action(async (opts: Record<string, string | string[] | undefined>) => {
-      const env: Record<string, string | undefined> = { ...process.env };
-      const set = (name: string, v: string | string[] | undefined) => {
-        if (v !== undefined) env[name] = Array.isArray(v) ? v.join(",") : v;
-      };
-      set("BEACON_URLS", opts.beaconUrl);
-      set("ORACLE_PRESET", opts.preset);
-      set("ADMIN_API_URL", opts.apiUrl);
-      set("ADMIN_API_TOKEN_FILE", opts.tokenFile);
-      set("ORACLE_MEMBER_ID", opts.memberId);
-      set("ORACLE_MEMBER_KEY_FILE", opts.keyFile);
-      set("ORACLE_CL_SOURCE", opts.clSource);
-      set("ORACLE_EL_RPC_URL", opts.elRpcUrl);
-      set("METRICS_PORT", opts.metricsPort);
+      const env = flagsToEnv(opts, {
+        beaconUrl: "BEACON_URLS",
+        preset: "ORACLE_PRESET",
+        apiUrl: "ADMIN_API_URL",
+        tokenFile: "ADMIN_API_TOKEN_FILE",
+        memberId: "ORACLE_MEMBER_ID",
+        keyFile: "ORACLE_MEMBER_KEY_FILE",
+        clSource: "ORACLE_CL_SOURCE",
+        elRpcUrl: "ORACLE_EL_RPC_URL",
+        metricsPort: "METRICS_PORT",
+      });
       const mod = await import("@poolkeeper/oracle-member");
       await mod.runOracleMemberProcess(env);
     });

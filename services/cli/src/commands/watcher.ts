@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { flagsToEnv } from "../input.js";
 
 /**
  * `poolkeeper watcher`: the beacon-chain watcher (services/watcher). Flags override the same
@@ -39,23 +40,21 @@ export function register(program: Command): void {
     .option("--metrics-port <port>", "Prometheus /metrics port (METRICS_PORT)")
     .option("--webhook-url <url>", "deliver alerts to this URL (WATCHER_WEBHOOK_URL)")
     .action(async (opts: Record<string, string | string[] | undefined>) => {
-      const env: Record<string, string | undefined> = { ...process.env };
-      const set = (name: string, v: string | string[] | undefined) => {
-        if (v !== undefined) env[name] = Array.isArray(v) ? v.join(",") : v;
-      };
-      set("BEACON_URLS", opts.beaconUrl);
-      set("REDIS_URL", opts.redisUrl);
-      set("DATABASE_URL", opts.databaseUrl);
-      set("POOLKEEPER_DATA_DIR", opts.dataDir);
-      set("POOLKEEPER_NETWORK", opts.network);
-      set("POOLKEEPER_WITHDRAWAL_CREDENTIALS", opts.withdrawalCredentials);
-      set("WATCHER_PRESET", opts.preset);
-      set("WATCHER_START_EPOCH", opts.startEpoch);
-      set("WATCHER_CONCURRENCY", opts.concurrency);
-      set("WATCHER_OFFLINE_EPOCHS", opts.offlineEpochs);
-      set("WATCHER_UNDERPERFORMANCE_MARGIN", opts.margin);
-      set("METRICS_PORT", opts.metricsPort);
-      set("WATCHER_WEBHOOK_URL", opts.webhookUrl);
+      const env = flagsToEnv(opts, {
+        beaconUrl: "BEACON_URLS",
+        redisUrl: "REDIS_URL",
+        databaseUrl: "DATABASE_URL",
+        dataDir: "POOLKEEPER_DATA_DIR",
+        network: "POOLKEEPER_NETWORK",
+        withdrawalCredentials: "POOLKEEPER_WITHDRAWAL_CREDENTIALS",
+        preset: "WATCHER_PRESET",
+        startEpoch: "WATCHER_START_EPOCH",
+        concurrency: "WATCHER_CONCURRENCY",
+        offlineEpochs: "WATCHER_OFFLINE_EPOCHS",
+        margin: "WATCHER_UNDERPERFORMANCE_MARGIN",
+        metricsPort: "METRICS_PORT",
+        webhookUrl: "WATCHER_WEBHOOK_URL",
+      });
       const mod = await import("@poolkeeper/watcher");
       await mod.runWatcherProcess(env);
     });
