@@ -120,6 +120,20 @@ describe("poolkeeper devnet", () => {
     return ((await res.json()) as { data: T }).data;
   }
 
+  /** Secret files (keys, tokens): mode 0600, their contents (with or without 0x) never in the log or the output. */
+  function expectPrivateSecrets(files: string[]): void {
+    const log = readFileSync(devnet.logFile, "utf8");
+    const text = lines.join("\n");
+    for (const file of files) {
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const secret = readFileSync(file, "utf8").trim();
+      expect(secret.length).toBeGreaterThan(16);
+      expect(log).not.toContain(secret);
+      expect(log).not.toContain(secret.replace(/^0x/, ""));
+      expect(text).not.toContain(secret);
+    }
+  }
+
   interface Exit {
     id: number;
     operatorId: number;
@@ -552,18 +566,45 @@ describe("poolkeeper devnet", () => {
     );
 
     // the DAO's keys and tokens: 0600 files, never in the output or the log
-    const log = readFileSync(devnet.logFile, "utf8");
     expect(devnet.dao).toHaveLength(3);
-    for (const m of devnet.dao!)
-      for (const file of [m.keyFile, m.tokenFile]) {
-        expect(statSync(file).mode & 0o777).toBe(0o600);
-        const secret = readFileSync(file, "utf8").trim();
-        expect(secret.length).toBeGreaterThan(16);
-        expect(log).not.toContain(secret);
-        expect(log).not.toContain(secret.replace(/^0x/, ""));
-        expect(text).not.toContain(secret);
-      }
+    expectPrivateSecrets(devnet.dao!.flatMap((m) => [m.keyFile, m.tokenFile]));
   }, 300_000);
+
+  it("three guardians (quorum 2) released the deposit batch before it was sent; no guardian key in the logs", async () => {
+    // the batch went to the chain only once released: its security record names ≥2 distinct guardians
+    interface BatchView {
+      id: number;
+      security?: { status: string; quorum: number | null; signers: string[] };
+    }
+    const b = await get<BatchView>(`/v1/deposits/batches/${devnet.batch.id}`);
+    expect(b.security?.status).toBe("released");
+    expect(b.security?.quorum).toBe(2);
+    expect(new Set(b.security?.signers).size).toBeGreaterThanOrEqual(2);
+    for (const id of b.security?.signers ?? []) expect(["g1", "g2", "g3"]).toContain(id);
+    // the summary carries the signers per batch; the output said so before the deposits were sent
+    const s = await devnet.summary();
+    expect(s.batches).toEqual([
+      { id: devnet.batch.id, keys: devnet.batch.keyCount, status: "released", signers: b.security?.signers },
+    ]);
+    const text = lines.join("\n");
+    expect(text).toMatch(
+      new RegExp(`deposit batch ${devnet.batch.id}: released by guardians g[123], g[123]`),
+    );
+    // the guardians report to the admin API; deposits are not paused
+    interface SecurityView {
+      enabled: boolean;
+      paused: boolean;
+      guardians: Array<{ id: string; lastSeenSlot: number | null }>;
+    }
+    const sec = await get<SecurityView>("/v1/deposits/security");
+    expect(sec.enabled).toBe(true);
+    expect(sec.paused).toBe(false);
+    expect(sec.guardians.map((g) => g.id).sort()).toEqual(["g1", "g2", "g3"]);
+
+    // the guardians' keys and tokens: 0600 files, never in the output or the log
+    expect(devnet.guardians).toHaveLength(3);
+    expectPrivateSecrets(devnet.guardians.flatMap((g) => [g.keyFile, g.tokenFile]));
+  }, 60_000);
 });
 
 describe("poolkeeper devnet on PostgreSQL (TEST_DATABASE_URL)", () => {

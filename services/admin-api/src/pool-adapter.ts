@@ -8,9 +8,12 @@ import type { PoolPort } from "./pool-port.js";
 /** Reports read for the share-rate history (newest first, then filtered). */
 const HISTORY_REPORTS = 10_000;
 
-/** The pool routes over the pool ledger. */
-export function poolPort(store: Store): PoolPort {
-  const ledger = new PoolLedger(store);
+/**
+ * The pool routes over the pool ledger; `now` (unix seconds) stamps withdrawal requests (default:
+ * the wall clock; on a chain the caller moves, its time, which the oracle compares them with).
+ */
+export function poolPort(store: Store, now?: () => number): PoolPort {
+  const ledger = new PoolLedger(store, now === undefined ? {} : { now });
   return {
     async summary() {
       const s = await ledger.summary();

@@ -111,7 +111,13 @@ export function startAdminApiService(
         genesisForkVersion: toHex0x(network.genesisForkVersion),
       },
       performance: performancePort(store, network),
-      pool: poolPort(store),
+      // on a caller's clock (the devnet's manual sim), withdrawal requests carry the chain's time
+      pool: poolPort(
+        store,
+        deps.currentSlot === undefined
+          ? undefined
+          : () => network.genesisTime + deps.currentSlot!() * network.secondsPerSlot,
+      ),
       exits: exitsPort(store, { network: network.name, deadlineEpochs: s.EXIT_DEADLINE_EPOCHS }),
       oracleConfig,
       ...(governance !== undefined ? { governance } : {}),
@@ -169,6 +175,7 @@ export interface StartOpts {
   /**
    * The current slot deposit security checks guardian messages against (default: the wall clock
    * from the network's genesis time); a devnet on beacon-sim's manual clock passes the sim's head slot.
+   * Given, it is also the pool ledger's clock (withdrawal requests stamped with that slot's time).
    */
   currentSlot?: () => number;
 }

@@ -73,6 +73,8 @@ export interface DevnetSummary {
   exits: ExitSummary[];
   /** Governance proposals executed, oldest first (none without a DAO). */
   proposalsExecuted: ExecutedProposal[];
+  /** The run's deposit batches and the guardians who signed each. */
+  batches: BatchSummary[];
   /** The pool's fee: its genesis value, its value now and the first report that used it (null without a DAO). */
   fee: FeeSummary | null;
 }
@@ -102,6 +104,23 @@ export interface FeeSummary {
   proposalId: number | null;
   /** Ref slot of the first applied report that used `after` once it was set (null: none yet). */
   firstReportRefSlot: number | null;
+}
+
+/** A deposit guardian of the devnet: its key and token files (0600, never printed). */
+export interface DevnetGuardian {
+  id: string;
+  publicKey: string;
+  keyFile: string;
+  tokenFile: string;
+}
+
+/** A deposit batch of the run and what the guardians made of it. */
+export interface BatchSummary {
+  id: number;
+  keys: number;
+  status: "released" | "refused";
+  /** The guardians whose signatures released it (none: refused, or no guardians). */
+  signers: string[];
 }
 
 /** A DAO member of the devnet: its key and token files (0600, never printed). */
@@ -199,6 +218,10 @@ export interface DevnetParts {
   api: RunningAdminApi;
   /** The DAO's members (null: the scenario has no governance). */
   dao: DevnetDaoMember[] | null;
+  /** The deposit guardians (none: the scenario has none). */
+  guardians: DevnetGuardian[];
+  /** The run's deposit batches, in order, with their guardians' verdicts. */
+  batches: BatchSummary[];
   /** The admin token: only in memory and in `tokenFile` (0600), never printed. */
   token: string;
   tokenFile: string;

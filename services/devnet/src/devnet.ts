@@ -22,6 +22,7 @@ import {
   type DepositBatchAnswer,
   DevnetContext,
   type DevnetDaoMember,
+  type DevnetGuardian,
   type DevnetOffline,
   type DevnetOperator,
   type DevnetOptions,
@@ -33,7 +34,9 @@ import {
 import { DEVNET_STEPS } from "./steps.js";
 
 export type {
+  BatchSummary,
   DevnetDaoMember,
+  DevnetGuardian,
   DevnetOffline,
   DevnetOperator,
   DevnetOptions,
@@ -72,6 +75,8 @@ export interface Devnet {
   withdrawal(): DevnetWithdrawal | null;
   /** The DAO's members (key and token files under <data-dir>/governance), null without governance. */
   dao: DevnetDaoMember[] | null;
+  /** The deposit guardians (key and token files under <data-dir>/guardians), none without them. */
+  guardians: DevnetGuardian[];
   summary(): Promise<DevnetSummary>;
   printSummary(): Promise<void>;
   close(): Promise<void>;
@@ -106,6 +111,7 @@ export async function startDevnet(
       operatorsDir: ctx.get("operatorsDir"),
       withdrawal: () => withdrawal.current,
       dao: ctx.get("dao"),
+      guardians: ctx.get("guardians"),
       summary: ctx.get("summary"),
       printSummary: ctx.get("printSummary"),
       close: () => ctx.close(),

@@ -22,6 +22,7 @@ import { daoPublicKeyOf, generateDaoKey, signGovernance } from "@poolkeeper/gove
 import { createApiToken } from "@poolkeeper/store";
 import type { DevnetContext, DevnetDaoMember } from "./context.js";
 import { DEVNET_ERRORS } from "./errors.js";
+import { apiClockOf } from "./guardians.js";
 import { writeSecret } from "./processes.js";
 import { feeText, governanceSummary } from "./summary.js";
 
@@ -247,6 +248,7 @@ async function restartAdminApi(ctx: DevnetContext, extra: Record<string, string>
   const api = await startAdminApi(env, {
     port: Number(url.port),
     logger: ctx.get("logger").child({ name: "admin-api" }),
+    ...apiClockOf(ctx),
   });
   ctx.set("api", api);
   ctx.set("apiEnv", env);

@@ -6,12 +6,14 @@ import "./preset.js";
 
 export type { DepositBatchAnswer } from "./context.js";
 export {
+  type BatchSummary,
   checkRedis,
   DEVNET_NETWORK_NAME,
   DEVNET_STEPS,
   type Devnet,
   DevnetContext,
   type DevnetDaoMember,
+  type DevnetGuardian,
   type DevnetOffline,
   type DevnetOperator,
   type DevnetOptions,

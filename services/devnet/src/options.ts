@@ -155,6 +155,23 @@ export const devnetScenarioSchema = z
       })
       .nullable()
       .default({ members: 3, quorum: 2, timelockSeconds: 90, fee: { totalFeeBP: 800, operatorsFeeBP: 400 } }),
+    /**
+     * Deposit security (issue 13): `members` guardians (processes with their own keys, files 0600)
+     * of which `quorum` sign a deposit batch before it is sent to the chain. null: no guardians
+     * (every batch released at allocation).
+     */
+    guardians: z
+      .object({
+        members: z.number().int().min(1).max(9).default(3),
+        quorum: z.number().int().min(1).max(9).default(2),
+      })
+      .strict()
+      .refine((g) => g.quorum <= g.members, {
+        message: "quorum must be at most the number of guardians",
+        path: ["quorum"],
+      })
+      .nullable()
+      .default({ members: 3, quorum: 2 }),
     /** Extra beacon-sim scenario fields (behaviours of genesis validators, missed slots, ...). */
     sim: z.record(z.string(), z.unknown()).default({}),
   })

@@ -4,7 +4,6 @@
  * (`services/oracle`), each reading the sim as its own beacon node and voting through the admin
  * API over HTTP, as members on separate machines would.
  */
-import type { ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +11,7 @@ import { startBeaconSim } from "@poolkeeper/beacon-sim";
 import { generateMemberKey, publicKeyOf } from "@poolkeeper/oracle";
 import { createApiToken, type Store } from "@poolkeeper/store";
 import type { DevnetContext, DevnetOracleMember } from "./context.js";
-import { pipeLines, spawnNode, stopChild, writeSecret } from "./processes.js";
+import { childGroup, spawnNode, writeSecret } from "./processes.js";
 
 const MEMBER_MAIN = fileURLToPath(new URL("../../oracle/src/main.ts", import.meta.url));
 
@@ -72,18 +71,12 @@ export async function prepareOracle(ctx: DevnetContext, store: Store): Promise<R
 
 /** The members as processes, on the sim and the admin API; stopped (SIGTERM) at the devnet's close. */
 export async function startOracleMembers(ctx: DevnetContext): Promise<void> {
-  const logger = ctx.get("logger");
   const members = ctx.get("oracleMembers");
   // two beacon nodes of the one chain: the members read alternate ones, as members on their own nodes
   const second = await startBeaconSim({ chain: ctx.get("sim").chain, port: 0 });
   ctx.onClose(() => second.close());
   const nodes = [ctx.get("sim").url, second.url];
-  const children: ChildProcess[] = [];
-  let closing = false;
-  ctx.onClose(() => {
-    closing = true;
-    return Promise.all(children.map((c) => stopChild(c)));
-  });
+  const group = childGroup(ctx);
   for (const [i, m] of members.entries()) {
     const child = spawnNode(MEMBER_MAIN, [], {
       LODESTAR_PRESET: "minimal",
@@ -102,13 +95,7 @@ export async function startOracleMembers(ctx: DevnetContext): Promise<void> {
       METRICS_PORT: "0",
       LOG_LEVEL: ctx.options.logLevel ?? "info",
     });
-    children.push(child);
-    pipeLines(child, ctx.get("logStream"));
-    child.once("exit", (code, signal) => {
-      if (closing || code === 0) return;
-      logger.error({ member: m.id, code, signal }, "oracle member exited");
-      ctx.out(`oracle member ${m.id} exited (${signal ?? `code ${code}`}); see ${ctx.get("logFile")}`);
-    });
+    group.add(child, `oracle member ${m.id}`);
   }
   ctx.out(
     `oracle      ${members.length} members (quorum ${ctx.options.scenario.oracle.quorum}), frames of ` +

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { DevnetContext } from "./context.js";
 
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 /** The `poolkeeper` command line (`pnpm poolkeeper …`). */
@@ -63,4 +64,29 @@ export function runToEnd(child: ChildProcess): Promise<{ code: number | null; ou
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, output }));
   });
+}
+
+/**
+ * Children of one kind (oracle members, guardians): each one's lines into devnet.log, an exit
+ * other than at the devnet's close (or a clean one) an error in the log and one output line, all
+ * stopped (SIGTERM) at the close. `add` takes a started child and its name ("guardian g1").
+ */
+export function childGroup(ctx: DevnetContext): { add(child: ChildProcess, name: string): void } {
+  const children: ChildProcess[] = [];
+  let closing = false;
+  ctx.onClose(() => {
+    closing = true;
+    return Promise.all(children.map((c) => stopChild(c)));
+  });
+  return {
+    add(child, name) {
+      children.push(child);
+      pipeLines(child, ctx.get("logStream"));
+      child.once("exit", (code, signal) => {
+        if (closing || code === 0) return;
+        ctx.get("logger").error({ child: name, code, signal }, `${name} exited`);
+        ctx.out(`${name} exited (${signal ?? `code ${code}`}); see ${ctx.get("logFile")}`);
+      });
+    },
+  };
 }

@@ -30,6 +30,7 @@ import { acquireDataDirLock, createApiToken, openStore } from "@poolkeeper/store
 import { registryPoolSource, Watcher } from "@poolkeeper/watcher";
 import type { Redis } from "ioredis";
 import type {
+  BatchSummary,
   DevnetContext,
   DevnetOffline,
   DevnetOperator,
@@ -40,6 +41,7 @@ import type {
 import { startOperatorDaemons } from "./daemons.js";
 import { DEVNET_ERRORS } from "./errors.js";
 import { startGovernance } from "./governance.js";
+import { apiClockOf, awaitRelease, prepareGuardians, startGuardians } from "./guardians.js";
 import { prepareOracle, startOracleMembers } from "./oracle.js";
 import { checkRedis, deleteKeys, startPrivateRedis } from "./redis.js";
 import { devnetSummary, exitLine, exitsSummary, summaryLines } from "./summary.js";
@@ -194,6 +196,8 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
   chmodSync(tokenFile, 0o600);
   const oracleEnv = await prepareOracle(ctx, store);
+  // the guardians from the admin API's first start: governance's genesis guardian set is theirs
+  const guardianEnv = await prepareGuardians(ctx, store);
   // no DAO yet: the starting operators are created first (governance.ts switches it on)
   const apiEnv = {
     POOLKEEPER_NETWORK: ctx.get("networkFile"),
@@ -203,9 +207,14 @@ export async function startStoreAndApi(ctx: DevnetContext): Promise<void> {
     LOG_LEVEL: o.logLevel ?? "info",
     API_RATE_LIMIT_PER_MINUTE: "100000",
     ...oracleEnv,
+    ...guardianEnv,
   };
   const api = await portInUse("--api-port", o.apiPort, () =>
-    startAdminApi(apiEnv, { port: o.apiPort, logger: logger.child({ name: "admin-api" }) }),
+    startAdminApi(apiEnv, {
+      port: o.apiPort,
+      logger: logger.child({ name: "admin-api" }),
+      ...apiClockOf(ctx),
+    }),
   );
   ctx.set("api", api);
   ctx.set("apiEnv", apiEnv);
@@ -328,6 +337,8 @@ export async function allocateAndDeposit(ctx: DevnetContext): Promise<void> {
     );
   const { data: batch } = await client.allocateDepositBatch({ body: { count } });
   const { data: after } = await client.getPool();
+  const batches: BatchSummary[] = [];
+  ctx.set("batches", batches);
   const paid = BigInt(before.bufferedEther) - BigInt(after.bufferedEther);
   ctx.set("batch", batch);
   ctx.out(
@@ -343,6 +354,19 @@ export async function allocateAndDeposit(ctx: DevnetContext): Promise<void> {
         `batch key ${k.keyId}: withdrawal credentials are not the pool's`,
       );
   }
+  // nothing goes to the chain before the guardians have released the batch
+  const verdict = await awaitRelease(ctx, batch);
+  batches.push({
+    id: batch.id,
+    keys: batch.keyCount,
+    status: verdict.status,
+    signers: verdict.status === "released" ? verdict.signers : [],
+  });
+  if (verdict.status === "refused")
+    throw new PoolkeeperError(
+      DEVNET_ERRORS.RUN,
+      `deposit batch ${batch.id} was refused by the guardians (${verdict.reason}); the devnet's first batch must be clean`,
+    );
   const byId = new Map(operators.map((op) => [op.id, op]));
   for (const k of keys) {
     const index = await postDepositRequest(sim.url, k.keyId, k.depositData);
@@ -550,6 +574,7 @@ export function startSummaryLoop(ctx: DevnetContext): void {
     network: ctx.get("network").name,
     operators: ctx.get("operators"),
     poolIndices: ctx.get("poolIndices"),
+    batches: ctx.get("batches"),
   };
   const summary = () => devnetSummary(source);
   const printSummary = async () => {
@@ -605,6 +630,7 @@ export const DEVNET_STEPS: readonly DevnetStep[] = [
   { name: "operators", run: registerOperators },
   { name: "governance", run: startGovernance },
   { name: "operator daemons", run: startOperatorDaemons },
+  { name: "guardians", run: startGuardians },
   { name: "stakers", run: stakePool },
   { name: "deposit batch", run: allocateAndDeposit },
   { name: "scenario", run: runScenario },

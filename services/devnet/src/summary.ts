@@ -15,6 +15,7 @@ import {
   type Store,
 } from "@poolkeeper/store";
 import type {
+  BatchSummary,
   DevnetOperator,
   DevnetSummary,
   ExecutedProposal,
@@ -31,6 +32,8 @@ export interface SummarySource {
   network: string;
   operators: readonly DevnetOperator[];
   poolIndices: readonly number[];
+  /** The run's deposit batches with their guardians' verdicts (filled as they are decided). */
+  batches: readonly BatchSummary[];
 }
 
 export async function devnetSummary(s: SummarySource): Promise<DevnetSummary> {
@@ -63,6 +66,7 @@ export async function devnetSummary(s: SummarySource): Promise<DevnetSummary> {
     }),
     oracle: await oracleSummary(store),
     exits: await exitsSummary(store),
+    batches: s.batches.map((b) => ({ ...b, signers: [...b.signers] })),
     ...(await governanceSummary(store)),
   };
 }
@@ -206,6 +210,11 @@ export function summaryLines(s: DevnetSummary): string[] {
         : `, last ref slot ${last.refSlot} ${last.status} (${last.hash.slice(0, 10)}…)`) +
       `, share rate ${o.shareRate.after}`,
   );
+  for (const b of s.batches)
+    lines.push(
+      `  deposit batch ${b.id}: ${b.keys} keys ${b.status}` +
+        (b.signers.length === 0 ? "" : ` (signed by ${b.signers.join(", ")})`),
+    );
   for (const e of s.exits) lines.push(`  exit: ${exitLine(e)}`);
   if (s.fee !== null)
     lines.push(

@@ -125,6 +125,12 @@ describe("devnet scenario file", () => {
       ).toThrow(/governance\.fee: is the oracle's fee already/);
       expect(loadDevnetScenario(exits({ governance: null })).governance).toBeNull();
       expect(loadDevnetScenario(exits({ governance: { fee: null } })).governance?.fee).toBeNull();
+      // guardians: three with quorum 2 unless told; a quorum above the guardians, or null for none
+      expect(loadDevnetScenario(exits({})).guardians).toEqual({ members: 3, quorum: 2 });
+      expect(() => loadDevnetScenario(exits({ guardians: { members: 2, quorum: 3 } }))).toThrow(
+        /guardians\.quorum: quorum must be at most the number of guardians/,
+      );
+      expect(loadDevnetScenario(exits({ guardians: null })).guardians).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

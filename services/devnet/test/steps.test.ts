@@ -24,6 +24,7 @@ describe("devnet steps", () => {
       "operators",
       "governance",
       "operator daemons",
+      "guardians",
       "stakers",
       "deposit batch",
       "scenario",
